@@ -1,0 +1,1 @@
+"""Alembic migrations of the registry schema (the only way the schema changes)."""

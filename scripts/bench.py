@@ -1,0 +1,338 @@
+"""Benchmarks on the national reference set, each with its raw baseline measured in the same run.
+
+    scripts/bench import    national township import through the real path vs COPY+GiST floor
+    scripts/bench offices   2,000 office creations over HTTP vs the raw point→division lookup
+
+A private cluster lives in var/bench-pg (durable settings, like production); the national set
+(31 provinces, ~41,000 generated townships) is built once and cached in var/cache/.
+Figures are medians over repeated runs; ratios compare with the floor measured just before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from pyogrio import raw
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from service.cluster import APP_ROLE, OWNER_ROLE, LocalCluster  # noqa: E402
+from service.settings import DEFAULT_VAR_DIR  # noqa: E402
+
+VAR = DEFAULT_VAR_DIR
+BENCH_DB = "bench"
+PASSWORD = "bench-password-123"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cluster() -> LocalCluster:
+    c = LocalCluster(
+        VAR / "bench-pg",
+        port=int(os.environ.get("REGISTRY_BENCH_PORT", "54339")),
+        database=BENCH_DB,
+    )
+    c.ensure()
+    return c
+
+
+def pg(url: str) -> str:
+    return url.replace("postgresql+psycopg", "postgresql")
+
+
+def env_for(c: LocalCluster) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": c.url(APP_ROLE),
+        "REGISTRY_MIGRATION_DATABASE_URL": c.url(OWNER_ROLE),
+        "REGISTRY_VAR_DIR": str(VAR / "bench-var"),
+        "REGISTRY_SECRET_KEY": "bench-secret-key-0123456789-0123456789",
+    }
+
+
+def registry(c: LocalCluster, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "registry"), *args],
+        env=env_for(c),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
+def national_files() -> tuple[Path, Path]:
+    """(upper levels, townships) GeoPackages of the national set, built once and cached."""
+    from service.demo.builder import cached_build
+
+    cache = VAR / "cache" / "divisions"
+    full = cached_build(None, cache, workers=2, progress=None)
+    upper = cache / f"{full.stem}-upper.gpkg"
+    towns = cache / f"{full.stem}-townships.gpkg"
+    if not towns.exists():
+        meta, _, wkb, fields = raw.read(full)
+        names = list(meta["fields"])
+        level = np.asarray(fields[names.index("level")])
+        for path, mask in ((upper, level != "township"), (towns, level == "township")):
+            tmp = path.with_suffix(".tmp.gpkg")
+            raw.write(
+                str(tmp),
+                wkb[mask],
+                [np.asarray(f)[mask] for f in fields],
+                names,
+                crs="EPSG:4326",
+                driver="GPKG",
+                geometry_type="MultiPolygon",
+                layer="divisions",
+            )
+            tmp.rename(path)
+    return upper, towns
+
+
+def reset_database(c: LocalCluster) -> None:
+    """A fresh, migrated bench database with the nationwide tenant and its upper levels."""
+    with psycopg.connect(pg(c.url("postgres", "postgres")), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f'CREATE DATABASE {BENCH_DB} OWNER "{OWNER_ROLE}"')
+    c.bootstrap()
+    registry(c, "db", "upgrade")
+    pw = VAR / "bench-var" / "admin-password"
+    pw.parent.mkdir(parents=True, exist_ok=True)
+    pw.write_text(PASSWORD)
+    registry(
+        c,
+        "tenant",
+        "create",
+        "--code",
+        "00",
+        "--name",
+        "全国(基准测试)",
+        "--admin",
+        "nation_admin",
+        "--password-file",
+        str(pw),
+    )
+
+
+def township_rows(towns: Path) -> list[tuple]:
+    meta, _, wkb, fields = raw.read(towns)
+    names = list(meta["fields"])
+    code, name = fields[names.index("code")], fields[names.index("name")]
+    import shapely
+
+    ewkb = shapely.to_wkb(shapely.set_srid(shapely.from_wkb(wkb), 4326), include_srid=True)
+    return list(zip(code, name, ewkb, strict=True))
+
+
+def copy_floor(c: LocalCluster, rows: list[tuple]) -> float:
+    """Plain COPY of the township rows (EWKB → geometry) and a GiST index: the raw floor."""
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
+        conn.execute("DROP TABLE IF EXISTS floor_townships")
+        conn.execute(
+            "CREATE TABLE floor_townships (code text, name text, geom geometry(MultiPolygon, 4326))"
+        )
+        conn.commit()
+        t0 = time.perf_counter()
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY floor_townships (code, name, geom) FROM STDIN (FORMAT BINARY)") as cp,
+        ):
+            cp.set_types(["text", "text", "bytea"])
+            for row in rows:
+                cp.write_row(row)
+        conn.execute("CREATE INDEX ON floor_townships USING gist (geom)")
+        conn.commit()
+        elapsed = time.perf_counter() - t0
+        conn.execute("DROP TABLE floor_townships")
+        conn.commit()
+    return elapsed
+
+
+def delete_townships(c: LocalCluster) -> None:
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
+        conn.execute("DELETE FROM offices")
+        conn.execute("DELETE FROM divisions WHERE level = 'township'")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE divisions")
+
+
+def timed_cli_import(c: LocalCluster, path: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of `registry import divisions` in its own process."""
+    cmd = [str(ROOT / ".venv" / "bin" / "registry"), "import", "divisions", str(path)]
+    cmd += ["--tenant", "00", "--valid-from", "2023-01-01"]
+    with tempfile.TemporaryFile("w+") as output:  # a file, not a pipe: nothing can block
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env_for(c), stdout=output, stderr=output)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            output.seek(0)
+            raise SystemExit(f"import failed: {output.read()[-3000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def bench_import(runs: int) -> dict:
+    c = cluster()
+    log("building / loading the national set ...")
+    upper, towns = national_files()
+    reset_database(c)
+    registry(c, "import", "divisions", str(upper), "--tenant", "00", "--valid-from", "2023-01-01")
+    rows = township_rows(towns)
+    n_vertices = int(sum(len(r[2]) for r in rows) / 16)  # EWKB bytes / 16 ≈ vertices
+    floors, imports, rss = [], [], []
+    for i in range(runs):
+        delete_townships(c)
+        floors.append(copy_floor(c, rows))
+        seconds, peak = timed_cli_import(c, towns)
+        imports.append(seconds)
+        rss.append(peak)
+        log(
+            f"run {i + 1}: floor {floors[-1]:.2f} s, import {seconds:.2f} s, peak RSS {peak:.0f} MB"
+        )
+    floor, real = statistics.median(floors), statistics.median(imports)
+    return {
+        "benchmark": "import",
+        "townships": len(rows),
+        "approx_vertices": n_vertices,
+        "runs": runs,
+        "floor_copy_gist_s": round(floor, 2),
+        "import_s": round(real, 2),
+        "ratio": round(real / floor, 2),
+        "peak_rss_mb": round(max(rss)),
+        "bars": "import <= 10 s and <= 5x floor; peak RSS <= 1024 MB",
+    }
+
+
+def bench_offices(n: int) -> dict:
+    import httpx2 as httpx
+
+    c = cluster()
+    upper, towns = national_files()
+    loaded = False
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
+        try:
+            loaded = (
+                conn.execute(
+                    "SELECT count(*) FROM divisions WHERE level = 'township' AND valid_to IS NULL"
+                ).fetchone()[0]
+                > 40000
+            )
+        except psycopg.errors.UndefinedTable:
+            loaded = False
+    if not loaded:
+        log("loading the national set ...")
+        reset_database(c)
+        registry(
+            c, "import", "divisions", str(upper), "--tenant", "00", "--valid-from", "2023-01-01"
+        )
+        registry(
+            c, "import", "divisions", str(towns), "--tenant", "00", "--valid-from", "2023-01-01"
+        )
+    from service.offices.naming import expected_name
+
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
+        conn.execute("DELETE FROM offices")
+        conn.commit()
+        sample = conn.execute(
+            "SELECT t.code, t.name, t.kind, c.name AS county, ST_X(p) AS lon, ST_Y(p) AS lat"
+            "  FROM (SELECT *, ST_PointOnSurface(geom) AS p FROM divisions WHERE level = 'township'"
+            "        AND valid_to IS NULL ORDER BY md5(code) LIMIT %s) t"
+            "  JOIN divisions c ON c.tenant_id = t.tenant_id AND c.code = t.parent_code AND c.valid_to IS NULL",
+            (n,),
+        ).fetchall()
+        # Raw floor: the same point → township lookup in plain SQL, one query per point.
+        raw_ms = []
+        for row in sample:
+            t0 = time.perf_counter()
+            conn.execute(
+                "SELECT id, code FROM divisions WHERE level = 'township' AND valid_to IS NULL"
+                " AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) LIMIT 1",
+                (row[4], row[5]),
+            ).fetchone()
+            raw_ms.append((time.perf_counter() - t0) * 1000)
+    port = int(os.environ.get("REGISTRY_BENCH_HTTP_PORT", "18765"))
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "registry"), "serve", "--port", str(port)],
+        env=env_for(c),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for _ in range(100):
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            token = client.post(
+                "/api/v1/auth/token", data={"username": "nation_admin", "password": PASSWORD}
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            for _ in range(50):  # warm the server: token check, pool, query plans
+                client.get("/api/v1/offices", params={"limit": 1}, headers=headers)
+            latencies = []
+            failures = 0
+            for code, name, kind, county, lon, lat in sample:
+                body = {
+                    "name": expected_name(county, name, kind),
+                    "location": {"lon": lon, "lat": lat},
+                    "division_code": code,
+                }
+                t0 = time.perf_counter()
+                r = client.post("/api/v1/offices", json=body, headers=headers)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if r.status_code != 201:
+                    failures += 1
+                    if failures < 5:
+                        log(f"{r.status_code}: {r.text[:300]}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    lat_arr = np.array(latencies)
+    return {
+        "benchmark": "offices",
+        "creations": len(latencies),
+        "failures": failures,
+        "http_p50_ms": round(float(np.percentile(lat_arr, 50)), 2),
+        "http_p99_ms": round(float(np.percentile(lat_arr, 99)), 2),
+        "raw_lookup_p50_ms": round(float(np.percentile(raw_ms, 50)), 3),
+        "ratio_p50": round(float(np.percentile(lat_arr, 50)) / float(np.percentile(raw_ms, 50)), 1),
+        "bars": "p50 <= 10 ms, p99 <= 30 ms",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("which", choices=["import", "offices", "all"])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--n", type=int, default=2000)
+    args = parser.parse_args()
+    results = []
+    if args.which in ("import", "all"):
+        results.append(bench_import(args.runs))
+    if args.which in ("offices", "all"):
+        results.append(bench_offices(args.n))
+    for r in results:
+        print(json.dumps(r, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+# Shared set-up for scripts/run, scripts/test and scripts/bench (sourced, not run):
+# the Debian packages, a virtualenv in .venv and the project installed from pyproject.toml.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+export PATH="$VENV/bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+have_postgis() {
+    compgen -G "/usr/share/postgresql/*/extension/postgis.control" >/dev/null &&
+        compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
+}
+
+have_venv_module() {
+    local probe
+    probe="$(mktemp -d)"
+    if python3 -m venv "$probe/v" >/dev/null 2>&1; then rm -rf "$probe"; return 0; fi
+    rm -rf "$probe"
+    return 1
+}
+
+apt_install() {
+    # Install Debian packages when missing; as non-root, say what to install and stop.
+    local missing=("$@")
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing system packages; as root run: apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+        apt-get update -qq
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_system_packages() {
+    local missing=()
+    have_postgis || missing+=(postgresql-15-postgis-3 postgresql-contrib)
+    command -v python3 >/dev/null || missing+=(python3)
+    have_venv_module || missing+=(python3-venv)
+    if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
+ensure_venv() {
+    # (Re)install the project when pyproject.toml or constraints.txt changed since last time.
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating virtualenv in .venv"
+        python3 -m venv "$VENV"
+    fi
+    local stamp="$VENV/.registry-installed" want
+    want="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        say "installing the project and its dependencies into .venv"
+        "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+        "$VENV/bin/python" -m pip install -q -c "$ROOT/constraints.txt" -e "$ROOT[dev]"
+        echo "$want" >"$stamp"
+    fi
+}
+
+ensure_all() {
+    ensure_system_packages
+    ensure_venv
+}

@@ -1,0 +1,73 @@
+"""User accounts: each belongs to one tenant, has one role and one home region."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base
+
+
+class Role(StrEnum):
+    """What a user may do (PRODUCT.md, Roles and regions)."""
+
+    province_admin = "province_admin"
+    province_planner = "province_planner"
+    city_bureau = "city_bureau"
+    county_bureau = "county_bureau"
+    office_staff = "office_staff"
+    viewer = "viewer"
+
+
+ROLE_LABELS_ZH = {
+    Role.province_admin: "省司法厅管理员",
+    Role.province_planner: "省司法厅基层处",
+    Role.city_bureau: "市司法局",
+    Role.county_bureau: "县司法局",
+    Role.office_staff: "司法所工作人员",
+    Role.viewer: "只读用户",
+}
+
+_ROLES = ", ".join(f"'{r.value}'" for r in Role)
+
+
+class User(Base):
+    """A login. Usernames are unique across tenants so that login needs no tenant field."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLES})", name="role_valid"),
+        CheckConstraint("username ~ '^[a-z0-9_.@-]{3,64}$'", name="username_format"),
+        CheckConstraint(
+            "region_code ~ '^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9})$'", name="region_format"
+        ),
+        Index("uq_users_username", text("lower(username)"), unique=True),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(Text, server_default="")
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(24))
+    region_code: Mapped[str] = mapped_column(String(9))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

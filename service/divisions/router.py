@@ -1,0 +1,120 @@
+"""HTTP routes for divisions: import a boundary file, list a region, read a code's history."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi.responses import JSONResponse
+
+from service.accounts.permissions import Action
+from service.db import SessionDep
+from service.deps import CurrentScope, SettingsDep
+from service.divisions import service
+from service.divisions.importer import import_divisions
+from service.divisions.kinds import DivisionKind, DivisionLevel
+from service.divisions.schemas import (
+    DivisionDetailOut,
+    DivisionPage,
+    DivisionVersionOut,
+    ImportReportOut,
+)
+from service.errors import DivisionNotFound
+from service.tenants.service import get_tenant
+from service.uploads import spooled_upload
+
+router = APIRouter(prefix="/api/v1/divisions", tags=["divisions"])
+
+CodeParam = Annotated[str, Path(pattern=r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$")]
+
+
+@router.post("/import", response_model=ImportReportOut)
+def import_file(
+    scope: CurrentScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="GeoJSON, zipped Shapefile or GeoPackage")],
+    crs: Annotated[str | None, Form(max_length=200)] = None,
+    valid_from: Annotated[date | None, Form()] = None,
+    dry_run: Annotated[bool, Form()] = False,
+) -> ImportReportOut:
+    """Import division boundaries; all or nothing, with a report of every bad feature."""
+    scope.require(Action.import_divisions)
+    tenant = get_tenant(session=session, code=scope.tenant_code)
+    with spooled_upload(file, max_bytes=settings.max_upload_mb * 1024 * 1024) as path:
+        report = import_divisions(
+            session=session,
+            tenant=tenant,
+            path=path,
+            crs=crs or None,
+            valid_from=valid_from,
+            source=f"upload:{(file.filename or 'file')[:100]} by {scope.username}",
+            dry_run=dry_run,
+        )
+    return ImportReportOut(**report.__dict__)
+
+
+@router.get("", response_model=DivisionPage)
+def list_divisions(
+    scope: CurrentScope,
+    session: SessionDep,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{2,9}$")] = None,
+    level: DivisionLevel | None = None,
+    kind: DivisionKind | None = None,
+    as_of: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    format: Literal["json", "geojson"] = "json",
+) -> Any:
+    """Divisions of a region, valid today or at `as_of`; GeoJSON includes the polygons."""
+    total, rows = service.list_divisions(
+        session=session,
+        tenant_id=scope.tenant_id,
+        prefix=scope.region(region),
+        level=level.value if level else None,
+        kind=kind.value if kind else None,
+        as_of=as_of,
+        limit=limit,
+        offset=offset,
+        with_geometry=format == "geojson",
+    )
+    if format == "geojson":
+        import json
+
+        features = [
+            {
+                "type": "Feature",
+                "id": r["code"],
+                "geometry": json.loads(r.pop("geometry")),
+                "properties": DivisionVersionOut(**r).model_dump(mode="json"),
+            }
+            for r in rows
+        ]
+        return JSONResponse(
+            {
+                "type": "FeatureCollection",
+                "features": features,
+                "numberMatched": total,
+                "numberReturned": len(features),
+                "note": "乡镇级边界为按县级边界生成的示意数据，非官方边界"
+                if any(r.get("level") == "township" for r in rows)
+                else None,
+            },
+            media_type="application/geo+json",
+        )
+    return DivisionPage(
+        items=[DivisionVersionOut(**r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{code}", response_model=DivisionDetailOut)
+def get_division(code: CodeParam, scope: CurrentScope, session: SessionDep) -> DivisionDetailOut:
+    """A division's current version and its whole history."""
+    scope.region(code)
+    versions = service.division_history(session=session, tenant_id=scope.tenant_id, code=code)
+    if not versions:
+        raise DivisionNotFound(f"no division with code {code}")
+    out = [DivisionVersionOut(**v) for v in versions]
+    current = next((v for v in out if v.valid_to is None), None)
+    return DivisionDetailOut(current=current, versions=out)

@@ -1,0 +1,69 @@
+"""The application factory: `create_app(settings)` wires lifespan, routers and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from sqlalchemy import text
+
+from service.accounts.router import router as accounts_router
+from service.db import Database, make_engine
+from service.divisions.router import router as divisions_router
+from service.errors import register_error_handlers
+from service.offices.router import router as offices_router
+from service.settings import Settings
+
+API_DESCRIPTION = """
+司法所登记系统 API — registry of township-level judicial offices (司法所), tied to the
+polygons of the divisions they serve. Authenticate at `/api/v1/auth/token`.
+Township boundaries in the demo data are generated from county polygons, not official.
+"""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings (and may share a Database)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.db = database or Database(
+            make_engine(
+                settings.database_url, pool_size=settings.db_pool_size, echo=settings.log_sql
+            )
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.db.engine.dispose()
+
+    app = FastAPI(
+        title="司法所登记系统 (Judicial office registry)",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.db = database
+    register_error_handlers(app)
+    app.include_router(accounts_router)
+    app.include_router(divisions_router)
+    app.include_router(offices_router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with app.state.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

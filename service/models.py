@@ -1,0 +1,9 @@
+"""Imports every model module so that Base.metadata knows all tables (for Alembic and tests)."""
+
+from service.accounts.models import User
+from service.db import Base
+from service.divisions.models import Division
+from service.offices.models import Office
+from service.tenants.models import Tenant
+
+__all__ = ["Base", "Division", "Office", "Tenant", "User"]

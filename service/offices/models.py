@@ -1,0 +1,147 @@
+"""The offices table: one row per 司法所, tied to the division it serves and its location."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base
+
+
+class AcceptanceState(StrEnum):
+    """Where an office stands in the 规范化验收 workflow (PRODUCT.md)."""
+
+    not_applied = "not_applied"
+    self_checked = "self_checked"
+    applied = "applied"
+    rejected = "rejected"
+    accepted = "accepted"
+    filed = "filed"
+    recommended = "recommended"
+    excellent = "excellent"
+    revoked = "revoked"
+
+
+ACCEPTANCE_LABELS_ZH = {
+    AcceptanceState.not_applied: "未申报",
+    AcceptanceState.self_checked: "已自查",
+    AcceptanceState.applied: "已申报待验收",
+    AcceptanceState.rejected: "验收未通过",
+    AcceptanceState.accepted: "规范化司法所",
+    AcceptanceState.filed: "已备案",
+    AcceptanceState.recommended: "已推荐优秀",
+    AcceptanceState.excellent: "省级优秀规范化司法所",
+    AcceptanceState.revoked: "已撤销称号",
+}
+
+_STATES = ", ".join(f"'{s.value}'" for s in AcceptanceState)
+
+
+class Office(Base):
+    """A township-level judicial office.
+
+    `division_id`/`division_code` is the division the office is registered to serve;
+    `located_division_id`/`located_code` is the township whose polygon covers its point,
+    kept current on every write and every boundary change, so that coverage reports are
+    attribute joins rather than spatial ones.
+    """
+
+    __tablename__ = "offices"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "division_id", "division_code"],
+            ["divisions.tenant_id", "divisions.id", "divisions.code"],
+            name="fk_offices_division",
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "located_division_id", "located_code"],
+            ["divisions.tenant_id", "divisions.id", "divisions.code"],
+            name="fk_offices_located_division",
+        ),
+        CheckConstraint(f"acceptance_state IN ({_STATES})", name="acceptance_state_valid"),
+        CheckConstraint(
+            "staff_total IS NULL OR staff_total BETWEEN 0 AND 1000", name="staff_total"
+        ),
+        CheckConstraint(
+            "staff_formal IS NULL OR (staff_formal >= 0 AND (staff_total IS NULL"
+            " OR staff_formal <= staff_total))",
+            name="staff_formal",
+        ),
+        CheckConstraint(
+            "staff_civil_servants IS NULL OR (staff_civil_servants >= 0 AND (staff_total IS NULL"
+            " OR staff_civil_servants <= staff_total))",
+            name="staff_civil_servants",
+        ),
+        CheckConstraint("area_m2 IS NULL OR area_m2 >= 0", name="area_nonnegative"),
+        CheckConstraint(
+            "(closed_at IS NULL AND closed_reason IS NULL)"
+            " OR (closed_at IS NOT NULL AND closed_reason IS NOT NULL)",
+            name="closed_with_reason",
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_offices_geom", "geom", postgresql_using="gist"),
+        Index("ix_offices_division_code", "tenant_id", text("division_code text_pattern_ops")),
+        Index(
+            "ix_offices_located_active",
+            "tenant_id",
+            "located_division_id",
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "uq_offices_external_id",
+            "tenant_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    division_id: Mapped[int] = mapped_column(BigInteger)
+    division_code: Mapped[str] = mapped_column(String(9))
+    located_division_id: Mapped[int | None] = mapped_column(BigInteger)
+    located_code: Mapped[str | None] = mapped_column(String(9))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    staff_total: Mapped[int | None] = mapped_column(Integer)
+    staff_formal: Mapped[int | None] = mapped_column(Integer)
+    staff_civil_servants: Mapped[int | None] = mapped_column(Integer)
+    area_m2: Mapped[Decimal | None] = mapped_column(Numeric(9, 1))
+    acceptance_state: Mapped[str] = mapped_column(
+        String(16), server_default=AcceptanceState.not_applied.value
+    )
+    exception_reason: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(Text)
+    opened_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -1,0 +1,168 @@
+"""HTTP routes for offices: thin — parse, check scope, call the service, return a schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from service.db import SessionDep
+from service.deps import CurrentScope
+from service.divisions.kinds import DivisionKind
+from service.errors import Invalid
+from service.offices import service
+from service.offices.models import AcceptanceState, Office
+from service.offices.queries import OfficeFilter, list_offices, office_out
+from service.offices.schemas import (
+    Links,
+    OfficeClose,
+    OfficeCreate,
+    OfficeOut,
+    OfficePage,
+    OfficeUpdate,
+    office_feature,
+)
+
+router = APIRouter(prefix="/api/v1/offices", tags=["offices"])
+
+MAX_ID = 2**63 - 1
+RegionParam = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$", description="division code subtree"
+    ),
+]
+
+
+def valid_office(
+    office_id: Annotated[int, Path(ge=1, le=MAX_ID)], scope: CurrentScope, session: SessionDep
+) -> Office:
+    """The office, loaded and checked to be in the caller's tenant and region (else 404)."""
+    return service.get_office(session=session, scope=scope, office_id=office_id)
+
+
+ValidOffice = Annotated[Office, Depends(valid_office)]
+
+
+def page_links(request: Request, total: int, limit: int, offset: int) -> Links:
+    def at(new_offset: int) -> str:
+        return str(request.url.include_query_params(offset=new_offset, limit=limit))
+
+    return Links(
+        self=str(request.url),
+        next=at(offset + limit) if offset + limit < total else None,
+        prev=at(max(offset - limit, 0)) if offset > 0 else None,
+    )
+
+
+@router.post("", status_code=201, response_model=OfficeOut)
+def create_office(
+    data: OfficeCreate, scope: CurrentScope, session: SessionDep, response: Response
+) -> OfficeOut:
+    """Register an office; its township is derived from the point and checked."""
+    office = service.create_office(session=session, scope=scope, data=data)
+    response.headers["ETag"] = service.etag(office)
+    response.headers["Location"] = f"/api/v1/offices/{office.id}"
+    return office_out(session=session, scope=scope, office_id=office.id)
+
+
+@router.get("", response_model=OfficePage)
+def get_offices(
+    request: Request,
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    kind: DivisionKind | None = None,
+    state: AcceptanceState | None = None,
+    q: Annotated[str | None, Query(max_length=50)] = None,
+    include_closed: bool = False,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    format: Literal["json", "geojson"] = "json",
+) -> Any:
+    """Offices in a region (city, county or township subtree), filtered and paginated."""
+    filters = OfficeFilter(
+        region=scope.region(region),
+        kind=kind.value if kind else None,
+        state=state.value if state else None,
+        q=q or None,
+        include_closed=include_closed,
+    )
+    total, items = list_offices(
+        session=session, scope=scope, filters=filters, limit=limit, offset=offset
+    )
+    links = page_links(request, total, limit, offset)
+    if format == "geojson":
+        return JSONResponse(
+            {
+                "type": "FeatureCollection",
+                "features": [office_feature(o) for o in items],
+                "numberMatched": total,
+                "numberReturned": len(items),
+                "links": [
+                    {"rel": rel, "href": href, "type": "application/geo+json"}
+                    for rel, href in links.model_dump().items()
+                    if href
+                ],
+            },
+            media_type="application/geo+json",
+        )
+    return OfficePage(items=items, total=total, limit=limit, offset=offset, links=links)
+
+
+@router.get("/{office_id}", response_model=OfficeOut)
+def get_office(
+    office: ValidOffice,
+    scope: CurrentScope,
+    session: SessionDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    """One office, with its ETag for a later PATCH."""
+    tag = service.etag(office)
+    if if_none_match and tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
+    return office_out(session=session, scope=scope, office_id=office.id)
+
+
+@router.patch("/{office_id}", response_model=OfficeOut)
+def patch_office(
+    office: ValidOffice,
+    data: OfficeUpdate,
+    scope: CurrentScope,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> OfficeOut:
+    """Change an office; requires If-Match with the ETag from GET (412 when stale)."""
+    updated = service.update_office(
+        session=session, scope=scope, office=office, data=data, if_match=if_match
+    )
+    response.headers["ETag"] = service.etag(updated)
+    return office_out(session=session, scope=scope, office_id=updated.id)
+
+
+@router.delete("/{office_id}", response_model=OfficeOut)
+def delete_office(
+    office: ValidOffice,
+    scope: CurrentScope,
+    session: SessionDep,
+    response: Response,
+    reason: Annotated[str | None, Query(min_length=2, max_length=500)] = None,
+    body: Annotated[OfficeClose | None, Body()] = None,
+    if_match: Annotated[str | None, Header()] = None,
+) -> OfficeOut:
+    """Close an office (it is never erased): a reason is required, as ?reason= or in the body."""
+    if body is None:
+        body = OfficeClose.model_validate({"reason": reason}) if reason else None
+    if body is None:
+        raise Invalid(
+            "a reason is required to close an office", [{"field": "reason", "problem": "missing"}]
+        )
+    closed = service.close_office(
+        session=session, scope=scope, office=office, data=body, if_match=if_match
+    )
+    response.headers["ETag"] = service.etag(closed)
+    return office_out(session=session, scope=scope, office_id=closed.id)

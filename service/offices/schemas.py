@@ -1,0 +1,208 @@
+"""Request and response bodies of the offices API."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from service.offices.models import AcceptanceState
+
+POINT_CRS_ALIASES = {
+    "EPSG:4326": "EPSG:4326",
+    "WGS84": "EPSG:4326",
+    "WGS-84": "EPSG:4326",
+    "4326": "EPSG:4326",
+    "EPSG:4490": "EPSG:4490",
+    "CGCS2000": "EPSG:4490",
+    "4490": "EPSG:4490",
+    "GCJ02": "GCJ02",
+    "GCJ-02": "GCJ02",
+    "BD09": "BD09",
+    "BD-09": "BD09",
+    "BD09LL": "BD09",
+}
+
+
+def _no_control_chars(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in value):
+        raise ValueError("must not contain control or invisible characters")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    cleaned = _no_control_chars(value) or ""
+    if not cleaned:
+        raise ValueError("must not be blank")
+    return cleaned
+
+
+CleanText = Annotated[str, AfterValidator(_no_control_chars)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
+TownshipCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+Phone = Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+\-() 转#,，]{3,40}$")]
+
+
+class Strict(BaseModel):
+    """Unknown fields, NaN and Infinity are refused with a 422 naming the field."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+
+
+class Location(Strict):
+    """A point as sent by a client; `crs` says which coordinates the numbers are in."""
+
+    lon: float = Field(description="longitude (or easting for projected CRSs)")
+    lat: float = Field(description="latitude (or northing for projected CRSs)")
+    crs: str = Field(
+        default="EPSG:4326",
+        description="EPSG:4326 (WGS-84), EPSG:4490 (CGCS2000), GCJ02 (高德/腾讯), BD09 (百度), "
+        "or a CGCS2000 Gauss-Krüger EPSG:4491–4554",
+    )
+
+    @field_validator("crs")
+    @classmethod
+    def _crs(cls, value: str) -> str:
+        key = value.strip().upper()
+        if key in POINT_CRS_ALIASES:
+            return POINT_CRS_ALIASES[key]
+        if key.startswith("EPSG:") and key[5:].isdigit() and 4491 <= int(key[5:]) <= 4554:
+            return key
+        raise ValueError(
+            "must be EPSG:4326, EPSG:4490, GCJ02, BD09 or a CGCS2000 Gauss-Krüger EPSG:4491–4554"
+        )
+
+
+class StaffNumbers(Strict):
+    staff_total: int | None = Field(default=None, ge=0, le=1000, description="在岗人数")
+    staff_formal: int | None = Field(default=None, ge=0, le=1000, description="在编(正式)人数")
+    staff_civil_servants: int | None = Field(default=None, ge=0, le=1000, description="公务员人数")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StaffNumbers:
+        total = self.staff_total
+        if total is not None:
+            for name in ("staff_formal", "staff_civil_servants"):
+                value = getattr(self, name)
+                if value is not None and value > total:
+                    raise ValueError(f"{name} ({value}) cannot exceed staff_total ({total})")
+        return self
+
+
+class OfficeCreate(StaffNumbers):
+    name: Name = Field(description="official name, XX县(市、区)司法局XX司法所")
+    location: Location
+    division_code: TownshipCode | None = Field(
+        default=None, description="the township it serves; checked against the point"
+    )
+    address: Annotated[CleanText, StringConstraints(max_length=200)] | None = None
+    phone: Phone | None = None
+    area_m2: Decimal | None = Field(default=None, ge=0, le=100000, max_digits=9, decimal_places=1)
+    opened_on: date | None = None
+    exception_reason: (
+        Annotated[CleanText, StringConstraints(min_length=4, max_length=500)] | None
+    ) = Field(default=None, description="why this township may have a second office")
+    external_id: Annotated[CleanText, StringConstraints(min_length=1, max_length=100)] | None = None
+
+
+class OfficeUpdate(StaffNumbers):
+    """Fields to change; fields left out stay as they are, null clears an optional field."""
+
+    name: Name | None = None
+    location: Location | None = None
+    division_code: TownshipCode | None = None
+    address: Annotated[CleanText, StringConstraints(max_length=200)] | None = None
+    phone: Phone | None = None
+    area_m2: Decimal | None = Field(default=None, ge=0, le=100000, max_digits=9, decimal_places=1)
+    opened_on: date | None = None
+    exception_reason: (
+        Annotated[CleanText, StringConstraints(min_length=4, max_length=500)] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _required_not_null(self) -> OfficeUpdate:
+        for name in ("name", "location", "division_code"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class OfficeClose(Strict):
+    reason: Annotated[CleanText, StringConstraints(min_length=2, max_length=500)]
+    closed_on: date | None = None
+
+
+class PointOut(BaseModel):
+    lon: float
+    lat: float
+    crs: Literal["EPSG:4326"] = "EPSG:4326"
+
+
+class DivisionOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    county_code: str
+    county_name: str | None
+
+
+class OfficeOut(BaseModel):
+    id: int
+    name: str
+    division: DivisionOut
+    located_code: str | None = Field(description="the township whose polygon contains the point")
+    location: PointOut
+    address: str | None
+    phone: str | None
+    staff_total: int | None
+    staff_formal: int | None
+    staff_civil_servants: int | None
+    area_m2: float | None
+    acceptance_state: AcceptanceState
+    exception_reason: str | None
+    external_id: str | None
+    opened_on: date
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    closed_reason: str | None
+
+
+class Links(BaseModel):
+    self: str
+    next: str | None = None
+    prev: str | None = None
+
+
+class OfficePage(BaseModel):
+    items: list[OfficeOut]
+    total: int
+    limit: int
+    offset: int
+    links: Links
+
+
+def office_feature(office: OfficeOut) -> dict[str, Any]:
+    """A GeoJSON Feature for one office (properties = the JSON representation)."""
+    props = office.model_dump(mode="json", exclude={"location"})
+    return {
+        "type": "Feature",
+        "id": office.id,
+        "geometry": {"type": "Point", "coordinates": [office.location.lon, office.location.lat]},
+        "properties": props,
+    }

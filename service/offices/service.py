@@ -1,0 +1,316 @@
+"""Registering, changing and closing offices, with the spatial and naming rules of PRODUCT.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import shapely
+from geoalchemy2.elements import WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from geo.chinacoords import bd09_to_wgs84, gcj02_to_wgs84
+from geo.crs import point_to_wgs84
+from geo.validate import point_problem
+from service.accounts.permissions import Action
+from service.deps import Scope
+from service.divisions.service import (
+    DivisionRef,
+    get_current,
+    locate_township,
+    nearest_township,
+    require_current,
+)
+from service.divisions.writer import advisory_lock
+from service.errors import (
+    Conflict,
+    DivisionMismatch,
+    Forbidden,
+    Invalid,
+    InvalidLocation,
+    NameConvention,
+    OfficeNotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    TownshipHasOffice,
+)
+from service.offices.models import Office
+from service.offices.naming import expected_name, name_matches
+from service.offices.schemas import Location, OfficeClose, OfficeCreate, OfficeUpdate
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an office is: WGS-84 point and the township that contains it."""
+
+    lon: float
+    lat: float
+    township: DivisionRef
+
+
+def to_wgs84(location: Location) -> tuple[float, float]:
+    """The WGS-84 lon/lat of a submitted point; 422 naming the problem when it cannot be one."""
+    crs = location.crs
+    x, y = location.lon, location.lat
+    if crs in ("EPSG:4326", "EPSG:4490", "GCJ02", "BD09"):
+        problem = point_problem(x, y)
+        if problem:
+            raise InvalidLocation(f"location: {problem}", {"field": "location", "lon": x, "lat": y})
+        if crs == "GCJ02":
+            return gcj02_to_wgs84(x, y)
+        if crs == "BD09":
+            return bd09_to_wgs84(x, y)
+        return x, y
+    lon, lat = point_to_wgs84(x, y, int(crs.split(":")[1]))
+    problem = point_problem(lon, lat)
+    if problem:
+        raise InvalidLocation(
+            f"location: in {crs} this point is at ({lon:.5f}, {lat:.5f}): {problem}",
+            {"field": "location"},
+        )
+    return lon, lat
+
+
+def _no_township_hint(session: Session, scope: Scope, lon: float, lat: float) -> str:
+    swapped = locate_township(session=session, tenant_id=scope.tenant_id, lon=lat, lat=lon)
+    if swapped is not None:
+        return (
+            f"with lon and lat swapped it would lie in {swapped.name} ({swapped.code}); swap them?"
+        )
+    near = nearest_township(session=session, tenant_id=scope.tenant_id, lon=lon, lat=lat)
+    if near is None:
+        return f"{scope.tenant_name} has no township boundaries yet; import divisions first"
+    ref, metres = near
+    return (
+        f"it is outside every township of {scope.tenant_name}; the nearest is {ref.name} "
+        f"({ref.code}), {metres / 1000:.1f} km away — wrong coordinates or wrong CRS?"
+    )
+
+
+def place(session: Session, scope: Scope, location: Location, declared: str | None) -> Placement:
+    """Convert the point, find its township and check it against the declared division."""
+    lon, lat = to_wgs84(location)
+    township = locate_township(
+        session=session, tenant_id=scope.tenant_id, lon=lon, lat=lat, prefer=declared
+    )
+    if township is None:
+        raise InvalidLocation(
+            f"location ({lon:.6f}, {lat:.6f}) lies in no township: "
+            + _no_township_hint(session, scope, lon, lat),
+            {"field": "location", "lon": lon, "lat": lat},
+        )
+    if declared and declared != township.code:
+        named = get_current(session=session, tenant_id=scope.tenant_id, code=declared)
+        what = (
+            f"{named.name} ({declared})"
+            if named
+            else f"{declared}, which is not a current township"
+        )
+        raise DivisionMismatch(
+            f"the point lies in {township.name} ({township.code}), not in {what}",
+            {
+                "field": "division_code",
+                "point_division": {"code": township.code, "name": township.name},
+                "declared": declared,
+            },
+        )
+    if not scope.covers(township.code):
+        raise Forbidden(
+            f"{township.name} ({township.code}) is outside your region {scope.region_code}"
+        )
+    return Placement(lon, lat, township)
+
+
+def check_name(session: Session, scope: Scope, name: str, township: DivisionRef) -> None:
+    county = get_current(session=session, tenant_id=scope.tenant_id, code=township.code[:6])
+    county_name = county.name if county else ""
+    if not name_matches(name, county_name, township.name, township.kind):
+        expected = expected_name(county_name, township.name, township.kind)
+        raise NameConvention(
+            f"name {name!r} does not follow XX县(市、区)司法局XX司法所; expected {expected!r}",
+            {"field": "name", "expected": expected},
+        )
+
+
+def check_one_per_township(
+    session: Session, scope: Scope, township: DivisionRef, reason: str | None, exclude: int | None
+) -> None:
+    """409 when the township already has an active office, unless an exception reason is given."""
+    advisory_lock(session, f"office-township-{scope.tenant_id}", int(township.code))
+    rows = session.execute(
+        select(Office.id, Office.name).where(
+            Office.tenant_id == scope.tenant_id,
+            Office.division_code == township.code,
+            Office.closed_at.is_(None),
+            Office.id != (exclude or 0),
+        )
+    ).all()
+    if rows and not reason:
+        first = rows[0]
+        raise TownshipHasOffice(
+            f"{township.name} ({township.code}) already has an office: {first.name} (id {first.id});"
+            " one office per township — send exception_reason to register another",
+            {
+                "existing": [{"id": r.id, "name": r.name} for r in rows],
+                "division_code": township.code,
+            },
+        )
+
+
+def _point(lon: float, lat: float) -> WKBElement:
+    return from_shape(shapely.Point(lon, lat), srid=4326)
+
+
+def create_office(*, session: Session, scope: Scope, data: OfficeCreate) -> Office:
+    scope.require(Action.create_office)
+    where = place(session, scope, data.location, data.division_code)
+    check_name(session, scope, data.name, where.township)
+    check_one_per_township(session, scope, where.township, data.exception_reason, None)
+    office = Office(
+        tenant_id=scope.tenant_id,
+        name=data.name,
+        division_id=where.township.id,
+        division_code=where.township.code,
+        located_division_id=where.township.id,
+        located_code=where.township.code,
+        geom=_point(where.lon, where.lat),
+        address=data.address,
+        phone=data.phone,
+        staff_total=data.staff_total,
+        staff_formal=data.staff_formal,
+        staff_civil_servants=data.staff_civil_servants,
+        area_m2=data.area_m2,
+        exception_reason=data.exception_reason,
+        external_id=data.external_id,
+    )
+    if data.opened_on:
+        office.opened_on = data.opened_on
+    session.add(office)
+    session.flush()
+    return office
+
+
+def get_office(*, session: Session, scope: Scope, office_id: int) -> Office:
+    """The office if it exists in the tenant and inside the user's region; 404 otherwise."""
+    office = session.scalar(
+        select(Office).where(Office.tenant_id == scope.tenant_id, Office.id == office_id)
+    )
+    if office is None or not scope.covers(office.division_code):
+        raise OfficeNotFound(f"no office {office_id} in your region")
+    return office
+
+
+def etag(office: Office) -> str:
+    return f'"{office.version}"'
+
+
+def check_if_match(office: Office, if_match: str | None, *, required: bool) -> None:
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                "If-Match header required: send the ETag from GET /api/v1/offices/{id}"
+            )
+        return
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    if tags == ["*"]:
+        raise PreconditionRequired("If-Match must carry the office's ETag, not *")
+    if etag(office) not in tags:
+        raise PreconditionFailed(
+            f"the office was changed by someone else (current ETag {etag(office)}); "
+            "GET it again and reapply your change",
+            {"current_etag": etag(office), "sent": if_match},
+        )
+
+
+def update_office(
+    *, session: Session, scope: Scope, office: Office, data: OfficeUpdate, if_match: str | None
+) -> Office:
+    scope.require(Action.update_office)
+    check_if_match(office, if_match, required=True)
+    if office.closed_at is not None:
+        raise Conflict(f"office {office.id} is closed; it cannot be changed")
+    fields = data.model_fields_set
+    township = require_current(
+        session=session, tenant_id=scope.tenant_id, code=office.division_code
+    )
+    if "location" in fields or "division_code" in fields:
+        declared = data.division_code if "division_code" in fields else None
+        if data.location is not None:
+            where = place(session, scope, data.location, declared)
+            office.geom = _point(where.lon, where.lat)
+            office.located_division_id = where.township.id
+            office.located_code = where.township.code
+        else:  # a new division for an unmoved point: the division must contain the point
+            point = to_shape(office.geom)
+            here = Location(lon=point.x, lat=point.y, crs="EPSG:4326")
+            where = place(session, scope, here, declared)
+        township = where.township
+    moved = township.code != office.division_code
+    if moved:
+        reason = data.exception_reason if "exception_reason" in fields else office.exception_reason
+        check_one_per_township(session, scope, township, reason, office.id)
+        office.division_id, office.division_code = township.id, township.code
+    if "name" in fields or moved:
+        check_name(session, scope, data.name or office.name, township)
+    for field in _EDITABLE:
+        if field in fields:
+            setattr(office, field, getattr(data, field))
+    _check_staff(office)
+    office.updated_at = datetime.now(UTC)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise PreconditionFailed(
+            "the office was changed by someone else meanwhile; GET it again"
+        ) from exc
+    return office
+
+
+_EDITABLE = (
+    "name",
+    "address",
+    "phone",
+    "staff_total",
+    "staff_formal",
+    "staff_civil_servants",
+    "area_m2",
+    "opened_on",
+    "exception_reason",
+)
+
+
+def _check_staff(office: Office) -> None:
+    total = office.staff_total
+    for name in ("staff_formal", "staff_civil_servants"):
+        value = getattr(office, name)
+        if total is not None and value is not None and value > total:
+            raise Invalid(f"{name} ({value}) cannot exceed staff_total ({total})", {"field": name})
+
+
+def close_office(
+    *, session: Session, scope: Scope, office: Office, data: OfficeClose, if_match: str | None
+) -> Office:
+    """Close (never erase) an office: it keeps its history and leaves the coverage counts."""
+    scope.require(Action.close_office)
+    check_if_match(office, if_match, required=False)
+    if office.closed_at is not None:
+        raise Conflict(f"office {office.id} was already closed on {office.closed_at:%Y-%m-%d}")
+    now = datetime.now(UTC)
+    closed_on = data.closed_on
+    office.closed_at = (
+        now
+        if closed_on is None
+        else datetime(closed_on.year, closed_on.month, closed_on.day, tzinfo=UTC)
+    )
+    office.closed_reason = data.reason
+    office.updated_at = datetime.now(UTC)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise PreconditionFailed(
+            "the office was changed by someone else meanwhile; GET it again"
+        ) from exc
+    return office

@@ -1,0 +1,70 @@
+"""Typed settings for the service, read from REGISTRY_* environment variables (and DATABASE_URL)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+_WEAK_SECRETS = {"", "secret", "changeme", "change-me", "development"}
+
+
+class Settings(BaseSettings):
+    """Everything the service needs to start; `create_app(settings)` takes one of these."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("DATABASE_URL", "REGISTRY_DATABASE_URL"),
+        description="SQLAlchemy URL the service connects with (postgresql+psycopg://...).",
+    )
+    migration_database_url: str = Field(
+        default="",
+        description="URL of the schema owner, used for migrations; defaults to database_url.",
+    )
+    secret_key: SecretStr = SecretStr("")
+    token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    var_dir: Path = DEFAULT_VAR_DIR
+    max_upload_mb: int = Field(default=100, ge=1, le=2048)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    log_sql: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.database_url.startswith("postgresql://"):
+            self.database_url = "postgresql+psycopg://" + self.database_url[len("postgresql://") :]
+        if self.migration_database_url.startswith("postgresql://"):
+            self.migration_database_url = (
+                "postgresql+psycopg://" + self.migration_database_url[len("postgresql://") :]
+            )
+        if not self.migration_database_url:
+            self.migration_database_url = self.database_url
+        key = self.secret_key.get_secret_value()
+        if self.env == "production" and (key in _WEAK_SECRETS or len(key) < 32):
+            raise ValueError(
+                "REGISTRY_SECRET_KEY must be set to a random string of at least 32 characters "
+                "in production"
+            )
+        return self
+
+    def signing_key(self) -> str:
+        """The token signing key; outside production an unset key is generated and kept in var/."""
+        key = self.secret_key.get_secret_value()
+        if key:
+            return key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new = secrets.token_urlsafe(48)
+        path.write_text(new)
+        path.chmod(0o600)
+        self.secret_key = SecretStr(new)
+        return new

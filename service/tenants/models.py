@@ -1,0 +1,29 @@
+"""The tenant table: one provincial judicial department (省司法厅) per row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base
+
+NATIONAL_CODE = "00"
+
+
+class Tenant(Base):
+    """A province (code = its 2-digit division code), or "00" for a nationwide tenant."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (CheckConstraint("code ~ '^[0-9]{2}$'", name="code_format"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(2), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def region_prefix(self) -> str:
+        """Prefix every division code of this tenant starts with ("" for the nationwide tenant)."""
+        return "" if self.code == NATIONAL_CODE else self.code

