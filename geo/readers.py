@@ -50,6 +50,7 @@ class FeatureTable:
     format: str
     layer: str | None = None
     warnings: list[str] = field(default_factory=list)
+    wkb: np.ndarray | None = None  # the geometries as read (2D WKB), for pass-through writes
 
     def __len__(self) -> int:
         return len(self.geometries)
@@ -171,6 +172,7 @@ def read_features(
         format=fmt,
         layer=layer,
         warnings=warnings,
+        wkb=wkb,
     )
 
 

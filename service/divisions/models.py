@@ -39,7 +39,7 @@ class Division(Base):
 
     __tablename__ = "divisions"
     __table_args__ = (
-        CheckConstraint("code ~ '^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9})$'", name="code_format"),
+        CheckConstraint("code ~ '^[1-9]([0-9]|[0-9]{3}|[0-9]{5}|[0-9]{8})$'", name="code_format"),
         CheckConstraint(f"kind IN ({_KINDS})", name="kind_valid"),
         CheckConstraint(f"level IN ({_LEVELS})", name="level_valid"),
         CheckConstraint(
@@ -58,9 +58,11 @@ class Division(Base):
         # (tenant_id, id, code) is the target of the offices' composite foreign key, so that an
         # office's denormalised division_code can never disagree with its division row.
         UniqueConstraint("tenant_id", "id", "code", name="uq_divisions_tenant_id_id_code"),
+        # No two versions of a code overlap in time (code as bigint: exact, and much cheaper
+        # than btree_gist on text).
         ExcludeConstraint(
             (text("tenant_id"), "="),
-            (text("code"), "="),
+            (text("(code::bigint)"), "="),
             (text("daterange(valid_from, valid_to)"), "&&"),
             name="ex_divisions_one_version_per_date",
             using="gist",
@@ -75,7 +77,8 @@ class Division(Base):
         Index(
             "ix_divisions_current_code_prefix",
             "tenant_id",
-            text("code text_pattern_ops"),
+            "code",
+            postgresql_ops={"code": "text_pattern_ops"},
             postgresql_where=text("valid_to IS NULL"),
         ),
         Index("ix_divisions_geom", "geom", postgresql_using="gist"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from service.divisions.schemas import (
     DivisionPage,
     DivisionVersionOut,
     ImportReportOut,
+    boundary_note,
 )
 from service.errors import DivisionNotFound
 from service.tenants.service import get_tenant
@@ -79,9 +81,8 @@ def list_divisions(
         offset=offset,
         with_geometry=format == "geojson",
     )
+    note = boundary_note([r["source"] for r in rows])
     if format == "geojson":
-        import json
-
         features = [
             {
                 "type": "Feature",
@@ -97,14 +98,16 @@ def list_divisions(
                 "features": features,
                 "numberMatched": total,
                 "numberReturned": len(features),
-                "note": "乡镇级边界为按县级边界生成的示意数据，非官方边界"
-                if any(r.get("level") == "township" for r in rows)
-                else None,
+                "note": note,
             },
             media_type="application/geo+json",
         )
     return DivisionPage(
-        items=[DivisionVersionOut(**r) for r in rows], total=total, limit=limit, offset=offset
+        items=[DivisionVersionOut(**r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        note=note,
     )
 
 

@@ -44,3 +44,14 @@ class DivisionPage(BaseModel):
     total: int
     limit: int
     offset: int
+    note: str | None = None
+
+
+GENERATED_NOTE = (
+    "乡镇级边界为按县级边界生成的示意数据，非官方边界 (generated township boundaries, not official)"
+)
+
+
+def boundary_note(sources: list[str | None]) -> str | None:
+    """The notice that goes with any list containing generated boundaries."""
+    return GENERATED_NOTE if any((s or "").startswith("generated") for s in sources) else None

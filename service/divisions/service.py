@@ -115,7 +115,7 @@ def list_divisions(
     geometry = ", ST_AsGeoJSON(geom, 7) AS geometry" if with_geometry else ""
     rows = session.execute(
         text(
-            "SELECT code, name, kind, level, parent_code, valid_from, valid_to,"
+            "SELECT code, name, kind, level, parent_code, valid_from, valid_to, source,"
             " round((ST_Area(geom::geography) / 1e6)::numeric, 3) AS area_km2"
             f"{geometry} FROM divisions WHERE {clause} ORDER BY code LIMIT :limit OFFSET :offset"
         ),

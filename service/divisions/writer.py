@@ -9,15 +9,15 @@ office → division relations stay true after boundary changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
-import numpy as np
-import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service.divisions.importer import DivisionBatch, ImportReport, Problem, Progress
+from service.divisions.batch import DivisionBatch, ImportReport, Problem, Progress, rejection
 from service.errors import ImportRejected
 from service.tenants.models import Tenant
 
@@ -63,9 +63,41 @@ def write_batch(
     valid_from: date,
     source: str,
     report: ImportReport,
+    verify: Callable[[], list[Problem]] = list,
     progress: Progress | None = None,
 ) -> None:
-    """Insert new codes, version changed ones, relink and relocate offices; fill `report`."""
+    """Insert new codes, version changed ones, relink and relocate offices; fill `report`.
+
+    `verify` (the expensive, database-free checks) runs in a second thread meanwhile. All
+    writing happens in a savepoint: if anything fails, or `verify` finds a problem, it is
+    rolled back and ImportRejected names the problems — whatever the caller does next.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-verify") as pool:
+        checking = pool.submit(verify)
+        try:
+            with session.begin_nested():
+                _write(session, tenant, batch, valid_from, source, report, progress)
+                problems = checking.result()
+                if problems:
+                    raise rejection(problems, len(batch))
+        except Exception as exc:
+            if isinstance(exc, ImportRejected):
+                raise
+            problems = checking.result()
+            if problems:  # the checks explain a database error better than the database
+                raise rejection(problems, len(batch)) from None
+            raise
+
+
+def _write(
+    session: Session,
+    tenant: Tenant,
+    batch: DivisionBatch,
+    valid_from: date,
+    source: str,
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
     advisory_lock(session, "divisions-import", tenant.id)
     current = {
         row.code: row.valid_from
@@ -83,24 +115,21 @@ def write_batch(
         if c in current and current[c] >= valid_from
     ]
     if too_early:
-        raise ImportRejected(
-            f"{len(too_early)} features would close a version before it opened; nothing was imported",
-            {
-                "count": len(too_early),
-                "features": len(batch),
-                "problems": [p.__dict__ for p in too_early],
-            },
-        )
-    ewkb = shapely.to_wkb(shapely.set_srid(batch.geoms, 4326), include_srid=True)
+        raise rejection(too_early, len(batch), "would close a version before it opened")
     rows = [
         (tenant.id, c, n, k, lv, p, valid_from, g, source)
         for c, n, k, lv, p, g in zip(
-            batch.codes, batch.names, batch.kinds, batch.levels, batch.parents, ewkb, strict=True
+            batch.codes,
+            batch.names,
+            batch.kinds,
+            batch.levels,
+            batch.parents,
+            batch.ewkb(),
+            strict=True,
         )
     ]
-    is_new = np.array([c not in current for c in batch.codes], dtype=bool)
-    new_rows = [r for r, fresh in zip(rows, is_new, strict=True) if fresh]
-    old_rows = [r for r, fresh in zip(rows, is_new, strict=True) if not fresh]
+    new_rows = [r for r in rows if r[1] not in current]
+    old_rows = [r for r in rows if r[1] in current]
     total = len(rows)
     if progress:
         progress("write", 0, total)
@@ -119,7 +148,7 @@ def write_batch(
     if progress:
         progress("write", total, total)
 
-    if report.created and is_new.any() and _tenant_has_offices(session, tenant):
+    if new_rows and _tenant_has_offices(session, tenant):
         new_township_ids.extend(
             session.scalars(
                 text(

@@ -100,7 +100,12 @@ class Office(Base):
         ),
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_offices_geom", "geom", postgresql_using="gist"),
-        Index("ix_offices_division_code", "tenant_id", text("division_code text_pattern_ops")),
+        Index(
+            "ix_offices_division_code",
+            "tenant_id",
+            "division_code",
+            postgresql_ops={"division_code": "text_pattern_ops"},
+        ),
         Index(
             "ix_offices_located_active",
             "tenant_id",

@@ -1,0 +1,104 @@
+"""Codes, levels and kinds read from names, labels and the forms files use."""
+
+import pytest
+
+from service.divisions.kinds import (
+    DivisionKind,
+    DivisionLevel,
+    kind_from_label,
+    kind_from_name,
+    level_from_label,
+    normalize_code,
+    parent_code_of,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "level", "code"),
+    [
+        ("41", None, "41"),
+        ("4101", None, "4101"),
+        ("410184", None, "410184"),
+        ("410184101", None, "410184101"),
+        (" 410184101 ", None, "410184101"),
+        (410184101, None, "410184101"),
+        (410184101.0, None, "410184101"),
+        ("410184101000", None, "410184101"),
+        ("410184000000", None, "410184"),
+        ("410000", None, "41"),
+        ("410100", None, "4101"),
+        ("156410184", None, "410184"),
+        ("156410000", None, "41"),
+        # cities without districts: the county-level unit is coded xxxx00 (东莞 441900)
+        ("441900", DivisionLevel.county, "441900"),
+        ("441900", DivisionLevel.city, "4419"),
+        ("441900", None, "4419"),
+        ("441900000000", DivisionLevel.county, "441900"),
+        ("350527000", DivisionLevel.township, "350527000"),
+        ("350527000", None, "350527"),
+    ],
+)
+def test_normalize_code(raw, level, code):
+    assert normalize_code(raw, level) == code
+
+
+@pytest.mark.parametrize(
+    "raw", [None, "", "abc", "41018X002", "4101841", "410184101001", 1.5, float("nan"), "４１"]
+)
+def test_not_a_code(raw):
+    assert normalize_code(raw) is None
+
+
+def test_parent_codes():
+    assert [parent_code_of(c) for c in ("41", "4101", "410184", "410184101")] == [
+        None,
+        "41",
+        "4101",
+        "410184",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("城关镇", DivisionKind.town),
+        ("新建路街道", DivisionKind.street),
+        ("新华路街道办事处", DivisionKind.street),
+        ("刁家乡", DivisionKind.township),
+        ("马头回族乡", DivisionKind.township),
+        ("达尔罕苏木", DivisionKind.township),
+        ("新郑新区", DivisionKind.development_zone),
+        ("郑州经济技术开发区", DivisionKind.development_zone),
+        ("黄泛区农场", DivisionKind.farm),
+        ("国营种畜场", DivisionKind.farm),
+        ("小秦岭林场", DivisionKind.forest_area),
+        ("具茨山国家级森林公园", DivisionKind.forest_area),
+        ("平顶山矿区", DivisionKind.mining_area),
+        ("某某监狱", DivisionKind.other),
+    ],
+)
+def test_township_kind_from_name(name, kind):
+    assert kind_from_name(name, DivisionLevel.township) is kind
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("中原区", DivisionKind.district),
+        ("中牟县", DivisionKind.county),
+        ("新郑市", DivisionKind.county_city),
+        ("鄂托克旗", DivisionKind.county),
+        ("郑州航空港经济综合实验区", DivisionKind.development_zone),
+        ("郑州高新技术产业开发区", DivisionKind.development_zone),
+    ],
+)
+def test_county_kind_from_name(name, kind):
+    assert kind_from_name(name, DivisionLevel.county) is kind
+
+
+def test_kind_and_level_labels():
+    assert kind_from_label("街道") is DivisionKind.street
+    assert kind_from_label("Town") is DivisionKind.town
+    assert kind_from_label("castle") is None
+    assert level_from_label("乡镇") is DivisionLevel.township
+    assert level_from_label("City") is DivisionLevel.city
