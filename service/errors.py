@@ -131,21 +131,18 @@ def register_error_handlers(app: FastAPI) -> None:
             headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
         )
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(
+        request: Request, exc: RequestValidationError | ValidationError
+    ) -> JSONResponse:
         fields = _field_errors(exc)
         summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
         return JSONResponse(
             error_body("invalid_request", f"invalid request: {summary}", fields), status_code=422
         )
 
-    @app.exception_handler(ValidationError)
-    async def _model_validation(request: Request, exc: ValidationError) -> JSONResponse:
-        fields = _field_errors(exc)
-        summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
-        return JSONResponse(
-            error_body("invalid_request", f"invalid request: {summary}", fields), status_code=422
-        )
+    # Request parsing errors and model errors raised inside a route look the same to clients.
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(ValidationError, _validation)  # type: ignore[arg-type]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

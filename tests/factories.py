@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import shapely
 from pyogrio import raw
 from shapely.geometry.base import BaseGeometry
@@ -27,6 +28,23 @@ def _districts() -> dict[str, BaseGeometry]:
         if len(gb) == 9 and f["geometry"]["type"] in ("Polygon", "MultiPolygon"):
             out[gb[3:]] = shapely.make_valid(shapely.geometry.shape(f["geometry"]))
     return out
+
+
+def create_database(pg_cluster, name: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A fresh PostGIS database in the test cluster, owned by the schema owner;
+    returns the (owner, service role) URLs."""
+    from service.cluster import APP_ROLE, OWNER_ROLE
+
+    admin = pg_cluster.url("postgres", "postgres").replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f'CREATE DATABASE {name} OWNER "{OWNER_ROLE}"')
+    superuser = pg_cluster.url("postgres", name).replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(superuser, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION postgis")
+        conn.execute("CREATE EXTENSION btree_gist")
+        conn.execute(f'GRANT CONNECT ON DATABASE {name} TO "{APP_ROLE}"')
+    return pg_cluster.url(OWNER_ROLE, name), pg_cluster.url(APP_ROLE, name)
 
 
 def county_polygon(code: str) -> BaseGeometry:

@@ -125,5 +125,6 @@ def import_divisions(
             verify=verify,
             progress=progress,
         )
+        step("check", len(table), len(table))
     report.seconds = round(perf_counter() - started, 3)
     return report

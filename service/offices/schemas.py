@@ -103,12 +103,9 @@ class StaffNumbers(Strict):
         return self
 
 
-class OfficeCreate(StaffNumbers):
-    name: Name = Field(description="official name, XX县(市、区)司法局XX司法所")
-    location: Location
-    division_code: TownshipCode | None = Field(
-        default=None, description="the township it serves; checked against the point"
-    )
+class OfficeDetails(StaffNumbers):
+    """The descriptive fields an office is created with and may later change."""
+
     address: Annotated[CleanText, StringConstraints(max_length=200)] | None = None
     phone: Phone | None = None
     area_m2: Decimal | None = Field(default=None, ge=0, le=100000, max_digits=9, decimal_places=1)
@@ -116,22 +113,26 @@ class OfficeCreate(StaffNumbers):
     exception_reason: (
         Annotated[CleanText, StringConstraints(min_length=4, max_length=500)] | None
     ) = Field(default=None, description="why this township may have a second office")
+
+
+DETAIL_FIELDS = frozenset(OfficeDetails.model_fields)
+
+
+class OfficeCreate(OfficeDetails):
+    name: Name = Field(description="official name, XX县(市、区)司法局XX司法所")
+    location: Location
+    division_code: TownshipCode | None = Field(
+        default=None, description="the township it serves; checked against the point"
+    )
     external_id: Annotated[CleanText, StringConstraints(min_length=1, max_length=100)] | None = None
 
 
-class OfficeUpdate(StaffNumbers):
+class OfficeUpdate(OfficeDetails):
     """Fields to change; fields left out stay as they are, null clears an optional field."""
 
     name: Name | None = None
     location: Location | None = None
     division_code: TownshipCode | None = None
-    address: Annotated[CleanText, StringConstraints(max_length=200)] | None = None
-    phone: Phone | None = None
-    area_m2: Decimal | None = Field(default=None, ge=0, le=100000, max_digits=9, decimal_places=1)
-    opened_on: date | None = None
-    exception_reason: (
-        Annotated[CleanText, StringConstraints(min_length=4, max_length=500)] | None
-    ) = None
 
     @model_validator(mode="after")
     def _required_not_null(self) -> OfficeUpdate:

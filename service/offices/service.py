@@ -39,7 +39,13 @@ from service.errors import (
 )
 from service.offices.models import Office
 from service.offices.naming import expected_name, name_matches
-from service.offices.schemas import Location, OfficeClose, OfficeCreate, OfficeUpdate
+from service.offices.schemas import (
+    DETAIL_FIELDS,
+    Location,
+    OfficeClose,
+    OfficeCreate,
+    OfficeUpdate,
+)
 
 
 @dataclass(frozen=True)
@@ -177,17 +183,9 @@ def create_office(*, session: Session, scope: Scope, data: OfficeCreate) -> Offi
         located_division_id=where.township.id,
         located_code=where.township.code,
         geom=_point(where.lon, where.lat),
-        address=data.address,
-        phone=data.phone,
-        staff_total=data.staff_total,
-        staff_formal=data.staff_formal,
-        staff_civil_servants=data.staff_civil_servants,
-        area_m2=data.area_m2,
-        exception_reason=data.exception_reason,
         external_id=data.external_id,
+        **data.model_dump(include=set(DETAIL_FIELDS), exclude_none=True),
     )
-    if data.opened_on:
-        office.opened_on = data.opened_on
     session.add(office)
     session.flush()
     return office
@@ -255,31 +253,22 @@ def update_office(
         office.division_id, office.division_code = township.id, township.code
     if "name" in fields or moved:
         check_name(session, scope, data.name or office.name, township)
-    for field in _EDITABLE:
-        if field in fields:
-            setattr(office, field, getattr(data, field))
+    for field in fields & (DETAIL_FIELDS | {"name"}):
+        setattr(office, field, getattr(data, field))
     _check_staff(office)
     office.updated_at = datetime.now(UTC)
+    _flush_versioned(session)
+    return office
+
+
+def _flush_versioned(session: Session) -> None:
+    """Write an office whose version column guards against a concurrent change (412)."""
     try:
         session.flush()
     except StaleDataError as exc:
         raise PreconditionFailed(
             "the office was changed by someone else meanwhile; GET it again"
         ) from exc
-    return office
-
-
-_EDITABLE = (
-    "name",
-    "address",
-    "phone",
-    "staff_total",
-    "staff_formal",
-    "staff_civil_servants",
-    "area_m2",
-    "opened_on",
-    "exception_reason",
-)
 
 
 def _check_staff(office: Office) -> None:
@@ -307,10 +296,5 @@ def close_office(
     )
     office.closed_reason = data.reason
     office.updated_at = datetime.now(UTC)
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed(
-            "the office was changed by someone else meanwhile; GET it again"
-        ) from exc
+    _flush_versioned(session)
     return office

@@ -14,8 +14,10 @@ from pathlib import Path
 import httpx2 as httpx
 import psycopg
 import pytest
+from factories import create_database
 
-from service.cluster import APP_ROLE, OWNER_ROLE, free_port
+from service.cluster import free_port
+from service.demo.offices import plan_offices
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 REGISTRY = str(Path(sys.executable).parent / "registry")
@@ -23,19 +25,11 @@ REGISTRY = str(Path(sys.executable).parent / "registry")
 
 def make_database(pg_cluster, name: str, var: Path) -> dict[str, str]:
     """A new empty database (PostGIS ready) and the environment the CLI needs for it."""
-    admin = pg_cluster.url("postgres", "postgres").replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f'CREATE DATABASE {name} OWNER "{OWNER_ROLE}"')
-    superuser = pg_cluster.url("postgres", name).replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(superuser, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION postgis")
-        conn.execute("CREATE EXTENSION btree_gist")
-        conn.execute(f'GRANT CONNECT ON DATABASE {name} TO "{APP_ROLE}"')
+    owner, app = create_database(pg_cluster, name)
     return {
         **os.environ,
-        "DATABASE_URL": pg_cluster.url(APP_ROLE, name),
-        "REGISTRY_MIGRATION_DATABASE_URL": pg_cluster.url(OWNER_ROLE, name),
+        "DATABASE_URL": app,
+        "REGISTRY_MIGRATION_DATABASE_URL": owner,
         "REGISTRY_VAR_DIR": str(var),
         "REGISTRY_SECRET_KEY": "cli-test-secret-0123456789-0123456789",
     }
@@ -148,6 +142,51 @@ def test_demo_loads_twice_without_duplicates(demo_env):
             " AND tenant_id IN (SELECT id FROM tenants WHERE code IN ('41', '14'))"
         ).fetchone()
         assert generated == (0,)
+        check_planted_cases(conn)
+
+
+def check_planted_cases(conn: psycopg.Connection) -> None:
+    """The demo's planted errors are all there, and nothing else is wrong."""
+    for tenant in ("41", "14"):
+        townships = conn.execute(
+            "SELECT t.code, t.name, t.kind, coalesce(c.name, '') FROM divisions t"
+            " JOIN tenants tt ON tt.id = t.tenant_id LEFT JOIN divisions c"
+            "   ON c.tenant_id = t.tenant_id AND c.code = t.parent_code AND c.valid_to IS NULL"
+            " WHERE tt.code = %s AND t.level = 'township' AND t.valid_to IS NULL ORDER BY t.code",
+            (tenant,),
+        ).fetchall()
+        plan = plan_offices(townships)
+        planted = {o.external_id for o in plan if o.plant}
+        misplaced = {
+            r[0]
+            for r in conn.execute(
+                "SELECT o.external_id FROM offices o JOIN tenants t ON t.id = o.tenant_id"
+                " WHERE t.code = %s AND o.located_code IS DISTINCT FROM o.division_code",
+                (tenant,),
+            )
+        }
+        assert planted and misplaced == planted
+        twins = {o.code for o in plan if o.external_id.endswith(":2")}
+        conflicts = {
+            r[0]
+            for r in conn.execute(
+                "SELECT o.division_code FROM offices o JOIN tenants t ON t.id = o.tenant_id"
+                " WHERE t.code = %s GROUP BY 1 HAVING count(*) > 1",
+                (tenant,),
+            )
+        }
+        assert twins and conflicts == twins
+        required = {c for c, _, kind, _ in townships if kind in ("town", "township", "street")}
+        served = {o.code for o in plan}
+        assert 0 < len(required - served) < 0.05 * len(required)  # a few planted gaps
+    # the stored office → township relation agrees with the geometry, office by office
+    disagree = conn.execute(
+        "SELECT count(*) FROM offices o WHERE o.located_code IS DISTINCT FROM ("
+        "  SELECT d.code FROM divisions d WHERE d.tenant_id = o.tenant_id"
+        "   AND d.level = 'township' AND d.valid_to IS NULL AND ST_Covers(d.geom, o.geom)"
+        "  ORDER BY (d.code = o.division_code) DESC, d.code LIMIT 1)"
+    ).fetchone()
+    assert disagree == (0,)
 
 
 def test_serve_answers_a_demo_login(demo_env):

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from factories import create_database
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, inspect, pool
 
-from service.cluster import OWNER_ROLE
 from service.migrate import downgrade, upgrade
 from service.models import Base
 
 
 def fresh_database(pg_cluster, name: str) -> str:
-    admin = pg_cluster.url("postgres", "postgres").replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f'CREATE DATABASE {name} OWNER "{OWNER_ROLE}"')
-    superuser = pg_cluster.url("postgres", name).replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(superuser, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION postgis")
-        conn.execute("CREATE EXTENSION btree_gist")
-    return pg_cluster.url(OWNER_ROLE, name)
+    owner, _ = create_database(pg_cluster, name)
+    return owner
 
 
 def test_upgrade_downgrade_upgrade(pg_cluster):
