@@ -13,8 +13,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from service.accounts.models import Role
 from service.cluster import APP_ROLE, OWNER_ROLE, ClusterError, LocalCluster
-from service.db import Database, make_engine
+from service.db import bind_context
 from service.errors import DomainError
+from service.operator import find_tenant, operator_name, owner_session, tenant_session
 from service.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Operator commands of the 司法所 registry.")
@@ -119,12 +120,6 @@ def db_downgrade(revision: str) -> None:
 # -- tenants and users ---------------------------------------------------------------------
 
 
-def _session(settings: Settings, *, owner: bool = False) -> Database:
-
-    url = settings.migration_database_url if owner else settings.database_url
-    return Database(make_engine(url, pool_size=1))
-
-
 def _read_password(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
@@ -147,10 +142,11 @@ def tenant_create(
 
     if admin and not password_file:
         raise fail("--admin needs --password-file")
-    db = _session(load_settings())
+    settings = load_settings()
     try:
-        with db.session() as session:
+        with owner_session(settings) as session:
             tenant = create_tenant(session=session, code=code, name=name)
+            bind_context(session, tenant_id=tenant.id, username=operator_name(), role="operator")
             if admin and password_file:
                 create_user(
                     session=session,
@@ -168,7 +164,7 @@ def tenant_create(
 def tenant_list() -> None:
     from service.tenants.service import list_tenants
 
-    with _session(load_settings()).session() as session:
+    with owner_session(load_settings()) as session:
         for tenant in list_tenants(session=session):
             typer.echo(f"{tenant.code}\t{tenant.name}")
 
@@ -184,13 +180,14 @@ def user_create(
 ) -> None:
     """Create a user of a tenant."""
     from service.accounts.service import create_user
-    from service.tenants.service import get_tenant
 
+    settings = load_settings()
     try:
-        with _session(load_settings()).session() as session:
+        found = find_tenant(settings, tenant)
+        with tenant_session(settings, found) as session:
             create_user(
                 session=session,
-                tenant=get_tenant(session=session, code=tenant),
+                tenant=found,
                 username=username,
                 password=_read_password(password_file),
                 role=role,
@@ -241,14 +238,14 @@ def import_divisions_cmd(
 ) -> None:
     """Import division boundaries (GeoJSON, zipped Shapefile, GeoPackage); all or nothing."""
     from service.divisions.importer import import_divisions
-    from service.tenants.service import get_tenant
 
-    db = _session(load_settings())
+    settings = load_settings()
     try:
-        with progress_bar() as progress, db.session() as session:
+        found = find_tenant(settings, tenant)
+        with progress_bar() as progress, tenant_session(settings, found) as session:
             report = import_divisions(
                 session=session,
-                tenant=get_tenant(session=session, code=tenant),
+                tenant=found,
                 path=file,
                 crs=crs,
                 valid_from=date.fromisoformat(valid_from) if valid_from else None,
@@ -303,7 +300,10 @@ def serve(
     """Serve the API (OpenAPI docs at /docs)."""
     import uvicorn
 
+    from service.logs import configure_logging
+
     settings = load_settings()
+    configure_logging(json_lines=settings.log_json)
     os.environ["REGISTRY_DATABASE_URL"] = settings.database_url
     os.environ["REGISTRY_MIGRATION_DATABASE_URL"] = settings.migration_database_url
     os.environ.pop("DATABASE_URL", None)
@@ -315,7 +315,8 @@ def serve(
         http="httptools",
         loop="uvloop",
         proxy_headers=False,
-        log_level="info",
+        log_config=None,
+        access_log=False,
     )
 
 

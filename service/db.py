@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -57,6 +57,38 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+
+_BIND = text(
+    "SELECT set_config('app.tenant_id', :tenant_id, true),"
+    " set_config('app.user_id', :user_id, true),"
+    " set_config('app.username', :username, true),"
+    " set_config('app.role', :role, true),"
+    " set_config('app.request_id', :request_id, true)"
+)
+
+
+def bind_context(
+    session: Session,
+    *,
+    tenant_id: int,
+    user_id: int | None = None,
+    username: str | None = None,
+    role: str | None = None,
+    request_id: str | None = None,
+) -> None:
+    """Scope the current transaction to one tenant (row-level security reads `app.tenant_id`)
+    and say who acts and in which request (the audit triggers read the rest)."""
+    session.execute(
+        _BIND,
+        {
+            "tenant_id": str(tenant_id),
+            "user_id": "" if user_id is None else str(user_id),
+            "username": username or "",
+            "role": role or "",
+            "request_id": request_id or "",
+        },
+    )
 
 
 def get_session(request: Request) -> Iterator[Session]:

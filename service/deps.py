@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 
-from service.accounts.models import Role, User
+from service.accounts.models import AuthSession, Role, User
 from service.accounts.permissions import Action, allowed
 from service.accounts.security import decode_token
-from service.db import SessionDep
+from service.context import request_id_var
+from service.db import SessionDep, bind_context
 from service.errors import Forbidden, NotAuthenticated
 from service.settings import Settings
 from service.tenants.models import NATIONAL_CODE, Tenant
@@ -31,6 +33,7 @@ class Scope:
     tenant_name: str
     role: Role
     region_code: str
+    session_id: int = 0
 
     @property
     def region_prefix(self) -> str:
@@ -77,24 +80,56 @@ def current_scope(
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Scope:
-    """The Scope of the bearer token's user; 401 when missing, invalid, expired or disabled."""
+    """The Scope of the bearer token's user, with the transaction bound to their tenant.
+
+    401 when the token is missing, invalid or expired, its login session was revoked
+    (logout) or has ended, or the user was disabled.
+    """
     if not token:
         raise NotAuthenticated("authentication required: send Authorization: Bearer <token>")
     claims = decode_token(token, key=settings.signing_key())
     if claims is None:
         raise NotAuthenticated("invalid or expired token")
     try:
-        user_id, tenant_id = int(claims["sub"]), int(claims["tid"])
+        user_id, tenant_id, session_id = int(claims["sub"]), int(claims["tid"]), int(claims["sid"])
     except (TypeError, ValueError) as exc:
         raise NotAuthenticated("invalid token") from exc
+    if not (0 < tenant_id < 2**31 and 0 < user_id < 2**63 and 0 < session_id < 2**63):
+        raise NotAuthenticated("invalid token")
+    request_id = request_id_var.get()
+    bind_context(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        username=claims.get("usr"),
+        role=claims.get("rol"),
+        request_id=request_id,
+    )
     row = session.execute(
-        select(User, Tenant)
+        select(User, Tenant, AuthSession.revoked_at, AuthSession.expires_at)
         .join(Tenant, Tenant.id == User.tenant_id)
+        .join(
+            AuthSession,
+            (AuthSession.tenant_id == User.tenant_id)
+            & (AuthSession.user_id == User.id)
+            & (AuthSession.id == session_id),
+        )
         .where(User.tenant_id == tenant_id, User.id == user_id)
     ).one_or_none()
     if row is None or not row.User.is_active:
         raise NotAuthenticated("the account no longer exists or is disabled")
+    if row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+        raise NotAuthenticated("the login session has ended; log in again")
     user, tenant = row.User, row.Tenant
+    if user.role != claims.get("rol") or user.username != claims.get("usr"):
+        bind_context(
+            session,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            username=user.username,
+            role=user.role,
+            request_id=request_id,
+        )
     scope = Scope(
         user_id=user.id,
         username=user.username,
@@ -103,6 +138,7 @@ def current_scope(
         tenant_name=tenant.name,
         role=Role(user.role),
         region_code=user.region_code,
+        session_id=session_id,
     )
     request.state.scope = scope
     return scope

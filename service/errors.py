@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("registry.errors")
@@ -24,10 +25,13 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, details: Any = None) -> None:
+    def __init__(
+        self, message: str, details: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers = headers
 
 
 class NotAuthenticated(DomainError):
@@ -102,6 +106,10 @@ class PreconditionRequired(DomainError):
     status, code = 428, "precondition_required"
 
 
+class TooManyAttempts(DomainError):
+    status, code = 429, "too_many_attempts"
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"code": code, "message": message, "details": details}
 
@@ -128,7 +136,11 @@ def register_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details),
             status_code=exc.status,
-            headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
+            headers={
+                **({"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}),
+                **(exc.headers or {}),
+            }
+            or None,
         )
 
     async def _validation(
@@ -153,6 +165,35 @@ def register_error_handlers(app: FastAPI) -> None:
             error_body(code, str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Checks run before writing; this is what a race between two requests looks like.
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        return JSONResponse(
+            error_body(
+                "conflict",
+                "the change conflicts with existing data (made concurrently?); retry",
+                {"constraint": constraint},
+            ),
+            status_code=409,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        return JSONResponse(
+            error_body("invalid", "a value is out of range or of the wrong type", None),
+            status_code=422,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc.orig)
+        return JSONResponse(
+            error_body("unavailable", "the database is unavailable; try again shortly"),
+            status_code=503,
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(Exception)

@@ -6,13 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from sqlalchemy import text
 
 from service.accounts.router import router as accounts_router
+from service.audit.router import router as audit_router
 from service.db import Database, make_engine
 from service.divisions.router import router as divisions_router
 from service.errors import register_error_handlers
+from service.middleware import RegistryMiddleware
 from service.offices.router import router as offices_router
 from service.settings import Settings
 
@@ -51,9 +54,23 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     if database is not None:
         app.state.db = database
     register_error_handlers(app)
+    app.add_middleware(
+        RegistryMiddleware,
+        max_body=settings.max_body_kb * 1024,
+        max_upload=settings.max_upload_mb * 1024 * 1024,
+    )
+    if settings.cors_origins:  # off unless origins are configured
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Location", "X-Request-ID"],
+        )
     app.include_router(accounts_router)
     app.include_router(divisions_router)
     app.include_router(offices_router)
+    app.include_router(audit_router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = SecretStr("")
     token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    refresh_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    max_body_kb: int = Field(default=1024, ge=16, le=100 * 1024, description="JSON body limit")
+    cors_origins: list[str] = Field(default_factory=list, description="empty: CORS off")
+    log_json: bool = True
     var_dir: Path = DEFAULT_VAR_DIR
     max_upload_mb: int = Field(default=100, ge=1, le=2048)
     db_pool_size: int = Field(default=10, ge=1, le=200)

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,10 +20,10 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.accounts.models import Role
+from service.accounts.models import AuthSession, Role
 from service.accounts.security import issue_token
 from service.cluster import APP_ROLE, OWNER_ROLE, LocalCluster, free_port
-from service.db import Database, make_engine
+from service.db import Database, bind_context, make_engine
 from service.main import create_app
 from service.migrate import upgrade
 from service.settings import Settings
@@ -99,8 +99,10 @@ def db(engine: Engine, base_data: BaseData) -> Iterator[TransactionalDatabase]:
 
 
 @pytest.fixture
-def session(db: TransactionalDatabase) -> Iterator[Session]:
+def session(db: TransactionalDatabase, base_data: BaseData) -> Iterator[Session]:
+    """A session of the service role, bound to tenant 41 (河南) like a request would be."""
     with db.sessionmaker() as s:
+        bind_context(s, tenant_id=base_data.henan_id, username="test")
         yield s
 
 
@@ -127,11 +129,16 @@ class Login:
     user_id: int
     tenant_id: int
 
+    session_id: int = 0
+
     def headers(self, settings: Settings) -> dict[str, str]:
         token, _ = issue_token(
             key=settings.signing_key(),
             user_id=self.user_id,
             tenant_id=self.tenant_id,
+            session_id=self.session_id,
+            username=self.username,
+            role=self.role.value,
             ttl=timedelta(minutes=30),
         )
         return {"Authorization": f"Bearer {token}"}
@@ -159,33 +166,45 @@ BASE_DATE = date(2023, 1, 1)
 
 
 @pytest.fixture(scope="session")
-def base_data(engine: Engine) -> BaseData:
+def base_data(engine: Engine, owner_engine: Engine) -> BaseData:
     """Tenants 41 and 14 with the mini fixture divisions, and one user per test role."""
     from service.accounts.service import create_user
     from service.divisions.importer import import_divisions
-    from service.tenants.service import create_tenant, get_tenant
+    from service.tenants.service import create_tenant
 
-    database = Database(engine)
-    with database.session() as s:
+    with Database(owner_engine).session() as s:
         henan = create_tenant(session=s, code="41", name="河南省司法厅")
         shanxi = create_tenant(session=s, code="14", name="山西省司法厅")
-        for tenant, name in ((henan, "mini_henan"), (shanxi, "mini_shanxi")):
+    tenants = {"41": henan, "14": shanxi}
+    logins = {}
+    database = Database(engine)  # the service role, bound to each tenant in turn
+    for tenant, name in ((henan, "mini_henan"), (shanxi, "mini_shanxi")):
+        with database.session() as s:
+            bind_context(s, tenant_id=tenant.id, username="test-setup")
             import_divisions(
                 session=s, tenant=tenant, path=FIXTURES / f"{name}.geojson", valid_from=BASE_DATE
             )
-        logins = {}
-        for key, tenant_code, role, region in BASE_USERS:
-            tenant = get_tenant(session=s, code=tenant_code)
-            user = create_user(
-                session=s,
-                tenant=tenant,
-                username=key,
-                password=PASSWORD,
-                role=role,
-                region_code=region,
-            )
-            logins[key] = Login(key, PASSWORD, role, region, user.id, tenant.id)
-        return BaseData(henan.id, shanxi.id, logins)
+            for key, tenant_code, role, region in BASE_USERS:
+                if tenants[tenant_code] is not tenant:
+                    continue
+                user = create_user(
+                    session=s,
+                    tenant=tenant,
+                    username=key,
+                    password=PASSWORD,
+                    role=role,
+                    region_code=region,
+                )
+                login = AuthSession(
+                    tenant_id=tenant.id,
+                    user_id=user.id,
+                    refresh_hash=b"test-session",
+                    expires_at=datetime.now(UTC) + timedelta(days=2),
+                )
+                s.add(login)
+                s.flush()
+                logins[key] = Login(key, PASSWORD, role, region, user.id, tenant.id, login.id)
+    return BaseData(henan.id, shanxi.id, logins)
 
 
 @pytest.fixture

@@ -16,14 +16,21 @@ class Action(StrEnum):
     update_office = "offices:update"
     close_office = "offices:close"
     manage_users = "users:manage"
+    read_audit = "audit:read"
 
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.province_admin: frozenset(Action),
     Role.province_planner: frozenset({Action.read}),
-    Role.city_bureau: frozenset({Action.read}),
+    Role.city_bureau: frozenset({Action.read, Action.read_audit}),
     Role.county_bureau: frozenset(
-        {Action.read, Action.create_office, Action.update_office, Action.close_office}
+        {
+            Action.read,
+            Action.read_audit,
+            Action.create_office,
+            Action.update_office,
+            Action.close_office,
+        }
     ),
     Role.office_staff: frozenset({Action.read, Action.update_office}),
     Role.viewer: frozenset({Action.read}),

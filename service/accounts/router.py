@@ -1,39 +1,78 @@
-"""Login and "who am I" endpoints."""
+"""Login, token refresh, logout, "who am I" and the province admin's user management."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from service.accounts import service
+from service.accounts import sessions, users
 from service.accounts.permissions import Action
-from service.accounts.schemas import MeOut, TenantRef, TokenOut
-from service.accounts.security import issue_token
+from service.accounts.schemas import (
+    LogoutOut,
+    MeOut,
+    PasswordChange,
+    RefreshIn,
+    TenantRef,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserUpdate,
+)
+from service.context import client_ip_var, request_id_var
 from service.db import SessionDep
 from service.deps import CurrentScope, SettingsDep
-from service.errors import NotAuthenticated
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/auth/token", response_model=TokenOut)
 def login(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenOut:
-    """Exchange a username and password for a short-lived bearer token."""
-    user = service.authenticate(session=session, username=form.username, password=form.password)
-    if user is None:
-        raise NotAuthenticated("wrong username or password")
-    ttl = timedelta(minutes=settings.token_ttl_minutes)
-    token, _ = issue_token(
-        key=settings.signing_key(), user_id=user.id, tenant_id=user.tenant_id, ttl=ttl
+    """Exchange a username and password for an access token (minutes) and a refresh token
+    (hours). Repeated failures for a username or from an address are refused with 429."""
+    pair = sessions.login(
+        session=session,
+        db=request.app.state.db,
+        settings=settings,
+        username=form.username,
+        password=form.password,
+        ip=client_ip_var.get(),
+        user_agent=request.headers.get("user-agent"),
+        request_id=request_id_var.get(),
     )
-    return TokenOut(access_token=token, expires_in=int(ttl.total_seconds()))
+    return TokenOut(**pair.__dict__)
+
+
+@router.post("/auth/refresh", response_model=TokenOut)
+def refresh(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenOut:
+    """A new access token; the refresh token is rotated (each one works once)."""
+    pair = sessions.refresh(
+        session=session,
+        settings=settings,
+        token=data.refresh_token,
+        request_id=request_id_var.get(),
+    )
+    return TokenOut(**pair.__dict__)
+
+
+@router.post("/auth/logout", response_model=LogoutOut)
+def logout(scope: CurrentScope, session: SessionDep, everywhere: bool = False) -> LogoutOut:
+    """End this login session (or every session of the user): its tokens stop working now."""
+    n = sessions.logout(
+        session=session,
+        tenant_id=scope.tenant_id,
+        user_id=scope.user_id,
+        session_id=scope.session_id,
+        everywhere=everywhere,
+    )
+    return LogoutOut(revoked_sessions=n)
 
 
 @router.get("/me", response_model=MeOut)
@@ -46,3 +85,49 @@ def me(scope: CurrentScope) -> MeOut:
         tenant=TenantRef(code=scope.tenant_code, name=scope.tenant_name),
         actions=[a.value for a in Action if scope.can(a)],
     )
+
+
+@router.post("/me/password", status_code=204)
+def change_password(data: PasswordChange, scope: CurrentScope, session: SessionDep) -> Response:
+    """Change my own password (the current one is required)."""
+    users.change_own_password(
+        session=session,
+        scope=scope,
+        current_password=data.current_password,
+        new_password=data.new_password,
+    )
+    return Response(status_code=204)
+
+
+UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.get("/users", response_model=UserPage)
+def list_users(
+    scope: CurrentScope,
+    session: SessionDep,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{2,9}$")] = None,
+) -> UserPage:
+    """The tenant's users in a region (province admins)."""
+    items = users.list_users(session=session, scope=scope, region=scope.region(region))
+    return UserPage(items=items, total=len(items))
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def create_user(data: UserCreate, scope: CurrentScope, session: SessionDep) -> UserOut:
+    """Create a user of this tenant (province admins)."""
+    return users.user_out(users.add_user(session=session, scope=scope, data=data))
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+def get_user(user_id: UserId, scope: CurrentScope, session: SessionDep) -> UserOut:
+    return users.user_out(users.get_user(session=session, scope=scope, user_id=user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def update_user(
+    user_id: UserId, data: UserUpdate, scope: CurrentScope, session: SessionDep
+) -> UserOut:
+    """Change a user's role, region, name, password or active flag (province admins)."""
+    user = users.get_user(session=session, scope=scope, user_id=user_id)
+    return users.user_out(users.change_user(session=session, scope=scope, user=user, data=data))

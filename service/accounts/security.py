@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,14 +36,25 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def issue_token(
-    *, key: str, user_id: int, tenant_id: int, ttl: timedelta, now: datetime | None = None
+    *,
+    key: str,
+    user_id: int,
+    tenant_id: int,
+    session_id: int,
+    username: str,
+    role: str,
+    ttl: timedelta,
+    now: datetime | None = None,
 ) -> tuple[str, datetime]:
-    """A signed access token and its expiry time."""
+    """A signed access token of login session `session_id`, and its expiry time."""
     issued = now or datetime.now(UTC)
     expires = issued + ttl
     claims = {
         "sub": str(user_id),
         "tid": tenant_id,
+        "sid": session_id,
+        "usr": username,
+        "rol": role,
         "aud": TOKEN_AUDIENCE,
         "iat": int(issued.timestamp()),
         "exp": int(expires.timestamp()),
@@ -58,8 +71,22 @@ def decode_token(token: str, *, key: str) -> dict[str, Any] | None:
             key,
             algorithms=[TOKEN_ALGORITHM],
             audience=TOKEN_AUDIENCE,
-            options={"require": ["sub", "tid", "exp", "iat"]},
+            options={"require": ["sub", "tid", "sid", "exp", "iat"]},
         )
     except jwt.PyJWTError:
         return None
     return claims
+
+
+def new_refresh_secret() -> tuple[str, bytes]:
+    """A refresh secret for the client and the hash we keep (we never store the secret)."""
+    secret = secrets.token_urlsafe(32)
+    return secret, refresh_hash(secret)
+
+
+def refresh_hash(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def refresh_matches(stored: bytes, secret: str) -> bool:
+    return hmac.compare_digest(stored, refresh_hash(secret))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role, User
-from service.accounts.security import hash_password, needs_rehash, verify_password
+from service.accounts.security import hash_password
 from service.errors import AlreadyExists, Invalid
 from service.tenants.models import NATIONAL_CODE, Tenant
 
@@ -34,6 +34,22 @@ def check_password_strength(password: str) -> None:
         raise Invalid("password must be at most 256 characters", {"field": "password"})
 
 
+def check_region(tenant: Tenant, role: Role, region: str) -> None:
+    """A home region inside the tenant, at the level the role works at."""
+    expected = ROLE_REGION_LENGTH[role]
+    if tenant.code != NATIONAL_CODE and not region.startswith(tenant.code):
+        raise Invalid(f"region {region} is outside tenant {tenant.code}", {"field": "region_code"})
+    if (
+        expected is not None
+        and len(region) != expected
+        and not (expected == 2 and region == tenant.code)
+    ):
+        raise Invalid(
+            f"role {role.value} works at a {expected}-digit region code, not {region!r}",
+            {"field": "region_code"},
+        )
+
+
 def create_user(
     *,
     session: Session,
@@ -53,19 +69,12 @@ def create_user(
         )
     check_password_strength(password)
     region = (region_code or tenant.code).strip()
-    expected = ROLE_REGION_LENGTH[role]
-    if tenant.code != NATIONAL_CODE and not region.startswith(tenant.code):
-        raise Invalid(f"region {region} is outside tenant {tenant.code}", {"field": "region_code"})
-    if (
-        expected is not None
-        and len(region) != expected
-        and not (expected == 2 and region == tenant.code)
-    ):
-        raise Invalid(
-            f"role {role.value} works at a {expected}-digit region code, not {region!r}",
-            {"field": "region_code"},
-        )
-    exists = session.scalar(select(User.id).where(func.lower(User.username) == username))
+    check_region(tenant, role, region)
+    # Usernames are unique across tenants, which row-level security hides from us: ask the
+    # login lookup (SECURITY DEFINER), which sees every tenant.
+    exists = session.execute(
+        text("SELECT 1 FROM registry_login_lookup(:u)"), {"u": username}
+    ).first()
     if exists is not None:
         raise AlreadyExists(f"username {username!r} is taken")
     user = User(
@@ -83,13 +92,6 @@ def create_user(
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
     """The active user with this username and password, or None (same work either way)."""
-    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
 
 
 def set_password(*, session: Session, user: User, password: str) -> None:

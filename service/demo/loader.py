@@ -23,6 +23,7 @@ from service.db import Database, make_engine
 from service.demo.builder import cached_build
 from service.demo.offices import load_offices
 from service.divisions.importer import import_divisions
+from service.operator import owner_session, tenant_session
 from service.settings import Settings
 from service.tenants.models import Tenant
 from service.tenants.service import create_tenant, province_names
@@ -100,16 +101,15 @@ def load_demo(
                 workers=workers,
             )
             source = f"{GENERATED_SOURCE}:{gpkg.stem}"
-            with database.session() as session:
-                tenant = session.scalar(select(Tenant).where(Tenant.code == code))
+            with owner_session(settings) as owner:
+                tenant = owner.scalar(select(Tenant).where(Tenant.code == code))
                 if tenant is None:
                     name = TENANT_NAMES.get(code) or f"{province_names()[code]}司法厅"
-                    tenant = create_tenant(session=session, code=code, name=name)
+                    tenant = create_tenant(session=owner, code=code, name=name)
+            with tenant_session(settings, tenant, database=database) as session:
                 loaded = session.scalar(
-                    text(
-                        "SELECT EXISTS (SELECT 1 FROM divisions WHERE tenant_id = :t AND source = :s)"
-                    ),
-                    {"t": tenant.id, "s": source},
+                    text("SELECT EXISTS (SELECT 1 FROM divisions WHERE source = :s)"),
+                    {"s": source},
                 )
                 if not loaded:
                     import_divisions(
@@ -170,10 +170,6 @@ def _ensure_users(session: Session, tenant: Tenant, saved: dict[str, DemoLogin])
 
 def _analyze(settings: Settings) -> None:
     """Fresh planner statistics after a bulk load (only the owner may ANALYZE)."""
-    engine = make_engine(settings.migration_database_url, pool_size=1)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE divisions"))
-            conn.execute(text("ANALYZE offices"))
-    finally:
-        engine.dispose()
+    with owner_session(settings) as owner:
+        owner.execute(text("ANALYZE divisions"))
+        owner.execute(text("ANALYZE offices"))

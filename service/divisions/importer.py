@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from geo.crs import UnsupportedCRS, epsg_of, parse_epsg
 from geo.readers import FeatureTable, UnreadableFile, ZipLimits, read_features
+from service.audit import service as audit
 from service.divisions.batch import (
     DivisionBatch,
     ImportReport,
@@ -126,5 +127,14 @@ def import_divisions(
             progress=progress,
         )
         step("check", len(table), len(table))
+        audit.record(
+            session,
+            tenant_id=tenant.id,
+            action="import",
+            entity_type="divisions",
+            entity_id=source or path.name,
+            region_code=tenant.code if tenant.code != "00" else "",
+            after={k: v for k, v in report.__dict__.items() if k not in ("warnings", "seconds")},
+        )
     report.seconds = round(perf_counter() - started, 3)
     return report

@@ -1,8 +1,9 @@
 """Division import, second half: write a checked batch set-based, with versioning.
 
-New codes are COPYed straight into `divisions`; codes that exist are staged and compared in
-SQL: unchanged ones are left alone, changed ones close the current version (valid_to) and
-open a new one. Offices registered to a closed version follow the code to its new version,
+Rows are COPYed into a temporary staging table (COPY FROM is not allowed into a table under
+row-level security), then inserted set-based: new codes at once; codes that exist are
+compared in SQL — unchanged ones are left alone, changed ones close the current version
+(valid_to) and open a new one. Offices registered to a closed version follow the code to its new version,
 and the township containing each affected office's point is recomputed, so that the stored
 office → division relations stay true after boundary changes.
 """
@@ -34,25 +35,31 @@ def advisory_lock(session: Session, namespace: str, key: int) -> None:
     )
 
 
-def _copy_rows(
-    session: Session,
-    table: str,
-    rows: list[tuple[Any, ...]],
-    progress: Progress | None,
-    done_before: int,
-    total: int,
-) -> None:
+_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS division_stage (tenant_id int, code varchar(9),"
+    " name text, kind varchar(24), level varchar(12), parent_code varchar(9),"
+    " valid_from date, geom geometry(MultiPolygon, 4326), source text, fresh boolean)"
+    " ON COMMIT DROP"
+)
+
+
+def _stage_rows(session: Session, rows: list[tuple[Any, ...]], progress: Progress | None) -> None:
+    """COPY the rows (fresh = the code is new) into a private temporary table."""
+    session.execute(text(_STAGE))
+    session.execute(text("TRUNCATE division_stage"))
     raw = session.connection().connection.driver_connection
     assert raw is not None
     with (
         raw.cursor() as cur,
-        cur.copy(f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy,
+        cur.copy(
+            f"COPY division_stage ({_COPY_COLUMNS}, fresh) FROM STDIN (FORMAT BINARY)"
+        ) as copy,
     ):
-        copy.set_types(_COPY_TYPES)
+        copy.set_types([*_COPY_TYPES, "bool"])
         for n, row in enumerate(rows, 1):
             copy.write_row(row)
             if progress and n % _PROGRESS_EVERY == 0:
-                progress("write", done_before + n, total)
+                progress("write", n, len(rows))
 
 
 def write_batch(
@@ -117,7 +124,7 @@ def _write(
     if too_early:
         raise rejection(too_early, len(batch), "would close a version before it opened")
     rows = [
-        (tenant.id, c, n, k, lv, p, valid_from, g, source)
+        (tenant.id, c, n, k, lv, p, valid_from, g, source, c not in current)
         for c, n, k, lv, p, g in zip(
             batch.codes,
             batch.names,
@@ -128,25 +135,26 @@ def _write(
             strict=True,
         )
     ]
-    new_rows = [r for r in rows if r[1] not in current]
-    old_rows = [r for r in rows if r[1] in current]
-    total = len(rows)
+    new_rows = [r for r in rows if r[-1]]
     if progress:
-        progress("write", 0, total)
-    _copy_rows(session, "divisions", new_rows, progress, 0, total)
+        progress("write", 0, len(rows))
+    _stage_rows(session, rows, progress)
+    session.execute(
+        text(
+            f"INSERT INTO divisions ({_COPY_COLUMNS})"
+            f" SELECT {_COPY_COLUMNS} FROM division_stage WHERE fresh"
+        )
+    )
     report.created = len(new_rows)
 
     closed_ids: list[int] = []
     new_township_ids: list[int] = []
-    if old_rows:
-        closed_ids, changed_township_ids = _version_existing(
-            session, tenant, old_rows, valid_from, progress, len(new_rows), total
-        )
-        new_township_ids.extend(changed_township_ids)
+    if len(new_rows) < len(rows):
+        closed_ids, new_township_ids = _version_existing(session, tenant, valid_from)
         report.changed = len(closed_ids)
-        report.unchanged = len(old_rows) - len(closed_ids)
+        report.unchanged = len(rows) - len(new_rows) - len(closed_ids)
     if progress:
-        progress("write", total, total)
+        progress("write", len(rows), len(rows))
 
     if new_rows and _tenant_has_offices(session, tenant):
         new_township_ids.extend(
@@ -163,21 +171,6 @@ def _write(
         report.offices_relocated = relocate_offices(
             session=session, tenant_id=tenant.id, closed_ids=closed_ids, new_ids=new_township_ids
         )
-    # Fresh statistics after a big load, so the planner uses the spatial index sensibly.
-    if report.created + report.changed > 1000 and _owns_divisions(session):
-        session.execute(text("ANALYZE divisions"))
-
-
-def _owns_divisions(session: Session) -> bool:
-    """Only the owner may ANALYZE; the service's role leaves it to autovacuum."""
-    return bool(
-        session.scalar(
-            text(
-                "SELECT relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
-                " FROM pg_class WHERE oid = 'divisions'::regclass"
-            )
-        )
-    )
 
 
 def _tenant_has_offices(session: Session, tenant: Tenant) -> bool:
@@ -189,25 +182,11 @@ def _tenant_has_offices(session: Session, tenant: Tenant) -> bool:
 
 
 def _version_existing(
-    session: Session,
-    tenant: Tenant,
-    rows: list[tuple[Any, ...]],
-    valid_from: date,
-    progress: Progress | None,
-    done_before: int,
-    total: int,
+    session: Session, tenant: Tenant, valid_from: date
 ) -> tuple[list[int], list[int]]:
-    """Stage rows whose code exists; close and replace the changed ones. Returns
-    (closed version ids, new township version ids)."""
-    session.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS division_stage (tenant_id int, code varchar(9),"
-            " name text, kind varchar(24), level varchar(12), parent_code varchar(9),"
-            " valid_from date, geom geometry(MultiPolygon, 4326), source text) ON COMMIT DROP"
-        )
-    )
-    session.execute(text("TRUNCATE division_stage"))
-    _copy_rows(session, "division_stage", rows, progress, done_before, total)
+    """For staged codes that exist: drop the unchanged, close and replace the changed.
+    Returns (closed version ids, new township version ids)."""
+    session.execute(text("DELETE FROM division_stage WHERE fresh"))
     params = {"t": tenant.id, "vf": valid_from}
     session.execute(
         text(

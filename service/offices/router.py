@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from service.db import SessionDep
@@ -12,7 +12,8 @@ from service.deps import CurrentScope
 from service.divisions.kinds import DivisionKind
 from service.errors import Invalid
 from service.offices import service
-from service.offices.models import AcceptanceState, Office
+from service.offices.dependencies import ValidOffice
+from service.offices.models import AcceptanceState
 from service.offices.queries import OfficeFilter, list_offices, office_out
 from service.offices.schemas import (
     Links,
@@ -26,23 +27,12 @@ from service.offices.schemas import (
 
 router = APIRouter(prefix="/api/v1/offices", tags=["offices"])
 
-MAX_ID = 2**63 - 1
 RegionParam = Annotated[
     str | None,
     Query(
         pattern=r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$", description="division code subtree"
     ),
 ]
-
-
-def valid_office(
-    office_id: Annotated[int, Path(ge=1, le=MAX_ID)], scope: CurrentScope, session: SessionDep
-) -> Office:
-    """The office, loaded and checked to be in the caller's tenant and region (else 404)."""
-    return service.get_office(session=session, scope=scope, office_id=office_id)
-
-
-ValidOffice = Annotated[Office, Depends(valid_office)]
 
 
 def page_links(request: Request, total: int, limit: int, offset: int) -> Links:

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from geo.chinacoords import bd09_to_wgs84, gcj02_to_wgs84
 from geo.crs import point_to_wgs84
 from geo.validate import point_problem
+from service.accounts.models import Role
 from service.accounts.permissions import Action
 from service.deps import Scope
 from service.divisions.service import (
@@ -46,6 +47,9 @@ from service.offices.schemas import (
     OfficeCreate,
     OfficeUpdate,
 )
+
+# What an office's own staff may edit: facility and contact data, not identity or location.
+STAFF_EDITABLE = frozenset(DETAIL_FIELDS - {"exception_reason"})
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,12 @@ def update_office(
     if office.closed_at is not None:
         raise Conflict(f"office {office.id} is closed; it cannot be changed")
     fields = data.model_fields_set
+    if scope.role is Role.office_staff and not fields <= STAFF_EDITABLE:
+        raise Forbidden(
+            "office staff may change only "
+            + ", ".join(sorted(STAFF_EDITABLE))
+            + "; the county bureau changes the rest"
+        )
     township = require_current(
         session=session, tenant_id=scope.tenant_id, code=office.division_code
     )

@@ -25,7 +25,7 @@ def test_login_and_me(client, base_data):
         "role": "city_bureau",
         "region_code": "4101",
         "tenant": {"code": "41", "name": "河南省司法厅"},
-        "actions": ["read"],
+        "actions": ["read", "audit:read"],
     }
 
 
@@ -47,20 +47,23 @@ def test_requests_without_a_valid_token(client, settings, base_data):
     assert client.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer nonsense"}).status_code == 401
     login_ = base_data.logins["henan_admin"]
+    common = {
+        "user_id": login_.user_id,
+        "tenant_id": login_.tenant_id,
+        "session_id": login_.session_id,
+        "username": login_.username,
+        "role": login_.role.value,
+    }
     expired, _ = issue_token(
         key=settings.signing_key(),
-        user_id=login_.user_id,
-        tenant_id=login_.tenant_id,
         ttl=timedelta(minutes=5),
         now=datetime.now(UTC) - timedelta(hours=1),
+        **common,
     )
     r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
     forged, _ = issue_token(
-        key="another-key-another-key-another-key",
-        user_id=login_.user_id,
-        tenant_id=login_.tenant_id,
-        ttl=timedelta(minutes=5),
+        key="another-key-another-key-another-key", ttl=timedelta(minutes=5), **common
     )
     assert (
         client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401

@@ -1,0 +1,146 @@
+"""ASGI middleware: request ids, access logs, body-size limits, security headers.
+
+One pure-ASGI layer (no BaseHTTPMiddleware, so streaming and the threadpool are unaffected):
+- every request gets an id (a sane incoming X-Request-ID is kept), returned as a header,
+  bound to the database transaction for the audit trail, and logged as JSON;
+- bodies over the limit are refused with 413 naming the limit: by Content-Length before
+  reading, or when a body without a length grows past it;
+- every response carries security headers; API responses are not cached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from service.context import client_ip_var, request_id_var
+from service.errors import error_body
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("registry.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
+]
+STRICT_CSP = b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+# FastAPI's /docs and /redoc pages load their assets from a CDN (replaced by local assets
+# together with the other pages); everything else gets the strict policy.
+DOCS_CSP = b"default-src 'self' https://cdn.jsdelivr.net https://fastapi.tiangolo.com; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; frame-ancestors 'none'"
+
+
+class PayloadLimitExceeded(Exception):
+    """Raised from receive() when a body outgrows its limit."""
+
+
+class RegistryMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_upload = max_upload
+
+    def _limit(self, scope: Scope) -> int:
+        content_type = ""
+        for key, value in scope.get("headers", []):
+            if key == b"content-type":
+                content_type = value.decode("latin-1").lower()
+        return self.max_upload if content_type.startswith("multipart/") else self.max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        client = scope.get("client")
+        id_token = request_id_var.set(request_id)
+        ip_token = client_ip_var.set(client[0] if client else None)
+        path = scope.get("path", "")
+        status = {"code": 500}
+        limit = self._limit(scope)
+        exceeded = {"flag": False, "received": 0}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                extra = [(b"x-request-id", request_id.encode()), *SECURITY_HEADERS]
+                csp = DOCS_CSP if path in ("/docs", "/redoc") else STRICT_CSP
+                extra.append((b"content-security-policy", csp))
+                if path.startswith("/api/"):
+                    extra.append((b"cache-control", b"no-store"))
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        async def limited_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                exceeded["received"] += len(message.get("body", b""))
+                if exceeded["received"] > limit:
+                    exceeded["flag"] = True
+                    raise PayloadLimitExceeded
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not exceeded["flag"]:
+                await send_with_headers(message)
+
+        try:
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                await _too_large(send_with_headers, limit)
+                return
+            with contextlib.suppress(PayloadLimitExceeded):
+                await self.app(scope, limited_receive, guarded_send)
+            if exceeded["flag"]:
+                await _too_large(send_with_headers, limit)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "path": path,
+                    "status": status["code"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client": client[0] if client else None,
+                    "user": getattr(scope.get("state", {}).get("scope"), "username", None)
+                    if isinstance(scope.get("state"), dict)
+                    else None,
+                },
+            )
+            request_id_var.reset(id_token)
+            client_ip_var.reset(ip_token)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps(
+        error_body(
+            "payload_too_large",
+            f"the request body is larger than the limit of {limit} bytes",
+            {"limit_bytes": limit},
+        )
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

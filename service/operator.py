@@ -1,0 +1,58 @@
+"""Database sessions for operator tools (the CLI, the demo loader).
+
+Tenants are created and listed as the schema owner (the service role cannot see a tenant
+before it is bound to one); everything else goes through the service's own role, bound to
+the tenant like a request, so row-level security and the audit trail apply to operators too.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from service.db import Database, bind_context, make_engine
+from service.settings import Settings
+from service.tenants.models import Tenant
+from service.tenants.service import get_tenant
+
+
+def operator_name() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@contextmanager
+def owner_session(settings: Settings) -> Iterator[Session]:
+    """A committed-on-success session as the schema owner (bypasses row-level security)."""
+    database = Database(make_engine(settings.migration_database_url, pool_size=1))
+    try:
+        with database.session() as session:
+            yield session
+    finally:
+        database.engine.dispose()
+
+
+def find_tenant(settings: Settings, code: str) -> Tenant:
+    with owner_session(settings) as session:
+        return get_tenant(session=session, code=code)
+
+
+@contextmanager
+def tenant_session(
+    settings: Settings, tenant: Tenant, *, database: Database | None = None
+) -> Iterator[Session]:
+    """A session of the service role bound to `tenant`, acting as the operator."""
+    own = database is None
+    db = database or Database(make_engine(settings.database_url, pool_size=1))
+    try:
+        with db.session() as session:
+            bind_context(session, tenant_id=tenant.id, username=operator_name(), role="operator")
+            yield session
+    finally:
+        if own:
+            db.engine.dispose()
