@@ -223,6 +223,7 @@ def bench_offices(n: int) -> dict:
     c = cluster()
     upper, towns = national_files()
     loaded = False
+    registry(c, "db", "upgrade")
     with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
         try:
             loaded = (
@@ -317,11 +318,111 @@ def bench_offices(n: int) -> dict:
     }
 
 
+RLS_QUERIES = {
+    "gaps (anti-join)": """
+        SELECT d.code FROM divisions d
+         WHERE d.tenant_id = %(t)s AND d.level = 'township' AND d.valid_to IS NULL
+           AND d.kind IN ('town', 'township', 'street')
+           AND NOT EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = %(t)s
+                            AND o.located_code = d.code AND o.closed_at IS NULL)""",
+    "conflicts (group by)": """
+        SELECT located_code, count(*) FROM offices
+         WHERE tenant_id = %(t)s AND closed_at IS NULL AND located_code IS NOT NULL
+         GROUP BY 1 HAVING count(*) > 1""",
+    "summary per county": """
+        SELECT left(d.code, 6) AS county, count(*) AS required, count(o.code) AS covered
+          FROM divisions d
+          LEFT JOIN (SELECT DISTINCT located_code AS code FROM offices
+                      WHERE tenant_id = %(t)s AND closed_at IS NULL) o ON o.code = d.code
+         WHERE d.tenant_id = %(t)s AND d.level = 'township' AND d.valid_to IS NULL
+         GROUP BY 1""",
+    "offices page": """
+        SELECT o.id, o.name, d.name FROM offices o
+          JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
+         WHERE o.tenant_id = %(t)s AND starts_with(o.division_code, '41') AND o.closed_at IS NULL
+         ORDER BY o.division_code, o.id LIMIT 100""",
+}
+
+
+def ensure_national_offices(c: LocalCluster) -> int:
+    """The national set with demo offices for every province (≈40,000), loaded once."""
+    upper, towns = national_files()
+    registry(c, "db", "upgrade")
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
+        try:
+            n = conn.execute("SELECT count(*) FROM divisions WHERE level = 'township'").fetchone()[
+                0
+            ]
+        except psycopg.errors.UndefinedTable:
+            n = 0
+    if n < 40000:
+        reset_database(c)
+        registry(
+            c, "import", "divisions", str(upper), "--tenant", "00", "--valid-from", "2023-01-01"
+        )
+        registry(
+            c, "import", "divisions", str(towns), "--tenant", "00", "--valid-from", "2023-01-01"
+        )
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
+        tenant = conn.execute("SELECT id FROM tenants WHERE code = '00'").fetchone()[0]
+        offices = conn.execute("SELECT count(*) FROM offices").fetchone()[0]
+    if offices < 30000:
+        from service.db import Database, bind_context, make_engine
+        from service.demo.offices import load_offices
+
+        database = Database(make_engine(c.url(APP_ROLE), pool_size=1))
+        with database.session() as session:
+            bind_context(session, tenant_id=tenant, username="bench")
+            load_offices(session=session, tenant_id=tenant)
+        database.engine.dispose()
+        with psycopg.connect(pg(c.url(OWNER_ROLE)), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE offices")
+            conn.execute("VACUUM ANALYZE divisions")
+    return int(tenant)
+
+
+def _median_ms(conn: psycopg.Connection, sql: str, params: dict, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        conn.execute(sql, params).fetchall()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def bench_rls(runs: int) -> dict:
+    """The same report queries as the service role under RLS and as the owner (no RLS)."""
+    c = cluster()
+    tenant = ensure_national_offices(c)
+    out: dict[str, object] = {"benchmark": "rls", "runs": runs}
+    worst = 0.0
+    with (
+        psycopg.connect(pg(c.url(APP_ROLE))) as app,
+        psycopg.connect(pg(c.url(OWNER_ROLE))) as owner,
+    ):
+        app.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant),))
+        for name, sql in RLS_QUERIES.items():
+            params = {"t": tenant}
+            for conn in (app, owner):  # warm both
+                _median_ms(conn, sql, params, 3)
+            # interleave to share the machine's noise fairly
+            with_rls, without = [], []
+            for _ in range(runs):
+                with_rls.append(_median_ms(app, sql, params, 1))
+                without.append(_median_ms(owner, sql, params, 1))
+            a, b = statistics.median(with_rls), statistics.median(without)
+            worst = max(worst, a / b)
+            out[name] = {"rls_ms": round(a, 2), "no_rls_ms": round(b, 2), "ratio": round(a / b, 3)}
+    out["worst_ratio"] = round(worst, 3)
+    out["bars"] = "RLS overhead <= 10% (ratio <= 1.10)"
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("which", choices=["import", "offices", "all"])
+    parser.add_argument("which", choices=["import", "offices", "rls", "all"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000)
     args = parser.parse_args()
@@ -330,6 +431,8 @@ def main() -> None:
         results.append(bench_import(args.runs))
     if args.which in ("offices", "all"):
         results.append(bench_offices(args.n))
+    if args.which in ("rls", "all"):
+        results.append(bench_rls(max(args.runs, 21)))
     for r in results:
         print(json.dumps(r, ensure_ascii=False))
 

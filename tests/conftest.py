@@ -159,6 +159,7 @@ BASE_USERS = [
     ("xinzheng_county", "41", Role.county_bureau, "410184"),
     ("zhongmu_county", "41", Role.county_bureau, "410122"),
     ("henan_viewer", "41", Role.viewer, "41"),
+    ("xincun_staff", "41", Role.office_staff, "410184101"),
     ("shanxi_admin", "14", Role.province_admin, "14"),
 ]
 PASSWORD = "correct-horse-battery"

@@ -24,7 +24,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "registry_app"
-TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::int"
+# A scalar subquery: evaluated once per query (an InitPlan), not once per row.
+TENANT = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::int)"
 TENANT_TABLES = ["divisions", "offices", "users", "auth_sessions", "audit_events"]
 
 

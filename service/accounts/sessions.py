@@ -87,6 +87,12 @@ def record_failure(db: Database, keys: list[str]) -> None:
         )
 
 
+def clear_failures(db: Database, key: str) -> None:
+    """Forget a username's failures after a good login (own transaction, like counting)."""
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM login_failures WHERE key = :k"), {"k": key})
+
+
 def _open(
     session: Session,
     settings: Settings,
@@ -162,7 +168,7 @@ def login(
     )
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.execute(text("DELETE FROM login_failures WHERE key = :k"), {"k": keys[0]})
+    clear_failures(db, keys[0])
     return _open(session, settings, user, ip=ip, user_agent=user_agent)
 
 

@@ -1,0 +1,127 @@
+"""Login sessions: refresh rotation, reuse detection, logout that revokes, throttling."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import PASSWORD
+from sqlalchemy import text
+
+
+@pytest.fixture(autouse=True)
+def clean_throttle(engine):
+    """Failed logins are committed on their own connection: clear them around each test."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM login_failures"))
+    yield
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM login_failures"))
+
+
+def login(client, username="zhengzhou_city", password=PASSWORD):
+    return client.post("/api/v1/auth/token", data={"username": username, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_refresh_rotates_and_reuse_ends_the_session(client):
+    first = login(client).json()
+    assert client.get("/api/v1/me", headers=bearer(first["access_token"])).status_code == 200
+    second = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200, second.text
+    pair = second.json()
+    assert pair["refresh_token"] != first["refresh_token"]
+    assert client.get("/api/v1/me", headers=bearer(pair["access_token"])).status_code == 200
+    # the first refresh token was used already: presenting it again ends the whole session
+    replay = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert replay.status_code == 401 and "already used" in replay.json()["message"]
+    assert client.get("/api/v1/me", headers=bearer(pair["access_token"])).status_code == 401
+    again = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert again.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "x" * 12,
+        "1.2-long-enough",
+        "abc.def.ghi",
+        "99999.1.secret-secret",
+        "1.99999999.secret-secret",
+    ],
+)
+def test_malformed_or_unknown_refresh_tokens(client, token):
+    r = client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+    assert r.status_code == 401
+
+
+def test_logout_revokes_tokens_now(client):
+    pair = login(client).json()
+    other = login(client).json()
+    h = bearer(pair["access_token"])
+    out = client.post("/api/v1/auth/logout", headers=h)
+    assert out.status_code == 200 and out.json() == {"revoked_sessions": 1}
+    assert client.get("/api/v1/me", headers=h).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        ).status_code
+        == 401
+    )
+    # another login of the same user is untouched, until "everywhere"
+    h2 = bearer(other["access_token"])
+    assert client.get("/api/v1/me", headers=h2).status_code == 200
+    third = login(client).json()
+    everywhere = client.post("/api/v1/auth/logout", params={"everywhere": True}, headers=h2)
+    assert everywhere.json()["revoked_sessions"] == 3  # other, third and the fixture's own
+    assert client.get("/api/v1/me", headers=bearer(third["access_token"])).status_code == 401
+
+
+def test_failed_logins_are_throttled_per_user(client):
+    for _ in range(5):
+        assert login(client, password="wrong-password-1").status_code == 401
+    locked = login(client)  # even the right password
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    assert locked.json()["code"] == "too_many_attempts"
+    assert login(client, username="zhongmu_county").status_code == 200  # others are not locked
+
+
+def test_failed_logins_are_throttled_per_address(client):
+    for i in range(30):
+        login(client, username=f"nobody{i:02d}", password="wrong-password-1")
+    assert login(client, username="zhongmu_county").status_code == 429
+
+
+def test_a_successful_login_clears_the_user_counter(client):
+    for _ in range(4):
+        login(client, password="wrong-password-1")
+    assert login(client).status_code == 200
+    for _ in range(4):
+        login(client, password="wrong-password-1")
+    assert login(client).status_code == 200
+
+
+def test_change_own_password(client):
+    h = bearer(login(client).json()["access_token"])
+    wrong = client.post(
+        "/api/v1/me/password",
+        json={"current_password": "not-it-at-all", "new_password": "a-brand-new-password"},
+        headers=h,
+    )
+    assert wrong.status_code == 401
+    short = client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "short"},
+        headers=h,
+    )
+    assert short.status_code == 422 and short.json()["details"][0]["field"] == "new_password"
+    ok = client.post(
+        "/api/v1/me/password",
+        json={"current_password": PASSWORD, "new_password": "a-brand-new-password"},
+        headers=h,
+    )
+    assert ok.status_code == 204
+    assert login(client, password="a-brand-new-password").status_code == 200
+    assert login(client).status_code == 401

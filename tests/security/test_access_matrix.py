@@ -1,0 +1,345 @@
+"""The access matrix, from outside through HTTP: every endpoint × every role × the target's
+place relative to the role's home region {own, sibling, parent, other tenant}.
+
+Each cell has an expected allow/deny. A deny must be a 4xx; an allow a 2xx; and any list
+an actor gets back must hold only rows inside the actor's region. An endpoint of the app
+that has no entry here fails the test, so new endpoints are born with their rules.
+Each cell runs in a savepoint rolled back afterwards, so cells do not disturb each other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import shapely
+from factories import mini_features
+from fastapi.routing import APIRoute
+
+from service.divisions.kinds import DivisionLevel, kind_from_name
+from service.offices.naming import expected_name
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+RELATIONS = ("own", "sibling", "parent", "other_tenant")
+
+# actor → (role, home region, sibling region, parent region)
+ACTORS: dict[str, tuple[str, str, str | None, str | None]] = {
+    "henan_admin": ("province_admin", "41", None, None),
+    "henan_planner": ("province_planner", "41", None, None),
+    "henan_viewer": ("viewer", "41", None, None),
+    "zhengzhou_city": ("city_bureau", "4101", "4102", "41"),
+    "xinzheng_county": ("county_bureau", "410184", "410122", "4101"),
+    "zhongmu_county": ("county_bureau", "410122", "410184", "4101"),
+    "xincun_staff": ("office_staff", "410184101", "410184102", "410184"),
+    "shanxi_admin": ("province_admin", "14", None, None),
+}
+# a township with an existing office, and a free one, inside each region the matrix uses
+OFFICE_TOWNSHIP = {
+    "41": "410184101",
+    "4101": "410184101",
+    "4102": "410222101",
+    "410184": "410184101",
+    "410122": "410122101",
+    "410184101": "410184101",
+    "410184102": "410184102",
+    "14": "140105100",
+}
+FREE_TOWNSHIP = {
+    "41": "410184103",
+    "4101": "410184104",
+    "4102": "410222102",
+    "410184": "410184105",
+    "410122": "410122102",
+    "410184101": None,  # the staff's own township already has its office
+    "410184102": None,
+    "14": "140105200",
+}
+COUNTY_NAMES = {"410184": "新郑市", "410122": "中牟县", "410222": "通许县", "140105": "小店区"}
+
+
+def township(code: str) -> tuple[shapely.Geometry, dict]:
+    name = "mini_shanxi" if code.startswith("14") else "mini_henan"
+    ((geom, props),) = mini_features(name, lambda c: c == code)
+    return geom, props
+
+
+def office_body(code: str) -> dict[str, Any]:
+    geom, props = township(code)
+    p = shapely.point_on_surface(geom)
+    kind = kind_from_name(props["name"], DivisionLevel.township).value
+    return {
+        "name": expected_name(COUNTY_NAMES[code[:6]], props["name"], kind),
+        "location": {"lon": p.x, "lat": p.y},
+    }
+
+
+@dataclass
+class World:
+    offices: dict[str, int]  # township code → office id
+    users: dict[str, int]  # username → id (base users)
+
+
+def target_region(actor: str, relation: str) -> str | None:
+    _, home, sibling, parent = ACTORS[actor]
+    if relation == "own":
+        return home
+    if relation == "sibling":
+        return sibling
+    if relation == "parent":
+        return parent
+    return "14" if not home.startswith("14") else "41"
+
+
+Request = tuple[str, str, dict[str, Any]]  # method, url, httpx kwargs
+Builder = Callable[[World, str, str], Request | None]
+
+
+@dataclass
+class Rule:
+    build: Builder
+    allowed: Callable[[str, str], bool]  # (role, relation) → allowed?
+    check: Callable[[Any, str], list[str]] | None = None  # extra checks of a 2xx body
+
+
+def own_only(*roles: str) -> Callable[[str, str], bool]:
+    return lambda role, relation: relation == "own" and (not roles or role in roles)
+
+
+def office_url(suffix: str = "") -> Builder:
+    def build(world: World, actor: str, relation: str) -> Request | None:
+        region = target_region(actor, relation)
+        if region is None or relation == "parent":
+            return None
+        return "GET", f"/api/v1/offices/{world.offices[OFFICE_TOWNSHIP[region]]}{suffix}", {}
+
+    return build
+
+
+def with_method(builder: Builder, method: str, **kwargs: Any) -> Builder:
+    def build(world: World, actor: str, relation: str) -> Request | None:
+        req = builder(world, actor, relation)
+        return None if req is None else (method, req[1], kwargs)
+
+    return build
+
+
+def region_list(path: str, **params: Any) -> Builder:
+    def build(world: World, actor: str, relation: str) -> Request | None:
+        region = target_region(actor, relation)
+        return None if region is None else ("GET", path, {"params": {"region": region, **params}})
+
+    return build
+
+
+def only_inside(field: Callable[[dict], str]) -> Callable[[Any, str], list[str]]:
+    def check(body: Any, actor: str) -> list[str]:
+        home = ACTORS[actor][1]
+        items = body["items"] if isinstance(body, dict) else body
+        return [f"row outside {home}: {field(i)}" for i in items if not field(i).startswith(home)]
+
+    return check
+
+
+def create_office(world: World, actor: str, relation: str) -> Request | None:
+    region = target_region(actor, relation)
+    if region is None or relation == "parent" or FREE_TOWNSHIP.get(region) is None:
+        return None
+    return "POST", "/api/v1/offices", {"json": office_body(FREE_TOWNSHIP[region])}
+
+
+def division_get(world: World, actor: str, relation: str) -> Request | None:
+    region = target_region(actor, relation)
+    return None if region is None else ("GET", f"/api/v1/divisions/{region}", {})
+
+
+def division_import(world: World, actor: str, relation: str) -> Request | None:
+    if relation not in ("own", "other_tenant"):
+        return None
+    region = target_region(actor, relation) or ""
+    code = OFFICE_TOWNSHIP["14" if region.startswith("14") else "41"]
+    geom, props = township(code)
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        ],
+    }
+    files = {
+        "file": ("d.geojson", json.dumps(fc, ensure_ascii=False).encode(), "application/geo+json")
+    }
+    return (
+        "POST",
+        "/api/v1/divisions/import",
+        {"files": files, "data": {"valid_from": "2025-01-01"}},
+    )
+
+
+def user_url(world: World, actor: str, relation: str) -> Request | None:
+    if relation not in ("own", "other_tenant"):
+        return None
+    other = ACTORS[actor][1].startswith("14") != (relation == "other_tenant")
+    return "GET", f"/api/v1/users/{world.users['shanxi_admin' if other else 'zhongmu_county']}", {}
+
+
+def user_create(world: World, actor: str, relation: str) -> Request | None:
+    region = target_region(actor, relation)
+    if region is None:
+        return None
+    return (
+        "POST",
+        "/api/v1/users",
+        {
+            "json": {
+                "username": f"matrix_{region}",
+                "password": "matrix-password-1",
+                "role": "viewer",
+                "region_code": region,
+            }
+        },
+    )
+
+
+def self_only(method: str, path: str, **kwargs: Any) -> Builder:
+    return lambda world, actor, relation: (method, path, kwargs) if relation == "own" else None
+
+
+def public(method: str, path: str, **kwargs: Any) -> Builder:
+    return self_only(method, path, **kwargs)
+
+
+ADMIN = ("province_admin",)
+WRITERS = ("province_admin", "county_bureau")
+AUDITORS = ("province_admin", "city_bureau", "county_bureau")
+ANYONE: Callable[[str, str], bool] = lambda role, relation: relation == "own"  # noqa: E731
+
+MATRIX: dict[tuple[str, str], Rule] = {
+    ("POST", "/api/v1/auth/token"): Rule(
+        public("POST", "/api/v1/auth/token", data={"username": "nobody_x", "password": "x" * 12}),
+        lambda role, relation: False,  # a wrong password is refused for everyone
+    ),
+    ("POST", "/api/v1/auth/refresh"): Rule(
+        public("POST", "/api/v1/auth/refresh", json={"refresh_token": "1.1.not-a-real-secret"}),
+        lambda role, relation: False,
+    ),
+    ("POST", "/api/v1/auth/logout"): Rule(self_only("POST", "/api/v1/auth/logout"), ANYONE),
+    ("GET", "/api/v1/me"): Rule(self_only("GET", "/api/v1/me"), ANYONE),
+    ("POST", "/api/v1/me/password"): Rule(
+        self_only(
+            "POST",
+            "/api/v1/me/password",
+            json={"current_password": "correct-horse-battery", "new_password": "matrix-new-pass-1"},
+        ),
+        ANYONE,
+    ),
+    ("GET", "/api/v1/users"): Rule(
+        region_list("/api/v1/users"), own_only(*ADMIN), only_inside(lambda u: u["region_code"])
+    ),
+    ("POST", "/api/v1/users"): Rule(user_create, own_only(*ADMIN)),
+    ("GET", "/api/v1/users/{user_id}"): Rule(user_url, own_only(*ADMIN)),
+    ("PATCH", "/api/v1/users/{user_id}"): Rule(
+        with_method(user_url, "PATCH", json={"display_name": "改名"}), own_only(*ADMIN)
+    ),
+    ("POST", "/api/v1/divisions/import"): Rule(division_import, own_only(*ADMIN)),
+    ("GET", "/api/v1/divisions"): Rule(
+        region_list("/api/v1/divisions"), own_only(), only_inside(lambda d: d["code"])
+    ),
+    ("GET", "/api/v1/divisions/{code}"): Rule(division_get, own_only()),
+    ("POST", "/api/v1/offices"): Rule(create_office, own_only(*WRITERS)),
+    ("GET", "/api/v1/offices"): Rule(
+        region_list("/api/v1/offices"), own_only(), only_inside(lambda o: o["division"]["code"])
+    ),
+    ("GET", "/api/v1/offices/{office_id}"): Rule(office_url(), own_only()),
+    ("PATCH", "/api/v1/offices/{office_id}"): Rule(
+        with_method(office_url(), "PATCH", json={"staff_total": 4}, headers={"If-Match": '"1"'}),
+        own_only(*WRITERS, "office_staff"),
+    ),
+    ("DELETE", "/api/v1/offices/{office_id}"): Rule(
+        with_method(office_url(), "DELETE", params={"reason": "matrix"}), own_only(*WRITERS)
+    ),
+    ("GET", "/api/v1/offices/{office_id}/history"): Rule(office_url("/history"), own_only()),
+    ("GET", "/api/v1/audit"): Rule(
+        region_list("/api/v1/audit"),
+        own_only(*AUDITORS),
+        only_inside(lambda e: e["region_code"] or ""),
+    ),
+}
+# Not part of the API: health, docs, redirect — reachable without a token by design.
+UNSCOPED = {("GET", "/healthz"), ("GET", "/")}
+
+
+def api_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    out = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            for method in route.methods:
+                out.add((method, route.path))
+    return out
+
+
+def test_every_endpoint_has_an_entry(app):
+    missing = api_routes(app) - set(MATRIX) - UNSCOPED
+    assert not missing, f"endpoints without access rules in the matrix: {sorted(missing)}"
+
+
+def build_world(client, auth, base_data) -> World:
+    offices = {}
+    for code in sorted(set(OFFICE_TOWNSHIP.values())):
+        who = "shanxi_admin" if code.startswith("14") else "henan_admin"
+        r = client.post("/api/v1/offices", json=office_body(code), headers=auth(who))
+        assert r.status_code == 201, r.text
+        offices[code] = r.json()["id"]
+    users = {k: v.user_id for k, v in base_data.logins.items()}
+    return World(offices, users)
+
+
+def test_access_matrix(client, auth, base_data, db):
+    world = build_world(client, auth, base_data)
+    cells = leaks = 0
+    failures: list[str] = []
+    for _, rule in sorted(MATRIX.items()):
+        for actor in ACTORS:
+            role = ACTORS[actor][0]
+            for relation in RELATIONS:
+                request = rule.build(world, actor, relation)
+                if request is None:
+                    continue
+                verb, url, kwargs = request[0], request[1], dict(request[2])
+                headers = {**kwargs.pop("headers", {}), **auth(actor)}
+                cells += 1
+                savepoint = db.connection.begin_nested()
+                try:
+                    response = client.request(verb, url, headers=headers, **kwargs)
+                finally:
+                    savepoint.rollback()
+                allowed = rule.allowed(role, relation)
+                status = response.status_code
+                where = f"{verb} {url} as {actor} ({role}, {relation}): {status}"
+                if allowed and not 200 <= status < 300:
+                    failures.append(f"expected allow, got {where} {response.text[:200]}")
+                elif not allowed and not 400 <= status < 500:
+                    leaks += 1
+                    failures.append(f"LEAK: expected deny, got {where}")
+                elif (
+                    allowed
+                    and rule.check
+                    and response.headers.get("content-type", "").startswith("application/json")
+                ):
+                    problems = rule.check(response.json(), actor)
+                    leaks += len(problems)
+                    failures += [f"LEAK in {where}: {p}" for p in problems]
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "access_matrix.json").write_text(
+        json.dumps(
+            {"endpoints": len(MATRIX), "actors": len(ACTORS), "cells": cells, "leaks": leaks},
+            indent=1,
+        )
+    )
+    assert not failures, "\n".join(failures)
+    assert cells >= 250
