@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 
 from service.accounts.router import router as accounts_router
 from service.audit.router import router as audit_router
+from service.cluster import LEAKPROOF_SQL
 from service.db import Database, make_engine
 from service.divisions.router import router as divisions_router
 from service.errors import register_error_handlers
@@ -26,6 +28,28 @@ Township boundaries in the demo data are generated from county polygons, not off
 """
 
 
+def warn_if_indexes_unusable(db: Database) -> None:
+    """Spatial indexes work under row-level security only if PostGIS's bounding-box operators
+    are LEAKPROOF (a superuser step of the cluster set-up); say so loudly if they are not."""
+    try:
+        with db.engine.connect() as conn:
+            missing = conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_proc WHERE proname IN ('geometry_overlaps',"
+                    " 'geometry_contains', 'geometry_within', 'geometry_distance_centroid')"
+                    " AND NOT proleakproof"
+                )
+            )
+    except Exception:  # the database may be down at start; /healthz will tell
+        return
+    if missing:
+        logging.getLogger("registry").warning(
+            "PostGIS bounding-box operators are not LEAKPROOF: spatial queries will not use "
+            "their indexes under row-level security and will be slow. As a superuser run: %s",
+            LEAKPROOF_SQL.replace("\n", " "),
+        )
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app; tests pass their own settings (and may share a Database)."""
     settings = settings or Settings()
@@ -38,6 +62,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 settings.database_url, pool_size=settings.db_pool_size, echo=settings.log_sql
             )
         )
+        warn_if_indexes_unusable(app.state.db)
         try:
             yield
         finally:

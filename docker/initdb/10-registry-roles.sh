@@ -13,4 +13,9 @@ CREATE DATABASE registry OWNER registry_owner;
 CREATE EXTENSION IF NOT EXISTS postgis;
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 GRANT CONNECT ON DATABASE registry TO registry_app;
+-- Let row-level security use the spatial indexes (see service/cluster.py LEAKPROOF_FUNCTIONS):
+ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF;
+ALTER FUNCTION geometry_contains(geometry, geometry) LEAKPROOF;
+ALTER FUNCTION geometry_within(geometry, geometry) LEAKPROOF;
+ALTER FUNCTION geometry_distance_centroid(geometry, geometry) LEAKPROOF;
 SQL

@@ -42,6 +42,7 @@ def locate_township(
         text(
             "SELECT id, code, name, kind, level FROM divisions"
             " WHERE tenant_id = :t AND level = 'township' AND valid_to IS NULL"
+            " AND geom ~ ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"  # leakproof: drives the index
             " AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
             " ORDER BY (code = :prefer) DESC, code LIMIT 1"
         ),

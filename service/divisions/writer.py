@@ -235,7 +235,7 @@ def _relink_offices(session: Session, tenant: Tenant, closed_ids: list[int]) -> 
 LOCATE_SQL = """
     SELECT d.id, d.code FROM divisions d
     WHERE d.tenant_id = {tenant} AND d.level = 'township' AND d.valid_to IS NULL
-      AND ST_Covers(d.geom, {point})
+      AND d.geom ~ {point} AND ST_Covers(d.geom, {point})
     ORDER BY (d.code = {registered}) DESC, d.code
     LIMIT 1
 """
@@ -256,7 +256,7 @@ def relocate_offices(
                     OR o.located_division_id IS NULL
                     OR EXISTS (SELECT 1 FROM divisions n
                                 WHERE n.tenant_id = :t AND n.id = ANY(:new)
-                                  AND ST_Covers(n.geom, o.geom)))
+                                  AND n.geom ~ o.geom AND ST_Covers(n.geom, o.geom)))
             """
         ),
         {"t": tenant_id, "closed": closed_ids, "new": new_ids},

@@ -1,4 +1,9 @@
-"""Reading offices for the API: one office or a filtered page, with division and county names."""
+"""Reading offices for the API: one office or a filtered page, with division and county names.
+
+Join conditions use plain column equality (`c.code = d.parent_code`), never a function of a
+column such as left(code, 6): under row-level security only leakproof operations may drive
+an index, and a non-leakproof one turns the join into a scan of every division.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ SELECT o.id, o.name, o.division_code, o.located_code, o.address, o.phone,
        d.name AS division_name, d.kind AS division_kind, c.name AS county_name
   FROM offices o
   JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
-  LEFT JOIN divisions c ON c.tenant_id = o.tenant_id AND c.code = left(o.division_code, 6)
+  LEFT JOIN divisions c ON c.tenant_id = o.tenant_id AND c.code = d.parent_code
                        AND c.valid_to IS NULL
 """
 

@@ -9,7 +9,14 @@ from sqlalchemy.exc import DBAPIError
 
 from service.db import bind_context
 
-TENANT_TABLES = {"divisions", "offices", "users", "auth_sessions", "audit_events"}
+TENANT_TABLES = {
+    "divisions",
+    "offices",
+    "users",
+    "auth_sessions",
+    "audit_events",
+    "boundary_qa_cache",
+}
 
 # A row for each tenant table, written as tenant B while bound to tenant A.
 INSERTS = {
@@ -24,6 +31,8 @@ INSERTS = {
     " VALUES (:b, 1, 'x', now() + interval '1 day')",
     "audit_events": "INSERT INTO audit_events (tenant_id, username, action, entity_type)"
     " VALUES (:b, 'x', 'forged', 'offices')",
+    "boundary_qa_cache": "INSERT INTO boundary_qa_cache (tenant_id, key, fingerprint, seconds, result)"
+    " VALUES (:b, 'k', 'f', 0, '{}')",
 }
 
 
@@ -103,6 +112,8 @@ def test_writes_into_another_tenant_are_refused(app_conn, base_data, table):
             ),
             {"a": a},
         )
+    if table == "boundary_qa_cache":
+        app_conn.execute(text(INSERTS[table]), {"b": a})  # a row of A's own to try to move
     if table != "audit_events":  # the trail has no UPDATE privilege at all (tested elsewhere)
         moved = f"UPDATE {table} SET tenant_id = :b WHERE tenant_id = :a"
         with pytest.raises(DBAPIError, match="row-level security"), app_conn.begin_nested():
@@ -126,3 +137,33 @@ def test_a_request_session_is_bound_by_the_app(db, base_data):
         bind_context(s, tenant_id=base_data.shanxi_id)
         codes = set(s.scalars(text("SELECT DISTINCT left(code, 2) FROM divisions")))
         assert codes == {"14"}
+
+
+def test_spatial_indexes_work_under_row_level_security(app_conn, base_data):
+    """PostGIS's bounding-box operators are LEAKPROOF, so a point lookup by the service role
+    uses the GiST index instead of scanning every division (a cluster set-up step)."""
+    leaky = app_conn.scalars(
+        text(
+            "SELECT proname FROM pg_proc WHERE proname IN ('geometry_overlaps',"
+            " 'geometry_contains', 'geometry_within', 'geometry_distance_centroid')"
+            " AND NOT proleakproof"
+        )
+    ).all()
+    assert leaky == []
+    app_conn.execute(
+        text("SELECT set_config('app.tenant_id', :a, true)"), {"a": str(base_data.henan_id)}
+    )
+    app_conn.execute(
+        text("SET LOCAL enable_seqscan = off")
+    )  # (tiny tables: make the choice visible)
+    plan = "\n".join(
+        app_conn.scalars(
+            text(
+                "EXPLAIN SELECT id FROM divisions WHERE tenant_id = :a AND level = 'township'"
+                " AND valid_to IS NULL AND geom ~ ST_SetSRID(ST_MakePoint(113.7, 34.4), 4326)"
+                " AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(113.7, 34.4), 4326))"
+            ),
+            {"a": base_data.henan_id},
+        )
+    )
+    assert "ix_divisions_geom" in plan, plan
