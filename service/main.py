@@ -14,6 +14,7 @@ from sqlalchemy import text
 from service.accounts.router import router as accounts_router
 from service.audit.router import router as audit_router
 from service.cluster import LEAKPROOF_SQL
+from service.coverage.router import router as coverage_router
 from service.db import Database, make_engine
 from service.divisions.router import router as divisions_router
 from service.errors import register_error_handlers
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(divisions_router)
     app.include_router(offices_router)
     app.include_router(audit_router)
+    app.include_router(coverage_router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -2,6 +2,7 @@
 
 from service.accounts.models import AuthSession, LoginFailure, User
 from service.audit.models import AuditEvent
+from service.coverage.models import BoundaryQaCache
 from service.db import Base
 from service.divisions.models import Division
 from service.offices.models import Office
@@ -11,6 +12,7 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Base",
+    "BoundaryQaCache",
     "Division",
     "LoginFailure",
     "Office",

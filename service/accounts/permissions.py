@@ -17,6 +17,7 @@ class Action(StrEnum):
     close_office = "offices:close"
     manage_users = "users:manage"
     read_audit = "audit:read"
+    manage_tenant = "tenant:manage"
 
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {

@@ -113,6 +113,13 @@ class Office(Base):
             postgresql_where=text("closed_at IS NULL"),
         ),
         Index(
+            "ix_offices_located_code_active",
+            "tenant_id",
+            "located_code",
+            postgresql_ops={"located_code": "text_pattern_ops"},
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index(
             "uq_offices_external_id",
             "tenant_id",
             "external_id",

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from service.db import SessionDep
-from service.deps import CurrentScope
+from service.deps import CurrentScope, SettingsDep
 from service.divisions.kinds import DivisionKind
 from service.errors import Invalid
-from service.offices import service
+from service.exports import Column, download
+from service.offices import roster_store, service
 from service.offices.dependencies import ValidOffice
 from service.offices.models import AcceptanceState
 from service.offices.queries import OfficeFilter, list_offices, office_out
+from service.offices.roster import COLUMNS as ROSTER_COLUMNS
+from service.offices.roster import EXAMPLE as ROSTER_EXAMPLE
 from service.offices.schemas import (
     Links,
     OfficeClose,
@@ -22,8 +25,10 @@ from service.offices.schemas import (
     OfficeOut,
     OfficePage,
     OfficeUpdate,
+    RosterReportOut,
     office_feature,
 )
+from service.uploads import spooled_upload
 
 router = APIRouter(prefix="/api/v1/offices", tags=["offices"])
 
@@ -99,6 +104,37 @@ def get_offices(
             media_type="application/geo+json",
         )
     return OfficePage(items=items, total=total, limit=limit, offset=offset, links=links)
+
+
+@router.post("/import", response_model=RosterReportOut)
+def import_roster(
+    scope: CurrentScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="the roster, XLSX or CSV (UTF-8 or GBK)")],
+    dry_run: Annotated[bool, Form()] = False,
+) -> RosterReportOut:
+    """Import a legacy roster: rows are stored as they are, rule violations flagged (a point
+    outside its township, two offices in one township, a name off the convention); malformed
+    rows are reported by row and column and not stored; an unreadable file is refused."""
+    with spooled_upload(file, max_bytes=settings.max_upload_mb * 1024 * 1024) as path:
+        report = roster_store.import_roster(
+            session=session, scope=scope, path=path, dry_run=dry_run
+        )
+    return RosterReportOut(**report.__dict__)
+
+
+@router.get("/import/template")
+def roster_template(scope: CurrentScope, format: Literal["xlsx", "csv"] = "xlsx") -> Response:
+    """An empty roster with the expected columns and one example row."""
+    columns = [Column(key, header) for key, (header, _) in ROSTER_COLUMNS.items()]
+    return download(
+        format,
+        [ROSTER_EXAMPLE],
+        columns,
+        filename="司法所名册模板",
+        note="必填:司法所名称、乡镇(街道)代码、经度、纬度;坐标系可填 WGS84、CGCS2000、GCJ02、BD09(默认WGS84);编号用于再次导入时对应同一司法所",
+    )
 
 
 @router.get("/{office_id}", response_model=OfficeOut)

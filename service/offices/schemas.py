@@ -207,3 +207,16 @@ def office_feature(office: OfficeOut) -> dict[str, Any]:
         "geometry": {"type": "Point", "coordinates": [office.location.lon, office.location.lat]},
         "properties": props,
     }
+
+
+class RosterReportOut(BaseModel):
+    """What a roster import did: rows read, offices created and updated, malformed rows (by
+    row and column, not stored) and rule violations of the stored rows."""
+
+    rows: int
+    created: int
+    updated: int
+    malformed: list[dict[str, Any]]
+    violations: list[dict[str, Any]]
+    dry_run: bool
+    warnings: list[str]

@@ -4,24 +4,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text, func
+from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
 
 NATIONAL_CODE = "00"
+DEFAULT_REQUIRED_KINDS = ("town", "township", "street")
+_TOWNSHIP_KINDS = "'town', 'township', 'street', 'development_zone', 'farm', 'forest_area', 'mining_area', 'other'"
 
 
 class Tenant(Base):
     """A province (code = its 2-digit division code), or "00" for a nationwide tenant."""
 
     __tablename__ = "tenants"
-    __table_args__ = (CheckConstraint("code ~ '^[0-9]{2}$'", name="code_format"),)
+    __table_args__ = (
+        CheckConstraint("code ~ '^[0-9]{2}$'", name="code_format"),
+        CheckConstraint(
+            f"required_kinds <@ ARRAY[{_TOWNSHIP_KINDS}]::varchar[]", name="required_kinds_valid"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(2), unique=True)
     name: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Which township-level kinds must have an office (tenant policy; the rest are optional).
+    required_kinds: Mapped[list[str]] = mapped_column(
+        ARRAY(String(24)), server_default=text("'{town,township,street}'")
+    )
 
     @property
     def region_prefix(self) -> str:

@@ -1,0 +1,86 @@
+"""Coverage engine: required kinds as tenant policy, report indexes, boundary QA cache.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+APP_ROLE = "registry_app"
+TENANT = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::int)"
+TOWNSHIP_KINDS = "'town', 'township', 'street', 'development_zone', 'farm', 'forest_area', 'mining_area', 'other'"
+
+
+def upgrade() -> None:
+    op.add_column(
+        "tenants",
+        sa.Column(
+            "required_kinds",
+            postgresql.ARRAY(sa.String(24)),
+            server_default=sa.text("'{town,township,street}'"),
+            nullable=False,
+        ),
+    )
+    op.create_check_constraint(
+        "ck_tenants_required_kinds_valid",
+        "tenants",
+        f"required_kinds <@ ARRAY[{TOWNSHIP_KINDS}]::varchar[]",
+    )
+    # Gaps, conflicts and summaries are attribute joins over each active office's township.
+    op.create_index(
+        "ix_offices_located_code_active",
+        "offices",
+        ["tenant_id", "located_code"],
+        postgresql_ops={"located_code": "text_pattern_ops"},
+        postgresql_where=sa.text("closed_at IS NULL"),
+    )
+    op.create_table(
+        "boundary_qa_cache",
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("fingerprint", sa.Text(), nullable=False),
+        sa.Column(
+            "computed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("result", postgresql.JSONB(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_boundary_qa_cache_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "key", name=op.f("pk_boundary_qa_cache")),
+    )
+    op.execute("ALTER TABLE boundary_qa_cache ENABLE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON boundary_qa_cache"
+        f" USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
+    )
+    op.execute(
+        f"""
+        DO $$ BEGIN
+          IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+            GRANT SELECT, INSERT, UPDATE, DELETE ON boundary_qa_cache TO {APP_ROLE};
+            GRANT UPDATE (required_kinds) ON tenants TO {APP_ROLE};
+          END IF;
+        END $$;
+        """
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("boundary_qa_cache")
+    op.drop_index("ix_offices_located_code_active", table_name="offices")
+    op.drop_constraint("ck_tenants_required_kinds_valid", "tenants", type_="check")
+    op.drop_column("tenants", "required_kinds")

@@ -1,0 +1,158 @@
+"""SQL building blocks of the coverage reports: townships valid at a date, and the township
+each office active at that date stands in.
+
+Spatial predicates always come with their bounding-box operator written out (`a ~ b AND
+ST_Covers(a, b)`): under row-level security only leakproof operators may drive an index.
+
+Today's answer comes from the relation stored on every office (`located_code`, kept current
+at write time and on every boundary change), so reports are attribute joins. For a past
+date the stored relation still holds except for offices standing where a boundary has
+changed since; only those are located again, spatially, against the versions of that date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from service.accounts.permissions import Action
+from service.audit import service as audit
+from service.deps import Scope
+from service.divisions.kinds import TOWNSHIP_KINDS, DivisionKind
+from service.errors import Invalid
+from service.tenants.models import DEFAULT_REQUIRED_KINDS
+
+
+@dataclass(frozen=True)
+class CoverageFilter:
+    """What every report is asked for: a region (code prefix), a date, division kinds."""
+
+    tenant_id: int
+    region: str
+    as_of: date | None = None
+    kinds: tuple[str, ...] | None = None
+    required_kinds: tuple[str, ...] = field(default=DEFAULT_REQUIRED_KINDS)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "t": self.tenant_id,
+            "region": self.region,
+            "as_of": self.as_of,
+            # an office closed on a day counts as active until the end of that day
+            "as_of_end": (self.as_of + timedelta(days=1)) if self.as_of else None,
+            "kinds": list(self.kinds) if self.kinds else None,
+            "required": list(self.required_kinds),
+        }
+
+
+def required_kinds(session: Session, tenant_id: int) -> tuple[str, ...]:
+    kinds = session.scalar(
+        text("SELECT required_kinds FROM tenants WHERE id = :t"), {"t": tenant_id}
+    )
+    return tuple(kinds or DEFAULT_REQUIRED_KINDS)
+
+
+def set_required_kinds(*, session: Session, scope: Scope, kinds: Sequence[DivisionKind]) -> None:
+    """Tenant policy: which township kinds must have an office (province admins; audited)."""
+    scope.require(Action.manage_tenant)
+    if any(k not in TOWNSHIP_KINDS for k in kinds):
+        raise Invalid(
+            "required_kinds must be township-level kinds",
+            [
+                {
+                    "field": "required_kinds",
+                    "problem": "town, township, street, development_zone ...",
+                }
+            ],
+        )
+    before = list(required_kinds(session, scope.tenant_id))
+    after = sorted({k.value for k in kinds})
+    session.execute(
+        text("UPDATE tenants SET required_kinds = CAST(:k AS varchar[]) WHERE id = :t"),
+        {"k": after, "t": scope.tenant_id},
+    )
+    audit.record(
+        session,
+        tenant_id=scope.tenant_id,
+        action="update",
+        entity_type="tenants",
+        entity_id=scope.tenant_code,
+        region_code=scope.tenant_code,
+        before={"required_kinds": before},
+        after={"required_kinds": after},
+    )
+
+
+def valid(alias: str, f: CoverageFilter) -> str:
+    """The condition for a division version to be the one valid at the filter's date."""
+    if f.as_of is None:
+        return f"{alias}.valid_to IS NULL"
+    return (
+        f"{alias}.valid_from <= :as_of AND ({alias}.valid_to IS NULL OR {alias}.valid_to > :as_of)"
+    )
+
+
+def townships_cte(f: CoverageFilter) -> str:
+    """`towns`: township versions of the region valid at the date (kind filter applied)."""
+    kinds = " AND d.kind = ANY(CAST(:kinds AS text[]))" if f.kinds else ""
+    return f"""towns AS (
+        SELECT d.id, d.code, d.name, d.kind, d.parent_code, d.geom,
+               d.kind = ANY(CAST(:required AS text[])) AS required
+          FROM divisions d
+         WHERE d.tenant_id = :t AND d.level = 'township' AND starts_with(d.code, :region)
+           AND {valid("d", f)}{kinds})"""
+
+
+def located_cte(f: CoverageFilter) -> str:
+    """`located`: active offices (at the date) with the code of the township they stand in."""
+    if f.as_of is None:
+        return """located AS (
+        SELECT o.id, o.division_code, o.located_code AS code
+          FROM offices o
+         WHERE o.tenant_id = :t AND o.closed_at IS NULL)"""
+    return f"""changed AS (
+        SELECT c.geom FROM divisions c
+         WHERE c.tenant_id = :t AND c.level = 'township'
+           AND ((c.valid_from <= :as_of AND c.valid_to IS NOT NULL AND c.valid_to > :as_of)
+                OR c.valid_from > :as_of)),
+      located AS (
+        SELECT o.id, o.division_code,
+               CASE WHEN EXISTS (SELECT 1 FROM changed c
+                                  WHERE c.geom && o.geom AND ST_Intersects(c.geom, o.geom))
+                    THEN (SELECT d.code FROM divisions d
+                           WHERE d.tenant_id = :t AND d.level = 'township' AND {valid("d", f)}
+                             AND d.geom ~ o.geom AND ST_Covers(d.geom, o.geom)
+                           ORDER BY (d.code = o.division_code) DESC, d.code LIMIT 1)
+                    ELSE o.located_code END AS code
+          FROM offices o
+         WHERE o.tenant_id = :t AND o.opened_on <= :as_of
+           AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end))"""
+
+
+def names_join(alias: str, f: CoverageFilter) -> str:
+    """LEFT JOINs adding the county (cty) and city (cit) names of township `alias` (through
+    parent_code: a function such as left(code, 6) would defeat the index under RLS)."""
+    return f"""
+      LEFT JOIN divisions cty ON cty.tenant_id = :t AND cty.code = {alias}.parent_code
+                             AND {valid("cty", f)}
+      LEFT JOIN divisions cit ON cit.tenant_id = :t AND cit.code = cty.parent_code
+                             AND {valid("cit", f)}"""
+
+
+def generated_boundaries(session: Session, f: CoverageFilter) -> bool:
+    """Whether the region's township boundaries are generated (exports must say so)."""
+    return bool(
+        session.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM divisions d WHERE d.tenant_id = :t"
+                " AND starts_with(d.code, :region) AND d.level = 'township'"
+                f" AND {valid('d', f)} AND d.source LIKE 'generated%')"
+            ),
+            f.params(),
+        )
+    )

@@ -1,0 +1,81 @@
+"""Column headers (Chinese, for people) of the coverage exports."""
+
+from __future__ import annotations
+
+from service.divisions.kinds import KIND_LABELS_ZH, DivisionKind
+from service.exports import Column
+
+
+def _kind(value: str | None) -> str | None:
+    try:
+        return KIND_LABELS_ZH[DivisionKind(value)] if value else None
+    except ValueError:
+        return value
+
+
+def _rate(value: float | None) -> str | None:
+    return None if value is None else f"{value * 100:.1f}%"
+
+
+def _offices(value: list[dict] | None) -> str:
+    return "；".join(
+        f"{o['name']}(ID {o['id']}, 登记 {o['division_code']}"
+        + (f", 例外: {o['exception_reason']}" if o.get("exception_reason") else "")
+        + ")"
+        for o in value or []
+    )
+
+
+PLACE = [
+    Column("county_code", "县级代码"),
+    Column("county_name", "县(市、区)"),
+    Column("city_code", "市级代码"),
+    Column("city_name", "市"),
+]
+GAPS = [
+    Column("code", "乡镇(街道)代码"),
+    Column("name", "乡镇(街道)名称"),
+    Column("kind", "类型", _kind),
+    Column("required", "是否必设司法所"),
+    *PLACE,
+]
+CONFLICTS = [
+    Column("code", "乡镇(街道)代码"),
+    Column("name", "乡镇(街道)名称"),
+    Column("kind", "类型", _kind),
+    *PLACE,
+    Column("office_count", "司法所数量"),
+    Column("offices", "司法所", _offices),
+]
+MISPLACED = [
+    Column("office_id", "司法所ID"),
+    Column("office_name", "司法所名称"),
+    Column("registered_code", "登记乡镇代码"),
+    Column("registered_name", "登记乡镇名称"),
+    Column("located_code", "坐标所在乡镇代码"),
+    Column("located_name", "坐标所在乡镇名称"),
+    Column("lon", "经度"),
+    Column("lat", "纬度"),
+    Column("distance_m", "距登记乡镇(米)"),
+    Column("diagnosis_zh", "可能原因"),
+]
+SUMMARY = [
+    Column("code", "区划代码"),
+    Column("name", "名称"),
+    Column("required", "必设司法所的乡镇(街道)数"),
+    Column("covered", "已设所"),
+    Column("gaps", "未设所"),
+    Column("conflicts", "重复设所"),
+    Column("misplaced", "位置与登记不符"),
+    Column("coverage_rate", "覆盖率", _rate),
+    Column("optional", "非必设单位数"),
+    Column("optional_gaps", "非必设单位未设所"),
+]
+BOUNDARIES = [
+    Column("problem", "问题"),
+    Column("code", "区划代码"),
+    Column("name", "名称"),
+    Column("other_code", "相关区划代码"),
+    Column("other_name", "相关区划名称"),
+    Column("area_m2", "面积(平方米)"),
+]

@@ -1,0 +1,343 @@
+"""Storing a parsed roster: set-based upsert, then the rule violations of what was stored.
+
+A row is matched to an office by its 编号 (external_id) or, without one, by township and
+name among active offices; matched offices are updated, the rest inserted. Everything is
+written in a savepoint, so a dry run shows the same report and then leaves no trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.chinacoords import bd09_to_wgs84, gcj02_to_wgs84
+from geo.crs import point_to_wgs84
+from service.accounts.permissions import Action
+from service.coverage.diagnosis import diagnose
+from service.coverage.query import CoverageFilter
+from service.deps import Scope
+from service.errors import ImportRejected
+from service.offices.naming import expected_name, name_matches
+from service.offices.roster import RosterRow, UnreadableRoster, parse_roster
+
+CODE_COLUMN = "乡镇(街道)代码"
+_FIELDS = (
+    "name",
+    "address",
+    "phone",
+    "staff_total",
+    "staff_formal",
+    "staff_civil_servants",
+    "area_m2",
+    "opened_on",
+)
+_LOCATE = """(SELECT d.id FROM divisions d WHERE d.tenant_id = :t AND d.level = 'township'
+                 AND d.valid_to IS NULL AND d.geom ~ p.pt AND ST_Covers(d.geom, p.pt)
+               ORDER BY (d.code = u.division_code) DESC, d.code LIMIT 1)"""
+
+
+@dataclass
+class RosterReport:
+    rows: int
+    created: int = 0
+    updated: int = 0
+    malformed: list[dict[str, Any]] = field(default_factory=list)
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _wgs84(rows: list[RosterRow]) -> None:
+    """Convert each row's point to WGS-84 in place (GCJ-02/BD-09/Gauss-Krüger as declared)."""
+    by_crs: dict[str, list[RosterRow]] = {}
+    for r in rows:
+        by_crs.setdefault(r.values["crs"], []).append(r)
+    for crs, group in by_crs.items():
+        lon = np.array([r.values["lon"] for r in group])
+        lat = np.array([r.values["lat"] for r in group])
+        if crs == "GCJ02":
+            lon, lat = gcj02_to_wgs84(lon, lat)
+        elif crs == "BD09":
+            lon, lat = bd09_to_wgs84(lon, lat)
+        elif crs not in ("EPSG:4326", "EPSG:4490"):
+            pts = [
+                point_to_wgs84(x, y, int(crs.split(":")[1])) for x, y in zip(lon, lat, strict=True)
+            ]
+            lon, lat = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+        for r, x, y in zip(group, lon, lat, strict=True):
+            r.values["lon"], r.values["lat"] = float(x), float(y)
+
+
+def _townships(
+    session: Session, scope: Scope, rows: list[RosterRow], report: RosterReport
+) -> list[RosterRow]:
+    """Keep rows whose township exists (current) and lies in the caller's region."""
+    codes = sorted({r.values["division_code"] for r in rows})
+    known = {
+        row.code: row
+        for row in session.execute(
+            text(
+                "SELECT t.code, t.name, t.kind, coalesce(c.name, '') AS county FROM divisions t"
+                " LEFT JOIN divisions c ON c.tenant_id = t.tenant_id AND c.code = t.parent_code"
+                "  AND c.valid_to IS NULL"
+                " WHERE t.tenant_id = :t AND t.level = 'township' AND t.valid_to IS NULL"
+                " AND t.code = ANY(:codes)"
+            ),
+            {"t": scope.tenant_id, "codes": codes},
+        )
+    }
+    kept = []
+    for r in rows:
+        code = r.values["division_code"]
+        if code not in known:
+            report.malformed.append(
+                {"row": r.row, "column": CODE_COLUMN, "problem": f"{code}: no such township"}
+            )
+        elif not scope.covers(code):
+            report.malformed.append(
+                {
+                    "row": r.row,
+                    "column": CODE_COLUMN,
+                    "problem": f"{code}: outside your region {scope.region_code}",
+                }
+            )
+        else:
+            t = known[code]
+            r.values["_expected"] = expected_name(t.county, t.name, t.kind)
+            r.values["_name_ok"] = name_matches(r.values["name"], t.county, t.name, t.kind)
+            kept.append(r)
+    return kept
+
+
+def _match(
+    session: Session, scope: Scope, rows: list[RosterRow], report: RosterReport
+) -> list[RosterRow]:
+    """Find the office each row updates (by 编号, else township + name); drop clashes."""
+    existing = session.execute(
+        text(
+            "SELECT id, external_id, division_code, name, closed_at IS NOT NULL AS closed"
+            " FROM offices WHERE tenant_id = :t AND (external_id = ANY(:ext)"
+            "  OR (closed_at IS NULL AND division_code = ANY(:codes)))"
+        ),
+        {
+            "t": scope.tenant_id,
+            "ext": [r.values["external_id"] for r in rows if r.values["external_id"]],
+            "codes": [r.values["division_code"] for r in rows],
+        },
+    ).all()
+    by_ext = {e.external_id: e for e in existing if e.external_id}
+    by_place: dict[tuple[str, str], Any] = {}
+    for e in sorted(existing, key=lambda e: e.id):
+        if not e.closed:
+            by_place.setdefault((e.division_code, e.name), e)
+    kept, seen = [], set()
+    for r in rows:
+        ext = r.values["external_id"]
+        hit = (
+            by_ext.get(ext) if ext else by_place.get((r.values["division_code"], r.values["name"]))
+        )
+        if hit is not None and hit.closed:
+            report.malformed.append(
+                {"row": r.row, "column": "编号", "problem": f"{ext}: belongs to a closed office"}
+            )
+            continue
+        identity = ext or (r.values["division_code"], r.values["name"])
+        if identity in seen:
+            report.malformed.append(
+                {
+                    "row": r.row,
+                    "column": "编号",
+                    "problem": "the same office appears twice in the file",
+                }
+            )
+            continue
+        seen.add(identity)
+        r.values["_id"] = hit.id if hit is not None else None
+        kept.append(r)
+    return kept
+
+
+def _arrays(rows: list[RosterRow]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {k: [r.values[k] for r in rows] for k in _FIELDS}
+    out.update(
+        {
+            "rows": [r.row for r in rows],
+            "ids": [r.values["_id"] for r in rows],
+            "codes": [r.values["division_code"] for r in rows],
+            "xs": [r.values["lon"] for r in rows],
+            "ys": [r.values["lat"] for r in rows],
+            "exts": [r.values["external_id"] for r in rows],
+        }
+    )
+    return out
+
+
+_UNNEST = """unnest(CAST(:rows AS int[]), CAST(:ids AS bigint[]), CAST(:codes AS text[]),
+                    CAST(:xs AS float8[]), CAST(:ys AS float8[]), CAST(:exts AS text[]),
+                    CAST(:name AS text[]), CAST(:address AS text[]), CAST(:phone AS text[]),
+                    CAST(:staff_total AS int[]), CAST(:staff_formal AS int[]),
+                    CAST(:staff_civil_servants AS int[]), CAST(:area_m2 AS numeric[]),
+                    CAST(:opened_on AS date[]))
+             AS u(row_no, id, division_code, x, y, external_id, name, address, phone, staff_total,
+                  staff_formal, staff_civil_servants, area_m2, opened_on)"""
+
+
+def _write(
+    session: Session, scope: Scope, rows: list[RosterRow]
+) -> tuple[dict[int, int], int, int]:
+    """Insert and update set-based; returns (spreadsheet row → office id, created, updated)."""
+    new = [r for r in rows if r.values["_id"] is None]
+    old = [r for r in rows if r.values["_id"] is not None]
+    office_of: dict[int, int] = {}
+    if new:
+        inserted = session.execute(
+            text(
+                f"""INSERT INTO offices (tenant_id, name, division_id, division_code,
+                        located_division_id, located_code, geom, address, phone, staff_total,
+                        staff_formal, staff_civil_servants, area_m2, opened_on, external_id)
+                    SELECT :t, u.name, reg.id, reg.code, loc.id, loc.code, p.pt, u.address, u.phone,
+                           u.staff_total, u.staff_formal, u.staff_civil_servants, u.area_m2,
+                           coalesce(u.opened_on, current_date), u.external_id
+                      FROM {_UNNEST}
+                     CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(u.x, u.y), 4326) AS pt) p
+                      JOIN divisions reg ON reg.tenant_id = :t AND reg.code = u.division_code
+                                        AND reg.valid_to IS NULL
+                      LEFT JOIN divisions loc ON loc.tenant_id = :t AND loc.id = {_LOCATE}
+                    RETURNING id, name, division_code, external_id"""
+            ),
+            {"t": scope.tenant_id, **_arrays(new)},
+        ).all()
+        keys = {(r.external_id, r.division_code, r.name): r.id for r in inserted}
+        for r in new:
+            office_of[r.row] = keys[
+                (r.values["external_id"], r.values["division_code"], r.values["name"])
+            ]
+    if old:
+        session.execute(
+            text(
+                f"""UPDATE offices o SET name = u.name, division_id = reg.id,
+                        division_code = reg.code, located_division_id = loc.id,
+                        located_code = loc.code, geom = p.pt, address = u.address, phone = u.phone,
+                        staff_total = u.staff_total, staff_formal = u.staff_formal,
+                        staff_civil_servants = u.staff_civil_servants, area_m2 = u.area_m2,
+                        opened_on = coalesce(u.opened_on, o.opened_on),
+                        external_id = coalesce(u.external_id, o.external_id),
+                        version = o.version + 1, updated_at = now()
+                      FROM {_UNNEST}
+                     CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(u.x, u.y), 4326) AS pt) p
+                      JOIN divisions reg ON reg.tenant_id = :t AND reg.code = u.division_code
+                                        AND reg.valid_to IS NULL
+                      LEFT JOIN divisions loc ON loc.tenant_id = :t AND loc.id = {_LOCATE}
+                     WHERE o.tenant_id = :t AND o.id = u.id"""
+            ),
+            {"t": scope.tenant_id, **_arrays(old)},
+        )
+        office_of.update({r.row: r.values["_id"] for r in old})
+    return office_of, len(new), len(old)
+
+
+def _violations(
+    session: Session, scope: Scope, rows: list[RosterRow], office_of: dict[int, int]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    row_of = {office: row for row, office in office_of.items()}
+    for r in rows:
+        if not r.values["_name_ok"]:
+            out.append(
+                {
+                    "row": r.row,
+                    "office_id": office_of[r.row],
+                    "kind": "name",
+                    "problem": f"name does not follow the convention; expected {r.values['_expected']}",
+                    "problem_zh": f"名称不符合规范,应为“{r.values['_expected']}”",
+                }
+            )
+    f = CoverageFilter(tenant_id=scope.tenant_id, region=scope.region_prefix)
+    astray = [
+        dict(m)
+        for m in session.execute(
+            text(
+                "SELECT o.id AS office_id, o.division_code AS registered_code, o.located_code,"
+                " ST_X(o.geom) AS lon, ST_Y(o.geom) AS lat FROM offices o"
+                " WHERE o.tenant_id = :t AND o.id = ANY(:ids)"
+                " AND o.located_code IS DISTINCT FROM o.division_code"
+            ),
+            {"t": scope.tenant_id, "ids": list(office_of.values())},
+        ).mappings()
+    ]
+    diagnose(session, f, astray)
+    for m in astray:
+        where = m["located_code"] or "no township"
+        out.append(
+            {
+                "row": row_of[m["office_id"]],
+                "office_id": m["office_id"],
+                "kind": "outside_townships" if m["located_code"] is None else "misplaced",
+                "problem": f"the point lies in {where}, not in {m['registered_code']}"
+                + (f" ({m['diagnosis']})" if m["diagnosis"] else ""),
+                "problem_zh": (
+                    "坐标不在登记的乡镇(街道)内"
+                    + (f":{m['diagnosis_zh']}" if m["diagnosis_zh"] else "")
+                ),
+            }
+        )
+    crowded = session.execute(
+        text(
+            "SELECT o.id, o.division_code, count(*) OVER (PARTITION BY o.division_code) AS n"
+            " FROM offices o WHERE o.tenant_id = :t AND o.closed_at IS NULL"
+            " AND o.division_code IN (SELECT division_code FROM offices WHERE tenant_id = :t"
+            "   AND id = ANY(:ids))"
+        ),
+        {"t": scope.tenant_id, "ids": list(office_of.values())},
+    ).all()
+    for c in crowded:
+        if c.n > 1 and c.id in row_of:
+            out.append(
+                {
+                    "row": row_of[c.id],
+                    "office_id": c.id,
+                    "kind": "conflict",
+                    "problem": f"township {c.division_code} has {c.n} active offices",
+                    "problem_zh": f"该乡镇(街道)共有{c.n}个司法所,违反一乡(镇)一所",
+                }
+            )
+    return sorted(out, key=lambda v: (v["row"], v["kind"]))
+
+
+def import_roster(
+    *, session: Session, scope: Scope, path: Path, dry_run: bool = False
+) -> RosterReport:
+    """Read, check and store a roster; the report lists malformed rows and violations."""
+    scope.require(Action.create_office)
+    try:
+        parsed = parse_roster(path)
+    except UnreadableRoster as exc:
+        raise ImportRejected(
+            f"the file was refused: {exc}",
+            {"problems": [{"row": None, "column": None, "problem": str(exc)}], "count": 1},
+        ) from exc
+    report = RosterReport(
+        rows=len(parsed.rows) + len({m["row"] for m in parsed.malformed}), dry_run=dry_run
+    )
+    report.malformed.extend(parsed.malformed)
+    rows = _townships(session, scope, parsed.rows, report)
+    rows = _match(session, scope, rows, report)
+    _wgs84(rows)
+    savepoint = session.begin_nested()
+    try:
+        office_of, report.created, report.updated = _write(session, scope, rows)
+        report.violations = _violations(session, scope, rows, office_of)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    report.malformed.sort(key=lambda m: (m["row"], m["column"] or ""))
+    return report
