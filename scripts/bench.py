@@ -418,11 +418,134 @@ def bench_rls(runs: int) -> dict:
     return out
 
 
+COVERAGE_FLOORS = {
+    # the simplest SQL answering each question, run as the service role under RLS
+    "gaps": """SELECT d.code FROM divisions d
+                WHERE d.tenant_id = %(t)s AND d.level = 'township' AND d.valid_to IS NULL
+                  AND starts_with(d.code, %(r)s) AND d.kind = ANY('{town,township,street}')
+                  AND NOT EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = %(t)s
+                                   AND o.closed_at IS NULL AND o.located_code = d.code)""",
+    "conflicts": """SELECT located_code, count(*) FROM offices
+                     WHERE tenant_id = %(t)s AND closed_at IS NULL
+                       AND starts_with(located_code, %(r)s)
+                     GROUP BY 1 HAVING count(*) > 1""",
+    "misplaced": """SELECT id FROM offices WHERE tenant_id = %(t)s AND closed_at IS NULL
+                     AND starts_with(division_code, %(r)s)
+                     AND located_code IS DISTINCT FROM division_code""",
+    "summary": """SELECT left(d.code, 6), count(*), count(o.code) FROM divisions d
+                   LEFT JOIN (SELECT DISTINCT located_code AS code FROM offices
+                               WHERE tenant_id = %(t)s AND closed_at IS NULL) o ON o.code = d.code
+                   WHERE d.tenant_id = %(t)s AND d.level = 'township' AND d.valid_to IS NULL
+                     AND starts_with(d.code, %(r)s) GROUP BY 1""",
+}
+COVERAGE_PATHS = {
+    "gaps": ("/api/v1/coverage/gaps", {}),
+    "conflicts": ("/api/v1/coverage/conflicts", {}),
+    "misplaced": ("/api/v1/coverage/misplaced", {}),
+    "summary": ("/api/v1/coverage/summary", {"level": "county"}),
+}
+
+
+def _serve(c: LocalCluster, port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "registry"), "serve", "--port", str(port)],
+        env=env_for(c),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import httpx2 as httpx
+
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_coverage(runs: int) -> dict:
+    import httpx2 as httpx
+
+    c = cluster()
+    tenant = ensure_national_offices(c)
+    port = int(os.environ.get("REGISTRY_BENCH_HTTP_PORT", "18766"))
+    server = _serve(c, port)
+    out: dict[str, object] = {"benchmark": "coverage", "runs": runs}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with (
+            httpx.Client(base_url=base, timeout=120) as client,
+            psycopg.connect(pg(c.url(APP_ROLE))) as app,
+        ):
+            token = client.post(
+                "/api/v1/auth/token", data={"username": "nation_admin", "password": PASSWORD}
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            app.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant),))
+            for scope_name, region in (("province", "41"), ("nation", "")):
+                for name, (path, extra) in COVERAGE_PATHS.items():
+                    params = {**extra, **({"region": region} if region else {})}
+                    floor_sql = COVERAGE_FLOORS[name]
+                    for _ in range(3):  # warm both
+                        client.get(path, params=params, headers=headers).raise_for_status()
+                        app.execute(floor_sql, {"t": tenant, "r": region}).fetchall()
+                    http_ms, floor_ms = [], []
+                    for _ in range(runs):
+                        t0 = time.perf_counter()
+                        client.get(path, params=params, headers=headers).raise_for_status()
+                        http_ms.append((time.perf_counter() - t0) * 1000)
+                        floor_ms.append(_median_ms(app, floor_sql, {"t": tenant, "r": region}, 1))
+                    a, b = statistics.median(http_ms), statistics.median(floor_ms)
+                    out[f"{scope_name} {name}"] = {
+                        "http_p50_ms": round(a, 1),
+                        "sql_floor_p50_ms": round(b, 1),
+                        "ratio": round(a / b, 2),
+                    }
+                # boundary QA: computed (cache emptied before each run) and served from cache
+                params = {"region": region} if region else {}
+                computed = []
+                for _ in range(max(1, runs // 5)):
+                    with psycopg.connect(pg(c.url(OWNER_ROLE)), autocommit=True) as owner:
+                        owner.execute("DELETE FROM boundary_qa_cache")
+                    t0 = time.perf_counter()
+                    r = client.get("/api/v1/coverage/boundaries", params=params, headers=headers)
+                    r.raise_for_status()
+                    computed.append(time.perf_counter() - t0)
+                cached = []
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    client.get("/api/v1/coverage/boundaries", params=params, headers=headers)
+                    cached.append((time.perf_counter() - t0) * 1000)
+                body = r.json()
+                out[f"{scope_name} boundaries"] = {
+                    "computed_s": round(statistics.median(computed), 2),
+                    "cached_p50_ms": round(statistics.median(cached), 1),
+                    "findings": {k: len(body[k]) for k in ("overlaps", "uncovered", "outside")},
+                }
+        out["server_peak_rss_mb"] = round(_peak_rss_mb(server.pid))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    out["bars"] = (
+        "province lists p50 <= 30 ms; nation gaps/conflicts/misplaced/summary p50 <= 100 ms; "
+        "boundary QA <= 1 s province, <= 15 s nation; service <= 1.5x SQL; RSS <= 500 MB"
+    )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("which", choices=["import", "offices", "rls", "all"])
+    parser.add_argument("which", choices=["import", "offices", "rls", "coverage", "all"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000)
     args = parser.parse_args()
@@ -433,6 +556,8 @@ def main() -> None:
         results.append(bench_offices(args.n))
     if args.which in ("rls", "all"):
         results.append(bench_rls(max(args.runs, 21)))
+    if args.which in ("coverage", "all"):
+        results.append(bench_coverage(max(args.runs, 11)))
     for r in results:
         print(json.dumps(r, ensure_ascii=False))
 

@@ -36,6 +36,24 @@ def upgrade() -> None:
         "tenants",
         f"required_kinds <@ ARRAY[{TOWNSHIP_KINDS}]::varchar[]",
     )
+    # Reports must say when boundaries are generated; asking that of every division row is a
+    # full scan when the answer is no, so the flag is a stored column with a partial index.
+    op.add_column(
+        "divisions",
+        sa.Column(
+            "generated",
+            sa.Boolean(),
+            sa.Computed("coalesce(source LIKE 'generated%', false)", persisted=True),
+            nullable=False,
+        ),
+    )
+    op.create_index(
+        "ix_divisions_generated",
+        "divisions",
+        ["tenant_id", "code"],
+        postgresql_ops={"code": "text_pattern_ops"},
+        postgresql_where=sa.text("generated"),
+    )
     # Gaps, conflicts and summaries are attribute joins over each active office's township.
     op.create_index(
         "ix_offices_located_code_active",
@@ -43,6 +61,25 @@ def upgrade() -> None:
         ["tenant_id", "located_code"],
         postgresql_ops={"located_code": "text_pattern_ops"},
         postgresql_where=sa.text("closed_at IS NULL"),
+    )
+    # Misplaced offices are few: a partial index holds exactly them.
+    op.create_index(
+        "ix_offices_misplaced",
+        "offices",
+        ["tenant_id", "division_code"],
+        postgresql_ops={"division_code": "text_pattern_ops"},
+        postgresql_where=sa.text(
+            "closed_at IS NULL AND located_code IS DISTINCT FROM division_code"
+        ),
+    )
+    # Current townships by code with their kind: reports scan them without touching the rows.
+    op.create_index(
+        "ix_divisions_current_townships",
+        "divisions",
+        ["tenant_id", "code"],
+        postgresql_ops={"code": "text_pattern_ops"},
+        postgresql_include=["kind", "id"],
+        postgresql_where=sa.text("level = 'township' AND valid_to IS NULL"),
     )
     op.create_table(
         "boundary_qa_cache",
@@ -77,10 +114,16 @@ def upgrade() -> None:
         END $$;
         """
     )
+    op.execute("ANALYZE divisions")  # statistics for the new column and indexes
+    op.execute("ANALYZE offices")
 
 
 def downgrade() -> None:
     op.drop_table("boundary_qa_cache")
+    op.execute("DROP INDEX IF EXISTS ix_divisions_current_townships")
+    op.execute("DROP INDEX IF EXISTS ix_offices_misplaced")
+    op.execute("DROP INDEX IF EXISTS ix_divisions_generated")
+    op.execute("ALTER TABLE divisions DROP COLUMN IF EXISTS generated")
     op.drop_index("ix_offices_located_code_active", table_name="offices")
     op.drop_constraint("ck_tenants_required_kinds_valid", "tenants", type_="check")
     op.drop_column("tenants", "required_kinds")

@@ -150,8 +150,8 @@ def generated_boundaries(session: Session, f: CoverageFilter) -> bool:
         session.scalar(
             text(
                 "SELECT EXISTS (SELECT 1 FROM divisions d WHERE d.tenant_id = :t"
-                " AND starts_with(d.code, :region) AND d.level = 'township'"
-                f" AND {valid('d', f)} AND d.source LIKE 'generated%')"
+                " AND d.generated AND starts_with(d.code, :region) AND d.level = 'township'"
+                f" AND {valid('d', f)})"
             ),
             f.params(),
         )

@@ -1,7 +1,9 @@
 """The coverage reports as set-based SQL: gaps, conflicts, misplaced offices, summaries.
 
-Each list function returns (total, rows) for one page (limit None: every row, for exports).
-Rows are plain dicts whose keys are the API's field names.
+Each list report first computes its whole result set as a materialized step (so the
+planner answers the question set-based — hash anti-joins and aggregates — instead of
+being tempted by LIMIT into row-by-row loops), then takes one page and only then adds the
+names, distances and geometries of that page's rows.
 """
 
 from __future__ import annotations
@@ -14,28 +16,30 @@ from sqlalchemy.orm import Session
 from service.coverage.query import CoverageFilter, located_cte, names_join, townships_cte, valid
 
 Page = tuple[int, list[dict[str, Any]]]
-
-
-def _page(sql: str, limit: int | None, offset: int) -> str:
-    return sql + (" LIMIT :limit OFFSET :offset" if limit is not None else " OFFSET :offset")
+GEOMETRY = ", ST_AsGeoJSON(w.geom, 6) AS geometry"
+SUB_GEOMETRY = ", ST_AsGeoJSON(ST_SimplifyPreserveTopology(sub.geom, 0.001), 5) AS geometry"
+_PAGE = "ORDER BY {order} LIMIT :limit OFFSET :offset"
 
 
 def _run(
     session: Session, sql: str, f: CoverageFilter, limit: int | None, offset: int, **extra: Any
 ) -> Page:
-    """Rows of one page plus the total, in one round trip (count(*) OVER ())."""
+    """Rows of one page plus the total (carried as `_total` on every row)."""
     params = {**f.params(), **extra, "limit": limit, "offset": offset}
-    rows = [dict(r) for r in session.execute(text(_page(sql, limit, offset)), params).mappings()]
-    total = int(rows[0].pop("_total")) if rows else 0
-    for r in rows[1:]:
+    rows = [dict(r) for r in session.execute(text(sql), params).mappings()]
+    total = int(rows[0]["_total"]) if rows else 0
+    for r in rows:
         r.pop("_total")
     if not rows and offset:  # a page past the end: still say how many there are
-        total = int(session.scalar(text(f"SELECT count(*) FROM ({sql}) q"), params) or 0)
+        rows_all = session.execute(text(sql), {**params, "limit": 1, "offset": 0}).mappings().all()
+        total = int(rows_all[0]["_total"]) if rows_all else 0
     return total, rows
 
 
-GEOMETRY = ", ST_AsGeoJSON(w.geom, 6) AS geometry"
-SUB_GEOMETRY = ", ST_AsGeoJSON(ST_SimplifyPreserveTopology(sub.geom, 0.001), 5) AS geometry"
+def _paged(order: str) -> str:
+    """The page CTE over a materialized `core` CTE, with the total of the whole set."""
+    return f"""page AS (SELECT core.*, count(*) OVER () AS _total FROM core
+                         {_PAGE.format(order=order)})"""
 
 
 def gaps(
@@ -51,16 +55,20 @@ def gaps(
     if f.as_of is None:
         no_office = """NOT EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = :t
                                    AND o.closed_at IS NULL AND o.located_code = w.code)"""
-        ctes = f"WITH {townships_cte(f)}"
+        ctes = townships_cte(f)
     else:
         no_office = "NOT EXISTS (SELECT 1 FROM located l WHERE l.code = w.code)"
-        ctes = f"WITH {townships_cte(f)}, {located_cte(f)}"
-    sql = f"""{ctes}
-        SELECT w.code, w.name, w.kind, w.required, left(w.code, 6) AS county_code,
-               cty.name AS county_name, left(w.code, 4) AS city_code, cit.name AS city_name,
-               count(*) OVER () AS _total{GEOMETRY if with_geometry else ""}
-          FROM towns w {names_join("w", f)}
-         WHERE w.required = :want_required AND {no_office}
+        ctes = f"{townships_cte(f)}, {located_cte(f)}"
+    sql = f"""WITH {ctes},
+        core AS MATERIALIZED (SELECT w.id, w.code FROM towns w
+                               WHERE w.required = :want_required AND {no_office}),
+        {_paged("core.code")}
+        SELECT w.code, w.name, w.kind, w.kind = ANY(CAST(:required AS text[])) AS required,
+               left(w.code, 6) AS county_code, cty.name AS county_name,
+               left(w.code, 4) AS city_code, cit.name AS city_name,
+               page._total{GEOMETRY if with_geometry else ""}
+          FROM page JOIN divisions w ON w.tenant_id = :t AND w.id = page.id
+          {names_join("w", f)}
          ORDER BY w.code"""
     return _run(session, sql, f, limit, offset, want_required=required)
 
@@ -74,19 +82,34 @@ def conflicts(
     with_geometry: bool = False,
 ) -> Page:
     """Townships with two or more active offices, with those offices and exception reasons."""
-    sql = f"""WITH {townships_cte(f)}, {located_cte(f)},
-        crowded AS (SELECT l.code, count(*) AS n FROM located l
-                     WHERE starts_with(l.code, :region) GROUP BY l.code HAVING count(*) > 1)
-        SELECT w.code, w.name, w.kind, w.required, left(w.code, 6) AS county_code,
-               cty.name AS county_name, left(w.code, 4) AS city_code, cit.name AS city_name,
-               c.n AS office_count,
-               (SELECT json_agg(json_build_object(
-                         'id', o.id, 'name', o.name, 'division_code', o.division_code,
-                         'exception_reason', o.exception_reason) ORDER BY o.id)
-                  FROM located l JOIN offices o ON o.tenant_id = :t AND o.id = l.id
-                 WHERE l.code = c.code) AS offices,
-               count(*) OVER () AS _total{GEOMETRY if with_geometry else ""}
-          FROM crowded c JOIN towns w ON w.code = c.code {names_join("w", f)}
+    if f.as_of is None:  # counted straight from the index over the active offices' townships
+        crowded = """core AS MATERIALIZED (
+          SELECT o.located_code AS code, count(*) AS n FROM offices o
+           WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.located_code, :region)
+           GROUP BY o.located_code HAVING count(*) > 1)"""
+        members = "o.closed_at IS NULL AND o.located_code = w.code"
+        ctes = crowded
+    else:
+        crowded = """core AS MATERIALIZED (
+          SELECT l.code, count(*) AS n FROM located l WHERE starts_with(l.code, :region)
+           GROUP BY l.code HAVING count(*) > 1)"""
+        members = "o.id IN (SELECT l.id FROM located l WHERE l.code = w.code)"
+        ctes = f"{located_cte(f)}, {crowded}"
+    kinds = " AND w.kind = ANY(CAST(:kinds AS text[]))" if f.kinds else ""
+    sql = f"""WITH {ctes},
+        {_paged("core.code")}
+        SELECT w.code, w.name, w.kind, w.kind = ANY(CAST(:required AS text[])) AS required,
+               left(w.code, 6) AS county_code, cty.name AS county_name,
+               left(w.code, 4) AS city_code, cit.name AS city_name, page.n AS office_count,
+               (SELECT json_agg(json_build_object('id', o.id, 'name', o.name,
+                                 'division_code', o.division_code,
+                                 'exception_reason', o.exception_reason) ORDER BY o.id)
+                  FROM offices o WHERE o.tenant_id = :t AND {members}) AS offices,
+               page._total{GEOMETRY if with_geometry else ""}
+          FROM page
+          JOIN divisions w ON w.tenant_id = :t AND w.code = page.code AND w.level = 'township'
+                          AND {valid("w", f)}{kinds}
+          {names_join("w", f)}
          ORDER BY w.code"""
     return _run(session, sql, f, limit, offset)
 
@@ -94,21 +117,33 @@ def conflicts(
 def misplaced(session: Session, f: CoverageFilter, *, limit: int | None, offset: int) -> Page:
     """Active offices registered in the region whose point is not in their registered township:
     where the point is instead, and how far it is from the registered township."""
-    sql = f"""WITH {located_cte(f)}
+    if f.as_of is None:  # the partial index ix_offices_misplaced holds exactly these
+        core = """core AS MATERIALIZED (
+          SELECT o.id, o.division_code, o.located_code AS code FROM offices o
+           WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
+             AND o.located_code IS DISTINCT FROM o.division_code)"""
+        ctes = core
+    else:
+        core = """core AS MATERIALIZED (
+          SELECT l.id, l.division_code, l.code FROM located l
+           WHERE starts_with(l.division_code, :region) AND l.code IS DISTINCT FROM l.division_code)"""
+        ctes = f"{located_cte(f)}, {core}"
+    sql = f"""WITH {ctes},
+        {_paged("core.division_code, core.id")}
         SELECT o.id AS office_id, o.name AS office_name, o.division_code AS registered_code,
-               reg.name AS registered_name, l.code AS located_code, loc.name AS located_name,
-               round(ST_X(o.geom)::numeric, 7) AS lon, round(ST_Y(o.geom)::numeric, 7) AS lat,
+               reg.name AS registered_name, page.code AS located_code, loc.name AS located_name,
+               round(ST_X(o.geom)::numeric, 7)::float8 AS lon,
+               round(ST_Y(o.geom)::numeric, 7)::float8 AS lat,
                CASE WHEN abs(ST_Y(o.geom)) <= 90 AND abs(ST_X(o.geom)) <= 180  -- (swapped axes)
-                    THEN round(ST_Distance(reg.geom::geography, o.geom::geography)::numeric, 1)
+                    THEN round(ST_Distance(reg.geom::geography, o.geom::geography)::numeric, 1)::float8
                END AS distance_m,
-               count(*) OVER () AS _total
-          FROM located l
-          JOIN offices o ON o.tenant_id = :t AND o.id = l.id
+               page._total
+          FROM page
+          JOIN offices o ON o.tenant_id = :t AND o.id = page.id
           LEFT JOIN divisions reg ON reg.tenant_id = :t AND reg.code = o.division_code
                                  AND {valid("reg", f)}
-          LEFT JOIN divisions loc ON loc.tenant_id = :t AND loc.code = l.code AND {valid("loc", f)}
-         WHERE starts_with(o.division_code, :region)
-           AND l.code IS DISTINCT FROM o.division_code
+          LEFT JOIN divisions loc ON loc.tenant_id = :t AND loc.code = page.code
+                                 AND {valid("loc", f)}
          ORDER BY o.division_code, o.id"""
     return _run(session, sql, f, limit, offset)
 
@@ -116,15 +151,26 @@ def misplaced(session: Session, f: CoverageFilter, *, limit: int | None, offset:
 def summary(
     session: Session, f: CoverageFilter, *, level: str, with_geometry: bool = False
 ) -> list[dict[str, Any]]:
-    """Per city or county of the region: required townships, covered, gaps, conflicts,
-    misplaced offices, optional townships and their gaps; coverage rate."""
+    """Per city, county or township of the region: required townships, covered, gaps,
+    conflicts, misplaced offices, optional townships and their gaps; coverage rate."""
     width = {"city": 4, "county": 6, "township": 9}[level]
-    sql = f"""WITH {townships_cte(f)}, {located_cte(f)},
-        present AS (SELECT l.code, count(*) AS n FROM located l
-                     WHERE starts_with(l.code, :region) GROUP BY l.code),
-        astray AS (SELECT left(l.division_code, :width) AS part, count(*) AS n FROM located l
-                    WHERE starts_with(l.division_code, :region)
-                      AND l.code IS DISTINCT FROM l.division_code GROUP BY 1),
+    if f.as_of is None:
+        present = """present AS (SELECT o.located_code AS code, count(*) AS n FROM offices o
+                      WHERE o.tenant_id = :t AND o.closed_at IS NULL
+                        AND starts_with(o.located_code, :region) GROUP BY 1)"""
+        astray = """astray AS (SELECT left(o.division_code, :width) AS part, count(*) AS n
+                     FROM offices o WHERE o.tenant_id = :t AND o.closed_at IS NULL
+                      AND starts_with(o.division_code, :region)
+                      AND o.located_code IS DISTINCT FROM o.division_code GROUP BY 1)"""
+        ctes = f"{townships_cte(f)}, {present}, {astray}"
+    else:
+        present = """present AS (SELECT l.code, count(*) AS n FROM located l
+                      WHERE starts_with(l.code, :region) GROUP BY l.code)"""
+        astray = """astray AS (SELECT left(l.division_code, :width) AS part, count(*) AS n
+                     FROM located l WHERE starts_with(l.division_code, :region)
+                      AND l.code IS DISTINCT FROM l.division_code GROUP BY 1)"""
+        ctes = f"{townships_cte(f)}, {located_cte(f)}, {present}, {astray}"
+    sql = f"""WITH {ctes},
         parts AS (
           SELECT left(w.code, :width) AS part,
                  count(*) FILTER (WHERE w.required) AS required,

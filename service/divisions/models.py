@@ -7,7 +7,9 @@ from datetime import date, datetime
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -82,6 +84,21 @@ class Division(Base):
             postgresql_where=text("valid_to IS NULL"),
         ),
         Index("ix_divisions_geom", "geom", postgresql_using="gist"),
+        Index(
+            "ix_divisions_current_townships",
+            "tenant_id",
+            "code",
+            postgresql_ops={"code": "text_pattern_ops"},
+            postgresql_include=["kind", "id"],
+            postgresql_where=text("level = 'township' AND valid_to IS NULL"),
+        ),
+        Index(
+            "ix_divisions_generated",
+            "tenant_id",
+            "code",
+            postgresql_ops={"code": "text_pattern_ops"},
+            postgresql_where=text("generated"),
+        ),
     )
 
     tenant_id: Mapped[int] = mapped_column(
@@ -99,4 +116,7 @@ class Division(Base):
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
     )
     source: Mapped[str | None] = mapped_column(Text)
+    generated: Mapped[bool] = mapped_column(
+        Boolean, Computed("coalesce(source LIKE 'generated%', false)", persisted=True)
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -120,6 +120,15 @@ class Office(Base):
             postgresql_where=text("closed_at IS NULL"),
         ),
         Index(
+            "ix_offices_misplaced",
+            "tenant_id",
+            "division_code",
+            postgresql_ops={"division_code": "text_pattern_ops"},
+            postgresql_where=text(
+                "closed_at IS NULL AND located_code IS DISTINCT FROM division_code"
+            ),
+        ),
+        Index(
             "uq_offices_external_id",
             "tenant_id",
             "external_id",
