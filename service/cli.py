@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -321,9 +322,15 @@ def _report(
         if not region:
             raise fail("give --region (its province is the tenant) or --tenant")
         tenant = region[:2]
+    if region is not None and not re.fullmatch(
+        r"[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?", region
+    ):
+        raise fail(f"--region {region!r} is not a division code (2, 4, 6 or 9 digits)")
     settings = load_settings()
     try:
         found = find_tenant(settings, tenant)
+        if region is not None and not region.startswith(found.region_prefix):
+            raise fail(f"region {region} is outside tenant {found.code}")
         with tenant_session(settings, found) as session:
             f = CoverageFilter(
                 tenant_id=found.id,

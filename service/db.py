@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from service.context import db_timing_var
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -30,14 +33,36 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     """A psycopg 3 engine; pre-ping so a restarted database does not fail the first request."""
     if not url:
         raise ValueError("no database URL: set DATABASE_URL (scripts/run sets it for you)")
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         echo=echo,
-        connect_args={"application_name": "registry"},
+        # Report selectivity hangs on the parameters (a region prefix matches one county or
+        # the whole nation); a cached generic plan for psycopg's prepared statements ran the
+        # national plan for a county (4x slower), so every execution is planned for its values.
+        connect_args={
+            "application_name": "registry",
+            "options": "-c plan_cache_mode=force_custom_plan",
+        },
     )
+    event.listen(engine, "before_cursor_execute", _started)
+    event.listen(engine, "after_cursor_execute", _finished)
+    return engine
+
+
+def _started(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any) -> None:
+    conn.info["query_started"] = time.perf_counter()
+
+
+def _finished(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any) -> None:
+    """Add the round trip to the request's database time (reported as Server-Timing)."""
+    timing = db_timing_var.get()
+    started = conn.info.pop("query_started", None)
+    if timing is not None and started is not None:
+        timing.queries += 1
+        timing.seconds += time.perf_counter() - started
 
 
 class Database:
@@ -101,3 +126,10 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function": the commit runs when the route returns, before the response is sent, so
 # a failed commit turns into an error response instead of a 200 for a change that was lost.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def fetch_dicts(session: Session, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a textual query as dicts (one zip per row: reports return thousands)."""
+    result = session.execute(text(sql), params)
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]

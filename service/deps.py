@@ -17,7 +17,7 @@ from service.context import request_id_var
 from service.db import SessionDep, bind_context
 from service.errors import Forbidden, NotAuthenticated
 from service.settings import Settings
-from service.tenants.models import NATIONAL_CODE, Tenant
+from service.tenants.models import DEFAULT_REQUIRED_KINDS, NATIONAL_CODE, Tenant
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -34,6 +34,8 @@ class Scope:
     role: Role
     region_code: str
     session_id: int = 0
+    # tenant policy: township kinds that must have an office (read with the login check)
+    required_kinds: tuple[str, ...] = DEFAULT_REQUIRED_KINDS
 
     @property
     def region_prefix(self) -> str:
@@ -139,6 +141,7 @@ def current_scope(
         role=Role(user.role),
         region_code=user.region_code,
         session_id=session_id,
+        required_kinds=tuple(tenant.required_kinds or DEFAULT_REQUIRED_KINDS),
     )
     request.state.scope = scope
     return scope

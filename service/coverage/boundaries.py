@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from geo.coverage import Group, invalid_groups
 from service.coverage.query import CoverageFilter, valid
+from service.db import fetch_dicts
 
 # ESRI:102025 Asia North Albers Equal Area Conic, shipped in PostGIS's spatial_ref_sys. By
 # SRID, PostGIS caches the transformation; a PROJ string is rebuilt on every call (250x slower).
@@ -107,7 +108,7 @@ def _overlaps(session: Session, f: CoverageFilter, tol: float, suspects: set[str
            ST_AsGeoJSON(g, 7) AS geometry
       FROM hits WHERE {_area("g")} > :tol ORDER BY a_code, b_code"""
     params = {**f.params(), "tol": tol, "suspects": sorted(suspects)}
-    return [dict(r) for r in session.execute(text(sql), params).mappings()]
+    return fetch_dicts(session, sql, params)
 
 
 def _outside(session: Session, f: CoverageFilter, tol: float) -> list[dict]:
@@ -124,7 +125,7 @@ def _outside(session: Session, f: CoverageFilter, tol: float) -> list[dict]:
     SELECT code, name, parent_code AS county_code, county_name,
            round({_area("g")}::numeric, 1)::float8 AS area_m2, ST_AsGeoJSON(g, 7) AS geometry
       FROM poking WHERE {_area("g")} > :tol ORDER BY code"""
-    return [dict(r) for r in session.execute(text(sql), {**f.params(), "tol": tol}).mappings()]
+    return fetch_dicts(session, sql, {**f.params(), "tol": tol})
 
 
 def _uncovered(
@@ -172,8 +173,7 @@ def _uncovered(
          WHERE c.tenant_id = :t AND c.level = 'county' AND c.code = ANY(CAST(:codes AS text[]))
            AND {valid("c", f)}"""
         exact = {
-            r["county_code"]: dict(r)
-            for r in session.execute(text(sql), {**f.params(), "codes": codes}).mappings()
+            r["county_code"]: r for r in fetch_dicts(session, sql, {**f.params(), "codes": codes})
         }
         found = [exact.get(x["county_code"], x) for x in found]
         found += [exact[c] for c in exact_needed if c in exact and float(exact[c]["area_m2"]) > tol]

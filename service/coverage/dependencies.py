@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from service.coverage.query import CoverageFilter, required_kinds
-from service.db import SessionDep
+from service.coverage.query import CoverageFilter
 from service.deps import CurrentScope
 from service.divisions.kinds import TOWNSHIP_KINDS, DivisionKind
 from service.errors import Invalid
@@ -24,7 +23,6 @@ RegionQuery = Annotated[
 
 def coverage_filter(
     scope: CurrentScope,
-    session: SessionDep,
     region: RegionQuery = None,
     as_of: Annotated[
         date | None, Query(description="answer as of this date (default today)")
@@ -45,7 +43,7 @@ def coverage_filter(
         region=scope.region(region),
         as_of=as_of,
         kinds=tuple(k.value for k in kind) if kind else None,
-        required_kinds=required_kinds(session, scope.tenant_id),
+        required_kinds=scope.required_kinds,
     )
 
 

@@ -64,22 +64,32 @@ def diagnose(session: Session, f: CoverageFilter, rows: list[dict[str, Any]]) ->
     for office_id, kind in hits:
         if office_id not in found or ORDER.index(kind) < ORDER.index(found[office_id]):
             found[office_id] = kind
-    outside = set(
-        session.scalars(
-            text(
-                f"""SELECT o.id FROM offices o
+    # A point standing in a township of another province is outside its own; only points in
+    # no township at all need the (large) province polygon.
+    outside = {
+        int(r["office_id"])
+        for r in rows
+        if r["located_code"] is not None
+        and str(r["located_code"])[:2] != str(r["registered_code"])[:2]
+    }
+    nowhere = [r for r in rows if r["located_code"] is None]
+    if nowhere:
+        outside |= set(
+            session.scalars(
+                text(
+                    f"""SELECT o.id FROM offices o
                      JOIN divisions p ON p.tenant_id = :t AND p.code = ANY(CAST(:provinces AS text[]))
                                      AND starts_with(o.division_code, p.code) AND {valid("p", f)}
                     WHERE o.tenant_id = :t AND o.id = ANY(CAST(:ids AS bigint[]))
-                      AND NOT ST_Covers(p.geom, o.geom)"""
-            ),
-            {
-                **f.params(),
-                "ids": list(map(int, ids)),
-                "provinces": sorted({str(r["registered_code"])[:2] for r in rows}),
-            },
+                      AND NOT (p.geom ~ o.geom AND ST_Covers(p.geom, o.geom))"""
+                ),
+                {
+                    **f.params(),
+                    "ids": [int(r["office_id"]) for r in nowhere],
+                    "provinces": sorted({str(r["registered_code"])[:2] for r in nowhere}),
+                },
+            )
         )
-    )
     for r in rows:
         oid = int(r["office_id"])
         if oid in found:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.coverage.query import CoverageFilter, located_cte, names_join, townships_cte, valid
+from service.db import fetch_dicts
 
 Page = tuple[int, list[dict[str, Any]]]
 GEOMETRY = ", ST_AsGeoJSON(w.geom, 6) AS geometry"
-SUB_GEOMETRY = ", ST_AsGeoJSON(ST_SimplifyPreserveTopology(sub.geom, 0.001), 5) AS geometry"
 _PAGE = "ORDER BY {order} LIMIT :limit OFFSET :offset"
 
 
@@ -26,12 +25,12 @@ def _run(
 ) -> Page:
     """Rows of one page plus the total (carried as `_total` on every row)."""
     params = {**f.params(), **extra, "limit": limit, "offset": offset}
-    rows = [dict(r) for r in session.execute(text(sql), params).mappings()]
+    rows = fetch_dicts(session, sql, params)
     total = int(rows[0]["_total"]) if rows else 0
     for r in rows:
         r.pop("_total")
     if not rows and offset:  # a page past the end: still say how many there are
-        rows_all = session.execute(text(sql), {**params, "limit": 1, "offset": 0}).mappings().all()
+        rows_all = fetch_dicts(session, sql, {**params, "limit": 1, "offset": 0})
         total = int(rows_all[0]["_total"]) if rows_all else 0
     return total, rows
 
@@ -170,8 +169,17 @@ def summary(
                      FROM located l WHERE starts_with(l.division_code, :region)
                       AND l.code IS DISTINCT FROM l.division_code GROUP BY 1)"""
         ctes = f"{townships_cte(f)}, {located_cte(f)}, {present}, {astray}"
+    # parts is materialized so the planner sees a few thousand parts, not one per township,
+    # and looks each part's name up by index instead of hashing every division.
+    sub = f"""divisions sub WHERE sub.tenant_id = :t AND sub.code = parts.part AND {valid("sub", f)}"""
+    geometry = (
+        f""", (SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(sub.geom, 0.001), 5)
+                FROM {sub}) AS geometry"""
+        if with_geometry
+        else ""
+    )
     sql = f"""WITH {ctes},
-        parts AS (
+        parts AS MATERIALIZED (
           SELECT left(w.code, :width) AS part,
                  count(*) FILTER (WHERE w.required) AS required,
                  count(*) FILTER (WHERE w.required AND p.n >= 1) AS covered,
@@ -181,15 +189,12 @@ def summary(
                  count(*) FILTER (WHERE NOT w.required AND p.n IS NULL) AS optional_gaps
             FROM towns w LEFT JOIN present p ON p.code = w.code
            GROUP BY 1)
-        SELECT parts.part AS code, sub.name, parts.required, parts.covered, parts.gaps,
-               parts.conflicts, coalesce(astray.n, 0) AS misplaced, parts.optional,
-               parts.optional_gaps{SUB_GEOMETRY if with_geometry else ""}
-          FROM parts
-          LEFT JOIN astray ON astray.part = parts.part
-          LEFT JOIN divisions sub ON sub.tenant_id = :t AND sub.code = parts.part
-                                 AND {valid("sub", f)}
+        SELECT parts.part AS code, (SELECT sub.name FROM {sub}) AS name,
+               parts.required, parts.covered, parts.gaps, parts.conflicts,
+               coalesce(astray.n, 0) AS misplaced, parts.optional, parts.optional_gaps{geometry}
+          FROM parts LEFT JOIN astray ON astray.part = parts.part
          ORDER BY parts.part"""
-    rows = [dict(r) for r in session.execute(text(sql), {**f.params(), "width": width}).mappings()]
+    rows = fetch_dicts(session, sql, {**f.params(), "width": width})
     for r in rows:
         r["coverage_rate"] = round(r["covered"] / r["required"], 4) if r["required"] else None
     return rows

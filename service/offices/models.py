@@ -124,6 +124,7 @@ class Office(Base):
             "tenant_id",
             "division_code",
             postgresql_ops={"division_code": "text_pattern_ops"},
+            postgresql_include=["id", "located_code"],
             postgresql_where=text(
                 "closed_at IS NULL AND located_code IS DISTINCT FROM division_code"
             ),

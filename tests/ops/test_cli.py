@@ -1,6 +1,6 @@
 """The operator CLI end to end, as separate processes against a database of its own:
 migrations, tenant with admin, division import (good and bad), the demo loaded twice
-without duplicates, and `registry serve` answering a login."""
+without duplicates, coverage reports matching the database, and `registry serve`."""
 
 from __future__ import annotations
 
@@ -187,6 +187,74 @@ def check_planted_cases(conn: psycopg.Connection) -> None:
         "  ORDER BY (d.code = o.division_code) DESC, d.code LIMIT 1)"
     ).fetchone()
     assert disagree == (0,)
+
+
+def test_coverage_reports_from_the_cli_match_the_database(demo_env, tmp_path):
+    """`registry coverage …` writes the same answers the database gives, in every format."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    env = demo_env
+    run(env, "db", "upgrade")
+    run(env, "import", "demo", "--provinces", "41,14")
+    url = env["REGISTRY_MIGRATION_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(url) as conn:
+        expected_gaps = {
+            r[0]
+            for r in conn.execute(
+                "SELECT d.code FROM divisions d JOIN tenants t ON t.id = d.tenant_id"
+                " WHERE t.code = '41' AND d.level = 'township' AND d.valid_to IS NULL"
+                "   AND d.code LIKE '4101%' AND d.kind IN ('town', 'township', 'street')"
+                "   AND NOT EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = d.tenant_id"
+                "       AND o.closed_at IS NULL AND ST_Covers(d.geom, o.geom))"
+            )
+        }
+        expected_misplaced = {
+            r[0]
+            for r in conn.execute(
+                "SELECT o.id FROM offices o JOIN tenants t ON t.id = o.tenant_id"
+                " WHERE t.code = '41' AND o.closed_at IS NULL AND NOT EXISTS ("
+                "   SELECT 1 FROM divisions d WHERE d.tenant_id = o.tenant_id"
+                "    AND d.code = o.division_code AND d.valid_to IS NULL"
+                "    AND ST_Covers(d.geom, o.geom))"
+            )
+        }
+        required_41 = conn.execute(
+            "SELECT count(*) FROM divisions d JOIN tenants t ON t.id = d.tenant_id"
+            " WHERE t.code = '41' AND d.level = 'township' AND d.valid_to IS NULL"
+            "   AND d.kind IN ('town', 'township', 'street')"
+        ).fetchone()[0]
+    assert expected_gaps and expected_misplaced  # the demo plants both
+
+    # gaps of a city as XLSX (the issue's example), read back with openpyxl
+    out = tmp_path / "gaps.xlsx"
+    done = run(env, "coverage", "gaps", "--region", "4101", "--format", "xlsx", "-o", str(out))
+    assert f"{len(expected_gaps)} rows written" in done.stderr
+    sheet = load_workbook(out, read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("乡镇(街道)代码", "乡镇(街道)名称")
+    assert {r[0] for r in rows[1:]} == expected_gaps
+
+    # misplaced offices of the province as JSON on stdout, found by geometry above
+    body = json.loads(run(env, "coverage", "misplaced", "--region", "41").stdout)
+    assert {r["office_id"] for r in body["items"]} == expected_misplaced
+    assert body["note"]  # the demo's townships are generated, and the report says so
+
+    # the per-city summary as CSV: BOM, Chinese headers, a total row that adds up
+    raw = run(env, "coverage", "summary", "--region", "41", "--level", "city", "-f", "csv").stdout
+    assert raw.startswith("\ufeff")
+    table = [r for r in csv.reader(io.StringIO(raw.lstrip("\ufeff"))) if not r[0].startswith("#")]
+    assert table[0][:3] == ["区划代码", "名称", "必设司法所的乡镇(街道)数"]
+    cities, total = table[1:-1], table[-1]
+    assert all(r[0].startswith("41") and len(r[0]) == 4 for r in cities)
+    assert int(total[2]) == required_41 == sum(int(r[2]) for r in cities)
+
+    bad = run(env, "coverage", "gaps", "--region", "4101", "--format", "pdf", ok=False)
+    assert bad.returncode == 1 and "--format" in bad.stderr
+    outside = run(env, "coverage", "gaps", "--tenant", "41", "--region", "14", ok=False)
+    assert outside.returncode == 1 and "14" in outside.stderr
 
 
 def test_serve_answers_a_demo_login(demo_env):
