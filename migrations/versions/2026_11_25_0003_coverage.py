@@ -106,12 +106,30 @@ def upgrade() -> None:
         f"CREATE POLICY tenant_isolation ON boundary_qa_cache"
         f" USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
     )
+    # Reports are planned for their parameters, so after a bulk import the planner needs the
+    # new rows' statistics at once, not when autovacuum next looks (up to a minute of plans
+    # made for the old table). Only the owner may ANALYZE; this narrow definer function lets
+    # the service ask for exactly these two tables.
+    op.execute(
+        """
+        CREATE FUNCTION registry_analyze(target text) RETURNS void
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+        BEGIN
+          IF target = 'divisions' THEN ANALYZE divisions;
+          ELSIF target = 'offices' THEN ANALYZE offices;
+          ELSE RAISE EXCEPTION 'registry_analyze: not a registry table: %', target;
+          END IF;
+        END $$;
+        REVOKE ALL ON FUNCTION registry_analyze(text) FROM PUBLIC;
+        """
+    )
     op.execute(
         f"""
         DO $$ BEGIN
           IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
             GRANT SELECT, INSERT, UPDATE, DELETE ON boundary_qa_cache TO {APP_ROLE};
             GRANT UPDATE (required_kinds) ON tenants TO {APP_ROLE};
+            GRANT EXECUTE ON FUNCTION registry_analyze(text) TO {APP_ROLE};
           END IF;
         END $$;
         """
@@ -121,6 +139,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS registry_analyze(text)")
     op.drop_table("boundary_qa_cache")
     op.execute("DROP INDEX IF EXISTS ix_divisions_current_townships")
     op.execute("DROP INDEX IF EXISTS ix_offices_misplaced")

@@ -134,6 +134,17 @@ def located_cte(f: CoverageFilter) -> str:
            AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end))"""
 
 
+def of_kinds(code: str, f: CoverageFilter) -> str:
+    """` AND` the township `code` (an SQL expression) is of the filter's kinds ('' when the
+    filter names none): reports over offices filter by their township's kind."""
+    if not f.kinds:
+        return ""
+    return f"""
+           AND EXISTS (SELECT 1 FROM divisions k WHERE k.tenant_id = :t AND k.code = {code}
+                          AND k.level = 'township' AND {valid("k", f)}
+                          AND k.kind = ANY(CAST(:kinds AS text[])))"""
+
+
 def names_join(alias: str, f: CoverageFilter) -> str:
     """LEFT JOINs adding the county (cty) and city (cit) names of township `alias` (through
     parent_code: a function such as left(code, 6) would defeat the index under RLS)."""

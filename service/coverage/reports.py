@@ -12,7 +12,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.coverage.query import CoverageFilter, located_cte, names_join, townships_cte, valid
+from service.coverage.query import (
+    CoverageFilter,
+    located_cte,
+    names_join,
+    of_kinds,
+    townships_cte,
+    valid,
+)
 from service.db import fetch_dicts
 
 Page = tuple[int, list[dict[str, Any]]]
@@ -82,19 +89,20 @@ def conflicts(
 ) -> Page:
     """Townships with two or more active offices, with those offices and exception reasons."""
     if f.as_of is None:  # counted straight from the index over the active offices' townships
-        crowded = """core AS MATERIALIZED (
+        crowded = f"""core AS MATERIALIZED (
           SELECT o.located_code AS code, count(*) AS n FROM offices o
            WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.located_code, :region)
+           {of_kinds("o.located_code", f)}
            GROUP BY o.located_code HAVING count(*) > 1)"""
         members = "o.closed_at IS NULL AND o.located_code = w.code"
         ctes = crowded
     else:
-        crowded = """core AS MATERIALIZED (
+        crowded = f"""core AS MATERIALIZED (
           SELECT l.code, count(*) AS n FROM located l WHERE starts_with(l.code, :region)
+           {of_kinds("l.code", f)}
            GROUP BY l.code HAVING count(*) > 1)"""
         members = "o.id IN (SELECT l.id FROM located l WHERE l.code = w.code)"
         ctes = f"{located_cte(f)}, {crowded}"
-    kinds = " AND w.kind = ANY(CAST(:kinds AS text[]))" if f.kinds else ""
     sql = f"""WITH {ctes},
         {_paged("core.code")}
         SELECT w.code, w.name, w.kind, w.kind = ANY(CAST(:required AS text[])) AS required,
@@ -107,7 +115,7 @@ def conflicts(
                page._total{GEOMETRY if with_geometry else ""}
           FROM page
           JOIN divisions w ON w.tenant_id = :t AND w.code = page.code AND w.level = 'township'
-                          AND {valid("w", f)}{kinds}
+                          AND {valid("w", f)}
           {names_join("w", f)}
          ORDER BY w.code"""
     return _run(session, sql, f, limit, offset)
@@ -117,15 +125,16 @@ def misplaced(session: Session, f: CoverageFilter, *, limit: int | None, offset:
     """Active offices registered in the region whose point is not in their registered township:
     where the point is instead, and how far it is from the registered township."""
     if f.as_of is None:  # the partial index ix_offices_misplaced holds exactly these
-        core = """core AS MATERIALIZED (
+        core = f"""core AS MATERIALIZED (
           SELECT o.id, o.division_code, o.located_code AS code FROM offices o
            WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
-             AND o.located_code IS DISTINCT FROM o.division_code)"""
+             AND o.located_code IS DISTINCT FROM o.division_code {of_kinds("o.division_code", f)})"""
         ctes = core
     else:
-        core = """core AS MATERIALIZED (
+        core = f"""core AS MATERIALIZED (
           SELECT l.id, l.division_code, l.code FROM located l
-           WHERE starts_with(l.division_code, :region) AND l.code IS DISTINCT FROM l.division_code)"""
+           WHERE starts_with(l.division_code, :region) AND l.code IS DISTINCT FROM l.division_code
+           {of_kinds("l.division_code", f)})"""
         ctes = f"{located_cte(f)}, {core}"
     sql = f"""WITH {ctes},
         {_paged("core.division_code, core.id")}
@@ -157,17 +166,19 @@ def summary(
         present = """present AS (SELECT o.located_code AS code, count(*) AS n FROM offices o
                       WHERE o.tenant_id = :t AND o.closed_at IS NULL
                         AND starts_with(o.located_code, :region) GROUP BY 1)"""
-        astray = """astray AS (SELECT left(o.division_code, :width) AS part, count(*) AS n
+        astray = f"""astray AS (SELECT left(o.division_code, :width) AS part, count(*) AS n
                      FROM offices o WHERE o.tenant_id = :t AND o.closed_at IS NULL
                       AND starts_with(o.division_code, :region)
-                      AND o.located_code IS DISTINCT FROM o.division_code GROUP BY 1)"""
+                      AND o.located_code IS DISTINCT FROM o.division_code
+                      {of_kinds("o.division_code", f)} GROUP BY 1)"""
         ctes = f"{townships_cte(f)}, {present}, {astray}"
     else:
         present = """present AS (SELECT l.code, count(*) AS n FROM located l
                       WHERE starts_with(l.code, :region) GROUP BY l.code)"""
-        astray = """astray AS (SELECT left(l.division_code, :width) AS part, count(*) AS n
+        astray = f"""astray AS (SELECT left(l.division_code, :width) AS part, count(*) AS n
                      FROM located l WHERE starts_with(l.division_code, :region)
-                      AND l.code IS DISTINCT FROM l.division_code GROUP BY 1)"""
+                      AND l.code IS DISTINCT FROM l.division_code
+                      {of_kinds("l.division_code", f)} GROUP BY 1)"""
         ctes = f"{townships_cte(f)}, {located_cte(f)}, {present}, {astray}"
     # parts is materialized so the planner sees a few thousand parts, not one per township,
     # and looks each part's name up by index instead of hashing every division.

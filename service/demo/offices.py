@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.chinacoords import wgs84_to_gcj02
-from service.divisions.writer import relocate_offices
+from service.divisions.writer import ANALYZE_AFTER_ROWS, refresh_statistics, relocate_offices
 from service.offices.naming import expected_name
 
 REQUIRED_KINDS = {"town", "township", "street"}
@@ -165,6 +165,8 @@ def load_offices(*, session: Session, tenant_id: int) -> int:
     if created:
         _plant_misplaced(session, tenant_id, [o for o in plan if o.plant])
         relocate_offices(session=session, tenant_id=tenant_id, closed_ids=[], new_ids=[])
+    if created >= ANALYZE_AFTER_ROWS:
+        refresh_statistics(session, "offices")
     return created
 
 

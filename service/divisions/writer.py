@@ -35,10 +35,21 @@ def advisory_lock(session: Session, namespace: str, key: int) -> None:
     )
 
 
+# Bulk writes of at least this many rows refresh the table's planner statistics at once.
+ANALYZE_AFTER_ROWS = 1000
+
+
+def refresh_statistics(session: Session, table: str) -> None:
+    """ANALYZE `table` (divisions or offices) through the owner's narrow definer function:
+    reports are planned for their parameters and need the new rows' statistics now."""
+    session.execute(text("SELECT registry_analyze(:table)"), {"table": table})
+
+
 _STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS division_stage (tenant_id int, code varchar(9),"
     " name text, kind varchar(24), level varchar(12), parent_code varchar(9),"
-    " valid_from date, geom geometry(MultiPolygon, 4326), source text, fresh boolean)"
+    " valid_from date, geom geometry(MultiPolygon, 4326) COMPRESSION lz4, source text,"
+    " fresh boolean)"
     " ON COMMIT DROP"
 )
 
@@ -155,6 +166,8 @@ def _write(
         report.unchanged = len(rows) - len(new_rows) - len(closed_ids)
     if progress:
         progress("write", len(rows), len(rows))
+    if report.created + report.changed >= ANALYZE_AFTER_ROWS:
+        refresh_statistics(session, "divisions")  # before relocating offices against them
 
     if new_rows and _tenant_has_offices(session, tenant):
         new_township_ids.extend(

@@ -21,6 +21,7 @@ from service.accounts.permissions import Action
 from service.coverage.diagnosis import diagnose
 from service.coverage.query import CoverageFilter
 from service.deps import Scope
+from service.divisions.writer import ANALYZE_AFTER_ROWS, refresh_statistics
 from service.errors import ImportRejected
 from service.offices.naming import expected_name, name_matches
 from service.offices.roster import RosterRow, UnreadableRoster, parse_roster
@@ -339,5 +340,7 @@ def import_roster(
         savepoint.rollback()
     else:
         savepoint.commit()
+        if report.created + report.updated >= ANALYZE_AFTER_ROWS:
+            refresh_statistics(session, "offices")
     report.malformed.sort(key=lambda m: (m["row"], m["column"] or ""))
     return report

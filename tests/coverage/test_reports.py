@@ -169,6 +169,46 @@ def test_kind_filter_and_optional_units(client, auth, world):
     )
 
 
+def test_kind_filter_applies_to_every_report(client, auth, world):
+    """`kind` narrows conflicts and misplaced offices (by their township's kind) and the
+    summary's every column, with totals to match, not just the rows of a page."""
+    # a street's and a town's office moved next door (the neighbour's own office closed, so
+    # the move plants no conflict), and a second office in another street and town
+    for code in ("410184003", "410184103"):
+        next_door = neighbour(world, code)
+        world.close(next_door)
+        world.move(world.office_of(code), *world.point_in(next_door))
+    taken = {neighbour(world, "410184003"), neighbour(world, "410184103")}
+    street = next(c for c in ("410184001", "410184002") if c not in taken)
+    town = next(c for c in ("410184102", "410184104", "410184105") if c not in taken)
+    world.add_office(street)
+    world.add_office(town)
+    world.session.commit()
+    h = auth("henan_admin")
+    both = client.get(CONFLICTS, params={"region": "410184"}, headers=h).json()
+    assert {i["code"] for i in both["items"]} >= {street, town}
+    streets = client.get(CONFLICTS, params={"region": "410184", "kind": "street"}, headers=h)
+    assert [i["code"] for i in streets.json()["items"]] == [street]
+    assert streets.json()["total"] == 1
+    moved = client.get(MISPLACED, params={"kind": "street"}, headers=h).json()
+    assert [i["registered_code"] for i in moved["items"]] == ["410184003"]
+    assert moved["total"] == 1
+    towns = client.get(MISPLACED, params={"kind": "town"}, headers=h).json()
+    assert [i["registered_code"] for i in towns["items"]] == ["410184103"]
+    summary = client.get(
+        SUMMARY, params={"region": "4101", "level": "county", "kind": "street"}, headers=h
+    ).json()
+    total = summary["total"]
+    assert total["misplaced"] == 1 and total["conflicts"] == 1
+    streets_4101 = world.session.scalar(
+        text(
+            "SELECT count(*) FROM divisions WHERE code LIKE '4101%' AND level = 'township'"
+            " AND valid_to IS NULL AND kind = 'street'"
+        )
+    )
+    assert total["required"] == streets_4101 and total["optional"] == 0
+
+
 def test_as_of_honours_boundary_changes_and_office_dates(client, auth, world, tmp_path):
     """An office near a border: the neighbour's boundary grows over it from 2025-06-01."""
     from factories import write_geojson

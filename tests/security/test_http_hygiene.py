@@ -96,3 +96,13 @@ def test_access_log_is_json_with_the_request_id(client, capsys):
     assert access and access[-1]["request_id"] == "log-test-0001" == r.headers["x-request-id"]
     assert access[-1]["status"] == 200 and access[-1]["path"] == "/healthz"
     assert "duration_ms" in access[-1]
+    assert access[-1]["db_queries"] >= 1 and access[-1]["db_ms"] >= 0  # /healthz asks the database
+
+
+def test_server_timing_splits_database_and_total(client, auth):
+    r = client.get("/api/v1/offices", headers=auth("henan_admin"))
+    parts = dict(p.strip().split(";", 1) for p in r.headers["server-timing"].split(","))
+    db = float(parts["db"].split("dur=")[1].split(";")[0])
+    total = float(parts["app"].split("dur=")[1])
+    queries = int(parts["db"].split('desc="')[1].split(" ")[0])
+    assert queries >= 3 and 0 < db <= total  # login check, tenant binding, the page

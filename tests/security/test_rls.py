@@ -75,6 +75,12 @@ def test_the_service_role_cannot_get_around_it(app_conn):
     assert (row.rolsuper, row.rolbypassrls, row.owned) == (False, False, 0)
 
 
+def test_the_analyze_function_reaches_only_registry_tables(app_conn):
+    app_conn.execute(text("SELECT registry_analyze('divisions')"))
+    with pytest.raises(DBAPIError, match="not a registry table"):
+        app_conn.execute(text("SELECT registry_analyze('users; DROP TABLE offices')"))
+
+
 def test_nothing_is_visible_without_a_tenant(app_conn):
     for table in [*TENANT_TABLES, "tenants"]:
         assert app_conn.scalar(text(f"SELECT count(*) FROM {table}")) == 0, table
