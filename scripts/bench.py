@@ -2,7 +2,7 @@
 
     scripts/bench import    national township import through the real path vs COPY+GiST floor
     scripts/bench offices   2,000 office creations over HTTP vs the raw point→division lookup
-    scripts/bench rls       report-shaped queries with and without row-level security
+    scripts/bench rls       the coverage reports with and without row-level security
     scripts/bench coverage  every coverage report over HTTP vs its raw SQL, province and nation
 
 A private cluster lives in var/bench-pg (durable settings, like production); the national set
@@ -56,8 +56,9 @@ def pg(url: str) -> str:
 
 
 def sql_conn(c: LocalCluster, role: str) -> psycopg.Connection:
-    """A plain psycopg connection for baselines, planned per execution like the service's
-    (psycopg prepares repeated statements; a cached generic plan would slow the baseline)."""
+    """A plain psycopg connection for report baselines, planned per execution like the
+    service's reports (psycopg prepares repeated statements; a cached generic plan would
+    slow the baseline down)."""
     return psycopg.connect(pg(c.url(role)), options="-c plan_cache_mode=force_custom_plan")
 
 
@@ -169,7 +170,7 @@ def copy_floor(c: LocalCluster, rows: list[tuple]) -> float:
 
 
 def delete_townships(c: LocalCluster) -> None:
-    with sql_conn(c, OWNER_ROLE) as conn:
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:  # cached plans, like office writes
         conn.execute("DELETE FROM offices")
         conn.execute("DELETE FROM divisions WHERE level = 'township'")
         conn.commit()
@@ -253,7 +254,7 @@ def bench_offices(n: int) -> dict:
         )
     from service.offices.naming import expected_name
 
-    with sql_conn(c, OWNER_ROLE) as conn:
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:  # cached plans, like office writes
         conn.execute("DELETE FROM offices")
         conn.commit()
         sample = conn.execute(
@@ -326,30 +327,11 @@ def bench_offices(n: int) -> dict:
     }
 
 
-RLS_QUERIES = {
-    "gaps (anti-join)": """
-        SELECT d.code FROM divisions d
-         WHERE d.tenant_id = %(t)s AND d.level = 'township' AND d.valid_to IS NULL
-           AND d.kind IN ('town', 'township', 'street')
-           AND NOT EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = %(t)s
-                            AND o.located_code = d.code AND o.closed_at IS NULL)""",
-    "conflicts (group by)": """
-        SELECT located_code, count(*) FROM offices
-         WHERE tenant_id = %(t)s AND closed_at IS NULL AND located_code IS NOT NULL
-         GROUP BY 1 HAVING count(*) > 1""",
-    "summary per county": """
-        SELECT left(d.code, 6) AS county, count(*) AS required, count(o.code) AS covered
-          FROM divisions d
-          LEFT JOIN (SELECT DISTINCT located_code AS code FROM offices
-                      WHERE tenant_id = %(t)s AND closed_at IS NULL) o ON o.code = d.code
-         WHERE d.tenant_id = %(t)s AND d.level = 'township' AND d.valid_to IS NULL
-         GROUP BY 1""",
-    "offices page": """
-        SELECT o.id, o.name, d.name FROM offices o
-          JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
-         WHERE o.tenant_id = %(t)s AND starts_with(o.division_code, '41') AND o.closed_at IS NULL
-         ORDER BY o.division_code, o.id LIMIT 100""",
-}
+OFFICES_PAGE = """
+    SELECT o.id, o.name, d.name FROM offices o
+      JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
+     WHERE o.tenant_id = %(t)s AND starts_with(o.division_code, '41') AND o.closed_at IS NULL
+     ORDER BY o.division_code, o.id LIMIT 100"""
 
 
 def ensure_national_offices(c: LocalCluster) -> int:
@@ -399,30 +381,72 @@ def _median_ms(conn: psycopg.Connection, sql: str, params: dict, runs: int) -> f
 
 
 def bench_rls(runs: int) -> dict:
-    """The same report queries as the service role under RLS and as the owner (no RLS)."""
+    """The coverage reports themselves (the service's functions, SQL and Python) in a session
+    of the service role under RLS and in one of the tables' owner, which RLS does not apply
+    to; plus an offices page in plain SQL."""
+    from service.coverage import service as coverage
+    from service.coverage.query import CoverageFilter
+    from service.db import Database, bind_context, make_engine
+
     c = cluster()
     tenant = ensure_national_offices(c)
     out: dict[str, object] = {"benchmark": "rls", "runs": runs}
     worst = 0.0
-    with (
-        sql_conn(c, APP_ROLE) as app,
-        sql_conn(c, OWNER_ROLE) as owner,
-    ):
-        app.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant),))
-        for name, sql in RLS_QUERIES.items():
-            params = {"t": tenant}
-            for conn in (app, owner):  # warm both
-                _median_ms(conn, sql, params, 3)
-            # interleave to share the machine's noise fairly
-            with_rls, without = [], []
-            for _ in range(runs):
-                with_rls.append(_median_ms(app, sql, params, 1))
-                without.append(_median_ms(owner, sql, params, 1))
-            a, b = statistics.median(with_rls), statistics.median(without)
-            worst = max(worst, a / b)
-            out[name] = {"rls_ms": round(a, 2), "no_rls_ms": round(b, 2), "ratio": round(a / b, 3)}
-    out["worst_ratio"] = round(worst, 3)
-    out["bars"] = "RLS overhead <= 10% (ratio <= 1.10)"
+    reports = {
+        "gaps": lambda s, f: coverage.gaps(s, f, limit=100),
+        "conflicts": lambda s, f: coverage.conflicts(s, f, limit=100),
+        "misplaced": lambda s, f: coverage.misplaced(s, f, limit=100),
+        "summary by county": lambda s, f: coverage.summary(s, f, level="county"),
+    }
+    databases = [Database(make_engine(c.url(role), pool_size=1)) for role in (APP_ROLE, OWNER_ROLE)]
+    try:
+        with databases[0].session() as app, databases[1].session() as owner:
+            for s in (app, owner):
+                bind_context(s, tenant_id=tenant, username="bench")
+
+            def ms(s, fn, f) -> float:  # type: ignore[no-untyped-def]
+                t0 = time.perf_counter()
+                for _ in range(3):  # one sample = three runs, less timer noise on small reports
+                    fn(s, f)
+                return (time.perf_counter() - t0) * 1000 / 3
+
+            for scope_name, region in (("province", "41"), ("nation", "")):
+                f = CoverageFilter(tenant_id=tenant, region=region)
+                for name, fn in reports.items():
+                    for s in (app, owner):  # warm both
+                        for _ in range(3):
+                            fn(s, f)
+                    with_rls, without = [], []
+                    for _ in range(runs):  # interleaved to share the machine's noise fairly
+                        with_rls.append(ms(app, fn, f))
+                        without.append(ms(owner, fn, f))
+                    a, b = statistics.median(with_rls), statistics.median(without)
+                    # the median of paired ratios: each pair ran back to back, under one load
+                    ratio = statistics.median(x / y for x, y in zip(with_rls, without, strict=True))
+                    worst = max(worst, ratio)
+                    out[f"{scope_name} {name}"] = {
+                        "rls_ms": round(a, 2),
+                        "no_rls_ms": round(b, 2),
+                        "ratio": round(ratio, 3),
+                        "ratio_of_medians": round(a / b, 3),
+                    }
+    finally:
+        for database in databases:
+            database.engine.dispose()
+    with sql_conn(c, APP_ROLE) as app_raw, sql_conn(c, OWNER_ROLE) as owner_raw:
+        app_raw.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant),))
+        for conn in (app_raw, owner_raw):
+            _median_ms(conn, OFFICES_PAGE, {"t": tenant}, 3)
+        with_rls = [_median_ms(app_raw, OFFICES_PAGE, {"t": tenant}, 1) for _ in range(runs)]
+        without = [_median_ms(owner_raw, OFFICES_PAGE, {"t": tenant}, 1) for _ in range(runs)]
+        a, b = statistics.median(with_rls), statistics.median(without)
+        out["offices page (SQL)"] = {
+            "rls_ms": round(a, 2),
+            "no_rls_ms": round(b, 2),
+            "ratio": round(a / b, 3),
+        }
+    out["worst_report_ratio"] = round(worst, 3)
+    out["bars"] = "RLS overhead on the coverage reports <= 10% (ratio <= 1.10)"
     return out
 
 
@@ -656,7 +680,7 @@ def main() -> None:
     if args.which in ("offices", "all"):
         results.append(bench_offices(args.n))
     if args.which in ("rls", "all"):
-        results.append(bench_rls(max(args.runs, 21)))
+        results.append(bench_rls(max(args.runs, 61)))
     if args.which in ("coverage", "all"):
         results.append(bench_coverage(max(args.runs, 11)))
     for r in results:

@@ -39,13 +39,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         echo=echo,
-        # Report selectivity hangs on the parameters (a region prefix matches one county or
-        # the whole nation); a cached generic plan for psycopg's prepared statements ran the
-        # national plan for a county (4x slower), so every execution is planned for its values.
-        connect_args={
-            "application_name": "registry",
-            "options": "-c plan_cache_mode=force_custom_plan",
-        },
+        connect_args={"application_name": "registry"},
     )
     event.listen(engine, "before_cursor_execute", _started)
     event.listen(engine, "after_cursor_execute", _finished)
@@ -126,6 +120,21 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function": the commit runs when the route returns, before the response is sent, so
 # a failed commit turns into an error response instead of a 200 for a change that was lost.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+_PLAN_FOR_VALUES = text("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
+def plan_for_values(session: Session) -> None:
+    """Plan this transaction's statements for their actual parameters.
+
+    psycopg prepares a statement it has run five times, and PostgreSQL may then settle on a
+    generic plan. For region-scoped reads that is wrong: a prefix matches one county or the
+    whole nation, and the generic plan ran the national plan for a county, 4x slower. Point
+    lookups and writes keep the cached plans (planning a spatial predicate for its values
+    reads the geometry statistics each time, which would cost office writes ~2 ms).
+    """
+    session.execute(_PLAN_FOR_VALUES)
 
 
 def fetch_dicts(session: Session, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:

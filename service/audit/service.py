@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.audit.schemas import EventOut
+from service.db import plan_for_values
 
 _INSERT = text(
     "INSERT INTO audit_events (tenant_id, user_id, username, role, action, entity_type,"
@@ -108,6 +109,7 @@ def list_events(
     offset: int,
 ) -> tuple[int, list[EventOut]]:
     """Events about things inside `region` (newest first), and how many there are."""
+    plan_for_values(session)  # a region prefix: one county or the whole tenant
     where = ["tenant_id = :t", "starts_with(coalesce(region_code, ''), :region)"]
     params: dict[str, Any] = {"t": tenant_id, "region": region}
     for column, value, op in (

@@ -1,5 +1,6 @@
 """Each coverage report as a table: its rows, Chinese columns, a title and a geometry, so
-that the API and the CLI return the same thing in JSON, CSV, XLSX or GeoJSON."""
+that the API and the CLI return the same thing in JSON, CSV, XLSX or GeoJSON. Every report
+is planned for its own region and date (`plan_for_values`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from service.coverage import reports, tables
 from service.coverage.boundaries import boundary_quality
 from service.coverage.diagnosis import diagnose
 from service.coverage.query import CoverageFilter, generated_boundaries
+from service.db import plan_for_values
 from service.divisions.service import get_current
 from service.errors import Invalid
 from service.exports import Column
@@ -56,6 +58,7 @@ def gaps(
     offset: int = 0,
     with_geometry: bool = False,
 ) -> Table:
+    plan_for_values(session)
     total, rows = reports.gaps(
         session, f, required=required, limit=limit, offset=offset, with_geometry=with_geometry
     )
@@ -71,6 +74,7 @@ def conflicts(
     offset: int = 0,
     with_geometry: bool = False,
 ) -> Table:
+    plan_for_values(session)
     total, rows = reports.conflicts(
         session, f, limit=limit, offset=offset, with_geometry=with_geometry
     )
@@ -87,6 +91,7 @@ def misplaced(
     limit: int | None = None,
     offset: int = 0,
 ) -> Table:
+    plan_for_values(session)
     whole = diagnosis is not None
     total, rows = reports.misplaced(
         session, f, limit=None if whole else limit, offset=0 if whole else offset
@@ -109,6 +114,7 @@ def misplaced(
 def summary(
     session: Session, f: CoverageFilter, *, level: str, with_geometry: bool = False
 ) -> Table:
+    plan_for_values(session)
     width = {"city": 4, "county": 6, "township": 9}[level]
     if f.region and len(f.region) >= width:
         raise Invalid(
@@ -145,6 +151,7 @@ def boundaries(
     tolerance_m2: float = 10000.0,
     with_geometry: bool = False,
 ) -> Table:
+    plan_for_values(session)
     result = boundary_quality(session, f, tolerance_m2=tolerance_m2, with_geometry=with_geometry)
     rows = []
     for key, label, code, name, other_code, other_name in _PROBLEMS:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.db import plan_for_values
 from service.errors import DivisionNotFound
 
 _CURRENT = "valid_to IS NULL"
@@ -99,6 +100,7 @@ def list_divisions(
     with_geometry: bool,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Divisions under `prefix` (valid today or at `as_of`), ordered by code; and the total."""
+    plan_for_values(session)  # a region prefix: one county or the whole tenant
     where = [
         "tenant_id = :t",
         "starts_with(code, :prefix)",

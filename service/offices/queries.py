@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.db import plan_for_values
 from service.deps import Scope
 from service.offices.schemas import DivisionOut, OfficeOut, PointOut
 
@@ -84,6 +85,7 @@ def list_offices(
     *, session: Session, scope: Scope, filters: OfficeFilter, limit: int, offset: int
 ) -> tuple[int, list[OfficeOut]]:
     """A page of offices matching `filters`, ordered by division code; and the total count."""
+    plan_for_values(session)  # a region prefix: one county or the whole tenant
     where = ["o.tenant_id = :t", "starts_with(o.division_code, :region)"]
     params: dict[str, Any] = {"t": scope.tenant_id, "region": filters.region}
     if not filters.include_closed:
