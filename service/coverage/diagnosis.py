@@ -56,6 +56,7 @@ def diagnose(session: Session, f: CoverageFilter, rows: list[dict[str, Any]]) ->
                   JOIN divisions reg ON reg.tenant_id = :t AND reg.code = o.division_code
                                     AND {valid("reg", f)}
                  WHERE abs(u.y) <= 90 AND abs(u.x) <= 180
+                   AND reg.geom ~ ST_SetSRID(ST_MakePoint(u.x, u.y), 4326)
                    AND ST_Covers(reg.geom, ST_SetSRID(ST_MakePoint(u.x, u.y), 4326))"""
         ),
         {**f.params(), "ids": owners, "kinds": kinds, "xs": xs, "ys": ys},
