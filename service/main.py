@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from sqlalchemy import text
 
+from service.acceptance.router import router as acceptance_router
 from service.accounts.router import router as accounts_router
 from service.audit.router import router as audit_router
 from service.cluster import LEAKPROOF_SQL
@@ -20,7 +21,9 @@ from service.divisions.router import router as divisions_router
 from service.errors import register_error_handlers
 from service.middleware import RegistryMiddleware
 from service.offices.router import router as offices_router
+from service.records.router import router as records_router
 from service.settings import Settings
+from service.standards.router import router as standards_router
 
 API_DESCRIPTION = """
 司法所登记系统 API — registry of township-level judicial offices (司法所), tied to the
@@ -98,6 +101,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(offices_router)
     app.include_router(audit_router)
     app.include_router(coverage_router)
+    app.include_router(records_router)
+    app.include_router(standards_router)
+    app.include_router(acceptance_router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -1,21 +1,37 @@
 """Imports every model module so that Base.metadata knows all tables (for Alembic and tests)."""
 
+from service.acceptance.models import AcceptanceEvent
 from service.accounts.models import AuthSession, LoginFailure, User
 from service.audit.models import AuditEvent
 from service.coverage.models import BoundaryQaCache
 from service.db import Base
 from service.divisions.models import Division
 from service.offices.models import Office
+from service.records.models import (
+    EvidenceFile,
+    OfficeFacilities,
+    OfficeStaff,
+    OfficeStaffPersonal,
+)
+from service.standards.models import Standard, StandardCriterion, Target
 from service.tenants.models import Tenant
 
 __all__ = [
+    "AcceptanceEvent",
     "AuditEvent",
     "AuthSession",
     "Base",
     "BoundaryQaCache",
     "Division",
+    "EvidenceFile",
     "LoginFailure",
     "Office",
+    "OfficeFacilities",
+    "OfficeStaff",
+    "OfficeStaffPersonal",
+    "Standard",
+    "StandardCriterion",
+    "Target",
     "Tenant",
     "User",
 ]

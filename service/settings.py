@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     log_json: bool = True
     var_dir: Path = DEFAULT_VAR_DIR
     max_upload_mb: int = Field(default=100, ge=1, le=2048)
+    max_evidence_mb: int = Field(default=20, ge=1, le=2048)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     log_sql: bool = False
 

@@ -18,6 +18,7 @@ class Action(StrEnum):
     manage_users = "users:manage"
     read_audit = "audit:read"
     manage_tenant = "tenant:manage"
+    publish_standard = "standards:publish"
 
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {

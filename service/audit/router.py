@@ -32,7 +32,16 @@ def audit_log(
     region: Annotated[str | None, Query(pattern=r"^[0-9]{2,9}$")] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    entity_type: Literal["offices", "users", "divisions", "tenants"] | None = None,
+    entity_type: Literal[
+        "offices",
+        "users",
+        "divisions",
+        "tenants",
+        "office_facilities",
+        "office_staff",
+        "office_staff_personal",
+    ]
+    | None = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,

@@ -74,6 +74,11 @@ class Office(Base):
             name="fk_offices_division",
         ),
         ForeignKeyConstraint(
+            ["tenant_id", "standard_id"],
+            ["standards.tenant_id", "standards.id"],
+            name="fk_offices_standard",
+        ),
+        ForeignKeyConstraint(
             ["tenant_id", "located_division_id", "located_code"],
             ["divisions.tenant_id", "divisions.id", "divisions.code"],
             name="fk_offices_located_division",
@@ -130,6 +135,14 @@ class Office(Base):
             ),
         ),
         Index(
+            "ix_offices_acceptance",
+            "tenant_id",
+            "division_code",
+            "acceptance_state",
+            postgresql_ops={"division_code": "text_pattern_ops"},
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index(
             "uq_offices_external_id",
             "tenant_id",
             "external_id",
@@ -158,6 +171,12 @@ class Office(Base):
         String(16), server_default=AcceptanceState.not_applied.value
     )
     exception_reason: Mapped[str | None] = mapped_column(Text)
+    # the acceptance workflow: the standard version the office was last judged under, the
+    # day the title was granted, the last re-inspection, the day the state last changed
+    standard_id: Mapped[int | None] = mapped_column(BigInteger)
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    reinspected_on: Mapped[date | None] = mapped_column(Date)
+    state_changed_on: Mapped[date | None] = mapped_column(Date)
     external_id: Mapped[str | None] = mapped_column(Text)
     opened_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import shapely
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -241,6 +241,13 @@ def update_office(
             + ", ".join(sorted(STAFF_EDITABLE))
             + "; the county bureau changes the rest"
         )
+    counts = fields & {"staff_total", "staff_formal", "staff_civil_servants"}
+    if counts and _has_staff_list(session, office):
+        raise Conflict(
+            "the staff numbers of this office follow its staff list; change the list at "
+            f"/api/v1/offices/{office.id}/staff",
+            {"field": sorted(counts)[0]},
+        )
     township = require_current(
         session=session, tenant_id=scope.tenant_id, code=office.division_code
     )
@@ -269,6 +276,17 @@ def update_office(
     office.updated_at = datetime.now(UTC)
     _flush_versioned(session)
     return office
+
+
+def _has_staff_list(session: Session, office: Office) -> bool:
+    return bool(
+        session.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM office_staff WHERE tenant_id = :t AND office_id = :o)"
+            ),
+            {"t": office.tenant_id, "o": office.id},
+        )
+    )
 
 
 def _flush_versioned(session: Session) -> None:

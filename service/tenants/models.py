@@ -21,6 +21,7 @@ class Tenant(Base):
     __tablename__ = "tenants"
     __table_args__ = (
         CheckConstraint("code ~ '^[0-9]{2}$'", name="code_format"),
+        CheckConstraint("reinspection_months BETWEEN 1 AND 120", name="reinspection_months_range"),
         CheckConstraint(
             f"required_kinds <@ ARRAY[{_TOWNSHIP_KINDS}]::varchar[]", name="required_kinds_valid"
         ),
@@ -34,6 +35,9 @@ class Tenant(Base):
     required_kinds: Mapped[list[str]] = mapped_column(
         ARRAY(String(24)), server_default=text("'{town,township,street}'")
     )
+
+    # 动态管理, 定期复验: how long an accepted office's title holds before re-inspection is due
+    reinspection_months: Mapped[int] = mapped_column(Integer, server_default=text("24"))
 
     @property
     def region_prefix(self) -> str:

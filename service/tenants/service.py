@@ -39,6 +39,9 @@ def create_tenant(*, session: Session, code: str, name: str) -> Tenant:
     tenant = Tenant(code=code, name=name)
     session.add(tenant)
     session.flush()
+    from service.standards.service import ensure_default_standards  # standards build on tenants
+
+    ensure_default_standards(session=session, tenant_id=tenant.id, tenant_code=code)
     return tenant
 
 

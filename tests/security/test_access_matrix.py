@@ -79,6 +79,8 @@ def office_body(code: str) -> dict[str, Any]:
 class World:
     offices: dict[str, int]  # township code → office id
     users: dict[str, int]  # username → id (base users)
+    staff: dict[int, int]  # office id → a staff member's id
+    evidence: dict[int, int]  # office id → an evidence file's id
 
 
 def target_region(actor: str, relation: str) -> str | None:
@@ -117,6 +119,20 @@ def office_url(suffix: str = "") -> Builder:
     return build
 
 
+def office_item(kind: str, suffix: str = "") -> Builder:
+    """The URL of an office's staff member or evidence file (`kind` = staff | evidence)."""
+
+    def build(world: World, actor: str, relation: str) -> Request | None:
+        req = office_url()(world, actor, relation)
+        if req is None:
+            return None
+        office = int(req[1].rsplit("/", 1)[1])
+        item = (world.staff if kind == "staff" else world.evidence)[office]
+        return "GET", f"{req[1]}/{kind}/{item}{suffix}", {}
+
+    return build
+
+
 def with_method(builder: Builder, method: str, **kwargs: Any) -> Builder:
     def build(world: World, actor: str, relation: str) -> Request | None:
         req = builder(world, actor, relation)
@@ -140,6 +156,26 @@ def only_inside(field: Callable[[dict], str]) -> Callable[[Any, str], list[str]]
         return [f"row outside {home}: {field(i)}" for i in items if not field(i).startswith(home)]
 
     return check
+
+
+def regions_inside(body: Any, actor: str) -> list[str]:
+    home = ACTORS[actor][1]
+    return [
+        f"sub-region outside {home}: {r['code']}"
+        for r in body["regions"]
+        if not (r["code"].startswith(home) or home.startswith(r["code"]))
+    ]
+
+
+PERSONAL_ROLES = {"province_admin", "city_bureau", "county_bureau", "office_staff"}
+
+
+def personal_data_hidden(body: Any, actor: str) -> list[str]:
+    """Staff names, phones and education reach only the roles that need them."""
+    members = body if isinstance(body, list) else [body]
+    if ACTORS[actor][0] in PERSONAL_ROLES:
+        return [] if all(m["name"] for m in members) else ["names missing for a personal role"]
+    return [f"personal data shown to {actor}: {m['name']}" for m in members if m["name"]]
 
 
 def create_office(world: World, actor: str, relation: str) -> Request | None:
@@ -256,7 +292,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/offices/{office_id}"): Rule(office_url(), own_only()),
     ("PATCH", "/api/v1/offices/{office_id}"): Rule(
-        with_method(office_url(), "PATCH", json={"staff_total": 4}, headers={"If-Match": '"1"'}),
+        with_method(office_url(), "PATCH", json={"address": "新地址"}, headers={"If-Match": '"2"'}),
         own_only(*WRITERS, "office_staff"),
     ),
     ("DELETE", "/api/v1/offices/{office_id}"): Rule(
@@ -314,6 +350,92 @@ MATRIX.update(
         ),
     }
 )
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EDITORS = (*WRITERS, "office_staff")
+MATRIX.update(
+    {
+        ("GET", "/api/v1/offices/{office_id}/facilities"): Rule(
+            office_url("/facilities"), own_only()
+        ),
+        ("PUT", "/api/v1/offices/{office_id}/facilities"): Rule(
+            with_method(office_url("/facilities"), "PUT", json={"own_premises": True}),
+            own_only(*EDITORS),
+        ),
+        ("GET", "/api/v1/offices/{office_id}/staff"): Rule(
+            office_url("/staff"), own_only(), personal_data_hidden
+        ),
+        ("POST", "/api/v1/offices/{office_id}/staff"): Rule(
+            with_method(
+                office_url("/staff"),
+                "POST",
+                json={"name": "王五", "formal": True, "civil_servant": False},
+            ),
+            own_only(*EDITORS),
+        ),
+        ("GET", "/api/v1/offices/{office_id}/staff/{staff_id}"): Rule(
+            office_item("staff"), own_only(), personal_data_hidden
+        ),
+        ("PATCH", "/api/v1/offices/{office_id}/staff/{staff_id}"): Rule(
+            with_method(office_item("staff"), "PATCH", json={"training_days": 6}),
+            own_only(*EDITORS),
+        ),
+        ("POST", "/api/v1/offices/{office_id}/staff/{staff_id}/leave"): Rule(
+            with_method(office_item("staff", "/leave"), "POST", json={"left_on": "2025-06-30"}),
+            own_only(*EDITORS),
+        ),
+        ("GET", "/api/v1/offices/{office_id}/evidence"): Rule(office_url("/evidence"), own_only()),
+        ("POST", "/api/v1/offices/{office_id}/evidence"): Rule(
+            with_method(
+                office_url("/evidence"), "POST", files={"file": ("a.pdf", PDF, "application/pdf")}
+            ),
+            own_only(*EDITORS),
+        ),
+        ("GET", "/api/v1/offices/{office_id}/evidence/{evidence_id}/content"): Rule(
+            office_item("evidence", "/content"), own_only()
+        ),
+        ("GET", "/api/v1/offices/{office_id}/compliance"): Rule(
+            office_url("/compliance"), own_only()
+        ),
+        ("GET", "/api/v1/offices/{office_id}/acceptance"): Rule(
+            office_url("/acceptance"), own_only()
+        ),
+        # the workflow's role rules per step are tested in tests/acceptance; here: self-check
+        ("POST", "/api/v1/offices/{office_id}/acceptance/{step}"): Rule(
+            with_method(office_url("/acceptance/self_check"), "POST", json={}),
+            own_only("county_bureau", "office_staff"),
+        ),
+        ("GET", "/api/v1/acceptance"): Rule(
+            region_list("/api/v1/acceptance"),
+            own_only(),
+            only_inside(lambda o: o["division_code"]),
+        ),
+        ("GET", "/api/v1/progress"): Rule(
+            region_list("/api/v1/progress"), own_only(), regions_inside
+        ),
+        ("GET", "/api/v1/compliance"): Rule(
+            region_list("/api/v1/compliance"), own_only(), regions_inside
+        ),
+        ("GET", "/api/v1/standards"): Rule(self_only("GET", "/api/v1/standards"), ANYONE),
+        ("GET", "/api/v1/standards/{ref}"): Rule(
+            self_only("GET", "/api/v1/standards/current"), ANYONE
+        ),
+        ("POST", "/api/v1/standards"): Rule(
+            self_only(
+                "POST",
+                "/api/v1/standards",
+                json={"seed": "district-2005", "effective_from": "2030-01-01"},
+            ),
+            own_only(*ADMIN),
+        ),
+        ("GET", "/api/v1/targets"): Rule(self_only("GET", "/api/v1/targets"), ANYONE),
+        ("PUT", "/api/v1/targets"): Rule(
+            self_only(
+                "PUT", "/api/v1/targets", json={"targets": [{"due_on": "2030-12-31", "share": 1}]}
+            ),
+            own_only(*ADMIN),
+        ),
+    }
+)
 # Not part of the API: health, docs, redirect — reachable without a token by design.
 UNSCOPED = {("GET", "/healthz"), ("GET", "/")}
 
@@ -345,7 +467,18 @@ def build_world(client, auth, base_data) -> World:
         assert r.status_code == 201, r.text
         offices[code] = r.json()["id"]
     users = {k: v.user_id for k, v in base_data.logins.items()}
-    return World(offices, users)
+    staff, evidence = {}, {}
+    for code, office in offices.items():
+        who = auth("shanxi_admin" if code.startswith("14") else "henan_admin")
+        member = {"name": "赵六", "formal": True, "civil_servant": True, "joined_on": "2020-01-01"}
+        r = client.post(f"/api/v1/offices/{office}/staff", json=member, headers=who)
+        assert r.status_code == 201, r.text
+        staff[office] = r.json()["id"]
+        files = {"file": ("e.pdf", PDF, "application/pdf")}
+        r = client.post(f"/api/v1/offices/{office}/evidence", files=files, headers=who)
+        assert r.status_code == 201, r.text
+        evidence[office] = r.json()["id"]
+    return World(offices, users, staff, evidence)
 
 
 def test_access_matrix(client, auth, base_data, db):

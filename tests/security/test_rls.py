@@ -16,6 +16,22 @@ TENANT_TABLES = {
     "auth_sessions",
     "audit_events",
     "boundary_qa_cache",
+    "standards",
+    "standard_criteria",
+    "targets",
+    "office_facilities",
+    "office_staff",
+    "office_staff_personal",
+    "evidence_files",
+    "acceptance_events",
+}
+# published standards and the acceptance history refuse UPDATE to everyone (a trigger)
+APPEND_ONLY = {
+    "audit_events",
+    "standards",
+    "standard_criteria",
+    "acceptance_events",
+    "evidence_files",  # no UPDATE privilege: a file, once given, stays as it was
 }
 
 # A row for each tenant table, written as tenant B while bound to tenant A.
@@ -33,6 +49,34 @@ INSERTS = {
     " VALUES (:b, 'x', 'forged', 'offices')",
     "boundary_qa_cache": "INSERT INTO boundary_qa_cache (tenant_id, key, fingerprint, seconds, result)"
     " VALUES (:b, 'k', 'f', 0, '{}')",
+    "standards": "INSERT INTO standards (tenant_id, version, code, title, document,"
+    " effective_from, published_by) VALUES (:b, 99, 'x-1', 'x', 'x', '2024-01-01', 'x')",
+    "standard_criteria": "INSERT INTO standard_criteria (tenant_id, standard_id, key, position,"
+    " category, text, source, mandatory, measure, op, missing)"
+    " VALUES (:b, 1, 'K-1', 1, 'x', 'x', 'x', true, 'area_m2', '>=', 'x')",
+    "targets": "INSERT INTO targets (tenant_id, due_on, share) VALUES (:b, '2030-01-01', 1)",
+    "office_facilities": "INSERT INTO office_facilities (tenant_id, office_id) VALUES (:b, 1)",
+    "office_staff": "INSERT INTO office_staff (tenant_id, office_id, position, formal,"
+    " civil_servant) VALUES (:b, 1, 'staff', true, true)",
+    "office_staff_personal": "INSERT INTO office_staff_personal (tenant_id, staff_id, name)"
+    " VALUES (:b, 1, 'x')",
+    "evidence_files": "INSERT INTO evidence_files (tenant_id, office_id, sha256, filename,"
+    " content_type, size_bytes, uploaded_by)"
+    " VALUES (:b, 1, repeat('a', 64), 'x.pdf', 'application/pdf', 1, 'x')",
+    "acceptance_events": "INSERT INTO acceptance_events (tenant_id, office_id, action,"
+    " from_state, to_state, effective_on, username)"
+    " VALUES (:b, 1, 'accept', 'applied', 'accepted', '2024-01-01', 'x')",
+}
+# rows of tenant A's own (for an office of A, :o) that a test then tries to move to B
+OWN_ROWS = {
+    "office_facilities": ["INSERT INTO office_facilities (tenant_id, office_id) VALUES (:a, :o)"],
+    "office_staff": [INSERTS["office_staff"].replace(":b, 1,", ":a, :o,")],
+    "office_staff_personal": [
+        INSERTS["office_staff"].replace(":b, 1,", ":a, :o,"),
+        "INSERT INTO office_staff_personal (tenant_id, staff_id, name)"
+        " SELECT :a, max(id), 'x' FROM office_staff",
+    ],
+    "evidence_files": [INSERTS["evidence_files"].replace(":b, 1,", ":a, :o,")],
 }
 
 
@@ -109,18 +153,22 @@ def test_writes_into_another_tenant_are_refused(app_conn, base_data, table):
     app_conn.execute(text("SELECT set_config('app.tenant_id', :a, true)"), {"a": str(a)})
     with pytest.raises(DBAPIError, match="row-level security"), app_conn.begin_nested():
         app_conn.execute(text(INSERTS[table]), {"b": b})
-    if table == "offices":  # tenant A needs an office of its own to try to move
-        app_conn.execute(
+    if table == "office_staff_personal":  # visible only to roles that handle personal data
+        app_conn.execute(text("SELECT set_config('app.role', 'county_bureau', true)"))
+    if table == "offices" or table in OWN_ROWS:  # tenant A needs a row of its own to move
+        office = app_conn.scalar(
             text(
                 "INSERT INTO offices (tenant_id, name, division_id, division_code, geom)"
                 " SELECT :a, 'x', id, code, ST_PointOnSurface(geom) FROM divisions"
-                " WHERE level = 'township' LIMIT 1"
+                " WHERE level = 'township' LIMIT 1 RETURNING id"
             ),
             {"a": a},
         )
+        for sql in OWN_ROWS.get(table, []):
+            app_conn.execute(text(sql), {"a": a, "o": office})
     if table == "boundary_qa_cache":
         app_conn.execute(text(INSERTS[table]), {"b": a})  # a row of A's own to try to move
-    if table != "audit_events":  # the trail has no UPDATE privilege at all (tested elsewhere)
+    if table not in APPEND_ONLY:  # those refuse every UPDATE (tested elsewhere)
         moved = f"UPDATE {table} SET tenant_id = :b WHERE tenant_id = :a"
         with pytest.raises(DBAPIError, match="row-level security"), app_conn.begin_nested():
             app_conn.execute(text(moved), {"a": a, "b": b})

@@ -1,0 +1,251 @@
+"""The city bureau's main screen (offices by acceptance state, per sub-region, with
+re-inspections due) and progress against the tenant's target curve — set-based SQL."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+from service.accounts.permissions import Action
+from service.coverage.query import CoverageFilter, valid
+from service.db import fetch_dicts, plan_for_values
+from service.deps import Scope
+from service.errors import Invalid
+from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
+from service.standards import service as standards
+from service.standards.compliance import division_names
+
+TITLED = ["accepted", "filed", "recommended", "excellent"]
+LEVEL_WIDTH = {"city": 4, "county": 6, "township": 9}
+DUE_SOON_DAYS = 90
+
+
+def child_width(region: str, level: str | None) -> int:
+    """Code length of the sub-regions a report is broken down by (default: one level down)."""
+    if level is None:
+        return {0: 4, 2: 4, 4: 6, 6: 9, 9: 9}[len(region)]
+    width = LEVEL_WIDTH[level]
+    if width <= len(region):
+        raise Invalid(
+            f"level {level} must be below region {region or 'all'}",
+            [{"field": "level", "problem": "choose a level below the region"}],
+        )
+    return width
+
+
+_OFFICES = """
+offs AS MATERIALIZED (
+  SELECT o.id, o.name, o.division_code, o.acceptance_state AS state, o.state_changed_on,
+         o.accepted_on, o.reinspected_on,
+         CASE WHEN o.acceptance_state = ANY(CAST(:titled AS text[]))
+              THEN coalesce(o.reinspected_on, o.accepted_on) + make_interval(months => :months)
+         END::date AS due_on
+    FROM offices o
+   WHERE o.tenant_id = :t AND o.closed_at IS NULL AND o.division_code LIKE :region || '%'
+)"""
+
+_COUNTS = (
+    "WITH "
+    + _OFFICES
+    + """
+SELECT left(division_code, :w) AS sub, state, count(*) AS n FROM offs GROUP BY 1, 2
+"""
+)
+
+_ITEMS = (
+    "WITH "
+    + _OFFICES
+    + """,
+page AS (
+  SELECT * FROM offs
+   WHERE (CAST(:state AS text) IS NULL OR state = :state)
+     AND (NOT :due_only OR due_on <= :soon)
+   ORDER BY CASE WHEN :due_only THEN due_on END, state_changed_on DESC NULLS LAST, id
+   LIMIT :limit OFFSET :offset
+)
+SELECT p.id, p.name, p.division_code, d.name AS division_name, c.name AS county_name,
+       p.state, p.state_changed_on, p.accepted_on, p.reinspected_on, p.due_on,
+       (SELECT count(*) FROM offs WHERE (CAST(:state AS text) IS NULL OR state = :state)
+          AND (NOT :due_only OR due_on <= :soon)) AS total
+  FROM page p
+  LEFT JOIN divisions d ON d.tenant_id = :t AND d.code = p.division_code AND d.valid_to IS NULL
+  LEFT JOIN divisions c ON c.tenant_id = :t AND c.code = d.parent_code AND c.valid_to IS NULL
+ ORDER BY CASE WHEN :due_only THEN p.due_on END, p.state_changed_on DESC NULLS LAST, p.id
+"""
+)
+
+
+def _reinspection_months(session: Any, tenant_id: int) -> int:
+    rows = fetch_dicts(
+        session, "SELECT reinspection_months FROM tenants WHERE id = :t", {"t": tenant_id}
+    )
+    return int(rows[0]["reinspection_months"]) if rows else 24
+
+
+def acceptance_overview(
+    *,
+    session: Any,
+    scope: Scope,
+    region: str,
+    state: str | None,
+    level: str | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """Offices of a region by acceptance state: counts per sub-region, a page of offices
+    (optionally of one state), and the re-inspections overdue or due within 90 days."""
+    scope.require(Action.read)
+    width = child_width(region, level)
+    today = date.today()
+    params = {
+        "t": scope.tenant_id,
+        "region": region,
+        "titled": TITLED,
+        "months": _reinspection_months(session, scope.tenant_id),
+        "w": width,
+        "state": state,
+        "soon": today + timedelta(days=DUE_SOON_DAYS),
+        "limit": limit,
+        "offset": offset,
+    }
+    plan_for_values(session)
+    counts = fetch_dicts(session, _COUNTS, params)
+    items = fetch_dicts(session, _ITEMS, {**params, "due_only": False})
+    due = fetch_dicts(
+        session, _ITEMS, {**params, "state": None, "due_only": True, "limit": 200, "offset": 0}
+    )
+    names = division_names(session, scope.tenant_id, sorted({c["sub"] for c in counts}))
+    states = [s.value for s in AcceptanceState]
+    by_sub: dict[str, dict[str, int]] = {}
+    for c in counts:
+        by_sub.setdefault(c["sub"], dict.fromkeys(states, 0))[c["state"]] = c["n"]
+    totals = dict.fromkeys(states, 0)
+    for per in by_sub.values():
+        for s, n in per.items():
+            totals[s] += n
+
+    def titled(per: dict[str, int]) -> int:
+        return sum(per[s] for s in TITLED)
+
+    def row(item: dict[str, Any]) -> dict[str, Any]:
+        total = item.pop("total", None)
+        del total
+        item["state_label"] = ACCEPTANCE_LABELS_ZH[AcceptanceState(item["state"])]
+        item["overdue"] = item["due_on"] is not None and item["due_on"] < today
+        return item
+
+    total_items = items[0]["total"] if items else 0
+    return {
+        "region": region,
+        "state": state,
+        "state_labels": {s.value: ACCEPTANCE_LABELS_ZH[s] for s in AcceptanceState},
+        "counts": totals,
+        "offices": sum(totals.values()),
+        "titled": titled(totals),
+        "regions": [
+            {
+                "code": sub,
+                "name": names.get(sub),
+                "counts": per,
+                "offices": sum(per.values()),
+                "titled": titled(per),
+            }
+            for sub, per in sorted(by_sub.items())
+        ],
+        "items": [row(i) for i in items],
+        "total": total_items,
+        "limit": limit,
+        "offset": offset,
+        "reinspection": {
+            "overdue": [row(i) for i in due if i["due_on"] < today],
+            "due_soon": [row(i) for i in due if i["due_on"] >= today],
+            "period_months": params["months"],
+        },
+    }
+
+
+def _progress_sql(f: CoverageFilter, historical: bool) -> str:
+    if historical:
+        offices = """
+        SELECT DISTINCT o.division_code FROM offices o
+          JOIN LATERAL (SELECT e.to_state FROM acceptance_events e
+                         WHERE e.tenant_id = :t AND e.office_id = o.id
+                           AND e.effective_on <= :as_of
+                         ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) st ON true
+         WHERE o.tenant_id = :t AND o.division_code LIKE :region || '%'
+           AND o.opened_on <= :as_of AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end)
+           AND st.to_state = ANY(CAST(:titled AS text[]))"""
+    else:
+        offices = """
+        SELECT DISTINCT o.division_code FROM offices o
+         WHERE o.tenant_id = :t AND o.closed_at IS NULL AND o.division_code LIKE :region || '%'
+           AND o.acceptance_state = ANY(CAST(:titled AS text[]))"""
+    return f"""
+    WITH req AS (
+      SELECT d.code FROM divisions d
+       WHERE d.tenant_id = :t AND d.level = 'township' AND starts_with(d.code, :region)
+         AND {valid("d", f)} AND d.kind = ANY(CAST(:required AS text[]))
+    ), acc AS ({offices})
+    SELECT left(req.code, :w) AS sub, count(*) AS required, count(acc.division_code) AS accepted
+      FROM req LEFT JOIN acc ON acc.division_code = req.code
+     GROUP BY 1 ORDER BY 1
+    """
+
+
+def progress(
+    *, session: Any, scope: Scope, region: str, as_of: date | None, level: str | None
+) -> dict[str, Any]:
+    """Share of required divisions with a titled office (accepted, filed, recommended,
+    excellent), per sub-region, against the tenant's target at the date."""
+    scope.require(Action.read)
+    today = date.today()
+    day = as_of or today
+    historical = day < today
+    f = CoverageFilter(
+        tenant_id=scope.tenant_id,
+        region=region,
+        as_of=day if historical else None,
+        required_kinds=scope.required_kinds,
+    )
+    width = child_width(region, level)
+    plan_for_values(session)
+    rows = fetch_dicts(
+        session, _progress_sql(f, historical), {**f.params(), "titled": TITLED, "w": width}
+    )
+    targets = standards.targets_of(session=session, tenant_id=scope.tenant_id)
+    required_share, next_target = standards.target_at(targets, day)
+    names = division_names(session, scope.tenant_id, [r["sub"] for r in rows])
+
+    def judged(required: int, accepted: int) -> dict[str, Any]:
+        share = round(accepted / required, 4) if required else None
+        needed = max(0, math.ceil(required * required_share - 1e-9) - accepted)
+        return {
+            "required": required,
+            "accepted": accepted,
+            "share": share,
+            "target": required_share,
+            "status": "no_required_divisions"
+            if not required
+            else ("on_track" if share is not None and share >= required_share else "behind"),
+            "short_of_target": needed,
+        }
+
+    total_required = sum(r["required"] for r in rows)
+    total_accepted = sum(r["accepted"] for r in rows)
+    return {
+        "region": region,
+        "as_of": day,
+        "required_kinds": list(scope.required_kinds),
+        "target": {
+            "share": required_share,
+            "next_due_on": next_target.due_on if next_target else None,
+            "next_share": float(next_target.share) if next_target else None,
+        },
+        "curve": [{"due_on": t.due_on, "share": float(t.share)} for t in targets],
+        "total": judged(total_required, total_accepted),
+        "regions": [
+            {"code": r["sub"], "name": names.get(r["sub"]), **judged(r["required"], r["accepted"])}
+            for r in rows
+        ],
+    }

@@ -1,0 +1,73 @@
+"""HTTP routes of the acceptance workflow: steps, history, the by-state overview, progress."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from service.acceptance import reports, service
+from service.acceptance.schemas import EventOut, StepIn, StepResult
+from service.acceptance.workflow import Step
+from service.db import SessionDep
+from service.deps import CurrentScope
+from service.offices.dependencies import ValidOffice
+from service.offices.models import AcceptanceState
+from service.offices.router import RegionParam
+
+router = APIRouter(prefix="/api/v1", tags=["acceptance"])
+Level = Literal["city", "county", "township"]
+
+
+@router.post("/offices/{office_id}/acceptance/{step}", response_model=StepResult)
+def take_step(
+    step: Step, data: StepIn, office: ValidOffice, scope: CurrentScope, session: SessionDep
+) -> Any:
+    """Take a workflow step. 403 when the role may not take it, 409 naming the current state
+    and the allowed steps when the office is not in a state it starts from, 409 with the
+    open criteria when the standard in force is not met."""
+    return service.take_step(session=session, scope=scope, office=office, step=step, data=data)
+
+
+@router.get("/offices/{office_id}/acceptance", response_model=list[EventOut])
+def acceptance_history(office: ValidOffice, scope: CurrentScope, session: SessionDep) -> Any:
+    """Every workflow step of the office, oldest first."""
+    return service.history(session=session, scope=scope, office=office)
+
+
+@router.get("/acceptance")
+def acceptance_overview(
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    state: AcceptanceState | None = None,
+    level: Level | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> Any:
+    """Offices by acceptance state with counts per sub-region, and re-inspections overdue or
+    due soon — the city bureau's main screen."""
+    return reports.acceptance_overview(
+        session=session,
+        scope=scope,
+        region=scope.region(region),
+        state=state.value if state else None,
+        level=level,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/progress")
+def progress(
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    as_of: date | None = None,
+    level: Level | None = None,
+) -> Any:
+    """Share of required divisions with a titled office, per sub-region, against the target."""
+    return reports.progress(
+        session=session, scope=scope, region=scope.region(region), as_of=as_of, level=level
+    )

@@ -1,0 +1,130 @@
+"""The 规范化验收 workflow as an explicit state machine (PRODUCT.md; 第二篇 四, 第一篇 五).
+
+Each step: the states it starts from, the state it leads to (None = stays), the roles that
+take it, and what it needs (a passing check against the standard in force, inspection date
+and inspectors, reasons). Nothing else may change an office's acceptance state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from service.accounts.models import Role
+from service.offices.models import AcceptanceState as S
+
+PROVINCE = frozenset({Role.province_admin, Role.province_planner})
+TITLED = frozenset({S.accepted, S.filed, S.recommended, S.excellent})
+
+
+class Step(StrEnum):
+    self_check = "self_check"
+    apply = "apply"
+    withdraw = "withdraw"
+    reject = "reject"
+    accept = "accept"
+    file = "file"
+    spot_check_pass = "spot_check_pass"
+    spot_check_fail = "spot_check_fail"
+    recommend = "recommend"
+    grant_excellent = "grant_excellent"
+    decline_excellent = "decline_excellent"
+    reinspect_pass = "reinspect_pass"
+    reinspect_fail = "reinspect_fail"
+
+
+@dataclass(frozen=True)
+class Rule:
+    label: str
+    sources: frozenset[S]
+    target: S | None  # None: the state stays (a passed spot check or re-inspection)
+    roles: frozenset[Role]
+    needs_standard_met: bool = False  # every mandatory criterion of the standard in force
+    needs_inspection: bool = False  # inspection_date and inspectors
+    needs_reasons: bool = False
+
+
+RULES: dict[Step, Rule] = {
+    Step.self_check: Rule(
+        "自查",
+        frozenset({S.not_applied, S.self_checked, S.rejected, S.revoked}),
+        S.self_checked,
+        frozenset({Role.office_staff, Role.county_bureau}),
+    ),
+    Step.apply: Rule(
+        "县司法局申报验收",
+        frozenset({S.self_checked}),
+        S.applied,
+        frozenset({Role.county_bureau}),
+        needs_standard_met=True,
+    ),
+    Step.withdraw: Rule(
+        "撤回申报", frozenset({S.applied}), S.self_checked, frozenset({Role.county_bureau})
+    ),
+    Step.reject: Rule(
+        "验收不通过(退回)",
+        frozenset({S.applied}),
+        S.rejected,
+        frozenset({Role.city_bureau}),
+        needs_inspection=True,
+        needs_reasons=True,
+    ),
+    Step.accept: Rule(
+        "验收通过,授予“规范化司法所”称号",
+        frozenset({S.applied}),
+        S.accepted,
+        frozenset({Role.city_bureau}),
+        needs_standard_met=True,
+        needs_inspection=True,
+    ),
+    Step.file: Rule("省司法厅备案", frozenset({S.accepted}), S.filed, PROVINCE),
+    Step.spot_check_pass: Rule(
+        "省司法厅抽检合格", frozenset(TITLED), None, PROVINCE, needs_inspection=True
+    ),
+    Step.spot_check_fail: Rule(
+        "省司法厅抽检不合格,撤销称号",
+        frozenset(TITLED),
+        S.revoked,
+        PROVINCE,
+        needs_inspection=True,
+        needs_reasons=True,
+    ),
+    Step.recommend: Rule(
+        "市司法局推荐优秀规范化司法所",
+        frozenset({S.filed}),
+        S.recommended,
+        frozenset({Role.city_bureau}),
+    ),
+    Step.grant_excellent: Rule(
+        "省司法厅授予优秀规范化司法所", frozenset({S.recommended}), S.excellent, PROVINCE
+    ),
+    Step.decline_excellent: Rule(
+        "省司法厅不予授予优秀", frozenset({S.recommended}), S.filed, PROVINCE, needs_reasons=True
+    ),
+    Step.reinspect_pass: Rule(
+        "定期复验合格",
+        frozenset(TITLED),
+        None,
+        frozenset({Role.city_bureau}),
+        needs_standard_met=True,
+        needs_inspection=True,
+    ),
+    Step.reinspect_fail: Rule(
+        "定期复验不合格,撤销称号",
+        frozenset(TITLED),
+        S.revoked,
+        frozenset({Role.city_bureau}),
+        needs_inspection=True,
+        needs_reasons=True,
+    ),
+}
+
+
+def allowed_steps(state: S, role: Role) -> list[Step]:
+    """The steps `role` may take on an office in `state` (region permitting)."""
+    return [step for step, rule in RULES.items() if state in rule.sources and role in rule.roles]
+
+
+def steps_from(state: S) -> list[Step]:
+    """Every step any role may take from `state`."""
+    return [step for step, rule in RULES.items() if state in rule.sources]

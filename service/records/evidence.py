@@ -1,0 +1,159 @@
+"""Evidence files (photos, PDFs) of an office: checked by content, stored by their SHA-256
+under var/evidence, written to a temporary name, fsynced and renamed, so that a restart or a
+crash never leaves half a file where the database says one is."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.accounts.permissions import Action
+from service.deps import Scope
+from service.errors import NotFound, UnsupportedMediaType
+from service.offices.models import Office
+from service.records.models import EvidenceFile
+from service.records.service import require_editor
+
+# magic bytes → content type; nothing else is accepted, whatever the name or header says
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+class EvidenceNotFound(NotFound):
+    code = "evidence_not_found"
+
+
+def sniff(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(16)
+    for magic, content_type in SIGNATURES:
+        if head.startswith(magic):
+            return content_type
+    raise UnsupportedMediaType(
+        "file: evidence must be a PDF, JPEG or PNG file (checked by its content)",
+        {"field": "file", "accepted": [t for _, t in SIGNATURES]},
+    )
+
+
+def blob_path(var_dir: Path, sha256: str) -> Path:
+    return var_dir / "evidence" / sha256[:2] / sha256
+
+
+def _store(var_dir: Path, source: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(source, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    sha = digest.hexdigest()
+    target = blob_path(var_dir, sha)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".part-{os.getpid()}")
+        shutil.copyfile(source, partial)
+        with open(partial, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(partial, target)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return sha, size
+
+
+def add_evidence(
+    *,
+    session: Session,
+    scope: Scope,
+    office: Office,
+    var_dir: Path,
+    upload: Path,
+    filename: str,
+    description: str | None,
+) -> EvidenceFile:
+    require_editor(scope, office)
+    content_type = sniff(upload)
+    sha, size = _store(var_dir, upload)
+    if size == 0:
+        raise UnsupportedMediaType("file: the file is empty", {"field": "file"})
+    row = EvidenceFile(
+        tenant_id=scope.tenant_id,
+        office_id=office.id,
+        sha256=sha,
+        filename=Path(filename or "evidence").name[:200],
+        content_type=content_type,
+        size_bytes=size,
+        description=description,
+        uploaded_by=scope.username,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_evidence(*, session: Session, scope: Scope, office: Office) -> list[EvidenceFile]:
+    scope.require(Action.read)
+    return list(
+        session.scalars(
+            select(EvidenceFile)
+            .where(EvidenceFile.tenant_id == scope.tenant_id, EvidenceFile.office_id == office.id)
+            .order_by(EvidenceFile.id)
+        )
+    )
+
+
+def get_evidence(
+    *, session: Session, scope: Scope, office: Office, evidence_id: int
+) -> EvidenceFile:
+    scope.require(Action.read)
+    row = session.get(EvidenceFile, (scope.tenant_id, evidence_id))
+    if row is None or row.office_id != office.id:
+        raise EvidenceNotFound(f"no evidence file {evidence_id} for office {office.id}")
+    return row
+
+
+def check_evidence_ids(*, session: Session, scope: Scope, office: Office, ids: list[int]) -> None:
+    """Evidence a workflow step cites must be files of this office."""
+    if not ids:
+        return
+    found = set(
+        session.scalars(
+            select(EvidenceFile.id).where(
+                EvidenceFile.tenant_id == scope.tenant_id,
+                EvidenceFile.office_id == office.id,
+                EvidenceFile.id.in_(ids),
+            )
+        )
+    )
+    missing = sorted(set(ids) - found)
+    if missing:
+        raise EvidenceNotFound(
+            f"evidence_ids: no evidence files {missing} for office {office.id}",
+            {"field": "evidence_ids", "missing": missing},
+        )
+
+
+def evidence_out(row: EvidenceFile) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "office_id": row.office_id,
+        "filename": row.filename,
+        "content_type": row.content_type,
+        "size_bytes": row.size_bytes,
+        "sha256": row.sha256,
+        "description": row.description,
+        "uploaded_by": row.uploaded_by,
+        "uploaded_at": row.uploaded_at,
+        "href": f"/api/v1/offices/{row.office_id}/evidence/{row.id}/content",
+    }

@@ -1,0 +1,193 @@
+"""What an office records about itself for the standards: facilities, staff, evidence files.
+
+Staff personal data (name, phone, education) lives in its own table, whose row-level policy
+shows it only to the roles that need it; what the criteria read (position, formal, civil
+servant, degree flags, training days) stays with the staff row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base
+
+
+class Position(StrEnum):
+    director = "director"
+    deputy_director = "deputy_director"
+    staff = "staff"
+
+
+POSITION_LABELS_ZH = {
+    Position.director: "所长",
+    Position.deputy_director: "副所长",
+    Position.staff: "工作人员",
+}
+
+
+class Education(StrEnum):
+    below_college = "below_college"
+    college = "college"  # 大专
+    bachelor = "bachelor"
+    master = "master"
+    doctor = "doctor"
+
+
+EDUCATION_LABELS_ZH = {
+    Education.below_college: "大专以下",
+    Education.college: "大专",
+    Education.bachelor: "本科",
+    Education.master: "硕士研究生",
+    Education.doctor: "博士研究生",
+}
+
+
+def _office_fk(name: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], name=name
+    )
+
+
+def _rate(name: str) -> CheckConstraint:
+    return CheckConstraint(f"{name} IS NULL OR {name} BETWEEN 0 AND 100", name=f"{name}_range")
+
+
+class OfficeFacilities(Base):
+    """Premises, equipment, registers and systems of one office; NULL = not yet recorded."""
+
+    __tablename__ = "office_facilities"
+    __table_args__ = (
+        _office_fk("fk_office_facilities_office"),
+        _rate("mediation_success_rate"),
+        _rate("key_assistance_rate"),
+        _rate("key_placement_rate"),
+        _rate("reoffending_rate"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    own_premises: Mapped[bool | None] = mapped_column(Boolean)
+    separated_from_legal_service: Mapped[bool | None] = mapped_column(Boolean)
+    party_branch: Mapped[bool | None] = mapped_column(Boolean)
+    rooms: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    certificates: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    displays: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    registers: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    systems: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    equipment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    vehicles: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    results_year: Mapped[int | None] = mapped_column(Integer)
+    mediation_success_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    key_assistance_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    key_placement_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    reoffending_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OfficeStaff(Base):
+    """A member of an office's staff, as far as the criteria need it (no personal data)."""
+
+    __tablename__ = "office_staff"
+    __table_args__ = (
+        _office_fk("fk_office_staff_office"),
+        CheckConstraint(
+            "position IN ('director', 'deputy_director', 'staff')", name="position_valid"
+        ),
+        CheckConstraint("training_days IS NULL OR training_days BETWEEN 0 AND 366", name="days"),
+        CheckConstraint("left_on IS NULL OR left_on >= joined_on", name="left_after_joined"),
+        Index("ix_office_staff_office", "tenant_id", "office_id"),
+        Index(
+            "uq_office_staff_director",
+            "tenant_id",
+            "office_id",
+            unique=True,
+            postgresql_where=text("position = 'director' AND left_on IS NULL"),
+        ),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    office_id: Mapped[int] = mapped_column(BigInteger)
+    position: Mapped[str] = mapped_column(String(16))
+    formal: Mapped[bool] = mapped_column(Boolean)
+    civil_servant: Mapped[bool] = mapped_column(Boolean)
+    college: Mapped[bool | None] = mapped_column(Boolean)  # 大专以上学历, from education
+    law_major: Mapped[bool | None] = mapped_column(Boolean)
+    party_member: Mapped[bool | None] = mapped_column(Boolean)
+    heads_legal_service: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    training_year: Mapped[int | None] = mapped_column(Integer)
+    training_days: Mapped[int | None] = mapped_column(Integer)
+    joined_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    left_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OfficeStaffPersonal(Base):
+    """Name, phone and education of a staff member: visible only to roles that need them."""
+
+    __tablename__ = "office_staff_personal"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "staff_id"],
+            ["office_staff.tenant_id", "office_staff.id"],
+            name="fk_office_staff_personal_staff",
+        ),
+        CheckConstraint(
+            "education IS NULL OR education IN"
+            " ('below_college', 'college', 'bachelor', 'master', 'doctor')",
+            name="education_valid",
+        ),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    education: Mapped[str | None] = mapped_column(String(16))
+
+
+class EvidenceFile(Base):
+    """A photo or PDF an office keeps as evidence; the bytes live under var/evidence by hash."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (
+        _office_fk("fk_evidence_files_office"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_format"),
+        Index("ix_evidence_files_office", "tenant_id", "office_id"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    office_id: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -1,0 +1,137 @@
+"""HTTP routes of office records: facilities, staff, evidence files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi.responses import FileResponse
+
+from service.db import SessionDep
+from service.deps import CurrentScope, SettingsDep
+from service.offices.dependencies import MAX_ID, ValidOffice
+from service.records import evidence, service
+from service.records.schemas import (
+    EvidenceOut,
+    FacilitiesIn,
+    FacilitiesOut,
+    StaffIn,
+    StaffLeave,
+    StaffOut,
+    StaffUpdate,
+)
+from service.uploads import spooled_upload
+
+router = APIRouter(prefix="/api/v1/offices/{office_id}", tags=["office records"])
+StaffId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/facilities", response_model=FacilitiesOut)
+def get_facilities(office: ValidOffice, scope: CurrentScope, session: SessionDep) -> Any:
+    """Premises, rooms, equipment, vehicles, certificates, registers, systems, work results."""
+    return service.get_facilities(session=session, scope=scope, office=office)
+
+
+@router.put("/facilities", response_model=FacilitiesOut)
+def put_facilities(
+    data: FacilitiesIn, office: ValidOffice, scope: CurrentScope, session: SessionDep
+) -> Any:
+    """Replace the facility record (office staff and the county bureau)."""
+    return service.put_facilities(session=session, scope=scope, office=office, data=data)
+
+
+@router.get("/staff", response_model=list[StaffOut])
+def list_staff(
+    office: ValidOffice, scope: CurrentScope, session: SessionDep, include_left: bool = False
+) -> Any:
+    """The office's staff; names, phones and education only for roles that need them."""
+    return service.list_staff(
+        session=session, scope=scope, office=office, include_left=include_left
+    )
+
+
+@router.post("/staff", response_model=StaffOut, status_code=201)
+def add_staff(data: StaffIn, office: ValidOffice, scope: CurrentScope, session: SessionDep) -> Any:
+    return service.add_staff(session=session, scope=scope, office=office, data=data)
+
+
+@router.get("/staff/{staff_id}", response_model=StaffOut)
+def get_staff(
+    staff_id: StaffId, office: ValidOffice, scope: CurrentScope, session: SessionDep
+) -> Any:
+    return service.get_staff(session=session, scope=scope, office=office, staff_id=staff_id)
+
+
+@router.patch("/staff/{staff_id}", response_model=StaffOut)
+def update_staff(
+    staff_id: StaffId,
+    data: StaffUpdate,
+    office: ValidOffice,
+    scope: CurrentScope,
+    session: SessionDep,
+) -> Any:
+    return service.update_staff(
+        session=session, scope=scope, office=office, staff_id=staff_id, data=data
+    )
+
+
+@router.post("/staff/{staff_id}/leave", response_model=StaffOut)
+def staff_leaves(
+    staff_id: StaffId,
+    data: StaffLeave,
+    office: ValidOffice,
+    scope: CurrentScope,
+    session: SessionDep,
+) -> Any:
+    """Record that a member of staff left (the record is kept)."""
+    return service.staff_leaves(
+        session=session, scope=scope, office=office, staff_id=staff_id, data=data
+    )
+
+
+@router.get("/evidence", response_model=list[EvidenceOut])
+def list_evidence(office: ValidOffice, scope: CurrentScope, session: SessionDep) -> Any:
+    rows = evidence.list_evidence(session=session, scope=scope, office=office)
+    return [evidence.evidence_out(r) for r in rows]
+
+
+@router.post("/evidence", response_model=EvidenceOut, status_code=201)
+def add_evidence(
+    office: ValidOffice,
+    scope: CurrentScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="a photo (JPEG, PNG) or a PDF")],
+    description: Annotated[str | None, Form(max_length=500)] = None,
+) -> Any:
+    """Upload an evidence file (checked by content; size limited by max_evidence_mb)."""
+    with spooled_upload(file, max_bytes=settings.max_evidence_mb * 1024 * 1024) as path:
+        row = evidence.add_evidence(
+            session=session,
+            scope=scope,
+            office=office,
+            var_dir=settings.var_dir,
+            upload=path,
+            filename=file.filename or "evidence",
+            description=description,
+        )
+    return evidence.evidence_out(row)
+
+
+@router.get("/evidence/{evidence_id}/content", response_class=FileResponse)
+def evidence_content(
+    evidence_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    office: ValidOffice,
+    scope: CurrentScope,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Any:
+    row = evidence.get_evidence(
+        session=session, scope=scope, office=office, evidence_id=evidence_id
+    )
+    path = evidence.blob_path(settings.var_dir, row.sha256)
+    if not path.exists():
+        raise evidence.EvidenceNotFound(
+            f"the stored bytes of evidence file {evidence_id} are missing; restore var/evidence"
+        )
+    return FileResponse(path, media_type=row.content_type, filename=row.filename)

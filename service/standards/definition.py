@@ -1,0 +1,135 @@
+"""What a standard is as data: its criteria and targets, validated against the measure
+vocabulary. The seed standards (seeds/*.json) and every version a province admin publishes
+pass through these models before they are stored."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from service.standards.measures import (
+    BOOLEAN_OPS,
+    NUMBER_OPS,
+    SET_OPS,
+    MeasureType,
+    Op,
+    item_labels,
+    measure_type,
+)
+
+TOWNSHIP_KINDS = (
+    "town",
+    "township",
+    "street",
+    "development_zone",
+    "farm",
+    "forest_area",
+    "mining_area",
+    "other",
+)
+CriterionKey = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,39}$")]
+ChineseText = Annotated[
+    str, StringConstraints(min_length=2, max_length=1000, strip_whitespace=True)
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+
+
+class Criterion(Strict):
+    """One checklist item: the policy text, where it comes from, whom it binds, how it is
+    evaluated, and what to say when it is not met (缺什么补什么)."""
+
+    key: CriterionKey = Field(description="stable id, e.g. HN2004-AREA-TOWNSHIP")
+    category: Annotated[str, StringConstraints(min_length=2, max_length=20)] = Field(
+        description="组织机构 / 队伍建设 / 基础设施 / 管理制度 / 业务工作"
+    )
+    text: ChineseText = Field(description="the requirement as the document states it")
+    source: Annotated[str, StringConstraints(min_length=2, max_length=100)] = Field(
+        description="document and clause, e.g. 第二篇 三(五)1"
+    )
+    kinds: list[str] | None = Field(
+        default=None, description="division kinds it applies to; null = every kind"
+    )
+    mandatory: bool
+    measure: str
+    op: Op
+    value: Decimal | None = Field(default=None, description="threshold of a number test")
+    values: list[str] | None = Field(default=None, description="item keys of a set test")
+    missing: Annotated[str, StringConstraints(min_length=2, max_length=200)] = Field(
+        description="what to add when it fails, in Chinese"
+    )
+
+    @model_validator(mode="after")
+    def _evaluable(self) -> Criterion:
+        kind = measure_type(self.measure)
+        if kind is None:
+            raise ValueError(f"measure {self.measure!r} is not in the vocabulary")
+        if self.kinds is not None:
+            bad = sorted(set(self.kinds) - set(TOWNSHIP_KINDS))
+            if bad or not self.kinds:
+                raise ValueError(f"kinds: unknown or empty {bad}")
+        if kind == MeasureType.number:
+            if self.op not in NUMBER_OPS or self.value is None or self.values is not None:
+                raise ValueError(f"{self.measure} is a number: use >=, >, <=, <, = with value")
+        elif kind == MeasureType.boolean:
+            if self.op not in BOOLEAN_OPS or self.value is not None or self.values is not None:
+                raise ValueError(f"{self.measure} is a yes/no measure: use is_true or is_false")
+        else:
+            if self.op not in SET_OPS or not self.values or self.value is not None:
+                raise ValueError(f"{self.measure} is a set: use has_all or has_any with values")
+            unknown = sorted(set(self.values) - set(item_labels(self.measure)))
+            if unknown:
+                raise ValueError(f"{self.measure} has no items {unknown}")
+        return self
+
+
+class Target(Strict):
+    due_on: date
+    share: Decimal = Field(gt=0, le=1, description="share of required divisions accepted")
+
+
+class StandardDefinition(Strict):
+    """A whole standard as published: metadata, criteria, and the target curve it sets."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,39}$")]
+    title: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    document: Annotated[str, StringConstraints(min_length=2, max_length=200)] = Field(
+        description="the policy document (and its number) the criteria are taken from"
+    )
+    issued_on: date | None = None
+    province: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] | None = None
+    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    targets: list[Target] = Field(default_factory=list)
+    criteria: list[Criterion] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _unique(self) -> StandardDefinition:
+        keys = [c.key for c in self.criteria]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"criterion keys repeat: {dupes}")
+        dates = [t.due_on for t in self.targets]
+        if dates != sorted(set(dates)):
+            raise ValueError("targets must be in date order, one per date")
+        shares = [t.share for t in self.targets]
+        if shares != sorted(shares):
+            raise ValueError("target shares must not fall over time")
+        return self
+
+
+SEED_CODES = ("henan-2004", "shanxi-2008", "henan-2009", "district-2005")
+
+
+@cache
+def seed(code: str) -> StandardDefinition:
+    """A seed standard encoded from ../shared/seeds, validated."""
+    text = resources.files("service.standards").joinpath("seeds", f"{code}.json").read_text("utf-8")
+    return StandardDefinition.model_validate(json.loads(text))

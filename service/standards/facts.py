@@ -1,0 +1,139 @@
+"""The SQL that measures offices and tests them against a standard, for many offices at once.
+
+`FACTS` yields one row per active office of the selection with every measure of
+measures.py in one jsonb document (absent key = not recorded = "unknown"); `EVALUATED`
+joins it with the criteria that apply to the office's division kind and decides pass / fail
+/ unknown in SQL. Reports aggregate `EVALUATED`; nothing is looped over in Python.
+Parameters: :t tenant, :region code prefix, :office (an id or NULL for all), :std standard
+id, :year the year whose training days count.
+"""
+
+from __future__ import annotations
+
+FACTS = """
+sel AS MATERIALIZED (
+  SELECT o.id, o.division_code, d.kind, o.staff_total, o.staff_formal,
+         o.staff_civil_servants, o.area_m2
+    FROM offices o
+    JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
+   WHERE o.tenant_id = :t AND o.closed_at IS NULL
+     AND o.division_code LIKE :region || '%'
+     AND (CAST(:office AS bigint) IS NULL OR o.id = CAST(:office AS bigint))
+),
+staff AS (
+  SELECT s.office_id,
+         count(*) AS n,
+         bool_and(s.party_member IS NOT NULL) AS party_known,
+         count(*) FILTER (WHERE s.party_member) AS party,
+         CASE WHEN bool_and(s.college IS NOT NULL)
+              THEN round(100.0 * count(*) FILTER (WHERE s.college) / count(*), 1) END
+           AS college_share,
+         coalesce(bool_or(s.position = 'director'), false) AS has_director,
+         coalesce(bool_or(s.civil_servant) FILTER (WHERE s.position = 'director'), false)
+           AS dir_civil_servant,
+         coalesce(bool_or(s.college AND s.law_major) FILTER (WHERE s.position = 'director'),
+                  false) AS dir_law_college,
+         coalesce(bool_or(NOT s.heads_legal_service) FILTER (WHERE s.position = 'director'),
+                  false) AS dir_not_head,
+         max(CASE WHEN s.training_year = :year THEN s.training_days
+                  WHEN s.training_year < :year THEN 0 END)
+           FILTER (WHERE s.position = 'director') AS dir_days,
+         CASE WHEN bool_and(s.training_year IS NOT NULL) FILTER (WHERE s.position <> 'director')
+              THEN min(CASE WHEN s.training_year = :year THEN s.training_days ELSE 0 END)
+                     FILTER (WHERE s.position <> 'director') END AS other_min,
+         CASE WHEN bool_and(s.training_year IS NOT NULL)
+              THEN min(CASE WHEN s.training_year = :year THEN s.training_days ELSE 0 END) END
+           AS all_min
+    FROM office_staff s
+   WHERE s.tenant_id = :t AND s.left_on IS NULL AND s.office_id IN (SELECT id FROM sel)
+   GROUP BY s.office_id
+),
+facts AS (
+  SELECT sel.id, sel.division_code, sel.kind, jsonb_strip_nulls(jsonb_build_object(
+    'staff_count', sel.staff_total,
+    'formal_staff_count', sel.staff_formal,
+    'civil_servant_count', sel.staff_civil_servants,
+    'all_staff_formal', sel.staff_formal = sel.staff_total,
+    'college_staff_share', st.college_share,
+    'party_member_count', CASE WHEN st.party_known THEN st.party END,
+    'party_organisation_ok', CASE WHEN st.party_known
+                                  THEN st.party < 3 OR f.party_branch END,
+    'director_appointed', st.has_director,
+    'director_civil_servant', st.dir_civil_servant,
+    'director_law_college', st.dir_law_college,
+    'director_not_legal_service_head', st.dir_not_head,
+    'director_training_days', CASE WHEN st.has_director THEN coalesce(st.dir_days, -1) END,
+    'other_staff_min_training_days', st.other_min,
+    'all_staff_min_training_days', st.all_min,
+    'area_m2', sel.area_m2,
+    'own_premises', f.own_premises,
+    'separated_from_legal_service', f.separated_from_legal_service,
+    'rooms', CASE WHEN f.rooms IS NOT NULL THEN to_jsonb(
+               f.rooms || CASE WHEN f.rooms && ARRAY['director_office', 'staff_office']
+                               THEN ARRAY['general_office'] ELSE '{}'::text[] END) END,
+    'certificates', to_jsonb(f.certificates),
+    'displays', to_jsonb(f.displays),
+    'registers', to_jsonb(f.registers),
+    'systems', to_jsonb(f.systems),
+    'equipment', f.equipment,
+    'vehicles', f.vehicles,
+    'mediation_success_rate', f.mediation_success_rate,
+    'key_assistance_rate', f.key_assistance_rate,
+    'key_placement_rate', f.key_placement_rate,
+    'reoffending_rate', f.reoffending_rate
+  )) AS facts
+    FROM sel
+    LEFT JOIN staff st ON st.office_id = sel.id
+    LEFT JOIN office_facilities f ON f.tenant_id = :t AND f.office_id = sel.id
+)"""
+
+# director_training_days is -1 when the director's training was never recorded: "unknown"
+# below, so that a missing record does not read as zero days.
+EVALUATED = (
+    FACTS
+    + """,
+crit AS (
+  SELECT c.key, c.position, c.category, c.mandatory, c.kinds, c.op, c.threshold,
+         c.item_values, c.measure,
+         split_part(c.measure, '.', 1) AS root, split_part(c.measure, '.', 2) AS item
+    FROM standard_criteria c
+   WHERE c.tenant_id = :t AND c.standard_id = :std
+),
+measured AS (
+  SELECT facts.id AS office_id, facts.division_code, crit.key, crit.mandatory, crit.op,
+         crit.threshold, crit.item_values,
+         CASE WHEN crit.op IN ('has_all', 'has_any') THEN NULL
+              WHEN crit.op IN ('is_true', 'is_false') THEN NULL
+              WHEN crit.item = '' THEN NULLIF(facts.facts ->> crit.root, '-1')::numeric
+              WHEN facts.facts ? crit.root
+                THEN coalesce((facts.facts -> crit.root ->> crit.item)::numeric, 0)
+         END AS num,
+         CASE WHEN crit.op IN ('is_true', 'is_false')
+              THEN (facts.facts ->> crit.root)::boolean END AS flag,
+         CASE WHEN crit.op IN ('has_all', 'has_any') THEN facts.facts -> crit.root END AS items
+    FROM facts
+    JOIN crit ON crit.kinds IS NULL OR facts.kind = ANY (crit.kinds)
+),
+evaluated AS (
+  SELECT m.*,
+         CASE
+           WHEN m.op IN ('has_all', 'has_any') AND m.items IS NULL THEN 'unknown'
+           WHEN m.op IN ('is_true', 'is_false') AND m.flag IS NULL THEN 'unknown'
+           WHEN m.op NOT IN ('has_all', 'has_any', 'is_true', 'is_false') AND m.num IS NULL
+             THEN 'unknown'
+           WHEN CASE m.op
+                  WHEN '>=' THEN m.num >= m.threshold
+                  WHEN '>' THEN m.num > m.threshold
+                  WHEN '<=' THEN m.num <= m.threshold
+                  WHEN '<' THEN m.num < m.threshold
+                  WHEN '=' THEN m.num = m.threshold
+                  WHEN 'is_true' THEN m.flag
+                  WHEN 'is_false' THEN NOT m.flag
+                  WHEN 'has_all' THEN m.items ?& m.item_values
+                  WHEN 'has_any' THEN m.items ?| m.item_values
+                END THEN 'pass'
+           ELSE 'fail'
+         END AS status
+    FROM measured m
+)"""
+)

@@ -1,0 +1,102 @@
+"""Standards as tenant data: published versions, their criteria, and the target curve."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base
+
+
+class Standard(Base):
+    """One published version of a tenant's 规范化标准. Never changed once published: a change
+    is a new version, and offices keep the version they were judged under."""
+
+    __tablename__ = "standards"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "version", name="uq_standards_version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Text)
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    effective_from: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    published_by: Mapped[str] = mapped_column(Text)
+
+
+class StandardCriterion(Base):
+    """One criterion of a published standard (see service/standards/definition.py)."""
+
+    __tablename__ = "standard_criteria"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "standard_id"],
+            ["standards.tenant_id", "standards.id"],
+            name="fk_standard_criteria_standard",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(
+            "op IN ('>=', '>', '<=', '<', '=', 'is_true', 'is_false', 'has_all', 'has_any')",
+            name="op_valid",
+        ),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    standard_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    kinds: Mapped[list[str] | None] = mapped_column(ARRAY(String(24)))
+    mandatory: Mapped[bool] = mapped_column(Boolean)
+    measure: Mapped[str] = mapped_column(String(60))
+    op: Mapped[str] = mapped_column(String(8))
+    threshold: Mapped[Decimal | None] = mapped_column(Numeric)
+    item_values: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    missing: Mapped[str] = mapped_column(Text)
+
+
+class Target(Base):
+    """A point of the tenant's target curve: by `due_on`, `share` of required divisions
+    should have an accepted office."""
+
+    __tablename__ = "targets"
+    __table_args__ = (CheckConstraint("share > 0 AND share <= 1", name="share_range"),)
+
+    tenant_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    share: Mapped[Decimal] = mapped_column(Numeric(4, 3))
+    source: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,158 @@
+"""HTTP routes of standards (versions as data), the target curve, and compliance."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import insert, text
+
+from service.accounts.permissions import Action
+from service.db import SessionDep
+from service.deps import CurrentScope
+from service.offices.dependencies import ValidOffice
+from service.offices.router import RegionParam
+from service.standards import compliance, service
+from service.standards.definition import seed
+from service.standards.measures import measure_label
+from service.standards.models import Target
+from service.standards.schemas import PublishIn, StandardDetail, StandardOut, TargetsIn
+
+router = APIRouter(prefix="/api/v1", tags=["standards"])
+StandardRef = Annotated[
+    str | None,
+    Query(
+        pattern=r"^([0-9]{1,6}|[a-z0-9][a-z0-9-]{2,39})$",
+        description="a version number or a standard code (default: the one in force)",
+    ),
+]
+
+
+@router.get("/standards", response_model=list[StandardOut])
+def list_standards(scope: CurrentScope, session: SessionDep) -> Any:
+    """The tenant's published standard versions."""
+    return service.list_standards(session=session, scope=scope)
+
+
+@router.get("/standards/{ref}", response_model=StandardDetail)
+def get_standard(
+    ref: Annotated[str, Path(pattern=r"^([0-9]{1,6}|[a-z0-9][a-z0-9-]{2,39})$")],
+    scope: CurrentScope,
+    session: SessionDep,
+) -> Any:
+    """One version with its criteria ("current" for the one in force today)."""
+    scope.require(Action.read)
+    standard = service.resolve(
+        session=session, tenant_id=scope.tenant_id, ref=None if ref == "current" else ref
+    )
+    listed = {s["id"]: s for s in service.list_standards(session=session, scope=scope)}
+    items = []
+    for c in service.criteria_of(session=session, standard=standard):
+        label, unit = measure_label(c.measure)
+        items.append(
+            {
+                "key": c.key,
+                "category": c.category,
+                "text": c.text,
+                "source": c.source,
+                "kinds": c.kinds,
+                "mandatory": c.mandatory,
+                "measure": c.measure,
+                "measure_label": label,
+                "unit": unit,
+                "op": c.op,
+                "threshold": float(c.threshold) if c.threshold is not None else None,
+                "values": c.item_values,
+                "missing": c.missing,
+            }
+        )
+    return {**listed[standard.id], "notes": standard.notes, "items": items}
+
+
+@router.post("/standards", response_model=StandardOut, status_code=201)
+def publish_standard(data: PublishIn, scope: CurrentScope, session: SessionDep) -> Any:
+    """Publish a new version (province admin). Earlier versions stay as they were, and
+    offices keep the version they were judged under."""
+    scope.require(Action.publish_standard)
+    definition = seed(data.seed) if data.seed else data.definition
+    assert definition is not None
+    standard = service.publish(
+        session=session,
+        tenant_id=scope.tenant_id,
+        definition=definition,
+        effective_from=data.effective_from,
+        published_by=scope.username,
+        replace_targets=data.replace_targets,
+    )
+    listed = {s["id"]: s for s in service.list_standards(session=session, scope=scope)}
+    return listed[standard.id]
+
+
+@router.get("/targets")
+def get_targets(scope: CurrentScope, session: SessionDep) -> Any:
+    scope.require(Action.read)
+    return [
+        {"due_on": t.due_on, "share": float(t.share), "source": t.source}
+        for t in service.targets_of(session=session, tenant_id=scope.tenant_id)
+    ]
+
+
+@router.put("/targets")
+def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> Any:
+    """Replace the tenant's target curve (province admin)."""
+    scope.require(Action.publish_standard)
+    session.execute(text("DELETE FROM targets WHERE tenant_id = :t"), {"t": scope.tenant_id})
+    if data.targets:
+        session.execute(
+            insert(Target),
+            [
+                {
+                    "tenant_id": scope.tenant_id,
+                    "due_on": t.due_on,
+                    "share": t.share,
+                    "source": f"set by {scope.username}",
+                }
+                for t in data.targets
+            ],
+        )
+    return get_targets(scope, session)
+
+
+@router.get("/offices/{office_id}/compliance")
+def office_compliance(
+    office: ValidOffice,
+    scope: CurrentScope,
+    session: SessionDep,
+    standard: StandardRef = None,
+    as_of: date | None = None,
+) -> Any:
+    """The office against a standard: each criterion pass / fail / unknown with the measured
+    value and the requirement, a score, and what is missing (缺什么补什么)."""
+    return compliance.office_compliance(
+        session=session, scope=scope, office=office, standard_ref=standard, as_of=as_of
+    )
+
+
+@router.get("/compliance")
+def region_compliance(
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    standard: StandardRef = None,
+    as_of: date | None = None,
+    level: Literal["city", "county", "township"] | None = None,
+) -> Any:
+    """A region's offices against a standard: the criteria that fail most, and per city or
+    county how many offices meet every mandatory criterion."""
+    from service.acceptance.reports import child_width
+
+    region_prefix = scope.region(region)
+    return compliance.region_compliance(
+        session=session,
+        scope=scope,
+        region=region_prefix,
+        standard_ref=standard,
+        as_of=as_of,
+        child_len=child_width(region_prefix, level),
+    )

@@ -1,0 +1,62 @@
+"""Request and response bodies of standards, targets and compliance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from service.standards.definition import SEED_CODES, StandardDefinition, Strict, Target
+
+
+class PublishIn(Strict):
+    """A new version: either one of the seed standards by code, or a whole definition."""
+
+    seed: str | None = Field(default=None, description=f"one of {', '.join(SEED_CODES)}")
+    definition: StandardDefinition | None = None
+    effective_from: date = Field(description="the day the version takes effect")
+    replace_targets: bool = Field(
+        default=True, description="make the definition's targets the tenant's target curve"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PublishIn:
+        if (self.seed is None) == (self.definition is None):
+            raise ValueError("send exactly one of seed or definition")
+        if self.seed is not None and self.seed not in SEED_CODES:
+            raise ValueError(f"seed must be one of {', '.join(SEED_CODES)}")
+        return self
+
+
+class StandardOut(BaseModel):
+    id: int
+    version: int
+    code: str
+    title: str
+    document: str
+    issued_on: date | None
+    effective_from: date
+    published_at: datetime
+    published_by: str
+    criteria: int
+    mandatory: int
+
+
+class StandardDetail(StandardOut):
+    notes: str | None
+    items: list[dict[str, Any]]
+
+
+class TargetsIn(Strict):
+    targets: list[Target] = Field(max_length=50)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TargetsIn:
+        dates = [t.due_on for t in self.targets]
+        if dates != sorted(set(dates)):
+            raise ValueError("targets must be in date order, one per date")
+        shares = [t.share for t in self.targets]
+        if shares != sorted(shares):
+            raise ValueError("target shares must not fall over time")
+        return self

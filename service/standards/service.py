@@ -1,0 +1,190 @@
+"""Publishing standards as tenant data, finding the one that applies, and the target curve."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from service.accounts.permissions import Action
+from service.deps import Scope
+from service.errors import NotFound
+from service.standards.definition import StandardDefinition, seed
+from service.standards.models import Standard, StandardCriterion, Target
+
+# The seeds each province starts with, and the day each takes effect. 第五篇 carries no date;
+# it implements 司法部 司法〔2009〕19号, so it is taken to apply from 2010-01-01.
+DEFAULT_STANDARDS: dict[str, list[tuple[str, date]]] = {
+    "41": [("henan-2004", date(2004, 7, 22)), ("henan-2009", date(2010, 1, 1))],
+    "14": [("shanxi-2008", date(2008, 7, 17))],
+}
+
+
+class StandardNotFound(NotFound):
+    code = "standard_not_found"
+
+
+def publish(
+    *,
+    session: Session,
+    tenant_id: int,
+    definition: StandardDefinition,
+    effective_from: date,
+    published_by: str,
+    replace_targets: bool = True,
+) -> Standard:
+    """Store `definition` as the tenant's next version; its targets (if any) become the
+    tenant's target curve. Published versions are never changed (the table refuses it)."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('standards'), :t)"), {"t": tenant_id}
+    )
+    version = (
+        session.scalar(select(func.max(Standard.version)).where(Standard.tenant_id == tenant_id))
+        or 0
+    ) + 1
+    standard = Standard(
+        tenant_id=tenant_id,
+        version=version,
+        code=definition.code,
+        title=definition.title,
+        document=definition.document,
+        issued_on=definition.issued_on,
+        effective_from=effective_from,
+        notes=definition.notes,
+        published_by=published_by,
+    )
+    session.add(standard)
+    session.flush()
+    session.execute(
+        insert(StandardCriterion),
+        [
+            {
+                "tenant_id": tenant_id,
+                "standard_id": standard.id,
+                "key": c.key,
+                "position": i,
+                "category": c.category,
+                "text": c.text,
+                "source": c.source,
+                "kinds": c.kinds,
+                "mandatory": c.mandatory,
+                "measure": c.measure,
+                "op": c.op.value,
+                "threshold": c.value,
+                "item_values": c.values,
+                "missing": c.missing,
+            }
+            for i, c in enumerate(definition.criteria, start=1)
+        ],
+    )
+    if definition.targets and replace_targets:
+        session.execute(text("DELETE FROM targets WHERE tenant_id = :t"), {"t": tenant_id})
+        session.execute(
+            insert(Target),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "due_on": t.due_on,
+                    "share": t.share,
+                    "source": f"{definition.title}({definition.document})",
+                }
+                for t in definition.targets
+            ],
+        )
+    return standard
+
+
+def ensure_default_standards(*, session: Session, tenant_id: int, tenant_code: str) -> int:
+    """Publish the province's seed standards if the tenant has none yet; returns how many."""
+    if session.scalar(select(Standard.id).where(Standard.tenant_id == tenant_id).limit(1)):
+        return 0
+    seeds = DEFAULT_STANDARDS.get(tenant_code, [])
+    for code, effective_from in seeds:
+        publish(
+            session=session,
+            tenant_id=tenant_id,
+            definition=seed(code),
+            effective_from=effective_from,
+            published_by="system:seed",
+        )
+    return len(seeds)
+
+
+def resolve(
+    *, session: Session, tenant_id: int, ref: str | None, as_of: date | None = None
+) -> Standard:
+    """The standard a question is asked against: `ref` as a version number or a code (its
+    latest version), else the version in force on `as_of` (default today)."""
+    query = select(Standard).where(Standard.tenant_id == tenant_id)
+    if ref is None or ref == "":
+        query = query.where(Standard.effective_from <= (as_of or date.today())).order_by(
+            Standard.effective_from.desc(), Standard.version.desc()
+        )
+        what = f"in force on {as_of or date.today()}"
+    elif ref.isdigit():
+        query = query.where(Standard.version == int(ref))
+        what = f"version {ref}"
+    else:
+        query = query.where(Standard.code == ref).order_by(Standard.version.desc())
+        what = f"code {ref!r}"
+    standard = session.scalars(query.limit(1)).first()
+    if standard is None:
+        raise StandardNotFound(
+            f"no standard {what} is published for this tenant", {"standard": ref}
+        )
+    return standard
+
+
+def list_standards(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
+    scope.require(Action.read)
+    rows = session.execute(
+        text(
+            """
+            SELECT s.id, s.version, s.code, s.title, s.document, s.issued_on,
+                   s.effective_from, s.published_at, s.published_by,
+                   count(c.key) AS criteria,
+                   count(c.key) FILTER (WHERE c.mandatory) AS mandatory
+              FROM standards s
+              LEFT JOIN standard_criteria c ON c.tenant_id = s.tenant_id
+                                           AND c.standard_id = s.id
+             WHERE s.tenant_id = :t
+             GROUP BY s.tenant_id, s.id
+             ORDER BY s.version
+            """
+        ),
+        {"t": scope.tenant_id},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def criteria_of(*, session: Session, standard: Standard) -> list[StandardCriterion]:
+    return list(
+        session.scalars(
+            select(StandardCriterion)
+            .where(
+                StandardCriterion.tenant_id == standard.tenant_id,
+                StandardCriterion.standard_id == standard.id,
+            )
+            .order_by(StandardCriterion.position)
+        )
+    )
+
+
+def targets_of(*, session: Session, tenant_id: int) -> list[Target]:
+    return list(
+        session.scalars(select(Target).where(Target.tenant_id == tenant_id).order_by(Target.due_on))
+    )
+
+
+def target_at(targets: list[Target], as_of: date) -> tuple[float, Target | None]:
+    """(share required by `as_of`, the next target after it): the share of the latest target
+    due on or before `as_of` (0 before the first), and the first one due after it."""
+    required = 0.0
+    for t in targets:
+        if t.due_on <= as_of:
+            required = float(t.share)
+        else:
+            return required, t
+    return required, None

@@ -1,0 +1,166 @@
+"""The city bureau's overview and progress against the target curve, over HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from office_records import OfficeSpec, register
+
+TOWNS = ["410184102", "410184103", "410184104", "410184105"]
+REQUIRED_IN_XINZHENG = 13  # 3 streets, 9 towns, 1 township in the mini fixture (2 optional)
+
+
+def walk(client: Any, auth: Any, office: int, steps: list[tuple[str, str, str]]) -> None:
+    for user, name, day in steps:
+        body = {"inspection_date": day, "inspectors": ["王检查"], "reasons": ["测试"]}
+        r = client.post(
+            f"/api/v1/offices/{office}/acceptance/{name}", json=body, headers=auth(user)
+        )
+        assert r.status_code == 200, (name, r.text)
+
+
+def accepted_on(client: Any, auth: Any, code: str, day: str) -> int:
+    spec = OfficeSpec()
+    for member in spec.staff:  # training counts for the year it was done in
+        member["training_year"] = int(day[:4])
+    office = register(client, auth("xinzheng_county"), code, spec)
+    walk(
+        client,
+        auth,
+        office,
+        [
+            ("xinzheng_county", "self_check", day),
+            ("xinzheng_county", "apply", day),
+            ("zhengzhou_city", "accept", day),
+        ],
+    )
+    return office
+
+
+@pytest.mark.parametrize(
+    ("day", "required", "next_due", "next_share"),
+    [
+        ("2005-10-30", 0.0, "2005-10-31", 0.3),
+        ("2005-10-31", 0.3, "2006-10-31", 0.6),
+        ("2006-10-30", 0.3, "2006-10-31", 0.6),
+        ("2006-10-31", 0.6, "2007-10-31", 0.8),
+        ("2007-10-30", 0.6, "2007-10-31", 0.8),
+        ("2007-10-31", 0.8, "2008-12-31", 1.0),
+        ("2008-12-30", 0.8, "2008-12-31", 1.0),
+        ("2008-12-31", 1.0, None, None),
+        ("2012-01-01", 1.0, None, None),
+    ],
+)
+def test_henan_target_curve_around_each_date(client, auth, day, required, next_due, next_share):
+    r = client.get("/api/v1/progress", params={"as_of": day}, headers=auth("henan_planner"))
+    assert r.status_code == 200, r.text
+    target = r.json()["target"]
+    assert target == {"share": required, "next_due_on": next_due, "next_share": next_share}
+    assert [t["share"] for t in r.json()["curve"]] == [0.3, 0.6, 0.8, 1.0]
+
+
+def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
+    r = client.put(
+        "/api/v1/targets",
+        json={
+            "targets": [
+                {"due_on": "2024-06-30", "share": 0.3},
+                {"due_on": "2025-06-30", "share": 0.5},
+            ]
+        },
+        headers=auth("henan_admin"),
+    )
+    assert r.status_code == 200, r.text
+    for code in TOWNS:  # 4 of 13 required townships accepted on 2024-03-01 (30.8%)
+        accepted_on(client, auth, code, "2024-03-01")
+
+    def progress(day: str) -> dict[str, Any]:
+        r = client.get(
+            "/api/v1/progress",
+            params={"region": "4101", "as_of": day},
+            headers=auth("zhengzhou_city"),
+        )
+        assert r.status_code == 200, r.text
+        (xinzheng,) = [x for x in r.json()["regions"] if x["code"] == "410184"]
+        return xinzheng
+
+    before = progress("2024-02-29")
+    assert (before["required"], before["accepted"], before["target"]) == (
+        REQUIRED_IN_XINZHENG,
+        0,
+        0,
+    )
+    assert before["status"] == "on_track"
+    at_first = progress("2024-06-30")
+    assert at_first["accepted"] == 4 and at_first["target"] == 0.3
+    assert at_first["status"] == "on_track" and at_first["short_of_target"] == 0
+    after_second = progress("2025-06-30")
+    assert after_second["target"] == 0.5 and after_second["status"] == "behind"
+    assert after_second["short_of_target"] == 7 - 4  # ceil(13 × 0.5) = 7
+    today = progress(str(date.today()))
+    assert today["accepted"] == 4
+
+
+def test_revoked_offices_stop_counting_from_the_day_of_revocation(client, auth) -> None:
+    office = accepted_on(client, auth, TOWNS[0], "2024-03-01")
+    walk(client, auth, office, [("zhengzhou_city", "reinspect_fail", "2025-01-15")])
+
+    def accepted(day: str) -> int:
+        r = client.get(
+            "/api/v1/progress",
+            params={"region": "410184", "as_of": day},
+            headers=auth("xinzheng_county"),
+        )
+        return int(r.json()["total"]["accepted"])
+
+    assert (accepted("2024-02-29"), accepted("2024-03-01"), accepted("2025-01-14")) == (0, 1, 1)
+    assert accepted("2025-01-15") == 0
+    assert accepted(str(date.today())) == 0
+
+
+def test_city_overview_counts_by_state_and_county_and_lists_reinspections(client, auth) -> None:
+    old = accepted_on(client, auth, TOWNS[0], "2022-01-10")  # due 24 months later: overdue
+    recent = accepted_on(client, auth, TOWNS[1], str(date.today()))
+    waiting = register(client, auth("xinzheng_county"), TOWNS[2], OfficeSpec())
+    walk(client, auth, waiting, [("xinzheng_county", "self_check", str(date.today()))])
+    register(client, auth("zhongmu_county"), "410122101", OfficeSpec())
+    r = client.get("/api/v1/acceptance", params={"region": "4101"}, headers=auth("zhengzhou_city"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["offices"] == 4 and body["titled"] == 2
+    assert body["counts"]["accepted"] == 2 and body["counts"]["self_checked"] == 1
+    assert body["counts"]["not_applied"] == 1
+    by_county = {x["code"]: x for x in body["regions"]}
+    assert set(by_county) == {"410184", "410122"}
+    assert by_county["410184"]["counts"]["accepted"] == 2
+    assert by_county["410122"]["counts"]["not_applied"] == 1
+    assert by_county["410184"]["name"] == "新郑市"
+    overdue = body["reinspection"]["overdue"]
+    assert [o["id"] for o in overdue] == [old] and overdue[0]["due_on"] == "2024-01-10"
+    assert recent not in [o["id"] for o in body["reinspection"]["due_soon"]]
+    only = client.get(
+        "/api/v1/acceptance",
+        params={"region": "4101", "state": "self_checked"},
+        headers=auth("zhengzhou_city"),
+    ).json()
+    assert [o["id"] for o in only["items"]] == [waiting] and only["total"] == 1
+    assert only["items"][0]["state_label"] == "已自查"
+
+
+def test_region_compliance_table(client, auth) -> None:
+    register(client, auth("xinzheng_county"), TOWNS[0], OfficeSpec())
+    short = OfficeSpec(area_m2=100)
+    register(client, auth("xinzheng_county"), TOWNS[1], short)
+    register(client, auth("zhongmu_county"), "410122101", short)
+    r = client.get("/api/v1/compliance", params={"region": "4101"}, headers=auth("zhengzhou_city"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["standard"]["code"] == "henan-2009"
+    assert (body["offices"], body["compliant"]) == (3, 1)
+    worst = body["criteria"][0]
+    assert worst["key"] == "HN2009-AREA" and worst["failed"] == 2 and worst["passed"] == 1
+    by_county = {x["code"]: x for x in body["regions"]}
+    assert by_county["410184"]["compliant"] == 1 and by_county["410184"]["offices"] == 2
+    assert by_county["410122"]["most_failed"] == "HN2009-AREA"

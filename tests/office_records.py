@@ -1,0 +1,127 @@
+"""Test helper: an office of the mini 河南 fixture registered over HTTP with a full set of
+records (facilities, staff), described as data so that a test can change one fact of it."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import shapely
+from factories import mini_features
+
+from service.divisions.kinds import DivisionLevel, kind_from_name
+from service.offices.naming import expected_name
+from service.standards import measures
+
+COUNTY_NAMES = {"410184": "新郑市", "410122": "中牟县", "410222": "通许县"}
+YEAR = date.today().year
+
+
+def _member(position: str = "staff", **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "张三" if position == "director" else "李四",
+        "position": position,
+        "education": "bachelor",
+        "law_major": True,
+        "formal": True,
+        "civil_servant": True,
+        "party_member": False,
+        "heads_legal_service": False,
+        "training_year": YEAR,
+        "training_days": 10,
+        **extra,
+    }
+
+
+def full_facilities() -> dict[str, Any]:
+    """Facilities that meet every criterion of every seed standard."""
+    return {
+        "own_premises": True,
+        "separated_from_legal_service": True,
+        "party_branch": True,
+        "rooms": list(measures.ROOMS),
+        "certificates": list(measures.CERTIFICATES),
+        "displays": list(measures.DISPLAYS),
+        "registers": list(measures.REGISTERS),
+        "systems": list(measures.SYSTEMS),
+        "equipment": dict.fromkeys(measures.EQUIPMENT, 3),
+        "vehicles": {"car": 1, "motorcycle": 1},
+        "results_year": YEAR,
+        "mediation_success_rate": 98,
+        "key_assistance_rate": 100,
+        "key_placement_rate": 100,
+        "reoffending_rate": 1,
+    }
+
+
+@dataclass
+class OfficeSpec:
+    """What an office records: its area, facilities (None = not recorded) and staff."""
+
+    area_m2: float | None = 200
+    facilities: dict[str, Any] | None = field(default_factory=full_facilities)
+    staff: list[dict[str, Any]] = field(
+        default_factory=lambda: (
+            [_member("director", party_member=True)] + [_member() for _ in range(4)]
+        )
+    )
+
+    def copy(self) -> OfficeSpec:
+        return copy.deepcopy(self)
+
+
+def township_point(code: str) -> tuple[float, float]:
+    ((geom, _),) = mini_features("mini_henan", lambda c: c == code)
+    largest = max(shapely.get_parts(geom), key=lambda g: g.area)
+    x, y = shapely.maximum_inscribed_circle(largest).coords[0]
+    return x, y
+
+
+def township_office_name(code: str) -> str:
+    ((_, props),) = mini_features("mini_henan", lambda c: c == code)
+    kind = kind_from_name(props["name"], DivisionLevel.township).value
+    return expected_name(COUNTY_NAMES[code[:6]], props["name"], kind)
+
+
+def register(client, headers: dict[str, str], code: str, spec: OfficeSpec) -> int:  # type: ignore[no-untyped-def]
+    """Create the office in township `code` and record `spec`; returns its id."""
+    lon, lat = township_point(code)
+    body: dict[str, Any] = {
+        "name": township_office_name(code),
+        "location": {"lon": lon, "lat": lat},
+        "opened_on": "2000-01-01",
+    }
+    if spec.area_m2 is not None:
+        body["area_m2"] = spec.area_m2
+    r = client.post("/api/v1/offices", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    office_id = int(r.json()["id"])
+    if spec.facilities is not None:
+        r = client.put(
+            f"/api/v1/offices/{office_id}/facilities", json=spec.facilities, headers=headers
+        )
+        assert r.status_code == 200, r.text
+    for member in spec.staff:
+        r = client.post(f"/api/v1/offices/{office_id}/staff", json=member, headers=headers)
+        assert r.status_code == 201, r.text
+    return office_id
+
+
+def compliance(client, headers: dict[str, str], office_id: int, standard: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    r = client.get(
+        f"/api/v1/offices/{office_id}/compliance", params={"standard": standard}, headers=headers
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def status_of(report: dict[str, Any], key: str) -> str:
+    (item,) = [i for i in report["items"] if i["key"] == key]
+    return str(item["status"])
+
+
+def _num(value: Decimal | float | int) -> float:
+    return float(value)
