@@ -4,6 +4,7 @@
     scripts/bench offices   2,000 office creations over HTTP vs the raw point→division lookup
     scripts/bench rls       the coverage reports with and without row-level security
     scripts/bench coverage  every coverage report over HTTP vs its raw SQL, province and nation
+    scripts/bench acceptance  province compliance, city acceptance overview, nation progress
 
 A private cluster lives in var/bench-pg (durable settings, like production); the national set
 (31 provinces, ~41,000 generated townships) is built once and cached in var/cache/.
@@ -670,7 +671,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("which", choices=["import", "offices", "rls", "coverage", "all"])
+    parser.add_argument("which", choices=["import", "offices", "rls", "coverage", "acceptance", "all"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000)
     args = parser.parse_args()
@@ -683,6 +684,10 @@ def main() -> None:
         results.append(bench_rls(max(args.runs, 61)))
     if args.which in ("coverage", "all"):
         results.append(bench_coverage(max(args.runs, 11)))
+    if args.which in ("acceptance", "all"):
+        from bench_acceptance import bench_acceptance
+
+        results.append(bench_acceptance(max(args.runs, 11)))
     for r in results:
         print(json.dumps(r, ensure_ascii=False))
 

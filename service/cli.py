@@ -19,6 +19,7 @@ from service.db import bind_context
 from service.errors import DomainError
 from service.operator import find_tenant, operator_name, owner_session, tenant_session
 from service.settings import Settings
+from service.standards.cli import standards_app
 
 app = typer.Typer(no_args_is_help=True, help="Operator commands of the 司法所 registry.")
 cluster_app = typer.Typer(no_args_is_help=True, help="The embedded PostgreSQL+PostGIS cluster.")
@@ -35,6 +36,7 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(coverage_app, name="coverage")
+app.add_typer(standards_app, name="standards")
 
 console = Console(stderr=True)
 

@@ -22,9 +22,11 @@ from service.accounts.service import create_user
 from service.db import Database, make_engine
 from service.demo.builder import cached_build
 from service.demo.offices import load_offices
+from service.demo.records import load_records
 from service.divisions.importer import import_divisions
 from service.operator import owner_session, tenant_session
 from service.settings import Settings
+from service.standards.service import ensure_default_standards
 from service.tenants.models import Tenant
 from service.tenants.service import create_tenant, province_names
 
@@ -122,6 +124,8 @@ def load_demo(
                     )
                 step(f"offices {code}", 0, 1)
                 load_offices(session=session, tenant_id=tenant.id)
+                ensure_default_standards(session=session, tenant_id=tenant.id, tenant_code=code)
+                load_records(session=session, tenant_id=tenant.id)
                 step(f"offices {code}", 1, 1)
                 for login in _ensure_users(session, tenant, saved):
                     logins[login.username] = login

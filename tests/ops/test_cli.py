@@ -58,7 +58,10 @@ def counts(env: dict[str, str]) -> tuple[int, ...]:
     with psycopg.connect(url) as conn:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM tenants), (SELECT count(*) FROM divisions),"
-            " (SELECT count(*) FROM offices), (SELECT count(*) FROM users)"
+            " (SELECT count(*) FROM offices), (SELECT count(*) FROM users),"
+            " (SELECT count(*) FROM standards), (SELECT count(*) FROM office_facilities),"
+            " (SELECT count(*) FROM office_staff), (SELECT count(*) FROM office_staff_personal),"
+            " (SELECT count(*) FROM acceptance_events)"
         ).fetchone()
     assert row is not None
     return tuple(int(v) for v in row)
@@ -158,6 +161,44 @@ def test_demo_loads_twice_without_duplicates(demo_env):
         ).fetchone()
         assert generated == (0,)
         check_planted_cases(conn)
+        check_demo_records(conn)
+
+
+def check_demo_records(conn: psycopg.Connection) -> None:
+    """Standards, records and histories came with the demo, consistent with the offices."""
+    standards = conn.execute(
+        "SELECT t.code, array_agg(s.code ORDER BY s.version) FROM standards s"
+        " JOIN tenants t ON t.id = s.tenant_id GROUP BY t.code"
+    ).fetchall()
+    assert dict(standards) == {"41": ["henan-2004", "henan-2009"], "14": ["shanxi-2008"]}
+    # every staff list matches its office's counts, and everyone has a name
+    mismatched = conn.execute(
+        "SELECT count(*) FROM offices o JOIN (SELECT tenant_id, office_id, count(*) AS n,"
+        " count(*) FILTER (WHERE formal) AS f, count(*) FILTER (WHERE civil_servant) AS c"
+        " FROM office_staff WHERE left_on IS NULL GROUP BY 1, 2) s"
+        " ON s.tenant_id = o.tenant_id AND s.office_id = o.id"
+        " WHERE (o.staff_total, o.staff_formal, o.staff_civil_servants) <> (s.n, s.f, s.c)"
+    ).fetchone()
+    assert mismatched == (0,)
+    unnamed = conn.execute(
+        "SELECT count(*) FROM office_staff s WHERE NOT EXISTS (SELECT 1 FROM"
+        " office_staff_personal p WHERE p.tenant_id = s.tenant_id AND p.staff_id = s.id)"
+    ).fetchone()
+    assert unnamed == (0,)
+    # each office's last event leads to its current state; not_applied offices have none
+    wrong = conn.execute(
+        "SELECT count(*) FROM offices o LEFT JOIN LATERAL (SELECT e.to_state FROM"
+        " acceptance_events e WHERE e.tenant_id = o.tenant_id AND e.office_id = o.id"
+        " ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) last ON true"
+        " WHERE o.external_id LIKE 'demo:%'"
+        " AND coalesce(last.to_state, 'not_applied') <> o.acceptance_state"
+    ).fetchone()
+    assert wrong == (0,)
+    titled_without_date = conn.execute(
+        "SELECT count(*) FROM offices WHERE acceptance_state IN"
+        " ('accepted', 'filed', 'recommended', 'excellent') AND accepted_on IS NULL"
+    ).fetchone()
+    assert titled_without_date == (0,)
 
 
 def check_planted_cases(conn: psycopg.Connection) -> None:
@@ -310,3 +351,41 @@ def test_serve_answers_a_demo_login(demo_env):
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def test_standards_from_the_cli(demo_env, tmp_path):
+    env = demo_env
+    run(env, "db", "upgrade")
+    run(env, "import", "demo", "--provinces", "14")
+    before = run(env, "standards", "list", "--tenant", "14").stdout.splitlines()
+    assert [line.split("\t")[1] for line in before] == ["shanxi-2008"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"code": "x-1", "title": "坏的", "document": "无", "criteria": []}))
+    refused = run(
+        env,
+        "standards",
+        "publish",
+        "--tenant",
+        "14",
+        "--file",
+        str(bad),
+        "--effective-from",
+        "2030-01-01",
+        ok=False,
+    )
+    assert refused.returncode == 1 and "criteria" in refused.stderr
+    done = run(
+        env,
+        "standards",
+        "publish",
+        "--tenant",
+        "14",
+        "--seed",
+        "district-2005",
+        "--effective-from",
+        "2030-01-01",
+        "--keep-targets",
+    )
+    assert "version 2" in done.stdout
+    after = run(env, "standards", "list", "--tenant", "14").stdout.splitlines()
+    assert [line.split("\t")[1] for line in after] == ["shanxi-2008", "district-2005"]

@@ -1,0 +1,149 @@
+"""`scripts/bench acceptance`: compliance of a province, a city's acceptance overview and the
+nation's progress over HTTP, each against the raw SQL of the same question (same run).
+
+The national tenant gets the 河南 standards and demo records (facilities, staff, acceptance
+histories for ≈40,000 offices) once; they are kept in var/bench-pg like the rest.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import date
+from typing import Any
+
+import psycopg
+from sqlalchemy import create_engine, text
+
+import bench
+from service.cluster import APP_ROLE, OWNER_ROLE
+
+
+def ensure_records(c: Any, tenant: int) -> dict[str, int]:
+    from service.db import Database, bind_context, make_engine
+    from service.demo.records import load_records
+    from service.standards.definition import seed
+    from service.standards.service import publish
+
+    database = Database(make_engine(c.url(APP_ROLE), pool_size=1))
+    with database.session() as session:
+        bind_context(session, tenant_id=tenant, username="bench", role="operator")
+        has = session.scalar(text("SELECT count(*) FROM standards"))
+        if not has:
+            for code, day in (("henan-2004", date(2004, 7, 22)), ("henan-2009", date(2010, 1, 1))):
+                publish(session=session, tenant_id=tenant, definition=seed(code),
+                        effective_from=day, published_by="bench")
+        t0 = time.perf_counter()
+        loaded = load_records(session=session, tenant_id=tenant)
+        loaded["seconds"] = round(time.perf_counter() - t0, 1)  # type: ignore[assignment]
+    database.engine.dispose()
+    if loaded["facilities"]:
+        with psycopg.connect(bench.pg(c.url(OWNER_ROLE)), autocommit=True) as conn:
+            for table in ("office_facilities", "office_staff", "acceptance_events", "offices"):
+                conn.execute(f"VACUUM ANALYZE {table}")
+    return loaded
+
+
+def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The same questions in SQL, as the service asks them (the floor of each report)."""
+    from service.acceptance import reports
+    from service.coverage.query import CoverageFilter
+    from service.standards import compliance
+
+    today = date.today()
+    nation = CoverageFilter(tenant_id=tenant, region="")
+    return {
+        "province compliance": (
+            compliance._REGION,
+            {"t": tenant, "region": "41", "office": None, "std": None, "year": today.year,
+             "child_len": 4},
+        ),
+        "city acceptance": (
+            reports._COUNTS,
+            {"t": tenant, "region": "4101", "titled": reports.TITLED, "months": 24, "w": 6},
+        ),
+        "nation progress": (
+            reports._progress_sql(nation, historical=False),
+            {**nation.params(), "titled": reports.TITLED, "w": 4},
+        ),
+        "nation progress 2008-12-31": (
+            reports._progress_sql(
+                CoverageFilter(tenant_id=tenant, region="", as_of=date(2008, 12, 31)), True
+            ),
+            {**CoverageFilter(tenant_id=tenant, region="", as_of=date(2008, 12, 31)).params(),
+             "titled": reports.TITLED, "w": 4},
+        ),
+    }
+
+
+PATHS = {
+    "province compliance": ("/api/v1/compliance", {"region": "41"}),
+    "city acceptance": ("/api/v1/acceptance", {"region": "4101"}),
+    "nation progress": ("/api/v1/progress", {}),
+    "nation progress 2008-12-31": ("/api/v1/progress", {"as_of": "2008-12-31"}),
+}
+BARS = {"province compliance": 300, "city acceptance": 30, "nation progress": 100}
+
+
+def bench_acceptance(runs: int) -> dict[str, Any]:
+    import httpx2 as httpx
+
+    c = bench.cluster()
+    tenant = bench.ensure_national_offices(c)
+    out: dict[str, Any] = {"benchmark": "acceptance", "runs": runs}
+    out["records_loaded"] = ensure_records(c, tenant)
+    engine = create_engine(c.url(APP_ROLE), pool_size=1)
+    port = 18767
+    server = bench._serve(c, port)
+    try:
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client,
+            engine.connect() as conn,
+        ):
+            token = client.post(
+                "/api/v1/auth/token",
+                data={"username": "nation_admin", "password": bench.PASSWORD},
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            conn.execute(text("SELECT set_config('app.tenant_id', :t, false)"), {"t": str(tenant)})
+            std = conn.scalar(
+                text("SELECT id FROM standards WHERE effective_from <= current_date"
+                     " ORDER BY effective_from DESC, version DESC LIMIT 1")
+            )
+            offices = conn.scalar(
+                text("SELECT count(*) FROM offices WHERE closed_at IS NULL"
+                     " AND division_code LIKE '41%'")
+            )
+            out["province offices"] = offices
+            conn.execute(text("SET plan_cache_mode = force_custom_plan"))
+            for name, (sql, params) in floors(tenant).items():
+                if "std" in params:
+                    params["std"] = std
+                path, query = PATHS[name]
+                for _ in range(3):  # warm
+                    client.get(path, params=query, headers=headers).raise_for_status()
+                    conn.execute(text(sql), params).fetchall()
+                http_ms, db_ms, sql_ms = [], [], []
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    r = client.get(path, params=query, headers=headers)
+                    r.raise_for_status()
+                    http_ms.append((time.perf_counter() - t0) * 1000)
+                    db_ms.append(bench._server_timing(r.headers["server-timing"])[0])
+                    t0 = time.perf_counter()
+                    conn.execute(text(sql), params).fetchall()
+                    sql_ms.append((time.perf_counter() - t0) * 1000)
+                http, floor = statistics.median(http_ms), statistics.median(sql_ms)
+                out[name] = {
+                    "http_p50_ms": round(http, 1),
+                    "server_db_p50_ms": round(statistics.median(db_ms), 1),
+                    "sql_same_question_p50_ms": round(floor, 1),
+                    "ratio": round(http / floor, 2),
+                    **({"bar_ms": BARS[name]} if name in BARS else {}),
+                }
+        out["server_peak_rss_mb"] = round(bench._peak_rss_mb(server.pid))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        engine.dispose()
+    return out
