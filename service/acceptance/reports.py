@@ -42,7 +42,7 @@ offs AS MATERIALIZED (
               THEN coalesce(o.reinspected_on, o.accepted_on) + make_interval(months => :months)
          END::date AS due_on
     FROM offices o
-   WHERE o.tenant_id = :t AND o.closed_at IS NULL AND o.division_code LIKE :region || '%'
+   WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
 )"""
 
 _COUNTS = (
@@ -173,13 +173,13 @@ def _progress_sql(f: CoverageFilter, historical: bool) -> str:
                          WHERE e.tenant_id = :t AND e.office_id = o.id
                            AND e.effective_on <= :as_of
                          ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) st ON true
-         WHERE o.tenant_id = :t AND o.division_code LIKE :region || '%'
+         WHERE o.tenant_id = :t AND starts_with(o.division_code, :region)
            AND o.opened_on <= :as_of AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end)
            AND st.to_state = ANY(CAST(:titled AS text[]))"""
     else:
         offices = """
         SELECT DISTINCT o.division_code FROM offices o
-         WHERE o.tenant_id = :t AND o.closed_at IS NULL AND o.division_code LIKE :region || '%'
+         WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
            AND o.acceptance_state = ANY(CAST(:titled AS text[]))"""
     return f"""
     WITH req AS (

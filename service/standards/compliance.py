@@ -19,7 +19,7 @@ from service.db import fetch_dicts, plan_for_values
 from service.deps import Scope
 from service.offices.models import Office
 from service.standards import service as standards
-from service.standards.facts import EVALUATED
+from service.standards.facts import EVALUATED, MEASURED, STATUS
 from service.standards.measures import Op, item_labels, measure_label, measure_type
 from service.standards.models import Standard
 
@@ -161,39 +161,41 @@ def standard_summary(standard: Standard) -> dict[str, Any]:
     }
 
 
+# One pass over office × criterion (never materialised): counts per criterion, per office,
+# and failures per sub-region and criterion, as grouping sets of one aggregate.
 _REGION = (
     "WITH "
-    + EVALUATED
+    + MEASURED
     + """,
-per_office AS MATERIALIZED (
-  SELECT office_id, left(division_code, :child_len) AS sub,
-         count(*) FILTER (WHERE status = 'pass') AS passed,
+agg AS MATERIALIZED (
+  SELECT m.key, m.office_id, left(m.division_code, :child_len) AS sub,
+         count(*) FILTER (WHERE s.status = 'pass') AS passed,
+         count(*) FILTER (WHERE s.status = 'fail') AS failed,
+         count(*) FILTER (WHERE s.status = 'unknown') AS unknown,
          count(*) AS applicable,
-         bool_and(status = 'pass') FILTER (WHERE mandatory) AS mandatory_met
-    FROM evaluated GROUP BY office_id, division_code
+         bool_and(s.status = 'pass') FILTER (WHERE m.mandatory) AS mandatory_met
+    FROM measured m
+    CROSS JOIN LATERAL (SELECT """
+    + STATUS
+    + """ AS status) s
+   GROUP BY GROUPING SETS ((m.key), (m.office_id, left(m.division_code, :child_len)),
+                           (left(m.division_code, :child_len), m.key))
 ),
 by_sub AS (
   SELECT sub, count(*) AS offices,
          count(*) FILTER (WHERE coalesce(mandatory_met, true)) AS compliant,
          round(avg(100.0 * passed / applicable), 1) AS avg_score
-    FROM per_office GROUP BY sub
+    FROM agg WHERE key IS NULL GROUP BY sub
 ),
 sub_fail AS (
-  SELECT DISTINCT ON (sub) sub, key AS worst_key, n AS worst_failures
-    FROM (SELECT left(division_code, :child_len) AS sub, key, count(*) AS n
-            FROM evaluated WHERE status = 'fail' GROUP BY 1, 2) x
-   ORDER BY sub, n DESC, key
-),
-by_criterion AS (
-  SELECT key, count(*) FILTER (WHERE status = 'pass') AS passed,
-         count(*) FILTER (WHERE status = 'fail') AS failed,
-         count(*) FILTER (WHERE status = 'unknown') AS unknown
-    FROM evaluated GROUP BY key
+  SELECT DISTINCT ON (sub) sub, key AS worst_key, failed AS worst_failures
+    FROM agg WHERE office_id IS NULL AND sub IS NOT NULL AND key IS NOT NULL AND failed > 0
+   ORDER BY sub, failed DESC, key
 )
-SELECT 'criterion' AS row_type, b.key AS id, b.passed, b.failed, b.unknown,
+SELECT 'criterion' AS row_type, a.key AS id, a.passed, a.failed, a.unknown,
        NULL::bigint AS offices, NULL::bigint AS compliant, NULL::numeric AS avg_score,
        NULL::text AS worst_key, NULL::bigint AS worst_failures
-  FROM by_criterion b
+  FROM agg a WHERE a.office_id IS NULL AND a.sub IS NULL
 UNION ALL
 SELECT 'region', s.sub, NULL, NULL, NULL, s.offices, s.compliant, s.avg_score,
        f.worst_key, f.worst_failures

@@ -17,7 +17,7 @@ sel AS MATERIALIZED (
     FROM offices o
     JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
    WHERE o.tenant_id = :t AND o.closed_at IS NULL
-     AND o.division_code LIKE :region || '%'
+     AND starts_with(o.division_code, :region)
      AND (CAST(:office AS bigint) IS NULL OR o.id = CAST(:office AS bigint))
 ),
 staff AS (
@@ -48,8 +48,12 @@ staff AS (
    WHERE s.tenant_id = :t AND s.left_on IS NULL AND s.office_id IN (SELECT id FROM sel)
    GROUP BY s.office_id
 ),
-facts AS (
-  SELECT sel.id, sel.division_code, sel.kind, jsonb_strip_nulls(jsonb_build_object(
+fac AS (
+  SELECT f.* FROM office_facilities f
+   WHERE f.tenant_id = :t AND f.office_id IN (SELECT id FROM sel)
+),
+facts AS MATERIALIZED (
+  SELECT sel.id, sel.division_code, sel.kind, jsonb_build_object(
     'staff_count', sel.staff_total,
     'formal_staff_count', sel.staff_formal,
     'civil_servant_count', sel.staff_civil_servants,
@@ -81,59 +85,67 @@ facts AS (
     'key_assistance_rate', f.key_assistance_rate,
     'key_placement_rate', f.key_placement_rate,
     'reoffending_rate', f.reoffending_rate
-  )) AS facts
+  ) AS facts
     FROM sel
     LEFT JOIN staff st ON st.office_id = sel.id
-    LEFT JOIN office_facilities f ON f.tenant_id = :t AND f.office_id = sel.id
+    LEFT JOIN fac f ON f.office_id = sel.id
 )"""
 
 # director_training_days is -1 when the director's training was never recorded: "unknown"
 # below, so that a missing record does not read as zero days.
-EVALUATED = (
+MEASURED = (
     FACTS
     + """,
 crit AS (
   SELECT c.key, c.position, c.category, c.mandatory, c.kinds, c.op, c.threshold,
          c.item_values, c.measure,
-         split_part(c.measure, '.', 1) AS root, split_part(c.measure, '.', 2) AS item
+         split_part(c.measure, '.', 1) AS root, split_part(c.measure, '.', 2) AS item,
+         CASE WHEN c.op IN ('has_all', 'has_any') THEN 'set'
+              WHEN c.op IN ('is_true', 'is_false') THEN 'flag' ELSE 'num' END AS test
     FROM standard_criteria c
    WHERE c.tenant_id = :t AND c.standard_id = :std
 ),
 measured AS (
   SELECT facts.id AS office_id, facts.division_code, crit.key, crit.mandatory, crit.op,
-         crit.threshold, crit.item_values,
-         CASE WHEN crit.op IN ('has_all', 'has_any') THEN NULL
-              WHEN crit.op IN ('is_true', 'is_false') THEN NULL
+         crit.test, crit.threshold, crit.item_values,
+         CASE WHEN crit.test <> 'num' THEN NULL
               WHEN crit.item = '' THEN NULLIF(facts.facts ->> crit.root, '-1')::numeric
-              WHEN facts.facts ? crit.root
+              WHEN jsonb_typeof(facts.facts -> crit.root) = 'object'
                 THEN coalesce((facts.facts -> crit.root ->> crit.item)::numeric, 0)
          END AS num,
-         CASE WHEN crit.op IN ('is_true', 'is_false')
-              THEN (facts.facts ->> crit.root)::boolean END AS flag,
-         CASE WHEN crit.op IN ('has_all', 'has_any') THEN facts.facts -> crit.root END AS items
+         CASE WHEN crit.test = 'flag' THEN (facts.facts ->> crit.root)::boolean END AS flag,
+         CASE WHEN crit.test = 'set'
+              THEN NULLIF(facts.facts -> crit.root, 'null'::jsonb) END AS items
     FROM facts
     JOIN crit ON crit.kinds IS NULL OR facts.kind = ANY (crit.kinds)
-),
-evaluated AS (
-  SELECT m.*,
-         CASE
-           WHEN m.op IN ('has_all', 'has_any') AND m.items IS NULL THEN 'unknown'
-           WHEN m.op IN ('is_true', 'is_false') AND m.flag IS NULL THEN 'unknown'
-           WHEN m.op NOT IN ('has_all', 'has_any', 'is_true', 'is_false') AND m.num IS NULL
-             THEN 'unknown'
-           WHEN CASE m.op
-                  WHEN '>=' THEN m.num >= m.threshold
-                  WHEN '>' THEN m.num > m.threshold
-                  WHEN '<=' THEN m.num <= m.threshold
-                  WHEN '<' THEN m.num < m.threshold
-                  WHEN '=' THEN m.num = m.threshold
-                  WHEN 'is_true' THEN m.flag
-                  WHEN 'is_false' THEN NOT m.flag
-                  WHEN 'has_all' THEN m.items ?& m.item_values
-                  WHEN 'has_any' THEN m.items ?| m.item_values
-                END THEN 'pass'
-           ELSE 'fail'
-         END AS status
-    FROM measured m
 )"""
+)
+
+# pass / fail / unknown of a `measured` row m
+STATUS = """
+  CASE m.test
+    WHEN 'num' THEN
+      CASE WHEN m.num IS NULL THEN 'unknown'
+           WHEN CASE m.op WHEN '>=' THEN m.num >= m.threshold
+                          WHEN '>' THEN m.num > m.threshold
+                          WHEN '<=' THEN m.num <= m.threshold
+                          WHEN '<' THEN m.num < m.threshold
+                          ELSE m.num = m.threshold END THEN 'pass'
+           ELSE 'fail' END
+    WHEN 'flag' THEN
+      CASE WHEN m.flag IS NULL THEN 'unknown'
+           WHEN m.flag = (m.op = 'is_true') THEN 'pass' ELSE 'fail' END
+    ELSE
+      CASE WHEN m.items IS NULL THEN 'unknown'
+           WHEN CASE m.op WHEN 'has_all' THEN m.items ?& m.item_values
+                          ELSE m.items ?| m.item_values END THEN 'pass'
+           ELSE 'fail' END
+  END"""
+
+EVALUATED = (
+    MEASURED
+    + """,
+evaluated AS (SELECT m.*, """
+    + STATUS
+    + """ AS status FROM measured m)"""
 )
