@@ -671,7 +671,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("which", choices=["import", "offices", "rls", "coverage", "acceptance", "all"])
+    parser.add_argument(
+        "which", choices=["import", "offices", "rls", "coverage", "acceptance", "all"]
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000)
     args = parser.parse_args()

@@ -40,6 +40,8 @@ def audit_log(
         "office_facilities",
         "office_staff",
         "office_staff_personal",
+        "standards",
+        "targets",
     ]
     | None = None,
     action: Annotated[str | None, Query(max_length=40)] = None,

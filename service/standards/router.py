@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import insert, text
 
 from service.accounts.permissions import Action
+from service.audit import service as audit
 from service.db import SessionDep
 from service.deps import CurrentScope
 from service.offices.dependencies import ValidOffice
@@ -86,6 +87,21 @@ def publish_standard(data: PublishIn, scope: CurrentScope, session: SessionDep) 
         replace_targets=data.replace_targets,
     )
     listed = {s["id"]: s for s in service.list_standards(session=session, scope=scope)}
+    audit.record(
+        session,
+        tenant_id=scope.tenant_id,
+        action="publish",
+        entity_type="standards",
+        entity_id=str(standard.version),
+        region_code=scope.tenant_code,
+        before=None,
+        after={
+            "code": standard.code,
+            "version": standard.version,
+            "effective_from": str(standard.effective_from),
+            "criteria": listed[standard.id]["criteria"],
+        },
+    )
     return listed[standard.id]
 
 
@@ -102,6 +118,7 @@ def get_targets(scope: CurrentScope, session: SessionDep) -> Any:
 def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> Any:
     """Replace the tenant's target curve (province admin)."""
     scope.require(Action.publish_standard)
+    before = get_targets(scope, session)
     session.execute(text("DELETE FROM targets WHERE tenant_id = :t"), {"t": scope.tenant_id})
     if data.targets:
         session.execute(
@@ -116,7 +133,18 @@ def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> An
                 for t in data.targets
             ],
         )
-    return get_targets(scope, session)
+    after = get_targets(scope, session)
+    audit.record(
+        session,
+        tenant_id=scope.tenant_id,
+        action="update",
+        entity_type="targets",
+        entity_id=scope.tenant_code,
+        region_code=scope.tenant_code,
+        before={"targets": [{"due_on": str(t["due_on"]), "share": t["share"]} for t in before]},
+        after={"targets": [{"due_on": str(t["due_on"]), "share": t["share"]} for t in after]},
+    )
+    return after
 
 
 @router.get("/offices/{office_id}/compliance")

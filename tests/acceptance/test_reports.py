@@ -73,6 +73,14 @@ def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
         headers=auth("henan_admin"),
     )
     assert r.status_code == 200, r.text
+    trail = client.get(
+        "/api/v1/audit", params={"entity_type": "targets"}, headers=auth("henan_admin")
+    ).json()["items"]
+    assert trail[0]["after"]["targets"] == [
+        {"due_on": "2024-06-30", "share": 0.3},
+        {"due_on": "2025-06-30", "share": 0.5},
+    ]
+    assert trail[0]["before"]["targets"][0]["due_on"] == "2005-10-31"
     for code in TOWNS:  # 4 of 13 required townships accepted on 2024-03-01 (30.8%)
         accepted_on(client, auth, code, "2024-03-01")
 
