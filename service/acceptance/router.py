@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from service.acceptance import reports, service
+from service.acceptance import exports, reports, service
 from service.acceptance.schemas import EventOut, StepIn, StepResult
 from service.acceptance.workflow import Step
 from service.db import SessionDep
 from service.deps import CurrentScope
+from service.exports import download
 from service.offices.dependencies import ValidOffice
 from service.offices.models import AcceptanceState
 from service.offices.router import RegionParam
@@ -45,17 +46,23 @@ def acceptance_overview(
     level: Level | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Any:
     """Offices by acceptance state with counts per sub-region, and re-inspections overdue or
-    due soon — the city bureau's main screen."""
-    return reports.acceptance_overview(
+    due soon — the city bureau's main screen. CSV/XLSX: the list of offices (up to 5,000)."""
+    body = reports.acceptance_overview(
         session=session,
         scope=scope,
         region=scope.region(region),
         state=state.value if state else None,
         level=level,
-        limit=limit,
-        offset=offset,
+        limit=5000 if format != "json" else limit,
+        offset=offset if format == "json" else 0,
+    )
+    if format == "json":
+        return body
+    return download(
+        format, body["items"], exports.ACCEPTANCE, filename=f"验收状态_{body['region']}"
     )
 
 
@@ -66,8 +73,15 @@ def progress(
     region: RegionParam = None,
     as_of: date | None = None,
     level: Level | None = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Any:
     """Share of required divisions with a titled office, per sub-region, against the target."""
-    return reports.progress(
+    body = reports.progress(
         session=session, scope=scope, region=scope.region(region), as_of=as_of, level=level
+    )
+    if format == "json":
+        return body
+    rows = [*body["regions"], {"code": body["region"] or "全部", "name": "合计", **body["total"]}]
+    return download(
+        format, rows, exports.PROGRESS, filename=f"规范化进度_{body['region']}_{body['as_of']}"
     )

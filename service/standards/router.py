@@ -8,10 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import insert, text
 
+from service.acceptance import exports
+from service.acceptance.reports import child_width
 from service.accounts.permissions import Action
 from service.audit import service as audit
 from service.db import SessionDep
 from service.deps import CurrentScope
+from service.exports import download
 from service.offices.dependencies import ValidOffice
 from service.offices.router import RegionParam
 from service.standards import compliance, service
@@ -154,12 +157,16 @@ def office_compliance(
     session: SessionDep,
     standard: StandardRef = None,
     as_of: date | None = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Any:
     """The office against a standard: each criterion pass / fail / unknown with the measured
     value and the requirement, a score, and what is missing (缺什么补什么)."""
-    return compliance.office_compliance(
+    body = compliance.office_compliance(
         session=session, scope=scope, office=office, standard_ref=standard, as_of=as_of
     )
+    if format == "json":
+        return body
+    return download(format, body["items"], exports.CHECKLIST, filename=f"自查表_{office.name}")
 
 
 @router.get("/compliance")
@@ -170,13 +177,14 @@ def region_compliance(
     standard: StandardRef = None,
     as_of: date | None = None,
     level: Literal["city", "county", "township"] | None = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    table: Literal["regions", "criteria"] = "regions",
 ) -> Any:
     """A region's offices against a standard: the criteria that fail most, and per city or
-    county how many offices meet every mandatory criterion."""
-    from service.acceptance.reports import child_width
-
+    county how many offices meet every mandatory criterion. CSV/XLSX: the per-region table,
+    or with table=criteria the per-criterion one."""
     region_prefix = scope.region(region)
-    return compliance.region_compliance(
+    body = compliance.region_compliance(
         session=session,
         scope=scope,
         region=region_prefix,
@@ -184,3 +192,10 @@ def region_compliance(
         as_of=as_of,
         child_len=child_width(region_prefix, level),
     )
+    if format == "json":
+        return body
+    if table == "criteria":
+        return download(
+            format, body["criteria"], exports.COMPLIANCE_CRITERIA, filename="规范化条目达标情况"
+        )
+    return download(format, body["regions"], exports.COMPLIANCE_REGIONS, filename="规范化达标情况")

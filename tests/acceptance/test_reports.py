@@ -172,3 +172,50 @@ def test_region_compliance_table(client, auth) -> None:
     by_county = {x["code"]: x for x in body["regions"]}
     assert by_county["410184"]["compliant"] == 1 and by_county["410184"]["offices"] == 2
     assert by_county["410122"]["most_failed"] == "HN2009-AREA"
+
+
+def test_tables_export_to_xlsx_and_csv_with_chinese_headers(client, auth) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    office = accepted_on(client, auth, TOWNS[0], str(date.today()))
+    r = client.get(
+        "/api/v1/progress",
+        params={"region": "4101", "format": "xlsx"},
+        headers=auth("zhengzhou_city"),
+    )
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = next(i for i, row in enumerate(rows) if row[0] == "区划代码")
+    assert rows[header][:4] == ["区划代码", "区划名称", "应设司法所的乡镇(街道)数", "已达规范化数"]
+    body = {row[0]: row for row in rows[header + 1 :] if row[0]}
+    assert body["410184"][3] == 1 and body["4101"][1] == "合计"
+    r = client.get(
+        "/api/v1/acceptance",
+        params={"region": "4101", "format": "csv"},
+        headers=auth("zhengzhou_city"),
+    )
+    assert r.content.startswith(b"\xef\xbb\xbf")  # BOM, so Excel reads UTF-8
+    lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    start = next(i for i, row in enumerate(lines) if row and row[0] == "司法所编号")
+    assert [row[0] for row in lines[start + 1 :] if row] == [str(office)]
+    assert lines[start + 1][5] == "规范化司法所"
+    r = client.get(
+        f"/api/v1/offices/{office}/compliance",
+        params={"format": "xlsx"},
+        headers=auth("xinzheng_county"),
+    )
+    assert r.status_code == 200
+    checklist = [
+        [c.value for c in row] for row in load_workbook(io.BytesIO(r.content)).active.iter_rows()
+    ]
+    assert any(row[0] == "HN2009-AREA" and row[5] == "达标" for row in checklist)
+    r = client.get(
+        "/api/v1/compliance",
+        params={"region": "4101", "format": "csv", "table": "criteria"},
+        headers=auth("zhengzhou_city"),
+    )
+    assert r.status_code == 200 and "HN2009-AREA" in r.content.decode("utf-8-sig")

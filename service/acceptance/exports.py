@@ -1,0 +1,68 @@
+"""Chinese column sets for the acceptance, progress and compliance tables as CSV/XLSX."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.exports import Column
+
+STATUS_ZH = {"on_track": "按期", "behind": "落后", "no_required_divisions": "无应设单位"}
+
+
+def _pct(value: Any) -> Any:
+    return None if value is None else round(float(value) * 100, 1)
+
+
+ACCEPTANCE = [
+    Column("id", "司法所编号"),
+    Column("name", "司法所名称"),
+    Column("division_code", "乡镇(街道)代码"),
+    Column("division_name", "乡镇(街道)"),
+    Column("county_name", "县(市、区)"),
+    Column("state_label", "验收状态"),
+    Column("state_changed_on", "状态变更日期"),
+    Column("accepted_on", "授予称号日期"),
+    Column("reinspected_on", "最近复验日期"),
+    Column("due_on", "应复验日期"),
+    Column("overdue", "复验逾期"),
+]
+PROGRESS = [
+    Column("code", "区划代码"),
+    Column("name", "区划名称"),
+    Column("required", "应设司法所的乡镇(街道)数"),
+    Column("accepted", "已达规范化数"),
+    Column("share", "规范化比例(%)", _pct),
+    Column("target", "目标比例(%)", _pct),
+    Column("status", "进度", lambda s: STATUS_ZH.get(s, s)),
+    Column("short_of_target", "距目标尚差"),
+]
+COMPLIANCE_REGIONS = [
+    Column("code", "区划代码"),
+    Column("name", "区划名称"),
+    Column("offices", "司法所数"),
+    Column("compliant", "必备项全部达标数"),
+    Column("compliance_rate", "达标比例(%)", _pct),
+    Column("avg_score", "平均得分"),
+    Column("most_failed_text", "未达标最多的要求"),
+    Column("most_failed_count", "未达标所数"),
+]
+COMPLIANCE_CRITERIA = [
+    Column("key", "条目编号"),
+    Column("category", "类别"),
+    Column("text", "要求"),
+    Column("mandatory", "必备"),
+    Column("passed", "达标所数"),
+    Column("failed", "未达标所数"),
+    Column("unknown", "缺少数据所数"),
+]
+CHECKLIST = [
+    Column("key", "条目编号"),
+    Column("category", "类别"),
+    Column("text", "要求"),
+    Column("source", "依据"),
+    Column("mandatory", "必备"),
+    Column("status_label", "结果"),
+    Column("measured", "实际", lambda v: "、".join(v) if isinstance(v, list) else v),
+    Column("required", "标准"),
+    Column("todo", "缺什么补什么"),
+]
