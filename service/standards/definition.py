@@ -96,6 +96,16 @@ class Target(Strict):
     share: Decimal = Field(gt=0, le=1, description="share of required divisions accepted")
 
 
+def check_curve(targets: list[Target]) -> None:
+    """A target curve runs forward in time, one target per date, and never falls."""
+    dates = [t.due_on for t in targets]
+    if dates != sorted(set(dates)):
+        raise ValueError("targets must be in date order, one per date")
+    shares = [t.share for t in targets]
+    if shares != sorted(shares):
+        raise ValueError("target shares must not fall over time")
+
+
 class StandardDefinition(Strict):
     """A whole standard as published: metadata, criteria, and the target curve it sets."""
 
@@ -116,12 +126,7 @@ class StandardDefinition(Strict):
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise ValueError(f"criterion keys repeat: {dupes}")
-        dates = [t.due_on for t in self.targets]
-        if dates != sorted(set(dates)):
-            raise ValueError("targets must be in date order, one per date")
-        shares = [t.share for t in self.targets]
-        if shares != sorted(shares):
-            raise ValueError("target shares must not fall over time")
+        check_curve(self.targets)
         return self
 
 

@@ -7,7 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from service.standards.definition import SEED_CODES, StandardDefinition, Strict, Target
+from service.standards.definition import (
+    SEED_CODES,
+    StandardDefinition,
+    Strict,
+    Target,
+    check_curve,
+)
 
 
 class PublishIn(Strict):
@@ -53,10 +59,5 @@ class TargetsIn(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> TargetsIn:
-        dates = [t.due_on for t in self.targets]
-        if dates != sorted(set(dates)):
-            raise ValueError("targets must be in date order, one per date")
-        shares = [t.share for t in self.targets]
-        if shares != sorted(shares):
-            raise ValueError("target shares must not fall over time")
+        check_curve(self.targets)
         return self

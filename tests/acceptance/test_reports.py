@@ -219,3 +219,20 @@ def test_tables_export_to_xlsx_and_csv_with_chinese_headers(client, auth) -> Non
         headers=auth("zhengzhou_city"),
     )
     assert r.status_code == 200 and "HN2009-AREA" in r.content.decode("utf-8-sig")
+
+
+def test_a_target_curve_must_run_forward(client, auth) -> None:
+    for targets in (
+        [{"due_on": "2025-01-01", "share": 0.5}, {"due_on": "2024-01-01", "share": 0.6}],
+        [{"due_on": "2024-01-01", "share": 0.6}, {"due_on": "2025-01-01", "share": 0.5}],
+        [{"due_on": "2024-01-01", "share": 1.5}],
+    ):
+        r = client.put("/api/v1/targets", json={"targets": targets}, headers=auth("henan_admin"))
+        assert r.status_code == 422, r.text
+    r = client.get("/api/v1/targets", headers=auth("henan_planner"))
+    assert [t["due_on"] for t in r.json()] == [
+        "2005-10-31",
+        "2006-10-31",
+        "2007-10-31",
+        "2008-12-31",
+    ]
