@@ -5,6 +5,7 @@
     scripts/bench rls       the coverage reports with and without row-level security
     scripts/bench coverage  every coverage report over HTTP vs its raw SQL, province and nation
     scripts/bench acceptance  province compliance, city acceptance overview, nation progress
+    scripts/bench maps      map pages: province, city and national sizes and build times
 
 A private cluster lives in var/bench-pg (durable settings, like production); the national set
 (31 provinces, ~41,000 generated townships) is built once and cached in var/cache/.
@@ -672,7 +673,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "which", choices=["import", "offices", "rls", "coverage", "acceptance", "all"]
+        "which", choices=["import", "offices", "rls", "coverage", "acceptance", "maps", "all"]
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000)
@@ -690,6 +691,10 @@ def main() -> None:
         from bench_acceptance import bench_acceptance
 
         results.append(bench_acceptance(max(args.runs, 11)))
+    if args.which in ("maps", "all"):
+        from bench_maps import bench_maps
+
+        results.append(bench_maps(max(args.runs, 5)))
     for r in results:
         print(json.dumps(r, ensure_ascii=False))
 

@@ -59,7 +59,20 @@ ensure_venv() {
     fi
 }
 
+ensure_assets() {
+    # Leaflet from the npm registry, pinned by assets/package-lock.json: the pages and maps
+    # load every script and style from the service itself (no CDN, works on an intranet).
+    local stamp="$ROOT/assets/node_modules/.registry-installed" want
+    want="$(sha256sum "$ROOT/assets/package-lock.json" | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+    command -v npm >/dev/null || apt_install nodejs npm
+    say "installing front-end assets (npm ci, assets/package-lock.json)"
+    npm ci --prefix "$ROOT/assets" --no-audit --no-fund --loglevel=error >/dev/null
+    echo "$want" >"$stamp"
+}
+
 ensure_all() {
     ensure_system_packages
     ensure_venv
+    ensure_assets
 }

@@ -19,6 +19,7 @@ from service.errors import Forbidden, NotAuthenticated
 from service.settings import Settings
 from service.tenants.models import DEFAULT_REQUIRED_KINDS, NATIONAL_CODE, Tenant
 
+TOKEN_COOKIE = "registry_token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
@@ -87,6 +88,10 @@ def current_scope(
     401 when the token is missing, invalid or expired, its login session was revoked
     (logout) or has ended, or the user was disabled.
     """
+    if not token and request.method in ("GET", "HEAD"):
+        # pages and maps in a browser: the login cookie (HttpOnly, SameSite=Strict); it never
+        # authorises a change, which needs the bearer header (no cross-site request forgery)
+        token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise NotAuthenticated("authentication required: send Authorization: Bearer <token>")
     claims = decode_token(token, key=settings.signing_key())

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from service.acceptance.router import router as acceptance_router
@@ -19,8 +21,10 @@ from service.coverage.router import router as coverage_router
 from service.db import Database, make_engine
 from service.divisions.router import router as divisions_router
 from service.errors import register_error_handlers
+from service.maps.router import router as maps_router
 from service.middleware import RegistryMiddleware
 from service.offices.router import router as offices_router
+from service.pages.router import router as pages_router
 from service.records.router import router as records_router
 from service.settings import Settings
 from service.standards.router import router as standards_router
@@ -30,6 +34,9 @@ API_DESCRIPTION = """
 polygons of the divisions they serve. Authenticate at `/api/v1/auth/token`.
 Township boundaries in the demo data are generated from county polygons, not official.
 """
+
+
+STATIC_DIR = Path(__file__).resolve().parent / "pages" / "static"
 
 
 def warn_if_indexes_unusable(db: Database) -> None:
@@ -87,6 +94,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         RegistryMiddleware,
         max_body=settings.max_body_kb * 1024,
         max_upload=settings.max_upload_mb * 1024 * 1024,
+        tile_hosts=settings.tile_hosts(),
     )
     if settings.cors_origins:  # off unless origins are configured
         app.add_middleware(
@@ -104,6 +112,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(records_router)
     app.include_router(standards_router)
     app.include_router(acceptance_router)
+    app.include_router(maps_router)
+    app.include_router(pages_router)
+    leaflet = settings.assets_dir / "leaflet" / "dist"
+    if leaflet.is_dir():  # before /static, which would otherwise answer for it
+        app.mount("/static/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    else:
+        logging.getLogger("registry").warning(
+            "Leaflet is not installed in %s: maps will not draw (scripts/run installs it)", leaflet
+        )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

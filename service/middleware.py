@@ -43,13 +43,27 @@ STRICT_CSP = b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 
 DOCS_CSP = b"default-src 'self' https://cdn.jsdelivr.net https://fastapi.tiangolo.com; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; frame-ancestors 'none'"
 
 
+def map_csp(tile_hosts: list[str]) -> bytes:
+    """Map pages run folium's inline scripts but load nothing from elsewhere, except the tiles
+    of a configured basemap."""
+    tiles = " ".join(tile_hosts)
+    return (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline';"
+        f" img-src 'self' data: blob: {tiles}; frame-ancestors 'none'; base-uri 'none';"
+        " form-action 'self'"
+    ).encode()
+
+
 class PayloadLimitExceeded(Exception):
     """Raised from receive() when a body outgrows its limit."""
 
 
 class RegistryMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body: int, max_upload: int, tile_hosts: list[str] | None = None
+    ) -> None:
         self.app = app
+        self.map_csp = map_csp(tile_hosts or [])
         self.max_body = max_body
         self.max_upload = max_upload
 
@@ -92,6 +106,8 @@ class RegistryMiddleware:
                     )
                 )
                 csp = DOCS_CSP if path in ("/docs", "/redoc") else STRICT_CSP
+                if path.startswith("/maps/"):
+                    csp = self.map_csp
                 extra.append((b"content-security-policy", csp))
                 if path.startswith("/api/"):
                     extra.append((b"cache-control", b"no-store"))

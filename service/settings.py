@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=100, ge=1, le=2048)
     max_evidence_mb: int = Field(default=20, ge=1, le=2048)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    assets_dir: Path = Field(
+        default=Path(__file__).resolve().parents[1] / "assets" / "node_modules",
+        description="front-end packages installed from assets/package-lock.json",
+    )
+    basemap: Literal["none", "tianditu", "xyz"] = Field(
+        default="none", description="what maps draw under the data"
+    )
+    basemap_url: str | None = Field(default=None, description="XYZ tile URL template")
+    basemap_attribution: str = ""
+    tianditu_key: SecretStr | None = None
     log_sql: bool = False
 
     @model_validator(mode="after")
@@ -51,6 +61,10 @@ class Settings(BaseSettings):
             )
         if not self.migration_database_url:
             self.migration_database_url = self.database_url
+        if self.basemap == "xyz" and not self.basemap_url:
+            raise ValueError("REGISTRY_BASEMAP=xyz needs REGISTRY_BASEMAP_URL")
+        if self.basemap == "tianditu" and not self.tianditu_key:
+            raise ValueError("REGISTRY_BASEMAP=tianditu needs REGISTRY_TIANDITU_KEY")
         key = self.secret_key.get_secret_value()
         if self.env == "production" and (key in _WEAK_SECRETS or len(key) < 32):
             raise ValueError(
@@ -58,6 +72,18 @@ class Settings(BaseSettings):
                 "in production"
             )
         return self
+
+    def tile_hosts(self) -> list[str]:
+        """Origins the map pages may load tiles from (for their Content-Security-Policy)."""
+        if self.basemap == "tianditu":
+            return ["https://*.tianditu.gov.cn"]
+        if self.basemap == "xyz" and self.basemap_url:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(self.basemap_url)
+            if parts.scheme and parts.netloc:  # "{s}.tiles.example" → "*.tiles.example"
+                return [f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"]
+        return []
 
     def signing_key(self) -> str:
         """The token signing key; outside production an unset key is generated and kept in var/."""

@@ -428,6 +428,8 @@ MATRIX.update(
             own_only(*ADMIN),
         ),
         ("GET", "/api/v1/targets"): Rule(self_only("GET", "/api/v1/targets"), ANYONE),
+        # (that a page holds only the user's region is tested in tests/maps)
+        ("GET", "/maps/{theme}"): Rule(region_list("/maps/acceptance"), own_only()),
         ("PUT", "/api/v1/targets"): Rule(
             self_only(
                 "PUT", "/api/v1/targets", json={"targets": [{"due_on": "2030-12-31", "share": 1}]}

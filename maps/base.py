@@ -1,0 +1,76 @@
+"""The map every builder starts from: Leaflet served by the registry itself (no CDN), a
+configurable basemap (none, 天地图 with a key, or any XYZ URL), and the page's own styles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import folium
+
+ASSET_BASE = "/static"
+LEAFLET_JS = f"{ASSET_BASE}/vendor/leaflet/leaflet.js"
+LEAFLET_CSS = f"{ASSET_BASE}/vendor/leaflet/leaflet.css"
+MAP_CSS = f"{ASSET_BASE}/maps.css"
+
+TIANDITU = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILECOL={{x}}&TILEROW={{y}}&TILEMATRIX={{z}}&tk={key}"
+)
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """What lies under the data: nothing (the default, for intranets), 天地图 (needs a key),
+    or an XYZ tile URL such as an intranet tile server."""
+
+    kind: Literal["none", "tianditu", "xyz"] = "none"
+    url: str | None = None
+    key: str | None = None
+    attribution: str = ""
+
+
+class OfflineMap(folium.Map):
+    """A folium Map that loads only Leaflet, and from the registry (folium's defaults pull
+    jQuery, Bootstrap and Font Awesome from CDNs, none of which these maps need)."""
+
+    default_js = [("leaflet", LEAFLET_JS)]  # noqa: RUF012 - folium's class attribute
+    default_css = [("leaflet_css", LEAFLET_CSS), ("registry_maps_css", MAP_CSS)]  # noqa: RUF012
+
+
+def new_map(bounds: list[list[float]] | None, basemap: Basemap, title: str) -> OfflineMap:
+    """An empty map fitted to `bounds` ([[south, west], [north, east]]) with its basemap."""
+    m = OfflineMap(
+        location=None if bounds else [35.0, 105.0],
+        zoom_start=4,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,  # thousands of polygons draw faster on one canvas than as SVG
+        attribution_control=basemap.kind != "none",
+    )
+    m.get_root().header.add_child(  # type: ignore[attr-defined]
+        folium.Element(f"<title>{_escape(title)}</title>")
+    )
+    if basemap.kind == "tianditu" and basemap.key:
+        for layer, name in (("vec", "天地图矢量"), ("cva", "天地图注记")):
+            folium.TileLayer(
+                tiles=TIANDITU.format(layer=layer, key=basemap.key, s="{s}"),
+                attr="天地图",
+                name=name,
+                subdomains="01234567",
+                overlay=layer == "cva",
+                control=True,
+                max_zoom=18,
+            ).add_to(m)
+    elif basemap.kind == "xyz" and basemap.url:
+        folium.TileLayer(
+            tiles=basemap.url, attr=basemap.attribution or "底图", name="底图", max_zoom=19
+        ).add_to(m)
+    if bounds:
+        m.fit_bounds(bounds)
+    return m
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,51 @@
+"""What a map is drawn from: plain data (GeoJSON geometries and properties), no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Area:
+    """A township, county or city: its code, name, GeoJSON geometry and what to show."""
+
+    code: str
+    name: str
+    geometry: dict[str, Any]
+    props: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OfficeMark:
+    """An office on the map with what its popup says and what colours it."""
+
+    id: int
+    name: str
+    lon: float
+    lat: float
+    division_code: str
+    division_name: str
+    county_name: str
+    staff_total: int | None
+    area_m2: float | None
+    state: str
+    state_label: str
+    url: str
+    props: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MapData:
+    """Everything one map of a region shows."""
+
+    title: str
+    region_code: str
+    region_name: str
+    bounds: list[list[float]] | None
+    townships: list[Area] = field(default_factory=list)
+    counties: list[Area] = field(default_factory=list)
+    cities: list[Area] = field(default_factory=list)
+    offices: list[OfficeMark] = field(default_factory=list)
+    note: str | None = None  # e.g. that township boundaries are generated
+    filters: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,50 @@
+"""A legend box (Chinese), drawn by the page itself: no JavaScript library needed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+import folium
+from branca.element import MacroElement, Template
+
+
+class Legend(MacroElement):
+    """Coloured swatches with labels (and counts), in a corner of the map."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="registry-legend" data-legend="{{ this.key }}">
+          <div class="registry-legend-title">{{ this.title }}</div>
+          {{ this.rows }}
+          {% if this.note %}<div class="registry-legend-note">{{ this.note }}</div>{% endif %}
+        </div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        key: str,
+        title: str,
+        entries: Sequence[tuple[str, str, int | None]],
+        note: str | None = None,
+        shape: str = "box",
+    ) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.key = key
+        self.title = escape(title)
+        self.note = escape(note) if note else None
+        self.rows = "".join(
+            f'<div class="registry-legend-row"><span class="registry-swatch {shape}"'
+            f' style="background:{color}"></span>{escape(label)}'
+            + (f' <span class="registry-count">{count}</span>' if count is not None else "")
+            + "</div>"
+            for color, label, count in entries
+        )
+
+
+def add_legend(m: folium.Map, legend: Legend) -> None:
+    m.add_child(legend)

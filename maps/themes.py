@@ -1,0 +1,328 @@
+"""The five themed maps of a region: coverage, facility status, staffing, acceptance state,
+and county/city aggregates. Each: its layers in a layer control, a legend with counts, and
+Chinese tooltips and popups. Colours and counts come from the data's properties, which the
+service fills from the same queries as its reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import folium
+
+from maps.base import Basemap, new_map
+from maps.data import Area, MapData, OfficeMark
+from maps.layers import boundary_layer, office_layer, office_popup, polygon_layer, popup_html
+from maps.legend import Legend, add_legend
+
+COVERAGE = {  # township status → (colour, label)
+    "covered": ("#2e7d32", "已设司法所"),
+    "gap": ("#d32f2f", "未设司法所(空白)"),
+    "conflict": ("#f57c00", "重复设所"),
+    "misplaced": ("#7b1fa2", "司法所位置不在本乡镇"),
+    "not_required": ("#bdbdbd", "非必设单位"),
+}
+STATES = {
+    "not_applied": ("#9e9e9e", "未申报"),
+    "self_checked": ("#90caf9", "已自查"),
+    "applied": ("#1e88e5", "已申报待验收"),
+    "rejected": ("#e53935", "验收未通过"),
+    "accepted": ("#43a047", "规范化司法所"),
+    "filed": ("#2e7d32", "已备案"),
+    "recommended": ("#fdd835", "已推荐优秀"),
+    "excellent": ("#ff8f00", "省级优秀规范化司法所"),
+    "revoked": ("#6d4c41", "已撤销称号"),
+    "none": ("#eeeeee", "无司法所"),
+}
+FACILITY = {
+    "all_met": ("#2e7d32", "设施要求全部达标"),
+    "some_missing": ("#f9a825", "部分设施缺项"),
+    "unknown": ("#9e9e9e", "设施情况未填报"),
+}
+STAFFING = {
+    "five_plus": ("#2e7d32", "5人以上"),
+    "three_plus": ("#1e88e5", "3至4人"),
+    "under_three": ("#d32f2f", "不足3人"),
+    "unknown": ("#9e9e9e", "人数未填报"),
+}
+RATE_CLASSES = [  # (upper bound, colour)
+    (0.2, "#d73027"),
+    (0.4, "#fc8d59"),
+    (0.6, "#fee08b"),
+    (0.8, "#91cf60"),
+    (1.01, "#1a9850"),
+]
+KIND_LABELS = {
+    "town": "镇",
+    "township": "乡",
+    "street": "街道",
+    "development_zone": "开发区",
+    "farm": "农场",
+    "forest_area": "林场",
+    "mining_area": "矿区",
+    "other": "其他",
+}
+
+
+def _fill(color: str, opacity: float = 0.55) -> dict[str, Any]:
+    return {"fillColor": color, "color": "#616161", "weight": 0.6, "fillOpacity": opacity}
+
+
+def _frame(data: MapData, basemap: Basemap, theme: str) -> folium.Map:
+    m = new_map(data.bounds, basemap, f"{data.region_name}{theme}")
+    if data.counties:
+        boundary_layer("县级界线", data.counties, "#37474f", 1.6).add_to(m)
+    if data.cities:
+        boundary_layer("市级界线", data.cities, "#000000", 2.6).add_to(m)
+    return m
+
+
+def _finish(m: folium.Map, legend: Legend) -> folium.Map:
+    add_legend(m, legend)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def _entries(
+    table: dict[str, tuple[str, str]], counts: Counter[str]
+) -> list[tuple[str, str, int | None]]:
+    return [
+        (color, label, counts.get(key, 0))
+        for key, (color, label) in table.items()
+        if counts.get(key, 0) or key not in ("none",)
+    ]
+
+
+def coverage_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
+    """Townships coloured has office / gap / conflict / misplaced / not required."""
+    m = _frame(data, basemap, "司法所覆盖情况图")
+
+    def popup(a: Area) -> str:
+        status = a.props["coverage"]
+        return popup_html(
+            a.name,
+            [
+                ("代码", a.code),
+                ("类型", KIND_LABELS.get(a.props.get("kind", ""), a.props.get("kind"))),
+                ("覆盖情况", COVERAGE[status][1]),
+                ("在册司法所", a.props.get("offices", 0)),
+            ],
+        )
+
+    polygon_layer(
+        "乡镇(街道)覆盖情况",
+        data.townships,
+        lambda f: _fill(COVERAGE[f["properties"]["coverage"]][0]),
+        popup,
+    ).add_to(m)
+    office_layer(
+        "司法所", data.offices, lambda f: {"color": "#212121", "fillColor": "#ffffff"}
+    ).add_to(m)
+    counts = Counter(a.props["coverage"] for a in data.townships)
+    return _finish(
+        m, Legend("coverage", "乡镇(街道)覆盖情况", _entries(COVERAGE, counts), data.note)
+    )
+
+
+def _state_popup(a: Area) -> str:
+    return popup_html(
+        a.name, [("代码", a.code), ("验收状态", STATES[a.props.get("state") or "none"][1])]
+    )
+
+
+def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
+    """Offices and their townships coloured by acceptance state; overdue re-inspections
+    ringed in red."""
+    m = _frame(data, basemap, "规范化验收状态图")
+    polygon_layer(
+        "乡镇(街道)验收状态",
+        data.townships,
+        lambda f: _fill(STATES[f["properties"].get("state") or "none"][0], 0.5),
+        _state_popup,
+    ).add_to(m)
+
+    def style(f: dict[str, Any]) -> dict[str, Any]:
+        p = f["properties"]
+        overdue = p.get("overdue")
+        return {
+            "fillColor": STATES[p["state"]][0],
+            "color": "#d50000" if overdue else "#212121",
+            "weight": 3 if overdue else 1,
+        }
+
+    def popup(o: OfficeMark) -> str:
+        due = o.props.get("due_on")
+        extra = [("应复验日期", due or "—")]
+        if o.props.get("overdue"):
+            extra.append(("复验", "已逾期"))
+        return office_popup(o, extra)
+
+    office_layer("司法所", data.offices, style, popup).add_to(m)
+    counts = Counter(o.state for o in data.offices)
+    overdue = sum(1 for o in data.offices if o.props.get("overdue"))
+    legend = Legend(
+        "acceptance",
+        "验收状态(司法所数)",
+        [
+            *[(c, label, counts.get(k, 0)) for k, (c, label) in STATES.items() if k != "none"],
+            ("#ffffff", "红圈:复验逾期", overdue),
+        ],
+        data.note,
+        shape="dot",
+    )
+    return _finish(m, legend)
+
+
+def facility_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
+    """Offices coloured by the facility criteria of their standard."""
+    m = _frame(data, basemap, "司法所设施达标情况图")
+
+    def popup(o: OfficeMark) -> str:
+        missing = o.props.get("facility_missing") or []
+        return office_popup(o, [("缺项", "、".join(missing) if missing else "无")])
+
+    office_layer(
+        "司法所设施",
+        data.offices,
+        lambda f: {"fillColor": FACILITY[f["properties"]["facility"]][0], "color": "#212121"},
+        popup,
+    ).add_to(m)
+    counts = Counter(o.props["facility"] for o in data.offices)
+    legend = Legend("facility", "基础设施(司法所数)", _entries(FACILITY, counts), data.note, "dot")
+    return _finish(m, legend)
+
+
+def staffing_class(staff: int | None) -> str:
+    if staff is None:
+        return "unknown"
+    return "five_plus" if staff >= 5 else "three_plus" if staff >= 3 else "under_three"
+
+
+def staffing_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
+    """Offices sized by staff and coloured against ≥3 / ≥5; a dashed black ring flags no
+    civil servant or a director without the required status or degree."""
+    m = _frame(data, basemap, "司法所人员配备情况图")
+
+    def style(f: dict[str, Any]) -> dict[str, Any]:
+        p = f["properties"]
+        flagged = p.get("no_civil_servant") or p.get("director_unqualified")
+        staff = p.get("staff_total") or 0
+        return {
+            "fillColor": STAFFING[staffing_class(p.get("staff_total"))][0],
+            "color": "#000000" if flagged else "#616161",
+            "weight": 3 if flagged else 1,
+            "dashArray": "3 3" if flagged else None,
+            "radius": 4 + 1.5 * min(staff, 12) ** 0.5 * 2,
+        }
+
+    def popup(o: OfficeMark) -> str:
+        flags = []
+        if o.props.get("no_civil_servant"):
+            flags.append("无公务员")
+        if o.props.get("director_unqualified"):
+            flags.append("所长不符合条件")
+        return office_popup(
+            o,
+            [
+                ("公务员", o.props.get("civil_servants")),
+                ("问题", "、".join(flags) if flags else "无"),
+            ],
+        )
+
+    office_layer("司法所人员", data.offices, style, popup).add_to(m)
+    counts = Counter(staffing_class(o.staff_total) for o in data.offices)
+    flagged = sum(
+        1
+        for o in data.offices
+        if o.props.get("no_civil_servant") or o.props.get("director_unqualified")
+    )
+    legend = Legend(
+        "staffing",
+        "人员配备(司法所数)",
+        [*_entries(STAFFING, counts), ("#ffffff", "黑色虚线圈:无公务员或所长不符合条件", flagged)],
+        data.note,
+        "dot",
+    )
+    return _finish(m, legend)
+
+
+def rate_color(value: float | None) -> str:
+    if value is None:
+        return "#e0e0e0"
+    return next(color for bound, color in RATE_CLASSES if value < bound)
+
+
+AGGREGATES: list[tuple[str, str, Callable[[Area], float | None]]] = [
+    ("coverage_rate", "覆盖率", lambda a: a.props.get("coverage_rate")),
+    ("acceptance_rate", "规范化率", lambda a: a.props.get("acceptance_rate")),
+    ("progress_ratio", "规范化率/目标", lambda a: a.props.get("progress_ratio")),
+]
+
+
+def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
+    """County and city choropleths of coverage rate, acceptance rate and progress against
+    the tenant's target (acceptance rate ÷ target share at the date, capped at 1)."""
+    m = new_map(data.bounds, basemap, f"{data.region_name}分区统计图")
+    first = True
+    for level, areas in (("县级", data.counties), ("市级", data.cities)):
+        if not areas:
+            continue
+        for key, label, _value in AGGREGATES:
+
+            def popup(a: Area) -> str:
+                p = a.props
+                return popup_html(
+                    a.name,
+                    [
+                        ("代码", a.code),
+                        ("应设司法所", p.get("required")),
+                        ("已覆盖", p.get("covered")),
+                        ("覆盖率", _pct(p.get("coverage_rate"))),
+                        ("规范化", p.get("accepted")),
+                        ("规范化率", _pct(p.get("acceptance_rate"))),
+                        ("当期目标", _pct(p.get("target"))),
+                        ("进度", "按期" if p.get("on_track") else "落后"),
+                    ],
+                )
+
+            polygon_layer(
+                f"{level}{label}",
+                areas,
+                _rate_style(key),
+                popup,
+                show=first,
+            ).add_to(m)
+            first = False
+    legend = Legend(
+        "aggregates",
+        "比率",
+        [
+            (c, f"{int(lo * 100)}%–{min(int(b * 100), 100)}%", None)
+            for (b, c), lo in zip(RATE_CLASSES, [0, 0.2, 0.4, 0.6, 0.8], strict=True)
+        ]
+        + [("#e0e0e0", "无数据", None)],
+        data.note,
+    )
+    return _finish(m, legend)
+
+
+def _rate_style(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda f: _fill(rate_color(f["properties"].get(key)), 0.7)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+BUILDERS: dict[str, Callable[[MapData, Basemap], folium.Map]] = {
+    "coverage": coverage_map,
+    "facility": facility_map,
+    "staffing": staffing_map,
+    "acceptance": acceptance_map,
+    "aggregates": aggregates_map,
+}
+
+
+def build_map(theme: str, data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
+    return BUILDERS[theme](data, basemap)

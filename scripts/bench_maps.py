@@ -1,0 +1,89 @@
+"""`scripts/bench maps`: map pages of the national set over HTTP — Henan's coverage map
+(≈2,600 township polygons and offices), a city's, and the national overview: size, cold
+build (display geometry simplified and cached) and warm build times, against the raw SQL
+that reads the same townships' geometry (the floor a page cannot go below)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import psycopg
+
+import bench
+from service.cluster import OWNER_ROLE
+
+PAGES = {
+    "province coverage 41": ("/maps/coverage", {"region": "41"}),
+    "province acceptance 41": ("/maps/acceptance", {"region": "41"}),
+    "city coverage 4101": ("/maps/coverage", {"region": "4101"}),
+    "city staffing 4101": ("/maps/staffing", {"region": "4101"}),
+    "nation aggregates": ("/maps/aggregates", {}),
+}
+BARS = {
+    "province coverage 41": "HTML <= 3 MB, warm build <= 1.5 s",
+    "city coverage 4101": "warm <= 300 ms",
+    "nation aggregates": "HTML <= 2 MB",
+}
+
+
+def bench_maps(runs: int) -> dict[str, Any]:
+    import httpx2 as httpx
+
+    c = bench.cluster()
+    tenant = bench.ensure_national_offices(c)
+    from bench_acceptance import ensure_records
+
+    ensure_records(c, tenant)
+    with psycopg.connect(bench.pg(c.url(OWNER_ROLE)), autocommit=True) as owner:
+        owner.execute("DELETE FROM boundary_qa_cache WHERE key LIKE 'map:%'")
+    out: dict[str, Any] = {"benchmark": "maps", "runs": runs}
+    port = 18768
+    server = bench._serve(c, port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
+            token = client.post(
+                "/api/v1/auth/token",
+                data={"username": "nation_admin", "password": bench.PASSWORD},
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            for name, (path, params) in PAGES.items():
+                t0 = time.perf_counter()
+                r = client.get(path, params=params, headers=headers)
+                r.raise_for_status()
+                cold = time.perf_counter() - t0
+                warm = []
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    r = client.get(path, params=params, headers=headers)
+                    r.raise_for_status()
+                    warm.append((time.perf_counter() - t0) * 1000)
+                out[name] = {
+                    "html_mb": round(len(r.content) / 1e6, 2),
+                    "cold_s": round(cold, 2),
+                    "warm_p50_ms": round(statistics.median(warm), 1),
+                    "server_db_p50_ms": round(
+                        bench._server_timing(r.headers["server-timing"])[0], 1
+                    ),
+                    **({"bar": BARS[name]} if name in BARS else {}),
+                }
+        with psycopg.connect(bench.pg(c.url(bench.APP_ROLE))) as conn:
+            conn.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant),))
+            floor = []
+            for _ in range(max(3, runs // 2)):
+                t0 = time.perf_counter()
+                conn.execute(
+                    "SELECT code, ST_AsBinary(geom) FROM divisions WHERE tenant_id = %s"
+                    " AND level = 'township' AND starts_with(code, '41') AND valid_to IS NULL",
+                    (tenant,),
+                ).fetchall()
+                floor.append((time.perf_counter() - t0) * 1000)
+            out["floor: read Henan's township geometry (SQL) p50_ms"] = round(
+                statistics.median(floor), 1
+            )
+        out["server_peak_rss_mb"] = round(bench._peak_rss_mb(server.pid))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return out

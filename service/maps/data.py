@@ -1,0 +1,301 @@
+"""What each themed map of a region shows, read with the same queries as the reports (so
+the map and the report never disagree): coverage from the coverage engine, states and
+re-inspections from the acceptance overview, facility status and staffing from the
+compliance facts, rates from the summary and progress reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from maps.data import Area, MapData, OfficeMark
+from service.acceptance import reports as acceptance
+from service.coverage import reports as coverage
+from service.coverage.query import CoverageFilter, generated_boundaries, valid
+from service.coverage.service import GENERATED_NOTE
+from service.db import fetch_dicts, plan_for_values
+from service.deps import Scope
+from service.errors import Invalid
+from service.maps.geometry import bounds, display_geometry
+from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
+from service.standards import service as standards
+from service.standards.facts import MEASURED, STATUS
+
+FACILITY_CATEGORY = "基础设施"
+NATION_THEMES = frozenset({"aggregates"})
+
+
+def _offices_sql(f: CoverageFilter) -> str:
+    active = (
+        "o.closed_at IS NULL"
+        if f.as_of is None
+        else "o.opened_on <= :as_of AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end)"
+    )
+    return f"""
+    SELECT o.id, o.name, ST_X(o.geom) AS lon, ST_Y(o.geom) AS lat, o.division_code,
+           d.name AS division_name, d.kind, c.name AS county_name, o.staff_total,
+           o.staff_civil_servants, o.area_m2, o.acceptance_state AS state,
+           CASE WHEN o.acceptance_state = ANY(CAST(:titled AS text[]))
+                THEN (coalesce(o.reinspected_on, o.accepted_on)
+                      + make_interval(months => t.reinspection_months))::date END AS due_on
+      FROM offices o
+      JOIN tenants t ON t.id = o.tenant_id
+      JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
+      LEFT JOIN divisions c ON c.tenant_id = o.tenant_id AND c.code = d.parent_code
+                           AND {valid("c", f)}
+     WHERE o.tenant_id = :t AND starts_with(o.division_code, :region) AND {active}
+       AND (CAST(:state AS text) IS NULL OR o.acceptance_state = :state)
+       AND (CAST(:kinds AS text[]) IS NULL OR d.kind = ANY(CAST(:kinds AS text[])))
+     ORDER BY o.id"""
+
+
+_FACILITY = (
+    "WITH "
+    + MEASURED.replace(
+        "WHERE c.tenant_id = :t AND c.standard_id = :std",
+        "WHERE c.tenant_id = :t AND c.standard_id = :std AND c.category = :category",
+    )
+    + """
+SELECT m.office_id, array_agg(c.missing ORDER BY c.position)
+                      FILTER (WHERE s.status = 'fail') AS missing,
+       bool_or(s.status = 'fail') AS any_fail, bool_or(s.status = 'unknown') AS any_unknown
+  FROM measured m
+  CROSS JOIN LATERAL (SELECT """
+    + STATUS
+    + """ AS status) s
+  JOIN standard_criteria c ON c.tenant_id = :t AND c.standard_id = :std AND c.key = m.key
+ GROUP BY m.office_id"""
+)
+
+_DIRECTOR = """
+SELECT s.office_id,
+       bool_or(s.position = 'director' AND s.civil_servant AND s.college AND s.law_major)
+         AS director_ok
+  FROM office_staff s
+ WHERE s.tenant_id = :t AND s.left_on IS NULL AND s.office_id = ANY(:ids)
+ GROUP BY s.office_id"""
+
+
+def map_data(
+    *,
+    session: Session,
+    scope: Scope,
+    theme: str,
+    region: str,
+    as_of: date | None,
+    state: str | None,
+    kinds: tuple[str, ...] | None,
+) -> MapData:
+    if len(region) < 2 and theme not in NATION_THEMES:
+        raise Invalid(
+            "region: a national map shows only the aggregates; choose a province or smaller",
+            {"field": "region"},
+        )
+    f = CoverageFilter(
+        tenant_id=scope.tenant_id,
+        region=region,
+        as_of=as_of,
+        kinds=kinds,
+        required_kinds=scope.required_kinds,
+    )
+    plan_for_values(session)
+    names = _names(session, f, region)
+    data = MapData(
+        title=theme,
+        region_code=region,
+        region_name=names.get(region, region or "全国"),
+        bounds=bounds(session, f, region),
+        note=GENERATED_NOTE if generated_boundaries(session, f) else None,
+        filters={"as_of": as_of, "state": state, "kinds": kinds},
+    )
+    if theme == "aggregates":
+        _aggregates(session, scope, f, region, data, names)
+        return data
+    # the county and city lines drawn over the townships: those of the region, or the
+    # county and city the region lies in
+    data.counties = _areas(session, f, "county", region[:6], names)
+    data.cities = _areas(session, f, "city", region[:4], names)
+    data.offices = _offices(session, scope, f, state)
+    if theme in ("coverage", "acceptance"):
+        data.townships = _townships(session, f, region, data.offices, theme)
+    if theme == "facility":
+        _facility(session, scope, f, data.offices, as_of)
+    if theme == "staffing":
+        _staffing(session, scope, data.offices)
+    return data
+
+
+def _names(session: Session, f: CoverageFilter, region: str) -> dict[str, str]:
+    rows = session.execute(
+        text(
+            f"SELECT d.code, d.name FROM divisions d WHERE d.tenant_id = :t"
+            f" AND d.level IN ('province', 'city', 'county') AND starts_with(d.code, :p)"
+            f" AND {valid('d', f)}"
+        ),
+        {**f.params(), "p": region[:2]},
+    )
+    return {r.code: r.name for r in rows}
+
+
+def _areas(
+    session: Session,
+    f: CoverageFilter,
+    level: str,
+    region: str,
+    names: dict[str, str],
+) -> list[Area]:
+    geometry = display_geometry(session, f, level, region)
+    return [Area(code, names.get(code, code), g) for code, g in geometry.items()]
+
+
+def _townships(
+    session: Session, f: CoverageFilter, region: str, offices: list[OfficeMark], theme: str
+) -> list[Area]:
+    geometry = display_geometry(session, f, "township", region)
+    rows = fetch_dicts(
+        session,
+        f"SELECT d.code, d.name, d.kind, d.kind = ANY(CAST(:required AS text[])) AS required"
+        f" FROM divisions d WHERE d.tenant_id = :t AND d.level = 'township'"
+        f" AND starts_with(d.code, :region) AND {valid('d', f)}"
+        f" AND (CAST(:kinds AS text[]) IS NULL OR d.kind = ANY(CAST(:kinds AS text[])))",
+        f.params(),
+    )
+    status: dict[str, str] = {}
+    if theme == "coverage":
+        _, gaps = coverage.gaps(session, f, required=True, limit=None, offset=0)
+        _, conflicts = coverage.conflicts(session, f, limit=None, offset=0)
+        _, misplaced = coverage.misplaced(session, f, limit=None, offset=0)
+        status.update({r["code"]: "gap" for r in gaps})
+        status.update({r["registered_code"]: "misplaced" for r in misplaced})
+        status.update({r["code"]: "conflict" for r in conflicts})
+    registered: dict[str, list[OfficeMark]] = {}
+    for o in offices:
+        registered.setdefault(o.division_code, []).append(o)
+    rank = {s.value: i for i, s in enumerate(AcceptanceState)}
+    out = []
+    for r in rows:
+        code = r["code"]
+        if code not in geometry:
+            continue
+        own = registered.get(code, [])
+        props: dict[str, Any] = {"kind": r["kind"], "offices": len(own)}
+        if theme == "coverage":
+            props["coverage"] = status.get(code) or ("covered" if r["required"] else "not_required")
+        else:
+            props["state"] = max((o.state for o in own), key=rank.__getitem__) if own else None
+        out.append(Area(code, r["name"], geometry[code], props))
+    return out
+
+
+def _offices(
+    session: Session, scope: Scope, f: CoverageFilter, state: str | None
+) -> list[OfficeMark]:
+    rows = fetch_dicts(
+        session, _offices_sql(f), {**f.params(), "state": state, "titled": acceptance.TITLED}
+    )
+    today = date.today()
+    return [
+        OfficeMark(
+            id=r["id"],
+            name=r["name"],
+            lon=float(r["lon"]),
+            lat=float(r["lat"]),
+            division_code=r["division_code"],
+            division_name=r["division_name"],
+            county_name=r["county_name"] or "",
+            staff_total=r["staff_total"],
+            area_m2=float(r["area_m2"]) if r["area_m2"] is not None else None,
+            state=r["state"],
+            state_label=ACCEPTANCE_LABELS_ZH[AcceptanceState(r["state"])],
+            url=f"/offices/{r['id']}",
+            props={
+                "civil_servants": r["staff_civil_servants"],
+                "due_on": str(r["due_on"]) if r["due_on"] else None,
+                "overdue": bool(r["due_on"] and r["due_on"] < today),
+            },
+        )
+        for r in rows
+    ]
+
+
+def _facility(
+    session: Session, scope: Scope, f: CoverageFilter, offices: list[OfficeMark], as_of: date | None
+) -> None:
+    """all_met / some_missing / unknown per office, on the facility criteria of the
+    standard in force (the same evaluation as the compliance report)."""
+    standard = standards.resolve(session=session, tenant_id=scope.tenant_id, ref=None, as_of=as_of)
+    rows = fetch_dicts(
+        session,
+        _FACILITY,
+        {
+            "t": scope.tenant_id,
+            "region": f.region,
+            "office": None,
+            "std": standard.id,
+            "year": (as_of or date.today()).year,
+            "category": FACILITY_CATEGORY,
+        },
+    )
+    by_office = {r["office_id"]: r for r in rows}
+    for o in offices:
+        r = by_office.get(o.id)
+        if r is None or (not r["any_fail"] and r["any_unknown"]):
+            o.props["facility"] = "unknown" if r is None or r["any_unknown"] else "all_met"
+        else:
+            o.props["facility"] = "some_missing" if r["any_fail"] else "all_met"
+        o.props["facility_missing"] = (r or {}).get("missing") or []
+
+
+def _staffing(session: Session, scope: Scope, offices: list[OfficeMark]) -> None:
+    rows = fetch_dicts(session, _DIRECTOR, {"t": scope.tenant_id, "ids": [o.id for o in offices]})
+    director = {r["office_id"]: r["director_ok"] for r in rows}
+    for o in offices:
+        cs = o.props.get("civil_servants")
+        o.props["no_civil_servant"] = cs == 0
+        o.props["director_unqualified"] = director.get(o.id) is False
+
+
+def _aggregates(
+    session: Session,
+    scope: Scope,
+    f: CoverageFilter,
+    region: str,
+    data: MapData,
+    names: dict[str, str],
+) -> None:
+    levels = ["city"] if len(region) < 2 else ["county", "city"] if len(region) == 2 else ["county"]
+    for level in levels:
+        if len(region) >= {"city": 4, "county": 6}[level]:
+            continue
+        rates = {r["code"]: r for r in coverage.summary(session, f, level=level)}
+        progress = acceptance.progress(
+            session=session, scope=scope, region=region, as_of=f.as_of, level=level
+        )
+        target = progress["target"]["share"]
+        areas = []
+        for code, geometry in display_geometry(session, f, level, region).items():
+            cov = rates.get(code, {})
+            prog = next((p for p in progress["regions"] if p["code"] == code), None)
+            share = prog["share"] if prog else None
+            props = {
+                "required": cov.get("required"),
+                "covered": cov.get("covered"),
+                "coverage_rate": float(cov["coverage_rate"])
+                if cov.get("coverage_rate") is not None
+                else None,
+                "accepted": prog["accepted"] if prog else None,
+                "acceptance_rate": share,
+                "target": target,
+                "progress_ratio": min(share / target, 1.0)
+                if share is not None and target
+                else share,
+                "on_track": prog["status"] == "on_track" if prog else None,
+            }
+            areas.append(Area(code, names.get(code, code), geometry, props))
+        if level == "county":
+            data.counties = areas
+        else:
+            data.cities = areas

@@ -1,0 +1,78 @@
+"""Display geometry of a region's divisions: simplified together for the map's scale (so that
+neighbours still meet), cached per region, level, date and boundary version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from time import perf_counter
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.simplify import simplify_coverage
+from service.coverage.boundaries import fingerprint
+from service.coverage.query import CoverageFilter, valid
+
+# metres of simplification by the code length of the region shown (its map's usual zoom)
+TOLERANCE_M = {0: 2500.0, 2: 350.0, 4: 120.0, 6: 40.0, 9: 15.0}
+LEVEL_LENGTH = {"city": 4, "county": 6, "township": 9}
+
+
+def display_geometry(
+    session: Session, f: CoverageFilter, level: str, region: str
+) -> dict[str, dict[str, Any]]:
+    """code → GeoJSON geometry of the divisions of `level` inside `region` (at f.as_of)."""
+    tolerance = TOLERANCE_M[len(region)]
+    key_text = json.dumps(["map", region, level, str(f.as_of), tolerance])
+    key = "map:" + hashlib.sha256(key_text.encode()).hexdigest()[:28]
+    stamp = fingerprint(session, f.tenant_id)
+    cached = session.execute(
+        text("SELECT fingerprint, result FROM boundary_qa_cache WHERE tenant_id = :t AND key = :k"),
+        {"t": f.tenant_id, "k": key},
+    ).one_or_none()
+    if cached is not None and cached.fingerprint == stamp:
+        return dict(cached.result)
+    started = perf_counter()
+    rows = session.execute(
+        text(
+            f"SELECT d.code, ST_AsBinary(d.geom) AS wkb FROM divisions d"
+            f" WHERE d.tenant_id = :t AND d.level = :level AND starts_with(d.code, :region)"
+            f" AND {valid('d', f)} ORDER BY d.code"
+        ),
+        {**f.params(), "level": level, "region": region},
+    ).all()
+    geometries = simplify_coverage([bytes(r.wkb) for r in rows], tolerance)
+    result = {r.code: g for r, g in zip(rows, geometries, strict=True)}
+    session.execute(
+        text(
+            "INSERT INTO boundary_qa_cache (tenant_id, key, fingerprint, seconds, result)"
+            " VALUES (:t, :k, :fp, :s, CAST(:r AS jsonb)) ON CONFLICT (tenant_id, key) DO UPDATE"
+            " SET fingerprint = excluded.fingerprint, seconds = excluded.seconds,"
+            " result = excluded.result, computed_at = now()"
+        ),
+        {
+            "t": f.tenant_id,
+            "k": key,
+            "fp": stamp,
+            "s": round(perf_counter() - started, 3),
+            "r": json.dumps(result),
+        },
+    )
+    return result
+
+
+def bounds(session: Session, f: CoverageFilter, region: str) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the region's townships."""
+    row = session.execute(
+        text(
+            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT"
+            f" ST_Extent(d.geom) AS e FROM divisions d WHERE d.tenant_id = :t"
+            f" AND d.level = 'township' AND starts_with(d.code, :region) AND {valid('d', f)}) q"
+        ),
+        {**f.params(), "region": region},
+    ).one()
+    if row[0] is None:
+        return None
+    return [[float(row[1]), float(row[0])], [float(row[3]), float(row[2])]]

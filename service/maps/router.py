@@ -1,0 +1,97 @@
+"""Map pages: /maps/{theme} for any region the user may see, with filters (region, state,
+division kind, date). Served as HTML that loads only the registry's own files."""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+import folium
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from maps.base import Basemap
+from maps.themes import STATES, build_map
+from service.accounts.permissions import Action
+from service.db import SessionDep
+from service.deps import CurrentScope, SettingsDep
+from service.divisions.kinds import DivisionKind
+from service.maps.data import map_data
+from service.offices.models import AcceptanceState
+from service.offices.router import RegionParam
+from service.settings import Settings
+
+router = APIRouter(tags=["maps"])
+Theme = Literal["coverage", "facility", "staffing", "acceptance", "aggregates"]
+THEME_LABELS = {
+    "coverage": "覆盖情况",
+    "facility": "设施",
+    "staffing": "人员",
+    "acceptance": "验收状态",
+    "aggregates": "分区统计",
+}
+
+
+def basemap_of(settings: Settings) -> Basemap:
+    key = settings.tianditu_key.get_secret_value() if settings.tianditu_key else None
+    return Basemap(
+        kind=settings.basemap,
+        url=settings.basemap_url,
+        key=key,
+        attribution=settings.basemap_attribution,
+    )
+
+
+def filter_bar(theme: str, region: str, params: dict[str, str]) -> str:
+    """Links to the other themes and a GET form for the filters (no script needed)."""
+    links = "".join(
+        f'<a class="{"current" if t == theme else ""}" href="/maps/{t}?'
+        f'{escape(urlencode({**params, "region": region}))}">{label}</a>'
+        for t, label in THEME_LABELS.items()
+    )
+    states = "".join(
+        f'<option value="{s.value}"{" selected" if params.get("state") == s.value else ""}>'
+        f"{STATES[s.value][1]}</option>"
+        for s in AcceptanceState
+    )
+    return (
+        f'<div class="registry-bar">{links}'
+        f'<form method="get" action="/maps/{theme}">'
+        f'<input type="hidden" name="region" value="{escape(region)}">'
+        f'<label>状态 <select name="state" id="state-filter"><option value="">全部</option>'
+        f"{states}</select></label> "
+        f'<label>日期 <input type="date" name="as_of" value="{escape(params.get("as_of", ""))}">'
+        f'</label> <button type="submit">筛选</button></form></div>'
+    )
+
+
+@router.get("/maps/{theme}", response_class=HTMLResponse)
+def map_page(
+    theme: Theme,
+    request: Request,
+    scope: CurrentScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    region: RegionParam = None,
+    state: AcceptanceState | None = None,
+    kind: Annotated[list[DivisionKind] | None, Query()] = None,
+    as_of: date | None = None,
+) -> HTMLResponse:
+    """The themed map of a region (default: the user's), as a page."""
+    scope.require(Action.read)
+    prefix = scope.region(region)
+    data = map_data(
+        session=session,
+        scope=scope,
+        theme=theme,
+        region=prefix,
+        as_of=as_of,
+        state=state.value if state else None,
+        kinds=tuple(k.value for k in kind) if kind else None,
+    )
+    m = build_map(theme, data, basemap_of(settings))
+    params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}
+    m.get_root().html.add_child(folium.Element(filter_bar(theme, prefix, params)))  # type: ignore[attr-defined]
+    return HTMLResponse(m.get_root().render())

@@ -1,0 +1,219 @@
+"""Maps as data and as pages: layers, colours and counts agree with the reports for the same
+region; pages load nothing from outside; a user sees only their region; login by cookie."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+from office_records import OfficeSpec, register
+from sqlalchemy import text
+
+from maps.themes import COVERAGE, STATES, build_map
+from service.deps import Scope
+from service.maps.data import map_data
+
+XINZHENG = "410184"
+TOWNS = ["410184101", "410184102", "410184103", "410184104", "410184001"]
+
+
+def geojson_layers(m: Any) -> dict[str, Any]:
+    """name → folium GeoJson layer of a built map."""
+    return {
+        child.layer_name: child
+        for child in m._children.values()
+        if type(child).__name__ == "GeoJson"
+    }
+
+
+def fill_colors(layer: Any) -> Counter[str]:
+    return Counter(layer.style_function(f)["fillColor"] for f in layer.data["features"])
+
+
+@pytest.fixture
+def world(client, auth, session) -> dict[str, int]:
+    """Offices in some of 新郑's townships; one also registered twice (a conflict)."""
+    offices = {
+        code: register(client, auth("xinzheng_county"), code, OfficeSpec()) for code in TOWNS
+    }
+    session.execute(
+        text(
+            "INSERT INTO offices (tenant_id, name, division_id, division_code, geom, located_code,"
+            " located_division_id, exception_reason)"
+            " SELECT tenant_id, name || '二', division_id, division_code, geom, located_code,"
+            " located_division_id, '测试' FROM offices WHERE id = :id"
+        ),
+        {"id": offices[TOWNS[0]]},
+    )
+    session.flush()
+    return offices
+
+
+def scope_of(base_data: Any, key: str) -> Scope:
+    login = base_data.logins[key]
+    return Scope(
+        user_id=login.user_id,
+        username=login.username,
+        tenant_id=login.tenant_id,
+        tenant_code="41",
+        tenant_name="河南省司法厅",
+        role=login.role,
+        region_code=login.region,
+    )
+
+
+def test_coverage_map_agrees_with_the_coverage_reports(client, auth, session, base_data, world):
+    scope = scope_of(base_data, "xinzheng_county")
+    data = map_data(
+        session=session,
+        scope=scope,
+        theme="coverage",
+        region=XINZHENG,
+        as_of=None,
+        state=None,
+        kinds=None,
+    )
+    status = {a.code: a.props["coverage"] for a in data.townships}
+
+    def codes(path: str, field: str) -> set[str]:
+        r = client.get(
+            f"/api/v1/coverage/{path}",
+            params={"region": XINZHENG, "limit": 5000},
+            headers=auth("xinzheng_county"),
+        )
+        assert r.status_code == 200, r.text
+        return {row[field] for row in r.json()["items"]}
+
+    assert (
+        {c for c, s in status.items() if s == "conflict"}
+        == codes("conflicts", "code")
+        == {TOWNS[0]}
+    )
+    gaps = codes("gaps", "code")
+    assert {c for c, s in status.items() if s == "gap"} == gaps
+    assert {c for c, s in status.items() if s == "covered"} == set(TOWNS[1:])
+    summary = client.get(
+        "/api/v1/coverage/summary",
+        params={"region": "4101", "level": "county"},
+        headers=auth("zhengzhou_city"),
+    ).json()
+    (xinzheng,) = [r for r in summary["items"] if r["code"] == XINZHENG]
+    assert xinzheng["gaps"] == len(gaps)
+    m = build_map("coverage", data)
+    layers = geojson_layers(m)
+    assert set(layers) == {"乡镇(街道)覆盖情况", "司法所", "县级界线", "市级界线"}
+    colours = fill_colors(layers["乡镇(街道)覆盖情况"])
+    assert colours[COVERAGE["gap"][0]] == len(gaps)
+    assert colours[COVERAGE["conflict"][0]] == 1
+    assert len(layers["司法所"].data["features"]) == len(TOWNS) + 1
+
+
+def test_acceptance_map_agrees_with_the_overview(client, auth, session, base_data, world):
+    office = world[TOWNS[1]]
+    r = client.post(
+        f"/api/v1/offices/{office}/acceptance/self_check", json={}, headers=auth("xinzheng_county")
+    )
+    assert r.status_code == 200
+    scope = scope_of(base_data, "zhengzhou_city")
+    data = map_data(
+        session=session,
+        scope=scope,
+        theme="acceptance",
+        region="4101",
+        as_of=None,
+        state=None,
+        kinds=None,
+    )
+    overview = client.get(
+        "/api/v1/acceptance", params={"region": "4101"}, headers=auth("zhengzhou_city")
+    ).json()
+    states = Counter(o.state for o in data.offices)
+    assert {k: v for k, v in overview["counts"].items() if v} == dict(states)
+    layer = geojson_layers(build_map("acceptance", data))["司法所"]
+    assert fill_colors(layer)[STATES["self_checked"][0]] == 1
+
+
+def test_the_page_loads_nothing_from_elsewhere(client, auth, world):
+    for theme in ("coverage", "facility", "staffing", "acceptance", "aggregates"):
+        r = client.get(
+            f"/maps/{theme}", params={"region": XINZHENG}, headers=auth("xinzheng_county")
+        )
+        assert r.status_code == 200, (theme, r.text[:500])
+        html = r.text
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", html), theme
+        assert "cdn" not in html.lower() and "https://" not in html
+        assert "/static/vendor/leaflet/leaflet.js" in html
+        assert "script-src 'self' 'unsafe-inline'" in r.headers["content-security-policy"]
+    assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+    assert client.get("/static/maps.css").status_code == 200
+
+
+def test_another_citys_offices_are_absent(client, auth, world):
+    r = client.get("/maps/acceptance", params={"region": "4102"}, headers=auth("zhengzhou_city"))
+    assert r.status_code == 403
+    other = register(client, auth("henan_admin"), "410222101", OfficeSpec())
+    r = client.get("/maps/acceptance", headers=auth("zhengzhou_city"))
+    assert r.status_code == 200
+    assert f'"id": {other},' not in r.text and f'"id": {world[TOWNS[1]]},' in r.text
+
+
+def test_a_province_map_without_offices_still_draws(client, auth):
+    r = client.get("/maps/coverage", params={"region": "41"}, headers=auth("henan_planner"))
+    assert r.status_code == 200 and "乡镇(街道)覆盖情况" in r.text
+
+
+def test_national_maps_show_only_aggregates(session, base_data):
+    from service.errors import Invalid
+
+    scope = scope_of(base_data, "henan_admin")
+    with pytest.raises(Invalid, match="national map"):
+        map_data(
+            session=session,
+            scope=scope,
+            theme="coverage",
+            region="",
+            as_of=None,
+            state=None,
+            kinds=None,
+        )
+    data = map_data(
+        session=session,
+        scope=scope,
+        theme="aggregates",
+        region="",
+        as_of=None,
+        state=None,
+        kinds=None,
+    )
+    assert data.townships == [] and {c.code for c in data.cities} == {"4101", "4102"}
+
+
+def test_login_by_cookie_opens_pages_but_never_authorises_changes(client, base_data, world):
+    r = client.get("/login")
+    assert r.status_code == 200 and "用户名" in r.text
+    bad = client.post("/login", data={"username": "zhengzhou_city", "password": "wrong-password"})
+    assert bad.status_code == 401 and "用户名或密码错误" in bad.text
+    r = client.post(
+        "/login",
+        data={
+            "username": "zhengzhou_city",
+            "password": "correct-horse-battery",
+            "next": "https://evil.example/",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/maps/coverage"
+    cookie = r.cookies.get("registry_token")
+    assert cookie and "httponly" in r.headers["set-cookie"].lower()
+    assert "samesite=strict" in r.headers["set-cookie"].lower()
+    client.cookies.set("registry_token", cookie)
+    page = client.get("/maps/coverage")
+    assert page.status_code == 200 and "郑州" in page.text
+    office = world[TOWNS[1]]
+    change = client.post(f"/api/v1/offices/{office}/acceptance/self_check", json={})
+    assert change.status_code == 401
+    client.post("/logout")
+    client.cookies.set("registry_token", cookie)
+    assert client.get("/maps/coverage").status_code == 401  # the login session was ended
