@@ -12,9 +12,10 @@ from typing import Any
 import folium
 
 from maps.base import Basemap, new_map
-from maps.data import Area, MapData, OfficeMark
-from maps.layers import boundary_layer, office_layer, office_popup, polygon_layer, popup_html
+from maps.data import Area, MapData
+from maps.layers import PopupSpec, boundary_layer, office_layer, office_popup, polygon_layer, row
 from maps.legend import Legend, add_legend
+from maps.metric import MetricSwitch
 
 COVERAGE = {  # township status → (colour, label)
     "covered": ("#2e7d32", "已设司法所"),
@@ -35,6 +36,7 @@ STATES = {
     "revoked": ("#6d4c41", "已撤销称号"),
     "none": ("#eeeeee", "无司法所"),
 }
+STATE_LABELS = {k: label for k, (_, label) in STATES.items()}
 FACILITY = {
     "all_met": ("#2e7d32", "设施要求全部达标"),
     "some_missing": ("#f9a825", "部分设施缺项"),
@@ -94,40 +96,32 @@ def _entries(
     ]
 
 
+COVERAGE_LABELS = {k: label for k, (_, label) in COVERAGE.items()}
+
+
 def coverage_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """Townships coloured has office / gap / conflict / misplaced / not required."""
     m = _frame(data, basemap, "司法所覆盖情况图")
-
-    def popup(a: Area) -> str:
-        status = a.props["coverage"]
-        return popup_html(
-            a.name,
-            [
-                ("代码", a.code),
-                ("类型", KIND_LABELS.get(a.props.get("kind", ""), a.props.get("kind"))),
-                ("覆盖情况", COVERAGE[status][1]),
-                ("在册司法所", a.props.get("offices", 0)),
-            ],
-        )
-
     polygon_layer(
+        m,
         "乡镇(街道)覆盖情况",
         data.townships,
         lambda f: _fill(COVERAGE[f["properties"]["coverage"]][0]),
-        popup,
-    ).add_to(m)
-    office_layer(
-        "司法所", data.offices, lambda f: {"color": "#212121", "fillColor": "#ffffff"}
-    ).add_to(m)
+        PopupSpec(
+            title="name",
+            rows=[
+                row("代码", "code"),
+                row("类型", "kind", labels="kind"),
+                row("覆盖情况", "coverage", labels="coverage"),
+                row("在册司法所", "offices"),
+            ],
+            labels={"kind": KIND_LABELS, "coverage": COVERAGE_LABELS},
+        ),
+    )
+    office_layer(m, "司法所", data.offices, lambda f: {"color": "#212121", "fillColor": "#ffffff"})
     counts = Counter(a.props["coverage"] for a in data.townships)
     return _finish(
         m, Legend("coverage", "乡镇(街道)覆盖情况", _entries(COVERAGE, counts), data.note)
-    )
-
-
-def _state_popup(a: Area) -> str:
-    return popup_html(
-        a.name, [("代码", a.code), ("验收状态", STATES[a.props.get("state") or "none"][1])]
     )
 
 
@@ -136,11 +130,19 @@ def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     ringed in red."""
     m = _frame(data, basemap, "规范化验收状态图")
     polygon_layer(
+        m,
         "乡镇(街道)验收状态",
         data.townships,
         lambda f: _fill(STATES[f["properties"].get("state") or "none"][0], 0.5),
-        _state_popup,
-    ).add_to(m)
+        PopupSpec(
+            title="name",
+            rows=[
+                row("代码", "code"),
+                row("验收状态", "state", labels="state", default="无司法所"),
+            ],
+            labels={"state": STATE_LABELS},
+        ),
+    )
 
     def style(f: dict[str, Any]) -> dict[str, Any]:
         p = f["properties"]
@@ -151,14 +153,11 @@ def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
             "weight": 3 if overdue else 1,
         }
 
-    def popup(o: OfficeMark) -> str:
-        due = o.props.get("due_on")
-        extra = [("应复验日期", due or "—")]
-        if o.props.get("overdue"):
-            extra.append(("复验", "已逾期"))
-        return office_popup(o, extra)
-
-    office_layer("司法所", data.offices, style, popup).add_to(m)
+    popup = office_popup(
+        [row("应复验日期", "due_on"), row("复验逾期", "overdue", labels="yesno")],
+        {"yesno": {"true": "是", "false": "否"}},
+    )
+    office_layer(m, "司法所", data.offices, style, popup)
     counts = Counter(o.state for o in data.offices)
     overdue = sum(1 for o in data.offices if o.props.get("overdue"))
     legend = Legend(
@@ -177,17 +176,17 @@ def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
 def facility_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """Offices coloured by the facility criteria of their standard."""
     m = _frame(data, basemap, "司法所设施达标情况图")
-
-    def popup(o: OfficeMark) -> str:
-        missing = o.props.get("facility_missing") or []
-        return office_popup(o, [("缺项", "、".join(missing) if missing else "无")])
-
+    popup = office_popup(
+        [row("设施", "facility", labels="facility"), row("缺项", "facility_missing", default="无")],
+        {"facility": {k: label for k, (_, label) in FACILITY.items()}},
+    )
     office_layer(
+        m,
         "司法所设施",
         data.offices,
         lambda f: {"fillColor": FACILITY[f["properties"]["facility"]][0], "color": "#212121"},
         popup,
-    ).add_to(m)
+    )
     counts = Counter(o.props["facility"] for o in data.offices)
     legend = Legend("facility", "基础设施(司法所数)", _entries(FACILITY, counts), data.note, "dot")
     return _finish(m, legend)
@@ -216,21 +215,10 @@ def staffing_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
             "radius": 4 + 1.5 * min(staff, 12) ** 0.5 * 2,
         }
 
-    def popup(o: OfficeMark) -> str:
-        flags = []
-        if o.props.get("no_civil_servant"):
-            flags.append("无公务员")
-        if o.props.get("director_unqualified"):
-            flags.append("所长不符合条件")
-        return office_popup(
-            o,
-            [
-                ("公务员", o.props.get("civil_servants")),
-                ("问题", "、".join(flags) if flags else "无"),
-            ],
-        )
-
-    office_layer("司法所人员", data.offices, style, popup).add_to(m)
+    popup = office_popup(
+        [row("公务员", "civil_servants", unit=" 人"), row("问题", "problems", default="无")]
+    )
+    office_layer(m, "司法所人员", data.offices, style, popup)
     counts = Counter(staffing_class(o.staff_total) for o in data.offices)
     flagged = sum(
         1
@@ -262,46 +250,40 @@ AGGREGATES: list[tuple[str, str, Callable[[Area], float | None]]] = [
 
 def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """County and city choropleths of coverage rate, acceptance rate and progress against
-    the tenant's target (acceptance rate ÷ target share at the date, capped at 1)."""
+    the tenant's target (acceptance rate ÷ target share at the date, capped at 1). One
+    polygon layer per level; a switch recolours them by the chosen rate."""
     m = new_map(data.bounds, basemap, f"{data.region_name}分区统计图")
-    first = True
+    popup = PopupSpec(
+        title="name",
+        rows=[
+            row("代码", "code"),
+            row("应设司法所", "required"),
+            row("已覆盖", "covered"),
+            row("覆盖率", "coverage_pct", unit="%"),
+            row("规范化", "accepted"),
+            row("规范化率", "acceptance_pct", unit="%"),
+            row("当期目标", "target_pct", unit="%"),
+            row("进度", "on_track", labels="progress"),
+        ],
+        labels={"progress": {"true": "按期", "false": "落后"}},
+    )
+    layers = []
     for level, areas in (("县级", data.counties), ("市级", data.cities)):
-        if not areas:
-            continue
-        for key, label, _value in AGGREGATES:
-
-            def popup(a: Area) -> str:
-                p = a.props
-                return popup_html(
-                    a.name,
-                    [
-                        ("代码", a.code),
-                        ("应设司法所", p.get("required")),
-                        ("已覆盖", p.get("covered")),
-                        ("覆盖率", _pct(p.get("coverage_rate"))),
-                        ("规范化", p.get("accepted")),
-                        ("规范化率", _pct(p.get("acceptance_rate"))),
-                        ("当期目标", _pct(p.get("target"))),
-                        ("进度", "按期" if p.get("on_track") else "落后"),
-                    ],
-                )
-
-            polygon_layer(
-                f"{level}{label}",
-                areas,
-                _rate_style(key),
-                popup,
-                show=first,
-            ).add_to(m)
-            first = False
+        if areas:
+            layers.append(
+                polygon_layer(m, f"{level}分区", areas, _rate_style(AGGREGATES[0][0]), popup)
+            )
+    m.add_child(MetricSwitch(layers, [(k, label) for k, label, _ in AGGREGATES], RATE_CLASSES))
     legend = Legend(
         "aggregates",
         "比率",
         [
-            (c, f"{int(lo * 100)}%–{min(int(b * 100), 100)}%", None)
-            for (b, c), lo in zip(RATE_CLASSES, [0, 0.2, 0.4, 0.6, 0.8], strict=True)
-        ]
-        + [("#e0e0e0", "无数据", None)],
+            *[
+                (c, f"{int(lo * 100)}%–{min(int(b * 100), 100)}%", None)
+                for (b, c), lo in zip(RATE_CLASSES, [0, 0.2, 0.4, 0.6, 0.8], strict=True)
+            ],
+            ("#e0e0e0", "无数据", None),
+        ],
         data.note,
     )
     return _finish(m, legend)

@@ -9,9 +9,9 @@ import statistics
 import time
 from typing import Any
 
+import bench
 import psycopg
 
-import bench
 from service.cluster import OWNER_ROLE
 
 PAGES = {

@@ -246,7 +246,7 @@ def _facility(
             o.props["facility"] = "unknown" if r is None or r["any_unknown"] else "all_met"
         else:
             o.props["facility"] = "some_missing" if r["any_fail"] else "all_met"
-        o.props["facility_missing"] = (r or {}).get("missing") or []
+        o.props["facility_missing"] = "、".join((r or {}).get("missing") or [])
 
 
 def _staffing(session: Session, scope: Scope, offices: list[OfficeMark]) -> None:
@@ -256,6 +256,15 @@ def _staffing(session: Session, scope: Scope, offices: list[OfficeMark]) -> None
         cs = o.props.get("civil_servants")
         o.props["no_civil_servant"] = cs == 0
         o.props["director_unqualified"] = director.get(o.id) is False
+        problems = [
+            label
+            for flag, label in (
+                ("no_civil_servant", "无公务员"),
+                ("director_unqualified", "所长不符合条件"),
+            )
+            if o.props[flag]
+        ]
+        o.props["problems"] = "、".join(problems)
 
 
 def _aggregates(
@@ -294,6 +303,11 @@ def _aggregates(
                 else share,
                 "on_track": prog["status"] == "on_track" if prog else None,
             }
+            for key in ("coverage_rate", "acceptance_rate", "target"):
+                value = props[key]
+                props[key.replace("_rate", "") + "_pct"] = (
+                    None if value is None else round(value * 100, 1)
+                )
             areas.append(Area(code, names.get(code, code), geometry, props))
         if level == "county":
             data.counties = areas

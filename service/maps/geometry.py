@@ -16,7 +16,9 @@ from service.coverage.boundaries import fingerprint
 from service.coverage.query import CoverageFilter, valid
 
 # metres of simplification by the code length of the region shown (its map's usual zoom)
-TOLERANCE_M = {0: 2500.0, 2: 350.0, 4: 120.0, 6: 40.0, 9: 15.0}
+TOLERANCE_M = {0: 4000.0, 2: 800.0, 4: 150.0, 6: 40.0, 9: 15.0}
+# decimals of a degree kept (4 ≈ 11 m, 3 ≈ 110 m): below what the map's scale can show
+DIGITS = {0: 3, 2: 4, 4: 5, 6: 5, 9: 5}
 LEVEL_LENGTH = {"city": 4, "county": 6, "township": 9}
 
 
@@ -25,7 +27,8 @@ def display_geometry(
 ) -> dict[str, dict[str, Any]]:
     """code → GeoJSON geometry of the divisions of `level` inside `region` (at f.as_of)."""
     tolerance = TOLERANCE_M[len(region)]
-    key_text = json.dumps(["map", region, level, str(f.as_of), tolerance])
+    digits = DIGITS[len(region)]
+    key_text = json.dumps(["map", region, level, str(f.as_of), tolerance, digits])
     key = "map:" + hashlib.sha256(key_text.encode()).hexdigest()[:28]
     stamp = fingerprint(session, f.tenant_id)
     cached = session.execute(
@@ -43,7 +46,7 @@ def display_geometry(
         ),
         {**f.params(), "level": level, "region": region},
     ).all()
-    geometries = simplify_coverage([bytes(r.wkb) for r in rows], tolerance)
+    geometries = simplify_coverage([bytes(r.wkb) for r in rows], tolerance, digits)
     result = {r.code: g for r, g in zip(rows, geometries, strict=True)}
     session.execute(
         text(

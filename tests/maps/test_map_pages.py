@@ -11,7 +11,7 @@ import pytest
 from office_records import OfficeSpec, register
 from sqlalchemy import text
 
-from maps.themes import COVERAGE, STATES, build_map
+from maps.themes import COVERAGE, STATES, build_map, staffing_class
 from service.deps import Scope
 from service.maps.data import map_data
 
@@ -156,7 +156,9 @@ def test_another_citys_offices_are_absent(client, auth, world):
     other = register(client, auth("henan_admin"), "410222101", OfficeSpec())
     r = client.get("/maps/acceptance", headers=auth("zhengzhou_city"))
     assert r.status_code == 200
-    assert f'"id": {other},' not in r.text and f'"id": {world[TOWNS[1]]},' in r.text
+    ids = {int(i) for i in re.findall(r'"type":"Feature","id":(\d+),', r.text)}
+    assert other not in ids and world[TOWNS[1]] in ids
+    assert "通许" not in r.text  # nor another city's names
 
 
 def test_a_province_map_without_offices_still_draws(client, auth):
@@ -217,3 +219,62 @@ def test_login_by_cookie_opens_pages_but_never_authorises_changes(client, base_d
     client.post("/logout")
     client.cookies.set("registry_token", cookie)
     assert client.get("/maps/coverage").status_code == 401  # the login session was ended
+
+
+def test_aggregates_and_staffing_agree_with_the_reports(client, auth, session, base_data, world):
+    scope = scope_of(base_data, "henan_planner")
+    data = map_data(
+        session=session,
+        scope=scope,
+        theme="aggregates",
+        region="41",
+        as_of=None,
+        state=None,
+        kinds=None,
+    )
+    summary = client.get(
+        "/api/v1/coverage/summary",
+        params={"region": "41", "level": "county"},
+        headers=auth("henan_planner"),
+    ).json()["items"]
+    progress = client.get(
+        "/api/v1/progress",
+        params={"region": "41", "level": "county"},
+        headers=auth("henan_planner"),
+    ).json()["regions"]
+    counties = {a.code: a.props for a in data.counties}
+    for row in summary:
+        assert counties[row["code"]]["coverage_rate"] == row["coverage_rate"]
+    for row in progress:
+        assert counties[row["code"]]["acceptance_rate"] == row["share"]
+    layers = geojson_layers(build_map("aggregates", data))
+    assert set(layers) == {"县级分区", "市级分区"}
+    staffing = map_data(
+        session=session,
+        scope=scope_of(base_data, "xinzheng_county"),
+        theme="staffing",
+        region=XINZHENG,
+        as_of=None,
+        state=None,
+        kinds=None,
+    )
+    # five staff each in the registered offices; the twin inserted in SQL recorded none
+    assert Counter(staffing_class(o.staff_total) for o in staffing.offices) == {
+        "five_plus": len(TOWNS),
+        "unknown": 1,
+    }
+    assert not any(
+        o.props["no_civil_servant"] or o.props["director_unqualified"]
+        for o in staffing.offices
+        if o.staff_total
+    )
+    facility = map_data(
+        session=session,
+        scope=scope_of(base_data, "xinzheng_county"),
+        theme="facility",
+        region=XINZHENG,
+        as_of=None,
+        state=None,
+        kinds=None,
+    )
+    assert Counter(o.props["facility"] for o in facility.offices)["all_met"] >= len(TOWNS)
