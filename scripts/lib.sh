@@ -71,6 +71,16 @@ ensure_assets() {
     echo "$want" >"$stamp"
 }
 
+ensure_browser() {
+    # Debian's Chromium and ChromeDriver, for the real-browser tests of the maps
+    local missing=()
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    # Chinese text in screenshots
+    [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+    if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
 ensure_all() {
     ensure_system_packages
     ensure_venv

@@ -18,9 +18,9 @@ from service.accounts.permissions import Action
 from service.db import SessionDep
 from service.deps import CurrentScope, SettingsDep
 from service.divisions.kinds import DivisionKind
+from service.errors import Invalid
 from service.maps.data import map_data
 from service.offices.models import AcceptanceState
-from service.offices.router import RegionParam
 from service.settings import Settings
 
 router = APIRouter(tags=["maps"])
@@ -74,21 +74,37 @@ def map_page(
     scope: CurrentScope,
     session: SessionDep,
     settings: SettingsDep,
-    region: RegionParam = None,
-    state: AcceptanceState | None = None,
+    region: Annotated[
+        str | None,
+        Query(
+            pattern=r"^([0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?)?$",
+            description="division code subtree (default: your region)",
+        ),
+    ] = None,
+    state: Annotated[
+        str | None,
+        Query(pattern="^(" + "|".join(s.value for s in AcceptanceState) + ")?$"),
+    ] = None,
     kind: Annotated[list[DivisionKind] | None, Query()] = None,
-    as_of: date | None = None,
+    as_of: Annotated[str | None, Query(pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")] = None,
 ) -> HTMLResponse:
-    """The themed map of a region (default: the user's), as a page."""
+    """The themed map of a region (default: the user's), as a page. Empty filter fields (as
+    the page's form sends them) mean "no filter"."""
     scope.require(Action.read)
-    prefix = scope.region(region)
+    prefix = scope.region(region or None)
+    day = None
+    if as_of:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise Invalid(f"as_of: {as_of} is not a date", {"field": "as_of"}) from exc
     data = map_data(
         session=session,
         scope=scope,
         theme=theme,
         region=prefix,
-        as_of=as_of,
-        state=state.value if state else None,
+        as_of=day,
+        state=state or None,
         kinds=tuple(k.value for k in kind) if kind else None,
     )
     m = build_map(theme, data, basemap_of(settings))

@@ -5,52 +5,24 @@ without duplicates, coverage reports matching the database, and `registry serve`
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx2 as httpx
 import psycopg
 import pytest
-from factories import create_database
+from operator_env import REGISTRY, make_database, run
 
 from service.cluster import free_port
 from service.demo.offices import plan_offices
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-REGISTRY = str(Path(sys.executable).parent / "registry")
-
-
-def make_database(pg_cluster, name: str, var: Path) -> dict[str, str]:
-    """A new empty database (PostGIS ready) and the environment the CLI needs for it."""
-    owner, app = create_database(pg_cluster, name)
-    return {
-        **os.environ,
-        "DATABASE_URL": app,
-        "REGISTRY_MIGRATION_DATABASE_URL": owner,
-        "REGISTRY_VAR_DIR": str(var),
-        "REGISTRY_SECRET_KEY": "cli-test-secret-0123456789-0123456789",
-    }
 
 
 @pytest.fixture
 def cli_env(pg_cluster, tmp_path) -> dict[str, str]:
     return make_database(pg_cluster, "cli_basic", tmp_path / "var")
-
-
-@pytest.fixture(scope="module")
-def demo_env(pg_cluster, tmp_path_factory) -> dict[str, str]:
-    """One database for the demo tests (loading it is the slow part)."""
-    return make_database(pg_cluster, "cli_demo", tmp_path_factory.mktemp("demo-var"))
-
-
-def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([REGISTRY, *args], env=env, capture_output=True, text=True, timeout=600)
-    if ok:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
 
 
 def counts(env: dict[str, str]) -> tuple[int, ...]:
