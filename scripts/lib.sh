@@ -67,7 +67,9 @@ ensure_assets() {
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
     command -v npm >/dev/null || apt_install nodejs npm
     say "installing front-end assets (npm ci, assets/package-lock.json)"
-    npm ci --prefix "$ROOT/assets" --no-audit --no-fund --loglevel=error >/dev/null
+    # (--ignore-scripts: these are static files; swagger-ui-dist's telemetry dependency
+    # would otherwise try to phone home)
+    npm ci --prefix "$ROOT/assets" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
     echo "$want" >"$stamp"
 }
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -25,6 +26,7 @@ from service.maps.router import router as maps_router
 from service.middleware import RegistryMiddleware
 from service.offices.router import router as offices_router
 from service.pages.router import router as pages_router
+from service.pages.views import router as views_router
 from service.records.router import router as records_router
 from service.settings import Settings
 from service.standards.router import router as standards_router
@@ -85,6 +87,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served below from local assets, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     if database is not None:
@@ -114,18 +118,29 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(acceptance_router)
     app.include_router(maps_router)
     app.include_router(pages_router)
-    leaflet = settings.assets_dir / "leaflet" / "dist"
-    if leaflet.is_dir():  # before /static, which would otherwise answer for it
-        app.mount("/static/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
-    else:
-        logging.getLogger("registry").warning(
-            "Leaflet is not installed in %s: maps will not draw (scripts/run installs it)", leaflet
-        )
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(views_router)
+    # front-end packages from assets/ (npm ci), mounted before /static, which would
+    # otherwise answer for them
+    for name, folder in (("leaflet", "leaflet/dist"), ("swagger-ui", "swagger-ui-dist")):
+        path = settings.assets_dir / folder
+        if path.is_dir():
+            app.mount(f"/static/vendor/{name}", StaticFiles(directory=path), name=name)
+        else:
+            logging.getLogger("registry").warning(
+                "%s is not installed in %s (scripts/run installs it)", name, path
+            )
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="司法所登记系统 API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/favicon.ico",
+        )
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

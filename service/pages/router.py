@@ -31,7 +31,7 @@ LOGIN = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 def safe_next(target: str | None) -> str:
     """Only a path on this site may be a redirect target (no open redirect)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\\\" in target:
-        return "/maps/coverage"
+        return "/dashboard"
     return target
 
 

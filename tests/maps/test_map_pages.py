@@ -206,7 +206,7 @@ def test_login_by_cookie_opens_pages_but_never_authorises_changes(client, base_d
         },
         follow_redirects=False,
     )
-    assert r.status_code == 303 and r.headers["location"] == "/maps/coverage"
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard"
     cookie = r.cookies.get("registry_token")
     assert cookie and "httponly" in r.headers["set-cookie"].lower()
     assert "samesite=strict" in r.headers["set-cookie"].lower()
@@ -278,3 +278,12 @@ def test_aggregates_and_staffing_agree_with_the_reports(client, auth, session, b
         kinds=None,
     )
     assert Counter(o.props["facility"] for o in facility.offices)["all_met"] >= len(TOWNS)
+
+
+def test_the_api_docs_are_offline_too(client):
+    r = client.get("/docs")
+    assert r.status_code == 200
+    assert "https://" not in r.text and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in r.text
+    assert "cdn" not in r.headers["content-security-policy"]
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/openapi.json").status_code == 200

@@ -166,6 +166,14 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
             assert time.monotonic() - started < 30
             shot(driver, f"4-{theme}")
 
+        # the dashboard and an office page of the city, from the popup's link
+        driver.get(f"{base}/dashboard")
+        assert "郑州市 工作台" in driver.page_source
+        shot(driver, "5-dashboard")
+        driver.get(f"{base}/offices/{min(on_page)}")
+        assert "对照标准自查" in driver.page_source and "验收记录" in driver.page_source
+        shot(driver, "6-office")
+
         assert console_errors(driver) == []
         # (Chromium's own chrome:// pages are not network requests)
         network = [u for u in requested_urls(driver) if u.startswith(("http", "ws"))]

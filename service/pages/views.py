@@ -1,0 +1,171 @@
+"""The dashboard of a user's region and the office page, rendered on the server in Chinese
+from the same services as the API (nothing computed twice, nothing outside the region)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import text
+
+from service.acceptance import reports as acceptance
+from service.acceptance import service as workflow_service
+from service.acceptance.workflow import RULES, allowed_steps
+from service.accounts.models import ROLE_LABELS_ZH, Role
+from service.accounts.security import decode_token
+from service.coverage import service as coverage
+from service.coverage.query import CoverageFilter
+from service.db import SessionDep
+from service.deps import TOKEN_COOKIE, CurrentScope, Scope, SettingsDep
+from service.offices.dependencies import ValidOffice
+from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
+from service.offices.queries import office_out
+from service.pages.chart import progress_chart
+from service.standards import compliance
+from service.standards import service as standards
+from service.standards.compliance import division_names
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+STATE_LABELS = {s.value: ACCEPTANCE_LABELS_ZH[s] for s in AcceptanceState}
+STATUS_LABEL = {"on_track": "按期", "behind": "落后", "no_required_divisions": "无应设单位"}
+LEVEL_LABELS = {4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def render(name: str, scope: Scope, session: Any, **context: Any) -> HTMLResponse:
+    names = division_names(session, scope.tenant_id, [scope.region_code])
+    html = TEMPLATES.get_template(name).render(
+        scope=scope,
+        role_label=ROLE_LABELS_ZH[scope.role],
+        region_name=names.get(scope.region_code, scope.tenant_name),
+        pct=pct,
+        **context,
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/")
+def home(request: Request, settings: SettingsDep) -> Response:
+    """The dashboard for a logged-in browser; the login page otherwise (API clients: /docs)."""
+    token = request.cookies.get(TOKEN_COOKIE)
+    if token and decode_token(token, key=settings.signing_key()):
+        return RedirectResponse("/dashboard")
+    return RedirectResponse("/login?next=/dashboard")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(scope: CurrentScope, session: SessionDep) -> HTMLResponse:
+    """The user's region at a glance: offices by state (per sub-region), progress against the
+    target with its chart, coverage per sub-region, gaps and conflicts, links to maps and
+    exports. A city bureau's first screen answers "which of my offices are in which state"."""
+    region = scope.region_prefix
+    width = acceptance.child_width(region, None)
+    overview = acceptance.acceptance_overview(
+        session=session, scope=scope, region=region, state=None, level=None, limit=1, offset=0
+    )
+    progress = acceptance.progress(
+        session=session, scope=scope, region=region, as_of=None, level=None
+    )
+    f = CoverageFilter(
+        tenant_id=scope.tenant_id, region=region, required_kinds=scope.required_kinds
+    )
+    level = {4: "city", 6: "county", 9: "township"}[width]
+    summary = coverage.summary(session, f, level=level)
+    gaps = coverage.gaps(session, f, limit=30)
+    conflicts = coverage.conflicts(session, f, limit=30)
+    targets = standards.targets_of(session=session, tenant_id=scope.tenant_id)
+    today = date.today()
+    achieved = []
+    for t in targets:
+        if t.due_on <= today:
+            past = acceptance.progress(
+                session=session, scope=scope, region=region, as_of=t.due_on, level=None
+            )
+            achieved.append((t.due_on, past["total"]["share"] or 0.0))
+    achieved.append((today, progress["total"]["share"] or 0.0))
+    chart = progress_chart([(t.due_on, float(t.share)) for t in targets], achieved)
+    return render(
+        "dashboard.html",
+        scope,
+        session,
+        region=region,
+        overview=overview,
+        progress=progress,
+        coverage=summary.rows,
+        gaps=gaps,
+        conflicts=conflicts,
+        chart=chart,
+        state_labels=STATE_LABELS,
+        status_label=STATUS_LABEL,
+        level_label=LEVEL_LABELS[width],
+        note=summary.note,
+    )
+
+
+def _measured(item: dict[str, Any]) -> str:
+    value = item["measured"]
+    if value is None:
+        return "未填报"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return f"{len(value)} 项"
+    return f"{value} {item['unit']}".strip()
+
+
+@router.get("/offices/{office_id}", response_class=HTMLResponse)
+def office_page(office: ValidOffice, scope: CurrentScope, session: SessionDep) -> HTMLResponse:
+    """An office: details, the checklist against the standard in force with what is
+    missing, the acceptance history, and the steps this user may take now."""
+    detail = office_out(session=session, scope=scope, office_id=office.id)
+    report = compliance.office_compliance(
+        session=session, scope=scope, office=office, standard_ref=None, as_of=None
+    )
+    history = workflow_service.history(session=session, scope=scope, office=office)
+    months = int(
+        session.execute(
+            text("SELECT reinspection_months FROM tenants WHERE id = :t"), {"t": scope.tenant_id}
+        ).scalar_one()
+    )
+    due = workflow_service.reinspection_due(office, months)
+    state = AcceptanceState(office.acceptance_state)
+    actions = []
+    for step in allowed_steps(state, scope.role) if office.closed_at is None else []:
+        rule = RULES[step]
+        needs = [
+            text
+            for flag, text in (
+                (rule.needs_inspection, "检查日期和检查人员"),
+                (rule.needs_reasons, "理由"),
+                (rule.needs_standard_met, "必备项全部达标"),
+            )
+            if flag
+        ]
+        actions.append({"step": step.value, "label": rule.label, "needs": "、".join(needs)})
+    return render(
+        "office.html",
+        scope,
+        session,
+        office=detail,
+        state_label=STATE_LABELS[state.value],
+        compliance=report,
+        history=history,
+        due=due,
+        overdue=bool(due and due < date.today()),
+        actions=actions,
+        measured=_measured,
+        state_labels=STATE_LABELS,
+        role_labels={r.value: ROLE_LABELS_ZH[r] for r in Role},
+        note=None,
+    )
