@@ -61,7 +61,7 @@ def interactive_seconds(base: str, token: str, path: str, runs: int) -> dict[str
     )
     times = []
     try:
-        driver.get(f"{base}/favicon.ico")
+        driver.get(f"{base}/login")
         driver.add_cookie({"name": "registry_token", "value": token, "path": "/"})
         for _ in range(max(3, runs)):
             driver.get(f"{base}{path}")

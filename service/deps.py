@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.accounts.models import AuthSession, Role, User
 from service.accounts.permissions import Action, allowed
@@ -94,6 +95,11 @@ def current_scope(
         token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise NotAuthenticated("authentication required: send Authorization: Bearer <token>")
+    return scope_for_token(request, session, settings, token)
+
+
+def scope_for_token(request: Request, session: Session, settings: Settings, token: str) -> Scope:
+    """Check a token against its login session and user; bind the transaction to them."""
     claims = decode_token(token, key=settings.signing_key())
     if claims is None:
         raise NotAuthenticated("invalid or expired token")

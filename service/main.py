@@ -25,6 +25,7 @@ from service.errors import register_error_handlers
 from service.maps.router import router as maps_router
 from service.middleware import RegistryMiddleware
 from service.offices.router import router as offices_router
+from service.pages.forms import router as forms_router
 from service.pages.router import router as pages_router
 from service.pages.views import router as views_router
 from service.records.router import router as records_router
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(maps_router)
     app.include_router(pages_router)
     app.include_router(views_router)
+    app.include_router(forms_router)
     # front-end packages from assets/ (npm ci), mounted before /static, which would
     # otherwise answer for them
     for name, folder in (("leaflet", "leaflet/dist"), ("swagger-ui", "swagger-ui-dist")):

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import text
 
 from service.acceptance import reports as acceptance
 from service.acceptance import service as workflow_service
-from service.acceptance.workflow import RULES, allowed_steps
+from service.acceptance.workflow import RULES, Step, allowed_steps
 from service.accounts.models import ROLE_LABELS_ZH, Role
 from service.accounts.security import decode_token
 from service.coverage import service as coverage
@@ -25,6 +25,7 @@ from service.offices.dependencies import ValidOffice
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.offices.queries import office_out
 from service.pages.chart import progress_chart
+from service.pages.forms import csrf_token
 from service.standards import compliance
 from service.standards import service as standards
 from service.standards.compliance import division_names
@@ -125,7 +126,14 @@ def _measured(item: dict[str, Any]) -> str:
 
 
 @router.get("/offices/{office_id}", response_class=HTMLResponse)
-def office_page(office: ValidOffice, scope: CurrentScope, session: SessionDep) -> HTMLResponse:
+def office_page(
+    office: ValidOffice,
+    scope: CurrentScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    done: Annotated[str | None, Query(max_length=40)] = None,
+    message: Annotated[str | None, Query(max_length=300)] = None,
+) -> HTMLResponse:
     """An office: details, the checklist against the standard in force with what is
     missing, the acceptance history, and the steps this user may take now."""
     detail = office_out(session=session, scope=scope, office_id=office.id)
@@ -152,7 +160,16 @@ def office_page(office: ValidOffice, scope: CurrentScope, session: SessionDep) -
             )
             if flag
         ]
-        actions.append({"step": step.value, "label": rule.label, "needs": "、".join(needs)})
+        actions.append(
+            {
+                "step": step.value,
+                "label": rule.label,
+                "needs": "、".join(needs),
+                "inspection": rule.needs_inspection,
+                "reasons": rule.needs_reasons,
+                "standard": rule.needs_standard_met,
+            }
+        )
     return render(
         "office.html",
         scope,
@@ -168,4 +185,7 @@ def office_page(office: ValidOffice, scope: CurrentScope, session: SessionDep) -
         state_labels=STATE_LABELS,
         role_labels={r.value: ROLE_LABELS_ZH[r] for r in Role},
         note=None,
+        csrf=csrf_token(settings, scope),
+        done=RULES[Step(done)].label if done and done in Step.__members__ else None,
+        error=message,
     )

@@ -68,3 +68,58 @@ def test_the_root_sends_browsers_to_login_or_the_dashboard(client, auth):
     r = client.get("/", follow_redirects=False)
     assert r.headers["location"] == "/dashboard"
     assert client.get("/dashboard").status_code == 200
+
+
+def login_cookie(client, user: str) -> str:  # type: ignore[no-untyped-def]
+    r = client.post(
+        "/login",
+        data={"username": user, "password": "correct-horse-battery"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    return str(r.cookies["registry_token"])
+
+
+def test_steps_from_the_office_page_need_the_forms_token(client, auth):
+    import re
+
+    office = register(client, auth("xinzheng_county"), TOWNS[0], OfficeSpec())
+    client.cookies.set("registry_token", login_cookie(client, "xinzheng_county"))
+    html = client.get(f"/offices/{office}").text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)  # type: ignore[union-attr]
+    url = f"/offices/{office}/steps/self_check"
+    forged = client.post(url, data={"csrf": "0" * 40}, follow_redirects=False)
+    assert forged.status_code == 403
+    missing = client.post(url, data={}, follow_redirects=False)
+    assert missing.status_code == 422
+    r = client.post(url, data={"csrf": csrf, "comment": "页面自查"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("done=self_check")
+    after = unescape(client.get(r.headers["location"]).text)
+    assert "已办理:自查" in after and "页面自查" in after
+    # the full office meets the standard, so the county may apply from the page too
+    r = client.post(f"/offices/{office}/steps/apply", data={"csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and "done=apply" in r.headers["location"]
+    # another user's token does not fit this user's session
+    client.cookies.set("registry_token", login_cookie(client, "zhengzhou_city"))
+    r = client.post(
+        f"/offices/{office}/steps/accept",
+        data={"csrf": csrf, "inspection_date": "2025-01-01", "inspectors": "甲乙"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+
+
+def test_a_refused_step_is_explained_on_the_page(client, auth):
+    import re
+
+    office = register(client, auth("xinzheng_county"), TOWNS[0], OfficeSpec(area_m2=90))
+    client.cookies.set("registry_token", login_cookie(client, "xinzheng_county"))
+    html = client.get(f"/offices/{office}").text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)  # type: ignore[union-attr]
+    client.post(f"/offices/{office}/steps/self_check", data={"csrf": csrf})
+    r = client.post(f"/offices/{office}/steps/apply", data={"csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and "error=standard_not_met" in r.headers["location"]
+    page_html = unescape(client.get(r.headers["location"]).text)
+    assert "未能办理:必备项未全部达标" in page_html
+    state = client.get(f"/api/v1/offices/{office}", headers=auth("xinzheng_county")).json()
+    assert state["acceptance_state"] == "self_checked"

@@ -1,0 +1,101 @@
+"""Workflow steps taken from the office page: a form posted with the login cookie and a
+CSRF token bound to the login session (HMAC with the signing key), checked before anything
+else. The step itself is the same service call as the API's."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from service.acceptance import service as workflow
+from service.acceptance.schemas import StepIn
+from service.acceptance.workflow import Step
+from service.db import SessionDep
+from service.deps import TOKEN_COOKIE, Scope, SettingsDep, scope_for_token
+from service.errors import DomainError, Forbidden, Invalid, NotAuthenticated
+from service.offices import service as offices
+from service.offices.dependencies import MAX_ID
+from service.settings import Settings
+
+router = APIRouter(include_in_schema=False)
+REFUSALS_ZH = {
+    "standard_not_met": "必备项未全部达标,请先对照上方“缺什么补什么”补齐",
+    "illegal_transition": "司法所当前状态不能办理此环节",
+    "forbidden": "您的角色不能办理此环节",
+    "invalid": "填写内容有误",
+    "evidence_not_found": "所附材料不属于本司法所",
+}
+LIST_SPLIT = re.compile(r"[\n,,、;;]+")
+
+
+def csrf_token(settings: Settings, scope: Scope) -> str:
+    message = f"csrf:{scope.tenant_id}:{scope.user_id}:{scope.session_id}".encode()
+    return hmac.new(settings.signing_key().encode(), message, hashlib.sha256).hexdigest()[:40]
+
+
+def form_scope(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: Annotated[str, Form(max_length=100)],
+) -> Scope:
+    """The cookie's user, if the form carries the token of their login session."""
+    token = request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        raise NotAuthenticated("log in again: the login cookie is missing")
+    scope = scope_for_token(request, session, settings, token)
+    if not hmac.compare_digest(csrf, csrf_token(settings, scope)):
+        raise Forbidden("the form has expired or did not come from this site; reload the page")
+    return scope
+
+
+def _items(text: str | None) -> list[str]:
+    return [part.strip() for part in LIST_SPLIT.split(text or "") if part.strip()]
+
+
+@router.post("/offices/{office_id}/steps/{step}")
+def take_step_form(
+    office_id: int,
+    step: Step,
+    session: SessionDep,
+    scope: Annotated[Scope, Depends(form_scope)],
+    comment: Annotated[str | None, Form(max_length=2000)] = None,
+    reasons: Annotated[str | None, Form(max_length=5000)] = None,
+    inspection_date: Annotated[str | None, Form(max_length=10)] = None,
+    inspectors: Annotated[str | None, Form(max_length=1000)] = None,
+) -> Response:
+    """Take a workflow step from the page, then back to the office page."""
+    if not 1 <= office_id <= MAX_ID:
+        raise Invalid("office_id out of range", {"field": "office_id"})
+    office = offices.get_office(session=session, scope=scope, office_id=office_id)
+    try:
+        data = StepIn(
+            comment=comment or None,
+            reasons=_items(reasons),
+            inspection_date=date.fromisoformat(inspection_date) if inspection_date else None,
+            inspectors=_items(inspectors),
+        )
+    except (ValueError, ValidationError) as exc:
+        raise Invalid(f"the form is not valid: {exc}", {"field": "form"}) from exc
+    try:
+        workflow.take_step(session=session, scope=scope, office=office, step=step, data=data)
+    except DomainError as exc:
+        session.rollback()
+        message = REFUSALS_ZH.get(exc.code, "办理失败") + f"({exc.message})"
+        return RedirectResponse(
+            f"/offices/{office_id}?error={exc.code}&message={_q(message)}", status_code=303
+        )
+    return RedirectResponse(f"/offices/{office_id}?done={step.value}", status_code=303)
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text[:300])
