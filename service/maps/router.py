@@ -13,11 +13,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from maps.base import Basemap
-from maps.themes import STATES, build_map
+from maps.themes import KIND_LABELS, STATES, build_map
 from service.accounts.permissions import Action
 from service.db import SessionDep
 from service.deps import CurrentScope, SettingsDep
-from service.divisions.kinds import DivisionKind
+from service.divisions.kinds import TOWNSHIP_KINDS
 from service.errors import Invalid
 from service.maps.data import map_data
 from service.offices.models import AcceptanceState
@@ -56,12 +56,18 @@ def filter_bar(theme: str, region: str, params: dict[str, str]) -> str:
         f"{STATES[s.value][1]}</option>"
         for s in AcceptanceState
     )
+    kinds = "".join(
+        f'<option value="{k}"{" selected" if params.get("kind") == k else ""}>{label}</option>'
+        for k, label in KIND_LABELS.items()
+    )
     return (
         f'<div class="registry-bar">{links}'
         f'<form method="get" action="/maps/{theme}">'
         f'<input type="hidden" name="region" value="{escape(region)}">'
         f'<label>状态 <select name="state" id="state-filter"><option value="">全部</option>'
         f"{states}</select></label> "
+        f'<label>类型 <select name="kind" id="kind-filter"><option value="">全部</option>'
+        f"{kinds}</select></label> "
         f'<label>日期 <input type="date" name="as_of" value="{escape(params.get("as_of", ""))}">'
         f'</label> <button type="submit">筛选</button></form></div>'
     )
@@ -85,13 +91,20 @@ def map_page(
         str | None,
         Query(pattern="^(" + "|".join(s.value for s in AcceptanceState) + ")?$"),
     ] = None,
-    kind: Annotated[list[DivisionKind] | None, Query()] = None,
+    kind: Annotated[
+        list[str] | None,
+        Query(description="township kinds (town, township, street, development_zone …)"),
+    ] = None,
     as_of: Annotated[str | None, Query(pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")] = None,
 ) -> HTMLResponse:
     """The themed map of a region (default: the user's), as a page. Empty filter fields (as
     the page's form sends them) mean "no filter"."""
     scope.require(Action.read)
     prefix = scope.region(region or None)
+    kinds = tuple(k for k in (kind or []) if k)
+    unknown = sorted(set(kinds) - {k.value for k in TOWNSHIP_KINDS})
+    if unknown:
+        raise Invalid(f"kind: {', '.join(unknown)} is not a township kind", {"field": "kind"})
     day = None
     if as_of:
         try:
@@ -105,7 +118,7 @@ def map_page(
         region=prefix,
         as_of=day,
         state=state or None,
-        kinds=tuple(k.value for k in kind) if kind else None,
+        kinds=kinds or None,
     )
     m = build_map(theme, data, basemap_of(settings))
     params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}

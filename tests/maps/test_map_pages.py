@@ -287,3 +287,22 @@ def test_the_api_docs_are_offline_too(client):
     assert "cdn" not in r.headers["content-security-policy"]
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_the_filter_bar_sends_empty_fields_and_kinds(client, auth, world):
+    r = client.get(
+        "/maps/coverage",
+        params={"region": XINZHENG, "state": "", "kind": "", "as_of": ""},
+        headers=auth("xinzheng_county"),
+    )
+    assert r.status_code == 200 and 'id="kind-filter"' in r.text
+    streets = client.get(
+        "/maps/coverage",
+        params={"region": XINZHENG, "kind": "street"},
+        headers=auth("xinzheng_county"),
+    )
+    assert streets.status_code == 200
+    codes = set(re.findall(r'"type":"Feature","id":"(\d{9})"', streets.text))
+    assert codes and all(c[6] == "0" for c in codes)  # 新郑's streets are 410184001–003
+    bad = client.get("/maps/coverage", params={"kind": "palace"}, headers=auth("xinzheng_county"))
+    assert bad.status_code == 422 and "kind" in bad.text
