@@ -180,37 +180,19 @@ def _uncovered(
     return sorted(found, key=lambda x: x["county_code"])
 
 
-def boundary_quality(
-    session: Session, f: CoverageFilter, *, tolerance_m2: float, with_geometry: bool = False
-) -> dict[str, Any]:
-    """The three findings for the region at the date, computed or from the cache."""
-    key_text = json.dumps([f.region, str(f.as_of), tolerance_m2, with_geometry])
-    key = hashlib.sha256(key_text.encode()).hexdigest()[:32]
-    stamp = fingerprint(session, f.tenant_id)
-    cached = session.execute(
+def cached(session: Session, tenant_id: int, key: str) -> tuple[str, Any] | None:
+    """(fingerprint, result) stored under `key`, if any."""
+    row = session.execute(
         text("SELECT fingerprint, result FROM boundary_qa_cache WHERE tenant_id = :t AND key = :k"),
-        {"t": f.tenant_id, "k": key},
+        {"t": tenant_id, "k": key},
     ).one_or_none()
-    if cached is not None and cached.fingerprint == stamp:
-        return {**cached.result, "cached": True}
-    started = perf_counter()
-    suspects = uncertified_counties(session, f)
-    overlaps = _overlaps(session, f, tolerance_m2, suspects)
-    outside = _outside(session, f, tolerance_m2)
-    uncovered = _uncovered(session, f, tolerance_m2, suspects, outside, with_geometry)
-    if not with_geometry:
-        for item in (*overlaps, *outside):
-            item.pop("geometry", None)
-    result = {
-        "region": f.region,
-        "as_of": str(f.as_of) if f.as_of else None,
-        "tolerance_m2": tolerance_m2,
-        "seconds": round(perf_counter() - started, 3),
-        "counties_not_clean": sorted(suspects),
-        "overlaps": overlaps,
-        "uncovered": uncovered,
-        "outside": outside,
-    }
+    return None if row is None else (row.fingerprint, row.result)
+
+
+def store(
+    session: Session, tenant_id: int, key: str, stamp: str, seconds: float, result: Any
+) -> None:
+    """Keep a computed result under `key` for the boundary version `stamp`."""
     session.execute(
         text(
             "INSERT INTO boundary_qa_cache (tenant_id, key, fingerprint, seconds, result)"
@@ -218,12 +200,38 @@ def boundary_quality(
             " SET fingerprint = excluded.fingerprint, seconds = excluded.seconds,"
             " result = excluded.result, computed_at = now()"
         ),
-        {
-            "t": f.tenant_id,
-            "k": key,
-            "fp": stamp,
-            "s": result["seconds"],
-            "r": json.dumps(result, default=str),
-        },
+        {"t": tenant_id, "k": key, "fp": stamp, "s": seconds, "r": json.dumps(result, default=str)},
     )
+
+
+def boundary_quality(
+    session: Session, f: CoverageFilter, *, tolerance_m2: float, with_geometry: bool = False
+) -> dict[str, Any]:
+    """The three findings for the region at the date, computed or from the cache."""
+    key_text = json.dumps([f.region, str(f.as_of), tolerance_m2, with_geometry])
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:32]
+    stamp = fingerprint(session, f.tenant_id)
+    hit = cached(session, f.tenant_id, key)
+    if hit is not None and hit[0] == stamp:
+        return {**hit[1], "cached": True}
+    started = perf_counter()
+    suspects = uncertified_counties(session, f)
+    overlaps = _overlaps(session, f, tolerance_m2, suspects)
+    outside = _outside(session, f, tolerance_m2)
+    uncovered = _uncovered(session, f, tolerance_m2, suspects, outside, with_geometry)
+    seconds = round(perf_counter() - started, 3)
+    if not with_geometry:
+        for item in (*overlaps, *outside):
+            item.pop("geometry", None)
+    result = {
+        "region": f.region,
+        "as_of": str(f.as_of) if f.as_of else None,
+        "tolerance_m2": tolerance_m2,
+        "seconds": seconds,
+        "counties_not_clean": sorted(suspects),
+        "overlaps": overlaps,
+        "uncovered": uncovered,
+        "outside": outside,
+    }
+    store(session, f.tenant_id, key, stamp, seconds, result)
     return {**result, "cached": False}

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.simplify import simplify_coverage
-from service.coverage.boundaries import fingerprint
+from service.coverage.boundaries import cached, fingerprint, store
 from service.coverage.query import CoverageFilter, valid
 
 # metres of simplification by the code length of the region shown (its map's usual zoom)
@@ -31,12 +31,9 @@ def display_geometry(
     key_text = json.dumps(["map", region, level, str(f.as_of), tolerance, digits])
     key = "map:" + hashlib.sha256(key_text.encode()).hexdigest()[:28]
     stamp = fingerprint(session, f.tenant_id)
-    cached = session.execute(
-        text("SELECT fingerprint, result FROM boundary_qa_cache WHERE tenant_id = :t AND key = :k"),
-        {"t": f.tenant_id, "k": key},
-    ).one_or_none()
-    if cached is not None and cached.fingerprint == stamp:
-        return dict(cached.result)
+    hit = cached(session, f.tenant_id, key)
+    if hit is not None and hit[0] == stamp:
+        return dict(hit[1])
     started = perf_counter()
     rows = session.execute(
         text(
@@ -48,21 +45,7 @@ def display_geometry(
     ).all()
     geometries = simplify_coverage([bytes(r.wkb) for r in rows], tolerance, digits)
     result = {r.code: g for r, g in zip(rows, geometries, strict=True)}
-    session.execute(
-        text(
-            "INSERT INTO boundary_qa_cache (tenant_id, key, fingerprint, seconds, result)"
-            " VALUES (:t, :k, :fp, :s, CAST(:r AS jsonb)) ON CONFLICT (tenant_id, key) DO UPDATE"
-            " SET fingerprint = excluded.fingerprint, seconds = excluded.seconds,"
-            " result = excluded.result, computed_at = now()"
-        ),
-        {
-            "t": f.tenant_id,
-            "k": key,
-            "fp": stamp,
-            "s": round(perf_counter() - started, 3),
-            "r": json.dumps(result),
-        },
-    )
+    store(session, f.tenant_id, key, stamp, round(perf_counter() - started, 3), result)
     return result
 
 

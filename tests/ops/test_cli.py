@@ -5,16 +5,13 @@ without duplicates, coverage reports matching the database, and `registry serve`
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from pathlib import Path
 
 import httpx2 as httpx
 import psycopg
 import pytest
-from operator_env import REGISTRY, make_database, run
+from operator_env import make_database, run, serve
 
-from service.cluster import free_port
 from service.demo.offices import plan_offices
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -291,24 +288,8 @@ def test_serve_answers_a_demo_login(demo_env):
     run(env, "import", "demo", "--provinces", "41,14")
     logins = json.loads((Path(env["REGISTRY_VAR_DIR"]) / "demo_logins.json").read_text())
     admin = next(x for x in logins if x["username"] == "henan_admin")
-    port = free_port()
-    server = subprocess.Popen(
-        [REGISTRY, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server, base = serve(env)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
         token = httpx.post(
             f"{base}/api/v1/auth/token",
             data={"username": "henan_admin", "password": admin["password"]},
