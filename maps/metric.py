@@ -11,7 +11,7 @@ from branca.element import MacroElement, Template
 
 
 class MetricSwitch(MacroElement):
-    """Radio buttons (top right) choosing which property colours `layers`."""
+    """Radio buttons (top left, under the zoom buttons) choosing which rate colours `layers`."""
 
     _template = Template(
         """
@@ -32,9 +32,9 @@ class MetricSwitch(MacroElement):
               });
             });
           }
-          var control = L.control({position: 'topright'});
+          var control = L.control({position: 'topleft'});
           control.onAdd = function () {
-            var div = L.DomUtil.create('div', 'registry-legend registry-metric');
+            var div = L.DomUtil.create('div', 'registry-metric');
             var metrics = {{ this.metrics }};
             metrics.forEach(function (m, i) {
               var label = L.DomUtil.create('label', 'registry-legend-row', div);

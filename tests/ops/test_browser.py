@@ -165,6 +165,13 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
             WebDriverWait(driver, 30).until(lambda d: d.execute_script(FIND_LAYERS))
             assert time.monotonic() - started < 30
             shot(driver, f"4-{theme}")
+        # the aggregates' rate switch recolours the same polygons
+        radios = driver.find_elements(By.CSS_SELECTOR, ".registry-metric input[type=radio]")
+        assert len(radios) == 3
+        for radio in radios:
+            radio.click()
+            assert radio.is_selected()
+        shot(driver, "4-aggregates-progress")
 
         # the dashboard and an office page of the city, from the popup's link
         driver.get(f"{base}/dashboard")
