@@ -92,7 +92,7 @@ def _entries(
     return [
         (color, label, counts.get(key, 0))
         for key, (color, label) in table.items()
-        if counts.get(key, 0) or key not in ("none",)
+        if key != "none" or counts.get(key, 0)
     ]
 
 

@@ -129,8 +129,7 @@ def acceptance_overview(
         return sum(per[s] for s in TITLED)
 
     def row(item: dict[str, Any]) -> dict[str, Any]:
-        total = item.pop("total", None)
-        del total
+        item.pop("total", None)  # the page's count, repeated on every row
         item["state_label"] = ACCEPTANCE_LABELS_ZH[AcceptanceState(item["state"])]
         item["overdue"] = item["due_on"] is not None and item["due_on"] < today
         return item

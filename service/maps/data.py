@@ -22,7 +22,7 @@ from service.errors import Invalid
 from service.maps.geometry import bounds, display_geometry
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.standards import service as standards
-from service.standards.facts import MEASURED, STATUS
+from service.standards.facts import STATUS, measured_sql
 
 FACILITY_CATEGORY = "基础设施"
 NATION_THEMES = frozenset({"aggregates"})
@@ -54,10 +54,7 @@ def _offices_sql(f: CoverageFilter) -> str:
 
 _FACILITY = (
     "WITH "
-    + MEASURED.replace(
-        "WHERE c.tenant_id = :t AND c.standard_id = :std",
-        "WHERE c.tenant_id = :t AND c.standard_id = :std AND c.category = :category",
-    )
+    + measured_sql("AND c.category = :category")
     + """
 SELECT m.office_id, array_agg(c.missing ORDER BY c.position)
                       FILTER (WHERE s.status = 'fail') AS missing,
@@ -242,8 +239,8 @@ def _facility(
     by_office = {r["office_id"]: r for r in rows}
     for o in offices:
         r = by_office.get(o.id)
-        if r is None or (not r["any_fail"] and r["any_unknown"]):
-            o.props["facility"] = "unknown" if r is None or r["any_unknown"] else "all_met"
+        if r is None or (r["any_unknown"] and not r["any_fail"]):
+            o.props["facility"] = "unknown"
         else:
             o.props["facility"] = "some_missing" if r["any_fail"] else "all_met"
         o.props["facility_missing"] = "、".join((r or {}).get("missing") or [])
@@ -284,10 +281,11 @@ def _aggregates(
             session=session, scope=scope, region=region, as_of=f.as_of, level=level
         )
         target = progress["target"]["share"]
+        by_code = {p["code"]: p for p in progress["regions"]}
         areas = []
         for code, geometry in display_geometry(session, f, level, region).items():
             cov = rates.get(code, {})
-            prog = next((p for p in progress["regions"] if p["code"] == code), None)
+            prog = by_code.get(code)
             share = prog["share"] if prog else None
             props = {
                 "required": cov.get("required"),

@@ -20,7 +20,7 @@ from service.deps import Scope
 from service.offices.models import Office
 from service.standards import service as standards
 from service.standards.facts import EVALUATED, MEASURED, STATUS
-from service.standards.measures import Op, item_labels, measure_label, measure_type
+from service.standards.measures import Op, item_labels, measure_label
 from service.standards.models import Standard
 
 STATUS_ZH = {"pass": "达标", "fail": "未达标", "unknown": "缺少数据"}
@@ -313,6 +313,3 @@ def mandatory_status(
 
 def rows_as_items(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"key": r["key"], "mandatory": r["mandatory"], "status": r["status"]} for r in rows]
-
-
-__all__ = ["measure_type", "office_compliance", "region_compliance"]

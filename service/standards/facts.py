@@ -91,11 +91,15 @@ facts AS MATERIALIZED (
     LEFT JOIN fac f ON f.office_id = sel.id
 )"""
 
+
 # director_training_days is -1 when the director's training was never recorded: "unknown"
 # below, so that a missing record does not read as zero days.
-MEASURED = (
-    FACTS
-    + """,
+def measured_sql(criteria_where: str = "") -> str:
+    """FACTS plus `crit` (the standard's criteria, optionally narrowed by `criteria_where`)
+    and `measured` (each office × each criterion that applies to its kind)."""
+    return (
+        FACTS
+        + """,
 crit AS (
   SELECT c.key, c.position, c.category, c.mandatory, c.kinds, c.op, c.threshold,
          c.item_values, c.measure,
@@ -103,7 +107,9 @@ crit AS (
          CASE WHEN c.op IN ('has_all', 'has_any') THEN 'set'
               WHEN c.op IN ('is_true', 'is_false') THEN 'flag' ELSE 'num' END AS test
     FROM standard_criteria c
-   WHERE c.tenant_id = :t AND c.standard_id = :std
+   WHERE c.tenant_id = :t AND c.standard_id = :std """
+        + criteria_where
+        + """
 ),
 measured AS (
   SELECT facts.id AS office_id, facts.division_code, crit.key, crit.mandatory, crit.op,
@@ -119,7 +125,10 @@ measured AS (
     FROM facts
     JOIN crit ON crit.kinds IS NULL OR facts.kind = ANY (crit.kinds)
 )"""
-)
+    )
+
+
+MEASURED = measured_sql()
 
 # pass / fail / unknown of a `measured` row m
 STATUS = """
