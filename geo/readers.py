@@ -76,8 +76,10 @@ def sniff_format(path: Path) -> str:
     )
 
 
-def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> str:
-    """Validate a zipped Shapefile without inflating it; return the .shp member's name."""
+def inspect_zip(path: Path, limits: ZipLimits) -> list[zipfile.ZipInfo]:
+    """The entries of a zip archive, refused before anything is inflated when it is broken,
+    encrypted, nested, has unsafe paths, too many entries, or inflates too far (by its own
+    numbers: each entry is then read no further than its declared size)."""
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -86,7 +88,6 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> str:
     if len(infos) > limits.max_entries:
         raise UnreadableFile(f"zip has {len(infos)} entries; at most {limits.max_entries} allowed")
     total = 0
-    shps: list[str] = []
     for info in infos:
         name = info.filename
         parts = PurePosixPath(name.replace("\\", "/")).parts
@@ -108,8 +109,17 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> str:
                 f"zip entry {name!r} has a compression ratio above {limits.max_ratio:.0f}:1 "
                 "(zip bomb?); refused"
             )
-        if name.lower().endswith(".shp") and not name.startswith("__MACOSX"):
-            shps.append(name)
+    return infos
+
+
+def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> str:
+    """Validate a zipped Shapefile without inflating it; return the .shp member's name."""
+    infos = inspect_zip(path, limits)
+    shps = [
+        i.filename
+        for i in infos
+        if i.filename.lower().endswith(".shp") and not i.filename.startswith("__MACOSX")
+    ]
     if not shps:
         raise UnreadableFile("the zip archive contains no .shp file")
     if len(shps) > 1:

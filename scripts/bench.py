@@ -6,6 +6,8 @@
     scripts/bench coverage  every coverage report over HTTP vs its raw SQL, province and nation
     scripts/bench acceptance  province compliance, city acceptance overview, nation progress
     scripts/bench maps      map pages: province, city and national sizes and build times
+    scripts/bench roster    legacy rosters: Henan (empty and full registry), the nation's 40,000 rows
+    scripts/bench login     a storm of 50 parallel logins and a bystander's latency meanwhile
 
 A private cluster lives in var/bench-pg (durable settings, like production); the national set
 (31 provinces, ~41,000 generated townships) is built once and cached in var/cache/.
@@ -359,12 +361,12 @@ def ensure_national_offices(c: LocalCluster) -> int:
         tenant = conn.execute("SELECT id FROM tenants WHERE code = '00'").fetchone()[0]
         offices = conn.execute("SELECT count(*) FROM offices").fetchone()[0]
     if offices < 30000:
-        from service.db import Database, bind_context, make_engine
+        from service.db import WHOLE_TENANT, Database, bind_context, make_engine
         from service.demo.offices import load_offices
 
         database = Database(make_engine(c.url(APP_ROLE), pool_size=1))
         with database.session() as session:
-            bind_context(session, tenant_id=tenant, username="bench")
+            bind_context(session, tenant_id=tenant, region=WHOLE_TENANT, username="bench")
             load_offices(session=session, tenant_id=tenant)
         database.engine.dispose()
         with psycopg.connect(pg(c.url(OWNER_ROLE)), autocommit=True) as conn:
@@ -388,7 +390,7 @@ def bench_rls(runs: int) -> dict:
     to; plus an offices page in plain SQL."""
     from service.coverage import service as coverage
     from service.coverage.query import CoverageFilter
-    from service.db import Database, bind_context, make_engine
+    from service.db import WHOLE_TENANT, Database, bind_context, make_engine
 
     c = cluster()
     tenant = ensure_national_offices(c)
@@ -404,7 +406,7 @@ def bench_rls(runs: int) -> dict:
     try:
         with databases[0].session() as app, databases[1].session() as owner:
             for s in (app, owner):
-                bind_context(s, tenant_id=tenant, username="bench")
+                bind_context(s, tenant_id=tenant, region=WHOLE_TENANT, username="bench")
 
             def ms(s, fn, f) -> float:  # type: ignore[no-untyped-def]
                 t0 = time.perf_counter()
@@ -673,7 +675,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "which", choices=["import", "offices", "rls", "coverage", "acceptance", "maps", "all"]
+        "which",
+        choices=[
+            "import",
+            "offices",
+            "rls",
+            "coverage",
+            "acceptance",
+            "maps",
+            "roster",
+            "login",
+            "all",
+        ],
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000)
@@ -695,6 +708,14 @@ def main() -> None:
         from bench_maps import bench_maps
 
         results.append(bench_maps(max(args.runs, 5)))
+    if args.which in ("roster", "all"):
+        from bench_roster import bench_roster
+
+        results.append(bench_roster(max(args.runs, 3)))
+    if args.which in ("login", "all"):
+        from bench_roster import bench_login
+
+        results.append(bench_login())
     for r in results:
         print(json.dumps(r, ensure_ascii=False))
 

@@ -20,14 +20,16 @@ from service.cluster import APP_ROLE, OWNER_ROLE
 
 
 def ensure_records(c: Any, tenant: int) -> dict[str, int]:
-    from service.db import Database, bind_context, make_engine
+    from service.db import WHOLE_TENANT, Database, bind_context, make_engine
     from service.demo.records import load_records
     from service.standards.definition import seed
     from service.standards.service import publish
 
     database = Database(make_engine(c.url(APP_ROLE), pool_size=1))
     with database.session() as session:
-        bind_context(session, tenant_id=tenant, username="bench", role="operator")
+        bind_context(
+            session, tenant_id=tenant, region=WHOLE_TENANT, username="bench", role="operator"
+        )
         has = session.scalar(text("SELECT count(*) FROM standards"))
         if not has:
             for code, day in (("henan-2004", date(2004, 7, 22)), ("henan-2009", date(2010, 1, 1))):

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from service.accounts.models import Role
 from service.cluster import APP_ROLE, OWNER_ROLE, ClusterError, LocalCluster
-from service.db import bind_context
+from service.db import WHOLE_TENANT, bind_context
 from service.errors import DomainError
 from service.operator import find_tenant, operator_name, owner_session, tenant_session
 from service.settings import Settings
@@ -154,7 +154,13 @@ def tenant_create(
     try:
         with owner_session(settings) as session:
             tenant = create_tenant(session=session, code=code, name=name)
-            bind_context(session, tenant_id=tenant.id, username=operator_name(), role="operator")
+            bind_context(
+                session,
+                tenant_id=tenant.id,
+                region=WHOLE_TENANT,
+                username=operator_name(),
+                role="operator",
+            )
             if admin and password_file:
                 create_user(
                     session=session,

@@ -80,6 +80,7 @@ class Database:
 
 _BIND = text(
     "SELECT set_config('app.tenant_id', :tenant_id, true),"
+    " set_config('app.region', :region, true),"
     " set_config('app.user_id', :user_id, true),"
     " set_config('app.username', :username, true),"
     " set_config('app.role', :role, true),"
@@ -87,21 +88,33 @@ _BIND = text(
 )
 
 
+WHOLE_TENANT = "*"
+
+
 def bind_context(
     session: Session,
     *,
     tenant_id: int,
+    region: str | None,
     user_id: int | None = None,
     username: str | None = None,
     role: str | None = None,
     request_id: str | None = None,
 ) -> None:
-    """Scope the current transaction to one tenant (row-level security reads `app.tenant_id`)
-    and say who acts and in which request (the audit triggers read the rest)."""
+    """Scope the current transaction to one tenant and one region of it, and say who acts and
+    in which request (the audit triggers read the rest).
+
+    Row-level security reads `app.tenant_id` and `app.region`: `region` is a division-code
+    prefix, WHOLE_TENANT for all of the tenant, or None for none of its offices and their
+    records (a transaction that has not yet learnt whom it serves).
+    """
+    if region is not None and region != WHOLE_TENANT and not region.isdigit():
+        raise ValueError(f"not a region to bind: {region!r}")
     session.execute(
         _BIND,
         {
             "tenant_id": str(tenant_id),
+            "region": region or "",
             "user_id": "" if user_id is None else str(user_id),
             "username": username or "",
             "role": role or "",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,10 +15,11 @@ from service.accounts.models import AuthSession, Role, User
 from service.accounts.permissions import Action, allowed
 from service.accounts.security import decode_token
 from service.context import request_id_var
-from service.db import SessionDep, bind_context
+from service.dates import RANGE_TEXT, PlausibleDate
+from service.db import WHOLE_TENANT, SessionDep, bind_context
 from service.errors import Forbidden, NotAuthenticated
 from service.settings import Settings
-from service.tenants.models import DEFAULT_REQUIRED_KINDS, NATIONAL_CODE, Tenant
+from service.tenants.models import DEFAULT_REQUIRED_KINDS, NATIONAL_CODE, Tenant, db_region
 
 TOKEN_COOKIE = "registry_token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -43,6 +44,11 @@ class Scope:
     def region_prefix(self) -> str:
         """Division codes inside the home region start with this ("" = whole country)."""
         return "" if self.region_code == NATIONAL_CODE else self.region_code
+
+    @property
+    def db_region(self) -> str:
+        """The region row-level security confines this user's transactions to."""
+        return db_region(self.region_code, self.tenant_code)
 
     def covers(self, code: str) -> bool:
         return code.startswith(self.region_prefix)
@@ -110,9 +116,15 @@ def scope_for_token(request: Request, session: Session, settings: Settings, toke
     if not (0 < tenant_id < 2**31 and 0 < user_id < 2**63 and 0 < session_id < 2**63):
         raise NotAuthenticated("invalid token")
     request_id = request_id_var.get()
+    claimed_region = claims.get("reg")
+    if not isinstance(claimed_region, str) or not (
+        claimed_region == WHOLE_TENANT or claimed_region.isdigit()
+    ):
+        claimed_region = None  # learnt from the user's row below
     bind_context(
         session,
         tenant_id=tenant_id,
+        region=claimed_region,
         user_id=user_id,
         username=claims.get("usr"),
         role=claims.get("rol"),
@@ -134,10 +146,16 @@ def scope_for_token(request: Request, session: Session, settings: Settings, toke
     if row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
         raise NotAuthenticated("the login session has ended; log in again")
     user, tenant = row.User, row.Tenant
-    if user.role != claims.get("rol") or user.username != claims.get("usr"):
+    region = db_region(user.region_code, tenant.code)
+    if (
+        user.role != claims.get("rol")
+        or user.username != claims.get("usr")
+        or region != claimed_region
+    ):  # the token is older than a change of the user: bind what the database says now
         bind_context(
             session,
             tenant_id=tenant_id,
+            region=region,
             user_id=user_id,
             username=user.username,
             role=user.role,
@@ -159,3 +177,7 @@ def scope_for_token(request: Request, session: Session, settings: Settings, toke
 
 
 CurrentScope = Annotated[Scope, Depends(current_scope)]
+AsOfQuery = Annotated[
+    PlausibleDate | None,
+    Query(description=f"answer as of this date ({RANGE_TEXT}; default today)"),
+]

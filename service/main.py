@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
     )
     app.state.settings = settings
+    # logins and password changes queue here for a worker thread that checks the hash
+    app.state.password_limiter = anyio.CapacityLimiter(settings.password_hash_workers)
     if database is not None:
         app.state.db = database
     register_error_handlers(app)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from service.db import Database, bind_context, make_engine
+from service.db import WHOLE_TENANT, Database, bind_context, make_engine
 from service.settings import Settings
 from service.tenants.models import Tenant
 from service.tenants.service import get_tenant
@@ -51,7 +51,13 @@ def tenant_session(
     db = database or Database(make_engine(settings.database_url, pool_size=1))
     try:
         with db.session() as session:
-            bind_context(session, tenant_id=tenant.id, username=operator_name(), role="operator")
+            bind_context(
+                session,
+                tenant_id=tenant.id,
+                region=WHOLE_TENANT,
+                username=operator_name(),
+                role="operator",
+            )
             yield session
     finally:
         if own:

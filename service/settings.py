@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,12 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=100, ge=1, le=2048)
     max_evidence_mb: int = Field(default=20, ge=1, le=2048)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    password_hash_workers: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
+        ge=1,
+        le=64,
+        description="password hashes checked at once (argon2 is CPU-bound; the rest waits)",
+    )
     assets_dir: Path = Field(
         default=Path(__file__).resolve().parents[1] / "assets" / "node_modules",
         description="front-end packages installed from assets/package-lock.json",

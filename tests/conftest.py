@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.accounts.models import AuthSession, Role
 from service.accounts.security import issue_token
 from service.cluster import APP_ROLE, OWNER_ROLE, LocalCluster, free_port
-from service.db import Database, bind_context, make_engine
+from service.db import WHOLE_TENANT, Database, bind_context, make_engine
 from service.main import create_app
 from service.migrate import upgrade
 from service.settings import Settings
@@ -75,15 +76,29 @@ def owner_engine(settings: Settings, engine: Engine) -> Iterator[Engine]:
 class TransactionalDatabase(Database):
     """A Database whose sessions live inside one outer transaction, via savepoints."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tenant_id: int) -> None:
         self.engine = connection.engine
         self.connection = connection
+        self.tenant_id = tenant_id
         self.sessionmaker = sessionmaker(
             bind=connection,
             expire_on_commit=False,
             autoflush=False,
             join_transaction_mode="create_savepoint",
         )
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """An app session; afterwards the outer transaction is bound as the test's own
+        `session` is (a request's binding is transaction-local, so it would outlive its
+        savepoint and leave the test seeing only that user's region)."""
+        try:
+            with super().session() as s:
+                yield s
+        finally:
+            with self.sessionmaker() as s:
+                bind_context(s, tenant_id=self.tenant_id, region=WHOLE_TENANT, username="test")
+                s.commit()
 
 
 @pytest.fixture
@@ -92,7 +107,7 @@ def db(engine: Engine, base_data: BaseData) -> Iterator[TransactionalDatabase]:
     connection = engine.connect()
     outer = connection.begin()
     try:
-        yield TransactionalDatabase(connection)
+        yield TransactionalDatabase(connection, base_data.henan_id)
     finally:
         outer.rollback()
         connection.close()
@@ -102,7 +117,7 @@ def db(engine: Engine, base_data: BaseData) -> Iterator[TransactionalDatabase]:
 def session(db: TransactionalDatabase, base_data: BaseData) -> Iterator[Session]:
     """A session of the service role, bound to tenant 41 (河南) like a request would be."""
     with db.sessionmaker() as s:
-        bind_context(s, tenant_id=base_data.henan_id, username="test")
+        bind_context(s, tenant_id=base_data.henan_id, region=WHOLE_TENANT, username="test")
         yield s
 
 
@@ -181,7 +196,7 @@ def base_data(engine: Engine, owner_engine: Engine) -> BaseData:
     database = Database(engine)  # the service role, bound to each tenant in turn
     for tenant, name in ((henan, "mini_henan"), (shanxi, "mini_shanxi")):
         with database.session() as s:
-            bind_context(s, tenant_id=tenant.id, username="test-setup")
+            bind_context(s, tenant_id=tenant.id, region=WHOLE_TENANT, username="test-setup")
             import_divisions(
                 session=s, tenant=tenant, path=FIXTURES / f"{name}.geojson", valid_from=BASE_DATE
             )
@@ -216,3 +231,28 @@ def auth(settings: Settings, base_data: BaseData):  # type: ignore[no-untyped-de
         return base_data.logins[key].headers(settings)
 
     return headers
+
+
+def browser_login(client, username: str, password: str = PASSWORD, **form: str):  # type: ignore[no-untyped-def]
+    """Log in through the /login page as a browser does: open the form (its token comes as a
+    cookie and a hidden field), then post it. Returns the POST's response."""
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="form_token" value="([^"]+)"', page.text)
+    assert token, page.text[:300]
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "form_token": token.group(1), **form},
+        follow_redirects=False,
+    )
+
+
+def bind_raw(conn, tenant_id: int, region: str = WHOLE_TENANT) -> None:  # type: ignore[no-untyped-def]
+    """What bind_context does, on a plain connection: the tenant and the region."""
+    from sqlalchemy import text
+
+    conn.execute(
+        text("SELECT set_config('app.tenant_id', :t, true), set_config('app.region', :r, true)"),
+        {"t": str(tenant_id), "r": region},
+    )

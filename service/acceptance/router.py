@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -11,7 +10,7 @@ from service.acceptance import exports, reports, service
 from service.acceptance.schemas import EventOut, StepIn, StepResult
 from service.acceptance.workflow import Step
 from service.db import SessionDep
-from service.deps import CurrentScope
+from service.deps import AsOfQuery, CurrentScope
 from service.exports import download
 from service.offices.dependencies import ValidOffice
 from service.offices.models import AcceptanceState
@@ -71,7 +70,7 @@ def progress(
     scope: CurrentScope,
     session: SessionDep,
     region: RegionParam = None,
-    as_of: date | None = None,
+    as_of: AsOfQuery = None,
     level: Level | None = None,
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Any:

@@ -7,20 +7,24 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.offices.schemas import CleanText, Strict
+from service.dates import PlausibleDate
+from service.offices.schemas import (
+    NO_CONTROL_CHARS,
+    Strict,
+)
 
-Reason = Annotated[CleanText, StringConstraints(min_length=2, max_length=500)]
-PersonName = Annotated[CleanText, StringConstraints(min_length=2, max_length=50)]
+Reason = Annotated[str, StringConstraints(min_length=2, max_length=500), NO_CONTROL_CHARS]
+PersonName = Annotated[str, StringConstraints(min_length=2, max_length=50), NO_CONTROL_CHARS]
 
 
 class StepIn(Strict):
     """What a workflow step records beside who and when."""
 
-    comment: Annotated[CleanText, StringConstraints(max_length=2000)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=2000), NO_CONTROL_CHARS] | None = None
     reasons: list[Reason] = Field(
         default_factory=list, max_length=50, description="why (reject / revoke / decline)"
     )
-    inspection_date: date | None = Field(
+    inspection_date: PlausibleDate | None = Field(
         default=None,
         description="the day of the inspection (accept, reject, re-inspect, spot check)",
     )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base
@@ -95,6 +96,11 @@ class AuthSession(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
     refresh_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    # the refresh secrets this session issued and then replaced: presenting one of them is a
+    # reuse (a stolen token) and ends the session; any other wrong secret is only refused
+    rotated_hashes: Mapped[list[bytes]] = mapped_column(
+        ARRAY(LargeBinary), server_default=text("'{}'")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

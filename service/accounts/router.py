@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service.accounts import sessions, users
@@ -28,36 +28,44 @@ from service.deps import CurrentScope, SettingsDep
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/auth/token", response_model=TokenOut)
-def login(
-    request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: SessionDep,
-    settings: SettingsDep,
-) -> TokenOut:
-    """Exchange a username and password for an access token (minutes) and a refresh token
-    (hours). Repeated failures for a username or from an address are refused with 429."""
-    pair = sessions.login(
-        session=session,
-        db=request.app.state.db,
-        settings=settings,
-        username=form.username,
-        password=form.password,
+def client_of(request: Request, device_token: str | None = None) -> sessions.Client:
+    return sessions.Client(
         ip=client_ip_var.get(),
         user_agent=request.headers.get("user-agent"),
         request_id=request_id_var.get(),
+        device_token=device_token,
+    )
+
+
+@router.post("/auth/token", response_model=TokenOut)
+async def login(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    settings: SettingsDep,
+    device_token: Annotated[str | None, Form(max_length=1000)] = None,
+) -> TokenOut:
+    """Exchange a username and password for an access token (minutes) and a refresh token
+    (hours). Attempts are limited per username and address (429); a client that sends the
+    `device_token` of its last login has an allowance of its own."""
+    pair = await sessions.login(
+        db=request.app.state.db,
+        settings=settings,
+        limiter=request.app.state.password_limiter,
+        username=form.username,
+        password=form.password,
+        client=client_of(request, device_token),
     )
     return TokenOut(**pair.__dict__)
 
 
 @router.post("/auth/refresh", response_model=TokenOut)
-def refresh(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenOut:
+async def refresh(request: Request, data: RefreshIn, settings: SettingsDep) -> TokenOut:
     """A new access token; the refresh token is rotated (each one works once)."""
-    pair = sessions.refresh(
-        session=session,
+    pair = await sessions.refresh(
+        db=request.app.state.db,
         settings=settings,
         token=data.refresh_token,
-        request_id=request_id_var.get(),
+        client=client_of(request),
     )
     return TokenOut(**pair.__dict__)
 
@@ -88,11 +96,16 @@ def me(scope: CurrentScope) -> MeOut:
 
 
 @router.post("/me/password", status_code=204)
-def change_password(data: PasswordChange, scope: CurrentScope, session: SessionDep) -> Response:
-    """Change my own password (the current one is required)."""
-    users.change_own_password(
+async def change_password(
+    request: Request, data: PasswordChange, scope: CurrentScope, session: SessionDep
+) -> Response:
+    """Change my own password (the current one is required; wrong guesses are limited). Every
+    other login session of mine ends."""
+    await users.change_own_password(
+        db=request.app.state.db,
         session=session,
         scope=scope,
+        limiter=request.app.state.password_limiter,
         current_password=data.current_password,
         new_password=data.new_password,
     )

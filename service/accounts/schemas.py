@@ -21,6 +21,11 @@ class TokenOut(BaseModel):
     expires_in: int
     refresh_token: str
     refresh_expires_in: int
+    device_token: str | None = Field(
+        default=None,
+        description="keep it and send it with your next login (form field device_token): "
+        "failed logins from other clients then cannot lock you out",
+    )
 
 
 class RefreshIn(BaseModel):

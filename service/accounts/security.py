@@ -44,9 +44,12 @@ def issue_token(
     username: str,
     role: str,
     ttl: timedelta,
+    region: str | None = None,
     now: datetime | None = None,
 ) -> tuple[str, datetime]:
-    """A signed access token of login session `session_id`, and its expiry time."""
+    """A signed access token of login session `session_id`, and its expiry time. `region`
+    (the row-level-security region of the user) saves each request a second binding; the
+    request checks it against the user's row all the same."""
     issued = now or datetime.now(UTC)
     expires = issued + ttl
     claims = {
@@ -55,6 +58,7 @@ def issue_token(
         "sid": session_id,
         "usr": username,
         "rol": role,
+        **({"reg": region} if region is not None else {}),
         "aud": TOKEN_AUDIENCE,
         "iat": int(issued.timestamp()),
         "exp": int(expires.timestamp()),
@@ -90,3 +94,41 @@ def refresh_hash(secret: str) -> bytes:
 
 def refresh_matches(stored: bytes, secret: str) -> bool:
     return hmac.compare_digest(stored, refresh_hash(secret))
+
+
+DEVICE_AUDIENCE = "registry-device"
+DEVICE_TTL = timedelta(days=180)
+
+
+def issue_device_token(*, key: str, username: str, device_id: str | None = None) -> str:
+    """A token a client keeps after logging in as `username`: presented with a later login of
+    the same user it marks a client the user has used before (see accounts/throttle.py)."""
+    now = datetime.now(UTC)
+    claims = {
+        "usr": username.lower(),
+        "did": device_id or secrets.token_urlsafe(16),
+        "aud": DEVICE_AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + DEVICE_TTL).timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm=TOKEN_ALGORITHM)
+
+
+def device_of(token: str | None, *, key: str, username: str) -> str | None:
+    """The device id of a valid device token issued for `username`, else None."""
+    if not token or len(token) > 1000:
+        return None
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[TOKEN_ALGORITHM],
+            audience=DEVICE_AUDIENCE,
+            options={"require": ["usr", "did", "exp"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    did = claims.get("did")
+    if claims.get("usr") != username.lower() or not isinstance(did, str) or len(did) > 64:
+        return None
+    return did

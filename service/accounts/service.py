@@ -90,10 +90,6 @@ def create_user(
     return user
 
 
-def authenticate(*, session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, or None (same work either way)."""
-
-
 def set_password(*, session: Session, user: User, password: str) -> None:
     check_password_strength(password)
     user.password_hash = hash_password(password)

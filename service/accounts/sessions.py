@@ -1,35 +1,55 @@
 """Login sessions: password login with throttling, token refresh with rotation, logout.
 
 An access token (JWT, minutes) names its login session; the session row holds the hash of
-a refresh token (hours). Every request checks the session, so logout — or deactivating the
-user — revokes all of the session's tokens at once. Failed logins are counted per username
-and per client address in their own transaction (the failing request itself rolls back).
+a refresh token (hours) and of the ones it replaced. Every request checks the session, so
+logout — or deactivating the user — revokes all of the session's tokens at once.
+
+Login and refresh run as a few short transactions of their own rather than in the request's
+session: the attempt counters must commit whatever the outcome (accounts/throttle.py), and
+no connection may be held while a password hash is checked (argon2 takes tens of
+milliseconds of CPU; a storm of logins must not starve other requests of connections or
+threads). The hash is checked in a worker thread under a capacity limiter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from service.accounts import throttle
 from service.accounts.models import AuthSession, User
 from service.accounts.security import (
+    device_of,
     hash_password,
+    issue_device_token,
     issue_token,
     needs_rehash,
     new_refresh_secret,
+    refresh_hash,
     refresh_matches,
     verify_password,
 )
+from service.accounts.throttle import Allowance, Rule
 from service.db import Database, bind_context
-from service.errors import NotAuthenticated, TooManyAttempts
+from service.errors import NotAuthenticated
 from service.settings import Settings
+from service.tenants.models import Tenant, db_region
 
-WINDOW = timedelta(minutes=15)
-USER_LIMIT = 5  # failed logins per username per window
-ADDRESS_LIMIT = 30  # failed logins per client address per window
+USER_LIMIT = 5  # attempts per username per window from clients it has not logged in from
+DEVICE_LIMIT = 5  # failed attempts per username per window from a client it logged in from
+ADDRESS_LIMIT = 30  # failed attempts per client address per window
+REFRESH_LIMIT = 30  # failed refreshes per client address per window
+PASSWORD_LIMIT = 5  # wrong current passwords per user per window (changing one's password)
+ROTATED_KEPT = 64  # refresh secrets a session remembers having replaced (reuse detection)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,85 +58,97 @@ class TokenPair:
     expires_in: int
     refresh_token: str
     refresh_expires_in: int
+    device_token: str | None = None
 
 
-def _throttle_keys(username: str, ip: str | None) -> list[str]:
-    keys = [f"user:{username.strip().lower()[:64]}"]
-    if ip:
-        keys.append(f"ip:{ip}")
-    return keys
+@dataclass(frozen=True)
+class Client:
+    """Who is knocking: the address, the user agent and a device token if they kept one."""
+
+    ip: str | None
+    user_agent: str | None
+    request_id: str | None
+    device_token: str | None = None
 
 
-def check_throttle(session: Session, keys: list[str]) -> None:
-    """429 while a username or an address has too many recent failures."""
-    rows = session.execute(
-        text(
-            "SELECT key, failures, window_start FROM login_failures"
-            " WHERE key = ANY(:keys) AND window_start > now() - make_interval(secs => :window)"
-        ),
-        {"keys": keys, "window": WINDOW.total_seconds()},
-    ).all()
-    for row in rows:
-        limit = USER_LIMIT if row.key.startswith("user:") else ADDRESS_LIMIT
-        if row.failures >= limit:
-            retry = int((row.window_start + WINDOW - datetime.now(UTC)).total_seconds()) + 1
-            raise TooManyAttempts(
-                f"too many failed logins; try again in {max(retry, 1)} s",
-                {"retry_after": max(retry, 1)},
-                headers={"Retry-After": str(max(retry, 1))},
-            )
+def login_allowances(username: str, client: Client, device: str | None) -> list[Allowance]:
+    """A client the user logged in from before has its own allowance: an anonymous client
+    that exhausts the username's allowance does not keep the user out of their own browser."""
+    if device is not None:
+        return [Allowance(f"device:{device}", DEVICE_LIMIT, Rule.FAILURES_RESET)]
+    allowances = [Allowance(f"user:{username}", USER_LIMIT, Rule.ATTEMPTS)]
+    if client.ip:
+        allowances.append(Allowance(f"ip:{client.ip}", ADDRESS_LIMIT, Rule.FAILURES))
+    return allowances
 
 
-def record_failure(db: Database, keys: list[str]) -> None:
-    """Count a failed login, committed on its own (the request's transaction rolls back)."""
-    with db.engine.begin() as conn:
-        for key in keys:
-            conn.execute(
-                text(
-                    "INSERT INTO login_failures AS f (key, window_start, failures)"
-                    " VALUES (:key, now(), 1) ON CONFLICT (key) DO UPDATE SET"
-                    "  failures = CASE WHEN f.window_start <= now() - make_interval(secs => :w)"
-                    "                  THEN 1 ELSE f.failures + 1 END,"
-                    "  window_start = CASE WHEN f.window_start <= now() - make_interval(secs => :w)"
-                    "                      THEN now() ELSE f.window_start END"
-                ),
-                {"key": key, "w": WINDOW.total_seconds()},
-            )
-        conn.execute(
-            text("DELETE FROM login_failures WHERE window_start < now() - interval '1 day'")
-        )
+async def _in_thread(fn: Callable[..., T], *args: Any) -> T:
+    return await anyio.to_thread.run_sync(fn, *args)
 
 
-def clear_failures(db: Database, key: str) -> None:
-    """Forget a username's failures after a good login (own transaction, like counting)."""
-    with db.engine.begin() as conn:
-        conn.execute(text("DELETE FROM login_failures WHERE key = :k"), {"k": key})
+async def check_password(
+    limiter: anyio.CapacityLimiter, password_hash: str | None, password: str
+) -> bool:
+    """Verify off the event loop, at most `limiter` verifications at a time."""
+    return await anyio.to_thread.run_sync(verify_password, password_hash, password, limiter=limiter)
+
+
+@dataclass(frozen=True)
+class _Found:
+    tenant_id: int
+    user_id: int
+    password_hash: str
+    is_active: bool
+
+
+def _lookup(db: Database, username: str) -> _Found | None:
+    with db.session() as session:
+        row = session.execute(
+            text("SELECT * FROM registry_login_lookup(:u)"), {"u": username}
+        ).one_or_none()
+    return _Found(row.tenant_id, row.user_id, row.password_hash, row.is_active) if row else None
+
+
+def _bind_user(session: Session, user: User, tenant: Tenant, request_id: str | None) -> None:
+    bind_context(
+        session,
+        tenant_id=user.tenant_id,
+        region=db_region(user.region_code, tenant.code),
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        request_id=request_id,
+    )
 
 
 def _open(
-    session: Session,
-    settings: Settings,
-    user: User,
-    *,
-    ip: str | None,
-    user_agent: str | None,
+    db: Database, settings: Settings, found: _Found, password: str, client: Client
 ) -> TokenPair:
-    secret, digest = new_refresh_secret()
-    refresh_ttl = timedelta(hours=settings.refresh_ttl_hours)
-    login = AuthSession(
-        tenant_id=user.tenant_id,
-        user_id=user.id,
-        refresh_hash=digest,
-        expires_at=datetime.now(UTC) + refresh_ttl,
-        ip=ip,
-        user_agent=(user_agent or "")[:300] or None,
-    )
-    session.add(login)
-    session.flush()
-    return _tokens(settings, user, login, secret)
+    """A new login session of a user whose password was just verified."""
+    with db.session() as session:
+        bind_context(session, tenant_id=found.tenant_id, region=None, request_id=client.request_id)
+        user = session.get_one(User, (found.tenant_id, found.user_id))
+        tenant = session.get_one(Tenant, found.tenant_id)
+        _bind_user(session, user, tenant, client.request_id)
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        secret, digest = new_refresh_secret()
+        login = AuthSession(
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            refresh_hash=digest,
+            expires_at=datetime.now(UTC) + timedelta(hours=settings.refresh_ttl_hours),
+            ip=client.ip,
+            user_agent=(client.user_agent or "")[:300] or None,
+        )
+        session.add(login)
+        session.flush()
+        return _tokens(settings, user, tenant, login, secret)
 
 
-def _tokens(settings: Settings, user: User, login: AuthSession, secret: str) -> TokenPair:
+def _tokens(
+    settings: Settings, user: User, tenant: Tenant, login: AuthSession, secret: str
+) -> TokenPair:
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     token, _ = issue_token(
         key=settings.signing_key(),
@@ -125,6 +157,7 @@ def _tokens(settings: Settings, user: User, login: AuthSession, secret: str) -> 
         session_id=login.id,
         username=user.username,
         role=user.role,
+        region=db_region(user.region_code, tenant.code),
         ttl=ttl,
     )
     return TokenPair(
@@ -135,75 +168,92 @@ def _tokens(settings: Settings, user: User, login: AuthSession, secret: str) -> 
     )
 
 
-def login(
+async def login(
     *,
-    session: Session,
     db: Database,
     settings: Settings,
+    limiter: anyio.CapacityLimiter,
     username: str,
     password: str,
-    ip: str | None,
-    user_agent: str | None,
-    request_id: str | None,
+    client: Client,
 ) -> TokenPair:
-    """Check a password (throttled) and open a login session."""
-    keys = _throttle_keys(username, ip)
-    check_throttle(session, keys)
-    found = session.execute(
-        text("SELECT * FROM registry_login_lookup(:u)"), {"u": username.strip()[:64]}
-    ).one_or_none()
-    ok = verify_password(found.password_hash if found else None, password)
-    if not ok or found is None or not found.is_active:
-        record_failure(db, keys)
-        raise NotAuthenticated("wrong username or password")
-    bind_context(session, tenant_id=found.tenant_id, user_id=found.user_id, request_id=request_id)
-    user = session.get_one(User, (found.tenant_id, found.user_id))
-    bind_context(
-        session,
-        tenant_id=user.tenant_id,
-        user_id=user.id,
-        username=user.username,
-        role=user.role,
-        request_id=request_id,
+    """Check a password (throttled) and open a login session; the pair carries a device
+    token for the client to present at its next login."""
+    name = username.strip().lower()[:64]
+    device = device_of(client.device_token, key=settings.signing_key(), username=name)
+    allowances = login_allowances(name, client, device)
+    reservation = await _in_thread(
+        lambda: throttle.reserve(db.engine, allowances, what="failed logins")
     )
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    clear_failures(db, keys[0])
-    return _open(session, settings, user, ip=ip, user_agent=user_agent)
+    found = await _in_thread(_lookup, db, name)
+    ok = await check_password(limiter, found.password_hash if found else None, password)
+    if not ok or found is None or not found.is_active:
+        raise NotAuthenticated("wrong username or password")
+    pair = await _in_thread(_open, db, settings, found, password, client)
+    await _in_thread(lambda: throttle.settle(db.engine, reservation, success=True))
+    pair.device_token = issue_device_token(
+        key=settings.signing_key(), username=name, device_id=device
+    )
+    return pair
 
 
-def refresh(
-    *, session: Session, settings: Settings, token: str, request_id: str | None
-) -> TokenPair:
-    """A new access token and a rotated refresh token; a reused refresh token ends the session."""
+def _parse_refresh(token: str) -> tuple[int, int, str]:
     try:
         tenant_part, session_part, secret = token.split(".", 2)
         tenant_id, session_id = int(tenant_part), int(session_part)
     except ValueError as exc:
         raise NotAuthenticated("invalid refresh token") from exc
-    if not (0 < tenant_id < 2**31 and 0 < session_id < 2**63):
+    if not (0 < tenant_id < 2**31 and 0 < session_id < 2**63) or not secret:
         raise NotAuthenticated("invalid refresh token")
-    bind_context(session, tenant_id=tenant_id, request_id=request_id)
-    login = session.scalar(
-        select(AuthSession)
-        .where(AuthSession.tenant_id == tenant_id, AuthSession.id == session_id)
-        .with_for_update()
+    return tenant_id, session_id, secret
+
+
+def _rotate(
+    db: Database, settings: Settings, token: str, request_id: str | None
+) -> TokenPair | str:
+    """The new pair, or why the token was refused (a reuse ends the session, committed)."""
+    tenant_id, session_id, secret = _parse_refresh(token)
+    with db.session() as session:
+        bind_context(session, tenant_id=tenant_id, region=None, request_id=request_id)
+        login = session.scalar(
+            select(AuthSession)
+            .where(AuthSession.tenant_id == tenant_id, AuthSession.id == session_id)
+            .with_for_update()
+        )
+        now = datetime.now(UTC)
+        if login is None or login.revoked_at is not None or login.expires_at <= now:
+            return "the session has ended; log in again"
+        if not refresh_matches(login.refresh_hash, secret):
+            if refresh_hash(secret) in login.rotated_hashes:
+                # a refresh token this session issued and already replaced: stolen or
+                # replayed. End the session (committed with the block).
+                login.revoked_at, login.revoked_reason = now, "refresh token reused"
+                return "refresh token already used; the session was ended"
+            return "invalid refresh token"  # never issued here: nothing to end
+        user = session.get_one(User, (tenant_id, login.user_id))
+        tenant = session.get_one(Tenant, tenant_id)
+        if not user.is_active:
+            return "the account is disabled"
+        _bind_user(session, user, tenant, request_id)
+        new_secret, digest = new_refresh_secret()
+        login.rotated_hashes = [*login.rotated_hashes, login.refresh_hash][-ROTATED_KEPT:]
+        login.refresh_hash, login.last_used_at = digest, now
+        session.flush()
+        return _tokens(settings, user, tenant, login, new_secret)
+
+
+async def refresh(*, db: Database, settings: Settings, token: str, client: Client) -> TokenPair:
+    """A new access token and a rotated refresh token; a reused refresh token ends the session.
+    Failed refreshes are limited per client address."""
+    allowance = [Allowance(f"refresh-ip:{client.ip or '-'}", REFRESH_LIMIT, Rule.FAILURES)]
+    reservation = await _in_thread(
+        lambda: throttle.reserve(db.engine, allowance, what="failed token refreshes")
     )
-    now = datetime.now(UTC)
-    if login is None or login.revoked_at is not None or login.expires_at <= now:
-        raise NotAuthenticated("the session has ended; log in again")
-    if not refresh_matches(login.refresh_hash, secret):
-        # A refresh token that was already rotated: stolen or replayed. End the session.
-        login.revoked_at, login.revoked_reason = now, "refresh token reused"
-        session.commit()  # the revocation must outlive the 401 that this request ends with
-        raise NotAuthenticated("refresh token already used; the session was ended")
-    user = session.get_one(User, (tenant_id, login.user_id))
-    if not user.is_active:
-        raise NotAuthenticated("the account is disabled")
-    new_secret, digest = new_refresh_secret()
-    login.refresh_hash, login.last_used_at = digest, now
-    session.flush()
-    return _tokens(settings, user, login, new_secret)
+    outcome = await _in_thread(_rotate, db, settings, token, client.request_id)
+    if isinstance(outcome, str):
+        raise NotAuthenticated(outcome)
+    await _in_thread(lambda: throttle.settle(db.engine, reservation, success=True))
+    return outcome
 
 
 def logout(
@@ -220,13 +270,17 @@ def logout(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def revoke_user_sessions(session: Session, *, tenant_id: int, user_id: int, reason: str) -> None:
+def revoke_user_sessions(
+    session: Session, *, tenant_id: int, user_id: int, reason: str, keep: int | None = None
+) -> None:
+    """End every login session of a user (but `keep`, the one asking, if given)."""
     session.execute(
         update(AuthSession)
         .where(
             AuthSession.tenant_id == tenant_id,
             AuthSession.user_id == user_id,
             AuthSession.revoked_at.is_(None),
+            AuthSession.id != (keep or 0),
         )
         .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
     )

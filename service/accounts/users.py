@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import unicodedata
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from service.accounts import throttle
 from service.accounts.models import Role, User
 from service.accounts.permissions import Action
 from service.accounts.schemas import UserCreate, UserOut, UserUpdate
-from service.accounts.security import verify_password
-from service.accounts.service import check_region, create_user, set_password
-from service.accounts.sessions import revoke_user_sessions
+from service.accounts.security import hash_password
+from service.accounts.service import (
+    check_password_strength,
+    check_region,
+    create_user,
+    set_password,
+)
+from service.accounts.sessions import PASSWORD_LIMIT, check_password, revoke_user_sessions
+from service.accounts.throttle import Allowance, Rule
+from service.db import Database
 from service.deps import Scope
 from service.errors import Conflict, Invalid, NotAuthenticated, NotFound
 from service.tenants.service import get_tenant
@@ -107,10 +118,39 @@ def change_user(*, session: Session, scope: Scope, user: User, data: UserUpdate)
     return user
 
 
-def change_own_password(
-    *, session: Session, scope: Scope, current_password: str, new_password: str
+async def change_own_password(
+    *,
+    db: Database,
+    session: Session,
+    scope: Scope,
+    limiter: anyio.CapacityLimiter,
+    current_password: str,
+    new_password: str,
 ) -> None:
-    user = session.get_one(User, (scope.tenant_id, scope.user_id))
-    if not verify_password(user.password_hash, current_password):
+    """Change my own password: the current one is required (wrong guesses are limited per
+    user), and every other login session of mine ends — whoever else held one is out."""
+    check_password_strength(new_password)
+    allowance = Allowance(
+        f"password:{scope.tenant_id}:{scope.user_id}", PASSWORD_LIMIT, Rule.FAILURES_RESET
+    )
+    reservation = await run_in_threadpool(
+        throttle.reserve, db.engine, [allowance], what="wrong current passwords"
+    )
+    user = await run_in_threadpool(session.get_one, User, (scope.tenant_id, scope.user_id))
+    if not await check_password(limiter, user.password_hash, current_password):
         raise NotAuthenticated("the current password is wrong")
-    set_password(session=session, user=user, password=new_password)
+    new_hash = await anyio.to_thread.run_sync(hash_password, new_password, limiter=limiter)
+
+    def store() -> None:
+        user.password_hash = new_hash
+        revoke_user_sessions(
+            session,
+            tenant_id=scope.tenant_id,
+            user_id=scope.user_id,
+            reason="password changed",
+            keep=scope.session_id,
+        )
+        session.flush()
+
+    await run_in_threadpool(store)
+    await run_in_threadpool(throttle.settle, db.engine, reservation, success=True)

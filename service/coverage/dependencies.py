@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query
 
 from service.coverage.query import CoverageFilter
-from service.deps import CurrentScope
+from service.deps import AsOfQuery, CurrentScope
 from service.divisions.kinds import TOWNSHIP_KINDS, DivisionKind
 from service.errors import Invalid
 
@@ -24,9 +23,7 @@ RegionQuery = Annotated[
 def coverage_filter(
     scope: CurrentScope,
     region: RegionQuery = None,
-    as_of: Annotated[
-        date | None, Query(description="answer as of this date (default today)")
-    ] = None,
+    as_of: AsOfQuery = None,
     kind: Annotated[
         list[DivisionKind] | None, Query(description="township kinds to include")
     ] = None,
@@ -36,8 +33,6 @@ def coverage_filter(
             "kind must be a township-level kind",
             [{"field": "kind", "problem": f"one of {sorted(k.value for k in TOWNSHIP_KINDS)}"}],
         )
-    if as_of is not None and not date(1949, 10, 1) <= as_of <= date(2100, 1, 1):
-        raise Invalid("as_of is out of range", [{"field": "as_of", "problem": "1949-10-01..2100"}])
     return CoverageFilter(
         tenant_id=scope.tenant_id,
         region=scope.region(region),

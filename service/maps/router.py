@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from maps.base import Basemap
 from maps.themes import KIND_LABELS, STATES, build_map
 from service.accounts.permissions import Action
+from service.dates import out_of_range
 from service.db import SessionDep
 from service.deps import CurrentScope, SettingsDep
 from service.divisions.kinds import TOWNSHIP_KINDS
@@ -111,6 +112,9 @@ def map_page(
             day = date.fromisoformat(as_of)
         except ValueError as exc:
             raise Invalid(f"as_of: {as_of} is not a date", {"field": "as_of"}) from exc
+        problem = out_of_range(day)
+        if problem:
+            raise Invalid(f"as_of: {problem}", {"field": "as_of"})
     data = map_data(
         session=session,
         scope=scope,

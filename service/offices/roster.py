@@ -2,9 +2,18 @@
 
 Unlike the API, a roster is stored as it is: rule violations (a point outside its
 township, a second office in a township, a name off the convention) are flagged, not
-refused. Malformed rows — a number that is not one, an unknown township code, no name —
+refused. Malformed rows — a value the API would refuse, an unknown township code, no name —
 are reported by row and column and not stored. A file that cannot be read at all is
 refused whole. See `roster_store.py` for storing and flagging.
+
+Each row's fields pass the API's own field types (offices/schemas.py: name, address, phone,
+staff numbers, area, dates, 编号) and its point the API's own conversion and check
+(geo/points.py): one rule, whichever path a value comes by.
+
+A workbook is read by calamine (python-calamine, Rust) after the archive has been inspected
+and its XML parts copied out no further than their declared sizes, so that a decompression
+bomb is refused by arithmetic instead of inflated; a CSV is read as a stream. Either stops
+after MAX_ROWS rows.
 """
 
 from __future__ import annotations
@@ -15,16 +24,25 @@ import math
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
+from pydantic import ConfigDict, ValidationError
+from python_calamine import CalamineError, CalamineWorkbook
 
-from service.offices.schemas import POINT_CRS_ALIASES
+from geo.points import point_crs
+from geo.readers import UnreadableFile, ZipLimits, inspect_zip
+from service.dates import PlausibleDate
+from service.offices.schemas import Address, AreaM2, ExternalId, Name, Phone, StaffNumbers
 
-MAX_ROWS = 20_000
+MAX_ROWS = 50_000
+# A roster of MAX_ROWS rows is ~40 MB of sheet XML; spreadsheets compress about 10:1.
+XLSX_LIMITS = ZipLimits(max_entries=300, max_total_bytes=160 * 1024**2, max_ratio=100.0)
+_HEADER_ROWS = 20  # a title block above the header, as bureaus make them
 
 # field → (template header, accepted headers); headers compare without spaces and brackets
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -69,6 +87,22 @@ class UnreadableRoster(ValueError):
     """The file is not a spreadsheet we can read (or has no recognisable header)."""
 
 
+class RosterFields(StaffNumbers):
+    """A row's office fields, by the API's rules (a value the API refuses is malformed here)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+
+    name: Name
+    external_id: ExternalId | None = None
+    address: Address | None = None
+    phone: Phone | None = None
+    area_m2: AreaM2 | None = None
+    opened_on: PlausibleDate | None = None
+
+
+_MODEL_FIELDS = frozenset(RosterFields.model_fields)
+
+
 @dataclass
 class RosterRow:
     row: int  # the spreadsheet's own row number, as people see it
@@ -90,54 +124,80 @@ def _key(header: object) -> str:
 _LOOKUP = {_key(alias): name for name, (_, aliases) in COLUMNS.items() for alias in aliases}
 
 
-def _read_table(path: Path) -> list[list[Any]]:
+def _workbook_parts(path: Path) -> io.BytesIO:
+    """The workbook's XML parts, each read no further than its declared size, as a new
+    uncompressed archive: what calamine then parses is exactly what was measured."""
+    try:
+        infos = inspect_zip(path, XLSX_LIMITS)
+    except UnreadableFile as exc:
+        raise UnreadableRoster(f"the XLSX file cannot be read: {exc}") from exc
+    if not any(i.filename == "xl/workbook.xml" for i in infos):
+        raise UnreadableRoster("a zip archive, but not an XLSX workbook")
+    out = io.BytesIO()
+    try:
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as copy:
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    copy.writestr(info.filename, source.read(info))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise UnreadableRoster(f"the XLSX file cannot be read: {exc}") from exc
+    out.seek(0)
+    return out
+
+
+def _xlsx_rows(path: Path) -> list[list[Any]]:
+    parts = _workbook_parts(path)
+    try:
+        book = CalamineWorkbook.from_filelike(parts)
+        sheet = book.get_sheet_by_index(0)
+        return sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS + _HEADER_ROWS + 1)
+    except (CalamineError, ValueError, IndexError) as exc:
+        raise UnreadableRoster(f"the XLSX file cannot be read: {type(exc).__name__}") from exc
+
+
+def _csv_rows(path: Path) -> Iterator[list[str]]:
+    with open(path, "rb") as fh:
+        head = fh.read(64 * 1024)
+    if b"\x00" in head[:4096]:
+        raise UnreadableRoster("not a CSV text file (binary content)")
+    try:
+        head.decode("utf-8-sig")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut at the end of the sample is still UTF-8
+        encoding = "utf-8-sig" if exc.start >= len(head) - 3 else "gb18030"
+    sample = head[:4096].decode(encoding, errors="ignore")
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    with open(path, encoding=encoding, newline="") as text:
+        try:
+            yield from csv.reader(text, dialect)
+        except UnicodeDecodeError as exc:
+            raise UnreadableRoster(
+                f"the CSV is neither UTF-8 nor GB18030 throughout ({exc.reason} at byte {exc.start})"
+            ) from exc
+        except csv.Error as exc:
+            raise UnreadableRoster(f"the CSV cannot be read: {exc}") from exc
+
+
+def _table(path: Path) -> Iterator[list[Any]]:
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                if "xl/workbook.xml" not in zf.namelist():
-                    raise UnreadableRoster("a zip archive, but not an XLSX workbook")
-                if sum(i.file_size for i in zf.infolist()) > 200 * 1024 * 1024:
-                    raise UnreadableRoster("the workbook inflates beyond 200 MB; refused")
-            book = load_workbook(path, read_only=True, data_only=True)
-        except UnreadableRoster:
-            raise
-        except Exception as exc:  # openpyxl raises many kinds on damaged files
-            raise UnreadableRoster(f"the XLSX file cannot be read: {type(exc).__name__}") from exc
-        sheet = book.worksheets[0]
-        table = [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 50)]
-        book.close()
-        return table
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        yield from _xlsx_rows(path)
+    elif head.startswith(b"\xd0\xcf\x11\xe0"):
         raise UnreadableRoster("old .xls files are not supported; save as .xlsx or CSV")
-    raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise UnreadableRoster("not a CSV text file (binary content)")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise UnreadableRoster("the CSV is neither UTF-8 nor GB18030")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    else:
+        yield from _csv_rows(path)
 
 
-def _header(table: list[list[Any]]) -> tuple[int, dict[int, str]]:
-    for index, row in enumerate(table[:20]):
-        mapping = {i: _LOOKUP[_key(c)] for i, c in enumerate(row) if _key(c) in _LOOKUP}
-        if "name" in mapping.values() and "division_code" in mapping.values():
-            return index, mapping
-    raise UnreadableRoster(
-        "no header row with 司法所名称 and 乡镇(街道)代码 in the first 20 rows; "
-        "download the template from /api/v1/offices/import/template"
-    )
+def _header(row: list[Any]) -> dict[int, str] | None:
+    mapping = {i: _LOOKUP[_key(c)] for i, c in enumerate(row) if _key(c) in _LOOKUP}
+    if "name" in mapping.values() and "division_code" in mapping.values():
+        return mapping
+    return None
 
 
 def _number(value: Any, *, integer: bool) -> float | int:
@@ -168,6 +228,43 @@ def _date(value: Any) -> date:
     return date(int(match[1]), int(match[2]), int(match[3]))
 
 
+def _code(value: Any) -> str:
+    code = str(int(value)) if isinstance(value, float) and value == int(value) else str(value)
+    code = unicodedata.normalize("NFKC", code).strip()
+    if re.fullmatch(r"[1-9][0-9]{8}000", code):  # a 12-digit statistical code
+        code = code[:9]
+    if not re.fullmatch(r"[1-9][0-9]{8}", code):
+        raise ValueError("must be a 9-digit township code (or its 12-digit statistical code)")
+    return code
+
+
+def _cell(name: str, value: Any) -> Any:
+    """One cell as the type its field takes (ValueError when it cannot be one)."""
+    if name in ("lon", "lat"):
+        return _number(value, integer=False)
+    if name in ("staff_total", "staff_formal", "staff_civil_servants"):
+        return _number(value, integer=True)
+    if name == "area_m2":  # spreadsheets carry binary fractions: 120.5 may be 120.50000001
+        return Decimal(str(round(_number(value, integer=False), 1)))
+    if name == "opened_on":
+        return _date(value)
+    if name == "division_code":
+        return _code(value)
+    if name == "crs":
+        return point_crs(str(value))
+    if isinstance(value, float) and value == int(value):  # 编号 or phone typed as a number
+        return str(int(value))
+    return str(value)
+
+
+def _field_of(error: Any) -> str:
+    """The field a validation error is about (model-level staff checks name it first)."""
+    if error["loc"]:
+        return str(error["loc"][0])
+    first = str(error["msg"]).removeprefix("Value error, ").split(" ", 1)[0]
+    return first if first in COLUMNS else "staff_total"
+
+
 def _clean(
     cells: dict[str, Any], row_no: int, problems: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
@@ -175,77 +272,63 @@ def _clean(
         problems.append({"row": row_no, "column": COLUMNS[column][0], "problem": problem})
 
     out: dict[str, Any] = {}
+    failed = False
     for name in COLUMNS:
         value = cells.get(name)
         if isinstance(value, str):
             value = unicodedata.normalize("NFC", value).strip()
-        if value in (None, ""):
+        if value is None or value == "":
             if name in REQUIRED:
                 bad(name, "missing")
+                failed = True
             out[name] = None
             continue
         try:
-            if name in ("lon", "lat", "area_m2"):
-                out[name] = _number(value, integer=False)
-            elif name in ("staff_total", "staff_formal", "staff_civil_servants"):
-                out[name] = _number(value, integer=True)
-                if out[name] < 0 or out[name] > 1000:
-                    raise ValueError("must be between 0 and 1000")
-            elif name == "opened_on":
-                out[name] = _date(value)
-            elif name == "division_code":
-                code = (
-                    str(int(value))
-                    if isinstance(value, float) and value == int(value)
-                    else str(value)
-                )
-                if not re.fullmatch(r"[1-9][0-9]{8}", code):
-                    raise ValueError("must be a 9-digit township code")
-                out[name] = code
-            elif name == "crs":
-                crs = POINT_CRS_ALIASES.get(str(value).strip().upper())
-                if crs is None:
-                    raise ValueError("must be WGS84, CGCS2000, GCJ02 or BD09")
-                out[name] = crs
-            else:
-                text = str(value)
-                if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
-                    raise ValueError("contains control characters")
-                if len(text) > (100 if name == "name" else 200):
-                    raise ValueError("is too long")
-                out[name] = text
-        except (ValueError, TypeError, OverflowError) as exc:
+            out[name] = _cell(name, value)
+        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
             bad(name, f"{value!r}: {exc}")
-    if out.get("area_m2") is not None and not 0 <= out["area_m2"] <= 100_000:
-        bad("area_m2", "must be between 0 and 100000")
-    total = out.get("staff_total")
-    for name in ("staff_formal", "staff_civil_servants"):
-        value = out.get(name)
-        if total is not None and value is not None and value > total:
-            bad(name, f"{value} exceeds 在岗人数 {total}")
-    if any(p["row"] == row_no for p in problems):
+            failed = True
+    if failed:
         return None
+    try:
+        fields = RosterFields.model_validate({k: out[k] for k in _MODEL_FIELDS})
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = _field_of(error)
+            bad(name, f"{out.get(name)!r}: {error['msg']}")
+        return None
+    out.update(fields.model_dump())
     out["crs"] = out.get("crs") or "EPSG:4326"
     return out
 
 
 def parse_roster(path: Path) -> ParsedRoster:
     """Rows of the file, checked for form (not yet against the registry)."""
-    table = _read_table(path)
-    start, mapping = _header(table)
     parsed = ParsedRoster()
-    missing = [COLUMNS[c][0] for c in REQUIRED if c not in mapping.values()]
-    if missing:
-        raise UnreadableRoster(f"the header lacks {', '.join(missing)}")
-    body = table[start + 1 :]
-    if len(body) > MAX_ROWS:
-        raise UnreadableRoster(f"more than {MAX_ROWS} rows; split the file")
-    for offset, row in enumerate(body):
-        row_no = start + offset + 2  # 1-based, after the header
-        cells = {mapping[i]: v for i, v in enumerate(row) if i in mapping}
-        if all(v in (None, "") for v in cells.values()):
+    mapping: dict[int, str] | None = None
+    data_rows = 0
+    for index, row in enumerate(_table(path)):
+        if mapping is None:
+            if index >= _HEADER_ROWS:
+                break
+            mapping = _header(row)
+            if mapping is not None:
+                missing = [COLUMNS[c][0] for c in REQUIRED if c not in mapping.values()]
+                if missing:
+                    raise UnreadableRoster(f"the header lacks {', '.join(missing)}")
             continue
-        values = _clean(cells, row_no, parsed.malformed)
+        cells = {mapping[i]: v for i, v in enumerate(row) if i in mapping}
+        if all(v is None or v == "" for v in cells.values()):
+            continue
+        data_rows += 1
+        if data_rows > MAX_ROWS:
+            raise UnreadableRoster(f"more than {MAX_ROWS} rows; split the file")
+        values = _clean(cells, index + 1, parsed.malformed)  # 1-based, as people count
         if values is not None:
-            parsed.rows.append(RosterRow(row_no, values))
+            parsed.rows.append(RosterRow(index + 1, values))
+    if mapping is None:
+        raise UnreadableRoster(
+            f"no header row with 司法所名称 and 乡镇(街道)代码 in the first {_HEADER_ROWS} rows; "
+            "download the template from /api/v1/offices/import/template"
+        )
     return parsed

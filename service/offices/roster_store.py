@@ -15,8 +15,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.chinacoords import bd09_to_wgs84, gcj02_to_wgs84
-from geo.crs import point_to_wgs84
+from geo.points import points_to_wgs84
 from service.accounts.permissions import Action
 from service.coverage.diagnosis import diagnose
 from service.coverage.query import CoverageFilter
@@ -25,6 +24,7 @@ from service.divisions.writer import ANALYZE_AFTER_ROWS, refresh_statistics
 from service.errors import ImportRejected
 from service.offices.naming import expected_name, name_matches
 from service.offices.roster import RosterRow, UnreadableRoster, parse_roster
+from service.records.service import staff_list_counts
 
 CODE_COLUMN = "乡镇(街道)代码"
 _FIELDS = (
@@ -53,25 +53,28 @@ class RosterReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _wgs84(rows: list[RosterRow]) -> None:
-    """Convert each row's point to WGS-84 in place (GCJ-02/BD-09/Gauss-Krüger as declared)."""
+def _wgs84(rows: list[RosterRow], report: RosterReport) -> list[RosterRow]:
+    """Convert each row's point to WGS-84 in place, by the API's conversion and check
+    (geo/points.py); a point that cannot be a place in China makes its row malformed."""
     by_crs: dict[str, list[RosterRow]] = {}
     for r in rows:
         by_crs.setdefault(r.values["crs"], []).append(r)
+    kept = []
     for crs, group in by_crs.items():
-        lon = np.array([r.values["lon"] for r in group])
-        lat = np.array([r.values["lat"] for r in group])
-        if crs == "GCJ02":
-            lon, lat = gcj02_to_wgs84(lon, lat)
-        elif crs == "BD09":
-            lon, lat = bd09_to_wgs84(lon, lat)
-        elif crs not in ("EPSG:4326", "EPSG:4490"):
-            pts = [
-                point_to_wgs84(x, y, int(crs.split(":")[1])) for x, y in zip(lon, lat, strict=True)
-            ]
-            lon, lat = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
-        for r, x, y in zip(group, lon, lat, strict=True):
-            r.values["lon"], r.values["lat"] = float(x), float(y)
+        converted = points_to_wgs84(
+            crs,
+            np.array([r.values["lon"] for r in group]),
+            np.array([r.values["lat"] for r in group]),
+        )
+        for r, x, y, problem in zip(
+            group, converted.lon, converted.lat, converted.problems, strict=True
+        ):
+            if problem:
+                report.malformed.append({"row": r.row, "column": "经度", "problem": problem})
+            else:
+                r.values["lon"], r.values["lat"] = float(x), float(y)
+                kept.append(r)
+    return sorted(kept, key=lambda r: r.row)
 
 
 def _townships(
@@ -118,22 +121,24 @@ def _townships(
 def _match(
     session: Session, scope: Scope, rows: list[RosterRow], report: RosterReport
 ) -> list[RosterRow]:
-    """Find the office each row updates (by 编号, else township + name); drop clashes."""
+    """Find the office each row updates (by 编号, else township + name) among the offices the
+    caller may change — those registered in their region; a 编号 of any other office makes
+    the row malformed, without saying whose it is or where. Drop clashes."""
+    exts = [r.values["external_id"] for r in rows if r.values["external_id"]]
     existing = session.execute(
         text(
             "SELECT id, external_id, division_code, name, closed_at IS NOT NULL AS closed"
             " FROM offices WHERE tenant_id = :t AND (external_id = ANY(:ext)"
             "  OR (closed_at IS NULL AND division_code = ANY(:codes)))"
         ),
-        {
-            "t": scope.tenant_id,
-            "ext": [r.values["external_id"] for r in rows if r.values["external_id"]],
-            "codes": [r.values["division_code"] for r in rows],
-        },
+        {"t": scope.tenant_id, "ext": exts, "codes": [r.values["division_code"] for r in rows]},
     ).all()
-    by_ext = {e.external_id: e for e in existing if e.external_id}
+    mine = [e for e in existing if scope.covers(e.division_code)]
+    by_ext = {e.external_id: e for e in mine if e.external_id}
+    # row-level security hides most offices outside the region: ask which 编号 are taken
+    taken = set(session.scalars(text("SELECT registry_taken_external_ids(:ext)"), {"ext": exts}))
     by_place: dict[tuple[str, str], Any] = {}
-    for e in sorted(existing, key=lambda e: e.id):
+    for e in sorted(mine, key=lambda e: e.id):
         if not e.closed:
             by_place.setdefault((e.division_code, e.name), e)
     kept, seen = [], set()
@@ -142,6 +147,16 @@ def _match(
         hit = (
             by_ext.get(ext) if ext else by_place.get((r.values["division_code"], r.values["name"]))
         )
+        if ext and hit is None and ext in taken:
+            report.malformed.append(
+                {
+                    "row": r.row,
+                    "column": "编号",
+                    "problem": f"{ext}: this 编号 belongs to an office you cannot change; "
+                    "use another",
+                }
+            )
+            continue
         if hit is not None and hit.closed:
             report.malformed.append(
                 {"row": r.row, "column": "编号", "problem": f"{ext}: belongs to a closed office"}
@@ -159,6 +174,44 @@ def _match(
             continue
         seen.add(identity)
         r.values["_id"] = hit.id if hit is not None else None
+        kept.append(r)
+    return _staff_lists(session, scope, kept, report)
+
+
+STAFF_COLUMNS = {
+    "staff_total": "在岗人数",
+    "staff_formal": "在编人数",
+    "staff_civil_servants": "公务员人数",
+}
+
+
+def _staff_lists(
+    session: Session, scope: Scope, rows: list[RosterRow], report: RosterReport
+) -> list[RosterRow]:
+    """An office with a staff list takes its numbers from the list (as the API says, 409): a
+    row giving other numbers for it is malformed; the list's own numbers pass."""
+    ids = [r.values["_id"] for r in rows if r.values["_id"] is not None]
+    listed = staff_list_counts(session=session, tenant_id=scope.tenant_id, office_ids=ids)
+    kept = []
+    for r in rows:
+        counts = listed.get(r.values["_id"])
+        wrong = [
+            key
+            for key, count in zip(STAFF_COLUMNS, counts or (), strict=False)
+            if r.values[key] is not None and r.values[key] != count
+        ]
+        if counts is not None and wrong:
+            report.malformed.append(
+                {
+                    "row": r.row,
+                    "column": STAFF_COLUMNS[wrong[0]],
+                    "problem": "this office keeps a staff list, and its numbers follow the list "
+                    f"({counts[0]}/{counts[1]}/{counts[2]}); change the list instead",
+                }
+            )
+            continue
+        if counts is not None:  # numbers left empty keep the list's
+            r.values.update(zip(STAFF_COLUMNS, counts, strict=True))
         kept.append(r)
     return kept
 
@@ -287,14 +340,15 @@ def _violations(
                 ),
             }
         )
+    # by the codes the file names (an index lookup each), not by a join through the rows
+    # just written, which the planner's statistics do not know yet
     crowded = session.execute(
         text(
             "SELECT o.id, o.division_code, count(*) OVER (PARTITION BY o.division_code) AS n"
             " FROM offices o WHERE o.tenant_id = :t AND o.closed_at IS NULL"
-            " AND o.division_code IN (SELECT division_code FROM offices WHERE tenant_id = :t"
-            "   AND id = ANY(:ids))"
+            " AND o.division_code = ANY(:codes)"
         ),
-        {"t": scope.tenant_id, "ids": list(office_of.values())},
+        {"t": scope.tenant_id, "codes": sorted({r.values["division_code"] for r in rows})},
     ).all()
     for c in crowded:
         if c.n > 1 and c.id in row_of:
@@ -327,11 +381,14 @@ def import_roster(
     )
     report.malformed.extend(parsed.malformed)
     rows = _townships(session, scope, parsed.rows, report)
+    rows = _wgs84(rows, report)
     rows = _match(session, scope, rows, report)
-    _wgs84(rows)
     savepoint = session.begin_nested()
     try:
         office_of, report.created, report.updated = _write(session, scope, rows)
+        if report.created + report.updated >= ANALYZE_AFTER_ROWS:
+            # the violation queries below read what was just written: plan them for it
+            refresh_statistics(session, "offices")
         report.violations = _violations(session, scope, rows, office_of)
     except BaseException:
         savepoint.rollback()
@@ -340,7 +397,5 @@ def import_roster(
         savepoint.rollback()
     else:
         savepoint.commit()
-        if report.created + report.updated >= ANALYZE_AFTER_ROWS:
-            refresh_statistics(session, "offices")
     report.malformed.sort(key=lambda m: (m["row"], m["column"] or ""))
     return report

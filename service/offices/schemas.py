@@ -17,22 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from geo.points import point_crs
+from service.dates import PlausibleDate
 from service.offices.models import AcceptanceState
-
-POINT_CRS_ALIASES = {
-    "EPSG:4326": "EPSG:4326",
-    "WGS84": "EPSG:4326",
-    "WGS-84": "EPSG:4326",
-    "4326": "EPSG:4326",
-    "EPSG:4490": "EPSG:4490",
-    "CGCS2000": "EPSG:4490",
-    "4490": "EPSG:4490",
-    "GCJ02": "GCJ02",
-    "GCJ-02": "GCJ02",
-    "BD09": "BD09",
-    "BD-09": "BD09",
-    "BD09LL": "BD09",
-}
 
 
 def _no_control_chars(value: str | None) -> str | None:
@@ -51,10 +38,18 @@ def _not_blank(value: str) -> str:
     return cleaned
 
 
-CleanText = Annotated[str, AfterValidator(_no_control_chars)]
+NO_CONTROL_CHARS = AfterValidator(_no_control_chars)
+# Length limits go before NO_CONTROL_CHARS in the same Annotated (Annotated[str, StringConstraints,
+# NO_CONTROL_CHARS]): after a validator pydantic no longer knows it holds a string and says
+# "at least 4 items" instead of "at least 4 characters".
+CleanText = Annotated[str, NO_CONTROL_CHARS]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
 TownshipCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
-Phone = Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+\-() 转#,，]{3,40}$")]
+# numbers as bureaus write them: extensions (转), several numbers separated by , ， / 、 ;
+Phone = Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+\-() 转#,，/、;；]{3,40}$")]
+Address = Annotated[str, StringConstraints(max_length=200), NO_CONTROL_CHARS]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=100), NO_CONTROL_CHARS]
+AreaM2 = Annotated[Decimal, Field(ge=0, le=100000, max_digits=9, decimal_places=1)]
 
 
 class Strict(BaseModel):
@@ -77,14 +72,7 @@ class Location(Strict):
     @field_validator("crs")
     @classmethod
     def _crs(cls, value: str) -> str:
-        key = value.strip().upper()
-        if key in POINT_CRS_ALIASES:
-            return POINT_CRS_ALIASES[key]
-        if key.startswith("EPSG:") and key[5:].isdigit() and 4491 <= int(key[5:]) <= 4554:
-            return key
-        raise ValueError(
-            "must be EPSG:4326, EPSG:4490, GCJ02, BD09 or a CGCS2000 Gauss-Krüger EPSG:4491–4554"
-        )
+        return point_crs(value)
 
 
 class StaffNumbers(Strict):
@@ -106,12 +94,12 @@ class StaffNumbers(Strict):
 class OfficeDetails(StaffNumbers):
     """The descriptive fields an office is created with and may later change."""
 
-    address: Annotated[CleanText, StringConstraints(max_length=200)] | None = None
+    address: Address | None = None
     phone: Phone | None = None
-    area_m2: Decimal | None = Field(default=None, ge=0, le=100000, max_digits=9, decimal_places=1)
-    opened_on: date | None = None
+    area_m2: AreaM2 | None = None
+    opened_on: PlausibleDate | None = None
     exception_reason: (
-        Annotated[CleanText, StringConstraints(min_length=4, max_length=500)] | None
+        Annotated[str, StringConstraints(min_length=4, max_length=500), NO_CONTROL_CHARS] | None
     ) = Field(default=None, description="why this township may have a second office")
 
 
@@ -124,7 +112,7 @@ class OfficeCreate(OfficeDetails):
     division_code: TownshipCode | None = Field(
         default=None, description="the township it serves; checked against the point"
     )
-    external_id: Annotated[CleanText, StringConstraints(min_length=1, max_length=100)] | None = None
+    external_id: ExternalId | None = None
 
 
 class OfficeUpdate(OfficeDetails):
@@ -143,8 +131,8 @@ class OfficeUpdate(OfficeDetails):
 
 
 class OfficeClose(Strict):
-    reason: Annotated[CleanText, StringConstraints(min_length=2, max_length=500)]
-    closed_on: date | None = None
+    reason: Annotated[str, StringConstraints(min_length=2, max_length=500), NO_CONTROL_CHARS]
+    closed_on: PlausibleDate | None = None
 
 
 class PointOut(BaseModel):

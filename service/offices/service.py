@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import shapely
 from geoalchemy2.elements import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from geo.chinacoords import bd09_to_wgs84, gcj02_to_wgs84
-from geo.crs import point_to_wgs84
-from geo.validate import point_problem
+from geo.points import points_to_wgs84
 from service.accounts.models import Role
 from service.accounts.permissions import Action
 from service.deps import Scope
@@ -47,6 +46,7 @@ from service.offices.schemas import (
     OfficeCreate,
     OfficeUpdate,
 )
+from service.records.service import staff_list_counts
 
 # What an office's own staff may edit: facility and contact data, not identity or location.
 STAFF_EDITABLE = frozenset(DETAIL_FIELDS - {"exception_reason"})
@@ -63,25 +63,13 @@ class Placement:
 
 def to_wgs84(location: Location) -> tuple[float, float]:
     """The WGS-84 lon/lat of a submitted point; 422 naming the problem when it cannot be one."""
-    crs = location.crs
     x, y = location.lon, location.lat
-    if crs in ("EPSG:4326", "EPSG:4490", "GCJ02", "BD09"):
-        problem = point_problem(x, y)
-        if problem:
-            raise InvalidLocation(f"location: {problem}", {"field": "location", "lon": x, "lat": y})
-        if crs == "GCJ02":
-            return gcj02_to_wgs84(x, y)
-        if crs == "BD09":
-            return bd09_to_wgs84(x, y)
-        return x, y
-    lon, lat = point_to_wgs84(x, y, int(crs.split(":")[1]))
-    problem = point_problem(lon, lat)
-    if problem:
+    converted = points_to_wgs84(location.crs, np.array([x]), np.array([y]))
+    if converted.problems[0]:
         raise InvalidLocation(
-            f"location: in {crs} this point is at ({lon:.5f}, {lat:.5f}): {problem}",
-            {"field": "location"},
+            f"location: {converted.problems[0]}", {"field": "location", "lon": x, "lat": y}
         )
-    return lon, lat
+    return float(converted.lon[0]), float(converted.lat[0])
 
 
 def _no_township_hint(session: Session, scope: Scope, lon: float, lat: float) -> str:
@@ -242,7 +230,9 @@ def update_office(
             + "; the county bureau changes the rest"
         )
     counts = fields & {"staff_total", "staff_formal", "staff_civil_servants"}
-    if counts and _has_staff_list(session, office):
+    if counts and staff_list_counts(
+        session=session, tenant_id=office.tenant_id, office_ids=[office.id]
+    ):
         raise Conflict(
             "the staff numbers of this office follow its staff list; change the list at "
             f"/api/v1/offices/{office.id}/staff",
@@ -276,17 +266,6 @@ def update_office(
     office.updated_at = datetime.now(UTC)
     _flush_versioned(session)
     return office
-
-
-def _has_staff_list(session: Session, office: Office) -> bool:
-    return bool(
-        session.scalar(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM office_staff WHERE tenant_id = :t AND office_id = :o)"
-            ),
-            {"t": office.tenant_id, "o": office.id},
-        )
-    )
 
 
 def _flush_versioned(session: Session) -> None:

@@ -66,11 +66,22 @@ def home(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(scope: CurrentScope, session: SessionDep) -> HTMLResponse:
+def dashboard(scope: CurrentScope, session: SessionDep) -> Response:
     """The user's region at a glance: offices by state (per sub-region), progress against the
     target with its chart, coverage per sub-region, gaps and conflicts, links to maps and
     exports. A city bureau's first screen answers "which of my offices are in which state"."""
     region = scope.region_prefix
+    if len(region) == 9:  # one township (office staff): its office is the page to work on
+        office_id = session.scalar(
+            text(
+                "SELECT id FROM offices WHERE tenant_id = :t AND division_code = :c"
+                " AND closed_at IS NULL ORDER BY id LIMIT 1"
+            ),
+            {"t": scope.tenant_id, "c": region},
+        )
+        if office_id is not None:
+            return RedirectResponse(f"/offices/{office_id}", status_code=303)
+        return render("township.html", scope, session, note=None)
     width = acceptance.child_width(region, None)
     overview = acceptance.acceptance_overview(
         session=session, scope=scope, region=region, state=None, level=None, limit=1, offset=0

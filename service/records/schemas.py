@@ -9,7 +9,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from service.offices.schemas import CleanText, Name, Phone, Strict
+from service.dates import PlausibleDate
+from service.offices.schemas import (
+    NO_CONTROL_CHARS,
+    Name,
+    Phone,
+    Strict,
+)
 from service.records.models import Education, Position
 from service.standards import measures
 
@@ -98,7 +104,7 @@ class StaffIn(Strict):
     heads_legal_service: bool = Field(default=False, description="兼任法律服务所主任")
     training_year: int | None = Field(default=None, ge=2000, le=2100)
     training_days: int | None = Field(default=None, ge=0, le=366)
-    joined_on: date | None = None
+    joined_on: PlausibleDate | None = None
 
 
 class StaffUpdate(Strict):
@@ -118,8 +124,10 @@ class StaffUpdate(Strict):
 
 
 class StaffLeave(Strict):
-    left_on: date
-    reason: Annotated[CleanText, StringConstraints(min_length=2, max_length=200)] | None = None
+    left_on: PlausibleDate
+    reason: (
+        Annotated[str, StringConstraints(min_length=2, max_length=200), NO_CONTROL_CHARS] | None
+    ) = None
 
 
 class StaffOut(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -13,7 +12,7 @@ from service.acceptance.reports import child_width
 from service.accounts.permissions import Action
 from service.audit import service as audit
 from service.db import SessionDep
-from service.deps import CurrentScope
+from service.deps import AsOfQuery, CurrentScope
 from service.exports import download
 from service.offices.dependencies import ValidOffice
 from service.offices.router import RegionParam
@@ -156,7 +155,7 @@ def office_compliance(
     scope: CurrentScope,
     session: SessionDep,
     standard: StandardRef = None,
-    as_of: date | None = None,
+    as_of: AsOfQuery = None,
     format: Literal["json", "csv", "xlsx"] = "json",
 ) -> Any:
     """The office against a standard: each criterion pass / fail / unknown with the measured
@@ -175,7 +174,7 @@ def region_compliance(
     session: SessionDep,
     region: RegionParam = None,
     standard: StandardRef = None,
-    as_of: date | None = None,
+    as_of: AsOfQuery = None,
     level: Literal["city", "county", "township"] | None = None,
     format: Literal["json", "csv", "xlsx"] = "json",
     table: Literal["regions", "criteria"] = "regions",

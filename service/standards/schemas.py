@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from service.dates import PlausibleDate
 from service.standards.definition import (
     SEED_CODES,
     StandardDefinition,
@@ -21,7 +22,7 @@ class PublishIn(Strict):
 
     seed: str | None = Field(default=None, description=f"one of {', '.join(SEED_CODES)}")
     definition: StandardDefinition | None = None
-    effective_from: date = Field(description="the day the version takes effect")
+    effective_from: PlausibleDate = Field(description="the day the version takes effect")
     replace_targets: bool = Field(
         default=True, description="make the definition's targets the tenant's target curve"
     )

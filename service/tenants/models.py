@@ -8,9 +8,16 @@ from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text, func, t
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base
+from service.db import WHOLE_TENANT, Base
 
 NATIONAL_CODE = "00"
+
+
+def db_region(region_code: str, tenant_code: str) -> str:
+    """`app.region` for a home region: the whole tenant when the region is all of it."""
+    return WHOLE_TENANT if region_code in (tenant_code, NATIONAL_CODE) else region_code
+
+
 DEFAULT_REQUIRED_KINDS = ("town", "township", "street")
 _TOWNSHIP_KINDS = "'town', 'township', 'street', 'development_zone', 'farm', 'forest_area', 'mining_area', 'other'"
 

@@ -17,8 +17,10 @@ def clean_throttle(engine):
         conn.execute(text("DELETE FROM login_failures"))
 
 
-def login(client, username="zhengzhou_city", password=PASSWORD):
-    return client.post("/api/v1/auth/token", data={"username": username, "password": password})
+def login(client, username="zhengzhou_city", password=PASSWORD, **form):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password, **form}
+    )
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -94,13 +96,20 @@ def test_failed_logins_are_throttled_per_address(client):
     assert login(client, username="zhongmu_county").status_code == 429
 
 
-def test_a_successful_login_clears_the_user_counter(client):
-    for _ in range(4):
+def test_a_client_that_logged_in_has_its_own_allowance(client):
+    for _ in range(3):
         login(client, password="wrong-password-1")
-    assert login(client).status_code == 200
-    for _ in range(4):
-        login(client, password="wrong-password-1")
-    assert login(client).status_code == 200
+    ok = login(client)
+    assert ok.status_code == 200
+    device = {"device_token": ok.json()["device_token"]}
+    # the device's failures are cleared by each success; the anonymous allowance is not
+    for _ in range(2):
+        for _ in range(4):
+            assert login(client, password="wrong-password-1", **device).status_code == 401
+        assert login(client, **device).status_code == 200
+    # the anonymous allowance: 3 failures and the success used 4 of its 5 attempts
+    assert login(client, password="wrong-password-1").status_code == 401
+    assert login(client).status_code == 429
 
 
 def test_change_own_password(client):

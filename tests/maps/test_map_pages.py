@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from conftest import browser_login
 from office_records import OfficeSpec, register
 from sqlalchemy import text
 
@@ -195,17 +196,9 @@ def test_national_maps_show_only_aggregates(session, base_data):
 def test_login_by_cookie_opens_pages_but_never_authorises_changes(client, base_data, world):
     r = client.get("/login")
     assert r.status_code == 200 and "用户名" in r.text
-    bad = client.post("/login", data={"username": "zhengzhou_city", "password": "wrong-password"})
+    bad = browser_login(client, "zhengzhou_city", "wrong-password")
     assert bad.status_code == 401 and "用户名或密码错误" in bad.text
-    r = client.post(
-        "/login",
-        data={
-            "username": "zhengzhou_city",
-            "password": "correct-horse-battery",
-            "next": "https://evil.example/",
-        },
-        follow_redirects=False,
-    )
+    r = browser_login(client, "zhengzhou_city", next="https://evil.example/")
     assert r.status_code == 303 and r.headers["location"] == "/dashboard"
     cookie = r.cookies.get("registry_token")
     assert cookie and "httponly" in r.headers["set-cookie"].lower()

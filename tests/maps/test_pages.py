@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import unescape
 
+import pytest
+from conftest import browser_login
 from office_records import OfficeSpec, register
 
 TOWNS = ["410184101", "410184102", "410184103"]
@@ -59,11 +61,7 @@ def test_office_page_shows_checklist_history_and_the_users_actions(client, auth)
 def test_the_root_sends_browsers_to_login_or_the_dashboard(client, auth):
     r = client.get("/", follow_redirects=False)
     assert r.status_code in (302, 307) and r.headers["location"].startswith("/login")
-    login = client.post(
-        "/login",
-        data={"username": "zhengzhou_city", "password": "correct-horse-battery"},
-        follow_redirects=False,
-    )
+    login = browser_login(client, "zhengzhou_city")
     client.cookies.set("registry_token", login.cookies["registry_token"])
     r = client.get("/", follow_redirects=False)
     assert r.headers["location"] == "/dashboard"
@@ -71,11 +69,7 @@ def test_the_root_sends_browsers_to_login_or_the_dashboard(client, auth):
 
 
 def login_cookie(client, user: str) -> str:  # type: ignore[no-untyped-def]
-    r = client.post(
-        "/login",
-        data={"username": user, "password": "correct-horse-battery"},
-        follow_redirects=False,
-    )
+    r = browser_login(client, user)
     assert r.status_code == 303
     return str(r.cookies["registry_token"])
 
@@ -123,3 +117,33 @@ def test_a_refused_step_is_explained_on_the_page(client, auth):
     assert "未能办理:必备项未全部达标" in page_html
     state = client.get(f"/api/v1/offices/{office}", headers=auth("xinzheng_county")).json()
     assert state["acceptance_state"] == "self_checked"
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        "henan_admin",
+        "henan_planner",
+        "henan_viewer",
+        "zhengzhou_city",
+        "xinzheng_county",
+        "xincun_staff",
+        "shanxi_admin",
+    ],
+)
+def test_every_role_lands_on_a_page_after_login(client, user):
+    r = browser_login(client, user)
+    assert r.status_code == 303
+    landing = client.get(r.headers["location"])  # follows to the office page if there is one
+    assert landing.status_code == 200, landing.text[:300]
+    assert landing.headers["content-type"].startswith("text/html")
+    assert "工作台" in landing.text or "规范化" in landing.text
+
+
+def test_office_staff_land_on_their_office(client, auth):
+    office = register(client, auth("xinzheng_county"), TOWNS[0], OfficeSpec())
+    r = browser_login(client, "xincun_staff")
+    landing = client.get(r.headers["location"], follow_redirects=False)
+    assert landing.status_code == 303 and landing.headers["location"] == f"/offices/{office}"
+    page = client.get(landing.headers["location"])
+    assert page.status_code == 200 and "缺" in page.text

@@ -9,7 +9,7 @@ import pytest
 from office_records import OfficeSpec, register
 from sqlalchemy import text
 
-from service.db import bind_context
+from service.db import WHOLE_TENANT, bind_context
 
 XINCUN = "410184101"
 
@@ -74,12 +74,26 @@ def test_personal_data_only_for_roles_that_need_it(client, auth, office, user, v
 @pytest.mark.parametrize("role", ["province_planner", "viewer", ""])
 def test_the_database_hides_personal_data_from_other_roles(db, base_data, office, role) -> None:
     with db.sessionmaker() as s:
-        bind_context(s, tenant_id=base_data.henan_id, username="probe", role=role)
+        bind_context(
+            s, tenant_id=base_data.henan_id, region=WHOLE_TENANT, username="probe", role=role
+        )
         assert s.scalar(text("SELECT count(*) FROM office_staff")) == 5
         assert s.scalar(text("SELECT count(*) FROM office_staff_personal")) == 0
-        bind_context(s, tenant_id=base_data.henan_id, username="probe", role="county_bureau")
+        bind_context(
+            s,
+            tenant_id=base_data.henan_id,
+            region=WHOLE_TENANT,
+            username="probe",
+            role="county_bureau",
+        )
         assert s.scalar(text("SELECT count(*) FROM office_staff_personal")) == 5
-        bind_context(s, tenant_id=base_data.shanxi_id, username="probe", role="province_admin")
+        bind_context(
+            s,
+            tenant_id=base_data.shanxi_id,
+            region=WHOLE_TENANT,
+            username="probe",
+            role="province_admin",
+        )
         assert s.scalar(text("SELECT count(*) FROM office_staff_personal")) == 0
 
 

@@ -234,6 +234,26 @@ CORPUS: list[tuple[str, Send, int, str]] = [
         "not supported",
     ),
     ("truncated XLSX", upload(truncated_xlsx, name="roster.xlsx"), 422, "broken zip"),
+    *[
+        (
+            f"opened_on {day}",
+            post_json("/api/v1/offices", office(opened_on=day)),
+            422,
+            "opened_on: Value error, " + f"{day} is outside 1949-10-01..2100-12-31",
+        )
+        for day in ("0001-01-01", "9999-12-31")
+    ],
+    (
+        "a short exception reason (characters, not items)",
+        post_json("/api/v1/offices", office(exception_reason="abc")),
+        422,
+        "String should have at least 4 characters",
+    ),
+    *[
+        (f"{path} as_of {day}", get(path, as_of=day), 422, "as_of")
+        for path in ("/maps/coverage", "/api/v1/progress", "/api/v1/coverage/gaps")
+        for day in ("0001-01-01", "9999-12-31")
+    ],
     ("shapefile zip bomb", upload(zip_bomb, name="bomb.zip"), 422, "compression ratio"),
     (
         "not a geodata file",

@@ -4,10 +4,11 @@ bound, nothing of tenant B is visible or writable; with no tenant bound, nothing
 from __future__ import annotations
 
 import pytest
+from conftest import bind_raw
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from service.db import bind_context
+from service.db import WHOLE_TENANT, bind_context
 
 TENANT_TABLES = {
     "divisions",
@@ -80,15 +81,6 @@ OWN_ROWS = {
 }
 
 
-@pytest.fixture
-def app_conn(engine, base_data):
-    """A plain connection of the service's role, rolled back afterwards."""
-    with engine.connect() as conn:
-        conn.begin()
-        yield conn
-        conn.rollback()
-
-
 def test_every_tenant_table_has_a_policy(app_conn):
     tables = set(
         app_conn.scalars(
@@ -132,7 +124,7 @@ def test_nothing_is_visible_without_a_tenant(app_conn):
 
 def test_bound_to_a_tenant_only_its_rows_are_visible(app_conn, base_data):
     a, b = base_data.henan_id, base_data.shanxi_id
-    app_conn.execute(text("SELECT set_config('app.tenant_id', :a, true)"), {"a": str(a)})
+    bind_raw(app_conn, a)
     for table in TENANT_TABLES:
         assert (
             app_conn.scalar(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :b"), {"b": b})
@@ -150,7 +142,7 @@ def test_bound_to_a_tenant_only_its_rows_are_visible(app_conn, base_data):
 @pytest.mark.parametrize("table", sorted(TENANT_TABLES))
 def test_writes_into_another_tenant_are_refused(app_conn, base_data, table):
     a, b = base_data.henan_id, base_data.shanxi_id
-    app_conn.execute(text("SELECT set_config('app.tenant_id', :a, true)"), {"a": str(a)})
+    bind_raw(app_conn, a)
     with pytest.raises(DBAPIError, match="row-level security"), app_conn.begin_nested():
         app_conn.execute(text(INSERTS[table]), {"b": b})
     if table == "office_staff_personal":  # visible only to roles that handle personal data
@@ -188,7 +180,7 @@ def test_unbound_writes_are_refused(app_conn, base_data):
 def test_a_request_session_is_bound_by_the_app(db, base_data):
     """The same holds for the sessions the app uses: bound to 14, 41's rows are gone."""
     with db.sessionmaker() as s:
-        bind_context(s, tenant_id=base_data.shanxi_id)
+        bind_context(s, tenant_id=base_data.shanxi_id, region=WHOLE_TENANT)
         codes = set(s.scalars(text("SELECT DISTINCT left(code, 2) FROM divisions")))
         assert codes == {"14"}
 
