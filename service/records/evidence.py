@@ -1,12 +1,14 @@
-"""Evidence files (photos, PDFs) of an office: checked by content, stored by their SHA-256
-under var/evidence, written to a temporary name, fsynced and renamed, so that a restart or a
-crash never leaves half a file where the database says one is."""
+"""Evidence files (photos, PDFs) of an office: checked by content, bytes stored once per hash
+(`blobs`), rows that are never updated or deleted.
+
+A refused upload leaves nothing behind: everything that can be refused is checked before the
+bytes are written, and if the database refuses the row later (or anything else fails before
+the request's commit), the blob is released once the transaction has rolled back.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.accounts.permissions import Action
+from service.db import after_rollback
 from service.deps import Scope
 from service.errors import NotFound, UnsupportedMediaType
 from service.offices.models import Office
+from service.records.blobs import digest, lock_blob, release_blob, write_blob
 from service.records.models import EvidenceFile
 from service.records.service import require_editor
 
@@ -44,34 +48,6 @@ def sniff(path: Path) -> str:
     )
 
 
-def blob_path(var_dir: Path, sha256: str) -> Path:
-    return var_dir / "evidence" / sha256[:2] / sha256
-
-
-def _store(var_dir: Path, source: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(source, "rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
-    sha = digest.hexdigest()
-    target = blob_path(var_dir, sha)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".part-{os.getpid()}")
-        shutil.copyfile(source, partial)
-        with open(partial, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(partial, target)
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    return sha, size
-
-
 def add_evidence(
     *,
     session: Session,
@@ -83,10 +59,13 @@ def add_evidence(
     description: str | None,
 ) -> EvidenceFile:
     require_editor(scope, office)
-    content_type = sniff(upload)
-    sha, size = _store(var_dir, upload)
+    sha, size = digest(upload)
     if size == 0:
         raise UnsupportedMediaType("file: the file is empty", {"field": "file"})
+    content_type = sniff(upload)
+    lock_blob(session, sha)  # held until this request's transaction ends
+    after_rollback(session, partial(release_blob, session=session, var_dir=var_dir, sha256=sha))
+    write_blob(var_dir, sha, upload)
     row = EvidenceFile(
         tenant_id=scope.tenant_id,
         office_id=office.id,

@@ -11,6 +11,7 @@ from service.db import SessionDep
 from service.deps import CurrentScope, SettingsDep
 from service.offices.dependencies import MAX_ID, ValidOffice
 from service.records import evidence, service
+from service.records.blobs import blob_path
 from service.records.schemas import (
     EvidenceOut,
     FacilitiesIn,
@@ -129,7 +130,7 @@ def evidence_content(
     row = evidence.get_evidence(
         session=session, scope=scope, office=office, evidence_id=evidence_id
     )
-    path = evidence.blob_path(settings.var_dir, row.sha256)
+    path = blob_path(settings.var_dir, row.sha256)
     if not path.exists():
         raise evidence.EvidenceNotFound(
             f"the stored bytes of evidence file {evidence_id} are missing; restore var/evidence"
