@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from service.context import db_timing_var
+
+log = logging.getLogger("registry.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -68,14 +71,38 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session committed when the block ends normally, rolled back otherwise."""
+        """A session committed when the block ends normally, rolled back otherwise (then its
+        `after_rollback` callbacks run)."""
         with self.sessionmaker() as session:
             try:
                 yield session
                 session.commit()
             except BaseException:
-                session.rollback()
+                try:
+                    session.rollback()
+                finally:
+                    _run_after_rollback(session)
                 raise
+
+
+_AFTER_ROLLBACK = "after_rollback"
+
+
+def after_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` if `Database.session()` rolls this session back (the request failed,
+    its commit included): to undo what the transaction did outside the database, such as a
+    file written for a row that was never stored. It runs after the rollback, so a callback
+    that uses the session starts a new transaction and must end it itself. Its errors are
+    logged, never raised: the request's own error is the one to report."""
+    session.info.setdefault(_AFTER_ROLLBACK, []).append(callback)
+
+
+def _run_after_rollback(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_ROLLBACK, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("after-rollback callback %r failed", callback)
 
 
 _BIND = text(

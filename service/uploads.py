@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,14 +14,16 @@ from fastapi import UploadFile
 from service.errors import PayloadTooLarge
 
 _CHUNK = 1024 * 1024
+_PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,9}")
 
 
 @contextmanager
 def spooled_upload(upload: UploadFile, *, max_bytes: int) -> Iterator[Path]:
     """The upload saved to a private temporary file (deleted afterwards); 413 past `max_bytes`."""
     workdir = Path(tempfile.mkdtemp(prefix="registry-upload-"))
-    suffix = Path(upload.filename or "upload").suffix.lower()[:10]
-    target = workdir / f"upload{suffix}"
+    # the client's suffix, only when it is a plain one: a NUL in it would fail open() (a 500)
+    suffix = Path(upload.filename or "upload").suffix.lower()
+    target = workdir / ("upload" + (suffix if _PLAIN_SUFFIX.fullmatch(suffix) else ""))
     try:
         written = 0
         with open(target, "wb") as out:

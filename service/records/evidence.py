@@ -1,12 +1,16 @@
-"""Evidence files (photos, PDFs) of an office: checked by content, stored by their SHA-256
-under var/evidence, written to a temporary name, fsynced and renamed, so that a restart or a
-crash never leaves half a file where the database says one is."""
+"""Evidence files (photos, PDFs) of an office: uploads checked before anything is written
+(kind by content, file name, description: `evidence_input`), bytes stored once per hash
+(`blobs`), rows that are never updated or deleted, and content served under a clean name.
+
+A refused upload leaves nothing behind: everything that can be refused is checked before the
+bytes are written, and if the database refuses the row later (or anything else fails before
+the request's commit), the blob is released once the transaction has rolled back.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,62 +18,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.accounts.permissions import Action
+from service.db import after_rollback
 from service.deps import Scope
 from service.errors import NotFound, UnsupportedMediaType
 from service.offices.models import Office
+from service.records.blobs import blob_path, digest, lock_blob, release_blob, write_blob
+from service.records.evidence_input import (
+    check_filename,
+    check_text,
+    clean_filename,
+    kind_of,
+    sniff,
+)
 from service.records.models import EvidenceFile
 from service.records.service import require_editor
-
-# magic bytes → content type; nothing else is accepted, whatever the name or header says
-SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
 
 
 class EvidenceNotFound(NotFound):
     code = "evidence_not_found"
-
-
-def sniff(path: Path) -> str:
-    with open(path, "rb") as f:
-        head = f.read(16)
-    for magic, content_type in SIGNATURES:
-        if head.startswith(magic):
-            return content_type
-    raise UnsupportedMediaType(
-        "file: evidence must be a PDF, JPEG or PNG file (checked by its content)",
-        {"field": "file", "accepted": [t for _, t in SIGNATURES]},
-    )
-
-
-def blob_path(var_dir: Path, sha256: str) -> Path:
-    return var_dir / "evidence" / sha256[:2] / sha256
-
-
-def _store(var_dir: Path, source: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(source, "rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
-    sha = digest.hexdigest()
-    target = blob_path(var_dir, sha)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".part-{os.getpid()}")
-        shutil.copyfile(source, partial)
-        with open(partial, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(partial, target)
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    return sha, size
 
 
 def add_evidence(
@@ -79,20 +45,25 @@ def add_evidence(
     office: Office,
     var_dir: Path,
     upload: Path,
-    filename: str,
+    filename: str | None,
     description: str | None,
 ) -> EvidenceFile:
     require_editor(scope, office)
-    content_type = sniff(upload)
-    sha, size = _store(var_dir, upload)
+    check_filename(filename)
+    check_text(description, field="description")
+    sha, size = digest(upload)
     if size == 0:
         raise UnsupportedMediaType("file: the file is empty", {"field": "file"})
+    kind = sniff(upload)
+    lock_blob(session, sha)  # held until this request's transaction ends
+    after_rollback(session, partial(release_blob, session=session, var_dir=var_dir, sha256=sha))
+    write_blob(var_dir, sha, upload)
     row = EvidenceFile(
         tenant_id=scope.tenant_id,
         office_id=office.id,
         sha256=sha,
-        filename=Path(filename or "evidence").name[:200],
-        content_type=content_type,
+        filename=clean_filename(filename, kind),
+        content_type=kind.content_type,
         size_bytes=size,
         description=description,
         uploaded_by=scope.username,
@@ -123,6 +94,32 @@ def get_evidence(
     return row
 
 
+@dataclass(frozen=True)
+class EvidenceContent:
+    path: Path
+    content_type: str
+    filename: str
+
+
+def evidence_content(
+    *, session: Session, scope: Scope, office: Office, evidence_id: int, var_dir: Path
+) -> EvidenceContent:
+    """The stored bytes of one of the office's files, with the name to serve them under."""
+    row = get_evidence(session=session, scope=scope, office=office, evidence_id=evidence_id)
+    path = blob_path(var_dir, row.sha256)
+    if not path.exists():
+        raise EvidenceNotFound(
+            f"the stored bytes of evidence file {evidence_id} are missing; restore var/evidence"
+        )
+    return EvidenceContent(path, row.content_type, served_name(row))
+
+
+def served_name(row: EvidenceFile) -> str:
+    """The row's name cleaned again: rows stored before names were cleaned are served safely
+    too (for the others it is the stored name)."""
+    return clean_filename(row.filename, kind_of(row.content_type))
+
+
 def check_evidence_ids(*, session: Session, scope: Scope, office: Office, ids: list[int]) -> None:
     """Evidence a workflow step cites must be files of this office."""
     if not ids:
@@ -148,7 +145,7 @@ def evidence_out(row: EvidenceFile) -> dict[str, Any]:
     return {
         "id": row.id,
         "office_id": row.office_id,
-        "filename": row.filename,
+        "filename": served_name(row),
         "content_type": row.content_type,
         "size_bytes": row.size_bytes,
         "sha256": row.sha256,

@@ -177,6 +177,8 @@ class EvidenceFile(Base):
         CheckConstraint("size_bytes > 0", name="size_positive"),
         CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_format"),
         Index("ix_evidence_files_office", "tenant_id", "office_id"),
+        # a blob is shared by every row with its bytes: before removing one, ask who uses it
+        Index("ix_evidence_files_sha256", "sha256"),
     )
 
     tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -112,10 +112,16 @@ def add_evidence(
             office=office,
             var_dir=settings.var_dir,
             upload=path,
-            filename=file.filename or "evidence",
+            filename=file.filename,
             description=description,
         )
     return evidence.evidence_out(row)
+
+
+# Stored content is whatever an office uploaded: a PDF may carry HTML or script. It is only
+# ever downloaded (attachment), and if a browser renders it all the same, in a sandbox with no
+# scripts, no origin and nothing to load (nosniff comes with every response).
+CONTENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
 @router.get("/evidence/{evidence_id}/content", response_class=FileResponse)
@@ -126,12 +132,18 @@ def evidence_content(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Any:
-    row = evidence.get_evidence(
-        session=session, scope=scope, office=office, evidence_id=evidence_id
+    """The file's bytes, as an attachment named with an extension matching its content."""
+    content = evidence.evidence_content(
+        session=session,
+        scope=scope,
+        office=office,
+        evidence_id=evidence_id,
+        var_dir=settings.var_dir,
     )
-    path = evidence.blob_path(settings.var_dir, row.sha256)
-    if not path.exists():
-        raise evidence.EvidenceNotFound(
-            f"the stored bytes of evidence file {evidence_id} are missing; restore var/evidence"
-        )
-    return FileResponse(path, media_type=row.content_type, filename=row.filename)
+    return FileResponse(
+        content.path,
+        media_type=content.content_type,
+        filename=content.filename,
+        content_disposition_type="attachment",
+        headers={"Content-Security-Policy": CONTENT_CSP},
+    )
