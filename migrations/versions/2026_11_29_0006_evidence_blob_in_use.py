@@ -6,8 +6,8 @@ removes the blob unless a row uses it; row-level security would hide another pro
 from that check, so it goes through one SECURITY DEFINER function that answers only yes or
 no for one hash. An index on the hash keeps the answer quick as the table grows.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-29
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
