@@ -4,7 +4,8 @@ One pure-ASGI layer (no BaseHTTPMiddleware, so streaming and the threadpool are 
 - every request gets an id (a sane incoming X-Request-ID is kept), returned as a header,
   bound to the database transaction for the audit trail, and logged as JSON;
 - bodies over the limit are refused with 413 naming the limit: by Content-Length before
-  reading, or when a body without a length grows past it;
+  reading, or when a body without a length grows past it; a query parameter holding a
+  control character (NUL …) with 422 naming it;
 - every response carries security headers; API responses are not cached.
 """
 
@@ -18,6 +19,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from service.context import DbTiming, client_ip_var, db_timing_var, request_id_var
 from service.errors import error_body
@@ -131,6 +133,18 @@ class RegistryMiddleware:
             if declared.isdigit() and int(declared) > limit:
                 await _too_large(send_with_headers, limit)
                 return
+            bad = _control_in_query(scope.get("query_string", b""))
+            if bad is not None:
+                await _refuse(
+                    send_with_headers,
+                    422,
+                    error_body(
+                        "invalid_request",
+                        f"invalid request: {bad}: contains a control character",
+                        [{"field": bad, "problem": "contains a control character"}],
+                    ),
+                )
+                return
             with contextlib.suppress(PayloadLimitExceeded):
                 await self.app(scope, limited_receive, guarded_send)
             if exceeded["flag"]:
@@ -157,19 +171,38 @@ class RegistryMiddleware:
             db_timing_var.reset(timing_token)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _control_in_query(query: bytes) -> str | None:
+    """The name of a query parameter holding a control character (NUL and the like reach no
+    handler: the database would refuse them with an error that cannot name the field)."""
+    if not query:
+        return None
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if _CONTROL.search(key) or _CONTROL.search(value):
+            return _CONTROL.sub("?", key)[:50] or "query"
+    return None
+
+
+async def _refuse(send: Send, status: int, body: dict[str, Any]) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
+    await _refuse(
+        send,
+        413,
         error_body(
             "payload_too_large",
             f"the request body is larger than the limit of {limit} bytes",
             {"limit_bytes": limit},
-        )
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-        }
+        ),
     )
-    await send({"type": "http.response.body", "body": body})

@@ -176,6 +176,8 @@ CORPUS: list[tuple[str, Send, int, str]] = [
         "expected",
     ),
     ("SQL in a region filter", get("/api/v1/offices", region="41' OR '1'='1"), 422, "region"),
+    ("NUL in a search", get("/api/v1/offices", q="新村\x00"), 422, '"field": "q"'),
+    ("a control character in a map filter", get("/maps/coverage", kind="town\x1b"), 422, "kind"),
     ("negative staff", post_json("/api/v1/offices", office(staff_total=-3)), 422, "staff_total"),
     ("unknown field", post_json("/api/v1/offices", office(colour="red")), 422, "colour"),
     (
