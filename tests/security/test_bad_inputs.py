@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import shapely
 from factories import mini_features
+from hostile_files import snapshot, zip_bomb
 from pyproj import Transformer
-from sqlalchemy import text
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 XINCUN = "410184101"
@@ -49,15 +49,6 @@ def feature_file(geometry: Any, **props: Any) -> bytes:
 def office(**over: Any) -> dict[str, Any]:
     lon, lat = point()
     return {"name": GOOD_NAME, "location": {"lon": lon, "lat": lat}, **over}
-
-
-def zip_bomb() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("a.shp", b"\0" * (200 * 1024 * 1024))
-        zf.writestr("a.shx", b"\0" * 100)
-        zf.writestr("a.dbf", b"\0" * 100)
-    return buf.getvalue()
 
 
 def truncated_xlsx() -> bytes:
@@ -270,23 +261,6 @@ CORPUS: list[tuple[str, Send, int, str]] = [
         "outside the province",
     ),
 ]
-
-
-def snapshot(session) -> list[Any]:  # type: ignore[no-untyped-def]
-    """Every row an input could touch, for an exact before/after comparison."""
-    out = []
-    for table in ("divisions", "offices", "users", "auth_sessions", "audit_events"):
-        out.append(
-            (
-                table,
-                session.execute(
-                    text(
-                        f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)), count(*) FROM {table} t"
-                    )
-                ).one(),
-            )
-        )
-    return out
 
 
 @pytest.mark.parametrize(("what", "send", "status", "fragment"), CORPUS, ids=[c[0] for c in CORPUS])

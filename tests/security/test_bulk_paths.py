@@ -7,12 +7,10 @@ arithmetic, before anything is inflated."""
 from __future__ import annotations
 
 import io
-import struct
-import zipfile
-import zlib
 
 import openpyxl
 import pytest
+from hostile_files import lying_zip, xlsx_bomb
 from office_records import OfficeSpec, register, township_office_name, township_point
 from sqlalchemy import text
 
@@ -186,40 +184,8 @@ def test_roster_takes_gauss_krueger_points(client, auth, session):
     assert located == OWN
 
 
-def _bomb(size: int) -> bytes:
-    """A workbook whose shared strings inflate to `size` bytes from a few hundred kilobytes."""
-    buf = io.BytesIO(roster(own_row()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            dst.writestr(info, src.read(info))
-        chunk = b"<si><t>" + b"a" * 1000 + b"</t></si>"
-        dst.writestr("xl/sharedStrings.xml", chunk * (size // len(chunk)))
-    return out.getvalue()
-
-
-def _lying(content: bytes, member: str, declared: int) -> bytes:
-    """The archive with `member`'s declared size (and CRC) cut to its first `declared` bytes,
-    while its compressed stream still inflates to all of it."""
-    data = bytearray(content)
-    with zipfile.ZipFile(io.BytesIO(content)) as zf:
-        info = zf.getinfo(member)
-        crc = zlib.crc32(zf.read(member)[:declared])
-    struct.pack_into("<I", data, info.header_offset + 14, crc)
-    struct.pack_into("<I", data, info.header_offset + 22, declared)
-    central = data.find(b"PK\x01\x02" + data[info.header_offset + 4 : info.header_offset + 6])
-    while central >= 0:
-        name_len = struct.unpack_from("<H", data, central + 28)[0]
-        if data[central + 46 : central + 46 + name_len] == member.encode():
-            struct.pack_into("<I", data, central + 16, crc)
-            struct.pack_into("<I", data, central + 24, declared)
-            break
-        central = data.find(b"PK\x01\x02", central + 4)
-    return bytes(data)
-
-
 def test_a_decompression_bomb_is_refused_before_it_inflates(client, auth, session):
-    bomb = _bomb(200 * 1024 * 1024)
+    bomb = xlsx_bomb(200 * 1024 * 1024)
     assert len(bomb) < 1024 * 1024  # well under a megabyte on the wire
     r = upload(client, auth("xinzheng_county"), bomb)
     assert r.status_code == 422 and r.json()["code"] == "import_rejected"
@@ -227,7 +193,7 @@ def test_a_decompression_bomb_is_refused_before_it_inflates(client, auth, sessio
 
 
 def test_an_entry_that_lies_about_its_size_is_read_no_further(client, auth, session):
-    bomb = _lying(_bomb(60 * 1024 * 1024), "xl/sharedStrings.xml", 2000)
+    bomb = lying_zip(xlsx_bomb(60 * 1024 * 1024), "xl/sharedStrings.xml", 2000)
     r = upload(client, auth("xinzheng_county"), bomb)
     assert r.status_code == 422 and r.json()["code"] == "import_rejected", r.text
 
