@@ -477,7 +477,10 @@ def serve(
         workers=workers,
         http="httptools",
         loop="uvloop",
-        proxy_headers=False,
+        # behind a reverse proxy, the client's own address (for the per-address login limits)
+        # comes from X-Forwarded-For, trusted only from the configured proxies
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         log_config=None,
         access_log=False,
     )

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     basemap_attribution: str = ""
     tianditu_key: SecretStr | None = None
     log_sql: bool = False
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="addresses of reverse proxies whose X-Forwarded-For is trusted (comma "
+        "separated); empty: the connecting address is the client's",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
