@@ -73,11 +73,8 @@ def clear_offices(c: Any) -> None:
 def township_points(c: Any) -> list[tuple[str, str, str, str, float, float, str | None]]:
     """(code, name, kind, county, lon, lat, a neighbour's code) of every current township."""
     with psycopg.connect(bench.pg(c.url(OWNER_ROLE))) as conn:
-        return conn.execute(
-            """SELECT t.code, t.name, t.kind, c.name, ST_X(p.pt), ST_Y(p.pt),
-                      (SELECT n.code FROM divisions n WHERE n.tenant_id = t.tenant_id
-                          AND n.level = 'township' AND n.valid_to IS NULL AND n.code <> t.code
-                          AND n.parent_code = t.parent_code LIMIT 1)
+        rows = conn.execute(
+            """SELECT t.code, t.name, t.kind, c.name, ST_X(p.pt), ST_Y(p.pt)
                  FROM divisions t
                  JOIN divisions c ON c.tenant_id = t.tenant_id AND c.code = t.parent_code
                                  AND c.valid_to IS NULL
@@ -85,6 +82,12 @@ def township_points(c: Any) -> list[tuple[str, str, str, str, float, float, str 
                 WHERE t.level = 'township' AND t.valid_to IS NULL
                 ORDER BY t.code"""
         ).fetchall()
+    # the neighbour: the next township of the same county (the first one's: the last)
+    out = []
+    for i, row in enumerate(rows):
+        same = [r for r in rows[max(i - 1, 0) : i + 2] if r[0][:6] == row[0][:6] and r is not row]
+        out.append((*row, same[-1][0] if same else None))
+    return out
 
 
 def roster_rows(towns: list[tuple], n: int | None, tag: str, seed: int) -> list[list[Any]]:
@@ -127,10 +130,11 @@ SELECT %(t)s, u.name, reg.id, reg.code, loc.id, loc.code, p.pt, u.address, u.sta
        AS u(name, code, x, y, address, staff, ext)
  CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(u.x, u.y), 4326) AS pt) p
   JOIN divisions reg ON reg.tenant_id = %(t)s AND reg.code = u.code AND reg.valid_to IS NULL
-  LEFT JOIN divisions loc ON loc.tenant_id = %(t)s AND loc.id = (
-        SELECT d.id FROM divisions d WHERE d.tenant_id = %(t)s AND d.level = 'township'
-           AND d.valid_to IS NULL AND d.geom ~ p.pt AND ST_Covers(d.geom, p.pt)
-         ORDER BY (d.code = u.code) DESC, d.code LIMIT 1)"""
+  LEFT JOIN divisions loc ON loc.tenant_id = %(t)s AND loc.id = CASE
+        WHEN reg.geom ~ p.pt AND ST_Covers(reg.geom, p.pt) THEN reg.id
+        ELSE (SELECT d.id FROM divisions d WHERE d.tenant_id = %(t)s AND d.level = 'township'
+                 AND d.valid_to IS NULL AND d.geom ~ p.pt AND ST_Covers(d.geom, p.pt)
+               ORDER BY d.code LIMIT 1) END"""
 
 
 def floor_seconds(c: Any, tenant: int, rows: list[list[Any]]) -> float:

@@ -37,9 +37,13 @@ _FIELDS = (
     "area_m2",
     "opened_on",
 )
-_LOCATE = """(SELECT d.id FROM divisions d WHERE d.tenant_id = :t AND d.level = 'township'
-                 AND d.valid_to IS NULL AND d.geom ~ p.pt AND ST_Covers(d.geom, p.pt)
-               ORDER BY (d.code = u.division_code) DESC, d.code LIMIT 1)"""
+# The township a row's point stands in: the declared one when it covers the point (most rows:
+# one polygon test), else the lowest code that does — as divisions/service.py locate_township
+# decides a point on a shared boundary.
+_LOCATE = """CASE WHEN reg.geom ~ p.pt AND ST_Covers(reg.geom, p.pt) THEN reg.id
+              ELSE (SELECT d.id FROM divisions d WHERE d.tenant_id = :t AND d.level = 'township'
+                       AND d.valid_to IS NULL AND d.geom ~ p.pt AND ST_Covers(d.geom, p.pt)
+                     ORDER BY d.code LIMIT 1) END"""
 
 
 @dataclass
