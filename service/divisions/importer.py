@@ -79,7 +79,8 @@ def import_divisions(
     zip_limits: ZipLimits = ZipLimits(),
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Check a division file and, unless `dry_run`, write it as new division versions."""
+    """Check a division file and write it as division versions; a dry run reports the same
+    counts and refusals and leaves the database as it was."""
     from service.divisions.writer import write_batch
 
     started = perf_counter()
@@ -110,23 +111,25 @@ def import_divisions(
         dry_run=dry_run,
         warnings=batch.warnings,
     )
-    if problems or dry_run:
+    if problems:
         problems += verify()
         step("check", len(table), len(table))
-        if problems:
-            raise rejection(problems, len(batch))
-    else:
-        write_batch(
-            session=session,
-            tenant=tenant,
-            batch=batch,
-            valid_from=report.valid_from or date.today(),
-            source=source or path.name,
-            report=report,
-            verify=verify,
-            progress=progress,
-        )
-        step("check", len(table), len(table))
+        raise rejection(problems, len(batch))
+    # A dry run goes through the very same write and rolls it back: its counts and refusals
+    # are the import's.
+    write_batch(
+        session=session,
+        tenant=tenant,
+        batch=batch,
+        valid_from=report.valid_from or date.today(),
+        source=source or path.name,
+        report=report,
+        verify=verify,
+        progress=progress,
+        dry_run=dry_run,
+    )
+    step("check", len(table), len(table))
+    if not dry_run:
         audit.record(
             session,
             tenant_id=tenant.id,
