@@ -19,7 +19,7 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class Problem:
     index: int | None  # 0-based feature index; None for the file as a whole
-    code: str | None
+    code: str | None  # as written in the file
     problem: str
 
 
@@ -27,7 +27,8 @@ class Problem:
 class DivisionBatch:
     """Features as parallel lists; `geoms` are WGS-84 MultiPolygons (None where unusable)."""
 
-    codes: list[str]
+    codes: list[str]  # canonical (2/4/6/9 digits)
+    written: list[str]  # as the file writes them: what problems name
     names: list[str]
     kinds: list[str]
     levels: list[str]

@@ -33,6 +33,7 @@ from service.divisions.checks import (
     prepare,
     province_boundaries,
 )
+from service.divisions.service import current_codes
 from service.errors import Invalid
 from service.tenants.models import Tenant
 
@@ -93,7 +94,12 @@ def import_divisions(
     step("read", 1, 1)
     epsg, warnings = source_epsg(table, crs)
     step("check", 0, len(table))
-    batch, problems = prepare(table, epsg, tenant)
+    batch, problems = prepare(
+        table,
+        epsg,
+        tenant,
+        lambda codes: current_codes(session=session, tenant_id=tenant.id, codes=codes),
+    )
     batch.warnings.extend(warnings)
     bad = {p.index for p in problems if p.index is not None}
     problems += check_hierarchy(session, tenant, batch, bad)

@@ -80,6 +80,21 @@ def get_current(*, session: Session, tenant_id: int, code: str) -> DivisionRef |
     return _ref(row) if row else None
 
 
+def current_codes(*, session: Session, tenant_id: int, codes: set[str]) -> set[str]:
+    """Which of `codes` have a current version."""
+    if not codes:
+        return set()
+    return set(
+        session.scalars(
+            text(
+                f"SELECT code FROM divisions WHERE tenant_id = :t AND {_CURRENT}"
+                " AND code = ANY(:codes)"
+            ),
+            {"t": tenant_id, "codes": sorted(codes)},
+        )
+    )
+
+
 def require_current(*, session: Session, tenant_id: int, code: str) -> DivisionRef:
     found = get_current(session=session, tenant_id=tenant_id, code=code)
     if found is None:

@@ -157,7 +157,7 @@ def _write(
     too_early = [
         Problem(
             r.idx,
-            batch.codes[r.idx],
+            batch.written[r.idx],
             f"a version valid from {r.current_from} exists; valid_from must be later",
         )
         for r in session.execute(
