@@ -6,13 +6,14 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from service.accounts.permissions import Action
 from service.db import SessionDep
 from service.deps import CurrentScope, SettingsDep
 from service.divisions import service
+from service.divisions.dependencies import DivisionCode, RegionPrefix
 from service.divisions.importer import import_divisions
 from service.divisions.kinds import DivisionKind, DivisionLevel
 from service.divisions.schemas import (
@@ -27,8 +28,6 @@ from service.tenants.service import get_tenant
 from service.uploads import spooled_upload
 
 router = APIRouter(prefix="/api/v1/divisions", tags=["divisions"])
-
-CodeParam = Annotated[str, Path(pattern=r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$")]
 
 
 @router.post("/import", response_model=ImportReportOut)
@@ -61,7 +60,7 @@ def import_file(
 def list_divisions(
     scope: CurrentScope,
     session: SessionDep,
-    region: Annotated[str | None, Query(pattern=r"^[0-9]{2,9}$")] = None,
+    prefix: RegionPrefix,
     level: DivisionLevel | None = None,
     kind: DivisionKind | None = None,
     as_of: date | None = None,
@@ -73,7 +72,7 @@ def list_divisions(
     total, rows = service.list_divisions(
         session=session,
         tenant_id=scope.tenant_id,
-        prefix=scope.region(region),
+        prefix=prefix,
         level=level.value if level else None,
         kind=kind.value if kind else None,
         as_of=as_of,
@@ -112,9 +111,8 @@ def list_divisions(
 
 
 @router.get("/{code}", response_model=DivisionDetailOut)
-def get_division(code: CodeParam, scope: CurrentScope, session: SessionDep) -> DivisionDetailOut:
+def get_division(code: DivisionCode, scope: CurrentScope, session: SessionDep) -> DivisionDetailOut:
     """A division's current version and its whole history."""
-    scope.region(code)
     versions = service.division_history(session=session, tenant_id=scope.tenant_id, code=code)
     if not versions:
         raise DivisionNotFound(f"no division with code {code}")
