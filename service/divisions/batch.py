@@ -61,13 +61,16 @@ class ImportReport:
     features: int
     by_level: dict[str, int]
     created: int = 0
-    changed: int = 0
+    changed: int = 0  # a new version opened
+    corrected: int = 0  # the current version replaced in place (a correction)
     unchanged: int = 0
     offices_relinked: int = 0
     offices_relocated: int = 0
     source_crs: str = ""
-    valid_from: date | None = None
+    valid_from: date | None = None  # None for a correction: versions keep their dates
     dry_run: bool = False
+    correction: bool = False
+    reason: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 

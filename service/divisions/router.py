@@ -39,8 +39,18 @@ def import_file(
     crs: Annotated[str | None, Form(max_length=200)] = None,
     valid_from: Annotated[date | None, Form()] = None,
     dry_run: Annotated[bool, Form()] = False,
+    correction: Annotated[
+        bool,
+        Form(description="replace the current versions in place (a wrong boundary, name or kind)"),
+    ] = False,
+    reason: Annotated[
+        str | None, Form(max_length=500, description="why; required for a correction")
+    ] = None,
 ) -> ImportReportOut:
-    """Import division boundaries; all or nothing, with a report of every bad feature."""
+    """Import division boundaries; all or nothing, with a report of every bad feature.
+
+    With `correction`, changed features replace their code's current version in place instead
+    of opening a new one (audited with `reason`); new codes are refused."""
     scope.require(Action.import_divisions)
     tenant = get_tenant(session=session, code=scope.tenant_code)
     with spooled_upload(file, max_bytes=settings.max_upload_mb * 1024 * 1024) as path:
@@ -52,6 +62,8 @@ def import_file(
             valid_from=valid_from,
             source=f"upload:{(file.filename or 'file')[:100]} by {scope.username}",
             dry_run=dry_run,
+            correction=correction,
+            reason=reason,
         )
     return ImportReportOut(**report.__dict__)
 

@@ -6,7 +6,8 @@ inserted at once; unchanged ones (same name, kind and geometry) are left alone w
 date; changed ones close the current version (valid_to) and open a new one. Offices
 registered to a closed version follow the code to its new version, and the township
 containing each affected office's point is recomputed, so that the stored office → division
-relations stay true after boundary changes. A dry run is the same write, rolled back.
+relations stay true after boundary changes. A correction (`correction.py`) replaces the
+changed codes' current versions in place instead. A dry run is the same write, rolled back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.divisions.batch import DivisionBatch, ImportReport, Problem, Progress, rejection
+from service.divisions.correction import correct_in_place
 from service.errors import ImportRejected
 from service.tenants.models import Tenant
 
@@ -92,8 +94,10 @@ def write_batch(
     verify: Callable[[], list[Problem]] = list,
     progress: Progress | None = None,
     dry_run: bool = False,
+    correction_reason: str | None = None,
 ) -> None:
-    """Insert new codes, version changed ones, relink and relocate offices; fill `report`.
+    """Insert new codes, version changed ones (or, with `correction_reason`, correct their
+    current versions in place), relink and relocate offices; fill `report`.
 
     `verify` (the expensive, database-free checks) runs in a second thread meanwhile. All
     writing happens in a savepoint: if anything fails, or `verify` finds a problem, it is
@@ -105,7 +109,17 @@ def write_batch(
         checking = pool.submit(verify)
         savepoint = session.begin_nested()
         try:
-            _write(session, tenant, batch, valid_from, source, report, progress, dry_run)
+            _write(
+                session,
+                tenant,
+                batch,
+                valid_from,
+                source,
+                report,
+                progress,
+                dry_run,
+                correction_reason,
+            )
             problems = checking.result()
             if problems:
                 raise rejection(problems, len(batch))
@@ -132,6 +146,7 @@ def _write(
     report: ImportReport,
     progress: Progress | None,
     dry_run: bool,
+    correction_reason: str | None,
 ) -> None:
     advisory_lock(session, "divisions-import", tenant.id)
     rows = [
@@ -153,12 +168,50 @@ def _write(
     _stage_rows(session, rows, progress)
     params = {"t": tenant.id, "vf": valid_from}
     session.execute(text(_CLASSIFY), params)
+    registered: list[int] = []
+    if correction_reason is None:
+        created, closed_ids, opened = _open_versions(session, batch, params)
+        located_in = closed_ids
+    else:
+        _refuse_new_codes(session, batch)
+        created, closed_ids = [], []
+        opened = correct_in_place(session=session, tenant_id=tenant.id, reason=correction_reason)
+        report.corrected = len(opened)
+        # the same versions, new boundaries: offices registered to or located in them, and
+        # offices their new boundaries now cover, have their located township recomputed
+        located_in = registered = [r.id for r in opened]
+    report.created, report.changed = len(created), len(closed_ids)
+    report.unchanged = len(rows) - report.created - report.changed - report.corrected
+    if progress:
+        progress("write", len(rows), len(rows))
+    written = report.created + report.changed + report.corrected
+    if not dry_run and written >= ANALYZE_AFTER_ROWS:
+        refresh_statistics(session, "divisions")  # before relocating offices against them
+
+    new_township_ids = [r.id for r in (*created, *opened) if r.level == "township"]
+    if located_in or (new_township_ids and _tenant_has_offices(session, tenant)):
+        report.offices_relinked = _relink_offices(session, tenant, closed_ids)
+        report.offices_relocated = relocate_offices(
+            session=session,
+            tenant_id=tenant.id,
+            closed_ids=located_in,
+            new_ids=new_township_ids,
+            registered_ids=registered,
+        )
+
+
+def _open_versions(
+    session: Session, batch: DivisionBatch, params: dict[str, Any]
+) -> tuple[list[Any], list[int], list[Any]]:
+    """Insert new codes; close the current version of changed ones and open their new one.
+    Returns (inserted rows, closed version ids, opened rows); rows have id and level."""
     # Only a changed feature opens a version, and it cannot open one before the current one.
     too_early = [
         Problem(
             r.idx,
             batch.written[r.idx],
-            f"a version valid from {r.current_from} exists; valid_from must be later",
+            f"a version valid from {r.current_from} exists; valid_from must be later (to fix"
+            " that version's boundary, name or kind instead, import with correction)",
         )
         for r in session.execute(
             text(
@@ -193,19 +246,23 @@ def _write(
             " RETURNING id, level"
         )
     ).all()
-    report.created, report.changed = len(created), len(closed_ids)
-    report.unchanged = len(rows) - report.created - report.changed
-    if progress:
-        progress("write", len(rows), len(rows))
-    if not dry_run and report.created + report.changed >= ANALYZE_AFTER_ROWS:
-        refresh_statistics(session, "divisions")  # before relocating offices against them
+    return list(created), closed_ids, list(opened)
 
-    new_township_ids = [r.id for r in (*created, *opened) if r.level == "township"]
-    if closed_ids or (new_township_ids and _tenant_has_offices(session, tenant)):
-        report.offices_relinked = _relink_offices(session, tenant, closed_ids)
-        report.offices_relocated = relocate_offices(
-            session=session, tenant_id=tenant.id, closed_ids=closed_ids, new_ids=new_township_ids
+
+def _refuse_new_codes(session: Session, batch: DivisionBatch) -> None:
+    """A correction fixes current versions; it creates none."""
+    new = [
+        Problem(
+            r.idx,
+            batch.written[r.idx],
+            f"{r.code} has no current version to correct; import it without correction",
         )
+        for r in session.execute(
+            text("SELECT idx, code FROM division_stage WHERE status = 'new' ORDER BY idx")
+        )
+    ]
+    if new:
+        raise rejection(new, len(batch), "have no current version to correct")
 
 
 def _tenant_has_offices(session: Session, tenant: Tenant) -> bool:
@@ -241,9 +298,15 @@ LOCATE_SQL = """
 
 
 def relocate_offices(
-    *, session: Session, tenant_id: int, closed_ids: list[int], new_ids: list[int]
+    *,
+    session: Session,
+    tenant_id: int,
+    closed_ids: list[int],
+    new_ids: list[int],
+    registered_ids: list[int] | None = None,
 ) -> int:
-    """Recompute the containing township of offices touched by a boundary change."""
+    """Recompute the containing township of offices touched by a boundary change: located
+    in `closed_ids`, not located, covered by `new_ids`, or registered to `registered_ids`."""
     locate = LOCATE_SQL.format(tenant="o.tenant_id", point="o.geom", registered="o.division_code")
     result = session.execute(
         text(
@@ -252,12 +315,13 @@ def relocate_offices(
                SET (located_division_id, located_code) = (SELECT l.id, l.code FROM ({locate}) l)
              WHERE o.tenant_id = :t
                AND (o.located_division_id = ANY(:closed)
+                    OR o.division_id = ANY(:registered)
                     OR o.located_division_id IS NULL
                     OR EXISTS (SELECT 1 FROM divisions n
                                 WHERE n.tenant_id = :t AND n.id = ANY(:new)
                                   AND n.geom ~ o.geom AND ST_Covers(n.geom, o.geom)))
             """
         ),
-        {"t": tenant_id, "closed": closed_ids, "new": new_ids},
+        {"t": tenant_id, "closed": closed_ids, "new": new_ids, "registered": registered_ids or []},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
