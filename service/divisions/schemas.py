@@ -12,12 +12,15 @@ class ImportReportOut(BaseModel):
     by_level: dict[str, int]
     created: int
     changed: int
+    corrected: int
     unchanged: int
     offices_relinked: int
     offices_relocated: int
     source_crs: str
     valid_from: date | None
     dry_run: bool
+    correction: bool
+    reason: str | None
     warnings: list[str]
     seconds: float
 

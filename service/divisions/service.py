@@ -1,4 +1,4 @@
-"""Reading divisions: locate a point, look up a code, list a region, a code's history."""
+"""Reading divisions: locate a point, look up or resolve a code, list a region, a code's history."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.db import plan_for_values
-from service.errors import DivisionNotFound
+from service.divisions.codes import NOT_A_CODE, readings
+from service.errors import DivisionNotFound, Invalid
 
 _CURRENT = "valid_to IS NULL"
 _AS_OF = "valid_from <= :as_of AND (valid_to IS NULL OR valid_to > :as_of)"
@@ -78,6 +79,43 @@ def get_current(*, session: Session, tenant_id: int, code: str) -> DivisionRef |
         {"t": tenant_id, "code": code},
     ).one_or_none()
     return _ref(row) if row else None
+
+
+def current_codes(*, session: Session, tenant_id: int, codes: set[str]) -> set[str]:
+    """Which of `codes` have a current version."""
+    if not codes:
+        return set()
+    return set(
+        session.scalars(
+            text(
+                f"SELECT code FROM divisions WHERE tenant_id = :t AND {_CURRENT}"
+                " AND code = ANY(:codes)"
+            ),
+            {"t": tenant_id, "codes": sorted(codes)},
+        )
+    )
+
+
+def resolve_code(*, session: Session, tenant_id: int, written: str, field: str) -> str:
+    """The canonical code a request means by `written`, read as an import reads it
+    (`codes.readings`); Invalid names `field` when it is not a code.
+
+    A padded code with two readings is its conventional one (410100 → the city 4101), unless
+    the registry holds a division coded exactly as written: 东莞's county-level 441900.
+    """
+    options = readings(written)
+    if not options:
+        raise Invalid(
+            f"{field} {written!r} is not a division code",
+            [{"field": field, "problem": f"not a division code: {NOT_A_CODE}"}],
+        )
+    exact = [r.code for r in options[1:] if r.code == written.strip()]
+    if exact and session.scalar(
+        text("SELECT EXISTS (SELECT 1 FROM divisions WHERE tenant_id = :t AND code = :c)"),
+        {"t": tenant_id, "c": exact[0]},
+    ):
+        return exact[0]
+    return options[0].code
 
 
 def require_current(*, session: Session, tenant_id: int, code: str) -> DivisionRef:

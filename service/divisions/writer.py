@@ -1,11 +1,13 @@
 """Division import, second half: write a checked batch set-based, with versioning.
 
 Rows are COPYed into a temporary staging table (COPY FROM is not allowed into a table under
-row-level security), then inserted set-based: new codes at once; codes that exist are
-compared in SQL — unchanged ones are left alone, changed ones close the current version
-(valid_to) and open a new one. Offices registered to a closed version follow the code to its new version,
-and the township containing each affected office's point is recomputed, so that the stored
-office → division relations stay true after boundary changes.
+row-level security) and classified in SQL against the current versions: new codes are
+inserted at once; unchanged ones (same name, kind and geometry) are left alone whatever the
+date; changed ones close the current version (valid_to) and open a new one. Offices
+registered to a closed version follow the code to its new version, and the township
+containing each affected office's point is recomputed, so that the stored office → division
+relations stay true after boundary changes. A correction (`correction.py`) replaces the
+changed codes' current versions in place instead. A dry run is the same write, rolled back.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.divisions.batch import DivisionBatch, ImportReport, Problem, Progress, rejection
+from service.divisions.correction import correct_in_place
 from service.errors import ImportRejected
 from service.tenants.models import Tenant
 
@@ -46,27 +49,34 @@ def refresh_statistics(session: Session, table: str) -> None:
 
 
 _STAGE = (
-    "CREATE TEMP TABLE IF NOT EXISTS division_stage (tenant_id int, code varchar(9),"
+    "CREATE TEMP TABLE IF NOT EXISTS division_stage (idx int, tenant_id int, code varchar(9),"
     " name text, kind varchar(24), level varchar(12), parent_code varchar(9),"
     " valid_from date, geom geometry(MultiPolygon, 4326) COMPRESSION lz4, source text,"
-    " fresh boolean)"
+    " current_id bigint, current_from date, status varchar(9) NOT NULL DEFAULT 'new')"
     " ON COMMIT DROP"
+)
+# What the file does to each code, decided in SQL against the current versions: `new` (no
+# current version), `unchanged` (same name, kind and geometry: left alone whatever the date),
+# `changed` (a new version). The same classification serves the import and its dry run.
+_CLASSIFY = (
+    "UPDATE division_stage s SET current_id = d.id, current_from = d.valid_from,"
+    " status = CASE WHEN d.name = s.name AND d.kind = s.kind AND d.geom = s.geom"
+    " THEN 'unchanged' ELSE 'changed' END"
+    " FROM divisions d WHERE d.tenant_id = :t AND d.valid_to IS NULL AND d.code = s.code"
 )
 
 
 def _stage_rows(session: Session, rows: list[tuple[Any, ...]], progress: Progress | None) -> None:
-    """COPY the rows (fresh = the code is new) into a private temporary table."""
+    """COPY the rows (idx = the feature's index in the file) into a private temporary table."""
     session.execute(text(_STAGE))
     session.execute(text("TRUNCATE division_stage"))
     raw = session.connection().connection.driver_connection
     assert raw is not None
     with (
         raw.cursor() as cur,
-        cur.copy(
-            f"COPY division_stage ({_COPY_COLUMNS}, fresh) FROM STDIN (FORMAT BINARY)"
-        ) as copy,
+        cur.copy(f"COPY division_stage (idx, {_COPY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy,
     ):
-        copy.set_types([*_COPY_TYPES, "bool"])
+        copy.set_types(["int4", *_COPY_TYPES])
         for n, row in enumerate(rows, 1):
             copy.write_row(row)
             if progress and n % _PROGRESS_EVERY == 0:
@@ -83,28 +93,48 @@ def write_batch(
     report: ImportReport,
     verify: Callable[[], list[Problem]] = list,
     progress: Progress | None = None,
+    dry_run: bool = False,
+    correction_reason: str | None = None,
 ) -> None:
-    """Insert new codes, version changed ones, relink and relocate offices; fill `report`.
+    """Insert new codes, version changed ones (or, with `correction_reason`, correct their
+    current versions in place), relink and relocate offices; fill `report`.
 
     `verify` (the expensive, database-free checks) runs in a second thread meanwhile. All
     writing happens in a savepoint: if anything fails, or `verify` finds a problem, it is
-    rolled back and ImportRejected names the problems — whatever the caller does next.
+    rolled back and ImportRejected names the problems — whatever the caller does next. A dry
+    run writes exactly as the import would and always rolls back, so its report and its
+    refusals are the import's by construction.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-verify") as pool:
         checking = pool.submit(verify)
+        savepoint = session.begin_nested()
         try:
-            with session.begin_nested():
-                _write(session, tenant, batch, valid_from, source, report, progress)
-                problems = checking.result()
-                if problems:
-                    raise rejection(problems, len(batch))
+            _write(
+                session,
+                tenant,
+                batch,
+                valid_from,
+                source,
+                report,
+                progress,
+                dry_run,
+                correction_reason,
+            )
+            problems = checking.result()
+            if problems:
+                raise rejection(problems, len(batch))
         except Exception as exc:
+            savepoint.rollback()
             if isinstance(exc, ImportRejected):
                 raise
             problems = checking.result()
             if problems:  # the checks explain a database error better than the database
                 raise rejection(problems, len(batch)) from None
             raise
+        if dry_run:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
 
 
 def _write(
@@ -115,75 +145,124 @@ def _write(
     source: str,
     report: ImportReport,
     progress: Progress | None,
+    dry_run: bool,
+    correction_reason: str | None,
 ) -> None:
     advisory_lock(session, "divisions-import", tenant.id)
-    current = {
-        row.code: row.valid_from
-        for row in session.execute(
-            text(
-                "SELECT code, valid_from FROM divisions WHERE tenant_id = :t"
-                " AND valid_to IS NULL AND code = ANY(:codes)"
-            ),
-            {"t": tenant.id, "codes": batch.codes},
-        )
-    }
-    too_early = [
-        Problem(i, c, f"a version valid from {current[c]} exists; valid_from must be later")
-        for i, c in enumerate(batch.codes)
-        if c in current and current[c] >= valid_from
-    ]
-    if too_early:
-        raise rejection(too_early, len(batch), "would close a version before it opened")
     rows = [
-        (tenant.id, c, n, k, lv, p, valid_from, g, source, c not in current)
-        for c, n, k, lv, p, g in zip(
-            batch.codes,
-            batch.names,
-            batch.kinds,
-            batch.levels,
-            batch.parents,
-            batch.ewkb(),
-            strict=True,
+        (i, tenant.id, c, n, k, lv, p, valid_from, g, source)
+        for i, (c, n, k, lv, p, g) in enumerate(
+            zip(
+                batch.codes,
+                batch.names,
+                batch.kinds,
+                batch.levels,
+                batch.parents,
+                batch.ewkb(),
+                strict=True,
+            )
         )
     ]
-    new_rows = [r for r in rows if r[-1]]
     if progress:
         progress("write", 0, len(rows))
     _stage_rows(session, rows, progress)
-    session.execute(
-        text(
-            f"INSERT INTO divisions ({_COPY_COLUMNS})"
-            f" SELECT {_COPY_COLUMNS} FROM division_stage WHERE fresh"
-        )
-    )
-    report.created = len(new_rows)
-
-    closed_ids: list[int] = []
-    new_township_ids: list[int] = []
-    if len(new_rows) < len(rows):
-        closed_ids, new_township_ids = _version_existing(session, tenant, valid_from)
-        report.changed = len(closed_ids)
-        report.unchanged = len(rows) - len(new_rows) - len(closed_ids)
+    params = {"t": tenant.id, "vf": valid_from}
+    session.execute(text(_CLASSIFY), params)
+    registered: list[int] = []
+    if correction_reason is None:
+        created, closed_ids, opened = _open_versions(session, batch, params)
+        located_in = closed_ids
+    else:
+        _refuse_new_codes(session, batch)
+        created, closed_ids = [], []
+        opened = correct_in_place(session=session, tenant_id=tenant.id, reason=correction_reason)
+        report.corrected = len(opened)
+        # the same versions, new boundaries: offices registered to or located in them, and
+        # offices their new boundaries now cover, have their located township recomputed
+        located_in = registered = [r.id for r in opened]
+    report.created, report.changed = len(created), len(closed_ids)
+    report.unchanged = len(rows) - report.created - report.changed - report.corrected
     if progress:
         progress("write", len(rows), len(rows))
-    if report.created + report.changed >= ANALYZE_AFTER_ROWS:
+    written = report.created + report.changed + report.corrected
+    if not dry_run and written >= ANALYZE_AFTER_ROWS:
         refresh_statistics(session, "divisions")  # before relocating offices against them
 
-    if new_rows and _tenant_has_offices(session, tenant):
-        new_township_ids.extend(
-            session.scalars(
-                text(
-                    "SELECT id FROM divisions WHERE tenant_id = :t AND valid_to IS NULL"
-                    " AND level = 'township' AND code = ANY(:codes)"
-                ),
-                {"t": tenant.id, "codes": [r[1] for r in new_rows if r[4] == "township"]},
-            )
-        )
-    if closed_ids or new_township_ids:
+    new_township_ids = [r.id for r in (*created, *opened) if r.level == "township"]
+    if located_in or (new_township_ids and _tenant_has_offices(session, tenant)):
         report.offices_relinked = _relink_offices(session, tenant, closed_ids)
         report.offices_relocated = relocate_offices(
-            session=session, tenant_id=tenant.id, closed_ids=closed_ids, new_ids=new_township_ids
+            session=session,
+            tenant_id=tenant.id,
+            closed_ids=located_in,
+            new_ids=new_township_ids,
+            registered_ids=registered,
         )
+
+
+def _open_versions(
+    session: Session, batch: DivisionBatch, params: dict[str, Any]
+) -> tuple[list[Any], list[int], list[Any]]:
+    """Insert new codes; close the current version of changed ones and open their new one.
+    Returns (inserted rows, closed version ids, opened rows); rows have id and level."""
+    # Only a changed feature opens a version, and it cannot open one before the current one.
+    too_early = [
+        Problem(
+            r.idx,
+            batch.written[r.idx],
+            f"a version valid from {r.current_from} exists; valid_from must be later (to fix"
+            " that version's boundary, name or kind instead, import with correction)",
+        )
+        for r in session.execute(
+            text(
+                "SELECT idx, current_from FROM division_stage"
+                " WHERE status = 'changed' AND current_from >= :vf ORDER BY idx"
+            ),
+            params,
+        )
+    ]
+    if too_early:
+        raise rejection(too_early, len(batch), "would close a version before it opened")
+    created = session.execute(
+        text(
+            f"INSERT INTO divisions ({_COPY_COLUMNS})"
+            f" SELECT {_COPY_COLUMNS} FROM division_stage WHERE status = 'new' RETURNING id, level"
+        )
+    ).all()
+    closed_ids = list(
+        session.scalars(
+            text(
+                "UPDATE divisions d SET valid_to = :vf FROM division_stage s"
+                " WHERE s.status = 'changed' AND d.tenant_id = :t AND d.id = s.current_id"
+                " RETURNING d.id"
+            ),
+            params,
+        )
+    )
+    opened = session.execute(
+        text(
+            f"INSERT INTO divisions ({_COPY_COLUMNS})"
+            f" SELECT {_COPY_COLUMNS} FROM division_stage WHERE status = 'changed'"
+            " RETURNING id, level"
+        )
+    ).all()
+    return list(created), closed_ids, list(opened)
+
+
+def _refuse_new_codes(session: Session, batch: DivisionBatch) -> None:
+    """A correction fixes current versions; it creates none."""
+    new = [
+        Problem(
+            r.idx,
+            batch.written[r.idx],
+            f"{r.code} has no current version to correct; import it without correction",
+        )
+        for r in session.execute(
+            text("SELECT idx, code FROM division_stage WHERE status = 'new' ORDER BY idx")
+        )
+    ]
+    if new:
+        raise rejection(new, len(batch), "have no current version to correct")
 
 
 def _tenant_has_offices(session: Session, tenant: Tenant) -> bool:
@@ -192,42 +271,6 @@ def _tenant_has_offices(session: Session, tenant: Tenant) -> bool:
             text("SELECT EXISTS (SELECT 1 FROM offices WHERE tenant_id = :t)"), {"t": tenant.id}
         )
     )
-
-
-def _version_existing(
-    session: Session, tenant: Tenant, valid_from: date
-) -> tuple[list[int], list[int]]:
-    """For staged codes that exist: drop the unchanged, close and replace the changed.
-    Returns (closed version ids, new township version ids)."""
-    session.execute(text("DELETE FROM division_stage WHERE fresh"))
-    params = {"t": tenant.id, "vf": valid_from}
-    session.execute(
-        text(
-            "DELETE FROM division_stage s USING divisions d"
-            " WHERE d.tenant_id = :t AND d.valid_to IS NULL AND d.code = s.code"
-            " AND d.name = s.name AND d.kind = s.kind AND d.geom = s.geom"
-        ),
-        params,
-    )
-    closed = (
-        session.execute(
-            text(
-                "UPDATE divisions d SET valid_to = :vf FROM division_stage s"
-                " WHERE d.tenant_id = :t AND d.valid_to IS NULL AND d.code = s.code"
-                " RETURNING d.id"
-            ),
-            params,
-        )
-        .scalars()
-        .all()
-    )
-    inserted = session.execute(
-        text(
-            f"INSERT INTO divisions ({_COPY_COLUMNS})"
-            f" SELECT {_COPY_COLUMNS} FROM division_stage RETURNING id, level"
-        )
-    ).all()
-    return list(closed), [r.id for r in inserted if r.level == "township"]
 
 
 def _relink_offices(session: Session, tenant: Tenant, closed_ids: list[int]) -> int:
@@ -255,9 +298,15 @@ LOCATE_SQL = """
 
 
 def relocate_offices(
-    *, session: Session, tenant_id: int, closed_ids: list[int], new_ids: list[int]
+    *,
+    session: Session,
+    tenant_id: int,
+    closed_ids: list[int],
+    new_ids: list[int],
+    registered_ids: list[int] | None = None,
 ) -> int:
-    """Recompute the containing township of offices touched by a boundary change."""
+    """Recompute the containing township of offices touched by a boundary change: located
+    in `closed_ids`, not located, covered by `new_ids`, or registered to `registered_ids`."""
     locate = LOCATE_SQL.format(tenant="o.tenant_id", point="o.geom", registered="o.division_code")
     result = session.execute(
         text(
@@ -266,12 +315,13 @@ def relocate_offices(
                SET (located_division_id, located_code) = (SELECT l.id, l.code FROM ({locate}) l)
              WHERE o.tenant_id = :t
                AND (o.located_division_id = ANY(:closed)
+                    OR o.division_id = ANY(:registered)
                     OR o.located_division_id IS NULL
                     OR EXISTS (SELECT 1 FROM divisions n
                                 WHERE n.tenant_id = :t AND n.id = ANY(:new)
                                   AND n.geom ~ o.geom AND ST_Covers(n.geom, o.geom)))
             """
         ),
-        {"t": tenant_id, "closed": closed_ids, "new": new_ids},
+        {"t": tenant_id, "closed": closed_ids, "new": new_ids, "registered": registered_ids or []},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

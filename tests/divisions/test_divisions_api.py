@@ -143,3 +143,54 @@ def test_division_history_and_scope(client, auth):
         ).status_code
         == 403
     )
+
+
+def test_dry_run_over_http_reports_the_counts(client, auth, session):
+    r = upload(client, auth("henan_admin"), gongyi_file(), dry_run="true")
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert (report["created"], report["changed"], report["unchanged"]) == (4, 0, 0)
+    assert count(session, GONGYI) == 0
+
+
+def test_padded_and_statistical_codes_are_accepted(client, auth):
+    """The forms the README promises, read as the import reads them."""
+    h = auth("henan_admin")
+    for written, code in (
+        ("410100", "4101"),
+        ("410000", "41"),
+        ("410184101000", "410184101"),
+        ("410184000000", "410184"),
+        ("156410184", "410184"),
+        ("410184101", "410184101"),
+    ):
+        r = client.get(f"/api/v1/divisions/{written}", headers=h)
+        assert r.status_code == 200, (written, r.text)
+        assert r.json()["current"]["code"] == code
+    county = auth("xinzheng_county")
+    assert client.get("/api/v1/divisions/410184101000", headers=county).status_code == 200
+    assert client.get("/api/v1/divisions/410122101000", headers=county).status_code == 403
+
+    def total(region: str) -> int:
+        r = client.get("/api/v1/divisions", params={"region": region}, headers=h)
+        assert r.status_code == 200, (region, r.text)
+        return int(r.json()["total"])
+
+    assert total("410100") == total("4101") == 35
+    assert total("410184101000") == total("410184101") == 1
+    assert total("410000") == total("41") == 51
+
+
+def test_a_bad_code_names_the_field_and_the_problem(client, auth):
+    h = auth("henan_admin")
+    r = client.get("/api/v1/divisions/4101X", headers=h)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "invalid" and "4101X" in body["message"]
+    assert [d["field"] for d in body["details"]] == ["code"]
+    assert "12-digit" in body["details"][0]["problem"]
+    for region in ("41018", "410184101001", "abc"):
+        r = client.get("/api/v1/divisions", params={"region": region}, headers=h)
+        assert r.status_code == 422, region
+        assert [d["field"] for d in r.json()["details"]] == ["region"]
+        assert region in r.json()["message"]

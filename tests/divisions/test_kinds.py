@@ -2,13 +2,13 @@
 
 import pytest
 
+from service.divisions.codes import normalize_code
 from service.divisions.kinds import (
     DivisionKind,
     DivisionLevel,
     kind_from_label,
     kind_from_name,
     level_from_label,
-    normalize_code,
     parent_code_of,
 )
 
@@ -35,7 +35,9 @@ from service.divisions.kinds import (
         ("441900", None, "4419"),
         ("441900000000", DivisionLevel.county, "441900"),
         ("350527000", DivisionLevel.township, "350527000"),
-        ("350527000", None, "350527"),
+        # 9 digits are a township: 金门县's township-level entry is not the county 350527
+        ("350527000", None, "350527000"),
+        ("350527000", DivisionLevel.county, None),
     ],
 )
 def test_normalize_code(raw, level, code):

@@ -90,6 +90,43 @@ def test_cli_end_to_end(cli_env, tmp_path):
         "2024-01-01",
     )
     assert "13 unchanged" in again.stderr
+    check_same_day_and_correction(env, tmp_path)
+
+
+def check_same_day_and_correction(env: dict[str, str], tmp_path: Path) -> None:
+    """The same file again on its day is unchanged, also in a dry run; a wrong name is
+    corrected in place with --correct, which needs --reason and is audited."""
+    shanxi = str(FIXTURES / "mini_shanxi.geojson")
+    # (the versions opened on 2023-01-01)
+    same = ("import", "divisions", shanxi, "--tenant", "14", "--valid-from", "2023-01-01")
+    dry = run(env, *same, "--dry-run")
+    assert "13 unchanged" in dry.stderr and "dry run" in dry.stderr
+    assert "13 unchanged" in run(env, *same).stderr
+
+    data = json.loads((FIXTURES / "mini_shanxi.geojson").read_text(encoding="utf-8"))
+    (wrong,) = [f for f in data["features"] if f["properties"]["code"] == "140105001"]
+    wrong["properties"]["name"] = wrong["properties"]["name"] + "镇"
+    fixed = tmp_path / "shanxi_fixed.geojson"
+    fixed.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    correct = ("import", "divisions", str(fixed), "--tenant", "14", "--correct")
+    refused = run(env, *correct, ok=False)
+    assert refused.returncode == 1 and "reason" in refused.stderr
+    done = run(env, *correct, "--reason", "名称录入错误")
+    assert "1 corrected, 12 unchanged" in done.stderr
+    url = env["REGISTRY_MIGRATION_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(url) as conn:
+        versions = conn.execute(
+            "SELECT name, valid_from FROM divisions WHERE code = '140105001'"
+        ).fetchall()
+        assert [(name, str(day)) for name, day in versions] == [
+            (wrong["properties"]["name"], "2023-01-01")
+        ]
+        events = conn.execute(
+            "SELECT username, after->>'reason' FROM audit_events"
+            " WHERE action = 'correct' AND entity_id = '140105001'"
+        ).fetchall()
+        assert len(events) == 1 and events[0][0].startswith("cli")
+        assert events[0][1] == "名称录入错误"
 
 
 def last_analyzed(env: dict[str, str]) -> dict[str, object]:
