@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from service.accounts.permissions import Action
+from service.dates import PlausibleDate
 from service.db import SessionDep
-from service.deps import CurrentScope, SettingsDep
+from service.deps import AsOfQuery, CurrentScope, SettingsDep
 from service.divisions import service
 from service.divisions.dependencies import DivisionCode, RegionPrefix
 from service.divisions.importer import import_divisions
@@ -37,7 +37,7 @@ def import_file(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="GeoJSON, zipped Shapefile or GeoPackage")],
     crs: Annotated[str | None, Form(max_length=200)] = None,
-    valid_from: Annotated[date | None, Form()] = None,
+    valid_from: Annotated[PlausibleDate | None, Form()] = None,
     dry_run: Annotated[bool, Form()] = False,
     correction: Annotated[
         bool,
@@ -75,7 +75,7 @@ def list_divisions(
     prefix: RegionPrefix,
     level: DivisionLevel | None = None,
     kind: DivisionKind | None = None,
-    as_of: date | None = None,
+    as_of: AsOfQuery = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     format: Literal["json", "geojson"] = "json",
