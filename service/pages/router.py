@@ -7,6 +7,7 @@ import hmac
 import secrets
 from html import escape
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -82,11 +83,14 @@ def login_page(next: str | None = None) -> Response:
 
 
 def _same_site(request: Request) -> bool:
-    """False when the browser says the form came from another site (Fetch metadata, Origin)."""
+    """False when the browser says the form came from another site (Fetch metadata, or an
+    Origin naming another host; the scheme is not compared, as a proxy may end TLS)."""
     if request.headers.get("sec-fetch-site") == "cross-site":
         return False
     origin = request.headers.get("origin")
-    return origin in (None, "null") or origin == f"{request.url.scheme}://{request.url.netloc}"
+    if origin in (None, "null"):
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
 
 
 @router.post("/login")
