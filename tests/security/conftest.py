@@ -6,6 +6,7 @@ tests all read the same site."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,7 +54,11 @@ def hostile_site(pg_cluster, tmp_path_factory) -> Iterator[Planted]:  # type: ig
             yield plant(client, base, ADMIN)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a browser's keep-alive connection holds it open
+            server.kill()
+            server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
