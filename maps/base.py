@@ -3,20 +3,44 @@ configurable basemap (none, 天地图 with a key, or any XYZ URL), and the page'
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import folium
 import folium.features
 
+# branca renders each element's script, then parses the result AGAIN as a Jinja template
+# (MacroElement.render wraps it in Element(template)). A stored name holding "{{ … }}" or
+# "{% … %}" in a layer's GeoJSON would be evaluated on the server — code execution, or a
+# 500 for "{#". In JSON text a "{" that opens an object is always followed by '"' or "}",
+# so a "{" before "{", "%" or "#" is inside a string, where "\u007b" means the same.
+_TEMPLATE_OPENER = re.compile(r"\{(?=[{%#])")
+
+
+def inert_json(value: Any, **kwargs: Any) -> str:
+    """json.dumps whose text is the same JSON and holds no Jinja delimiter."""
+    return _TEMPLATE_OPENER.sub(r"\\u007b", json.dumps(value, **kwargs))
+
+
+def inert_html(text: str) -> str:
+    """Text for an HTML element that folium renders again as a template: escaped, and with
+    "{" as a character reference."""
+    return html.escape(text).replace("{", "&#123;")
+
+
 # folium writes each layer's GeoJSON through Jinja's tojson: without spaces and with Chinese
 # as UTF-8 (not \uXXXX), a province's page is a third smaller. (<, >, & and ' are still
 # escaped by tojson, so the JSON cannot close the script.)
-folium.features.GeoJson._template.environment.policies["json.dumps_kwargs"] = {
+_policies = folium.features.GeoJson._template.environment.policies
+_policies["json.dumps_kwargs"] = {
     "sort_keys": False,
     "separators": (",", ":"),
     "ensure_ascii": False,
 }
+_policies["json.dumps_function"] = inert_json
 
 ASSET_BASE = "/static"
 LEAFLET_JS = f"{ASSET_BASE}/vendor/leaflet/leaflet.js"
@@ -60,7 +84,7 @@ def new_map(bounds: list[list[float]] | None, basemap: Basemap, title: str) -> O
         attribution_control=basemap.kind != "none",
     )
     m.get_root().header.add_child(  # type: ignore[attr-defined]
-        folium.Element(f"<title>{_escape(title)}</title>")
+        folium.Element(f"<title>{inert_html(title)}</title>")
     )
     if basemap.kind == "tianditu" and basemap.key:
         for layer, name in (("vec", "天地图矢量"), ("cva", "天地图注记")):
@@ -80,7 +104,3 @@ def new_map(bounds: list[list[float]] | None, basemap: Basemap, title: str) -> O
     if bounds:
         m.fit_bounds(bounds)
     return m
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

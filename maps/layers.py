@@ -2,14 +2,16 @@
 GeoJSON layers (one Leaflet layer each, not thousands of markers).
 
 Pages must stay small (a province holds ≈2,600 townships and offices): features carry only
-short property values, and popups are built in the browser by one function (`registryPopup`,
-defined once per page) from a per-layer spec of labels — text is inserted as text, so names
-can never inject markup.
+short property values, and tooltips and popups are built in the browser by two functions
+(`registryTooltip`, `registryPopup`, defined once per page) — text is inserted as text
+(textContent), so stored names can never inject markup. folium's GeoJsonTooltip and
+GeoJsonPopup are not used: they write properties into the page with innerHTML. Layer names
+are escaped too, because Leaflet's layer control sets them with innerHTML.
 """
 
 from __future__ import annotations
 
-import json
+import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +20,19 @@ import folium
 from branca.element import MacroElement, Template
 from folium.utilities import JsCode
 
+from maps.base import inert_json
 from maps.data import Area, OfficeMark
 
 Style = Callable[[dict[str, Any]], dict[str, Any]]
 
-POPUP_SCRIPT = """
+FEATURE_SCRIPT = """
+window.registryTooltip = function (layer, props, key) {
+  layer.bindTooltip(function () {
+    var div = document.createElement('div');
+    div.textContent = props[key] == null ? '' : String(props[key]);
+    return div;
+  }, {sticky: true, className: 'foliumtooltip'});
+};
 window.registryPopup = function (props, spec) {
   var root = document.createElement('div');
   root.className = 'registry-popup';
@@ -51,10 +61,10 @@ window.registryPopup = function (props, spec) {
 """
 
 
-class PopupScript(MacroElement):
-    """Defines registryPopup once in the page."""
+class FeatureScript(MacroElement):
+    """Defines registryTooltip and registryPopup once in the page."""
 
-    _template = Template("{% macro script(this, kwargs) %}" + POPUP_SCRIPT + "{% endmacro %}")
+    _template = Template("{% macro script(this, kwargs) %}" + FEATURE_SCRIPT + "{% endmacro %}")
 
 
 @dataclass(frozen=True)
@@ -67,16 +77,36 @@ class PopupSpec:
     link: tuple[str, str, str] | None = None
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def js(self) -> JsCode:
-        spec = json.dumps(
-            {"title": self.title, "rows": self.rows, "link": self.link, "labels": self.labels},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).replace("</", "<\\/")
-        return JsCode(
-            f"function (feature, layer) {{ layer.bindPopup(function () {{"
-            f" return window.registryPopup(feature.properties, {spec}); }}); }}"
+    def spec(self) -> str:
+        """The spec as a JavaScript literal that cannot close the page's script element."""
+        return _js_literal(
+            {"title": self.title, "rows": self.rows, "link": self.link, "labels": self.labels}
         )
+
+
+def _js_literal(value: Any) -> str:
+    # as Jinja's tojson does: no <, > or & in the script's text, so nothing in the value can
+    # end the script element or open a comment in it; and no Jinja delimiter (see maps.base)
+    text = inert_json(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def bind_features(tooltip: str | None, popup: PopupSpec | None) -> JsCode:
+    """Each feature's onEachFeature: a tooltip of the property `tooltip` and a popup."""
+    parts = []
+    if tooltip is not None:
+        parts.append(f"window.registryTooltip(layer, feature.properties, {_js_literal(tooltip)});")
+    if popup is not None:
+        parts.append(
+            "layer.bindPopup(function () {"
+            f" return window.registryPopup(feature.properties, {popup.spec()}); }});"
+        )
+    return JsCode(f"function (feature, layer) {{ {' '.join(parts)} }}")
+
+
+def layer_name(name: str) -> str:
+    """A layer's name for the layer control, which Leaflet inserts with innerHTML."""
+    return html.escape(name, quote=False)
 
 
 def row(
@@ -85,9 +115,9 @@ def row(
     return (label, key, labels, default, unit or None)
 
 
-def ensure_popup_script(m: folium.Map) -> None:
-    if not any(isinstance(c, PopupScript) for c in m._children.values()):
-        m.add_child(PopupScript())
+def ensure_feature_script(m: folium.Map) -> None:
+    if not any(isinstance(c, FeatureScript) for c in m._children.values()):
+        m.add_child(FeatureScript())
 
 
 def feature_collection(areas: Iterable[Area]) -> dict[str, Any]:
@@ -114,15 +144,13 @@ def polygon_layer(
     show: bool = True,
 ) -> folium.GeoJson:
     """Filled polygons with a name tooltip and an optional popup, added to `m`."""
-    if popup:
-        ensure_popup_script(m)
+    ensure_feature_script(m)
     layer = folium.GeoJson(
         feature_collection(areas),
-        name=name,
+        name=layer_name(name),
         style_function=style,
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False) if areas else None,
-        on_each_feature=popup.js() if popup else None,
+        on_each_feature=bind_features("name", popup),
         show=show,
     )
     layer.add_to(m)
@@ -139,7 +167,7 @@ def boundary_layer(name: str, areas: list[Area], color: str, weight: float) -> f
                 for a in areas
             ],
         },
-        name=name,
+        name=layer_name(name),
         style_function=lambda f: {"fill": False, "color": color, "weight": weight},
         interactive=False,
     )
@@ -187,7 +215,7 @@ def office_layer(
     show: bool = True,
 ) -> folium.GeoJson:
     """Offices as circle markers of one GeoJSON layer; `style` sees each office's properties."""
-    ensure_popup_script(m)
+    ensure_feature_script(m)
     data = {
         "type": "FeatureCollection",
         "features": [
@@ -202,11 +230,10 @@ def office_layer(
     }
     layer = folium.GeoJson(
         data,
-        name=name,
+        name=layer_name(name),
         marker=folium.CircleMarker(radius=5, fill=True, fill_opacity=0.9, weight=1),
         style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False) if offices else None,
-        on_each_feature=(popup or office_popup()).js(),
+        on_each_feature=bind_features("name", popup or office_popup()),
         show=show,
     )
     layer.add_to(m)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
 import folium
 from branca.element import MacroElement, Template
+
+from maps.base import inert_html as escape  # branca renders the legend again as a template
 
 
 class Legend(MacroElement):

@@ -1,11 +1,20 @@
 """Table exports for people: CSV (UTF-8 with BOM, so Excel opens it), XLSX (openpyxl) and
-GeoJSON, with Chinese column headers and, where boundaries are generated, a notice."""
+GeoJSON, with Chinese column headers and, where boundaries are generated, a notice.
+
+Every export goes through `render`, so this is where stored strings are kept from becoming
+spreadsheet formulas (OWASP, CSV injection): a string that starts with = + - @ tab or CR —
+or their full-width forms — is a plain string cell with the quote-prefix style in XLSX
+(shown exactly as typed; editing it cannot turn it into a formula) and starts with an
+apostrophe in CSV. Numbers stay numbers. Sheet titles made from stored strings are made
+valid here too.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +24,8 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet.worksheet import Worksheet
 
 Format = Literal["json", "csv", "xlsx", "geojson"]
 MEDIA = {
@@ -22,6 +33,33 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "geojson": "application/geo+json",
 }
+
+
+# LibreOffice 7.4 reads none of the full-width forms as a formula (checked: its CSV import
+# keeps "＝1+2" as text), but Excel and WPS convert full-width input to half-width in CJK
+# locales, and neutralising them costs nothing visible in XLSX.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+SHEET_TITLE_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
+SHEET_TITLE_MAX = 31
+
+
+def formula_like(value: Any) -> bool:
+    """A string a spreadsheet would read as a formula (a number is never one)."""
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
+def sheet_title(text: str, taken: set[str]) -> str:
+    """A valid sheet title from any text: no : \\ / ? * [ ], at most 31 characters, no
+    apostrophe at either end, not empty, unlike `taken` (compared without case, as Excel
+    does); adds it to `taken`."""
+    base = SHEET_TITLE_FORBIDDEN.sub("_", text)[:SHEET_TITLE_MAX].strip("'") or "数据"
+    title, n = base, 1
+    while title.casefold() in {t.casefold() for t in taken}:
+        n += 1
+        suffix = f"({n})"
+        title = base[: SHEET_TITLE_MAX - len(suffix)].rstrip("'") + suffix
+    taken.add(title)
+    return title
 
 
 @dataclass(frozen=True)
@@ -60,7 +98,9 @@ def csv_bytes(rows: list[dict[str, Any]], columns: Sequence[Column], note: str |
         writer.writerow([f"# {note}"])
     writer.writerow([c.header for c in columns])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in _values(row, columns)])
+        writer.writerow(
+            ["" if v is None else "'" + v if formula_like(v) else v for v in _values(row, columns)]
+        )
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
@@ -68,16 +108,26 @@ def xlsx_bytes(
     rows: list[dict[str, Any]], columns: Sequence[Column], note: str | None, title: str
 ) -> bytes:
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31] or "数据")
+    taken: set[str] = set()
+    ws = wb.create_sheet(sheet_title(title, taken))
     ws.append([c.header for c in columns])
     for row in rows:
-        ws.append(_values(row, columns))
+        ws.append([_xlsx_cell(ws, v) for v in _values(row, columns)])
     if note:
-        about = wb.create_sheet("说明")
-        about.append([note])
+        about = wb.create_sheet(sheet_title("说明", taken))
+        about.append([_xlsx_cell(about, note)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _xlsx_cell(ws: Worksheet, value: Any) -> Any:
+    if not formula_like(value):
+        return value
+    cell = WriteOnlyCell(ws, value)
+    cell.data_type = "s"  # openpyxl makes any string starting with "=" a formula
+    cell.quotePrefix = True
+    return cell
 
 
 def feature_collection(
@@ -131,5 +181,5 @@ def download(
     """The rows as a file to save (Content-Disposition names it, in Chinese if need be)."""
     body = render(fmt, rows, columns, title=filename, note=note, geometry=geometry)
     name = f"{filename}.{fmt}"
-    disposition = f"attachment; filename=\"export.{fmt}\"; filename*=UTF-8''{quote(name)}"
+    disposition = f"attachment; filename=\"export.{fmt}\"; filename*=UTF-8''{quote(name, safe='')}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})

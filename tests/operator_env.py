@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx2 as httpx
 from factories import create_database
@@ -44,6 +46,9 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    # nobody reads the server's log lines: drained here, or the pipe fills (64 KiB, a few
+    # hundred requests) and the server blocks on its next log line
+    threading.Thread(target=_drain, args=(server.stderr,), daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -55,3 +60,8 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
         assert server.poll() is None, "the server exited"
         assert time.monotonic() < deadline, "server did not come up"
         time.sleep(0.2)
+
+
+def _drain(stream: IO[bytes] | None) -> None:
+    while stream is not None and stream.read(65536):
+        pass

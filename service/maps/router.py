@@ -4,7 +4,6 @@ division kind, date). Served as HTML that loads only the registry's own files.""
 from __future__ import annotations
 
 from datetime import date
-from html import escape
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from maps.base import Basemap
+from maps.base import inert_html as escape  # the bar is rendered again as a template
 from maps.themes import KIND_LABELS, STATES, build_map
 from service.accounts.permissions import Action
 from service.dates import out_of_range
