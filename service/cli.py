@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape  # file contents are data, not console markup
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from service.accounts.models import Role
@@ -64,7 +65,7 @@ def load_settings() -> Settings:
 
 
 def fail(message: str) -> typer.Exit:
-    console.print(f"[red]{message}[/red]")
+    console.print(f"[red]{escape(message)}[/red]")
     return typer.Exit(1)
 
 
@@ -171,7 +172,9 @@ def tenant_create(
                 )
     except DomainError as exc:
         raise fail(exc.message) from exc
-    console.print(f"tenant {code} {name} created" + (f" with admin {admin}" if admin else ""))
+    console.print(
+        escape(f"tenant {code} {name} created" + (f" with admin {admin}" if admin else ""))
+    )
 
 
 @tenant_app.command("list")
@@ -280,11 +283,11 @@ def import_divisions_cmd(
                 progress=_Bar(progress),
             )
     except DomainError as exc:
-        console.print(f"[red]{exc.message}[/red]")
+        console.print(f"[red]{escape(exc.message)}[/red]")
         problems = (exc.details or {}).get("problems", []) if isinstance(exc.details, dict) else []
         for p in problems[:200]:
             where = "file" if p.get("index") is None else f"feature #{p['index']}"
-            console.print(f"  {where} {p.get('code') or ''}: {p['problem']}")
+            console.print(f"  {where} {escape(str(p.get('code') or ''))}: {escape(p['problem'])}")
         if len(problems) > 200:
             console.print(f"  ... and {len(problems) - 200} more")
         raise typer.Exit(1) from exc
@@ -295,7 +298,7 @@ def import_divisions_cmd(
         f"relocated; {report.seconds:.1f} s" + (" (dry run: nothing written)" if dry_run else "")
     )
     for warning in report.warnings:
-        console.print(f"[yellow]warning: {warning}[/yellow]")
+        console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
 
 
 @import_app.command("demo")

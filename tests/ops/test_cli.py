@@ -66,6 +66,15 @@ def test_cli_end_to_end(cli_env, tmp_path):
     assert bad.returncode == 1
     assert "nothing was imported" in bad.stderr and "is not in province 42" in bad.stderr
     assert counts(env) == before
+    # a file's own text is printed as it is, never read as console markup (rich would raise
+    # on the stray closing tag and print a traceback instead of the report)
+    hostile = tmp_path / "hostile.geojson"
+    feature = json.loads((FIXTURES / "mini_henan.geojson").read_text())["features"][0]
+    feature["properties"] = {"code": "[/red]42[bold]", "name": "[/]某镇"}
+    hostile.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    marked = run(env, "import", "divisions", str(hostile), "--tenant", "42", ok=False)
+    assert marked.returncode == 1 and "Traceback" not in marked.stderr, marked.stderr[-2000:]
+    assert "[/red]42[bold]" in marked.stderr
 
     run(env, "tenant", "create", "--code", "14", "--name", "山西省司法厅")
     good = run(
