@@ -183,7 +183,7 @@ async def login(
     device = device_of(client.device_token, key=settings.signing_key(), username=name)
     allowances = login_allowances(name, client, device)
     reservation = await _in_thread(
-        lambda: throttle.reserve(db.engine, allowances, what="failed logins")
+        lambda: throttle.reserve(db.engine, allowances, what="login attempts")
     )
     found = await _in_thread(_lookup, db, name)
     ok = await check_password(limiter, found.password_hash if found else None, password)

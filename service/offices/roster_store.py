@@ -390,16 +390,18 @@ def import_roster(
     savepoint = session.begin_nested()
     try:
         office_of, report.created, report.updated = _write(session, scope, rows)
-        if report.created + report.updated >= ANALYZE_AFTER_ROWS:
-            # the violation queries below read what was just written: plan them for it
-            refresh_statistics(session, "offices")
+        # The violation queries below read what was just written, before the planner's
+        # statistics know of it: each is a lookup by the batch's ids or codes, with no join
+        # whose plan a stale row count could turn into a nested loop over the tenant.
         report.violations = _violations(session, scope, rows, office_of)
     except BaseException:
         savepoint.rollback()
         raise
     if dry_run:
-        savepoint.rollback()
+        savepoint.rollback()  # (statistics taken now would be rolled back with it)
     else:
         savepoint.commit()
+        if report.created + report.updated >= ANALYZE_AFTER_ROWS:
+            refresh_statistics(session, "offices")  # for the reports that read them next
     report.malformed.sort(key=lambda m: (m["row"], m["column"] or ""))
     return report

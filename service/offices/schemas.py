@@ -26,7 +26,11 @@ def _no_control_chars(value: str | None) -> str | None:
     if value is None:
         return None
     value = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in value):
+    # isprintable() is false for every control, format, surrogate and private-use character
+    # (and for a few harmless ones, such as the ideographic space): the scan runs only then
+    if not value.isprintable() and any(
+        unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in value
+    ):
         raise ValueError("must not contain control or invisible characters")
     return value
 
