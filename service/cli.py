@@ -16,9 +16,13 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from service.accounts.models import Role
 from service.cluster import APP_ROLE, OWNER_ROLE, ClusterError, LocalCluster
-from service.db import WHOLE_TENANT, bind_context
 from service.errors import DomainError
-from service.operator import find_tenant, operator_name, owner_session, tenant_session
+from service.operator import (
+    bind_operator,
+    find_tenant,
+    owner_session,
+    tenant_session,
+)
 from service.settings import Settings
 from service.standards.cli import standards_app
 
@@ -155,13 +159,7 @@ def tenant_create(
     try:
         with owner_session(settings) as session:
             tenant = create_tenant(session=session, code=code, name=name)
-            bind_context(
-                session,
-                tenant_id=tenant.id,
-                region=WHOLE_TENANT,
-                username=operator_name(),
-                role="operator",
-            )
+            bind_operator(session, tenant.id)
             if admin and password_file:
                 create_user(
                     session=session,

@@ -42,6 +42,17 @@ def find_tenant(settings: Settings, code: str) -> Tenant:
         return get_tenant(session=session, code=code)
 
 
+def bind_operator(session: Session, tenant_id: int) -> None:
+    """Bind a transaction to a whole tenant, acting as the operator at this terminal."""
+    bind_context(
+        session,
+        tenant_id=tenant_id,
+        region=WHOLE_TENANT,
+        username=operator_name(),
+        role="operator",
+    )
+
+
 @contextmanager
 def tenant_session(
     settings: Settings, tenant: Tenant, *, database: Database | None = None
@@ -51,13 +62,7 @@ def tenant_session(
     db = database or Database(make_engine(settings.database_url, pool_size=1))
     try:
         with db.session() as session:
-            bind_context(
-                session,
-                tenant_id=tenant.id,
-                region=WHOLE_TENANT,
-                username=operator_name(),
-                role="operator",
-            )
+            bind_operator(session, tenant.id)
             yield session
     finally:
         if own:

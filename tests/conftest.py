@@ -224,6 +224,18 @@ def base_data(engine: Engine, owner_engine: Engine) -> BaseData:
 
 
 @pytest.fixture
+def clean_throttle(engine: Engine) -> Iterator[None]:
+    """Attempt counters commit on their own connection: clear them around a test."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM login_failures"))
+    yield
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM login_failures"))
+
+
+@pytest.fixture
 def auth(settings: Settings, base_data: BaseData):  # type: ignore[no-untyped-def]
     """auth("henan_admin") → Authorization headers for that base user."""
 

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import PASSWORD
-from sqlalchemy import text
 
-
-@pytest.fixture(autouse=True)
-def clean_throttle(engine):
-    """Failed logins are committed on their own connection: clear them around each test."""
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM login_failures"))
-    yield
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM login_failures"))
+pytestmark = pytest.mark.usefixtures("clean_throttle")
 
 
 def login(client, username="zhengzhou_city", password=PASSWORD, **form):  # type: ignore[no-untyped-def]

@@ -13,12 +13,9 @@ from dataclasses import dataclass
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from evidence_files import blob, office_body, on_disk, png
+from live import live_app
 from sqlalchemy import text
-
-from service.cluster import free_port
-from service.main import create_app
 
 # actor → an office it uploads to, in townships no other test counts offices or events in;
 # they are removed afterwards
@@ -56,27 +53,18 @@ def server(settings, base_data, owner_engine, auth) -> Iterator[Server]:  # type
     per province and the commit trigger; all removed afterwards, with the stored blobs."""
     with owner_engine.begin() as conn:
         conn.execute(text(COMMIT_TRIGGER))
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
     codes = [code for _, code, _ in OFFICES.values()]
     try:
-        offices = {}
-        for actor, place in OFFICES.items():
-            r = httpx.post(f"{url}/api/v1/offices", json=office_body(*place), headers=auth(actor))
-            assert r.status_code == 201, r.text
-            offices[actor] = r.json()["id"]
-        yield Server(url, offices)
+        with live_app(settings) as url:
+            offices = {}
+            for actor, place in OFFICES.items():
+                r = httpx.post(
+                    f"{url}/api/v1/offices", json=office_body(*place), headers=auth(actor)
+                )
+                assert r.status_code == 201, r.text
+                offices[actor] = r.json()["id"]
+            yield Server(url, offices)
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         with owner_engine.begin() as conn:
             shas = conn.scalars(
                 text(

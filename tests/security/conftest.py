@@ -6,7 +6,6 @@ all read it."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -14,9 +13,8 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 from hostile import PASSWORD, Planted, plant
+from live import chromium_driver
 from operator_env import make_database, serve
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 from service.accounts.models import Role
 from service.db import WHOLE_TENANT, Database, bind_context, make_engine
@@ -65,24 +63,7 @@ def hostile_site(pg_cluster, tmp_path_factory) -> Iterator[Planted]:  # type: ig
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """One headless Chromium for a module (starting one costs a second or two)."""
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and chromedriver, "scripts/test installs chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,900",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    driver.set_page_load_timeout(60)
+    driver = chromium_driver(tmp_path_factory.mktemp("chromium"))
     yield driver
     driver.quit()
 

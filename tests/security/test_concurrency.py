@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx2 as httpx
 import pytest
 import shapely
-import uvicorn
 from conftest import PASSWORD
 from factories import mini_features
+from live import live_app
 from sqlalchemy import text
-
-from service.cluster import free_port
-from service.main import create_app
 
 TOWNSHIP = "410222101"  # 竖岗镇, 通许县 — a region no other test counts events in
 ROUNDS = 8
@@ -24,18 +20,8 @@ ROUNDS = 8
 @pytest.fixture
 def server(settings, base_data, owner_engine):  # type: ignore[no-untyped-def]
     """The real app on a real port, on its own connection pool (committed data)."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with live_app(settings) as url:
+        yield url
     with owner_engine.begin() as conn:
         conn.execute(text("DELETE FROM offices WHERE division_code = :c"), {"c": TOWNSHIP})
         conn.execute(text("DELETE FROM login_failures"))

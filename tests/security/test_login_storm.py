@@ -13,13 +13,11 @@ from collections import Counter
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from conftest import PASSWORD
+from live import live_app
 from sqlalchemy import text
 
 from service.accounts import sessions
-from service.cluster import free_port
-from service.main import create_app
 
 STORM = 50
 VICTIMS = ("zhengzhou_city", "zhongmu_county")
@@ -30,18 +28,8 @@ def server(settings, base_data, engine, owner_engine):  # type: ignore[no-untype
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM login_failures"))
         started = conn.scalar(text("SELECT now()"))
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with live_app(settings) as url:
+        yield url
     with owner_engine.begin() as conn:  # the logins committed: forget them
         conn.execute(text("DELETE FROM login_failures"))
         conn.execute(text("DELETE FROM auth_sessions WHERE created_at >= :t"), {"t": started})
