@@ -360,9 +360,13 @@ def _violations(
                 {
                     "row": row_of[c.id],
                     "office_id": c.id,
-                    "kind": "conflict",
-                    "problem": f"township {c.division_code} has {c.n} active offices",
-                    "problem_zh": f"该乡镇(街道)共有{c.n}个司法所,违反一乡(镇)一所",
+                    # counted by the township the rows declare, as the API's 409 counts;
+                    # the conflicts report counts where the points stand (its own word)
+                    "kind": "registered_twice",
+                    "problem": f"township {c.division_code} has {c.n} active offices "
+                    "registered to it",
+                    "problem_zh": f"该乡镇(街道)登记有{c.n}个司法所,违反一乡(镇)一所"
+                    "(按登记的乡镇计)",
                 }
             )
     return sorted(out, key=lambda v: (v["row"], v["kind"]))

@@ -127,7 +127,12 @@ def test_rows_stored_as_they_are_with_violations_flagged(client, auth, session):
     }
     assert any("outside your region" in m["problem"] for m in report["malformed"] if m["row"] == 11)
     kinds = {(v["row"], v["kind"]) for v in report["violations"]}
-    assert kinds == {(3, "conflict"), (4, "misplaced"), (5, "conflict"), (6, "name")}
+    assert kinds == {
+        (3, "registered_twice"),
+        (4, "misplaced"),
+        (5, "registered_twice"),
+        (6, "name"),
+    }
     name = next(v for v in report["violations"] if v["kind"] == "name")
     assert (
         "新郑市司法局新烟司法所" in name["problem_zh"]
