@@ -35,17 +35,21 @@ depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "registry_app"
 REGION = "(SELECT current_setting('app.region', true))"
+# the region's code prefix; NULL for '*' (all), '' and unset (nothing), which the coalesce in
+# _in_region then decides: kept this small, the policy costs the planner almost nothing
+PREFIX = f"NULLIF(NULLIF({REGION}, '*'), '')"
 
 
-def _in_region(code: str) -> str:
-    """`code` lies in the transaction's region ('*' = all; empty or unset = nothing)."""
-    return f"({REGION} = '*' OR ({REGION} <> '' AND starts_with({code}, {REGION})))"
+def _in_region(*codes: str) -> str:
+    """Any of `codes` lies in the transaction's region ('*' = all; empty or unset = none)."""
+    tests = " OR ".join(f"starts_with({code}, {PREFIX})" for code in codes)
+    return f"coalesce({tests}, {REGION} = '*')"
 
 
 def _office_in_region(table: str) -> str:
     return (
         f"({REGION} = '*' OR EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = {table}.tenant_id"
-        f" AND o.id = {table}.office_id AND {_in_region('o.division_code')}))"
+        f" AND o.id = {table}.office_id AND starts_with(o.division_code, {PREFIX})))"
     )
 
 
@@ -54,7 +58,7 @@ STAFF_PERSONAL = (
     f"({REGION} = '*' OR EXISTS (SELECT 1 FROM office_staff s JOIN offices o"
     " ON o.tenant_id = s.tenant_id AND o.id = s.office_id"
     " WHERE s.tenant_id = office_staff_personal.tenant_id"
-    f" AND s.id = office_staff_personal.staff_id AND {_in_region('o.division_code')}))"
+    f" AND s.id = office_staff_personal.staff_id AND starts_with(o.division_code, {PREFIX})))"
 )
 
 
@@ -90,7 +94,7 @@ def upgrade() -> None:
     registered = _in_region("division_code")
     op.execute(
         f"CREATE POLICY region_read ON offices AS RESTRICTIVE FOR SELECT"
-        f" USING ({registered} OR {_in_region('located_code')})"
+        f" USING ({_in_region('division_code', 'located_code')})"
     )
     op.execute(
         f"CREATE POLICY region_insert ON offices AS RESTRICTIVE FOR INSERT WITH CHECK ({registered})"

@@ -117,11 +117,14 @@ class Office(Base):
             "located_division_id",
             postgresql_where=text("closed_at IS NULL"),
         ),
+        # the region policy reads both codes: each report index holds both, so that an
+        # index-only scan can apply it (migration 0008)
         Index(
             "ix_offices_located_code_active",
             "tenant_id",
             "located_code",
             postgresql_ops={"located_code": "text_pattern_ops"},
+            postgresql_include=["division_code"],
             postgresql_where=text("closed_at IS NULL"),
         ),
         Index(
@@ -140,6 +143,7 @@ class Office(Base):
             "division_code",
             "acceptance_state",
             postgresql_ops={"division_code": "text_pattern_ops"},
+            postgresql_include=["located_code"],
             postgresql_where=text("closed_at IS NULL"),
         ),
         Index(
