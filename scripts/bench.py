@@ -438,7 +438,10 @@ def bench_rls(runs: int) -> dict:
         for database in databases:
             database.engine.dispose()
     with sql_conn(c, APP_ROLE) as app_raw, sql_conn(c, OWNER_ROLE) as owner_raw:
-        app_raw.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant),))
+        app_raw.execute(
+            "SELECT set_config('app.tenant_id', %s, false), set_config('app.region', '*', false)",
+            (str(tenant),),
+        )
         for conn in (app_raw, owner_raw):
             _median_ms(conn, OFFICES_PAGE, {"t": tenant}, 3)
         with_rls = [_median_ms(app_raw, OFFICES_PAGE, {"t": tenant}, 1) for _ in range(runs)]
@@ -600,7 +603,10 @@ def bench_coverage(runs: int) -> dict:
                 "/api/v1/auth/token", data={"username": "nation_admin", "password": PASSWORD}
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
-            app.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant),))
+            app.execute(
+                "SELECT set_config('app.tenant_id', %s, false), set_config('app.region', '*', false)",
+                (str(tenant),),
+            )
 
             def timed(path: str, params: dict) -> tuple[float, float, float]:
                 t0 = time.perf_counter()

@@ -139,7 +139,12 @@ def bench_acceptance(runs: int) -> dict[str, Any]:
                 data={"username": "nation_admin", "password": bench.PASSWORD},
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
-            conn.execute(text("SELECT set_config('app.tenant_id', :t, false)"), {"t": str(tenant)})
+            conn.execute(
+                text(
+                    "SELECT set_config('app.tenant_id', :t, false), set_config('app.region', '*', false)"
+                ),
+                {"t": str(tenant)},
+            )
             std = conn.scalar(
                 text(
                     "SELECT id FROM standards WHERE effective_from <= current_date"

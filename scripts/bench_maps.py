@@ -120,7 +120,10 @@ def bench_maps(runs: int) -> dict[str, Any]:
                     **({"bar": BARS[name]} if name in BARS else {}),
                 }
         with psycopg.connect(bench.pg(c.url(bench.APP_ROLE))) as conn:
-            conn.execute("SELECT set_config('app.tenant_id', %s, false)", (str(tenant),))
+            conn.execute(
+                "SELECT set_config('app.tenant_id', %s, false), set_config('app.region', '*', false)",
+                (str(tenant),),
+            )
             floor = []
             for _ in range(max(3, runs // 2)):
                 t0 = time.perf_counter()
