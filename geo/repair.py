@@ -29,7 +29,9 @@ class Repair:
 
     index: int  # position in the array given to `repair_polygons`
     problem: str  # GEOS's reason, as the refusal without repair would give it
-    area_before_m2: float  # of the rings as given: an inverted lobe counts negative
+    # of the rings as given (the shoelace formula): an inverted lobe counts negative, a part
+    # the ring winds round twice counts twice; after the repair, each counts once
+    area_before_m2: float
     area_after_m2: float
     area_change_m2: float  # after − before
     area_change_share: float | None  # change / before; None when the rings enclose nothing

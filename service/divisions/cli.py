@@ -63,11 +63,12 @@ def import_divisions_cmd(
                 progress=StageBar(progress),
             )
     except DomainError as exc:
-        console.print(f"[red]{escape(exc.message)}[/red]")
+        console.print(f"[red]{escape(exc.message)}[/red]", soft_wrap=True)
         problems = (exc.details or {}).get("problems", []) if isinstance(exc.details, dict) else []
         for p in problems[:200]:
             where = "file" if p.get("index") is None else f"feature #{p['index']}"
-            console.print(f"  {where} {escape(str(p.get('code') or ''))}: {escape(p['problem'])}")
+            code = escape(str(p.get("code") or ""))
+            console.print(f"  {where} {code}: {escape(p['problem'])}", soft_wrap=True)
         if len(problems) > 200:
             console.print(f"  ... and {len(problems) - 200} more")
         raise typer.Exit(1) from exc
@@ -77,10 +78,11 @@ def import_divisions_cmd(
         f"{report.features} features ({report.by_level}): {report.created} new, {report.changed} "
         f"changed, {corrected}{report.unchanged} unchanged{repaired}; {report.offices_relocated} "
         f"offices relocated; {report.seconds:.1f} s"
-        + (" (dry run: nothing written)" if dry_run else "")
+        + (" (dry run: nothing written)" if dry_run else ""),
+        soft_wrap=True,  # one line per feature and for the whole: for people and for grep
     )
     for line in repair_lines(report):
-        console.print(escape(line))
+        console.print(escape(line), soft_wrap=True)
     for warning in report.warnings:
         console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
 
