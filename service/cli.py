@@ -71,7 +71,8 @@ def load_settings() -> Settings:
 
 
 def fail(message: str) -> typer.Exit:
-    console.print(f"[red]{escape(message)}[/red]")
+    # (not wrapped by rich: a message may hold a command to copy, and tests look for phrases)
+    console.print(f"[red]{escape(message)}[/red]", soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -183,7 +184,7 @@ def tenant_list() -> None:
 
     with owner_session(load_settings()) as session:
         for tenant in list_tenants(session=session):
-            typer.echo(f"{tenant.code}\t{tenant.name}")
+            typer.echo(f"{tenant.code}\t{tenant.name}" + ("\tdemo" if tenant.demo else ""))
 
 
 @user_app.command("create")
@@ -247,14 +248,18 @@ def progress_bar() -> Progress:
 def import_demo(
     provinces: Annotated[str, typer.Option(help="comma-separated province codes")] = "41,14",
 ) -> None:
-    """Load the demo tenants (河南, 山西): divisions, offices and demo logins. Idempotent."""
+    """Load the demo tenants (河南, 山西): divisions, offices and demo logins. Idempotent;
+    refused in a database that holds a real tenant."""
     from service.demo.loader import load_demo
 
     settings = load_settings()
-    with progress_bar() as progress:
-        logins = load_demo(
-            settings=settings, provinces=provinces.split(","), progress=StageBar(progress)
-        )
+    try:
+        with progress_bar() as progress:
+            logins = load_demo(
+                settings=settings, provinces=provinces.split(","), progress=StageBar(progress)
+            )
+    except DomainError as exc:
+        raise fail(exc.message) from exc
     typer.echo("\nDemo logins (username / password / role / region):")
     for login in logins:
         typer.echo(f"  {login}")
