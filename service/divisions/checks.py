@@ -172,7 +172,11 @@ def prepare(
             if repair:
                 geoms, out, source_wkb, repairs = _repair(geoms, source_wkb, ok, epsg, written, add)
             else:
-                out[ok] = to_wgs84(as_multipolygons(geoms[ok]), epsg)
+                # validity is checked on what is stored: a collection of polygons is valid as
+                # a collection even where its parts overlap, and not as a MultiPolygon
+                geoms = geoms.copy()
+                geoms[ok] = as_multipolygons(geoms[ok])
+                out[ok] = to_wgs84(geoms[ok], epsg)
         except Exception as exc:  # PROJ refuses coordinates far outside the projection
             raise reject_file(f"coordinates cannot be reprojected from EPSG:{epsg}: {exc}") from exc
     batch = DivisionBatch(
