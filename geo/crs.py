@@ -18,6 +18,8 @@ CGCS2000_GK = range(4491, 4555)
 # transformation between them as a null (ballpark) one, so we pass coordinates through.
 GEOGRAPHIC_PASS_THROUGH = frozenset({WGS84, CGCS2000})
 SUPPORTED_EPSG = frozenset({WGS84, CGCS2000, WEB_MERCATOR, *CGCS2000_GK})
+# Asia North Albers Equal Area Conic: where areas are measured (also PostGIS SRID 102025)
+EQUAL_AREA = "ESRI:102025"
 
 
 class UnsupportedCRS(ValueError):
@@ -69,6 +71,14 @@ def epsg_of(definition: str) -> int:
 def transformer_to_wgs84(epsg: int) -> Transformer:
     """A cached lon/lat-ordered transformer from `epsg` to WGS-84."""
     return Transformer.from_crs(CRS.from_epsg(epsg), CRS.from_epsg(WGS84), always_xy=True)
+
+
+@lru_cache(maxsize=1)
+def transformer_to_equal_area() -> Transformer:
+    """A cached lon/lat-ordered transformer from WGS-84 to ESRI:102025 (metres, equal-area)."""
+    return Transformer.from_crs(
+        CRS.from_epsg(WGS84), CRS.from_user_input(EQUAL_AREA), always_xy=True
+    )
 
 
 def to_wgs84(geoms: np.ndarray, epsg: int) -> np.ndarray:

@@ -70,6 +70,12 @@ class AlreadyExists(Conflict):
     code = "already_exists"
 
 
+class DemoAndRealData(Conflict):
+    """A real tenant next to the demo tenants, or the demo next to a real tenant."""
+
+    code = "demo_and_real_data"
+
+
 class PreconditionFailed(DomainError):
     status, code = 412, "precondition_failed"
 

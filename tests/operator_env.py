@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -16,6 +19,7 @@ from factories import create_database
 from service.cluster import free_port
 
 REGISTRY = str(Path(sys.executable).parent / "registry")
+SCRIPTS_RUN = str(Path(__file__).resolve().parents[1] / "scripts" / "run")
 
 
 def make_database(pg_cluster, name: str, var: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -65,3 +69,37 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
 def _drain(stream: IO[bytes] | None) -> None:
     while stream is not None and stream.read(65536):
         pass
+
+
+@contextmanager
+def scripts_run(env: dict[str, str], *args: str) -> Iterator[tuple[str, list[bytes]]]:
+    """`scripts/run ARGS` against the database of `env`, until it serves; yields its base URL
+    and what it printed so far (stderr lines), and stops everything it started."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [SCRIPTS_RUN, *args],
+        env={**env, "REGISTRY_HOST": "127.0.0.1", "REGISTRY_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: stopped as a whole below
+    )
+    printed: list[bytes] = []
+    # read all along, or the pipe fills and the server blocks on its next log line
+    reader = threading.Thread(target=lambda: printed.extend(proc.stderr or []), daemon=True)
+    reader.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 900  # where the demo is loaded (as it should not be), slow
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, b"".join(printed).decode(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "scripts/run did not serve"
+            time.sleep(0.3)
+        yield base, printed
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -1,5 +1,7 @@
 """`registry import demo`: the demo tenants with generated divisions, offices and logins.
 
+Only into a database of its own: demo tenants are marked (`tenants.demo`), and the demo is
+refused where a real tenant is (and a real tenant where the demo is: `tenants/service.py`).
 Idempotent: a tenant, its division set (recognised by the builder's content hash in
 `source`), its offices (by external_id) and its users are each created only when missing,
 so running it twice changes nothing. Demo passwords are random, kept in var/demo_logins.json.
@@ -28,7 +30,7 @@ from service.operator import owner_session, tenant_session
 from service.settings import Settings
 from service.standards.service import ensure_default_standards
 from service.tenants.models import Tenant
-from service.tenants.service import create_tenant, province_names
+from service.tenants.service import check_demo_separation, create_tenant, province_names
 
 DEMO_VALID_FROM = date(2023, 1, 1)  # the code lists are the 2023 statistical division codes
 GENERATED_SOURCE = "generated"  # prefix of `source` for generated (not official) boundaries
@@ -91,6 +93,8 @@ def load_demo(
 ) -> list[DemoLogin]:
     """Load (or confirm) the demo tenants; return their logins."""
     step = progress or (lambda stage, done, total: None)
+    with owner_session(settings) as owner:  # before the slow build: a real tenant refuses
+        check_demo_separation(session=owner, demo=True)
     database = Database(make_engine(settings.database_url, pool_size=1))
     saved = _saved_logins(settings)
     logins: dict[str, DemoLogin] = {}
@@ -107,7 +111,7 @@ def load_demo(
                 tenant = owner.scalar(select(Tenant).where(Tenant.code == code))
                 if tenant is None:
                     name = TENANT_NAMES.get(code) or f"{province_names()[code]}司法厅"
-                    tenant = create_tenant(session=owner, code=code, name=name)
+                    tenant = create_tenant(session=owner, code=code, name=name, demo=True)
             with tenant_session(settings, tenant, database=database) as session:
                 loaded = session.scalar(
                     text("SELECT EXISTS (SELECT 1 FROM divisions WHERE source = :s)"),

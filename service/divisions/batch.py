@@ -23,6 +23,20 @@ class Problem:
     problem: str
 
 
+@dataclass(frozen=True)
+class RepairedFeature:
+    """A feature whose invalid polygon was repaired on request (`repair`), and by how much
+    the repair changed its area (m² in ESRI:102025; the share of the area as given)."""
+
+    index: int  # 0-based feature index
+    code: str  # as written in the file
+    problem: str  # what was invalid: the reason a refusal would have given
+    area_before_m2: float
+    area_after_m2: float
+    area_change_m2: float
+    area_change_share: float | None  # None when the rings as given enclose no area
+
+
 @dataclass
 class DivisionBatch:
     """Features as parallel lists; `geoms` are WGS-84 MultiPolygons (None where unusable)."""
@@ -38,6 +52,7 @@ class DivisionBatch:
     source_wkb: np.ndarray | None
     source_epsg: int
     warnings: list[str] = field(default_factory=list)
+    repaired: list[RepairedFeature] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -71,6 +86,8 @@ class ImportReport:
     dry_run: bool = False
     correction: bool = False
     reason: str | None = None
+    repair: bool = False  # invalid polygons were to be repaired, not refused
+    repaired: list[RepairedFeature] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from geo.crs import GEOGRAPHIC_PASS_THROUGH, to_wgs84
 from geo.readers import FeatureTable
+from geo.repair import repair_polygons
 from geo.validate import as_multipolygons, lonlat_problems, shape_problems, validity_problems
-from service.divisions.batch import DivisionBatch, Problem, reject_file
+from service.divisions.batch import DivisionBatch, Problem, RepairedFeature, reject_file
 from service.divisions.codes import as_written, readings
 from service.divisions.kinds import (
     LEVEL_KINDS,
@@ -80,10 +81,13 @@ def prepare(
     epsg: int,
     tenant: Tenant,
     current: Callable[[set[str]], set[str]] = lambda codes: set(),
+    *,
+    repair: bool = False,
 ) -> tuple[DivisionBatch, list[Problem]]:
     """The cheap checks (codes and levels, attributes, duplicates, geometry types) and
     reprojection to WGS-84. `current` tells which of some codes are current divisions: the
-    registry's part in telling a padded code's level (`levels.py`)."""
+    registry's part in telling a padded code's level (`levels.py`). With `repair`, invalid
+    polygons are repaired here, before anything is written (`geo/repair.py`)."""
     n = len(table)
     if n == 0:
         raise reject_file("the layer has no features")
@@ -161,9 +165,18 @@ def prepare(
         add(i, problem)
     ok = np.array([i not in problems for i in range(n)], dtype=bool)
     out = np.empty(n, dtype=object)
+    source_wkb = table.wkb
+    repairs: list[RepairedFeature] = []
     if ok.any():
         try:
-            out[ok] = to_wgs84(as_multipolygons(geoms[ok]), epsg)
+            if repair:
+                geoms, out, source_wkb, repairs = _repair(geoms, source_wkb, ok, epsg, written, add)
+            else:
+                # validity is checked on what is stored: a collection of polygons is valid as
+                # a collection even where its parts overlap, and not as a MultiPolygon
+                geoms = geoms.copy()
+                geoms[ok] = as_multipolygons(geoms[ok])
+                out[ok] = to_wgs84(geoms[ok], epsg)
         except Exception as exc:  # PROJ refuses coordinates far outside the projection
             raise reject_file(f"coordinates cannot be reprojected from EPSG:{epsg}: {exc}") from exc
     batch = DivisionBatch(
@@ -175,12 +188,50 @@ def prepare(
         parents=parents,
         geoms=out,
         source_geoms=geoms,
-        source_wkb=table.wkb,
+        source_wkb=source_wkb,
         source_epsg=epsg,
         warnings=list(table.warnings),
+        repaired=repairs,
     )
     flat = [Problem(i, written[i], p) for i in sorted(problems) for p in problems[i]]
     return batch, flat
+
+
+def _repair(
+    geoms: np.ndarray,
+    wkb: np.ndarray | None,
+    ok: np.ndarray,
+    epsg: int,
+    written: list[str],
+    add: Callable[[int, str], None],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[RepairedFeature]]:
+    """Repair the invalid polygons among the features that passed so far; returns (source
+    geometries, WGS-84 geometries, source WKB, repairs). A repaired feature's WKB is dropped
+    so that its repaired geometry is what gets written; one beyond repair is a problem."""
+    idx = np.flatnonzero(ok)
+    done = repair_polygons(geoms[idx], epsg)
+    source = geoms.copy()
+    source[idx] = done.source
+    out = np.empty(len(geoms), dtype=object)
+    out[idx] = done.wgs84
+    for j, failure in done.failures.items():
+        add(int(idx[j]), failure)
+    repairs = [
+        RepairedFeature(
+            index=int(idx[r.index]),
+            code=written[int(idx[r.index])],
+            problem=r.problem,
+            area_before_m2=r.area_before_m2,
+            area_after_m2=r.area_after_m2,
+            area_change_m2=r.area_change_m2,
+            area_change_share=r.area_change_share,
+        )
+        for r in done.repairs
+    ]
+    if wkb is not None and repairs:
+        wkb = wkb.copy()
+        wkb[[r.index for r in repairs]] = None
+    return source, out, wkb, repairs
 
 
 def geometry_checks(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from time import perf_counter
@@ -98,12 +99,14 @@ def import_divisions(
     dry_run: bool = False,
     correction: bool = False,
     reason: str | None = None,
+    repair: bool = False,
     zip_limits: ZipLimits = ZipLimits(),
     progress: Progress | None = None,
 ) -> ImportReport:
     """Check a division file and write it as division versions — or, as a `correction`,
-    replace the current versions in place (audited, with `reason`). A dry run reports the
-    same counts and refusals and leaves the database as it was."""
+    replace the current versions in place (audited, with `reason`). With `repair`, invalid
+    polygons are made valid instead of refused, and the report lists each repair. A dry run
+    reports the same counts, repairs and refusals and leaves the database as it was."""
     from service.divisions.writer import write_batch
 
     why = clean_reason(reason, required=correction)
@@ -125,6 +128,7 @@ def import_divisions(
         epsg,
         tenant,
         lambda codes: current_codes(session=session, tenant_id=tenant.id, codes=codes),
+        repair=repair,
     )
     batch.warnings.extend(warnings)
     bad = {p.index for p in problems if p.index is not None}
@@ -143,6 +147,8 @@ def import_divisions(
         dry_run=dry_run,
         correction=correction,
         reason=why,
+        repair=repair,
+        repaired=batch.repaired,
         warnings=batch.warnings,
     )
     if problems:
@@ -172,7 +178,8 @@ def import_divisions(
             entity_type="divisions",
             entity_id=source or path.name,
             region_code=tenant.code if tenant.code != "00" else "",
-            after={k: v for k, v in report.__dict__.items() if k not in ("warnings", "seconds")},
+            # (with `repaired`: which features were repaired, why, and the area each changed)
+            after={k: v for k, v in asdict(report).items() if k not in ("warnings", "seconds")},
         )
     report.seconds = round(perf_counter() - started, 3)
     return report

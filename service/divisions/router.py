@@ -46,11 +46,19 @@ def import_file(
     reason: Annotated[
         str | None, Form(max_length=500, description="why; required for a correction")
     ] = None,
+    repair: Annotated[
+        bool,
+        Form(
+            description="repair invalid polygons (make_valid) instead of refusing them; the"
+            " report lists each repaired feature and the area the repair changed"
+        ),
+    ] = False,
 ) -> ImportReportOut:
     """Import division boundaries; all or nothing, with a report of every bad feature.
 
     With `correction`, changed features replace their code's current version in place instead
-    of opening a new one (audited with `reason`); new codes are refused."""
+    of opening a new one (audited with `reason`); new codes are refused. With `repair`,
+    invalid polygons are made valid and reported (`repaired`) instead of refused."""
     scope.require(Action.import_divisions)
     tenant = get_tenant(session=session, code=scope.tenant_code)
     with spooled_upload(file, max_bytes=settings.max_upload_mb * 1024 * 1024) as path:
@@ -64,6 +72,7 @@ def import_file(
             dry_run=dry_run,
             correction=correction,
             reason=reason,
+            repair=repair,
         )
     return ImportReportOut(**report.__dict__)
 

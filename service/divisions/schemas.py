@@ -6,6 +6,8 @@ from datetime import date
 
 from pydantic import BaseModel
 
+from service.divisions.batch import RepairedFeature
+
 
 class ImportReportOut(BaseModel):
     features: int
@@ -21,6 +23,8 @@ class ImportReportOut(BaseModel):
     dry_run: bool
     correction: bool
     reason: str | None
+    repair: bool
+    repaired: list[RepairedFeature]
     warnings: list[str]
     seconds: float
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text, func, text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,6 +45,10 @@ class Tenant(Base):
 
     # 动态管理, 定期复验: how long an accepted office's title holds before re-inspection is due
     reinspection_months: Mapped[int] = mapped_column(Integer, server_default=text("24"))
+
+    # Created by `registry import demo` (generated boundaries, demo logins): a database holds
+    # demo tenants or real ones, never both (`tenants/service.py`).
+    demo: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     @property
     def region_prefix(self) -> str:

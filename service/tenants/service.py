@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo.boundaries import reference_province
 from service.divisions.models import Division
-from service.errors import AlreadyExists, Invalid, TenantNotFound
+from service.errors import AlreadyExists, DemoAndRealData, Invalid, TenantNotFound
 from service.tenants.models import NATIONAL_CODE, Tenant
 
 
@@ -26,17 +26,54 @@ def province_names() -> dict[str, str]:
     return {row["code"]: row["name"] for row in rows}
 
 
-def create_tenant(*, session: Session, code: str, name: str) -> Tenant:
-    """A new tenant for province `code` (2 digits; "00" for a nationwide tenant)."""
+# How to get a database without the demo, for the refusals below (README, Set-up).
+WITHOUT_DEMO = (
+    "start a database without the demo: `scripts/run --no-demo` (or REGISTRY_DEMO_PROVINCES="
+    " empty) on a fresh embedded cluster (`scripts/run stop && rm -rf var/`) or another"
+    " DATABASE_URL; the demo cannot be removed from a database, its audit trail is kept for good"
+)
+
+
+def check_demo_separation(*, session: Session, demo: bool, code: str | None = None) -> None:
+    """Refuse to mix: a real tenant (`code`) where demo tenants are, or the demo where a real
+    tenant is. Run as the schema owner, who sees every tenant."""
+    others = session.execute(
+        select(Tenant.code, Tenant.demo).where(Tenant.demo.is_not(demo)).order_by(Tenant.code)
+    ).all()
+    if not others:
+        return
+    codes = ", ".join(c for c, _ in others)
+    if demo:
+        raise DemoAndRealData(
+            f"this database holds real tenants ({codes}): the demo is not loaded into it. To"
+            " start the service without the demo: `scripts/run --no-demo` (or"
+            " REGISTRY_DEMO_PROVINCES= empty); for the demo, use a database of its own",
+            {"real_tenants": [c for c, _ in others]},
+        )
+    which = (
+        f"tenant {code} is a demo tenant (generated boundaries, demo logins)"
+        if code in {c for c, _ in others}
+        else f"this database holds the demo tenants {codes}"
+    )
+    raise DemoAndRealData(
+        f"{which}: real tenants are not created next to the demo. To {WITHOUT_DEMO}",
+        {"demo_tenants": [c for c, _ in others]},
+    )
+
+
+def create_tenant(*, session: Session, code: str, name: str, demo: bool = False) -> Tenant:
+    """A new tenant for province `code` (2 digits; "00" for a nationwide tenant); `demo` for
+    the demo loader's. Demo and real tenants are never created in one database."""
     code = code.strip()
     name = name.strip()
     if code != NATIONAL_CODE and code not in province_names():
         raise Invalid(f"tenant code {code!r} is not a province code", {"field": "code"})
     if not name or len(name) > 100:
         raise Invalid("tenant name must be 1–100 characters", {"field": "name"})
+    check_demo_separation(session=session, demo=demo, code=code)
     if session.scalar(select(Tenant.id).where(Tenant.code == code)) is not None:
         raise AlreadyExists(f"tenant {code} already exists")
-    tenant = Tenant(code=code, name=name)
+    tenant = Tenant(code=code, name=name, demo=demo)
     session.add(tenant)
     session.flush()
     from service.standards.service import ensure_default_standards  # standards build on tenants

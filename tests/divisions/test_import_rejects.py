@@ -57,6 +57,12 @@ def _break(feats: list[list], fault: str) -> str:
     if fault == "missing_geometry":
         feats[2][0] = None
         return "missing geometry"
+    if fault == "overlapping_collection":
+        # valid as a collection, but stored as a MultiPolygon whose parts overlap
+        feats[2][0] = shapely.GeometryCollection(
+            [shapely.box(113.0, 34.7, 113.1, 34.8), shapely.box(113.05, 34.75, 113.15, 34.85)]
+        )
+        return "invalid polygon: Self-intersection[113.05 34.8]"
     if fault == "mixed_collection":
         feats[2][0] = shapely.GeometryCollection([geom, shapely.Point(113.0, 34.7)])
         return "mixed geometry types"
@@ -102,6 +108,7 @@ FAULTS = [
     "point",
     "missing_geometry",
     "mixed_collection",
+    "overlapping_collection",
     "bad_code",
     "duplicate_code",
     "orphan_township",
