@@ -48,9 +48,9 @@ def test_models_match_migrations(pg_cluster):
 
 
 def test_upgrade_marks_the_demo_tenants(pg_cluster):
-    """0008: tenants whose boundaries the demo generated are demo tenants, others are not."""
+    """0009: tenants whose boundaries the demo generated are demo tenants, others are not."""
     url = fresh_database(pg_cluster, "migrations_demo_flag")
-    upgrade(url, "0007")
+    upgrade(url, "0008")
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO tenants (code, name) VALUES ('41', '河南'), ('42', '湖北')"))
@@ -67,6 +67,6 @@ def test_upgrade_marks_the_demo_tenants(pg_cluster):
     with engine.connect() as conn:
         marked = conn.execute(text("SELECT code, demo FROM tenants ORDER BY code")).all()
     assert [tuple(r) for r in marked] == [("41", True), ("42", False)]
-    downgrade(url, "0007")
+    downgrade(url, "0008")
     assert "demo" not in {c["name"] for c in inspect(engine).get_columns("tenants")}
     engine.dispose()

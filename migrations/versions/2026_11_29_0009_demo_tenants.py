@@ -5,8 +5,8 @@ tenant next to them (or demo data loaded into a real tenant) would mix the two. 
 demo created say so in `demo`; existing ones are recognised by their generated boundaries
 (`divisions.generated`, set from the demo loader's `generated:` source).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-29
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
