@@ -22,8 +22,8 @@ border, and C brings back those within its reach on one side), the likelihood ra
 
 - a misplaced office that C brings home: r(1−g) / (g·q) — under C it crossed (r), else it
   truly stands elsewhere (g) and came home by coincidence (q). A landing that only just
-  crosses (under 25 m deep, or against the shortest way home) counts half: boundaries are
-  not that exact;
+  crosses counts less: under 25 m deep in proportion to its depth (boundaries are not exact
+  to the metre), against the shortest way home half;
 - an office at home that C would carry out: g·q / ((1−g)·r) — under C only an office truly
   standing elsewhere can (the shift brought it home), else it lies near its border;
 - a misplaced office that C leaves outside, an office at home that C keeps home: 1 (as
@@ -83,6 +83,18 @@ class Landing:
         aligned = self.direction_deg is None or self.direction_deg <= FIRM_ANGLE_DEG
         return self.home and deep and aligned
 
+    @property
+    def weight(self) -> float:
+        """How much the landing counts: in full when firm; one within FIRM_DEPTH_M of the
+        boundary in proportion to its depth (boundaries are not exact to the metre, so the
+        point may not be home at all), half when the correction points away from home."""
+        weight = 1.0
+        if self.depth_m is not None:
+            weight *= max(0.1, min(1.0, self.depth_m / FIRM_DEPTH_M))
+        if self.direction_deg is not None and self.direction_deg > FIRM_ANGLE_DEG:
+            weight *= 0.5
+        return weight
+
 
 @dataclass(frozen=True)
 class Member:
@@ -137,7 +149,7 @@ def _brought_home(correction: str, landing: Landing, genuine: float) -> float:
     """log likelihood ratio of a misplaced office that the correction brings home."""
     chance = coincidence(correction, landing.shift_m)
     ratio = _clamp(landing.crossing) * (1 - genuine) / (genuine * chance)
-    return (1.0 if landing.firm else 0.5) * math.log(ratio)
+    return math.log(ratio * landing.weight)
 
 
 def _carried_out(correction: str, landing: Landing, genuine: float) -> float:
