@@ -46,10 +46,12 @@ DiagnosisFilter = Literal[
 ]
 
 # Every point's corrections in one statement. `p` and `q` are materialized so that each
-# polygon test runs once per office, not once per reference to its result; the geography
-# measures are taken only where the model uses them: the crossing chance (perimeter, area)
-# for offices a correction moves across their township's boundary, depth and direction for
-# misplaced offices a correction brings home.
+# polygon test runs once per office, not once per reference to its result. Measures are
+# taken in a local metric frame (lon scaled by 111,320 m × cos(lat) and lat by 110,574 m per
+# degree, about the township's latitude): planar, so cheap, and within a percent at a
+# township's scale; only where the model uses them — the crossing chance (perimeter, area)
+# where a correction moves a point across its township's boundary, and depth and direction
+# for misplaced offices a correction brings home.
 _LANDINGS = """
 WITH u AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:gx AS float8[]),
                                 CAST(:gy AS float8[]), CAST(:bx AS float8[]),
@@ -58,6 +60,7 @@ WITH u AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:gx AS float8[]),
     SELECT u.id, o.division_code, o.geom AS pt, reg.geom AS township,
            reg.geom ~ o.geom AND ST_Covers(reg.geom, o.geom) AS home,
            abs(ST_Y(o.geom)) <= 90 AS measurable,  -- (not a point with swapped axes)
+           111320 * cos(radians((ST_YMin(reg.geom) + ST_YMax(reg.geom)) / 2)) AS kx,
            ST_SetSRID(ST_MakePoint(u.gx, u.gy), 4326) AS g,
            ST_SetSRID(ST_MakePoint(u.bx, u.by), 4326) AS b,
            CASE WHEN :swap AND abs(ST_X(o.geom)) <= 90
@@ -68,24 +71,25 @@ WITH u AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:gx AS float8[]),
     SELECT p.*, p.township ~ p.g AND ST_Covers(p.township, p.g) AS g_home,
            p.township ~ p.b AND ST_Covers(p.township, p.b) AS b_home,
            coalesce(p.township ~ p.s AND ST_Covers(p.township, p.s), false) AS s_home
-      FROM p)
-SELECT q.id, q.division_code, q.home, q.g_home, q.b_home, q.s_home,
-       CASE WHEN NOT (q.home AND q.g_home AND q.b_home)
-            THEN ST_Perimeter(q.township::geography) END AS perimeter_m,
-       CASE WHEN NOT (q.home AND q.g_home AND q.b_home)
-            THEN ST_Area(q.township::geography) END AS area_m2,
-       CASE WHEN NOT q.home AND q.measurable
-            THEN ST_Distance(q.township::geography, q.pt::geography) END AS outside_m,
-       CASE WHEN NOT q.home AND q.measurable
-            THEN ST_Azimuth(q.pt::geography, ST_ClosestPoint(q.township, q.pt)::geography)
-       END AS way,
+      FROM p),
+  m AS MATERIALIZED (
+    SELECT q.*, ST_Scale(q.pt, q.kx, 110574) AS mpt,
+           CASE WHEN NOT (q.home AND q.g_home AND q.b_home)
+                THEN ST_Scale(q.township, q.kx, 110574) END AS mtownship
+      FROM q)
+SELECT m.id, m.division_code, m.home, m.g_home, m.b_home, m.s_home,
+       ST_Perimeter(m.mtownship) AS perimeter_m, ST_Area(m.mtownship) AS area_m2,
+       CASE WHEN NOT m.home AND m.measurable THEN ST_Distance(m.mtownship, m.mpt) END
+            AS outside_m,
+       CASE WHEN NOT m.home AND m.measurable
+            THEN ST_Azimuth(m.mpt, ST_ClosestPoint(m.mtownship, m.mpt)) END AS way,
        {depths}
-  FROM q"""
-_DEPTH = """CASE WHEN NOT q.home AND q.{c}_home
-            THEN ST_Distance(ST_Boundary(q.township)::geography, q.{c}::geography) END
+  FROM m"""
+_DEPTH = """CASE WHEN NOT m.home AND m.{c}_home
+            THEN ST_Distance(ST_Boundary(m.mtownship), ST_Scale(m.{c}, m.kx, 110574)) END
             AS {c}_depth,
-       CASE WHEN NOT q.home AND q.{c}_home AND q.measurable
-            THEN ST_Azimuth(q.pt::geography, q.{c}::geography) END AS {c}_way"""
+       CASE WHEN NOT m.home AND m.{c}_home AND m.measurable
+            THEN ST_Azimuth(m.mpt, ST_Scale(m.{c}, m.kx, 110574)) END AS {c}_way"""
 _COLUMN = {"gcj02": "g", "bd09": "b", "swapped": "s"}
 
 
