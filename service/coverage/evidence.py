@@ -32,11 +32,12 @@ border, and C brings back those within its reach on one side), the likelihood ra
 g is estimated from the batch: (strays + 1) / (offices + 2), the strays being the misplaced
 offices C leaves outside — so a batch whose misplaced offices mostly stay unexplained earns
 little from the few C explains ("most points of a roster offset the same way"). Prior odds
-are 1:9 for a batch, and the batch counts only when C brings home at least two of its
-offices; one office typed alone from a map app has prior odds 1:10 and only its own landing
-to speak for it (with g = 0.1), which never reaches CONFIDENT. An office's confidence in C is C's odds over one plus the
-odds of all its candidates. A swap moves a point across half of China: its coincidence
-chance is 1e-4, and its landing alone suffices.
+are 1:9 for a batch, which counts only when C brings home at least two of its offices; one
+office typed alone from a map app has prior odds 1:10 and only its own landing to speak for
+it (with g = 0.1). An office's confidence in C is C's odds over one plus the odds of all its
+candidates, and GCJ-02 or BD-09 is named only with a corroborating batch, whatever the
+confidence: one landing is never evidence enough. A swap moves a point across half of China:
+its coincidence chance is 1e-4, and its landing alone suffices.
 """
 
 from __future__ import annotations
@@ -203,13 +204,15 @@ def judge(members: Sequence[Member], *, scope: str) -> dict[int, Verdict]:
     return verdicts
 
 
-def _batch_odds(whole: Mapping[str, _Batch], correction: str) -> float:
-    """The odds of the batch being offset by `correction`, when another office corroborates
-    it: one landing is never evidence enough on its own."""
+def _corroborated(whole: Mapping[str, _Batch], correction: str) -> bool:
+    """Whether another office of the batch comes home under the same correction."""
     batch = whole.get(correction)
-    if batch is None or batch.evidence.explained < CORROBORATING:
-        return 0.0
-    return _odds(batch.log_odds)
+    return batch is not None and batch.evidence.explained >= CORROBORATING
+
+
+def _batch_odds(whole: Mapping[str, _Batch], correction: str) -> float:
+    """The odds of the batch being offset by `correction`, when corroborated."""
+    return _odds(whole[correction].log_odds) if _corroborated(whole, correction) else 0.0
 
 
 def _verdict(m: Member, whole: Mapping[str, _Batch]) -> Verdict:
@@ -234,6 +237,6 @@ def _verdict(m: Member, whole: Mapping[str, _Batch]) -> Verdict:
         also=tuple(c for c in CORRECTIONS if c in home and c != best),
         batch=whole[best].evidence if best in whole else None,
     )
-    if confidence >= CONFIDENT:
+    if confidence >= CONFIDENT and (best not in SHIFTS or _corroborated(whole, best)):
         return Verdict(best, evidence.confidence, evidence)
     return Verdict("unknown", None, evidence)

@@ -123,9 +123,13 @@ def test_diagnoses_name_offsets_with_precision_and_recall(diagnosed):
     assert after["swapped"]["precision"] == 1.0 and after["swapped"]["recall"] == 1.0
     # the set tells the rules apart: a landing alone over-claims on it
     assert before["gcj02"]["precision"] < 0.95 and before["bd09"]["precision"] < 0.95
-    # a cause named is a cause with its confidence; a weak one is "unknown", never a label
+    # a cause named is a cause with its confidence, a shift one with a corroborating batch;
+    # a weak one is "unknown", never a label
     for r in rows:
+        e = r["evidence"]
         if r["diagnosis"] in LABELS:
             assert r["diagnosis_confidence"] >= CONFIDENT
+        if r["diagnosis"] in OFFSETS:
+            assert e["batch"]["explained"] >= 2
         if r["diagnosis"] == "unknown":
-            assert r["evidence"]["confidence"] < CONFIDENT
+            assert e["confidence"] < CONFIDENT or e["batch"]["explained"] < 2

@@ -58,6 +58,15 @@ def test_one_landing_never_names_a_cause_however_large_the_batch():
     assert v.evidence.confidence < CONFIDENT
 
 
+def test_one_landing_in_the_smallest_street_is_still_not_named():
+    # a street so small that any shift carries half its points out: the landing's own odds
+    # run high, but nothing corroborates it
+    tiny = dict(shift_m=250.0, crossing=0.5)
+    v = judge(county([{"gcj02": lands(tiny)}], [{"gcj02": stays(tiny)}] * 5), scope="county")[1]
+    assert v.evidence is not None and v.evidence.confidence >= CONFIDENT
+    assert (v.label, v.confidence) == ("unknown", None)
+
+
 def test_a_county_offset_as_a_whole_is_named():
     verdicts = judge(
         county([{"gcj02": lands(GCJ)}] * 3, [{"gcj02": stays(GCJ)}] * 12), scope="county"
