@@ -1,70 +1,179 @@
-"""Why an office's point is not in its registered township, where a cause can be seen.
+"""Why an office's point is not in its registered township, where a cause can be seen, and how
+sure that is.
 
-Candidates are computed for the points (vectorised) and tested in SQL, one query for all:
-the point is really GCJ-02 (高德/腾讯) or BD-09 (百度) stored as WGS-84 — converting it lands
-in the registered township; longitude and latitude are swapped — swapping them does; or the
-point lies outside the province altogether.
+The corrections (geo/offsets.py: the point was really GCJ-02 or BD-09, or its longitude and
+latitude are swapped) are computed for the points in numpy and tested against the townships
+in SQL, set-based: one statement for the misplaced offices, then one for the other offices of
+their batches — only of the counties where a GCJ-02 or BD-09 correction brings some misplaced
+office home. service/coverage/evidence.py turns the facts into a confidence; a correction is
+named only when it earns CONFIDENT, else the office is "unknown" (cause unknown) with the
+evidence attached. A point outside the province, or in no township, says so.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.chinacoords import bd09_to_wgs84, gcj02_to_wgs84
-from service.coverage.query import CoverageFilter, valid
+from geo.offsets import (
+    CORRECTIONS,
+    SHIFTS,
+    azimuth_gap_deg,
+    corrections,
+    crossing_chance,
+    distances_m,
+)
+from service.coverage.evidence import Landing, Member, Verdict, judge
+from service.coverage.query import CoverageFilter, active, valid
 
 LABELS_ZH = {
     "gcj02": "坐标疑似为GCJ-02(高德/腾讯)坐标,未转换为WGS-84",
     "bd09": "坐标疑似为BD-09(百度)坐标,未转换为WGS-84",
     "swapped": "经度与纬度疑似颠倒",
+    "unknown": "原因不明:按坐标换算可落入登记乡镇,但证据不足,也可能确实位于相邻乡镇",
     "outside_province": "坐标位于本省边界之外",
     "outside_townships": "坐标不在任何乡镇(街道)范围内",
 }
-ORDER = ("gcj02", "bd09", "swapped")
+CORRECTIONS_ZH = {"gcj02": "GCJ-02坐标未转换", "bd09": "BD-09坐标未转换", "swapped": "经纬度颠倒"}
+# the `?diagnosis=` filter: a label, or "none" for offices with no diagnosis
+DiagnosisFilter = Literal[
+    "gcj02", "bd09", "swapped", "unknown", "outside_province", "outside_townships", "none"
+]
+
+# Every point's corrections in one statement. `p` and `q` are materialized so that each
+# polygon test runs once per office, not once per reference to its result. Measures are
+# taken in a local metric frame (lon scaled by 111,320 m × cos(lat) and lat by 110,574 m per
+# degree, about the township's latitude): planar, so cheap, and within a percent at a
+# township's scale; only where the model uses them — the crossing chance (perimeter, area)
+# where a correction moves a point across its township's boundary, and depth and direction
+# for misplaced offices a correction brings home.
+_LANDINGS = """
+WITH u AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:gx AS float8[]),
+                                CAST(:gy AS float8[]), CAST(:bx AS float8[]),
+                                CAST(:by AS float8[])) AS u(id, gx, gy, bx, by)),
+  p AS MATERIALIZED (
+    SELECT u.id, o.division_code, o.geom AS pt, reg.geom AS township,
+           reg.geom ~ o.geom AND ST_Covers(reg.geom, o.geom) AS home,
+           abs(ST_Y(o.geom)) <= 90 AS measurable,  -- (not a point with swapped axes)
+           111320 * cos(radians((ST_YMin(reg.geom) + ST_YMax(reg.geom)) / 2)) AS kx,
+           ST_SetSRID(ST_MakePoint(u.gx, u.gy), 4326) AS g,
+           ST_SetSRID(ST_MakePoint(u.bx, u.by), 4326) AS b,
+           CASE WHEN :swap AND abs(ST_X(o.geom)) <= 90
+                THEN ST_SetSRID(ST_MakePoint(ST_Y(o.geom), ST_X(o.geom)), 4326) END AS s
+      FROM u JOIN offices o ON o.tenant_id = :t AND o.id = u.id
+      JOIN divisions reg ON reg.tenant_id = :t AND reg.code = o.division_code AND {valid}),
+  q AS MATERIALIZED (
+    SELECT p.*, p.township ~ p.g AND ST_Covers(p.township, p.g) AS g_home,
+           p.township ~ p.b AND ST_Covers(p.township, p.b) AS b_home,
+           coalesce(p.township ~ p.s AND ST_Covers(p.township, p.s), false) AS s_home
+      FROM p),
+  m AS MATERIALIZED (
+    SELECT q.*, ST_Scale(q.pt, q.kx, 110574) AS mpt,
+           CASE WHEN NOT (q.home AND q.g_home AND q.b_home)
+                THEN ST_Scale(q.township, q.kx, 110574) END AS mtownship
+      FROM q)
+SELECT m.id, m.division_code, m.home, m.g_home, m.b_home, m.s_home,
+       ST_Perimeter(m.mtownship) AS perimeter_m, ST_Area(m.mtownship) AS area_m2,
+       CASE WHEN NOT m.home AND m.measurable THEN ST_Distance(m.mtownship, m.mpt) END
+            AS outside_m,
+       CASE WHEN NOT m.home AND m.measurable
+            THEN ST_Azimuth(m.mpt, ST_ClosestPoint(m.mtownship, m.mpt)) END AS way,
+       {depths}
+  FROM m"""
+_DEPTH = """CASE WHEN NOT m.home AND m.{c}_home
+            THEN ST_Distance(ST_Boundary(m.mtownship), ST_Scale(m.{c}, m.kx, 110574)) END
+            AS {c}_depth,
+       CASE WHEN NOT m.home AND m.{c}_home AND m.measurable
+            THEN ST_Azimuth(m.mpt, ST_Scale(m.{c}, m.kx, 110574)) END AS {c}_way"""
+_COLUMN = {"gcj02": "g", "bd09": "b", "swapped": "s"}
 
 
-def diagnose(session: Session, f: CoverageFilter, rows: list[dict[str, Any]]) -> None:
-    """Set `diagnosis` (a key of LABELS_ZH or None) and `diagnosis_zh` on misplaced rows."""
+@dataclass(frozen=True)
+class _Points:
+    ids: list[int]
+    lon: np.ndarray
+    lat: np.ndarray
+
+
+def _landings(session: Session, f: CoverageFilter, pts: _Points, *, swap: bool) -> list[Member]:
+    """Each office as a batch member: at home or not, and where each correction takes it."""
+    fixed = corrections(pts.lon, pts.lat)
+    shift = {c: distances_m(pts.lon, pts.lat, *fixed[c]) for c in SHIFTS}
+    sql = _LANDINGS.format(
+        valid=valid("reg", f), depths=",\n       ".join(_DEPTH.format(c=c) for c in "gbs")
+    )
+    rows = session.execute(
+        text(sql),
+        {
+            **f.params(),
+            "ids": pts.ids,
+            "gx": fixed["gcj02"][0].tolist(),
+            "gy": fixed["gcj02"][1].tolist(),
+            "bx": fixed["bd09"][0].tolist(),
+            "by": fixed["bd09"][1].tolist(),
+            "swap": swap,
+        },
+    ).mappings()
+    index = {office_id: i for i, office_id in enumerate(pts.ids)}
+    members = []
     for r in rows:
-        r["diagnosis"] = None
-    if not rows:
-        return
-    ids = np.array([r["office_id"] for r in rows], dtype=np.int64)
-    lon = np.array([float(r["lon"]) for r in rows])
-    lat = np.array([float(r["lat"]) for r in rows])
-    candidates = {
-        "gcj02": gcj02_to_wgs84(lon, lat),
-        "bd09": bd09_to_wgs84(lon, lat),
-        "swapped": (lat, lon),
-    }
-    kinds, xs, ys, owners = [], [], [], []
-    for kind in ORDER:
-        cx, cy = candidates[kind]
-        kinds += [kind] * len(ids)
-        xs += list(map(float, cx))
-        ys += list(map(float, cy))
-        owners += list(map(int, ids))
-    hits = session.execute(
+        i = index[r["id"]]
+        landings = {}
+        for c in CORRECTIONS if swap else SHIFTS:
+            col = _COLUMN[c]
+            size = float(shift[c][i]) if c in shift else None
+            crossing = 1.0  # a swap carries any point out; a shift, its share of the township
+            if size is not None:  # (no perimeter where nothing crosses: the share is unused)
+                measured = r["perimeter_m"] is not None
+                crossing = (
+                    crossing_chance(size, r["perimeter_m"], r["area_m2"]) if measured else 0.0
+                )
+            landings[c] = Landing(
+                home=bool(r[f"{col}_home"]),
+                shift_m=size,
+                crossing=crossing,
+                depth_m=r[f"{col}_depth"],
+                direction_deg=azimuth_gap_deg(r["way"], r[f"{col}_way"]),
+            )
+        members.append(
+            Member(r["id"], r["division_code"][:6], bool(r["home"]), landings, r["outside_m"])
+        )
+    return members
+
+
+def _batch_points(
+    session: Session,
+    f: CoverageFilter,
+    counties: list[str],
+    done: list[int],
+    roster_ids: Sequence[int] | None,
+) -> _Points:
+    """The other offices of the batches: active offices registered in the counties (or, for a
+    roster, the roster's offices there)."""
+    roster = "" if roster_ids is None else "AND o.id = ANY(CAST(:roster AS bigint[]))"
+    rows = session.execute(
         text(
-            f"""SELECT u.id, u.kind FROM unnest(CAST(:ids AS bigint[]), CAST(:kinds AS text[]),
-                        CAST(:xs AS float8[]), CAST(:ys AS float8[])) AS u(id, kind, x, y)
-                  JOIN offices o ON o.tenant_id = :t AND o.id = u.id
-                  JOIN divisions reg ON reg.tenant_id = :t AND reg.code = o.division_code
-                                    AND {valid("reg", f)}
-                 WHERE abs(u.y) <= 90 AND abs(u.x) <= 180
-                   AND reg.geom ~ ST_SetSRID(ST_MakePoint(u.x, u.y), 4326)
-                   AND ST_Covers(reg.geom, ST_SetSRID(ST_MakePoint(u.x, u.y), 4326))"""
+            f"""SELECT o.id, ST_X(o.geom) AS x, ST_Y(o.geom) AS y
+                  FROM unnest(CAST(:counties AS text[])) AS c(code)
+                  JOIN offices o ON o.tenant_id = :t AND starts_with(o.division_code, c.code)
+                 WHERE {active("o", f)} AND NOT o.id = ANY(CAST(:done AS bigint[])) {roster}"""
         ),
-        {**f.params(), "ids": owners, "kinds": kinds, "xs": xs, "ys": ys},
+        {**f.params(), "counties": counties, "done": done, "roster": list(roster_ids or [])},
     ).all()
-    found: dict[int, str] = {}
-    for office_id, kind in hits:
-        if office_id not in found or ORDER.index(kind) < ORDER.index(found[office_id]):
-            found[office_id] = kind
+    return _Points(
+        [int(r.id) for r in rows],
+        np.array([float(r.x) for r in rows]),
+        np.array([float(r.y) for r in rows]),
+    )
+
+
+def _outside_province(session: Session, f: CoverageFilter, rows: list[dict[str, Any]]) -> set[int]:
+    """Offices (of `rows`) whose point lies outside their province."""
     # A point standing in a township of another province is outside its own; only points in
     # no township at all need the (large) province polygon.
     outside = {
@@ -91,12 +200,64 @@ def diagnose(session: Session, f: CoverageFilter, rows: list[dict[str, Any]]) ->
                 },
             )
         )
+    return outside
+
+
+def diagnose(
+    session: Session,
+    f: CoverageFilter,
+    rows: list[dict[str, Any]],
+    *,
+    roster_ids: Sequence[int] | None = None,
+) -> None:
+    """Set `diagnosis` (a key of LABELS_ZH or None), `diagnosis_zh`, `diagnosis_confidence`
+    and `evidence` on misplaced rows. Each row's batch is its county: the county's active
+    offices, or with `roster_ids` the offices of one roster import in that county."""
+    if not rows:
+        return
+    pts = _Points(
+        [int(r["office_id"]) for r in rows],
+        np.array([float(r["lon"]) for r in rows]),
+        np.array([float(r["lat"]) for r in rows]),
+    )
+    members = _landings(session, f, pts, swap=True)
+    counties = sorted(
+        {m.batch for m in members if any(m.landings[c].home for c in SHIFTS) and not m.home}
+    )
+    if counties:
+        others = _batch_points(session, f, counties, pts.ids, roster_ids)
+        if others.ids:
+            members += _landings(session, f, others, swap=False)
+    verdicts = judge(members, scope="county" if roster_ids is None else "roster")
+    unnamed = [r for r in rows if _named(verdicts.get(int(r["office_id"]))) is None]
+    outside = _outside_province(session, f, unnamed)
     for r in rows:
-        oid = int(r["office_id"])
-        if oid in found:
-            r["diagnosis"] = found[oid]
-        elif oid in outside:
-            r["diagnosis"] = "outside_province"
-        elif r["located_code"] is None:
-            r["diagnosis"] = "outside_townships"
-        r["diagnosis_zh"] = LABELS_ZH.get(r["diagnosis"] or "")
+        verdict = verdicts.get(int(r["office_id"])) or Verdict(None, None, None)
+        label, confidence = verdict.label, verdict.confidence
+        if _named(verdict) is None:
+            if int(r["office_id"]) in outside:
+                label, confidence = "outside_province", 1.0
+            elif r["located_code"] is None:
+                label, confidence = "outside_townships", 1.0
+        r["diagnosis"] = label
+        r["diagnosis_zh"] = LABELS_ZH.get(label or "")
+        r["diagnosis_confidence"] = confidence
+        r["evidence"] = asdict(verdict.evidence) if verdict.evidence else None
+
+
+def _named(verdict: Verdict | None) -> str | None:
+    """The correction a verdict names with confidence, if any."""
+    if verdict is None or verdict.label not in CORRECTIONS:
+        return None
+    return verdict.label
+
+
+def cause_text(row: dict[str, Any]) -> tuple[str, str]:
+    """A diagnosed row's cause as a suffix to a problem, in English and in Chinese."""
+    label = row["diagnosis"]
+    if label is None:
+        return "", ""
+    if label not in CORRECTIONS:
+        return f" ({label})", f":{row['diagnosis_zh']}"
+    sure = row["diagnosis_confidence"]
+    return f" ({label}, confidence {sure:.2f})", f":{row['diagnosis_zh']}(可信度{sure:.0%})"

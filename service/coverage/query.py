@@ -97,6 +97,16 @@ def valid(alias: str, f: CoverageFilter) -> str:
     )
 
 
+def active(alias: str, f: CoverageFilter) -> str:
+    """The condition for office `alias` to be active at the filter's date."""
+    if f.as_of is None:
+        return f"{alias}.closed_at IS NULL"
+    return (
+        f"{alias}.opened_on <= :as_of"
+        f" AND ({alias}.closed_at IS NULL OR {alias}.closed_at >= :as_of_end)"
+    )
+
+
 def townships_cte(f: CoverageFilter) -> str:
     """`towns`: township versions of the region valid at the date (kind filter applied)."""
     kinds = " AND d.kind = ANY(CAST(:kinds AS text[]))" if f.kinds else ""
@@ -130,8 +140,7 @@ def located_cte(f: CoverageFilter) -> str:
                            ORDER BY (d.code = o.division_code) DESC, d.code LIMIT 1)
                     ELSE o.located_code END AS code
           FROM offices o
-         WHERE o.tenant_id = :t AND o.opened_on <= :as_of
-           AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end))"""
+         WHERE o.tenant_id = :t AND {active("o", f)})"""
 
 
 def of_kinds(code: str, f: CoverageFilter) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from service.coverage import service
 from service.coverage.dependencies import Filter
+from service.coverage.diagnosis import DiagnosisFilter
 from service.coverage.query import CoverageFilter, set_required_kinds
 from service.coverage.schemas import (
     BoundaryOut,
@@ -29,7 +30,6 @@ router = APIRouter(prefix="/api/v1", tags=["coverage"])
 Fmt = Literal["json", "csv", "xlsx", "geojson"]
 Limit = Annotated[int, Query(ge=1, le=5000, description="page size (JSON only)")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-Diagnosis = Literal["gcj02", "bd09", "swapped", "outside_province", "outside_townships", "none"]
 
 
 def _file(fmt: Fmt, table: service.Table) -> Any:
@@ -104,13 +104,15 @@ def coverage_conflicts(
 def coverage_misplaced(
     f: Filter,
     session: SessionDep,
-    diagnosis: Diagnosis | None = None,
+    diagnosis: DiagnosisFilter | None = None,
     format: Fmt = "json",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Any:
     """Offices whose point is not in their registered township: where it is, how far, and
-    a likely cause (GCJ-02/BD-09 left unconverted, lon/lat swapped, outside the province)."""
+    a likely cause (GCJ-02/BD-09 left unconverted, lon/lat swapped, outside the province)
+    with its confidence and evidence — or `unknown` when a correction fits but the evidence
+    is too weak to name it."""
     whole = format != "json"
     table = service.misplaced(
         session,

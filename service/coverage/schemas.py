@@ -40,6 +40,32 @@ class Conflict(Gap):
     offices: list[ConflictOffice]
 
 
+class BatchEvidence(BaseModel):
+    """The batch a misplaced office is judged with: its county's offices (the report) or its
+    county's rows of one roster import."""
+
+    scope: str
+    code: str
+    offices: int
+    misplaced: int
+    explained: int  # misplaced offices the correction brings home
+    broken: int  # offices at home the correction would carry out
+
+
+class DiagnosisEvidence(BaseModel):
+    """What speaks for the likeliest correction of a misplaced office's point."""
+
+    correction: str
+    confidence: float
+    shift_m: float | None
+    depth_m: float | None  # how far inside the registered township the corrected point lands
+    outside_m: float | None  # how far the stored point is from the registered township
+    direction_deg: float | None  # angle between the correction and the way home
+    offset_matches: bool
+    also: list[str]
+    batch: BatchEvidence | None
+
+
 class Misplaced(BaseModel):
     office_id: int
     office_name: str
@@ -52,6 +78,8 @@ class Misplaced(BaseModel):
     distance_m: float | None
     diagnosis: str | None
     diagnosis_zh: str | None
+    diagnosis_confidence: float | None
+    evidence: DiagnosisEvidence | None
 
 
 class GapPage(ReportMeta):

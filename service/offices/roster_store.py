@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.points import points_to_wgs84
 from service.accounts.permissions import Action
-from service.coverage.diagnosis import diagnose
+from service.coverage.diagnosis import cause_text, diagnose
 from service.coverage.query import CoverageFilter
 from service.deps import Scope
 from service.divisions.writer import ANALYZE_AFTER_ROWS, refresh_statistics
@@ -328,20 +328,18 @@ def _violations(
             {"t": scope.tenant_id, "ids": list(office_of.values())},
         ).mappings()
     ]
-    diagnose(session, f, astray)
+    diagnose(session, f, astray, roster_ids=list(office_of.values()))
     for m in astray:
-        where = m["located_code"] or "no township"
+        cause, cause_zh = cause_text(m)
         out.append(
             {
                 "row": row_of[m["office_id"]],
                 "office_id": m["office_id"],
                 "kind": "outside_townships" if m["located_code"] is None else "misplaced",
-                "problem": f"the point lies in {where}, not in {m['registered_code']}"
-                + (f" ({m['diagnosis']})" if m["diagnosis"] else ""),
-                "problem_zh": (
-                    "坐标不在登记的乡镇(街道)内"
-                    + (f":{m['diagnosis_zh']}" if m["diagnosis_zh"] else "")
-                ),
+                "problem": f"the point lies in {m['located_code'] or 'no township'}, "
+                f"not in {m['registered_code']}{cause}",
+                "problem_zh": f"坐标不在登记的乡镇(街道)内{cause_zh}",
+                **{k: m[k] for k in ("diagnosis", "diagnosis_confidence", "evidence")},
             }
         )
     # by the codes the file names (an index lookup each), not by a join through the rows

@@ -92,13 +92,21 @@ def test_planted_cases_are_each_found_once(client, auth, world):
     assert set(misplaced) == {c1, d1, e1, f1}
     assert misplaced[c1]["diagnosis"] is None and misplaced[c1]["located_code"] == c2
     assert misplaced[c1]["distance_m"] > 0
-    assert misplaced[d1]["diagnosis"] == "gcj02" and misplaced[d1]["diagnosis_zh"].startswith(
-        "坐标疑似为GCJ-02"
+    # (issue 15 #4) one GCJ-02 point alone is not evidence enough to name the cause — an
+    # office standing just across the border comes home under the same correction — so it is
+    # "unknown", with the correction that fits in its evidence
+    assert misplaced[d1]["diagnosis"] == "unknown" and misplaced[d1]["diagnosis_zh"].startswith(
+        "原因不明"
     )
+    assert misplaced[d1]["evidence"]["correction"] == "gcj02"
+    assert misplaced[d1]["diagnosis_confidence"] is None
     assert misplaced[e1]["diagnosis"] == "swapped" and misplaced[e1]["distance_m"] is None
+    assert misplaced[e1]["diagnosis_confidence"] > 0.99
     assert misplaced[f1]["diagnosis"] == "outside_province"
-    only_gcj = client.get(MISPLACED, params={"diagnosis": "gcj02"}, headers=h).json()
-    assert [m["registered_code"] for m in only_gcj["items"]] == [d1] and only_gcj["total"] == 1
+    only_unknown = client.get(MISPLACED, params={"diagnosis": "unknown"}, headers=h).json()
+    assert [m["registered_code"] for m in only_unknown["items"]] == [d1]
+    assert only_unknown["total"] == 1
+    assert client.get(MISPLACED, params={"diagnosis": "gcj02"}, headers=h).json()["total"] == 0
     summary = client.get(SUMMARY, params={"level": "county"}, headers=h).json()
     by = {r["code"]: r for r in summary["items"]}
     assert (by["410184"]["gaps"], by["410184"]["conflicts"], by["410184"]["misplaced"]) == (3, 1, 2)
