@@ -12,8 +12,10 @@ evidence attached. A point outside the province, or in no township, says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass
+from threading import Lock
 from typing import Any, Literal
 
 import numpy as np
@@ -100,6 +102,12 @@ class _Points:
     lat: np.ndarray
 
 
+def _array(values: Sequence[float] | Sequence[int]) -> str:
+    """A PostgreSQL array literal of numbers, cast in SQL: the driver's list adapter quotes
+    element by element, which cost more than the statement for a county's offices."""
+    return "{" + ",".join(map(repr, values)) + "}"
+
+
 def _landings(session: Session, f: CoverageFilter, pts: _Points, *, swap: bool) -> list[Member]:
     """Each office as a batch member: at home or not, and where each correction takes it."""
     fixed = corrections(pts.lon, pts.lat)
@@ -111,11 +119,11 @@ def _landings(session: Session, f: CoverageFilter, pts: _Points, *, swap: bool) 
         text(sql),
         {
             **f.params(),
-            "ids": pts.ids,
-            "gx": fixed["gcj02"][0].tolist(),
-            "gy": fixed["gcj02"][1].tolist(),
-            "bx": fixed["bd09"][0].tolist(),
-            "by": fixed["bd09"][1].tolist(),
+            "ids": _array(pts.ids),
+            "gx": _array(fixed["gcj02"][0].tolist()),
+            "gy": _array(fixed["gcj02"][1].tolist()),
+            "bx": _array(fixed["bd09"][0].tolist()),
+            "by": _array(fixed["bd09"][1].tolist()),
             "swap": swap,
         },
     ).mappings()
@@ -152,24 +160,96 @@ def _batch_points(
     counties: list[str],
     done: list[int],
     roster_ids: Sequence[int] | None,
-) -> _Points:
+) -> tuple[_Points, list[Hashable]]:
     """The other offices of the batches: active offices registered in the counties (or, for a
-    roster, the roster's offices there)."""
+    roster, the roster's offices there) that have a registered township at the date; with the
+    key each one's landings are remembered under (see _remembered)."""
     roster = "" if roster_ids is None else "AND o.id = ANY(CAST(:roster AS bigint[]))"
+    # One index range per county, each bound a constant (codes are digits; ':' sorts right after
+    # '9'): the planner then reads each county's few offices by index. A join on an unnest of the
+    # counties was planned as a scan of every office of the tenant, once per county.
+    ranges = " OR ".join(
+        f"(o.division_code ~>=~ :lo{i} AND o.division_code ~<~ :hi{i})"
+        for i in range(len(counties))
+    )
+    bounds = {f"lo{i}": code for i, code in enumerate(counties)}
+    bounds |= {f"hi{i}": code + ":" for i, code in enumerate(counties)}
     rows = session.execute(
         text(
-            f"""SELECT o.id, ST_X(o.geom) AS x, ST_Y(o.geom) AS y
-                  FROM unnest(CAST(:counties AS text[])) AS c(code)
-                  JOIN offices o ON o.tenant_id = :t AND starts_with(o.division_code, c.code)
-                 WHERE {active("o", f)} AND NOT o.id = ANY(CAST(:done AS bigint[])) {roster}"""
+            f"""SELECT o.id, ST_X(o.geom) AS x, ST_Y(o.geom) AS y, o.division_code,
+                       reg.id AS reg_id, reg.xmin::text AS reg_xmin
+                  FROM offices o
+                  JOIN divisions reg ON reg.tenant_id = :t AND reg.code = o.division_code
+                                    AND {valid("reg", f)}
+                 WHERE o.tenant_id = :t AND ({ranges or "false"})
+                   AND {active("o", f)} AND NOT o.id = ANY(CAST(:done AS bigint[])) {roster}"""
         ),
-        {**f.params(), "counties": counties, "done": done, "roster": list(roster_ids or [])},
+        {**f.params(), **bounds, "done": done, "roster": list(roster_ids or [])},
     ).all()
-    return _Points(
+    points = _Points(
         [int(r.id) for r in rows],
         np.array([float(r.x) for r in rows]),
         np.array([float(r.y) for r in rows]),
     )
+    # A landing is a function of the point and the township polygon alone: the office's point
+    # and code, and the township version's id and row version (xmin changes when a correction
+    # rewrites the polygon in place) name both.
+    keys: list[Hashable] = [
+        (f.tenant_id, r.id, float(r.x), float(r.y), r.division_code, r.reg_id, r.reg_xmin)
+        for r in rows
+    ]
+    return points, keys
+
+
+class _Remembered:
+    """Batch members' landings already computed, by key (bounded, least recently used out).
+
+    The other offices of a county's batch are the same from one request to the next; only the
+    misplaced offices' own landings are computed afresh each time."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._members: OrderedDict[Hashable, Member] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: Hashable) -> Member | None:
+        with self._lock:
+            member = self._members.get(key)
+            if member is not None:
+                self._members.move_to_end(key)
+            return member
+
+    def put(self, key: Hashable, member: Member) -> None:
+        with self._lock:
+            self._members[key] = member
+            self._members.move_to_end(key)
+            while len(self._members) > self._size:
+                self._members.popitem(last=False)
+
+
+_remembered = _Remembered(50_000)
+
+
+def _batch_members(
+    session: Session,
+    f: CoverageFilter,
+    counties: list[str],
+    done: list[int],
+    roster_ids: Sequence[int] | None,
+) -> list[Member]:
+    """The other offices of the batches as members, computing only those not remembered."""
+    points, keys = _batch_points(session, f, counties, done, roster_ids)
+    known = {i: _remembered.get(key) for i, key in enumerate(keys)}
+    fresh = [i for i, member in known.items() if member is None]
+    if fresh:
+        todo = _Points([points.ids[i] for i in fresh], points.lon[fresh], points.lat[fresh])
+        computed = {m.office_id: m for m in _landings(session, f, todo, swap=False)}
+        for i in fresh:
+            member = computed.get(points.ids[i])
+            if member is not None:
+                _remembered.put(keys[i], member)
+                known[i] = member
+    return [m for m in known.values() if m is not None]
 
 
 def _outside_province(session: Session, f: CoverageFilter, rows: list[dict[str, Any]]) -> set[int]:
@@ -225,9 +305,7 @@ def diagnose(
         {m.batch for m in members if any(m.landings[c].home for c in SHIFTS) and not m.home}
     )
     if counties:
-        others = _batch_points(session, f, counties, pts.ids, roster_ids)
-        if others.ids:
-            members += _landings(session, f, others, swap=False)
+        members += _batch_members(session, f, counties, pts.ids, roster_ids)
     verdicts = judge(members, scope="county" if roster_ids is None else "roster")
     unnamed = [r for r in rows if _named(verdicts.get(int(r["office_id"]))) is None]
     outside = _outside_province(session, f, unnamed)

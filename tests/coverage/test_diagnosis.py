@@ -175,6 +175,31 @@ def test_a_county_typed_from_gaode_is_named_gcj02_with_its_evidence(client, auth
     assert row["同县位置正确的司法所中换算后移出的"] == "0"
 
 
+def test_the_batch_sees_a_township_corrected_in_place(client, auth, world):
+    """The batch's other offices are remembered between requests (service/coverage/
+    diagnosis.py); a boundary corrected in place, keeping its version's id, must still count:
+    once one right office's township is cut down to 100 m around it, the GCJ-02 correction
+    carries that office out, and the county's evidence says so."""
+    misplaced = offset_county(world, WEIXIAN)
+    h = auth("henan_planner")
+
+    def batch() -> dict[str, Any]:
+        items = client.get(MISPLACED, params={"region": WEIXIAN}, headers=h).json()["items"]
+        return items[0]["evidence"]["batch"]
+
+    assert batch()["broken"] == 0
+    home = sorted(set(townships(WEIXIAN)) - misplaced)[0]
+    world.session.execute(
+        text(
+            "UPDATE divisions d SET geom = ST_Multi(ST_Buffer(o.geom::geography, 100)::geometry)"
+            "  FROM offices o WHERE o.id = :o AND d.code = o.division_code AND d.valid_to IS NULL"
+        ),
+        {"o": world.office_of(home)},
+    )
+    world.session.commit()
+    assert batch()["broken"] == 1
+
+
 def test_offices_truly_across_the_border_are_not_named_gcj02(client, auth, world):
     """Three offices stand half a GCJ-02 shift across their border, where the correction
     brings each home — the rule before named all three gcj02. The county's points are right:
