@@ -1,0 +1,125 @@
+"""The seed standards read as Chinese legal drafting reads them (issue 16).
+
+以上/以下 and their kin include the number itself (民法典 第1259条, 刑法 第99条): "3名以上" is
+`>= 3`, "控制在3%以下" is `<= 3`. The expected test is taken from the criterion's own text, not
+from its encoding, so an encoding that reads 以下 as `<` fails here; and every such criterion is
+asked through HTTP at exactly its number, where the office must pass.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from criteria_cases import (
+    COUNTY,
+    PUBLISHED,
+    TOWN,
+    client_transaction,
+    publish,
+    township_for,
+    variant,
+)
+from office_records import OfficeSpec, compliance, register, status_of
+
+from service.standards.definition import SEED_CODES, Criterion, seed
+from service.standards.measures import NUMBER_OPS, Op
+
+AT_LEAST = ("以上", "不少于", "不低于", "至少", "达到")  # the number meets the requirement
+AT_MOST = ("以下", "以内", "不超过", "不高于")
+
+
+def _reading(text: str) -> Op | None:
+    """The test the text's own words give a number criterion, if they give one."""
+    low = any(word in text for word in AT_MOST)
+    high = any(word in text for word in AT_LEAST)
+    if low == high:  # neither (e.g. "应配置电脑"), or both in one sentence
+        return None
+    return Op.le if low else Op.ge
+
+
+NUMBERED = [
+    (code, c)
+    for code in SEED_CODES
+    for c in seed(code).criteria
+    if c.op in NUMBER_OPS and _reading(c.text) is not None
+]
+
+
+def test_every_inclusive_word_is_read_inclusively() -> None:
+    wrong = [(c.key, c.text, c.op.value) for _, c in NUMBERED if c.op != _reading(c.text)]
+    assert wrong == []
+    # the check covers both directions, not a vacuous set
+    assert {_reading(c.text) for _, c in NUMBERED} == {Op.ge, Op.le}
+    assert len(NUMBERED) >= 20
+
+
+@pytest.mark.parametrize(("code", "criterion"), NUMBERED, ids=[c.key for _, c in NUMBERED])
+def test_the_exact_number_meets_the_criterion(
+    client: Any, auth: Any, code: str, criterion: Criterion
+) -> None:
+    """An office recording exactly the number the text names passes (test_criteria.py has
+    the step beyond it fail)."""
+    version = publish(client, auth, code)
+    spec = variant(criterion, passing=True)
+    with client_transaction(client):
+        office = register(client, auth(COUNTY), township_for(criterion), spec)
+        report = compliance(client, auth(COUNTY), office, version)
+        assert status_of(report, criterion.key) == "pass"
+    assert criterion.value is not None
+    assert _recorded(spec, criterion) == criterion.value
+
+
+def _recorded(spec: OfficeSpec, c: Criterion) -> Decimal:
+    """The number `variant` recorded for the criterion's measure (to show the pass above was
+    at the exact number, not somewhere inside)."""
+    fac = spec.facilities or {}
+    m = c.measure
+    if m == "staff_count":
+        return Decimal(len(spec.staff))
+    if m == "civil_servant_count":
+        return Decimal(sum(1 for s in spec.staff if s.get("civil_servant")))
+    if m == "area_m2":
+        return Decimal(str(spec.area_m2))
+    if m == "director_training_days":
+        return Decimal(spec.staff[0]["training_days"])
+    if m in ("other_staff_min_training_days", "all_staff_min_training_days"):
+        return Decimal(min(s["training_days"] for s in spec.staff))
+    if m.startswith("equipment."):
+        return Decimal(fac["equipment"][m.split(".")[1]])
+    if m.endswith("_rate"):
+        return Decimal(str(fac[m]))
+    if m == "college_staff_share":
+        share = sum(1 for s in spec.staff if s["education"] != "below_college") / len(spec.staff)
+        return Decimal(round(share * 100))
+    raise AssertionError(f"no reading of {m}")
+
+
+def test_re_offending_at_exactly_three_percent_passes(client: Any, auth: Any) -> None:
+    """第五篇 第17条 "控制在3%以下": 3.00 % passes (it was refused as `< 3`), 3.01 % fails."""
+    for rate, status in ((3, "pass"), (3.01, "fail"), (0, "pass")):
+        spec = OfficeSpec()
+        assert spec.facilities is not None
+        spec.facilities["reoffending_rate"] = rate
+        with client_transaction(client):
+            office = register(client, auth(COUNTY), TOWN, spec)
+            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
+            assert status_of(report, "HN2009-REOFFENDING") == status, rate
+
+
+def test_a_car_or_a_motorcycle_is_a_vehicle_in_henan_2009(client: Any, auth: Any) -> None:
+    """第五篇 第29条 "汽车、摩托车等业务用车": either serves; neither does not."""
+    for vehicles, status in (
+        ({"motorcycle": 1}, "pass"),
+        ({"car": 1}, "pass"),
+        ({"car": 1, "motorcycle": 2}, "pass"),
+        ({}, "fail"),
+    ):
+        spec = OfficeSpec()
+        assert spec.facilities is not None
+        spec.facilities["vehicles"] = vehicles
+        with client_transaction(client):
+            office = register(client, auth(COUNTY), TOWN, spec)
+            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
+            assert status_of(report, "HN2009-VEHICLES") == status, vehicles
