@@ -68,6 +68,8 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
                 "office": None,
                 "std": None,
                 "year": today.year,
+                "as_of": today,
+                "since": date(2010, 1, 1),
                 "child_len": 4,
             },
         ),

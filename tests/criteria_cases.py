@@ -3,6 +3,7 @@ tenant's published versions (tests/standards)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,10 +24,21 @@ def _num(value: Decimal | None) -> float:
     return float(value)
 
 
+# measures that count people, with a join date that counts and one that does not
+PEOPLE = {
+    "staff_without_college_after_3_years": (
+        (date.today() - timedelta(days=3 * 366)).isoformat(),
+        (date.today() - timedelta(days=2 * 365)).isoformat(),
+    ),
+    "new_staff_without_college": ("2001-01-01", "1999-12-31"),
+}
+
+
 def _number_at(c: Criterion, passing: bool) -> float:
     """A value just meeting (or just missing) the criterion's threshold."""
     v = _num(c.value)
-    step = 1 if c.measure.endswith(("count", "days")) or "." in c.measure else 0.01
+    counted = c.measure.endswith(("count", "days")) or c.measure in PEOPLE or "." in c.measure
+    step = 1 if counted else 0.01
     if c.measure == "area_m2":
         step = 0.1  # areas are recorded to 0.1 m²
     if c.op == Op.ge:
@@ -69,6 +81,15 @@ def variant(c: Criterion, passing: bool) -> OfficeSpec:
     elif m == "college_staff_share":
         if not passing:
             others[-1]["education"] = "below_college"
+    elif m in PEOPLE:
+        # n staff without the degree, appointed where the criterion counts them (more than 3
+        # years ago; after the standard took effect, 2000-01-01 in these tests); one more such
+        # member, appointed where it does not count, every time
+        counted_on, ignored_on = PEOPLE[m]
+        n = int(_number_at(c, passing))
+        for member in others[:n]:
+            member.update(education="below_college", joined_on=counted_on)
+        others[-1].update(education="below_college", joined_on=ignored_on)
     elif m == "party_organisation_ok":
         for member in staff[:3]:
             member["party_member"] = True

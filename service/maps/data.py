@@ -22,7 +22,7 @@ from service.errors import Invalid
 from service.maps.geometry import bounds, display_geometry
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.standards import service as standards
-from service.standards.facts import STATUS, measured_sql
+from service.standards.facts import STATUS, evaluation_params, measured_sql
 
 FACILITY_CATEGORY = "基础设施"
 NATION_THEMES = frozenset({"aggregates"})
@@ -231,8 +231,7 @@ def _facility(
             "t": scope.tenant_id,
             "region": f.region,
             "office": None,
-            "std": standard.id,
-            "year": (as_of or date.today()).year,
+            **evaluation_params(standard, as_of or date.today()),
             "category": FACILITY_CATEGORY,
         },
     )

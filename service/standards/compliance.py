@@ -19,7 +19,7 @@ from service.db import fetch_dicts, plan_for_values
 from service.deps import Scope
 from service.offices.models import Office
 from service.standards import service as standards
-from service.standards.facts import EVALUATED, MEASURED, STATUS
+from service.standards.facts import EVALUATED, MEASURED, STATUS, evaluation_params
 from service.standards.measures import Op, item_labels, measure_label
 from service.standards.models import Standard
 
@@ -93,8 +93,7 @@ def office_compliance(
             "t": scope.tenant_id,
             "region": office.division_code,
             "office": office.id,
-            "std": standard.id,
-            "year": day.year,
+            **evaluation_params(standard, day),
         },
     )
     items = []
@@ -227,8 +226,7 @@ def region_compliance(
             "t": scope.tenant_id,
             "region": region,
             "office": None,
-            "std": standard.id,
-            "year": day.year,
+            **evaluation_params(standard, day),
             "child_len": child_len,
         },
     )
@@ -304,8 +302,7 @@ def mandatory_status(
             "t": tenant_id,
             "region": office.division_code,
             "office": office.id,
-            "std": standard.id,
-            "year": as_of.year,
+            **evaluation_params(standard, as_of),
         },
     )
     return score(rows_as_items(rows))

@@ -4,11 +4,32 @@
 measures.py in one jsonb document (absent key = not recorded = "unknown"); `EVALUATED`
 joins it with the criteria that apply to the office's division kind and decides pass / fail
 / unknown in SQL. Reports aggregate `EVALUATED`; nothing is looped over in Python.
-Parameters: :t tenant, :region code prefix, :office (an id or NULL for all), :std standard
-id, :year the year whose training days count.
+Parameters: :t tenant, :region code prefix, :office (an id or NULL for all), and those of
+`evaluation_params`: :std standard id, :year the year whose training days count, :as_of the
+evaluation date, :since the date the standard took effect.
 """
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any, Protocol
+
+
+class _Version(Protocol):
+    id: int
+    effective_from: date
+
+
+def evaluation_params(standard: _Version, day: date) -> dict[str, Any]:
+    """The parameters that say against what and when offices are measured — one place for
+    every path that evaluates (office checklist, region report, workflow steps, maps)."""
+    return {
+        "std": standard.id,
+        "year": day.year,
+        "as_of": day,
+        "since": standard.effective_from,
+    }
+
 
 FACTS = """
 sel AS MATERIALIZED (
@@ -28,6 +49,17 @@ staff AS (
          CASE WHEN bool_and(s.college IS NOT NULL)
               THEN round(100.0 * count(*) FILTER (WHERE s.college) / count(*), 1) END
            AS college_share,
+         -- unknown only when someone past the 3 years has no recorded education
+         CASE WHEN bool_and(s.college IS NOT NULL)
+                     FILTER (WHERE s.joined_on <= CAST(:as_of AS date) - interval '3 years')
+                   IS NOT FALSE
+              THEN count(*) FILTER (WHERE NOT s.college
+                                      AND s.joined_on <= CAST(:as_of AS date) - interval '3 years')
+         END AS uneducated_past_grace,
+         CASE WHEN bool_and(s.college IS NOT NULL)
+                     FILTER (WHERE s.joined_on >= CAST(:since AS date)) IS NOT FALSE
+              THEN count(*) FILTER (WHERE NOT s.college AND s.joined_on >= CAST(:since AS date))
+         END AS uneducated_new,
          coalesce(bool_or(s.position = 'director'), false) AS has_director,
          coalesce(bool_or(s.civil_servant) FILTER (WHERE s.position = 'director'), false)
            AS dir_civil_servant,
@@ -59,6 +91,8 @@ facts AS MATERIALIZED (
     'civil_servant_count', sel.staff_civil_servants,
     'all_staff_formal', sel.staff_formal = sel.staff_total,
     'college_staff_share', st.college_share,
+    'staff_without_college_after_3_years', st.uneducated_past_grace,
+    'new_staff_without_college', st.uneducated_new,
     'party_member_count', CASE WHEN st.party_known THEN st.party END,
     'party_organisation_ok', CASE WHEN st.party_known
                                   THEN st.party < 3 OR f.party_branch END,

@@ -147,6 +147,18 @@ MEASURES: dict[str, tuple[MeasureType, str, str]] = {
     "all_staff_formal": (MeasureType.boolean, "工作人员全部为全供在编(正式)人员", ""),
     # from the staff list (unknown until staff are recorded)
     "college_staff_share": (MeasureType.number, "大专以上学历人员占比", "%"),
+    # 第二篇 三(二)2: staff without the degree have 3 years from appointment (joined_on)
+    "staff_without_college_after_3_years": (
+        MeasureType.number,
+        "任职满3年仍无大专以上学历的工作人员数",
+        "人",
+    ),
+    # 第一篇 四(二): staff who joined on or after the standard took effect
+    "new_staff_without_college": (
+        MeasureType.number,
+        "标准施行后新进、无大专以上学历的工作人员数",
+        "人",
+    ),
     "party_member_count": (MeasureType.number, "中共党员人数", "人"),
     "party_organisation_ok": (MeasureType.boolean, "有3名以上党员的已建立党支部(党小组)", ""),
     "director_appointed": (MeasureType.boolean, "已设所长", ""),

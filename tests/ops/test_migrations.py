@@ -72,32 +72,41 @@ def test_upgrade_marks_the_demo_tenants(pg_cluster):
     engine.dispose()
 
 
-def test_upgrade_corrects_henan_2009_where_a_tenant_still_has_the_wrong_reading(pg_cluster):
-    """0010: a tenant whose latest henan-2009 reads 以下 as `<` and 汽车、摩托车等 as both gets a
-    corrected next version with the same effective date and every other criterion as it was;
-    the old version stays; a tenant already right gets nothing."""
-    url = fresh_database(pg_cluster, "migrations_henan_2009")
+def test_upgrade_publishes_corrected_seed_standards(pg_cluster):
+    """0010: a tenant whose latest henan-2009 reads 以下 as `<` and 汽车、摩托车等 as both, and
+    whose henan-2004 asks 100 % 大专 with no 3 years' grace, gets corrected next versions with
+    the same effective dates and every other criterion as it was; the old versions stay; a
+    tenant already right gets nothing."""
+    url = fresh_database(pg_cluster, "migrations_seed_corrections")
     upgrade(url, "0009")
     engine = create_engine(url, poolclass=pool.NullPool)
     criteria = (
         "INSERT INTO standard_criteria (tenant_id, standard_id, key, position, category, text,"
         " source, mandatory, measure, op, threshold, item_values, missing)"
-        " SELECT s.tenant_id, s.id, c.key, c.pos, '业务工作', '…', '第五篇', true, c.measure,"
-        " CASE WHEN t.code = '41' THEN c.old_op ELSE c.new_op END, c.threshold, c.items, '…'"
-        " FROM standards s JOIN tenants t ON t.id = s.tenant_id, (VALUES"
-        " ('HN2009-REOFFENDING', 1, 'reoffending_rate', '<', '<=', 3, NULL::text[]),"
-        " ('HN2009-VEHICLES', 2, 'vehicles', 'has_all', 'has_any', NULL,"
-        "  ARRAY['car', 'motorcycle']),"
-        " ('HN2009-STAFF-3', 3, 'staff_count', '>=', '>=', 3, NULL))"
-        " AS c(key, pos, measure, old_op, new_op, threshold, items)"
+        " SELECT s.tenant_id, s.id, c.key, c.pos, '业务工作', '…', '…', c.mandatory,"
+        " CASE WHEN t.code = '41' THEN c.old_measure ELSE c.new_measure END,"
+        " CASE WHEN t.code = '41' THEN c.old_op ELSE c.new_op END,"
+        " CASE WHEN t.code = '41' THEN c.old_value ELSE c.new_value END, c.items, '…'"
+        " FROM standards s JOIN tenants t ON t.id = s.tenant_id JOIN (VALUES"
+        " ('henan-2009', 'HN2009-REOFFENDING', 1, true, 'reoffending_rate', '<', 3,"
+        "  'reoffending_rate', '<=', 3, NULL::text[]),"
+        " ('henan-2009', 'HN2009-VEHICLES', 2, false, 'vehicles', 'has_all', NULL,"
+        "  'vehicles', 'has_any', NULL, ARRAY['car', 'motorcycle']),"
+        " ('henan-2009', 'HN2009-STAFF-3', 3, true, 'staff_count', '>=', 3,"
+        "  'staff_count', '>=', 3, NULL),"
+        " ('henan-2004', 'HN2004-EDU-COLLEGE', 1, true, 'college_staff_share', '>=', 100,"
+        "  'staff_without_college_after_3_years', '<=', 0, NULL))"
+        " AS c(code, key, pos, mandatory, old_measure, old_op, old_value, new_measure, new_op,"
+        "      new_value, items) ON c.code = s.code"
     )
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO tenants (code, name) VALUES ('41', '河南'), ('42', '湖北')"))
         conn.execute(
             text(
                 "INSERT INTO standards (tenant_id, version, code, title, document, effective_from,"
-                " published_by) SELECT id, 1, 'henan-2009', '河南2009', '…', '2010-01-01',"
-                " 'system:seed' FROM tenants"
+                " published_by) SELECT t.id, s.version, s.code, s.code, '…', s.effective_from,"
+                " 'system:seed' FROM tenants t, (VALUES (1, 'henan-2004', DATE '2004-07-22'),"
+                " (2, 'henan-2009', DATE '2010-01-01')) AS s(version, code, effective_from)"
             )
         )
         conn.execute(text(criteria))
@@ -105,23 +114,33 @@ def test_upgrade_corrects_henan_2009_where_a_tenant_still_has_the_wrong_reading(
     with engine.connect() as conn:
         versions = conn.execute(
             text(
-                "SELECT t.code, s.version, s.effective_from::text, s.published_by,"
-                " array_agg(c.key || ' ' || c.op ORDER BY c.position)"
+                "SELECT t.code, s.version, s.code, s.effective_from::text, s.published_by,"
+                " array_agg(concat_ws(' ', c.key, c.measure, c.op, c.threshold, c.mandatory::text)"
+                "           ORDER BY c.position)"
                 " FROM standards s JOIN tenants t ON t.id = s.tenant_id"
                 " JOIN standard_criteria c ON c.tenant_id = s.tenant_id AND c.standard_id = s.id"
-                " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2"
+                " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2"
             )
         ).all()
-    right = ["HN2009-REOFFENDING <=", "HN2009-VEHICLES has_any", "HN2009-STAFF-3 >="]
+    edu_wrong = ["HN2004-EDU-COLLEGE college_staff_share >= 100 true"]
+    edu_right = ["HN2004-EDU-COLLEGE staff_without_college_after_3_years <= 0 true"]
+    wrong_2009 = [
+        "HN2009-REOFFENDING reoffending_rate < 3 true",
+        "HN2009-VEHICLES vehicles has_all false",
+        "HN2009-STAFF-3 staff_count >= 3 true",
+    ]
+    right_2009 = [
+        "HN2009-REOFFENDING reoffending_rate <= 3 true",
+        "HN2009-VEHICLES vehicles has_any false",
+        "HN2009-STAFF-3 staff_count >= 3 true",
+    ]
+    seed, fixed = "system:seed", "system:migration-0010"
     assert [tuple(v) for v in versions] == [
-        (
-            "41",
-            1,
-            "2010-01-01",
-            "system:seed",
-            ["HN2009-REOFFENDING <", "HN2009-VEHICLES has_all", "HN2009-STAFF-3 >="],
-        ),
-        ("41", 2, "2010-01-01", "system:migration-0010", right),
-        ("42", 1, "2010-01-01", "system:seed", right),
+        ("41", 1, "henan-2004", "2004-07-22", seed, edu_wrong),
+        ("41", 2, "henan-2009", "2010-01-01", seed, wrong_2009),
+        ("41", 3, "henan-2004", "2004-07-22", fixed, edu_right),
+        ("41", 4, "henan-2009", "2010-01-01", fixed, right_2009),
+        ("42", 1, "henan-2004", "2004-07-22", seed, edu_right),
+        ("42", 2, "henan-2009", "2010-01-01", seed, right_2009),
     ]
     engine.dispose()

@@ -8,6 +8,8 @@ differ by division kind (河南 2004: township ≥120 m², street ≥80 m²) are
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from criteria_cases import (
     COUNTY,
@@ -114,3 +116,25 @@ def test_missing_items_are_named_in_chinese(client, auth) -> None:
     assert "刑释解教人员安置帮教情况登记册" in item["missing_items"]
     assert "司法所会议记录册" not in item["missing_items"]
     assert len(item["missing_items"]) == 6
+
+
+def test_staff_have_three_years_from_appointment_to_get_the_degree(client, auth) -> None:
+    """第二篇 三(二)2: 未取得相应学历的人员要在任职3年内完成 — counted from `joined_on` to the
+    evaluation date; someone past the 3 years whose education is not recorded is unknown."""
+    today = date.today()
+    cases = {
+        (today - timedelta(days=3 * 365 - 30)).isoformat(): "pass",  # within the 3 years
+        (today - timedelta(days=3 * 366)).isoformat(): "fail",
+    }
+    for joined_on, status in cases.items():
+        spec = OfficeSpec()
+        spec.staff[-1].update(education="below_college", joined_on=joined_on)
+        with client_transaction(client):
+            office = register(client, auth(COUNTY), TOWN, spec)
+            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2004"])
+            assert status_of(report, "HN2004-EDU-COLLEGE") == status, joined_on
+    spec = OfficeSpec()
+    spec.staff[-1].update(education=None, joined_on="2010-01-01")
+    office = register(client, auth(COUNTY), TOWN, spec)
+    report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2004"])
+    assert status_of(report, "HN2004-EDU-COLLEGE") == "unknown"

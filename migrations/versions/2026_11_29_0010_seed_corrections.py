@@ -1,0 +1,150 @@
+"""Seed standards as their texts say (issue 16, "encoded wrongly"): a corrected version for
+tenants that have the wrong reading.
+
+- henan-2009 第五篇 第17条 "重新违法犯罪率控制在3%以下" was `< 3`: in Chinese legal drafting
+  以上/以下 include the number itself, as the same file already read 以上 (`>=`). Now `<= 3`.
+- henan-2009 第五篇 第29条 "汽车、摩托车等业务用车" asked for a car *and* a motorcycle; either.
+- henan-2004 第二篇 三(二)2 asked 100 % 大专 now; staff without the degree have 3 years from
+  appointment: now the count of staff past those 3 years without it must be 0.
+- district-2005 第一篇 四(二) "新进…都必须具有大专以上学历" was advisory over all staff; now
+  mandatory, over staff who joined on or after the standard took effect.
+
+The seed files are corrected. A tenant whose latest version of such a standard still has a
+wrong reading gets a corrected version: the next version number, the same effective date (so
+it is the version in force wherever the old one was), every other criterion copied as it was.
+Published versions are append-only: the old version stays, offices judged under it keep it.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-29
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from alembic import op
+from sqlalchemy import text
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BY = "system:migration-0010"
+# (standard code, criterion key) → the wrong reading (measure, op) and the corrected fields
+FIXES: dict[tuple[str, str], tuple[tuple[str, str], dict[str, Any]]] = {
+    ("henan-2009", "HN2009-REOFFENDING"): (
+        ("reoffending_rate", "<"),
+        {
+            "measure": "reoffending_rate",
+            "op": "<=",
+            "threshold": 3,
+            "mandatory": True,
+            "missing": "刑释解教人员重新违法犯罪率需控制在3%以下",
+        },
+    ),
+    ("henan-2009", "HN2009-VEHICLES"): (
+        ("vehicles", "has_all"),
+        {
+            "measure": "vehicles",
+            "op": "has_any",
+            "threshold": None,
+            "mandatory": False,
+            "missing": "有条件的应配备汽车或摩托车等业务用车",
+        },
+    ),
+    ("henan-2004", "HN2004-EDU-COLLEGE"): (
+        ("college_staff_share", ">="),
+        {
+            "measure": "staff_without_college_after_3_years",
+            "op": "<=",
+            "threshold": 0,
+            "mandatory": True,
+            "missing": "任职满3年的工作人员均需具有大专以上学历(未达到的须在任职3年内完成法律专业学习)",
+        },
+    ),
+    ("district-2005", "QU2005-NEW-STAFF-EDU"): (
+        ("college_staff_share", ">="),
+        {
+            "measure": "new_staff_without_college",
+            "op": "<=",
+            "threshold": 0,
+            "mandatory": True,
+            "missing": "新进工作人员必须具有大专以上学历或相当学历",
+        },
+    ),
+}
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    # (as the tables' owner, whom row-level security does not restrict)
+    for code in sorted({code for code, _ in FIXES}):
+        fixes = {key: fix for (c, key), fix in FIXES.items() if c == code}
+        latest = bind.execute(
+            text(
+                "SELECT DISTINCT ON (tenant_id) tenant_id, id FROM standards WHERE code = :code"
+                " ORDER BY tenant_id, version DESC"
+            ),
+            {"code": code},
+        ).all()
+        for tenant_id, standard_id in latest:
+            wrong = [
+                key
+                for key, ((measure, old_op), _) in fixes.items()
+                if bind.scalar(
+                    text(
+                        "SELECT count(*) FROM standard_criteria WHERE tenant_id = :t"
+                        " AND standard_id = :s AND key = :k AND measure = :m AND op = :o"
+                    ),
+                    {"t": tenant_id, "s": standard_id, "k": key, "m": measure, "o": old_op},
+                )
+            ]
+            if wrong:
+                _publish_corrected(bind, tenant_id, standard_id, {k: fixes[k][1] for k in wrong})
+
+
+def _publish_corrected(bind: Any, tenant_id: int, standard_id: int, fixed: dict) -> None:
+    bind.execute(text("SELECT pg_advisory_xact_lock(hashtext('standards'), :t)"), {"t": tenant_id})
+    note = f" Corrected by migration 0010 (issue 16): {', '.join(sorted(fixed))}."
+    corrected = bind.scalar(
+        text(
+            "INSERT INTO standards (tenant_id, version, code, title, document, issued_on,"
+            " effective_from, notes, published_by)"
+            " SELECT tenant_id, (SELECT max(version) + 1 FROM standards WHERE tenant_id = :t),"
+            " code, title, document, issued_on, effective_from, coalesce(notes, '') || :note,"
+            " :by FROM standards WHERE tenant_id = :t AND id = :s RETURNING id"
+        ),
+        {"t": tenant_id, "s": standard_id, "note": note, "by": BY},
+    )
+    # one statement, the corrected criteria taking their fields from `fix` (rows of published
+    # versions are never updated, so the copy is written right the first time)
+    rows = ", ".join(
+        f"(:k{i}, :m{i}, :o{i}, CAST(:v{i} AS numeric), :d{i}, :x{i})" for i in range(len(fixed))
+    )
+    params: dict[str, Any] = {"t": tenant_id, "s": standard_id, "new": corrected}
+    for i, (key, f) in enumerate(sorted(fixed.items())):
+        params |= {f"k{i}": key, f"m{i}": f["measure"], f"o{i}": f["op"]}
+        params |= {f"v{i}": f["threshold"], f"d{i}": f["mandatory"], f"x{i}": f["missing"]}
+    bind.execute(
+        text(
+            "INSERT INTO standard_criteria (tenant_id, standard_id, key, position, category,"
+            " text, source, kinds, mandatory, measure, op, threshold, item_values, missing)"
+            " SELECT c.tenant_id, :new, c.key, c.position, c.category, c.text, c.source, c.kinds,"
+            " coalesce(fix.mandatory, c.mandatory), coalesce(fix.measure, c.measure),"
+            " coalesce(fix.op, c.op),"
+            " CASE WHEN fix.key IS NULL THEN c.threshold ELSE fix.threshold END,"
+            " c.item_values, coalesce(fix.missing, c.missing)"
+            " FROM standard_criteria c"
+            f" LEFT JOIN (VALUES {rows}) AS fix(key, measure, op, threshold, mandatory, missing)"
+            " ON fix.key = c.key"
+            " WHERE c.tenant_id = :t AND c.standard_id = :s"
+        ),
+        params,
+    )
+
+
+def downgrade() -> None:
+    # Published versions are append-only (standards_append_only): the corrected versions stay;
+    # they are valid versions of the standard whatever the schema revision.
+    pass
