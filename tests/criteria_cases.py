@@ -93,7 +93,11 @@ def variant(c: Criterion, passing: bool) -> OfficeSpec:
     elif m == "party_organisation_ok":
         for member in staff[:3]:
             member["party_member"] = True
-        fac["party_branch"] = passing
+        fac["party_organisation"] = "group" if passing else "none"  # 支部或党小组
+    elif m == "party_branch_ok":
+        for member in staff[:3]:
+            member["party_member"] = True
+        fac["party_organisation"] = "branch" if passing else "group"
     elif m == "director_appointed":
         if not passing:
             director["position"] = "staff"

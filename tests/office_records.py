@@ -41,7 +41,7 @@ def full_facilities() -> dict[str, Any]:
     return {
         "own_premises": True,
         "separated_from_legal_service": True,
-        "party_branch": True,
+        "party_organisation": "branch",
         "rooms": list(measures.ROOMS),
         "certificates": list(measures.CERTIFICATES),
         "displays": list(measures.DISPLAYS),

@@ -6,6 +6,8 @@ tenants that have the wrong reading.
 - henan-2009 第五篇 第29条 "汽车、摩托车等业务用车" asked for a car *and* a motorcycle; either.
 - henan-2004 第二篇 三(二)2 asked 100 % 大专 now; staff without the degree have 3 years from
   appointment: now the count of staff past those 3 years without it must be 0.
+- shanxi-2008 第三篇 三(二)2 asks a 党支部; a 党小组 passed. The measure now reads the kind of
+  organisation recorded (migration 0011); where only "支部或党小组" was recorded it is unknown.
 - district-2005 第一篇 四(二) "新进…都必须具有大专以上学历" was advisory over all staff; now
   mandatory, over staff who joined on or after the standard took effect.
 
@@ -61,6 +63,16 @@ FIXES: dict[tuple[str, str], tuple[tuple[str, str], dict[str, Any]]] = {
             "threshold": 0,
             "mandatory": True,
             "missing": "任职满3年的工作人员均需具有大专以上学历(未达到的须在任职3年内完成法律专业学习)",
+        },
+    ),
+    ("shanxi-2008", "SX2008-PARTY"): (
+        ("party_organisation_ok", "is_true"),
+        {
+            "measure": "party_branch_ok",
+            "op": "is_true",
+            "threshold": None,
+            "mandatory": True,
+            "missing": "有3名以上党员的应建立党支部(党小组不够)",
         },
     ),
     ("district-2005", "QU2005-NEW-STAFF-EDU"): (

@@ -56,10 +56,11 @@ SELECT o.id, o.external_id, o.staff_total, o.staff_formal, o.staff_civil_servant
 
 _FACILITIES = f"""
 INSERT INTO office_facilities (tenant_id, office_id, own_premises, separated_from_legal_service,
-    party_branch, rooms, certificates, displays, registers, systems, equipment, vehicles,
+    party_branch, party_organisation, rooms, certificates, displays, registers, systems, equipment, vehicles,
     results_year, mediation_success_rate, key_assistance_rate, key_placement_rate,
     reoffending_rate)
 SELECT :t, o.id, o.q > 0.12, o.q > 0.2, o.q > 0.3,
+       CASE WHEN o.q > 0.5 THEN 'branch' WHEN o.q > 0.3 THEN 'group' ELSE 'none' END,
        {_items("rooms", "r")}, {_items("certificates", "c")}, {_items("displays", "d")},
        {_items("registers", "g")}, {_items("systems", "s")},
        {_counts("equipment", "e")}, {_counts("vehicles", "v")},

@@ -64,6 +64,21 @@ EDUCATION_LABELS_ZH = {
 }
 
 
+class PartyOrganisation(StrEnum):
+    """The party organisation an office has set up (第三篇 asks a 党支部; 第五篇 a 支部 or 党小组)."""
+
+    branch = "branch"  # 党支部
+    group = "group"  # 党小组
+    none = "none"  # 未建立
+
+
+PARTY_ORGANISATION_LABELS_ZH = {
+    PartyOrganisation.branch: "党支部",
+    PartyOrganisation.group: "党小组",
+    PartyOrganisation.none: "未建立",
+}
+
+
 def _office_fk(name: str) -> ForeignKeyConstraint:
     return ForeignKeyConstraint(
         ["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], name=name
@@ -84,13 +99,17 @@ class OfficeFacilities(Base):
         _rate("key_assistance_rate"),
         _rate("key_placement_rate"),
         _rate("reoffending_rate"),
+        CheckConstraint(
+            "party_organisation IN ('branch', 'group', 'none')", name="party_organisation_valid"
+        ),
     )
 
     tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     office_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     own_premises: Mapped[bool | None] = mapped_column(Boolean)
     separated_from_legal_service: Mapped[bool | None] = mapped_column(Boolean)
-    party_branch: Mapped[bool | None] = mapped_column(Boolean)
+    party_branch: Mapped[bool | None] = mapped_column(Boolean)  # 支部或党小组 (which: below)
+    party_organisation: Mapped[str | None] = mapped_column(String(8))
     rooms: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     certificates: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     displays: Mapped[list[str] | None] = mapped_column(ARRAY(Text))

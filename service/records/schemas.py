@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from service.dates import PlausibleDate
 from service.offices.schemas import (
@@ -16,7 +16,7 @@ from service.offices.schemas import (
     Phone,
     Strict,
 )
-from service.records.models import Education, Position
+from service.records.models import Education, PartyOrganisation, Position
 from service.standards import measures
 
 # item keys as enums, so the OpenAPI schema lists what may be sent
@@ -40,7 +40,13 @@ class FacilitiesIn(Strict):
     separated_from_legal_service: bool | None = Field(
         default=None, description="与法律服务所人员、印章、办公场所、财务分开"
     )
-    party_branch: bool | None = Field(default=None, description="已建立党支部(党小组)")
+    party_branch: bool | None = Field(
+        default=None,
+        description="已建立党支部或党小组 (follows party_organisation when that is given)",
+    )
+    party_organisation: PartyOrganisation | None = Field(
+        default=None, description="党组织:branch 党支部 / group 党小组 / none 未建立"
+    )
     rooms: list[RoomKey] | None = Field(default=None, max_length=50)
     certificates: list[CertificateKey] | None = Field(default=None, max_length=10)
     displays: list[DisplayKey] | None = Field(default=None, max_length=20)
@@ -53,6 +59,19 @@ class FacilitiesIn(Strict):
     key_assistance_rate: Rate | None = None
     key_placement_rate: Rate | None = None
     reoffending_rate: Rate | None = None
+
+    @model_validator(mode="after")
+    def _party(self) -> FacilitiesIn:
+        if self.party_organisation is None:
+            return self
+        established = self.party_organisation != PartyOrganisation.none
+        if self.party_branch is not None and self.party_branch != established:
+            raise ValueError(
+                f"party_branch: {self.party_branch} contradicts party_organisation"
+                f" {self.party_organisation.value!r}"
+            )
+        self.party_branch = established
+        return self
 
     @field_validator("rooms", "certificates", "displays", "registers", "systems")
     @classmethod
@@ -72,6 +91,7 @@ class FacilitiesOut(BaseModel):
     own_premises: bool | None = None
     separated_from_legal_service: bool | None = None
     party_branch: bool | None = None
+    party_organisation: str | None = None
     rooms: list[str] | None = None
     certificates: list[str] | None = None
     displays: list[str] | None = None

@@ -96,6 +96,11 @@ facts AS MATERIALIZED (
     'party_member_count', CASE WHEN st.party_known THEN st.party END,
     'party_organisation_ok', CASE WHEN st.party_known
                                   THEN st.party < 3 OR f.party_branch END,
+    -- a 党支部 in particular: unknown where only "支部或党小组" was recorded
+    'party_branch_ok', CASE WHEN st.party_known AND st.party < 3 THEN true
+                            WHEN st.party_known AND f.party_organisation IS NOT NULL
+                              THEN f.party_organisation = 'branch'
+                            WHEN st.party_known AND NOT f.party_branch THEN false END,
     'director_appointed', st.has_director,
     'director_civil_servant', st.dir_civil_servant,
     'director_law_college', st.dir_law_college,

@@ -115,6 +115,20 @@ def test_facilities_refuse_unknown_items_and_replace_whole(client, auth, office)
     assert body["labels"]["rooms"]["archive_room"] == "档案资料室"
 
 
+def test_facilities_record_which_party_organisation(client, auth, office) -> None:
+    """党支部 / 党小组 / none; the older yes/no follows it, and a contradiction is refused."""
+    url = f"/api/v1/offices/{office}/facilities"
+    h = auth("xincun_staff")
+    r = client.put(url, json={"party_organisation": "group"}, headers=h)
+    assert r.status_code == 200
+    assert (r.json()["party_organisation"], r.json()["party_branch"]) == ("group", True)
+    r = client.put(url, json={"party_organisation": "none", "party_branch": True}, headers=h)
+    assert r.status_code == 422 and "party_branch" in r.json()["message"]
+    assert client.get(url, headers=h).json()["party_organisation"] == "group"  # nothing stored
+    r = client.put(url, json={"party_organisation": "party"}, headers=h)
+    assert r.status_code == 422 and "party_organisation" in r.text
+
+
 def test_evidence_checked_by_content_and_kept(client, auth, office, settings) -> None:
     url = f"/api/v1/offices/{office}/evidence"
     fake = client.post(

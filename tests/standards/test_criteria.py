@@ -138,3 +138,30 @@ def test_staff_have_three_years_from_appointment_to_get_the_degree(client, auth)
     office = register(client, auth(COUNTY), TOWN, spec)
     report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2004"])
     assert status_of(report, "HN2004-EDU-COLLEGE") == "unknown"
+
+
+def test_shanxi_asks_a_party_branch_where_henan_2009_takes_a_group(client, auth) -> None:
+    """第三篇 三(二)2 "应建立党支部" vs 第五篇 第6条 "党(团)支部或党小组"; a record that only says
+    "支部或党小组" (before the kind was recorded) leaves 第三篇's criterion unknown, not failed."""
+    shanxi = publish(client, auth, "shanxi-2008")
+    cases = [
+        ({"party_organisation": "branch"}, 3, "pass", "pass"),
+        ({"party_organisation": "group"}, 3, "fail", "pass"),
+        ({"party_organisation": "none"}, 3, "fail", "fail"),
+        ({"party_branch": True}, 3, "unknown", "pass"),
+        ({"party_branch": False}, 3, "fail", "fail"),
+        ({"party_organisation": "none"}, 2, "pass", "pass"),  # fewer than 3 party members
+    ]
+    for recorded, members, in_shanxi, in_henan in cases:
+        spec = OfficeSpec()
+        assert spec.facilities is not None
+        spec.facilities.pop("party_organisation", None)
+        spec.facilities.update(recorded)
+        for i, member in enumerate(spec.staff):
+            member["party_member"] = i < members
+        with client_transaction(client):
+            office = register(client, auth(COUNTY), TOWN, spec)
+            sx = compliance(client, auth(COUNTY), office, shanxi)
+            hn = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
+            got = (status_of(sx, "SX2008-PARTY"), status_of(hn, "HN2009-PARTY"))
+            assert got == (in_shanxi, in_henan), (recorded, members)
