@@ -61,6 +61,18 @@ class FacilitiesIn(Strict):
     reoffending_rate: Rate | None = None
 
     @model_validator(mode="after")
+    def _results_have_a_year(self) -> FacilitiesIn:
+        rates = (
+            self.mediation_success_rate,
+            self.key_assistance_rate,
+            self.key_placement_rate,
+            self.reoffending_rate,
+        )
+        if self.results_year is None and any(r is not None for r in rates):
+            raise ValueError("results_year: required with the work-result rates (which year)")
+        return self
+
+    @model_validator(mode="after")
     def _party(self) -> FacilitiesIn:
         if self.party_organisation is None:
             return self

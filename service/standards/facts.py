@@ -5,8 +5,14 @@ measures.py in one jsonb document (absent key = not recorded = "unknown"); `EVAL
 joins it with the criteria that apply to the office's division kind and decides pass / fail
 / unknown in SQL. Reports aggregate `EVALUATED`; nothing is looped over in Python.
 Parameters: :t tenant, :region code prefix, :office (an id or NULL for all), and those of
-`evaluation_params`: :std standard id, :year the year whose training days count, :as_of the
+`evaluation_params`: :std standard id, :year the evaluation date's year, :as_of the
 evaluation date, :since the date the standard took effect.
+
+"Every year" (training days, the year's work results) reads the last completed year or the
+current one: a staff member's training record and the office's results carry their year, and
+either year serves — an inspection in January is judged on last year's record, one in December
+on this year's if it is recorded. Older records count as no training, and older results as not
+recorded (unknown). (Interpretation, docs/standards.md.)
 """
 
 from __future__ import annotations
@@ -67,21 +73,24 @@ staff AS (
                   false) AS dir_law_college,
          coalesce(bool_or(NOT s.heads_legal_service) FILTER (WHERE s.position = 'director'),
                   false) AS dir_not_head,
-         max(CASE WHEN s.training_year = :year THEN s.training_days
-                  WHEN s.training_year < :year THEN 0 END)
+         max(CASE WHEN s.training_year BETWEEN :year - 1 AND :year THEN s.training_days
+                  WHEN s.training_year < :year - 1 THEN 0 END)
            FILTER (WHERE s.position = 'director') AS dir_days,
          CASE WHEN bool_and(s.training_year IS NOT NULL) FILTER (WHERE s.position <> 'director')
-              THEN min(CASE WHEN s.training_year = :year THEN s.training_days ELSE 0 END)
+              THEN min(CASE WHEN s.training_year BETWEEN :year - 1 AND :year
+                            THEN s.training_days ELSE 0 END)
                      FILTER (WHERE s.position <> 'director') END AS other_min,
          CASE WHEN bool_and(s.training_year IS NOT NULL)
-              THEN min(CASE WHEN s.training_year = :year THEN s.training_days ELSE 0 END) END
+              THEN min(CASE WHEN s.training_year BETWEEN :year - 1 AND :year
+                            THEN s.training_days ELSE 0 END) END
            AS all_min
     FROM office_staff s
    WHERE s.tenant_id = :t AND s.left_on IS NULL AND s.office_id IN (SELECT id FROM sel)
    GROUP BY s.office_id
 ),
 fac AS (
-  SELECT f.* FROM office_facilities f
+  SELECT f.*, f.results_year BETWEEN :year - 1 AND :year AS results_current
+    FROM office_facilities f
    WHERE f.tenant_id = :t AND f.office_id IN (SELECT id FROM sel)
 ),
 facts AS MATERIALIZED (
@@ -120,10 +129,10 @@ facts AS MATERIALIZED (
     'systems', to_jsonb(f.systems),
     'equipment', f.equipment,
     'vehicles', f.vehicles,
-    'mediation_success_rate', f.mediation_success_rate,
-    'key_assistance_rate', f.key_assistance_rate,
-    'key_placement_rate', f.key_placement_rate,
-    'reoffending_rate', f.reoffending_rate
+    'mediation_success_rate', CASE WHEN f.results_current THEN f.mediation_success_rate END,
+    'key_assistance_rate', CASE WHEN f.results_current THEN f.key_assistance_rate END,
+    'key_placement_rate', CASE WHEN f.results_current THEN f.key_placement_rate END,
+    'reoffending_rate', CASE WHEN f.results_current THEN f.reoffending_rate END
   ) AS facts
     FROM sel
     LEFT JOIN staff st ON st.office_id = sel.id

@@ -25,6 +25,8 @@ def accepted_on(client: Any, auth: Any, code: str, day: str) -> int:
     spec = OfficeSpec()
     for member in spec.staff:  # training counts for the year it was done in
         member["training_year"] = int(day[:4])
+    assert spec.facilities is not None
+    spec.facilities["results_year"] = int(day[:4])  # and the year's work results too
     office = register(client, auth("xinzheng_county"), code, spec)
     walk(
         client,

@@ -129,6 +129,16 @@ def test_facilities_record_which_party_organisation(client, auth, office) -> Non
     assert r.status_code == 422 and "party_organisation" in r.text
 
 
+def test_work_results_say_which_year(client, auth, office) -> None:
+    url = f"/api/v1/offices/{office}/facilities"
+    r = client.put(url, json={"reoffending_rate": 1.5}, headers=auth("xincun_staff"))
+    assert r.status_code == 422 and "results_year" in r.json()["message"]
+    r = client.put(
+        url, json={"reoffending_rate": 1.5, "results_year": 2025}, headers=auth("xincun_staff")
+    )
+    assert r.status_code == 200 and r.json()["results_year"] == 2025
+
+
 def test_evidence_checked_by_content_and_kept(client, auth, office, settings) -> None:
     url = f"/api/v1/offices/{office}/evidence"
     fake = client.post(

@@ -22,6 +22,7 @@ from criteria_cases import (
     variant,
 )
 from office_records import (
+    YEAR,
     OfficeSpec,
     compliance,
     register,
@@ -165,3 +166,21 @@ def test_shanxi_asks_a_party_branch_where_henan_2009_takes_a_group(client, auth)
             hn = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
             got = (status_of(sx, "SX2008-PARTY"), status_of(hn, "HN2009-PARTY"))
             assert got == (in_shanxi, in_henan), (recorded, members)
+
+
+def test_every_year_reads_the_last_completed_year_or_this_one(client, auth) -> None:
+    """ "每年…不少于7天": an inspection in January is judged on last year's training (it failed
+    before: only the calendar year of the evaluation counted); two years back is no training.
+    The year's work results likewise: older results are not recorded (unknown), not failed."""
+    cases = [(YEAR, "pass", "pass"), (YEAR - 1, "pass", "pass"), (YEAR - 2, "fail", "unknown")]
+    for year, training, results in cases:
+        spec = OfficeSpec()
+        assert spec.facilities is not None
+        spec.staff[0].update(training_year=year, training_days=7)
+        spec.facilities["results_year"] = year
+        with client_transaction(client):
+            office = register(client, auth(COUNTY), TOWN, spec)
+            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
+            assert status_of(report, "HN2009-TRAIN-DIRECTOR") == training, year
+            assert status_of(report, "HN2009-MEDIATION-RATE") == results, year
+            assert status_of(report, "HN2009-REOFFENDING") == results, year
