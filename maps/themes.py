@@ -263,9 +263,8 @@ def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
             row("规范化", "accepted"),
             row("规范化率", "acceptance_pct", unit="%"),
             row("当期目标", "target_pct", unit="%"),
-            row("进度", "on_track", labels="progress"),
+            row("进度", "progress_zh"),
         ],
-        labels={"progress": {"true": "按期", "false": "落后"}},
     )
     layers = []
     for level, areas in (("县级", data.counties), ("市级", data.cities)):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.acceptance.reports import PROGRESS_STATUS_ZH
 from service.exports import Column
 
-STATUS_ZH = {"on_track": "按期", "behind": "落后", "no_required_divisions": "无应设单位"}
+STATUS_ZH = PROGRESS_STATUS_ZH
 
 
 def _pct(value: Any) -> Any:

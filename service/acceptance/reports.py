@@ -15,6 +15,7 @@ from service.errors import Invalid
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.standards import service as standards
 from service.standards.compliance import division_names
+from service.standards.models import Target
 
 TITLED = ["accepted", "filed", "recommended", "excellent"]
 LEVEL_WIDTH = {"city": 4, "county": 6, "township": 9}
@@ -192,6 +193,30 @@ def _progress_sql(f: CoverageFilter, historical: bool) -> str:
     """
 
 
+PROGRESS_STATUS_ZH = {
+    "on_track": "按期",
+    "behind": "落后",
+    "reached": "已达力争目标",
+    "short_of_aspiration": "未达力争目标",
+    "no_target": "无目标",
+    "no_required_divisions": "无应设单位",
+}
+
+
+def _status(required: int, share: float | None, target: Target | None) -> str:
+    """no_required_divisions; no_target (none in force: the standards set none, or the first
+    is still ahead); on_track / behind a binding target; reached / short_of_aspiration for a
+    力争 step, which the documents hope for but do not bind regions to."""
+    if not required:
+        return "no_required_divisions"
+    if target is None:
+        return "no_target"
+    met = share is not None and share >= float(target.share)
+    if target.aspirational:
+        return "reached" if met else "short_of_aspiration"
+    return "on_track" if met else "behind"
+
+
 def progress(
     *, session: Any, scope: Scope, region: str, as_of: date | None, level: str | None
 ) -> dict[str, Any]:
@@ -213,20 +238,19 @@ def progress(
         session, _progress_sql(f, historical), {**f.params(), "titled": TITLED, "w": width}
     )
     targets = standards.targets_of(session=session, tenant_id=scope.tenant_id)
-    required_share, next_target = standards.target_at(targets, day)
+    in_force, next_target = standards.target_at(targets, day)
     names = division_names(session, scope.tenant_id, [r["sub"] for r in rows])
 
     def judged(required: int, accepted: int) -> dict[str, Any]:
         share = round(accepted / required, 4) if required else None
-        needed = max(0, math.ceil(required * required_share - 1e-9) - accepted)
+        target = float(in_force.share) if in_force else None
+        needed = max(0, math.ceil(required * target - 1e-9) - accepted) if target else None
         return {
             "required": required,
             "accepted": accepted,
             "share": share,
-            "target": required_share,
-            "status": "no_required_divisions"
-            if not required
-            else ("on_track" if share is not None and share >= required_share else "behind"),
+            "target": target,
+            "status": _status(required, share, in_force),
             "short_of_target": needed,
         }
 
@@ -237,11 +261,16 @@ def progress(
         "as_of": day,
         "required_kinds": list(scope.required_kinds),
         "target": {
-            "share": required_share,
+            "share": float(in_force.share) if in_force else None,
+            "due_on": in_force.due_on if in_force else None,
+            "aspirational": in_force.aspirational if in_force else None,
             "next_due_on": next_target.due_on if next_target else None,
             "next_share": float(next_target.share) if next_target else None,
         },
-        "curve": [{"due_on": t.due_on, "share": float(t.share)} for t in targets],
+        "curve": [
+            {"due_on": t.due_on, "share": float(t.share), "aspirational": t.aspirational}
+            for t in targets
+        ],
         "total": judged(total_required, total_accepted),
         "regions": [
             {"code": r["sub"], "name": names.get(r["sub"]), **judged(r["required"], r["accepted"])}

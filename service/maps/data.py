@@ -298,7 +298,7 @@ def _aggregates(
                 "progress_ratio": min(share / target, 1.0)
                 if share is not None and target
                 else share,
-                "on_track": prog["status"] == "on_track" if prog else None,
+                "progress_zh": acceptance.PROGRESS_STATUS_ZH[prog["status"]] if prog else None,
             }
             for key in ("coverage_rate", "acceptance_rate", "target"):
                 value = props[key]

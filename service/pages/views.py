@@ -36,7 +36,7 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html"]),
 )
 STATE_LABELS = {s.value: ACCEPTANCE_LABELS_ZH[s] for s in AcceptanceState}
-STATUS_LABEL = {"on_track": "按期", "behind": "落后", "no_required_divisions": "无应设单位"}
+STATUS_LABEL = acceptance.PROGRESS_STATUS_ZH
 LEVEL_LABELS = {4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
 
 

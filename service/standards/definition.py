@@ -94,6 +94,9 @@ class Criterion(Strict):
 class Target(Strict):
     due_on: date
     share: Decimal = Field(gt=0, le=1, description="share of required divisions accepted")
+    aspirational: bool = Field(
+        default=False, description="力争: a step hoped for, not binding (shown, not judged)"
+    )
 
 
 def check_curve(targets: list[Target]) -> None:

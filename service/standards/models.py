@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -100,3 +101,5 @@ class Target(Base):
     due_on: Mapped[date] = mapped_column(Date, primary_key=True)
     share: Mapped[Decimal] = mapped_column(Numeric(4, 3))
     source: Mapped[str | None] = mapped_column(Text)
+    # 力争 (strive for): a step the document hopes for, not one it binds the regions to
+    aspirational: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

@@ -111,9 +111,19 @@ def publish_standard(data: PublishIn, scope: CurrentScope, session: SessionDep) 
 def get_targets(scope: CurrentScope, session: SessionDep) -> Any:
     scope.require(Action.read)
     return [
-        {"due_on": t.due_on, "share": float(t.share), "source": t.source}
+        {
+            "due_on": t.due_on,
+            "share": float(t.share),
+            "aspirational": t.aspirational,
+            "source": t.source,
+        }
         for t in service.targets_of(session=session, tenant_id=scope.tenant_id)
     ]
+
+
+def _audited(target: dict[str, Any]) -> dict[str, Any]:
+    out = {"due_on": str(target["due_on"]), "share": target["share"]}
+    return out | ({"aspirational": True} if target["aspirational"] else {})
 
 
 @router.put("/targets")
@@ -130,6 +140,7 @@ def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> An
                     "tenant_id": scope.tenant_id,
                     "due_on": t.due_on,
                     "share": t.share,
+                    "aspirational": t.aspirational,
                     "source": f"set by {scope.username}",
                 }
                 for t in data.targets
@@ -143,8 +154,8 @@ def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> An
         entity_type="targets",
         entity_id=scope.tenant_code,
         region_code=scope.tenant_code,
-        before={"targets": [{"due_on": str(t["due_on"]), "share": t["share"]} for t in before]},
-        after={"targets": [{"due_on": str(t["due_on"]), "share": t["share"]} for t in after]},
+        before={"targets": [_audited(t) for t in before]},
+        after={"targets": [_audited(t) for t in after]},
     )
     return after
 

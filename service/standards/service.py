@@ -88,6 +88,7 @@ def publish(
                     "tenant_id": tenant_id,
                     "due_on": t.due_on,
                     "share": t.share,
+                    "aspirational": t.aspirational,
                     "source": f"{definition.title}({definition.document})",
                 }
                 for t in definition.targets
@@ -178,13 +179,14 @@ def targets_of(*, session: Session, tenant_id: int) -> list[Target]:
     )
 
 
-def target_at(targets: list[Target], as_of: date) -> tuple[float, Target | None]:
-    """(share required by `as_of`, the next target after it): the share of the latest target
-    due on or before `as_of` (0 before the first), and the first one due after it."""
-    required = 0.0
+def target_at(targets: list[Target], as_of: date) -> tuple[Target | None, Target | None]:
+    """(the target in force at `as_of`, the next one): the latest target due on or before
+    `as_of` (None before the first, and for a tenant whose standards set none), and the first
+    one due after it."""
+    current = None
     for t in targets:
         if t.due_on <= as_of:
-            required = float(t.share)
+            current = t
         else:
-            return required, t
-    return required, None
+            return current, t
+    return current, None

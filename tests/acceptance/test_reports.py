@@ -42,25 +42,48 @@ def accepted_on(client: Any, auth: Any, code: str, day: str) -> int:
 
 
 @pytest.mark.parametrize(
-    ("day", "required", "next_due", "next_share"),
+    ("day", "required", "due", "next_due", "next_share"),
     [
-        ("2005-10-30", 0.0, "2005-10-31", 0.3),
-        ("2005-10-31", 0.3, "2006-10-31", 0.6),
-        ("2006-10-30", 0.3, "2006-10-31", 0.6),
-        ("2006-10-31", 0.6, "2007-10-31", 0.8),
-        ("2007-10-30", 0.6, "2007-10-31", 0.8),
-        ("2007-10-31", 0.8, "2008-12-31", 1.0),
-        ("2008-12-30", 0.8, "2008-12-31", 1.0),
-        ("2008-12-31", 1.0, None, None),
-        ("2012-01-01", 1.0, None, None),
+        ("2005-10-30", None, None, "2005-10-31", 0.3),  # no target in force yet
+        ("2005-10-31", 0.3, "2005-10-31", "2006-10-31", 0.6),
+        ("2006-10-30", 0.3, "2005-10-31", "2006-10-31", 0.6),
+        ("2006-10-31", 0.6, "2006-10-31", "2007-10-31", 0.8),
+        ("2007-10-30", 0.6, "2006-10-31", "2007-10-31", 0.8),
+        ("2007-10-31", 0.8, "2007-10-31", "2008-12-31", 1.0),
+        ("2008-12-30", 0.8, "2007-10-31", "2008-12-31", 1.0),
+        ("2008-12-31", 1.0, "2008-12-31", None, None),
+        ("2012-01-01", 1.0, "2008-12-31", None, None),
     ],
 )
-def test_henan_target_curve_around_each_date(client, auth, day, required, next_due, next_share):
+def test_henan_target_curve_around_each_date(
+    client, auth, day, required, due, next_due, next_share
+):
     r = client.get("/api/v1/progress", params={"as_of": day}, headers=auth("henan_planner"))
     assert r.status_code == 200, r.text
     target = r.json()["target"]
-    assert target == {"share": required, "next_due_on": next_due, "next_share": next_share}
-    assert [t["share"] for t in r.json()["curve"]] == [0.3, 0.6, 0.8, 1.0]
+    assert target == {
+        "share": required,
+        "due_on": due,
+        "aspirational": None if due is None else due == "2008-12-31",  # 力争 100 %
+        "next_due_on": next_due,
+        "next_share": next_share,
+    }
+    curve = r.json()["curve"]
+    assert [(t["share"], t["aspirational"]) for t in curve] == [
+        (0.3, False),
+        (0.6, False),
+        (0.8, False),
+        (1.0, True),
+    ]
+    total = r.json()["total"]
+    if total["required"] == 0:  # (the fixture's townships begin later)
+        assert total["status"] == "no_required_divisions"
+    elif required is None:
+        assert total["status"] == "no_target" and total["short_of_target"] is None
+    elif due == "2008-12-31":  # a 力争 step is shown, not judged as on track or behind
+        assert total["status"] in ("reached", "short_of_aspiration")
+    else:
+        assert total["status"] in ("on_track", "behind")
 
 
 def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
@@ -78,7 +101,7 @@ def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
     trail = client.get(
         "/api/v1/audit", params={"entity_type": "targets"}, headers=auth("henan_admin")
     ).json()["items"]
-    assert trail[0]["after"]["targets"] == [
+    assert trail[0]["after"]["targets"] == [  # (no mark: neither step is 力争)
         {"due_on": "2024-06-30", "share": 0.3},
         {"due_on": "2025-06-30", "share": 0.5},
     ]
@@ -100,9 +123,9 @@ def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
     assert (before["required"], before["accepted"], before["target"]) == (
         REQUIRED_IN_XINZHENG,
         0,
-        0,
+        None,
     )
-    assert before["status"] == "on_track"
+    assert before["status"] == "no_target"  # (before the first date: none in force)
     at_first = progress("2024-06-30")
     assert at_first["accepted"] == 4 and at_first["target"] == 0.3
     assert at_first["status"] == "on_track" and at_first["short_of_target"] == 0
@@ -238,3 +261,48 @@ def test_a_target_curve_must_run_forward(client, auth) -> None:
         "2007-10-31",
         "2008-12-31",
     ]
+
+
+def test_a_province_whose_documents_set_no_target_shows_none(client, auth) -> None:
+    """山西 (第三篇) sets no share targets: its regions have no target, not on_track against 0."""
+    r = client.get("/api/v1/progress", headers=auth("shanxi_admin"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["curve"] == [] and body["target"]["share"] is None
+    assert body["total"]["status"] == "no_target" and body["total"]["target"] is None
+    assert {x["status"] for x in body["regions"]} <= {"no_target", "no_required_divisions"}
+    csv = client.get("/api/v1/progress", params={"format": "csv"}, headers=auth("shanxi_admin"))
+    assert csv.status_code == 200 and "无目标" in csv.content.decode("utf-8-sig")
+
+
+def test_a_strive_for_step_is_shown_not_judged_behind(client, auth) -> None:
+    """力争 (aspirational) steps: the regions are not 'behind' a hope; they reach it or not."""
+    r = client.put(
+        "/api/v1/targets",
+        json={
+            "targets": [
+                {"due_on": "2024-06-30", "share": 0.3},
+                {"due_on": "2025-06-30", "share": 0.5, "aspirational": True},
+            ]
+        },
+        headers=auth("henan_admin"),
+    )
+    assert r.status_code == 200, r.text
+    assert [t["aspirational"] for t in r.json()] == [False, True]
+    for code in TOWNS:  # 4 of 13 required townships
+        accepted_on(client, auth, code, "2024-03-01")
+
+    def xinzheng(day: str) -> dict[str, Any]:
+        r = client.get(
+            "/api/v1/progress",
+            params={"region": "4101", "as_of": day},
+            headers=auth("zhengzhou_city"),
+        )
+        (x,) = [x for x in r.json()["regions"] if x["code"] == "410184"]
+        return x
+
+    assert xinzheng("2024-07-01")["status"] == "on_track"
+    later = xinzheng("2025-07-01")
+    assert later["status"] == "short_of_aspiration" and later["short_of_target"] == 3
+    page = client.get("/dashboard", params={"region": "4101"}, headers=auth("zhengzhou_city"))
+    assert page.status_code == 200 and "未达力争目标" in page.text, page.text[:300]
