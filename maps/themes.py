@@ -31,8 +31,8 @@ STATES = {
     "rejected": ("#e53935", "验收未通过"),
     "accepted": ("#43a047", "规范化司法所"),
     "filed": ("#2e7d32", "已备案"),
-    "recommended": ("#fdd835", "已推荐优秀"),
-    "excellent": ("#ff8f00", "省级优秀规范化司法所"),
+    "recommended": ("#fdd835", "已推荐省司法厅考核"),
+    "excellent": ("#ff8f00", "省级规范化司法所"),
     "revoked": ("#6d4c41", "已撤销称号"),
     "none": ("#eeeeee", "无司法所"),
 }

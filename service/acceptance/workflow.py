@@ -31,6 +31,7 @@ class Step(StrEnum):
     decline_excellent = "decline_excellent"
     reinspect_pass = "reinspect_pass"
     reinspect_fail = "reinspect_fail"
+    revoke_provincial = "revoke_provincial"
 
 
 @dataclass(frozen=True)
@@ -81,25 +82,32 @@ RULES: dict[Step, Rule] = {
     Step.spot_check_pass: Rule(
         "省司法厅抽检合格", frozenset(TITLED), None, PROVINCE, needs_inspection=True
     ),
+    # 第二篇 四: the province samples what the cities file "以指导和协调" — it finds, it does not
+    # revoke; the city's re-inspection decides
     Step.spot_check_fail: Rule(
-        "省司法厅抽检不合格,撤销称号",
+        "省司法厅抽检发现问题(指导和协调,不撤销称号)",
         frozenset(TITLED),
-        S.revoked,
+        None,
         PROVINCE,
         needs_inspection=True,
         needs_reasons=True,
     ),
     Step.recommend: Rule(
-        "市司法局推荐优秀规范化司法所",
+        "市司法局推荐省级规范化司法所",
         frozenset({S.filed}),
         S.recommended,
         frozenset({Role.city_bureau}),
     ),
+    # after the province's own 考核: an inspection on record, as for `accept`
     Step.grant_excellent: Rule(
-        "省司法厅授予优秀规范化司法所", frozenset({S.recommended}), S.excellent, PROVINCE
+        "省司法厅考核合格,授予省级规范化司法所",
+        frozenset({S.recommended}),
+        S.excellent,
+        PROVINCE,
+        needs_inspection=True,
     ),
     Step.decline_excellent: Rule(
-        "省司法厅不予授予优秀", frozenset({S.recommended}), S.filed, PROVINCE, needs_reasons=True
+        "省司法厅考核不予授予", frozenset({S.recommended}), S.filed, PROVINCE, needs_reasons=True
     ),
     Step.reinspect_pass: Rule(
         "定期复验合格",
@@ -109,11 +117,21 @@ RULES: dict[Step, Rule] = {
         needs_standard_met=True,
         needs_inspection=True,
     ),
+    # a city revokes the title it granted, never the one the province granted
     Step.reinspect_fail: Rule(
         "定期复验不合格,撤销称号",
-        frozenset(TITLED),
+        frozenset(TITLED - {S.excellent}),
         S.revoked,
         frozenset({Role.city_bureau}),
+        needs_inspection=True,
+        needs_reasons=True,
+    ),
+    # the province's own title: the province takes it back, and the city's title remains
+    Step.revoke_provincial: Rule(
+        "省司法厅复验不合格,撤销省级称号",
+        frozenset({S.excellent}),
+        S.filed,
+        PROVINCE,
         needs_inspection=True,
         needs_reasons=True,
     ),

@@ -176,9 +176,9 @@ INSERT INTO acceptance_events (tenant_id, office_id, action, from_state, to_stat
 SELECT :t, o.id, u.step, u.from_state, u.to_state, u.day, 'demo', u.role,
        (SELECT s.id FROM standards s WHERE s.tenant_id = :t AND s.effective_from <= u.day
          ORDER BY s.effective_from DESC, s.version DESC LIMIT 1),
-       CASE WHEN u.step IN ('accept', 'reject', 'reinspect_pass', 'reinspect_fail')
+       CASE WHEN u.step IN ('accept', 'reject', 'grant_excellent', 'reinspect_pass', 'reinspect_fail')
             THEN u.day END,
-       CASE WHEN u.step IN ('accept', 'reject', 'reinspect_pass', 'reinspect_fail')
+       CASE WHEN u.step IN ('accept', 'reject', 'grant_excellent', 'reinspect_pass', 'reinspect_fail')
             THEN ARRAY['演示检查组'] END,
        '演示数据(生成)'
   FROM unnest(CAST(:exts AS text[]), CAST(:steps AS text[]), CAST(:froms AS text[]),

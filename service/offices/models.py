@@ -49,8 +49,8 @@ ACCEPTANCE_LABELS_ZH = {
     AcceptanceState.rejected: "验收未通过",
     AcceptanceState.accepted: "规范化司法所",
     AcceptanceState.filed: "已备案",
-    AcceptanceState.recommended: "已推荐优秀",
-    AcceptanceState.excellent: "省级优秀规范化司法所",
+    AcceptanceState.recommended: "已推荐省司法厅考核",
+    AcceptanceState.excellent: "省级规范化司法所",
     AcceptanceState.revoked: "已撤销称号",
 }
 

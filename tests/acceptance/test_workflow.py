@@ -65,20 +65,45 @@ def test_the_whole_path(client, auth, office) -> None:
         ),
         ("henan_planner", "file", "filed", {}),
         ("zhengzhou_city", "recommend", "recommended", {"comment": "工作突出"}),
-        ("henan_admin", "grant_excellent", "excellent", {}),
+        (
+            "henan_admin",
+            "grant_excellent",
+            "excellent",
+            {"inspection_date": inspected, "inspectors": ["省考核"]},
+        ),
         (
             "zhengzhou_city",
             "reinspect_pass",
             "excellent",
             {"inspection_date": str(date.today()), "inspectors": ["赵复验"]},
         ),
-        (
+        (  # the province's spot check finds; it does not revoke (第二篇 四: 指导和协调)
             "henan_admin",
             "spot_check_fail",
-            "revoked",
+            "excellent",
             {
                 "inspection_date": str(date.today()),
                 "inspectors": ["省抽检"],
+                "reasons": ["台账缺失"],
+            },
+        ),
+        (  # its own title the province takes back; the city's remains
+            "henan_admin",
+            "revoke_provincial",
+            "filed",
+            {
+                "inspection_date": str(date.today()),
+                "inspectors": ["省复验"],
+                "reasons": ["台账缺失"],
+            },
+        ),
+        (
+            "zhengzhou_city",
+            "reinspect_fail",
+            "revoked",
+            {
+                "inspection_date": str(date.today()),
+                "inspectors": ["赵复验"],
                 "reasons": ["台账缺失"],
             },
         ),
@@ -258,3 +283,17 @@ def test_history_and_standards_cannot_be_rewritten(client, auth, session, office
         text("SELECT count(*) FROM acceptance_events WHERE office_id = :o"), {"o": office}
     )
     assert count == 1
+
+
+def test_a_city_cannot_revoke_the_provincial_title(client, auth, session, office) -> None:
+    """第二篇 四: the province grants 省级规范化司法所 after its own 考核; the city that granted the
+    规范化司法所 title cannot take the province's away; the province's spot check only finds."""
+    set_state(session, office, "excellent")
+    r = step(client, auth, "zhengzhou_city", office, "reinspect_fail", **FULL_INPUT)
+    assert r.status_code == 409, r.text
+    assert "reinspect_fail" in r.json()["message"] and "excellent" in r.json()["message"]
+    r = step(client, auth, "henan_admin", office, "spot_check_fail", **FULL_INPUT)
+    assert r.status_code == 200 and r.json()["state"] == "excellent"
+    set_state(session, office, "recommended")
+    r = step(client, auth, "henan_admin", office, "grant_excellent")  # no 考核 on record
+    assert r.status_code == 422 and "inspection" in r.text
