@@ -176,6 +176,8 @@ BASE_USERS = [
     ("henan_viewer", "41", Role.viewer, "41"),
     ("xincun_staff", "41", Role.office_staff, "410184101"),
     ("shanxi_admin", "14", Role.province_admin, "14"),
+    ("taiyuan_city", "14", Role.city_bureau, "1401"),
+    ("xiaodian_county", "14", Role.county_bureau, "140105"),
 ]
 PASSWORD = "correct-horse-battery"
 BASE_DATE = date(2023, 1, 1)

@@ -16,7 +16,13 @@ from service.divisions.kinds import DivisionLevel, kind_from_name
 from service.offices.naming import expected_name
 from service.standards import measures
 
-COUNTY_NAMES = {"410184": "新郑市", "410122": "中牟县", "410222": "通许县"}
+COUNTY_NAMES = {"410184": "新郑市", "410122": "中牟县", "410222": "通许县", "140105": "小店区"}
+
+
+def _fixture(code: str) -> str:
+    return "mini_shanxi" if code.startswith("14") else "mini_henan"
+
+
 YEAR = date.today().year
 
 
@@ -74,14 +80,14 @@ class OfficeSpec:
 
 
 def township_point(code: str) -> tuple[float, float]:
-    ((geom, _),) = mini_features("mini_henan", lambda c: c == code)
+    ((geom, _),) = mini_features(_fixture(code), lambda c: c == code)
     largest = max(shapely.get_parts(geom), key=lambda g: g.area)
     x, y = shapely.maximum_inscribed_circle(largest).coords[0]
     return x, y
 
 
 def township_office_name(code: str) -> str:
-    ((_, props),) = mini_features("mini_henan", lambda c: c == code)
+    ((_, props),) = mini_features(_fixture(code), lambda c: c == code)
     kind = kind_from_name(props["name"], DivisionLevel.township).value
     return expected_name(COUNTY_NAMES[code[:6]], props["name"], kind)
 

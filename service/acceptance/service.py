@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from service.acceptance.models import AcceptanceEvent
 from service.acceptance.schemas import StepIn
-from service.acceptance.workflow import RULES, Step, allowed_steps, steps_from
+from service.acceptance.workflow import (
+    PROCEDURES,
+    Procedure,
+    Rule,
+    Step,
+    allowed_steps,
+    steps_from,
+)
 from service.context import request_id_var
 from service.deps import Scope
 from service.errors import Conflict, Forbidden, Invalid
@@ -31,8 +38,7 @@ class StandardNotMet(Conflict):
     code = "standard_not_met"
 
 
-def _check_step_input(rule_step: Step, data: StepIn, office: Office) -> None:
-    rule = RULES[rule_step]
+def _check_step_input(rule_step: Step, rule: Rule, data: StepIn, office: Office) -> None:
     if rule.needs_reasons and not data.reasons:
         raise Invalid(f"reasons: {rule_step.value} needs at least one reason", {"field": "reasons"})
     if rule.needs_inspection:
@@ -64,8 +70,20 @@ def _check_step_input(rule_step: Step, data: StepIn, office: Office) -> None:
 def take_step(
     *, session: Session, scope: Scope, office: Office, step: Step, data: StepIn
 ) -> dict[str, Any]:
-    """Apply `step` to `office` (already checked to be in the user's region)."""
-    rule = RULES[step]
+    """Apply `step` to `office` (already checked to be in the user's region), by the
+    procedure of the standard in force on the step's day."""
+    effective_on = data.inspection_date or date.today()
+    standard = standards.resolve(
+        session=session, tenant_id=scope.tenant_id, ref=None, as_of=effective_on
+    )
+    procedure = Procedure(standard.procedure)
+    rule = PROCEDURES[procedure].get(step)
+    if rule is None:
+        raise IllegalTransition(
+            f"{step.value} is not a step of the procedure of {standard.title}"
+            f" (version {standard.version}: {procedure.value} rates offices)",
+            {"procedure": procedure.value, "steps": [s.value for s in PROCEDURES[procedure]]},
+        )
     # one step at a time per office: a second client waits here, then sees the new state
     session.execute(
         select(Office.id)
@@ -83,22 +101,18 @@ def take_step(
             {"step": step.value, "roles": sorted(r.value for r in rule.roles)},
         )
     if state not in rule.sources:
-        mine = [s.value for s in allowed_steps(state, scope.role)]
+        mine = [s.value for s in allowed_steps(state, scope.role, procedure)]
         raise IllegalTransition(
             f"cannot {step.value} an office that is {state.value} "
             f"({ACCEPTANCE_LABELS_ZH[state]}); allowed now: {', '.join(mine) or 'none for your role'}",
             {
                 "state": state.value,
                 "allowed_steps": mine,
-                "allowed_steps_any_role": [s.value for s in steps_from(state)],
+                "allowed_steps_any_role": [s.value for s in steps_from(state, procedure)],
             },
         )
-    _check_step_input(step, data, office)
+    _check_step_input(step, rule, data, office)
     check_evidence_ids(session=session, scope=scope, office=office, ids=data.evidence_ids)
-    effective_on = data.inspection_date or date.today()
-    standard = standards.resolve(
-        session=session, tenant_id=scope.tenant_id, ref=None, as_of=effective_on
-    )
     result = compliance.mandatory_status(
         session=session,
         tenant_id=scope.tenant_id,
@@ -154,7 +168,7 @@ def take_step(
         "state_label": ACCEPTANCE_LABELS_ZH[AcceptanceState(office.acceptance_state)],
         "version": office.version,
         "event": history(session=session, scope=scope, office=office, event_id=event.id)[0],
-        "allowed_steps": [s.value for s in allowed_steps(target, scope.role)],
+        "allowed_steps": [s.value for s in allowed_steps(target, scope.role, procedure)],
     }
 
 
@@ -163,7 +177,7 @@ SELECT e.id, e.office_id, e.action AS step, e.from_state, e.to_state, e.effectiv
        e.recorded_at, e.username, e.role, e.score, e.failed_mandatory, e.comment, e.reasons,
        e.inspection_date, e.inspectors, e.evidence_ids,
        s.id AS standard_id, s.version AS standard_version, s.code AS standard_code,
-       s.title AS standard_title
+       s.title AS standard_title, s.procedure
   FROM acceptance_events e
   LEFT JOIN standards s ON s.tenant_id = e.tenant_id AND s.id = e.standard_id
  WHERE e.tenant_id = :t AND e.office_id = :o AND (CAST(:e AS bigint) IS NULL OR e.id = :e)
@@ -189,9 +203,9 @@ def history(
             "title": item.pop("standard_title"),
         }
         item["standard"] = std if sid is not None else None
-        item["step_label"] = (
-            RULES[Step(item["step"])].label if item["step"] in Step.__members__ else item["step"]
-        )
+        rules = PROCEDURES[Procedure(item.pop("procedure") or Procedure.city)]
+        rule = rules.get(Step(item["step"])) if item["step"] in Step.__members__ else None
+        item["step_label"] = rule.label if rule else item["step"]
         item["score"] = float(item["score"]) if item["score"] is not None else None
         out.append(item)
     return out

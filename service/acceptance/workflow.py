@@ -3,11 +3,17 @@
 Each step: the states it starts from, the state it leads to (None = stays), the roles that
 take it, and what it needs (a passing check against the standard in force, inspection date
 and inspectors, reasons). Nothing else may change an office's acceptance state.
+
+Which steps exist, and who takes them, is the procedure of the standard in force (data:
+`standards.procedure`): `city` — 河南 (第二篇 四): the city accepts and grants the title, the
+province files, samples and grants its own title; `province` — 山西 (第三篇 四(一)): the
+province's 领导组办公室 does the 考核评定, so the province accepts, rejects and revokes, and
+there is no filing, sampling or provincial title step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from service.accounts.models import Role
@@ -138,11 +144,40 @@ RULES: dict[Step, Rule] = {
 }
 
 
-def allowed_steps(state: S, role: Role) -> list[Step]:
+class Procedure(StrEnum):
+    city = "city"  # 河南 第二篇 四
+    province = "province"  # 山西 第三篇 四(一)
+
+
+def _rated_by_the_province(rules: dict[Step, Rule]) -> dict[Step, Rule]:
+    """山西: the province rates (accepts, rejects, revokes); cities and counties check."""
+    province_rates = (Step.self_check, Step.apply, Step.withdraw, Step.reinspect_pass)
+    out = {step: rules[step] for step in province_rates}
+    for step in (Step.accept, Step.reject):
+        out[step] = replace(rules[step], roles=PROVINCE)
+    out[Step.accept] = replace(out[Step.accept], label="省司法厅领导组办公室考核评定合格,授予称号")
+    out[Step.reject] = replace(out[Step.reject], label="省司法厅领导组办公室考核评定不合格(退回)")
+    out[Step.reinspect_pass] = replace(
+        rules[Step.reinspect_pass], roles=frozenset({Role.city_bureau, *PROVINCE})
+    )
+    out[Step.reinspect_fail] = replace(
+        rules[Step.reinspect_fail], sources=frozenset({S.accepted}), roles=PROVINCE
+    )
+    return out
+
+
+PROCEDURES: dict[Procedure, dict[Step, Rule]] = {
+    Procedure.city: RULES,
+    Procedure.province: _rated_by_the_province(RULES),
+}
+
+
+def allowed_steps(state: S, role: Role, procedure: Procedure = Procedure.city) -> list[Step]:
     """The steps `role` may take on an office in `state` (region permitting)."""
-    return [step for step, rule in RULES.items() if state in rule.sources and role in rule.roles]
+    rules = PROCEDURES[procedure]
+    return [step for step, rule in rules.items() if state in rule.sources and role in rule.roles]
 
 
-def steps_from(state: S) -> list[Step]:
+def steps_from(state: S, procedure: Procedure = Procedure.city) -> list[Step]:
     """Every step any role may take from `state`."""
-    return [step for step, rule in RULES.items() if state in rule.sources]
+    return [step for step, rule in PROCEDURES[procedure].items() if state in rule.sources]

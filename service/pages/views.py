@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from service.acceptance import reports as acceptance
 from service.acceptance import service as workflow_service
-from service.acceptance.workflow import RULES, Step, allowed_steps
+from service.acceptance.workflow import PROCEDURES, Procedure, Step, allowed_steps
 from service.accounts.models import ROLE_LABELS_ZH, Role
 from service.accounts.security import decode_token
 from service.coverage import service as coverage
@@ -160,8 +160,14 @@ def office_page(
     due = workflow_service.reinspection_due(office, months)
     state = AcceptanceState(office.acceptance_state)
     actions = []
-    for step in allowed_steps(state, scope.role) if office.closed_at is None else []:
-        rule = RULES[step]
+    in_force = standards.resolve(session=session, tenant_id=scope.tenant_id, ref=None)
+    rules = PROCEDURES[Procedure(in_force.procedure)]
+    for step in (
+        allowed_steps(state, scope.role, Procedure(in_force.procedure))
+        if office.closed_at is None
+        else []
+    ):
+        rule = rules[step]
         needs = [
             text
             for flag, text in (
@@ -197,6 +203,6 @@ def office_page(
         role_labels={r.value: ROLE_LABELS_ZH[r] for r in Role},
         note=None,
         csrf=csrf_token(settings, scope),
-        done=RULES[Step(done)].label if done and done in Step.__members__ else None,
+        done=rules[Step(done)].label if done in Step.__members__ and Step(done) in rules else None,
         error=message,
     )

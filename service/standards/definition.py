@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -121,6 +121,10 @@ class StandardDefinition(Strict):
     province: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] | None = None
     notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
     targets: list[Target] = Field(default_factory=list)
+    procedure: Literal["city", "province"] = Field(
+        default="city",
+        description="who rates offices: the city (河南 第二篇 四) or the province (山西 第三篇 四(一))",
+    )
     criteria: list[Criterion] = Field(min_length=1, max_length=500)
 
     @model_validator(mode="after")

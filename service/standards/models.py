@@ -36,6 +36,7 @@ class Standard(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "version", name="uq_standards_version"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("procedure IN ('city', 'province')", name="procedure_valid"),
     )
 
     tenant_id: Mapped[int] = mapped_column(
@@ -53,6 +54,8 @@ class Standard(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     published_by: Mapped[str] = mapped_column(Text)
+    # who takes which workflow step (service/acceptance/workflow.py Procedure)
+    procedure: Mapped[str] = mapped_column(String(16), server_default=text("'city'"))
 
 
 class StandardCriterion(Base):

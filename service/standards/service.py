@@ -54,6 +54,7 @@ def publish(
         effective_from=effective_from,
         notes=definition.notes,
         published_by=published_by,
+        procedure=definition.procedure,
     )
     session.add(standard)
     session.flush()

@@ -297,3 +297,33 @@ def test_a_city_cannot_revoke_the_provincial_title(client, auth, session, office
     set_state(session, office, "recommended")
     r = step(client, auth, "henan_admin", office, "grant_excellent")  # no 考核 on record
     assert r.status_code == 422 and "inspection" in r.text
+
+
+def test_in_shanxi_the_province_rates_offices(client, auth) -> None:
+    """第三篇 四(一): the province's 领导组办公室 does the 考核评定 — an office goes from self-check
+    to its title through the province; the city cannot accept it, and the steps of 河南's
+    procedure (filing, sampling, the provincial title) do not exist there."""
+    office = register(client, auth("xiaodian_county"), "140105001", OfficeSpec())
+    inspection = {"inspection_date": str(date.today()), "inspectors": ["省领导组办公室"]}
+    for user, name in (("xiaodian_county", "self_check"), ("xiaodian_county", "apply")):
+        r = step(client, auth, user, office, name)
+        assert r.status_code == 200, (name, r.text)
+    r = step(client, auth, "taiyuan_city", office, "accept", **inspection)
+    assert r.status_code == 403 and "province_admin" in r.json()["message"]
+    r = step(client, auth, "shanxi_admin", office, "accept", **inspection)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "accepted"
+    assert r.json()["event"]["step_label"].startswith("省司法厅领导组办公室考核评定合格")
+    assert "file" not in r.json()["allowed_steps"]
+    r = step(client, auth, "shanxi_admin", office, "file")
+    assert r.status_code == 409 and "procedure" in r.json()["message"]
+    r = step(client, auth, "taiyuan_city", office, "reinspect_pass", **inspection)
+    assert r.status_code == 200  # cities and counties check; the province rates
+    r = step(
+        client, auth, "taiyuan_city", office, "reinspect_fail", reasons=["台账缺失"], **inspection
+    )
+    assert r.status_code == 403
+    r = step(
+        client, auth, "shanxi_admin", office, "reinspect_fail", reasons=["台账缺失"], **inspection
+    )
+    assert r.status_code == 200 and r.json()["state"] == "revoked"
