@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service.acceptance.workflow import RULES, Step
+from service.acceptance.workflow import PROCEDURES, RULES, Procedure, Step
 from service.demo.offices import unit
 from service.standards import measures
 
@@ -135,14 +135,20 @@ OFFSETS = {
     "grant_excellent": 520,
     "reinspect_fail": 800,
 }
-ROLE_OF = {step: sorted(r.value for r in rule.roles)[0] for step, rule in RULES.items()}
+ROLE_OF = {
+    procedure: {step: sorted(r.value for r in rule.roles)[0] for step, rule in rules.items()}
+    for procedure, rules in PROCEDURES.items()
+}
+# 山西's procedure (the province rates): no filing, sampling or provincial title
+PROVINCE_RATES_STATES = {"filed": "accepted", "recommended": "accepted", "excellent": "accepted"}
+PROVINCE_PATHS = {**PATHS, "revoked": ["self_check", "apply", "accept", "reinspect_fail"]}
 
 
 def plan_history(
-    ext: str, state: str, opened: date, today: date
+    ext: str, state: str, opened: date, today: date, procedure: Procedure = Procedure.city
 ) -> tuple[list[tuple[str, str, str, date]], date | None, date | None]:
     """(events as (step, from, to, day), accepted_on, reinspected_on) leading to `state`."""
-    path = PATHS.get(state)
+    path = (PROVINCE_PATHS if procedure == Procedure.province else PATHS).get(state)
     if not path:
         return [], None, None
     titled_path = "accept" in path
@@ -208,6 +214,17 @@ def load_records(*, session: Session, tenant_id: int, today: date | None = None)
         **{k: list(v) for k, v in measures.SET_ITEMS.items()},
         **{k: list(v) for k, v in measures.COUNT_ITEMS.items()},
     }
+    procedure = _procedure(session, tenant_id)
+    if procedure == Procedure.province:  # its states are only those the procedure reaches
+        session.execute(
+            text(
+                "UPDATE offices SET acceptance_state = 'accepted' WHERE tenant_id = :t"
+                " AND external_id LIKE 'demo:%' AND acceptance_state = ANY(CAST(:s AS text[]))"
+                " AND NOT EXISTS (SELECT 1 FROM acceptance_events e WHERE e.tenant_id = :t"
+                " AND e.office_id = offices.id)"
+            ),
+            {"t": tenant_id, "s": sorted(PROVINCE_RATES_STATES)},
+        )
     facilities = session.execute(text(_FACILITIES), params).rowcount  # type: ignore[attr-defined]
     staff = session.execute(text(_STAFF), params).rowcount  # type: ignore[attr-defined]
     session.execute(text(_PERSONAL), {"t": tenant_id, "surnames": SURNAMES, "given": GIVEN})
@@ -225,10 +242,12 @@ def load_records(*, session: Session, tenant_id: int, today: date | None = None)
     }
     dates: dict[str, list[Any]] = {k: [] for k in ("exts", "accepted", "reinspected", "changed")}
     for ext, state, opened in pending:
-        history, accepted, reinspected = plan_history(ext, state, opened, day)
+        history, accepted, reinspected = plan_history(ext, state, opened, day, procedure)
         for step, before, after, when in history:
             for key, value in zip(
-                events, (ext, step, before, after, when, ROLE_OF[Step(step)]), strict=True
+                events,
+                (ext, step, before, after, when, ROLE_OF[procedure][Step(step)]),
+                strict=True,
             ):
                 events[key].append(value)
         if history:
@@ -238,3 +257,15 @@ def load_records(*, session: Session, tenant_id: int, today: date | None = None)
         session.execute(text(_EVENTS), {"t": tenant_id, **events})
         session.execute(text(_OFFICE_DATES), {"t": tenant_id, **dates})
     return {"facilities": facilities, "staff": staff, "histories": len(dates["exts"])}
+
+
+def _procedure(session: Session, tenant_id: int) -> Procedure:
+    """The procedure of the tenant's standard in force today (city when it has none)."""
+    value = session.scalar(
+        text(
+            "SELECT procedure FROM standards WHERE tenant_id = :t AND effective_from <= :d"
+            " ORDER BY effective_from DESC, version DESC LIMIT 1"
+        ),
+        {"t": tenant_id, "d": date.today()},
+    )
+    return Procedure(value or Procedure.city)

@@ -187,6 +187,7 @@ def office_page(
                 "standard": rule.needs_standard_met,
             }
         )
+    done_rule = rules.get(Step(done)) if done is not None and done in Step.__members__ else None
     return render(
         "office.html",
         scope,
@@ -203,6 +204,6 @@ def office_page(
         role_labels={r.value: ROLE_LABELS_ZH[r] for r in Role},
         note=None,
         csrf=csrf_token(settings, scope),
-        done=rules[Step(done)].label if done in Step.__members__ and Step(done) in rules else None,
+        done=done_rule.label if done_rule else None,
         error=message,
     )

@@ -90,6 +90,9 @@ def test_steps_from_the_office_page_need_the_forms_token(client, auth):
     assert r.status_code == 303 and r.headers["location"].endswith("done=self_check")
     after = unescape(client.get(r.headers["location"]).text)
     assert "已办理:自查" in after and "页面自查" in after
+    for junk in ("no_such_step", "<script>", ""):  # not a step: no notice, no error
+        page = client.get(f"/offices/{office}", params={"done": junk})
+        assert page.status_code == 200 and "已办理" not in unescape(page.text)
     # the full office meets the standard, so the county may apply from the page too
     r = client.post(f"/offices/{office}/steps/apply", data={"csrf": csrf}, follow_redirects=False)
     assert r.status_code == 303 and "done=apply" in r.headers["location"]

@@ -209,6 +209,18 @@ def check_demo_records(conn: psycopg.Connection) -> None:
         " AND coalesce(last.to_state, 'not_applied') <> o.acceptance_state"
     ).fetchone()
     assert wrong == (0,)
+    # 山西's standard has the province rate offices: no filing, sampling or provincial title
+    outside_procedure = conn.execute(
+        "SELECT count(*) FROM acceptance_events e JOIN tenants t ON t.id = e.tenant_id"
+        " WHERE t.code = '14' AND (e.action IN ('file', 'recommend', 'grant_excellent',"
+        " 'spot_check_pass', 'spot_check_fail') OR (e.action = 'accept'"
+        " AND e.role NOT IN ('province_admin', 'province_planner')))"
+    ).fetchone()
+    assert outside_procedure == (0,)
+    assert conn.execute(
+        "SELECT count(*) FROM acceptance_events e JOIN tenants t ON t.id = e.tenant_id"
+        " WHERE t.code = '14' AND e.action = 'accept'"
+    ).fetchone()[0] > 0  # type: ignore[index]
     titled_without_date = conn.execute(
         "SELECT count(*) FROM offices WHERE acceptance_state IN"
         " ('accepted', 'filed', 'recommended', 'excellent') AND accepted_on IS NULL"
