@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from office_records import OfficeSpec
+from office_records import OfficeSpec, older_office_name
 
 from service.standards.definition import Criterion
 from service.standards.measures import Op
@@ -94,6 +94,9 @@ def variant(c: Criterion, passing: bool) -> OfficeSpec:
         for member in staff[:3]:
             member["party_member"] = True
         fac["party_organisation"] = "group" if passing else "none"  # 支部或党小组
+    elif m == "name_in_current_form":
+        if not passing:
+            spec.name = older_office_name(township_for(c))
     elif m == "party_branch_ok":
         for member in staff[:3]:
             member["party_member"] = True

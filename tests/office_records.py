@@ -68,6 +68,7 @@ class OfficeSpec:
     """What an office records: its area, facilities (None = not recorded) and staff."""
 
     area_m2: float | None = 200
+    name: str | None = None  # None: the name in its current (第五篇) form
     facilities: dict[str, Any] | None = field(default_factory=full_facilities)
     staff: list[dict[str, Any]] = field(
         default_factory=lambda: (
@@ -92,11 +93,17 @@ def township_office_name(code: str) -> str:
     return expected_name(COUNTY_NAMES[code[:6]], props["name"], kind)
 
 
+def older_office_name(code: str) -> str:
+    """The name in the older form (第二篇: the township's full name, 乡/镇 kept)."""
+    ((_, props),) = mini_features(_fixture(code), lambda c: c == code)
+    return f"{COUNTY_NAMES[code[:6]]}司法局{props['name'].removesuffix('办事处')}司法所"
+
+
 def register(client, headers: dict[str, str], code: str, spec: OfficeSpec) -> int:  # type: ignore[no-untyped-def]
     """Create the office in township `code` and record `spec`; returns its id."""
     lon, lat = township_point(code)
     body: dict[str, Any] = {
-        "name": township_office_name(code),
+        "name": spec.name or township_office_name(code),
         "location": {"lon": lon, "lat": lat},
         "opened_on": "2000-01-01",
     }

@@ -8,6 +8,8 @@ tenants that have the wrong reading.
   appointment: now the count of staff past those 3 years without it must be 0.
 - shanxi-2008 第三篇 三(二)2 asks a 党支部; a 党小组 passed. The measure now reads the kind of
   organisation recorded (migration 0011); where only "支部或党小组" was recorded it is unknown.
+- henan-2009 第五篇 第1条 names the office "xx县(市、区)司法局xx(…不含乡镇街道字样)司法所", yet
+  naming was no criterion, so a wrongly named office could be accepted: HN2009-NAME is added.
 - district-2005 第一篇 四(二) "新进…都必须具有大专以上学历" was advisory over all staff; now
   mandatory, over staff who joined on or after the standard took effect.
 
@@ -87,12 +89,27 @@ FIXES: dict[tuple[str, str], tuple[tuple[str, str], dict[str, Any]]] = {
     ),
 }
 
+# criteria a document asks for that the version lacks: (code, key) → the whole criterion
+ADDED: dict[tuple[str, str], dict[str, Any]] = {
+    ("henan-2009", "HN2009-NAME"): {
+        "position": 0,  # (before the seal, as in the seed)
+        "category": "组织机构",
+        "text": "司法所全称为:xx县(市、区)司法局xx(司法所所在地地名,不含乡镇街道字样)司法所。",
+        "source": "第五篇 第1条",
+        "mandatory": True,
+        "measure": "name_in_current_form",
+        "op": "is_true",
+        "missing": "司法所名称应为“xx县(市、区)司法局xx司法所”,不含乡镇街道字样",
+    },
+}
+
 
 def upgrade() -> None:
     bind = op.get_bind()
     # (as the tables' owner, whom row-level security does not restrict)
-    for code in sorted({code for code, _ in FIXES}):
+    for code in sorted({code for code, _ in FIXES} | {code for code, _ in ADDED}):
         fixes = {key: fix for (c, key), fix in FIXES.items() if c == code}
+        additions = {key: row for (c, key), row in ADDED.items() if c == code}
         latest = bind.execute(
             text(
                 "SELECT DISTINCT ON (tenant_id) tenant_id, id FROM standards WHERE code = :code"
@@ -112,13 +129,39 @@ def upgrade() -> None:
                     {"t": tenant_id, "s": standard_id, "k": key, "m": measure, "o": old_op},
                 )
             ]
-            if wrong:
-                _publish_corrected(bind, tenant_id, standard_id, {k: fixes[k][1] for k in wrong})
+            absent = [
+                key
+                for key in additions
+                if not bind.scalar(
+                    text(
+                        "SELECT count(*) FROM standard_criteria WHERE tenant_id = :t"
+                        " AND standard_id = :s AND key = :k"
+                    ),
+                    {"t": tenant_id, "s": standard_id, "k": key},
+                )
+            ]
+            if wrong or absent:
+                new = _publish_corrected(
+                    bind, tenant_id, standard_id, {k: fixes[k][1] for k in wrong}, absent
+                )
+                for key in absent:
+                    bind.execute(
+                        text(
+                            "INSERT INTO standard_criteria (tenant_id, standard_id, key, position,"
+                            " category, text, source, mandatory, measure, op, missing)"
+                            " VALUES (:t, :s, :key, :position, :category, :text, :source,"
+                            " :mandatory, :measure, :op, :missing)"
+                        ),
+                        {"t": tenant_id, "s": new, "key": key, **additions[key]},
+                    )
 
 
-def _publish_corrected(bind: Any, tenant_id: int, standard_id: int, fixed: dict) -> None:
+def _publish_corrected(
+    bind: Any, tenant_id: int, standard_id: int, fixed: dict, added: list[str]
+) -> int:
+    """The corrected copy of the version (its id); `added` criteria are inserted after."""
     bind.execute(text("SELECT pg_advisory_xact_lock(hashtext('standards'), :t)"), {"t": tenant_id})
-    note = f" Corrected by migration 0010 (issue 16): {', '.join(sorted(fixed))}."
+    note = f" Corrected by migration 0010 (issue 16): {', '.join(sorted([*fixed, *added]))}."
     corrected = bind.scalar(
         text(
             "INSERT INTO standards (tenant_id, version, code, title, document, issued_on,"
@@ -131,9 +174,13 @@ def _publish_corrected(bind: Any, tenant_id: int, standard_id: int, fixed: dict)
     )
     # one statement, the corrected criteria taking their fields from `fix` (rows of published
     # versions are never updated, so the copy is written right the first time)
-    rows = ", ".join(
-        f"(:k{i}, :m{i}, :o{i}, CAST(:v{i} AS numeric), :d{i}, :x{i})" for i in range(len(fixed))
-    )
+    rows = (
+        ", ".join(
+            f"(:k{i}, :m{i}, :o{i}, CAST(:v{i} AS numeric), :d{i}, :x{i})"
+            for i in range(len(fixed))
+        )
+        or "(NULL, NULL, NULL, NULL::numeric, NULL::boolean, NULL)"
+    )  # (nothing to change)
     params: dict[str, Any] = {"t": tenant_id, "s": standard_id, "new": corrected}
     for i, (key, f) in enumerate(sorted(fixed.items())):
         params |= {f"k{i}": key, f"m{i}": f["measure"], f"o{i}": f["op"]}
@@ -154,6 +201,7 @@ def _publish_corrected(bind: Any, tenant_id: int, standard_id: int, fixed: dict)
         ),
         params,
     )
+    return int(corrected)
 
 
 def downgrade() -> None:

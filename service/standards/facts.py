@@ -37,12 +37,29 @@ def evaluation_params(standard: _Version, day: date) -> dict[str, Any]:
     }
 
 
+# 第五篇 第1条: "xx县(市、区)司法局xx(司法所所在地地名,不含乡镇街道字样)司法所" — the form
+# service/offices/naming.py expected_name() suggests (the place name without its 乡/镇/街道
+# suffix for towns, townships and streets, without 办事处 otherwise); a test holds the two
+# equal for every township of the fixtures.
+_SUFFIX = "'(街道办事处|街道|镇|乡|苏木)$'"
+_PLACE = f"""CASE WHEN d.kind IN ('town', 'township', 'street')
+                   AND btrim(d.name) ~ {_SUFFIX}
+                   AND char_length(btrim(d.name))
+                       > char_length(substring(btrim(d.name) from {_SUFFIX}))
+              THEN regexp_replace(btrim(d.name), {_SUFFIX}, '')
+              ELSE regexp_replace(btrim(d.name), '办事处$', '') END"""
+_NORMAL = "regexp_replace(normalize({}, NFKC), '\\s+', '', 'g')"
+_EXPECTED = "c.name || '司法局' || " + _PLACE + " || '司法所'"
+NAME_IN_CURRENT_FORM = _NORMAL.format("o.name") + " = " + _NORMAL.format(_EXPECTED)
+
 FACTS = """
 sel AS MATERIALIZED (
   SELECT o.id, o.division_code, d.kind, o.staff_total, o.staff_formal,
-         o.staff_civil_servants, o.area_m2
+         o.staff_civil_servants, o.area_m2, NAME_IN_CURRENT_FORM AS name_current
     FROM offices o
     JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
+    LEFT JOIN divisions c ON c.tenant_id = d.tenant_id AND c.code = d.parent_code
+                         AND c.valid_to IS NULL
    WHERE o.tenant_id = :t AND o.closed_at IS NULL
      AND starts_with(o.division_code, :region)
      AND (CAST(:office AS bigint) IS NULL OR o.id = CAST(:office AS bigint))
@@ -96,6 +113,7 @@ fac AS (
 facts AS MATERIALIZED (
   SELECT sel.id, sel.division_code, sel.kind, jsonb_build_object(
     'staff_count', sel.staff_total,
+    'name_in_current_form', sel.name_current,
     'formal_staff_count', sel.staff_formal,
     'civil_servant_count', sel.staff_civil_servants,
     'all_staff_formal', sel.staff_formal = sel.staff_total,
@@ -137,7 +155,7 @@ facts AS MATERIALIZED (
     FROM sel
     LEFT JOIN staff st ON st.office_id = sel.id
     LEFT JOIN fac f ON f.office_id = sel.id
-)"""
+)""".replace("NAME_IN_CURRENT_FORM", NAME_IN_CURRENT_FORM)
 
 
 # director_training_days is -1 when the director's training was never recorded: "unknown"

@@ -170,6 +170,12 @@ MEASURES: dict[str, tuple[MeasureType, str, str]] = {
     "other_staff_min_training_days": (MeasureType.number, "其他工作人员本年度最少培训天数", "天"),
     "all_staff_min_training_days": (MeasureType.number, "全体工作人员本年度最少培训天数", "天"),
     # premises
+    # naming (第五篇 第1条)
+    "name_in_current_form": (
+        MeasureType.boolean,
+        "名称为“xx县(市、区)司法局xx司法所”(不含乡镇街道字样)",
+        "",
+    ),
     "area_m2": (MeasureType.number, "办公用房面积", "平方米"),
     "own_premises": (MeasureType.boolean, "有独立(专用)办公用房", ""),
     "separated_from_legal_service": (

@@ -217,10 +217,11 @@ def check_demo_records(conn: psycopg.Connection) -> None:
         " AND e.role NOT IN ('province_admin', 'province_planner')))"
     ).fetchone()
     assert outside_procedure == (0,)
-    assert conn.execute(
+    accepted = conn.execute(
         "SELECT count(*) FROM acceptance_events e JOIN tenants t ON t.id = e.tenant_id"
         " WHERE t.code = '14' AND e.action = 'accept'"
-    ).fetchone()[0] > 0  # type: ignore[index]
+    ).fetchone()
+    assert accepted is not None and accepted[0] > 0
     titled_without_date = conn.execute(
         "SELECT count(*) FROM offices WHERE acceptance_state IN"
         " ('accepted', 'filed', 'recommended', 'excellent') AND accepted_on IS NULL"

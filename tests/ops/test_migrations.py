@@ -75,8 +75,8 @@ def test_upgrade_marks_the_demo_tenants(pg_cluster):
 def test_upgrade_publishes_corrected_seed_standards(pg_cluster):
     """0010: a tenant whose latest henan-2009 reads 以下 as `<` and 汽车、摩托车等 as both, and
     whose henan-2004 asks 100 % 大专 with no 3 years' grace, gets corrected next versions with
-    the same effective dates and every other criterion as it was; the old versions stay; a
-    tenant already right gets nothing."""
+    the same effective dates and every other criterion as it was, plus the naming criterion
+    the version lacked; the old versions stay; a version already right gets nothing."""
     url = fresh_database(pg_cluster, "migrations_seed_corrections")
     upgrade(url, "0009")
     engine = create_engine(url, poolclass=pool.NullPool)
@@ -129,6 +129,7 @@ def test_upgrade_publishes_corrected_seed_standards(pg_cluster):
         "HN2009-VEHICLES vehicles has_all false",
         "HN2009-STAFF-3 staff_count >= 3 true",
     ]
+    named = ["HN2009-NAME name_in_current_form is_true true"]  # added: 第五篇 第1条
     right_2009 = [
         "HN2009-REOFFENDING reoffending_rate <= 3 true",
         "HN2009-VEHICLES vehicles has_any false",
@@ -139,8 +140,9 @@ def test_upgrade_publishes_corrected_seed_standards(pg_cluster):
         ("41", 1, "henan-2004", "2004-07-22", seed, edu_wrong),
         ("41", 2, "henan-2009", "2010-01-01", seed, wrong_2009),
         ("41", 3, "henan-2004", "2004-07-22", fixed, edu_right),
-        ("41", 4, "henan-2009", "2010-01-01", fixed, right_2009),
+        ("41", 4, "henan-2009", "2010-01-01", fixed, named + right_2009),
         ("42", 1, "henan-2004", "2004-07-22", seed, edu_right),
         ("42", 2, "henan-2009", "2010-01-01", seed, right_2009),
+        ("42", 3, "henan-2009", "2010-01-01", fixed, named + right_2009),
     ]
     engine.dispose()
