@@ -67,3 +67,12 @@ CHECKLIST = [
     Column("required", "标准"),
     Column("todo", "缺什么补什么"),
 ]
+SPOT_CHECKS = [
+    Column("code", "区划代码"),
+    Column("name", "区划名称"),
+    Column("filed", "已备案司法所数"),
+    Column("sampled", "省厅已抽检数"),
+    Column("share", "抽检比例(%)", _pct),
+    Column("findings", "抽检发现问题数"),
+    Column("last_sampled_on", "最近抽检日期"),
+]

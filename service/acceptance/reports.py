@@ -277,3 +277,70 @@ def progress(
             for r in rows
         ],
     }
+
+
+# 第二篇 四: the province samples "适当比例" of what the cities file — how large a share, per
+# city (or county), with the findings; offices count where they are registered, by the events
+# on or before the date.
+_SAMPLED = """
+WITH filed AS (
+  SELECT o.id, left(o.division_code, :w) AS sub
+    FROM offices o
+   WHERE o.tenant_id = :t AND starts_with(o.division_code, :region)
+     AND EXISTS (SELECT 1 FROM acceptance_events e WHERE e.tenant_id = :t
+                  AND e.office_id = o.id AND e.action = 'file' AND e.effective_on <= :day)
+), checked AS (
+  SELECT e.office_id, bool_or(e.action = 'spot_check_fail') AS finding, max(e.effective_on) AS last
+    FROM acceptance_events e
+   WHERE e.tenant_id = :t AND e.office_id IN (SELECT id FROM filed)
+     AND e.action IN ('spot_check_pass', 'spot_check_fail') AND e.effective_on <= :day
+   GROUP BY e.office_id
+)
+SELECT f.sub, count(*) AS filed, count(c.office_id) AS sampled,
+       count(*) FILTER (WHERE c.finding) AS findings, max(c.last) AS last_sampled_on
+  FROM filed f LEFT JOIN checked c ON c.office_id = f.id
+ GROUP BY f.sub ORDER BY f.sub
+"""
+
+
+def spot_checks(
+    *, session: Any, scope: Scope, region: str, as_of: date | None, level: str | None
+) -> dict[str, Any]:
+    """Per sub-region: offices filed with the province, how many it sampled (spot checks),
+    the share sampled and the findings (a finding never revokes: the city re-inspects)."""
+    scope.require(Action.read)
+    day = as_of or date.today()
+    rows = fetch_dicts(
+        session,
+        _SAMPLED,
+        {"t": scope.tenant_id, "region": region, "w": child_width(region, level), "day": day},
+    )
+    names = division_names(session, scope.tenant_id, [r["sub"] for r in rows])
+
+    def share(filed: int, sampled: int) -> float | None:
+        return round(sampled / filed, 4) if filed else None
+
+    regions = [
+        {
+            "code": r["sub"],
+            "name": names.get(r["sub"]),
+            **r,
+            "share": share(r["filed"], r["sampled"]),
+        }
+        for r in rows
+    ]
+    for r in regions:
+        del r["sub"]
+    filed = sum(r["filed"] for r in regions)
+    sampled = sum(r["sampled"] for r in regions)
+    return {
+        "region": region,
+        "as_of": day,
+        "total": {
+            "filed": filed,
+            "sampled": sampled,
+            "findings": sum(r["findings"] for r in regions),
+            "share": share(filed, sampled),
+        },
+        "regions": regions,
+    }

@@ -84,3 +84,25 @@ def progress(
     return download(
         format, rows, exports.PROGRESS, filename=f"规范化进度_{body['region']}_{body['as_of']}"
     )
+
+
+@router.get("/spot-checks")
+def spot_checks(
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    as_of: AsOfQuery = None,
+    level: Level | None = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> Any:
+    """The province's sampling (第二篇 四 "适当比例"): per city or county, offices filed, how
+    many the province spot-checked, the share, and the findings."""
+    body = reports.spot_checks(
+        session=session, scope=scope, region=scope.region(region), as_of=as_of, level=level
+    )
+    if format == "json":
+        return body
+    rows = [*body["regions"], {"code": body["region"] or "全部", "name": "合计", **body["total"]}]
+    return download(
+        format, rows, exports.SPOT_CHECKS, filename=f"省厅抽检比例_{body['region']}_{body['as_of']}"
+    )

@@ -306,3 +306,38 @@ def test_a_strive_for_step_is_shown_not_judged_behind(client, auth) -> None:
     assert later["status"] == "short_of_aspiration" and later["short_of_target"] == 3
     page = client.get("/dashboard", params={"region": "4101"}, headers=auth("zhengzhou_city"))
     assert page.status_code == 200 and "未达力争目标" in page.text, page.text[:300]
+
+
+def test_the_share_of_filings_the_province_sampled_per_city(client, auth) -> None:
+    """第二篇 四: the province samples "适当比例" of what the cities file; the report says how
+    large a share per city, with the findings (which revoke nothing)."""
+    offices = [accepted_on(client, auth, code, "2024-03-01") for code in TOWNS[:3]]
+    for office in offices:
+        walk(client, auth, office, [("henan_planner", "file", "2024-03-05")])
+    r = client.post(
+        f"/api/v1/offices/{offices[0]}/acceptance/spot_check_fail",
+        json={"inspection_date": "2024-04-01", "inspectors": ["省抽检"], "reasons": ["台账缺失"]},
+        headers=auth("henan_admin"),
+    )
+    assert r.status_code == 200 and r.json()["state"] == "filed"
+    r = client.get("/api/v1/spot-checks", params={"region": "41"}, headers=auth("henan_planner"))
+    assert r.status_code == 200, r.text
+    (zhengzhou,) = [x for x in r.json()["regions"] if x["code"] == "4101"]
+    assert (zhengzhou["filed"], zhengzhou["sampled"], zhengzhou["findings"]) == (3, 1, 1)
+    assert zhengzhou["share"] == round(1 / 3, 4) and zhengzhou["last_sampled_on"] == "2024-04-01"
+    before = client.get(
+        "/api/v1/spot-checks",
+        params={"region": "4101", "as_of": "2024-03-31"},
+        headers=auth("zhengzhou_city"),
+    ).json()
+    assert before["total"] == {"filed": 3, "sampled": 0, "findings": 0, "share": 0.0}
+    other = client.get(
+        "/api/v1/spot-checks", params={"region": "4101"}, headers=auth("zhongmu_county")
+    )
+    assert other.status_code in (403, 404)  # outside the county's region
+    sheet = client.get(
+        "/api/v1/spot-checks",
+        params={"region": "41", "format": "csv"},
+        headers=auth("henan_planner"),
+    )
+    assert sheet.status_code == 200 and "抽检比例(%)" in sheet.content.decode("utf-8-sig")
