@@ -412,6 +412,9 @@ MATRIX.update(
         ("GET", "/api/v1/progress"): Rule(
             region_list("/api/v1/progress"), own_only(), regions_inside
         ),
+        ("GET", "/api/v1/spot-checks"): Rule(
+            region_list("/api/v1/spot-checks"), own_only(), regions_inside
+        ),
         ("GET", "/api/v1/compliance"): Rule(
             region_list("/api/v1/compliance"), own_only(), regions_inside
         ),
