@@ -70,6 +70,7 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
                 "year": today.year,
                 "as_of": today,
                 "since": date(2010, 1, 1),
+                "grace_ends": today.replace(year=today.year - 3),
                 "child_len": 4,
             },
         ),

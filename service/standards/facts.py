@@ -5,7 +5,8 @@ measures.py in one jsonb document (absent key = not recorded = "unknown"); `EVAL
 joins it with the criteria that apply to the office's division kind and decides pass / fail
 / unknown in SQL. Reports aggregate `EVALUATED`; nothing is looped over in Python.
 Parameters: :t tenant, :region code prefix, :office (an id or NULL for all), and those of
-`evaluation_params`: :std standard id, :year the evaluation date's year, :as_of the
+`evaluation_params`: :std standard id, :year the evaluation date's year, :grace_ends the
+last appointment day whose 3 years (to get a degree) are over, :as_of the
 evaluation date, :since the date the standard took effect.
 
 "Every year" (training days, the year's work results) reads the last completed year or the
@@ -34,7 +35,17 @@ def evaluation_params(standard: _Version, day: date) -> dict[str, Any]:
         "year": day.year,
         "as_of": day,
         "since": standard.effective_from,
+        # appointed on or before this day, the 3 years to get the degree are over
+        "grace_ends": _years_before(day, 3),
     }
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same day `years` earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 # 第五篇 第1条: "xx县(市、区)司法局xx(司法所所在地地名,不含乡镇街道字样)司法所" — the form
@@ -50,7 +61,14 @@ _PLACE = f"""CASE WHEN d.kind IN ('town', 'township', 'street')
               ELSE regexp_replace(btrim(d.name), '办事处$', '') END"""
 _NORMAL = "regexp_replace(normalize({}, NFKC), '\\s+', '', 'g')"
 _EXPECTED = "c.name || '司法局' || " + _PLACE + " || '司法所'"
-NAME_IN_CURRENT_FORM = _NORMAL.format("o.name") + " = " + _NORMAL.format(_EXPECTED)
+# (the plain comparison first: most names match as typed, and normalising costs ~10 µs a name)
+NAME_IN_CURRENT_FORM = (
+    f"(o.name = {_EXPECTED} OR "
+    + _NORMAL.format("o.name")
+    + " = "
+    + _NORMAL.format(_EXPECTED)
+    + ")"
+)
 
 FACTS = """
 sel AS MATERIALIZED (
@@ -74,10 +92,10 @@ staff AS (
            AS college_share,
          -- unknown only when someone past the 3 years has no recorded education
          CASE WHEN bool_and(s.college IS NOT NULL)
-                     FILTER (WHERE s.joined_on <= CAST(:as_of AS date) - interval '3 years')
+                     FILTER (WHERE s.joined_on <= CAST(:grace_ends AS date))
                    IS NOT FALSE
               THEN count(*) FILTER (WHERE NOT s.college
-                                      AND s.joined_on <= CAST(:as_of AS date) - interval '3 years')
+                                      AND s.joined_on <= CAST(:grace_ends AS date))
          END AS uneducated_past_grace,
          CASE WHEN bool_and(s.college IS NOT NULL)
                      FILTER (WHERE s.joined_on >= CAST(:since AS date)) IS NOT FALSE
