@@ -11,7 +11,7 @@ from service.acceptance.schemas import EventOut, StepIn, StepResult
 from service.acceptance.workflow import Step
 from service.db import SessionDep
 from service.deps import AsOfQuery, CurrentScope
-from service.exports import download
+from service.exports import Column, download
 from service.offices.dependencies import ValidOffice
 from service.offices.models import AcceptanceState
 from service.offices.router import RegionParam
@@ -78,12 +78,7 @@ def progress(
     body = reports.progress(
         session=session, scope=scope, region=scope.region(region), as_of=as_of, level=level
     )
-    if format == "json":
-        return body
-    rows = [*body["regions"], {"code": body["region"] or "全部", "name": "合计", **body["total"]}]
-    return download(
-        format, rows, exports.PROGRESS, filename=f"规范化进度_{body['region']}_{body['as_of']}"
-    )
+    return _per_region(format, body, exports.PROGRESS, "规范化进度")
 
 
 @router.get("/spot-checks")
@@ -100,9 +95,15 @@ def spot_checks(
     body = reports.spot_checks(
         session=session, scope=scope, region=scope.region(region), as_of=as_of, level=level
     )
+    return _per_region(format, body, exports.SPOT_CHECKS, "省厅抽检比例")
+
+
+def _per_region(
+    format: Literal["json", "csv", "xlsx"], body: dict[str, Any], columns: list[Column], title: str
+) -> Any:
+    """A per-region report as it is, or as a sheet: its regions, then the total row."""
     if format == "json":
         return body
-    rows = [*body["regions"], {"code": body["region"] or "全部", "name": "合计", **body["total"]}]
-    return download(
-        format, rows, exports.SPOT_CHECKS, filename=f"省厅抽检比例_{body['region']}_{body['as_of']}"
-    )
+    total = {"code": body["region"] or "全部", "name": "合计", **body["total"]}
+    filename = f"{title}_{body['region']}_{body['as_of']}"
+    return download(format, [*body["regions"], total], columns, filename=filename)
