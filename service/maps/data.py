@@ -22,7 +22,7 @@ from service.errors import Invalid
 from service.maps.geometry import bounds, display_geometry
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.standards import service as standards
-from service.standards.facts import STATUS, evaluation_params, measured_sql
+from service.standards.facts import evaluation_params, status_params, statuses_sql
 
 FACILITY_CATEGORY = "基础设施"
 NATION_THEMES = frozenset({"aggregates"})
@@ -51,21 +51,6 @@ def _offices_sql(f: CoverageFilter) -> str:
        AND (CAST(:kinds AS text[]) IS NULL OR d.kind = ANY(CAST(:kinds AS text[])))
      ORDER BY o.id"""
 
-
-_FACILITY = (
-    "WITH "
-    + measured_sql("AND c.category = :category")
-    + """
-SELECT m.office_id, array_agg(c.missing ORDER BY c.position)
-                      FILTER (WHERE s.status = 'fail') AS missing,
-       bool_or(s.status = 'fail') AS any_fail, bool_or(s.status = 'unknown') AS any_unknown
-  FROM measured m
-  CROSS JOIN LATERAL (SELECT """
-    + STATUS
-    + """ AS status) s
-  JOIN standard_criteria c ON c.tenant_id = :t AND c.standard_id = :std AND c.key = m.key
- GROUP BY m.office_id"""
-)
 
 _DIRECTOR = """
 SELECT s.office_id,
@@ -224,25 +209,35 @@ def _facility(
     """all_met / some_missing / unknown per office, on the facility criteria of the
     standard in force (the same evaluation as the compliance report)."""
     standard = standards.resolve(session=session, tenant_id=scope.tenant_id, ref=None, as_of=as_of)
-    rows = fetch_dicts(
-        session,
-        _FACILITY,
-        {
-            "t": scope.tenant_id,
-            "region": f.region,
-            "office": None,
-            **evaluation_params(standard, as_of or date.today()),
-            "category": FACILITY_CATEGORY,
-        },
-    )
-    by_office = {r["office_id"]: r for r in rows}
+    criteria = [
+        c
+        for c in standards.criteria_of(session=session, standard=standard)
+        if c.category == FACILITY_CATEGORY
+    ]
+    by_office: dict[int, list[int | None]] = {}
+    if criteria:
+        result = session.execute(
+            text("WITH " + statuses_sql(criteria) + " SELECT * FROM statuses"),
+            {
+                "t": scope.tenant_id,
+                "region": f.region,
+                "office": None,
+                **evaluation_params(standard, as_of or date.today()),
+                **status_params(criteria),
+            },
+        )
+        n = len(criteria)
+        by_office = {r[0]: list(r[2 : 2 + n]) for r in result}
     for o in offices:
-        r = by_office.get(o.id)
-        if r is None or (r["any_unknown"] and not r["any_fail"]):
+        statuses = [s for s in by_office.get(o.id, ()) if s is not None]
+        failed = [
+            c.missing for c, s in zip(criteria, by_office.get(o.id, ()), strict=False) if s == 0
+        ]
+        if not statuses or (-1 in statuses and not failed):
             o.props["facility"] = "unknown"
         else:
-            o.props["facility"] = "some_missing" if r["any_fail"] else "all_met"
-        o.props["facility_missing"] = "、".join((r or {}).get("missing") or [])
+            o.props["facility"] = "some_missing" if failed else "all_met"
+        o.props["facility_missing"] = "、".join(failed)
 
 
 def _staffing(session: Session, scope: Scope, offices: list[OfficeMark]) -> None:

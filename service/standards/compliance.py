@@ -1,6 +1,6 @@
 """Compliance: an office, or every office of a region, measured against a standard.
 
-One SQL statement per question (facts.EVALUATED): per office the checklist with the measured
+One SQL statement per question (facts.statuses_sql): per office the checklist with the measured
 value, the threshold and what is missing (缺什么补什么); per region which criteria fail
 most and how each city or county stands.
 """
@@ -19,29 +19,67 @@ from service.db import fetch_dicts, plan_for_values
 from service.deps import Scope
 from service.offices.models import Office
 from service.standards import service as standards
-from service.standards.facts import EVALUATED, MEASURED, STATUS, evaluation_params
+from service.standards.facts import (
+    evaluation_params,
+    status_params,
+    statuses_sql,
+    tallies_sql,
+)
 from service.standards.measures import Op, item_labels, measure_label
-from service.standards.models import Standard
+from service.standards.models import Standard, StandardCriterion
 
 STATUS_ZH = {"pass": "达标", "fail": "未达标", "unknown": "缺少数据"}
 OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
 
-_OFFICE = (
-    "WITH "
-    + EVALUATED
-    + """
-SELECT e.key, e.mandatory, e.op, e.threshold, e.item_values, e.status, e.num, e.flag,
-       e.items, c.category, c.text, c.source, c.measure, c.missing, c.kinds
-  FROM evaluated e
-  JOIN standard_criteria c ON c.tenant_id = :t AND c.standard_id = :std AND c.key = e.key
- ORDER BY c.position
-"""
-)
+
+def _office_rows(
+    session: Session, tenant_id: int, office: Office, standard: Standard, day: date
+) -> list[dict[str, Any]]:
+    """Each criterion of `standard` with the office's status and measured value, in order."""
+    criteria = standards.criteria_of(session=session, standard=standard)
+    if not criteria:
+        return []
+    sql = "WITH " + statuses_sql(criteria, with_values=True) + " SELECT * FROM statuses"
+    params = {
+        "t": tenant_id,
+        "region": office.division_code,
+        "office": office.id,
+        **evaluation_params(standard, day),
+        **status_params(criteria),
+    }
+    row = session.execute(text(sql), params).mappings().first()
+    out = []
+    for i, c in enumerate(criteria):
+        status = None if row is None else row[f"s{i}"]
+        if status is None:  # not applicable to the office's kind of division
+            continue
+        out.append(
+            {
+                "key": c.key,
+                "mandatory": c.mandatory,
+                "op": c.op,
+                "threshold": c.threshold,
+                "item_values": c.item_values,
+                "status": _STATUS[status],
+                "value": row[f"v{i}"],  # type: ignore[index]
+                "category": c.category,
+                "text": c.text,
+                "source": c.source,
+                "measure": c.measure,
+                "missing": c.missing,
+                "kinds": c.kinds,
+            }
+        )
+    return out
 
 
-def _number(value: Decimal | None) -> float | int | None:
+_STATUS = {1: "pass", 0: "fail", -1: "unknown"}
+
+
+def _number(value: Decimal | int | None) -> float | int | None:
     if value is None:
         return None
+    value = Decimal(value)
     return int(value) if value == value.to_integral_value() else float(value)
 
 
@@ -62,17 +100,17 @@ def _threshold(row: dict[str, Any]) -> str:
 
 def _measured(row: dict[str, Any]) -> Any:
     if row["op"] in (Op.is_true, Op.is_false):
-        return row["flag"]
+        return row["value"]
     if row["op"] in (Op.has_all, Op.has_any):
-        items = row["items"]
+        items = row["value"]
         return sorted(items) if isinstance(items, (list, dict)) else None
-    return _number(row["num"])
+    return _number(row["value"])
 
 
 def _missing_items(row: dict[str, Any]) -> list[str]:
     if row["op"] != Op.has_all or row["status"] != "fail":
         return []
-    present = set(row["items"] or [])
+    present = set(row["value"] or [])
     labels = item_labels(row["measure"].split(".")[0])
     return [labels.get(v, v) for v in row["item_values"] if v not in present]
 
@@ -86,16 +124,7 @@ def office_compliance(
         session=session, tenant_id=scope.tenant_id, ref=standard_ref, as_of=as_of
     )
     day = as_of or date.today()
-    rows = fetch_dicts(
-        session,
-        _OFFICE,
-        {
-            "t": scope.tenant_id,
-            "region": office.division_code,
-            "office": office.id,
-            **evaluation_params(standard, day),
-        },
-    )
+    rows = _office_rows(session, scope.tenant_id, office, standard, day)
     items = []
     missing = []
     for row in rows:
@@ -160,47 +189,33 @@ def standard_summary(standard: Standard) -> dict[str, Any]:
     }
 
 
-# One pass over office × criterion (never materialised): counts per criterion, per office,
-# and failures per sub-region and criterion, as grouping sets of one aggregate.
-_REGION = (
-    "WITH "
-    + MEASURED
-    + """,
-agg AS MATERIALIZED (
-  SELECT m.key, m.office_id, left(m.division_code, :child_len) AS sub,
-         count(*) FILTER (WHERE s.status = 'pass') AS passed,
-         count(*) FILTER (WHERE s.status = 'fail') AS failed,
-         count(*) FILTER (WHERE s.status = 'unknown') AS unknown,
-         count(*) AS applicable,
-         bool_and(s.status = 'pass') FILTER (WHERE m.mandatory) AS mandatory_met
-    FROM measured m
-    CROSS JOIN LATERAL (SELECT """
-    + STATUS
-    + """ AS status) s
-   GROUP BY GROUPING SETS ((m.key), (m.office_id, left(m.division_code, :child_len)),
-                           (left(m.division_code, :child_len), m.key))
-),
-by_sub AS (
-  SELECT sub, count(*) AS offices,
-         count(*) FILTER (WHERE coalesce(mandatory_met, true)) AS compliant,
-         round(avg(100.0 * passed / applicable), 1) AS avg_score
-    FROM agg WHERE key IS NULL GROUP BY sub
-),
-sub_fail AS (
-  SELECT DISTINCT ON (sub) sub, key AS worst_key, failed AS worst_failures
-    FROM agg WHERE office_id IS NULL AND sub IS NOT NULL AND key IS NOT NULL AND failed > 0
-   ORDER BY sub, failed DESC, key
+def _region_sql(criteria: list[StandardCriterion]) -> str:
+    """Per city or county (the code's first :child_len digits): offices judged, offices that
+    meet every mandatory criterion, their average score, and per criterion i how many offices
+    pass (p{i}), fail (f{i}) and lack data (u{i}) — one pass over the offices."""
+    per_criterion = "".join(
+        f",\n       count(*) FILTER (WHERE s{i} = 1) AS p{i},"
+        f" count(*) FILTER (WHERE s{i} = 0) AS f{i}, count(*) FILTER (WHERE s{i} = -1) AS u{i}"
+        for i in range(len(criteria))
+    )
+    return (
+        "WITH "
+        + statuses_sql(criteria)
+        + """,
+tallied AS (
+  SELECT s.*, """
+        + tallies_sql(criteria)
+        + """ FROM statuses s
 )
-SELECT 'criterion' AS row_type, a.key AS id, a.passed, a.failed, a.unknown,
-       NULL::bigint AS offices, NULL::bigint AS compliant, NULL::numeric AS avg_score,
-       NULL::text AS worst_key, NULL::bigint AS worst_failures
-  FROM agg a WHERE a.office_id IS NULL AND a.sub IS NULL
-UNION ALL
-SELECT 'region', s.sub, NULL, NULL, NULL, s.offices, s.compliant, s.avg_score,
-       f.worst_key, f.worst_failures
-  FROM by_sub s LEFT JOIN sub_fail f ON f.sub = s.sub
-"""
-)
+SELECT left(division_code, :child_len) AS sub, count(*) AS offices,
+       count(*) FILTER (WHERE mandatory_met) AS compliant,
+       round(avg(100.0 * passed / applicable), 1) AS avg_score"""
+        + per_criterion
+        + """
+  FROM tallied
+ WHERE applicable > 0
+ GROUP BY 1"""
+    )
 
 
 def region_compliance(
@@ -218,51 +233,63 @@ def region_compliance(
         session=session, tenant_id=scope.tenant_id, ref=standard_ref, as_of=as_of
     )
     day = as_of or date.today()
-    plan_for_values(session)
-    rows = fetch_dicts(
-        session,
-        _REGION,
-        {
-            "t": scope.tenant_id,
-            "region": region,
-            "office": None,
-            **evaluation_params(standard, day),
-            "child_len": child_len,
-        },
-    )
-    criteria = {c.key: c for c in standards.criteria_of(session=session, standard=standard)}
-    subs = [r for r in rows if r["row_type"] == "region"]
-    names = division_names(session, scope.tenant_id, [r["id"] for r in subs])
-    by_criterion = sorted(
-        (
+    criteria = standards.criteria_of(session=session, standard=standard)
+    subs: list[dict[str, Any]] = []
+    if criteria:
+        plan_for_values(session)
+        subs = fetch_dicts(
+            session,
+            _region_sql(criteria),
             {
-                "key": r["id"],
-                "text": criteria[r["id"]].text,
-                "category": criteria[r["id"]].category,
-                "mandatory": criteria[r["id"]].mandatory,
-                "passed": r["passed"],
-                "failed": r["failed"],
-                "unknown": r["unknown"],
+                "t": scope.tenant_id,
+                "region": region,
+                "office": None,
+                **evaluation_params(standard, day),
+                **status_params(criteria),
+                "child_len": child_len,
+            },
+        )
+    names = division_names(session, scope.tenant_id, [r["sub"] for r in subs])
+    by_criterion = []
+    for i, c in enumerate(criteria):
+        passed, failed, unknown = (sum(r[f"{k}{i}"] for r in subs) for k in "pfu")
+        if passed + failed + unknown:  # applies to some office
+            by_criterion.append(
+                {
+                    "key": c.key,
+                    "text": c.text,
+                    "category": c.category,
+                    "mandatory": c.mandatory,
+                    "passed": passed,
+                    "failed": failed,
+                    "unknown": unknown,
+                }
+            )
+    position = {c.key: c.position for c in criteria}
+    by_criterion.sort(key=lambda c: (-c["failed"], -c["unknown"], position[c["key"]]))
+    regions = []
+    for r in sorted(subs, key=lambda r: r["sub"]):
+        # the criterion most offices of the sub-region fail (ties: the first key)
+        worst = min(
+            ((-r[f"f{i}"], c.key, c) for i, c in enumerate(criteria) if r[f"f{i}"] > 0),
+            default=None,
+            key=lambda t: (t[0], t[1]),
+        )
+        regions.append(
+            {
+                "code": r["sub"],
+                "name": names.get(r["sub"]),
+                "offices": r["offices"],
+                "compliant": r["compliant"],
+                "compliance_rate": round(r["compliant"] / r["offices"], 4)
+                if r["offices"]
+                else None,
+                "avg_score": _number(r["avg_score"]),
+                "most_failed": worst[2].key if worst else None,
+                "most_failed_text": worst[2].text if worst else None,
+                "most_failed_count": -worst[0] if worst else None,
             }
-            for r in rows
-            if r["row_type"] == "criterion"
-        ),
-        key=lambda c: (-c["failed"], -c["unknown"], criteria[c["key"]].position),
-    )
-    regions = [
-        {
-            "code": r["id"],
-            "name": names.get(r["id"]),
-            "offices": r["offices"],
-            "compliant": r["compliant"],
-            "compliance_rate": round(r["compliant"] / r["offices"], 4) if r["offices"] else None,
-            "avg_score": _number(r["avg_score"]),
-            "most_failed": r["worst_key"],
-            "most_failed_text": criteria[r["worst_key"]].text if r["worst_key"] else None,
-            "most_failed_count": r["worst_failures"],
-        }
-        for r in sorted(subs, key=lambda r: r["id"])
-    ]
+        )
     offices = sum(r["offices"] for r in regions)
     compliant = sum(r["compliant"] for r in regions)
     return {
@@ -295,17 +322,7 @@ def mandatory_status(
     *, session: Session, tenant_id: int, office: Office, standard: Standard, as_of: date
 ) -> dict[str, Any]:
     """Score and open mandatory criteria of one office (what a workflow step records)."""
-    rows = fetch_dicts(
-        session,
-        _OFFICE,
-        {
-            "t": tenant_id,
-            "region": office.division_code,
-            "office": office.id,
-            **evaluation_params(standard, as_of),
-        },
-    )
-    return score(rows_as_items(rows))
+    return score(rows_as_items(_office_rows(session, tenant_id, office, standard, as_of)))
 
 
 def rows_as_items(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

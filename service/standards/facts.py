@@ -1,13 +1,15 @@
 """The SQL that measures offices and tests them against a standard, for many offices at once.
 
-`FACTS` yields one row per active office of the selection with every measure of
-measures.py in one jsonb document (absent key = not recorded = "unknown"); `EVALUATED`
-joins it with the criteria that apply to the office's division kind and decides pass / fail
-/ unknown in SQL. Reports aggregate `EVALUATED`; nothing is looped over in Python.
-Parameters: :t tenant, :region code prefix, :office (an id or NULL for all), and those of
-`evaluation_params`: :std standard id, :year the evaluation date's year, :grace_ends the
-last appointment day whose 3 years (to get a degree) are over, :as_of the
-evaluation date, :since the date the standard took effect.
+`facts_sql` yields one row per active office of the selection with one typed column per
+measure of measures.py (NULL = not recorded = "unknown"). A standard's criteria are data, and
+`statuses_sql` turns them into one status expression each — the test of criterion i is
+written out for its measure and operator, with its threshold, item keys and kinds as bound
+parameters — so an office is judged against every criterion in one pass over its row, with
+no per-criterion dispatch at run time. Reports aggregate `statuses`; nothing is looped over in
+Python. Parameters: :t tenant, :region code prefix, :office (an id or NULL for all), those of
+`evaluation_params` (:year the evaluation date's year, :grace_ends the last appointment day
+whose 3 years (to get a degree) are over, :as_of the evaluation date, :since the date the
+standard took effect) and those of `status_params`.
 
 "Every year" (training days, the year's work results) reads the last completed year or the
 current one: a staff member's training record and the office's results carry their year, and
@@ -18,8 +20,12 @@ recorded (unknown). (Interpretation, docs/standards.md.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any, Protocol
+
+from service.standards.measures import COUNT_ITEMS, NUMBER_OPS, SET_OPS, Op
 
 
 class _Version(Protocol):
@@ -53,27 +59,75 @@ def _years_before(day: date, years: int) -> date:
 # suffix for towns, townships and streets, without 办事处 otherwise); a test holds the two
 # equal for every township of the fixtures.
 _SUFFIX = "'(街道办事处|街道|镇|乡|苏木)$'"
-_PLACE = f"""CASE WHEN d.kind IN ('town', 'township', 'street')
-                   AND btrim(d.name) ~ {_SUFFIX}
-                   AND char_length(btrim(d.name))
-                       > char_length(substring(btrim(d.name) from {_SUFFIX}))
-              THEN regexp_replace(btrim(d.name), {_SUFFIX}, '')
-              ELSE regexp_replace(btrim(d.name), '办事处$', '') END"""
 _NORMAL = "regexp_replace(normalize({}, NFKC), '\\s+', '', 'g')"
-_EXPECTED = "c.name || '司法局' || " + _PLACE + " || '司法所'"
-# (the plain comparison first: most names match as typed, and normalising costs ~10 µs a name)
-NAME_IN_CURRENT_FORM = (
-    f"(o.name = {_EXPECTED} OR "
-    + _NORMAL.format("o.name")
-    + " = "
-    + _NORMAL.format(_EXPECTED)
-    + ")"
-)
 
-FACTS = """
+
+def name_in_current_form(name: str, kind: str, place: str, county: str) -> str:
+    """SQL: is the office name `name` in the current form, for a division of kind `kind`
+    named `place` in the county `county` (all SQL expressions)?"""
+    bare = f"btrim({place})"
+    stem = f"""CASE WHEN {kind} IN ('town', 'township', 'street')
+                     AND {bare} ~ {_SUFFIX}
+                     AND char_length({bare}) > char_length(substring({bare} from {_SUFFIX}))
+                THEN regexp_replace({bare}, {_SUFFIX}, '')
+                ELSE regexp_replace({bare}, '办事处$', '') END"""
+    expected = f"{county} || '司法局' || {stem} || '司法所'"
+    # (the plain comparison first: most names match as typed, and normalising costs ~10 µs)
+    return f"({name} = {expected} OR {_NORMAL.format(name)} = {_NORMAL.format(expected)})"
+
+
+# What each measure of measures.py is, over the joins of FACTS: `sel` (the office and its
+# division), `st` (its staff, aggregated), `f` (its facilities record). NULL = not recorded.
+_RESULTS = "CASE WHEN f.results_current THEN f.{} END"
+FACT_SQL: dict[str, str] = {
+    "staff_count": "sel.staff_total",
+    "formal_staff_count": "sel.staff_formal",
+    "civil_servant_count": "sel.staff_civil_servants",
+    "all_staff_formal": "sel.staff_formal = sel.staff_total",
+    "college_staff_share": "st.college_share",
+    "staff_without_college_after_3_years": "st.uneducated_past_grace",
+    "new_staff_without_college": "st.uneducated_new",
+    "party_member_count": "CASE WHEN st.party_known THEN st.party END",
+    "party_organisation_ok": "CASE WHEN st.party_known THEN st.party < 3 OR f.party_branch END",
+    # a 党支部 in particular: unknown where only "支部或党小组" was recorded
+    "party_branch_ok": """CASE WHEN st.party_known AND st.party < 3 THEN true
+                               WHEN st.party_known AND f.party_organisation IS NOT NULL
+                                 THEN f.party_organisation = 'branch'
+                               WHEN st.party_known AND NOT f.party_branch THEN false END""",
+    "director_appointed": "st.has_director",
+    "director_civil_servant": "st.dir_civil_servant",
+    "director_law_college": "st.dir_law_college",
+    "director_not_legal_service_head": "st.dir_not_head",
+    # unknown (not zero) when the director's training was never recorded
+    "director_training_days": "CASE WHEN st.has_director THEN st.dir_days END",
+    "other_staff_min_training_days": "st.other_min",
+    "all_staff_min_training_days": "st.all_min",
+    "name_in_current_form": name_in_current_form(
+        "sel.name", "sel.kind", "sel.division_name", "sel.county_name"
+    ),
+    "area_m2": "sel.area_m2",
+    "own_premises": "f.own_premises",
+    "separated_from_legal_service": "f.separated_from_legal_service",
+    # an office with a 所长办公室 or 工作人员办公室 has an 办公室
+    "rooms": """CASE WHEN f.rooms IS NOT NULL THEN
+                  f.rooms || CASE WHEN f.rooms && ARRAY['director_office', 'staff_office']
+                                  THEN ARRAY['general_office'] ELSE '{}'::text[] END END""",
+    "certificates": "f.certificates",
+    "displays": "f.displays",
+    "registers": "f.registers",
+    "systems": "f.systems",
+    "equipment": "f.equipment",  # item → count (> 0: stored maps hold only what exists)
+    "vehicles": "f.vehicles",
+    "mediation_success_rate": _RESULTS.format("mediation_success_rate"),
+    "key_assistance_rate": _RESULTS.format("key_assistance_rate"),
+    "key_placement_rate": _RESULTS.format("key_placement_rate"),
+    "reoffending_rate": _RESULTS.format("reoffending_rate"),
+}
+
+_SOURCES = """
 sel AS MATERIALIZED (
-  SELECT o.id, o.division_code, d.kind, o.staff_total, o.staff_formal,
-         o.staff_civil_servants, o.area_m2, NAME_IN_CURRENT_FORM AS name_current
+  SELECT o.id, o.name, o.division_code, d.kind, d.name AS division_name, c.name AS county_name,
+         o.staff_total, o.staff_formal, o.staff_civil_servants, o.area_m2
     FROM offices o
     JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
     LEFT JOIN divisions c ON c.tenant_id = d.tenant_id AND c.code = d.parent_code
@@ -127,118 +181,120 @@ fac AS (
   SELECT f.*, f.results_year BETWEEN :year - 1 AND :year AS results_current
     FROM office_facilities f
    WHERE f.tenant_id = :t AND f.office_id IN (SELECT id FROM sel)
-),
+)"""
+
+
+def facts_sql(measures: Iterable[str]) -> str:
+    """The CTEs up to `facts`: one row per active office of the selection (:region, :office)
+    with its id, division code and kind and one column per measure asked for (named as the
+    measure; only those are computed)."""
+    roots = sorted({m.split(".")[0] for m in measures})
+    columns = "".join(f",\n         {FACT_SQL[r]} AS {r}" for r in roots)
+    return (
+        _SOURCES
+        + """,
 facts AS MATERIALIZED (
-  SELECT sel.id, sel.division_code, sel.kind, jsonb_build_object(
-    'staff_count', sel.staff_total,
-    'name_in_current_form', sel.name_current,
-    'formal_staff_count', sel.staff_formal,
-    'civil_servant_count', sel.staff_civil_servants,
-    'all_staff_formal', sel.staff_formal = sel.staff_total,
-    'college_staff_share', st.college_share,
-    'staff_without_college_after_3_years', st.uneducated_past_grace,
-    'new_staff_without_college', st.uneducated_new,
-    'party_member_count', CASE WHEN st.party_known THEN st.party END,
-    'party_organisation_ok', CASE WHEN st.party_known
-                                  THEN st.party < 3 OR f.party_branch END,
-    -- a 党支部 in particular: unknown where only "支部或党小组" was recorded
-    'party_branch_ok', CASE WHEN st.party_known AND st.party < 3 THEN true
-                            WHEN st.party_known AND f.party_organisation IS NOT NULL
-                              THEN f.party_organisation = 'branch'
-                            WHEN st.party_known AND NOT f.party_branch THEN false END,
-    'director_appointed', st.has_director,
-    'director_civil_servant', st.dir_civil_servant,
-    'director_law_college', st.dir_law_college,
-    'director_not_legal_service_head', st.dir_not_head,
-    'director_training_days', CASE WHEN st.has_director THEN coalesce(st.dir_days, -1) END,
-    'other_staff_min_training_days', st.other_min,
-    'all_staff_min_training_days', st.all_min,
-    'area_m2', sel.area_m2,
-    'own_premises', f.own_premises,
-    'separated_from_legal_service', f.separated_from_legal_service,
-    'rooms', CASE WHEN f.rooms IS NOT NULL THEN to_jsonb(
-               f.rooms || CASE WHEN f.rooms && ARRAY['director_office', 'staff_office']
-                               THEN ARRAY['general_office'] ELSE '{}'::text[] END) END,
-    'certificates', to_jsonb(f.certificates),
-    'displays', to_jsonb(f.displays),
-    'registers', to_jsonb(f.registers),
-    'systems', to_jsonb(f.systems),
-    'equipment', f.equipment,
-    'vehicles', f.vehicles,
-    'mediation_success_rate', CASE WHEN f.results_current THEN f.mediation_success_rate END,
-    'key_assistance_rate', CASE WHEN f.results_current THEN f.key_assistance_rate END,
-    'key_placement_rate', CASE WHEN f.results_current THEN f.key_placement_rate END,
-    'reoffending_rate', CASE WHEN f.results_current THEN f.reoffending_rate END
-  ) AS facts
+  SELECT sel.id, sel.division_code, sel.kind"""
+        + columns
+        + """
     FROM sel
     LEFT JOIN staff st ON st.office_id = sel.id
     LEFT JOIN fac f ON f.office_id = sel.id
-)""".replace("NAME_IN_CURRENT_FORM", NAME_IN_CURRENT_FORM)
-
-
-# director_training_days is -1 when the director's training was never recorded: "unknown"
-# below, so that a missing record does not read as zero days.
-def measured_sql(criteria_where: str = "") -> str:
-    """FACTS plus `crit` (the standard's criteria, optionally narrowed by `criteria_where`)
-    and `measured` (each office × each criterion that applies to its kind)."""
-    return (
-        FACTS
-        + """,
-crit AS (
-  SELECT c.key, c.position, c.category, c.mandatory, c.kinds, c.op, c.threshold,
-         c.item_values, c.measure,
-         split_part(c.measure, '.', 1) AS root, split_part(c.measure, '.', 2) AS item,
-         CASE WHEN c.op IN ('has_all', 'has_any') THEN 'set'
-              WHEN c.op IN ('is_true', 'is_false') THEN 'flag' ELSE 'num' END AS test
-    FROM standard_criteria c
-   WHERE c.tenant_id = :t AND c.standard_id = :std """
-        + criteria_where
-        + """
-),
-measured AS (
-  SELECT facts.id AS office_id, facts.division_code, crit.key, crit.mandatory, crit.op,
-         crit.test, crit.threshold, crit.item_values,
-         CASE WHEN crit.test <> 'num' THEN NULL
-              WHEN crit.item = '' THEN NULLIF(facts.facts ->> crit.root, '-1')::numeric
-              WHEN jsonb_typeof(facts.facts -> crit.root) = 'object'
-                THEN coalesce((facts.facts -> crit.root ->> crit.item)::numeric, 0)
-         END AS num,
-         CASE WHEN crit.test = 'flag' THEN (facts.facts ->> crit.root)::boolean END AS flag,
-         CASE WHEN crit.test = 'set'
-              THEN NULLIF(facts.facts -> crit.root, 'null'::jsonb) END AS items
-    FROM facts
-    JOIN crit ON crit.kinds IS NULL OR facts.kind = ANY (crit.kinds)
 )"""
     )
 
 
-MEASURED = measured_sql()
+class Criterion(Protocol):
+    measure: str
+    op: str
+    kinds: list[str] | None
 
-# pass / fail / unknown of a `measured` row m
-STATUS = """
-  CASE m.test
-    WHEN 'num' THEN
-      CASE WHEN m.num IS NULL THEN 'unknown'
-           WHEN CASE m.op WHEN '>=' THEN m.num >= m.threshold
-                          WHEN '>' THEN m.num > m.threshold
-                          WHEN '<=' THEN m.num <= m.threshold
-                          WHEN '<' THEN m.num < m.threshold
-                          ELSE m.num = m.threshold END THEN 'pass'
-           ELSE 'fail' END
-    WHEN 'flag' THEN
-      CASE WHEN m.flag IS NULL THEN 'unknown'
-           WHEN m.flag = (m.op = 'is_true') THEN 'pass' ELSE 'fail' END
-    ELSE
-      CASE WHEN m.items IS NULL THEN 'unknown'
-           WHEN CASE m.op WHEN 'has_all' THEN m.items ?& m.item_values
-                          ELSE m.items ?| m.item_values END THEN 'pass'
-           ELSE 'fail' END
-  END"""
 
-EVALUATED = (
-    MEASURED
-    + """,
-evaluated AS (SELECT m.*, """
-    + STATUS
-    + """ AS status FROM measured m)"""
-)
+def value_sql(criterion: Criterion) -> str:
+    """The measured value of `criterion` over `facts f` (a count item reads 0 when the
+    office recorded its equipment without it)."""
+    root, _, item = criterion.measure.partition(".")
+    if not item:
+        return f"f.{root}"
+    return (
+        f"CASE WHEN f.{root} IS NOT NULL"
+        f" THEN coalesce((f.{root} ->> '{_key(item)}')::numeric, 0) END"
+    )
+
+
+def status_sql(criterion: Criterion, i: int) -> str:
+    """The status of `criterion` (number i of the statement) for a row of `facts f`: 1 pass,
+    0 fail, -1 unknown (its data not recorded), NULL not applicable to the division's kind.
+    Thresholds, item keys and kinds are bound parameters (`status_params`)."""
+    value = value_sql(criterion)
+    op = Op(criterion.op)
+    root = criterion.measure.partition(".")[0]
+    if op in NUMBER_OPS:
+        test = f"{value} {op.value} :c{i}_thr"
+    elif op is Op.is_true:
+        test = value
+    elif op is Op.is_false:
+        test = f"NOT {value}"
+    elif root in COUNT_ITEMS:  # keys of the item → count map
+        test = f"{value} {'?&' if op is Op.has_all else '?|'} CAST(:c{i}_items AS text[])"
+    else:
+        test = f"{value} {'@>' if op is Op.has_all else '&&'} CAST(:c{i}_items AS text[])"
+    status = f"CASE {test} WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END"
+    if criterion.kinds:
+        status = f"CASE WHEN f.kind = ANY(CAST(:c{i}_kinds AS text[])) THEN {status} END"
+    return status
+
+
+class _Bound(Criterion, Protocol):
+    threshold: Decimal | None
+    item_values: list[str] | None
+
+
+def status_params(criteria: Sequence[_Bound]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i, c in enumerate(criteria):
+        if Op(c.op) in NUMBER_OPS:
+            out[f"c{i}_thr"] = c.threshold
+        elif Op(c.op) in SET_OPS:
+            out[f"c{i}_items"] = list(c.item_values or [])
+        if c.kinds:
+            out[f"c{i}_kinds"] = list(c.kinds)
+    return out
+
+
+def _key(item: str) -> str:
+    """An item key as an SQL literal: keys are the identifiers of measures.py."""
+    if not item.replace("_", "").isalnum() or not item.isascii():
+        raise ValueError(f"not an item key: {item!r}")
+    return item
+
+
+def statuses_sql(criteria: Sequence[Criterion], *, with_values: bool = False) -> str:
+    """The CTEs up to `statuses`: per office id, division_code, s0 … sN (the status of each
+    criterion, status_sql), `passed`, `applicable` and `mandatory_met`; with `with_values`
+    also v0 … vN, the measured values (for an office's checklist)."""
+    if not criteria:
+        raise ValueError("a standard without criteria cannot be evaluated")
+    cols = [f"{status_sql(c, i)} AS s{i}" for i, c in enumerate(criteria)]
+    if with_values:
+        cols += [f"{value_sql(c)} AS v{i}" for i, c in enumerate(criteria)]
+    return (
+        facts_sql(c.measure for c in criteria)
+        + """,
+statuses AS MATERIALIZED (
+  SELECT f.id, f.division_code, """
+        + ",\n         ".join(cols)
+        + """
+    FROM facts f
+)"""
+    )
+
+
+def tallies_sql(criteria: Sequence[Any]) -> str:
+    """Columns over a row of `statuses`: `passed`, `applicable` (criteria that apply to the
+    office) and `mandatory_met` (every mandatory criterion that applies passes)."""
+    n = range(len(criteria))
+    passed = " + ".join(f"coalesce((s{i} = 1)::int, 0)" for i in n)
+    applicable = "num_nonnulls(" + ", ".join(f"s{i}" for i in n) + ")"
+    met = " AND ".join(f"coalesce(s{i}, 1) = 1" for i, c in enumerate(criteria) if c.mandatory)
+    return f"{passed} AS passed, {applicable} AS applicable, {met or 'true'} AS mandatory_met"

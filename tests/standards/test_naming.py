@@ -8,10 +8,10 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from service.offices.naming import expected_name, normalize_name
-from service.standards.facts import NAME_IN_CURRENT_FORM
+from service.standards.facts import name_in_current_form
 
 MEASURE = (
-    f"SELECT {NAME_IN_CURRENT_FORM.replace('o.name', 'CAST(:n AS text)')}"
+    f"SELECT {name_in_current_form('CAST(:n AS text)', 'd.kind', 'd.name', 'c.name')}"
     + """
   FROM divisions d
   LEFT JOIN divisions c ON c.tenant_id = d.tenant_id AND c.code = d.parent_code
