@@ -12,6 +12,7 @@ from service.records.models import (
     OfficeFacilities,
     OfficeStaff,
     OfficeStaffPersonal,
+    OfficeWorkRecord,
 )
 from service.standards.models import Standard, StandardCriterion, Target
 from service.tenants.models import Tenant
@@ -29,6 +30,7 @@ __all__ = [
     "OfficeFacilities",
     "OfficeStaff",
     "OfficeStaffPersonal",
+    "OfficeWorkRecord",
     "Standard",
     "StandardCriterion",
     "Target",

@@ -115,13 +115,90 @@ class OfficeFacilities(Base):
     displays: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     registers: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     systems: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
-    equipment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    vehicles: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # (none_as_null: "not recorded" is SQL NULL, not the JSON value null — which read as an
+    # empty map, so unrecorded equipment failed instead of being unknown; migration 0014)
+    equipment: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    vehicles: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     results_year: Mapped[int | None] = mapped_column(Integer)
     mediation_success_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     key_assistance_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     key_placement_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     reoffending_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    # practice key (measures.PRACTICES) → yes/no; a key not recorded is unknown
+    practices: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    staff_establishment: Mapped[int | None] = mapped_column(Integer)  # 编制数
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# the counts of a yearly work record (第四篇); (part, whole) pairs: a part never exceeds it
+WORK_COUNTS = (
+    "mediation_cases",
+    "mediation_successes",
+    "villages",
+    "mediation_committees",
+    "full_time_mediators",
+    "mediators",
+    "released_persons",
+    "key_persons",
+    "key_assisted",
+    "key_placed",
+    "reoffended",
+    "community_corrections",
+    "assistance_agreements",
+    "publicity_events",
+    "legal_aid_cases",
+    "rights_stations",
+    "discipline_violations",
+)
+WORK_PARTS = (
+    ("mediation_successes", "mediation_cases"),
+    ("key_assisted", "key_persons"),
+    ("key_placed", "key_persons"),
+    ("reoffended", "released_persons"),
+    ("full_time_mediators", "mediators"),
+)
+
+
+class OfficeWorkRecord(Base):
+    """What an office did in one year (第四篇): the counts the work-result rates are computed
+    from, its titles, the county's assessment and the annual summary (an evidence file).
+    Checks and policies: migration 0014."""
+
+    __tablename__ = "office_work_records"
+    __table_args__ = (
+        _office_fk("fk_office_work_records_office"),
+        ForeignKeyConstraint(
+            ["tenant_id", "summary_evidence_id"],
+            ["evidence_files.tenant_id", "evidence_files.id"],
+            name="fk_office_work_records_summary",
+        ),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mediation_cases: Mapped[int | None] = mapped_column(Integer)
+    mediation_successes: Mapped[int | None] = mapped_column(Integer)
+    villages: Mapped[int | None] = mapped_column(Integer)
+    mediation_committees: Mapped[int | None] = mapped_column(Integer)
+    full_time_mediators: Mapped[int | None] = mapped_column(Integer)
+    mediators: Mapped[int | None] = mapped_column(Integer)
+    released_persons: Mapped[int | None] = mapped_column(Integer)
+    key_persons: Mapped[int | None] = mapped_column(Integer)
+    key_assisted: Mapped[int | None] = mapped_column(Integer)
+    key_placed: Mapped[int | None] = mapped_column(Integer)
+    reoffended: Mapped[int | None] = mapped_column(Integer)
+    community_corrections: Mapped[int | None] = mapped_column(Integer)
+    assistance_agreements: Mapped[int | None] = mapped_column(Integer)
+    publicity_events: Mapped[int | None] = mapped_column(Integer)
+    legal_aid_cases: Mapped[int | None] = mapped_column(Integer)
+    rights_stations: Mapped[int | None] = mapped_column(Integer)
+    discipline_violations: Mapped[int | None] = mapped_column(Integer)
+    mediator_min_training_days: Mapped[int | None] = mapped_column(Integer)
+    titles: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    county_assessment_passed: Mapped[bool | None] = mapped_column(Boolean)
+    reports_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    summary_evidence_id: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -27,6 +27,7 @@ RegisterKey = StrEnum("RegisterKey", {k: k for k in measures.REGISTERS})  # type
 SystemKey = StrEnum("SystemKey", {k: k for k in measures.SYSTEMS})  # type: ignore[misc]
 EquipmentKey = StrEnum("EquipmentKey", {k: k for k in measures.EQUIPMENT})  # type: ignore[misc]
 VehicleKey = StrEnum("VehicleKey", {k: k for k in measures.VEHICLES})  # type: ignore[misc]
+PracticeKey = StrEnum("PracticeKey", {k: k for k in measures.PRACTICES})  # type: ignore[misc]
 
 Count = Annotated[int, Field(ge=0, le=10_000)]
 Rate = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
@@ -54,11 +55,23 @@ class FacilitiesIn(Strict):
     systems: list[SystemKey] | None = Field(default=None, max_length=50)
     equipment: dict[EquipmentKey, Count] | None = None
     vehicles: dict[VehicleKey, Count] | None = None
+    practices: dict[PracticeKey, bool] | None = Field(
+        default=None,
+        description="practice → yes/no (投诉信箱, 岗前培训 …); a practice left out is unknown",
+    )
+    staff_establishment: int | None = Field(default=None, ge=0, le=1000, description="编制数")
     results_year: int | None = Field(default=None, ge=2000, le=2100)
-    mediation_success_rate: Rate | None = None
+    mediation_success_rate: Rate | None = Field(
+        default=None, description="typed rate; a yearly work record of the period replaces it"
+    )
     key_assistance_rate: Rate | None = None
     key_placement_rate: Rate | None = None
     reoffending_rate: Rate | None = None
+
+    @field_validator("practices")
+    @classmethod
+    def _practice_keys(cls, value: dict[StrEnum, bool] | None) -> dict[str, bool] | None:
+        return None if value is None else {k.value: v for k, v in value.items()}
 
     @model_validator(mode="after")
     def _results_have_a_year(self) -> FacilitiesIn:
@@ -111,6 +124,8 @@ class FacilitiesOut(BaseModel):
     systems: list[str] | None = None
     equipment: dict[str, int] | None = None
     vehicles: dict[str, int] | None = None
+    practices: dict[str, bool] | None = None
+    staff_establishment: int | None = None
     results_year: int | None = None
     mediation_success_rate: float | None = None
     key_assistance_rate: float | None = None

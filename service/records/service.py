@@ -57,7 +57,7 @@ def get_facilities(*, session: Session, scope: Scope, office: Office) -> dict[st
     if row is not None:
         out.update({f: getattr(row, f) for f in FACILITY_FIELDS})
         out["updated_at"] = row.updated_at
-    out["labels"] = {**measures.SET_ITEMS, **measures.COUNT_ITEMS}
+    out["labels"] = {**measures.SET_ITEMS, **measures.COUNT_ITEMS, **measures.CHECK_ITEMS}
     return out
 
 

@@ -76,6 +76,10 @@ class Criterion(Strict):
             bad = sorted(set(self.kinds) - set(TOWNSHIP_KINDS))
             if bad or not self.kinds:
                 raise ValueError(f"kinds: unknown or empty {bad}")
+        if kind == MeasureType.checks:
+            raise ValueError(
+                f"{self.measure} is yes/no per item: name one, e.g. {self.measure}.complaint_box"
+            )
         if kind == MeasureType.number:
             if self.op not in NUMBER_OPS or self.value is None or self.values is not None:
                 raise ValueError(f"{self.measure} is a number: use >=, >, <=, <, = with value")

@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from service.standards.measures import COUNT_ITEMS, NUMBER_OPS, SET_OPS, Op
+from service.standards.measures import CHECK_ITEMS, COUNT_ITEMS, NUMBER_OPS, SET_OPS, Op
 
 
 class _Version(Protocol):
@@ -122,7 +122,30 @@ FACT_SQL: dict[str, str] = {
     "key_assistance_rate": _RESULTS.format("key_assistance_rate"),
     "key_placement_rate": _RESULTS.format("key_placement_rate"),
     "reoffending_rate": _RESULTS.format("reoffending_rate"),
+    "staff_shortfall": "greatest(f.staff_establishment - sel.staff_total, 0)",
+    "practices": "f.practices",  # item → yes/no
+    "mediation_network_complete": "w.mediation_committees >= w.villages",
+    "full_time_mediators": "w.full_time_mediators",
+    "mediator_min_training_days": "w.mediator_min_training_days",
+    "county_assessment_passed": "w.county_assessment_passed",
+    "reports_on_time": "w.reports_on_time",
+    "discipline_violations": "w.discipline_violations",
 }
+# the rate each work-record count pair makes (service/records, pages and exports show them)
+WORK_RATES = {
+    "mediation_success_rate": ("mediation_successes", "mediation_cases"),
+    "key_assistance_rate": ("key_assisted", "key_persons"),
+    "key_placement_rate": ("key_placed", "key_persons"),
+    "reoffending_rate": ("reoffended", "released_persons"),
+}
+# A yearly work record (the latest of the period) replaces the typed rates: each rate is its
+# counts' quotient (NULL where the whole is 0 or not recorded — nothing to rate)
+for _rate, (_part, _whole) in WORK_RATES.items():
+    FACT_SQL[_rate] = (
+        f"CASE WHEN w.office_id IS NOT NULL"
+        f" THEN round(100.0 * w.{_part} / NULLIF(w.{_whole}, 0), 2)"
+        f" ELSE {FACT_SQL[_rate]} END"
+    )
 
 _SOURCES = """
 sel AS MATERIALIZED (
@@ -181,6 +204,13 @@ fac AS (
   SELECT f.*, f.results_year BETWEEN :year - 1 AND :year AS results_current
     FROM office_facilities f
    WHERE f.tenant_id = :t AND f.office_id IN (SELECT id FROM sel)
+),
+work AS (
+  SELECT DISTINCT ON (r.office_id) r.*
+    FROM office_work_records r
+   WHERE r.tenant_id = :t AND r.office_id IN (SELECT id FROM sel)
+     AND r.year BETWEEN :year - 1 AND :year
+   ORDER BY r.office_id, r.year DESC
 )"""
 
 
@@ -200,6 +230,7 @@ facts AS MATERIALIZED (
     FROM sel
     LEFT JOIN staff st ON st.office_id = sel.id
     LEFT JOIN fac f ON f.office_id = sel.id
+    LEFT JOIN work w ON w.office_id = sel.id
 )"""
     )
 
@@ -216,6 +247,8 @@ def value_sql(criterion: Criterion) -> str:
     root, _, item = criterion.measure.partition(".")
     if not item:
         return f"f.{root}"
+    if root in CHECK_ITEMS:  # unknown where the item is not recorded
+        return f"(f.{root} ->> '{_key(item)}')::boolean"
     return (
         f"CASE WHEN f.{root} IS NOT NULL"
         f" THEN coalesce((f.{root} ->> '{_key(item)}')::numeric, 0) END"

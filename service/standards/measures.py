@@ -16,6 +16,7 @@ class MeasureType(StrEnum):
     boolean = "boolean"
     set = "set"  # a set of item keys (rooms, registers, systems, certificates, displays)
     counts = "counts"  # item key → count (equipment, vehicles); `equipment.computer` is a number
+    checks = "checks"  # item key → yes/no (practices); `practices.complaint_box` is a boolean
 
 
 class Op(StrEnum):
@@ -129,6 +130,41 @@ SYSTEMS = {
     "legal_aid_work": "法律援助工作制度",
 }
 
+# Practices the documents ask for, recorded one by one as yes/no (office_facilities.practices):
+# a practice not recorded is unknown, so adding one here never turns a record into a failure.
+PRACTICES = {
+    # 第一篇 四(二)、四(四)
+    "self_study_incentive": "鼓励自学成才的激励机制",
+    "police_justice_110": "“110”公安司法联动工作制度",
+    "networked_office": "网络办公系统",
+    # 第二篇 三(四)1、5, 三(五)6
+    "weekly_study_monthly_meeting": "每周半个工作日学习、每月工作例会",
+    "complaint_box": "投诉信箱",
+    "publicity_rotated": "定期更换法制宣传内容",
+    # 第三篇 三(一)—(五)
+    "director_deputy_section_rank": "所长享受副科待遇",
+    "party_affiliation_clear": "党员隶属关系明确(不具备建立党支部条件的)",
+    "training_system": "教育培训制度",
+    "induction_training": "新录用人员经岗前培训(市级培训、报省备案)",
+    "mediation_court_layout": "统一的调解庭布局",
+    "workflow_rules": "工作流程制度",
+    # 第五篇 第8、11、17、26、27、29条
+    "recruitment_by_exam": "政法专项编制人员“凡进必考”",
+    "director_provincial_rotation": "所长参加省司法厅集中轮训",
+    "released_persons_database": "辖区刑释解教人员信息库",
+    "premises_not_lent": "办公用房未转借、出让、出租",
+    "no_other_signs": "未悬挂其他标牌",
+    "asset_ledger": "业务装备资产账目",
+}
+# the titles a yearly work record may list (第四篇; 第二篇 四 for 文明司法所)
+TITLES = {
+    "civilised_unit": "文明单位",
+    "civilised_office": "文明司法所",
+    "standard_office": "规范化司法所",
+    "provincial_standard_office": "省级规范化司法所",
+    "advanced_unit": "先进集体",
+}
+
 SET_ITEMS: dict[str, dict[str, str]] = {
     "rooms": ROOMS,
     "displays": DISPLAYS,
@@ -137,11 +173,14 @@ SET_ITEMS: dict[str, dict[str, str]] = {
     "systems": SYSTEMS,
 }
 COUNT_ITEMS: dict[str, dict[str, str]] = {"equipment": EQUIPMENT, "vehicles": VEHICLES}
+CHECK_ITEMS: dict[str, dict[str, str]] = {"practices": PRACTICES}  # item → yes/no
 
 # measure → (type, Chinese label, unit)
 MEASURES: dict[str, tuple[MeasureType, str, str]] = {
     # staffing (counts from the office record, kept in step with its staff list)
     "staff_count": (MeasureType.number, "工作人员数", "人"),
+    # 第三篇 三(一) 按编制配齐: establishment (编制数) less staff, never below 0
+    "staff_shortfall": (MeasureType.number, "按编制缺员人数", "人"),
     "formal_staff_count": (MeasureType.number, "在编(正式)工作人员数", "人"),
     "civil_servant_count": (MeasureType.number, "公务员人数", "人"),
     "all_staff_formal": (MeasureType.boolean, "工作人员全部为全供在编(正式)人员", ""),
@@ -191,11 +230,24 @@ MEASURES: dict[str, tuple[MeasureType, str, str]] = {
     # management
     "registers": (MeasureType.set, "业务登记簿册(台账)", ""),
     "systems": (MeasureType.set, "管理制度", ""),
-    # work results of the year (第五篇 14、17)
+    "practices": (MeasureType.checks, "工作机制和做法", ""),
+    # work results of the year (第五篇 14、17): computed from the counts of the yearly work
+    # record (第四篇) where there is one, else the rates as typed
     "mediation_success_rate": (MeasureType.number, "调解成功率", "%"),
     "key_assistance_rate": (MeasureType.number, "重点帮教对象帮教率", "%"),
     "key_placement_rate": (MeasureType.number, "重点帮教对象安置率", "%"),
     "reoffending_rate": (MeasureType.number, "刑释解教人员重新违法犯罪率", "%"),
+    # from the yearly work record (第五篇 第14条; 第三篇 三(二)3, 三(五))
+    "mediation_network_complete": (
+        MeasureType.boolean,
+        "村(社区)人民调解委员会全覆盖",
+        "",
+    ),
+    "full_time_mediators": (MeasureType.number, "专职人民调解员人数", "人"),
+    "mediator_min_training_days": (MeasureType.number, "人民调解员本年度最少集中培训天数", "天"),
+    "county_assessment_passed": (MeasureType.boolean, "县级司法行政机关年度考核合格", ""),
+    "reports_on_time": (MeasureType.boolean, "按要求及时上报报表", ""),
+    "discipline_violations": (MeasureType.number, "工作人员违法违纪人次", "人次"),
 }
 
 
@@ -206,6 +258,8 @@ def measure_type(measure: str) -> MeasureType | None:
     root, _, key = measure.partition(".")
     if root in COUNT_ITEMS and key in COUNT_ITEMS[root]:
         return MeasureType.number
+    if root in CHECK_ITEMS and key in CHECK_ITEMS[root]:
+        return MeasureType.boolean
     return None
 
 
@@ -215,9 +269,11 @@ def measure_label(measure: str) -> tuple[str, str]:
         _, label, unit = MEASURES[measure]
         return label, unit
     root, _, key = measure.partition(".")
+    if root in CHECK_ITEMS:
+        return CHECK_ITEMS[root][key], ""
     return COUNT_ITEMS[root][key], MEASURES[root][2]
 
 
 def item_labels(measure: str) -> dict[str, str]:
     """Item key → Chinese label for a set or counts measure ({} for the others)."""
-    return SET_ITEMS.get(measure) or COUNT_ITEMS.get(measure) or {}
+    return SET_ITEMS.get(measure) or COUNT_ITEMS.get(measure) or CHECK_ITEMS.get(measure) or {}

@@ -46,6 +46,7 @@ def world(app_conn, base_data):  # type: ignore[no-untyped-def]
         )
         for sql in (
             "INSERT INTO office_facilities (tenant_id, office_id) VALUES (:t, :o)",
+            "INSERT INTO office_work_records (tenant_id, office_id, year) VALUES (:t, :o, 2024)",
             "INSERT INTO office_staff_personal (tenant_id, staff_id, name) VALUES (:t, :s, 'x')",
             "INSERT INTO evidence_files (tenant_id, office_id, sha256, filename, content_type,"
             " size_bytes, uploaded_by) VALUES (:t, :o, repeat('a', 64), 'x.pdf',"
@@ -61,6 +62,7 @@ def world(app_conn, base_data):  # type: ignore[no-untyped-def]
 
 RECORDS = {
     "office_facilities": "office_id",
+    "office_work_records": "office_id",
     "office_staff": "office_id",
     "evidence_files": "office_id",
     "acceptance_events": "office_id",

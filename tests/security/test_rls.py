@@ -23,6 +23,7 @@ TENANT_TABLES = {
     "office_facilities",
     "office_staff",
     "office_staff_personal",
+    "office_work_records",
     "evidence_files",
     "acceptance_events",
 }
@@ -57,6 +58,8 @@ INSERTS = {
     " VALUES (:b, 1, 'K-1', 1, 'x', 'x', 'x', true, 'area_m2', '>=', 'x')",
     "targets": "INSERT INTO targets (tenant_id, due_on, share) VALUES (:b, '2030-01-01', 1)",
     "office_facilities": "INSERT INTO office_facilities (tenant_id, office_id) VALUES (:b, 1)",
+    "office_work_records": "INSERT INTO office_work_records (tenant_id, office_id, year)"
+    " VALUES (:b, 1, 2024)",
     "office_staff": "INSERT INTO office_staff (tenant_id, office_id, position, formal,"
     " civil_servant) VALUES (:b, 1, 'staff', true, true)",
     "office_staff_personal": "INSERT INTO office_staff_personal (tenant_id, staff_id, name)"
@@ -71,6 +74,9 @@ INSERTS = {
 # rows of tenant A's own (for an office of A, :o) that a test then tries to move to B
 OWN_ROWS = {
     "office_facilities": ["INSERT INTO office_facilities (tenant_id, office_id) VALUES (:a, :o)"],
+    "office_work_records": [
+        "INSERT INTO office_work_records (tenant_id, office_id, year) VALUES (:a, :o, 2024)"
+    ],
     "office_staff": [INSERTS["office_staff"].replace(":b, 1,", ":a, :o,")],
     "office_staff_personal": [
         INSERTS["office_staff"].replace(":b, 1,", ":a, :o,"),
