@@ -29,7 +29,9 @@ from service.offices.router import router as offices_router
 from service.pages.forms import router as forms_router
 from service.pages.router import router as pages_router
 from service.pages.views import router as views_router
+from service.pages.work_form import router as work_form_router
 from service.records.router import router as records_router
+from service.records.work_router import router as work_records_router
 from service.settings import Settings
 from service.standards.router import router as standards_router
 
@@ -118,12 +120,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(audit_router)
     app.include_router(coverage_router)
     app.include_router(records_router)
+    app.include_router(work_records_router)
     app.include_router(standards_router)
     app.include_router(acceptance_router)
     app.include_router(maps_router)
     app.include_router(pages_router)
     app.include_router(views_router)
     app.include_router(forms_router)
+    app.include_router(work_form_router)
     # front-end packages from assets/ (npm ci), mounted before /static, which would
     # otherwise answer for them
     for name, folder in (("leaflet", "leaflet/dist"), ("swagger-ui", "swagger-ui-dist")):

@@ -71,6 +71,8 @@ class Planted:
     standard_texts: list[str] = field(default_factory=list)  # title, categories, texts, sources
     missing_texts: list[str] = field(default_factory=list)  # of the facility criteria
     workflow: dict[str, int] = field(default_factory=dict)  # "rejected"/"accepted" → id
+    # office id → its work record's annual summary (a markup file name), on its page
+    summaries: dict[int, str] = field(default_factory=dict)
 
     def markup(self) -> list[str]:
         """Every stored string that carries a markup payload."""
@@ -84,6 +86,7 @@ class Planted:
             *(t for texts in self.steps.values() for t in texts),
             *self.standard_texts,
             *self.missing_texts,
+            *self.summaries.values(),
         ]
 
 
@@ -223,6 +226,9 @@ def plant(client: Any, base: str, admin: str) -> Planted:
         office_id = by_name[row["司法所名称"]]
         planted.offices[row["司法所名称"]] = office_id
         planted.addresses[office_id] = row["地址"]
+        # last year's work record of every office: the region export's default year
+        url = f"/api/v1/offices/{office_id}/work-records/{date.today().year - 1}"
+        _ok(client.put(url, json=WORK_RECORD, headers=h))
 
     county, city = token(client, "xz_county"), token(client, "zz_city")
     rejected, accepted = (
@@ -239,12 +245,15 @@ def plant(client: Any, base: str, admin: str) -> Planted:
                 member |= {"position": "director", "party_member": True}
             _ok(client.post(f"{url}/staff", json=member, headers=county), 201)
         upload = {"file": (MARKUP[0] + ".png", PNG, "image/png")}
-        _ok(
+        summary = _ok(
             client.post(
                 f"{url}/evidence", files=upload, data={"description": MARKUP[1]}, headers=county
             ),
             201,
         )
+        record = WORK_RECORD | {"summary_evidence_id": summary["id"]}
+        _ok(client.put(f"{url}/work-records/{date.today().year}", json=record, headers=county))
+        planted.summaries[office_id] = summary["filename"]
         steps = [
             ("self_check", county, {"comment": MARKUP[3]}),
             ("apply", county, {"comment": FORMULA[1]}),
@@ -272,4 +281,16 @@ STAFF: dict[str, Any] = {
     "heads_legal_service": False,
     "training_year": date.today().year,
     "training_days": 10,
+}
+# meets 河南 2009's work results (the workflow offices apply against it)
+WORK_RECORD: dict[str, Any] = {
+    "mediation_cases": 20,
+    "mediation_successes": 19,
+    "key_persons": 4,
+    "key_assisted": 4,
+    "key_placed": 4,
+    "released_persons": 50,
+    "reoffended": 1,
+    "titles": ["civilised_office"],
+    "county_assessment_passed": True,
 }

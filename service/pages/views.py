@@ -1,5 +1,7 @@
 """The dashboard of a user's region and the office page, rendered on the server in Chinese
-from the same services as the API (nothing computed twice, nothing outside the region)."""
+from the same services as the API (nothing computed twice, nothing outside the region).
+`office_context` is what the office page shows; the work-record form (work_form.py) shows
+it again with what was typed and why it was refused."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlalchemy import text
 
 from service.acceptance import reports as acceptance
 from service.acceptance import service as workflow_service
-from service.acceptance.workflow import PROCEDURES, Procedure, Step, allowed_steps
+from service.acceptance.workflow import PROCEDURES, Procedure, allowed_steps
 from service.accounts.models import ROLE_LABELS_ZH, Role
 from service.accounts.security import decode_token
 from service.coverage import service as coverage
@@ -22,11 +24,17 @@ from service.coverage.query import CoverageFilter
 from service.db import SessionDep
 from service.deps import TOKEN_COOKIE, CurrentScope, Scope, SettingsDep
 from service.offices.dependencies import ValidOffice
-from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
+from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState, Office
 from service.offices.queries import office_out
 from service.pages.chart import progress_chart
 from service.pages.forms import csrf_token
-from service.standards import compliance
+from service.records import evidence, work
+from service.records.evidence import served_name
+from service.records.models import WORK_COUNTS
+from service.records.schemas import WORK_LABELS_ZH, WorkRecordIn
+from service.records.service import may_edit
+from service.settings import Settings
+from service.standards import compliance, measures
 from service.standards import service as standards
 from service.standards.compliance import division_names
 
@@ -144,9 +152,26 @@ def office_page(
     settings: SettingsDep,
     done: Annotated[str | None, Query(max_length=40)] = None,
     message: Annotated[str | None, Query(max_length=300)] = None,
+    recorded: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
     """An office: details, the checklist against the standard in force with what is
-    missing, the acceptance history, and the steps this user may take now."""
+    missing, the acceptance history, its yearly work records, and what this user may do."""
+    context = office_context(office=office, scope=scope, session=session, settings=settings)
+    return render(
+        "office.html",
+        scope,
+        session,
+        **context,
+        done=context["step_labels"].get(done),  # (anything else: no notice)
+        error=message,
+        recorded=int(recorded) if recorded and recorded.isdigit() and len(recorded) == 4 else None,
+    )
+
+
+def office_context(
+    *, office: Office, scope: Scope, session: Any, settings: Settings
+) -> dict[str, Any]:
+    """What the office page shows (the work-record form empty: `work_form` fills it)."""
     detail = office_out(session=session, scope=scope, office_id=office.id)
     report = compliance.office_compliance(
         session=session, scope=scope, office=office, standard_ref=None, as_of=None
@@ -187,23 +212,47 @@ def office_page(
                 "standard": rule.needs_standard_met,
             }
         )
-    done_rule = rules.get(Step(done)) if done is not None and done in Step.__members__ else None
-    return render(
-        "office.html",
-        scope,
-        session,
-        office=detail,
-        state_label=STATE_LABELS[state.value],
-        compliance=report,
-        history=history,
-        due=due,
-        overdue=bool(due and due < date.today()),
-        actions=actions,
-        measured=_measured,
-        state_labels=STATE_LABELS,
-        role_labels={r.value: ROLE_LABELS_ZH[r] for r in Role},
-        note=None,
-        csrf=csrf_token(settings, scope),
-        done=done_rule.label if done_rule else None,
-        error=message,
-    )
+    may_record = may_edit(scope, office)
+    return {
+        "office": detail,
+        "state_label": STATE_LABELS[state.value],
+        "compliance": report,
+        "history": history,
+        "due": due,
+        "overdue": bool(due and due < date.today()),
+        "actions": actions,
+        "measured": _measured,
+        "state_labels": STATE_LABELS,
+        "role_labels": {r.value: ROLE_LABELS_ZH[r] for r in Role},
+        "note": None,
+        "csrf": csrf_token(settings, scope),
+        "step_labels": {step.value: rule.label for step, rule in rules.items()},
+        "work_records": work.list_work_records(session=session, scope=scope, office=office),
+        "may_record": may_record,
+        "work_fields": WORK_FORM_FIELDS,
+        "titles": measures.TITLES,
+        "evidence_files": (
+            [
+                (e.id, served_name(e))
+                for e in evidence.list_evidence(session=session, scope=scope, office=office)
+            ]
+            if may_record
+            else []
+        ),
+        "labels": WORK_LABELS_ZH,
+        "n": lambda v: "—" if v is None else v,
+        "rate": lambda v: "—" if v is None else f"{v:g}%",
+        "yes_no": lambda v: "—" if v is None else ("是" if v else "否"),
+        "work_form": {"year": str(date.today().year - 1)},
+        "work_errors": {},
+        "work_error": None,
+        "this_year": date.today().year,
+    }
+
+
+# the counts and days of the work-record form, in the schema's order, with their labels
+WORK_FORM_FIELDS = [
+    (name, WORK_LABELS_ZH[name], 366 if name == "mediator_min_training_days" else 1_000_000)
+    for name in WorkRecordIn.model_fields
+    if name in WORK_COUNTS or name == "mediator_min_training_days"
+]

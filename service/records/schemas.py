@@ -1,13 +1,22 @@
-"""Request and response bodies of office records: facilities, staff, evidence files."""
+"""Request and response bodies of office records: facilities, staff, evidence files, yearly
+work records."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from service.dates import PlausibleDate
 from service.offices.schemas import (
@@ -16,7 +25,12 @@ from service.offices.schemas import (
     Phone,
     Strict,
 )
-from service.records.models import Education, PartyOrganisation, Position
+from service.records.models import (
+    WORK_PARTS,
+    Education,
+    PartyOrganisation,
+    Position,
+)
 from service.standards import measures
 
 # item keys as enums, so the OpenAPI schema lists what may be sent
@@ -28,6 +42,7 @@ SystemKey = StrEnum("SystemKey", {k: k for k in measures.SYSTEMS})  # type: igno
 EquipmentKey = StrEnum("EquipmentKey", {k: k for k in measures.EQUIPMENT})  # type: ignore[misc]
 VehicleKey = StrEnum("VehicleKey", {k: k for k in measures.VEHICLES})  # type: ignore[misc]
 PracticeKey = StrEnum("PracticeKey", {k: k for k in measures.PRACTICES})  # type: ignore[misc]
+TitleKey = StrEnum("TitleKey", {k: k for k in measures.TITLES})  # type: ignore[misc]
 
 Count = Annotated[int, Field(ge=0, le=10_000)]
 Rate = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
@@ -209,3 +224,139 @@ class EvidenceOut(BaseModel):
     uploaded_by: str
     uploaded_at: datetime
     href: str
+
+
+# -- yearly work records (第四篇) ----------------------------------------------------------------
+
+# Chinese labels of a work record's fields (pages, exports, the OpenAPI descriptions); the
+# counts are models.WORK_COUNTS (a test holds the two in step)
+WORK_LABELS_ZH = {
+    "mediation_cases": "调解民间纠纷件数",
+    "mediation_successes": "调解成功件数",
+    "villages": "村(社区)数",
+    "mediation_committees": "村(社区)人民调解委员会数",
+    "full_time_mediators": "专职人民调解员人数",
+    "mediators": "人民调解员人数",
+    "released_persons": "刑释解教人员数",
+    "key_persons": "重点帮教对象人数",
+    "key_assisted": "重点帮教对象已帮教人数",
+    "key_placed": "重点帮教对象已安置人数",
+    "reoffended": "刑释解教人员重新违法犯罪人数",
+    "community_corrections": "社区矫正人员数",
+    "assistance_agreements": "签订帮教协议数",
+    "publicity_events": "法制宣传活动次数",
+    "legal_aid_cases": "法律援助案件数",
+    "rights_stations": "维权站(点)数",
+    "discipline_violations": "工作人员违法违纪人次",
+    "mediator_min_training_days": "人民调解员最少集中培训天数",
+    "titles": "所获称号",
+    "county_assessment_passed": "县级司法行政机关年度考核合格",
+    "reports_on_time": "按要求及时上报报表",
+    "summary_evidence_id": "年度工作总结(证明材料)",
+}
+PART_OF = dict(WORK_PARTS)  # part → the count it is a part of
+WorkCount = Annotated[int, Field(ge=0, le=1_000_000)]
+EvidenceId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _count(name: str) -> Any:
+    return Field(default=None, description=WORK_LABELS_ZH[name])
+
+
+class WorkRecordFields(BaseModel):
+    """What an office reports for a year; null = not recorded. (Each whole comes before its
+    parts: a part is checked against the whole validated before it.)"""
+
+    mediation_cases: WorkCount | None = _count("mediation_cases")
+    mediation_successes: WorkCount | None = _count("mediation_successes")
+    villages: WorkCount | None = _count("villages")
+    mediation_committees: WorkCount | None = _count("mediation_committees")
+    mediators: WorkCount | None = _count("mediators")
+    full_time_mediators: WorkCount | None = _count("full_time_mediators")
+    released_persons: WorkCount | None = _count("released_persons")
+    reoffended: WorkCount | None = _count("reoffended")
+    key_persons: WorkCount | None = _count("key_persons")
+    key_assisted: WorkCount | None = _count("key_assisted")
+    key_placed: WorkCount | None = _count("key_placed")
+    community_corrections: WorkCount | None = _count("community_corrections")
+    assistance_agreements: WorkCount | None = _count("assistance_agreements")
+    publicity_events: WorkCount | None = _count("publicity_events")
+    legal_aid_cases: WorkCount | None = _count("legal_aid_cases")
+    rights_stations: WorkCount | None = _count("rights_stations")
+    discipline_violations: WorkCount | None = _count("discipline_violations")
+    mediator_min_training_days: int | None = Field(
+        default=None, ge=0, le=366, description=WORK_LABELS_ZH["mediator_min_training_days"]
+    )
+    county_assessment_passed: bool | None = Field(
+        default=None, description=WORK_LABELS_ZH["county_assessment_passed"]
+    )
+    reports_on_time: bool | None = Field(
+        default=None, description=WORK_LABELS_ZH["reports_on_time"]
+    )
+    summary_evidence_id: EvidenceId | None = Field(
+        default=None, description="年度工作总结: one of this office's evidence files"
+    )
+
+
+class WorkRecordIn(Strict, WorkRecordFields):
+    """A year's work record; replaces the whole record of that year. A part (调解成功件数 …)
+    never exceeds its whole (调解民间纠纷件数 …); the rates are computed, never sent."""
+
+    titles: list[TitleKey] | None = Field(
+        default=None, max_length=len(measures.TITLES), description="所获称号 (keys of TITLES)"
+    )
+
+    @field_validator(*PART_OF)
+    @classmethod
+    def _within_whole(cls, value: int | None, info: ValidationInfo) -> int | None:
+        part = str(info.field_name)
+        whole = PART_OF[part]
+        total = info.data.get(whole)
+        if value is not None and total is not None and value > total:
+            raise PydanticCustomError(
+                "part_exceeds_whole",
+                "{part} ({value}) must not exceed {whole} ({total})",
+                {"part": part, "value": value, "whole": whole, "total": total},
+            )
+        return value
+
+    @field_validator("titles")
+    @classmethod
+    def _titles_once(cls, value: list[StrEnum] | None) -> list[str] | None:
+        if value is None:
+            return None
+        keys = [v.value for v in value]
+        if len(set(keys)) != len(keys):
+            raise PydanticCustomError("duplicate_title", "each title may be listed once")
+        return [k for k in measures.TITLES if k in keys]  # in the vocabulary's order
+
+
+class WorkRecordOut(WorkRecordFields):
+    office_id: int
+    year: int
+    titles: list[str] | None = None
+    title_labels: list[str] = Field(default_factory=list, description="the titles in Chinese")
+    rates: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="work-result rates computed from the counts (facts.WORK_RATES): "
+        "round(100 × part / whole, 2); null where the whole is 0 or not recorded",
+    )
+    summary_filename: str | None = None
+    summary_href: str | None = None
+    updated_at: datetime
+
+
+class RegionWorkRecordOut(WorkRecordOut):
+    """A row of a region's work records: the record with its office and division."""
+
+    office_name: str
+    division_code: str
+    division_name: str | None
+    county_name: str | None
+    closed: bool = Field(default=False, description="the office has since been closed")
+
+
+class RegionWorkRecords(BaseModel):
+    region: str
+    year: int
+    items: list[RegionWorkRecordOut]

@@ -41,6 +41,11 @@ def sees_personal_data(scope: Scope) -> bool:
     return scope.role in PERSONAL_ROLES
 
 
+def may_edit(scope: Scope, office: Office) -> bool:
+    """Whether `require_editor` lets this user change the office's records (pages ask)."""
+    return scope.can(Action.update_office) and office.closed_at is None
+
+
 def require_editor(scope: Scope, office: Office) -> None:
     scope.require(Action.update_office)
     if office.closed_at is not None:

@@ -34,6 +34,7 @@ def test_city_dashboard_answers_which_offices_are_in_which_state(client, auth):
     assert "新郑市" in html and "通许县" not in html  # its counties only
     assert "规范化进度与目标" in html and "<svg" in html and "2008-12-31" in html
     assert "/api/v1/acceptance?region=4101&format=xlsx" in html
+    assert "/api/v1/work-records?region=4101&format=xlsx" in html
     assert f"/offices/{other}" not in html
 
 

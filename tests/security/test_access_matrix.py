@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -351,6 +352,7 @@ MATRIX.update(
     }
 )
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+LAST_YEAR = date.today().year - 1  # every office has a work record of it (the default year)
 EDITORS = (*WRITERS, "office_staff")
 MATRIX.update(
     {
@@ -392,6 +394,28 @@ MATRIX.update(
         ),
         ("GET", "/api/v1/offices/{office_id}/evidence/{evidence_id}/content"): Rule(
             office_item("evidence", "/content"), own_only()
+        ),
+        ("GET", "/api/v1/offices/{office_id}/work-records"): Rule(
+            office_url("/work-records"), own_only()
+        ),
+        ("GET", "/api/v1/offices/{office_id}/work-records/{year}"): Rule(
+            office_url(f"/work-records/{LAST_YEAR}"), own_only()
+        ),
+        ("PUT", "/api/v1/offices/{office_id}/work-records/{year}"): Rule(
+            with_method(
+                office_url(f"/work-records/{LAST_YEAR}"),
+                "PUT",
+                json={"mediation_cases": 4, "mediation_successes": 4},
+            ),
+            own_only(*EDITORS),
+        ),
+        ("DELETE", "/api/v1/offices/{office_id}/work-records/{year}"): Rule(
+            with_method(office_url(f"/work-records/{LAST_YEAR}"), "DELETE"), own_only(*EDITORS)
+        ),
+        ("GET", "/api/v1/work-records"): Rule(
+            region_list("/api/v1/work-records"),
+            own_only(),
+            only_inside(lambda r: r["division_code"]),
         ),
         ("GET", "/api/v1/offices/{office_id}/compliance"): Rule(
             office_url("/compliance"), own_only()
@@ -483,6 +507,11 @@ def build_world(client, auth, base_data) -> World:
         r = client.post(f"/api/v1/offices/{office}/evidence", files=files, headers=who)
         assert r.status_code == 201, r.text
         evidence[office] = r.json()["id"]
+        record = {"mediation_cases": 10, "mediation_successes": 9}
+        r = client.put(
+            f"/api/v1/offices/{office}/work-records/{LAST_YEAR}", json=record, headers=who
+        )
+        assert r.status_code == 200, r.text
     return World(offices, users, staff, evidence)
 
 

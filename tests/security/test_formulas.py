@@ -116,6 +116,29 @@ def test_checklist_of_an_office_named_with_sheet_title_characters(hostile_site: 
     assert load_workbook(io.BytesIO(r.content)).sheetnames == ["自查表_'_新村______司法所"]
 
 
+def test_work_records_export_keeps_formula_names_as_text(hostile_site: Planted) -> None:
+    """Every office has last year's work record (the export's default year): each name that
+    starts like a formula is in both files, as text; the county's formula name too."""
+    names = {n for n in hostile_site.offices if n.startswith(FORMULA_PREFIXES)}
+    county = hostile_site.divisions["410122"]
+    assert names and county.startswith(FORMULA_PREFIXES)
+    with httpx.Client(base_url=hostile_site.base, timeout=60) as client:
+        h = token(client, "henan_admin")
+        for fmt, read in (("csv", csv_cells), ("xlsx", xlsx_cells)):
+            r = client.get("/api/v1/work-records", params={"format": fmt}, headers=h)
+            assert r.status_code == 200, r.text
+            cells = read(r.content, f"work records {fmt}")
+            assert names | {county} <= set(cells), fmt
+            assert "文明司法所" in cells and 95 in [_number(c) for c in cells], fmt
+
+
+def _number(cell: Any) -> Any:
+    try:
+        return float(cell)
+    except (TypeError, ValueError):
+        return cell
+
+
 COLUMNS = [Column("n", "数"), Column("s", "文字")]
 
 

@@ -138,7 +138,8 @@ def test_aggregates_and_formula_names_of_the_province(site: Planted, chromium: A
 
 def test_pages_show_hostile_strings_as_text(site: Planted, chromium: Any) -> None:
     """The dashboards of a city bureau and of the province, and every planted office's page
-    (details, checklist of the hostile standard, acceptance history)."""
+    (details, checklist of the hostile standard, acceptance history, work records with a
+    markup-named annual summary)."""
     log_in(chromium, site.base, "henan_admin")
     text = page_text(chromium, site.base, "/dashboard")
     for code in ("41", "4101"):
@@ -153,7 +154,9 @@ def test_pages_show_hostile_strings_as_text(site: Planted, chromium: Any) -> Non
         assert name in text and site.addresses[office_id] in text
         assert [s for s in site.standard_texts if s not in text] == []
         assert [s for s in site.steps.get(office_id, []) if s not in text] == []
-    assert set(site.steps) == set(site.workflow.values())
+        assert "年度工作记录" in text and "95%" in text  # every office has last year's record
+        assert office_id not in site.summaries or site.summaries[office_id] in text
+    assert set(site.steps) == set(site.workflow.values()) == set(site.summaries)
 
 
 def test_login_page_keeps_a_hostile_next_as_text(site: Planted, chromium: Any) -> None:
