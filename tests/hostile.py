@@ -293,4 +293,11 @@ WORK_RECORD: dict[str, Any] = {
     "reoffended": 1,
     "titles": ["civilised_office"],
     "county_assessment_passed": True,
+    # (what else the standards read of a year: the workflow offices must meet them to apply)
+    "villages": 12,
+    "mediation_committees": 12,
+    "mediators": 36,
+    "full_time_mediators": 1,
+    "mediator_min_training_days": 3,
+    "reports_on_time": True,
 }

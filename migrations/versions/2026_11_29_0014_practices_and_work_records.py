@@ -105,7 +105,12 @@ def upgrade() -> None:
         sa.Column("county_assessment_passed", sa.Boolean()),
         sa.Column("reports_on_time", sa.Boolean()),
         sa.Column("summary_evidence_id", sa.BigInteger()),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.CheckConstraint("year BETWEEN 2000 AND 2100", name=op.f("ck_office_work_records_year")),
         *(
             sa.CheckConstraint(f"{name} IS NULL OR {name} >= 0", name=f"ck_owr_{name}_nonneg")

@@ -163,6 +163,9 @@ def acceptance_overview(
             "overdue": [row(i) for i in due if i["due_on"] < today],
             "due_soon": [row(i) for i in due if i["due_on"] >= today],
             "period_months": params["months"],
+            # the period is provincial policy: the documents leave it open (复验办法另行制定)
+            "policy_note": f"复验周期为本省政策规定的{params['months']}个月"
+            "(规范化文件未规定复验周期,复验办法另行制定)",
         },
     }
 
@@ -220,13 +223,13 @@ PROGRESS_STATUS_ZH = {
 
 
 def _status(offices: int, share: float | None, target: Target | None) -> str:
-    """no_offices; no_target (none in force: the standards set none, or the first is still
-    ahead); on_track / behind a binding target; reached / short_of_aspiration for a 力争 step,
+    """no_target (none in force: the standards set none, or the first is still ahead);
+    no_offices; on_track / behind a binding target; reached / short_of_aspiration for a 力争 step,
     which the documents hope for but do not bind regions to."""
-    if not offices:
-        return "no_offices"
     if target is None:
         return "no_target"
+    if not offices:
+        return "no_offices"
     met = share is not None and share >= float(target.share)
     if target.aspirational:
         return "reached" if met else "short_of_aspiration"
@@ -397,7 +400,7 @@ SELECT o.id, o.name, o.division_code, d.name AS division_name, c.name AS county_
   LEFT JOIN divisions c ON c.tenant_id = d.tenant_id AND c.code = d.parent_code
                        AND c.valid_to IS NULL
  WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
- GROUP BY o.id, d.name, c.name
+ GROUP BY o.tenant_id, o.id, d.name, c.name
  ORDER BY o.division_code, o.id
 """
 CIVILISED_STATUS_ZH = {

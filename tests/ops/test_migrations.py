@@ -110,7 +110,7 @@ def test_upgrade_publishes_corrected_seed_standards(pg_cluster):
             )
         )
         conn.execute(text(criteria))
-    upgrade(url)
+    upgrade(url, "0010")
     with engine.connect() as conn:
         versions = conn.execute(
             text(
@@ -146,3 +146,69 @@ def test_upgrade_publishes_corrected_seed_standards(pg_cluster):
         ("42", 3, "henan-2009", "2010-01-01", fixed, named + right_2009),
     ]
     engine.dispose()
+
+
+def test_upgrade_adds_the_missing_requirements_to_published_standards(pg_cluster):
+    """0015: the latest version of each seed standard a tenant has gains the requirements it
+    lacked (issue 16, "missing") in a new version — same effective date, same procedure, every
+    criterion before copied, the new ones after them; 0016 gives the district's standard its
+    procedure; 0018 gives 河南 2004 its 文明司法所 rule."""
+    url = fresh_database(pg_cluster, "migrations_missing_requirements")
+    upgrade(url, "0014")
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO tenants (code, name) VALUES ('41', '河南')"))
+        conn.execute(
+            text(
+                "INSERT INTO standards (tenant_id, version, code, title, document, effective_from,"
+                " published_by, procedure) SELECT t.id, s.version, s.code, s.code, '…',"
+                " s.effective_from, 'system:seed', 'city' FROM tenants t, (VALUES"
+                " (1, 'henan-2004', DATE '2004-07-22'), (2, 'district-2005', DATE '2005-06-01'))"
+                " AS s(version, code, effective_from)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO standard_criteria (tenant_id, standard_id, key, position, category,"
+                " text, source, mandatory, measure, op, threshold, missing)"
+                " SELECT s.tenant_id, s.id, s.code || '-AREA', 1, '基础设施', '…', '…', true,"
+                " 'area_m2', '>=', 90, '…' FROM standards s"
+            )
+        )
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT s.version, s.code, s.effective_from::text, s.procedure,"
+                " s.civilised_title_years, array_agg(c.key ORDER BY c.position)"
+                " FROM standards s JOIN standard_criteria c"
+                " ON c.tenant_id = s.tenant_id AND c.standard_id = s.id"
+                " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1"
+            )
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        (1, "henan-2004", "2004-07-22", "city", 2, ["henan-2004-AREA"]),
+        (2, "district-2005", "2005-06-01", "district", None, ["district-2005-AREA"]),
+        (
+            3,
+            "district-2005",
+            "2005-06-01",
+            "district",
+            None,
+            ["district-2005-AREA", "QU2005-SELF-STUDY", "QU2005-110", "QU2005-NETWORK-OFFICE"],
+        ),
+        (
+            4,
+            "henan-2004",
+            "2004-07-22",
+            "city",
+            2,
+            [
+                "henan-2004-AREA",
+                "HN2004-STUDY-MEETING",
+                "HN2004-COMPLAINT-BOX",
+                "HN2004-PUBLICITY-ROTATED",
+            ],
+        ),
+    ]

@@ -16,14 +16,20 @@ REFUSED_BY_DATABASE = "refused-by-the-database"
 @pytest.fixture
 def xincun_office(client, auth) -> int:  # type: ignore[no-untyped-def]
     return register(
-        client, auth("xinzheng_county"), "410184101", OfficeSpec(facilities=None, staff=[])
+        client,
+        auth("xinzheng_county"),
+        "410184101",
+        OfficeSpec(facilities=None, staff=[], work_record=None),
     )
 
 
 @pytest.fixture
 def xindian_office(client, auth) -> int:  # type: ignore[no-untyped-def]
     return register(
-        client, auth("xinzheng_county"), "410184102", OfficeSpec(facilities=None, staff=[])
+        client,
+        auth("xinzheng_county"),
+        "410184102",
+        OfficeSpec(facilities=None, staff=[], work_record=None),
     )
 
 

@@ -25,6 +25,7 @@ from criteria_cases import (
 from office_records import OfficeSpec, compliance, register, status_of
 
 from service.standards.definition import SEED_CODES, Criterion, seed
+from service.standards.facts import WORK_RATES
 from service.standards.measures import NUMBER_OPS, Op
 
 AT_LEAST = ("以上", "不少于", "不低于", "至少", "达到")  # the number meets the requirement
@@ -112,8 +113,12 @@ def _recorded(spec: OfficeSpec, c: Criterion) -> Decimal:
         return Decimal(min(s["training_days"] for s in spec.staff))
     if m.startswith("equipment."):
         return Decimal(fac["equipment"][m.split(".")[1]])
-    if m.endswith("_rate"):
-        return Decimal(str(fac[m]))
+    if m.endswith("_rate"):  # from the work record's counts (criteria_cases.variant)
+        part, whole = WORK_RATES[m]
+        record = spec.work_record or {}
+        return Decimal(100) * record[part] / record[whole]
+    if m in ("full_time_mediators", "mediator_min_training_days"):
+        return Decimal((spec.work_record or {})[m])
     if m == "college_staff_share":
         share = sum(1 for s in spec.staff if s["education"] != "below_college") / len(spec.staff)
         return Decimal(round(share * 100))
@@ -121,15 +126,24 @@ def _recorded(spec: OfficeSpec, c: Criterion) -> Decimal:
 
 
 def test_re_offending_at_exactly_three_percent_passes(client: Any, auth: Any) -> None:
-    """第五篇 第17条 "控制在3%以下": 3.00 % passes (it was refused as `< 3`), 3.01 % fails."""
+    """第五篇 第17条 "控制在3%以下": 3.00 % passes (it was refused as `< 3`), 3.01 % fails —
+    as typed (no work record) and as counted (3 of 100, 301 of 10,000 released persons)."""
     for rate, status in ((3, "pass"), (3.01, "fail"), (0, "pass")):
-        spec = OfficeSpec()
+        spec = OfficeSpec(work_record=None)
         assert spec.facilities is not None
         spec.facilities["reoffending_rate"] = rate
         with client_transaction(client):
             office = register(client, auth(COUNTY), TOWN, spec)
             report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
             assert status_of(report, "HN2009-REOFFENDING") == status, rate
+    for reoffended, released, status in ((3, 100, "pass"), (301, 10_000, "fail")):
+        spec = OfficeSpec()
+        assert spec.work_record is not None
+        spec.work_record.update(reoffended=reoffended, released_persons=released)
+        with client_transaction(client):
+            office = register(client, auth(COUNTY), TOWN, spec)
+            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
+            assert status_of(report, "HN2009-REOFFENDING") == status, (reoffended, released)
 
 
 def test_a_car_or_a_motorcycle_is_a_vehicle_in_henan_2009(client: Any, auth: Any) -> None:
