@@ -27,6 +27,7 @@ COVERAGE = {  # township status → (colour, label)
 STATES = {
     "not_applied": ("#9e9e9e", "未申报"),
     "self_checked": ("#90caf9", "已自查"),
+    "district_review": ("#64b5f6", "已向区(县)司法局申报待检查"),
     "applied": ("#1e88e5", "已申报待验收"),
     "rejected": ("#e53935", "验收未通过"),
     "accepted": ("#43a047", "规范化司法所"),
@@ -260,7 +261,8 @@ def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
             row("应设司法所", "required"),
             row("已覆盖", "covered"),
             row("覆盖率", "coverage_pct", unit="%"),
-            row("规范化", "accepted"),
+            row("司法所", "offices"),
+            row("规范化司法所", "accepted"),
             row("规范化率", "acceptance_pct", unit="%"),
             row("当期目标", "target_pct", unit="%"),
             row("进度", "progress_zh"),

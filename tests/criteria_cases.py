@@ -10,6 +10,7 @@ from typing import Any
 from office_records import OfficeSpec, older_office_name
 
 from service.standards.definition import Criterion
+from service.standards.facts import WORK_RATES
 from service.standards.measures import Op
 
 TOWN = "410184102"  # 辛店镇 (kind town)
@@ -37,7 +38,11 @@ PEOPLE = {
 def _number_at(c: Criterion, passing: bool) -> float:
     """A value just meeting (or just missing) the criterion's threshold."""
     v = _num(c.value)
-    counted = c.measure.endswith(("count", "days")) or c.measure in PEOPLE or "." in c.measure
+    counted = (
+        c.measure.endswith(("count", "days", "mediators", "shortfall"))
+        or c.measure in PEOPLE
+        or "." in c.measure
+    )
     step = 1 if counted else 0.01
     if c.measure == "area_m2":
         step = 0.1  # areas are recorded to 0.1 m²
@@ -132,8 +137,24 @@ def variant(c: Criterion, passing: bool) -> OfficeSpec:
     elif m.startswith(("equipment.", "vehicles.")):
         root, item = m.split(".")
         fac[root][item] = int(_number_at(c, passing))
-    elif m.endswith("_rate"):
-        fac[m] = _number_at(c, passing)
+    elif m.endswith("_rate"):  # from the work record's counts: part / 10,000 (2 decimals)
+        part, whole = WORK_RATES[m]
+        assert spec.work_record is not None
+        spec.work_record[whole] = 10_000
+        spec.work_record[part] = round(_number_at(c, passing) * 100)
+    elif m.startswith("practices."):
+        fac["practices"][m.split(".")[1]] = passing
+    elif m == "staff_shortfall":  # 编制数 against the 5 staff of the spec
+        fac["staff_establishment"] = len(staff) + int(_number_at(c, passing))
+    elif m == "mediation_network_complete":  # a committee in every village, or one short
+        assert spec.work_record is not None
+        spec.work_record["mediation_committees"] = spec.work_record["villages"] - (not passing)
+    elif m in ("full_time_mediators", "mediator_min_training_days"):
+        assert spec.work_record is not None
+        spec.work_record[m] = int(_number_at(c, passing))
+    elif m in ("county_assessment_passed", "reports_on_time"):
+        assert spec.work_record is not None
+        spec.work_record[m] = passing
     else:
         raise AssertionError(f"no variant for measure {m}")
     return spec

@@ -30,12 +30,15 @@ ACCEPTANCE = [
 PROGRESS = [
     Column("code", "区划代码"),
     Column("name", "区划名称"),
-    Column("required", "应设司法所的乡镇(街道)数"),
-    Column("accepted", "已达规范化数"),
+    Column("offices", "司法所数"),
+    Column("offices_titled", "规范化司法所数"),
     Column("share", "规范化比例(%)", _pct),
-    Column("target", "目标比例(%)", _pct),
+    Column("target", "目标比例(%)(全省)", _pct),
     Column("status", "进度", lambda s: STATUS_ZH.get(s, s)),
-    Column("short_of_target", "距目标尚差"),
+    Column("short_of_target", "距目标尚差(所)"),
+    Column("required", "应设司法所的乡镇(街道)数"),
+    Column("accepted", "有规范化司法所的乡镇(街道)数"),
+    Column("coverage_share", "乡镇覆盖比例(%)", _pct),
 ]
 COMPLIANCE_REGIONS = [
     Column("code", "区划代码"),
@@ -75,4 +78,17 @@ SPOT_CHECKS = [
     Column("share", "抽检比例(%)", _pct),
     Column("findings", "抽检发现问题数"),
     Column("last_sampled_on", "最近抽检日期"),
+]
+
+CIVILISED = [
+    Column("id", "司法所编号"),
+    Column("name", "司法所名称"),
+    Column("division_code", "乡镇(街道)代码"),
+    Column("division_name", "乡镇(街道)"),
+    Column("county_name", "县(市、区)"),
+    Column("first_listed", "年度工作记录中首次列有文明司法所称号的年份"),
+    Column("state_label", "验收状态"),
+    Column("accepted_on", "通过验收日期"),
+    Column("deadline", "验收期限"),
+    Column("status_label", "结论"),
 ]

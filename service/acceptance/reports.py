@@ -7,6 +7,8 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from service.accounts.permissions import Action
 from service.coverage.query import CoverageFilter, valid
 from service.db import fetch_dicts, plan_for_values
@@ -15,7 +17,7 @@ from service.errors import Invalid
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.standards import service as standards
 from service.standards.compliance import division_names
-from service.standards.models import Target
+from service.standards.models import Standard, Target
 
 TITLED = ["accepted", "filed", "recommended", "excellent"]
 LEVEL_WIDTH = {"city": 4, "county": 6, "township": 9}
@@ -166,30 +168,44 @@ def acceptance_overview(
 
 
 def _progress_sql(f: CoverageFilter, historical: bool) -> str:
+    """Per sub-region: required townships and those with a titled office (coverage), and the
+    offices themselves and those titled (第二篇 二 counts 全省 司法所: the targets' denominator)."""
     if historical:
         offices = """
-        SELECT DISTINCT o.division_code FROM offices o
-          JOIN LATERAL (SELECT e.to_state FROM acceptance_events e
-                         WHERE e.tenant_id = :t AND e.office_id = o.id
-                           AND e.effective_on <= :as_of
-                         ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) st ON true
+        SELECT o.division_code, st.to_state = ANY(CAST(:titled AS text[])) AS titled
+          FROM offices o
+          LEFT JOIN LATERAL (SELECT e.to_state FROM acceptance_events e
+                              WHERE e.tenant_id = :t AND e.office_id = o.id
+                                AND e.effective_on <= :as_of
+                              ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) st ON true
          WHERE o.tenant_id = :t AND starts_with(o.division_code, :region)
-           AND o.opened_on <= :as_of AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end)
-           AND st.to_state = ANY(CAST(:titled AS text[]))"""
+           AND o.opened_on <= :as_of AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end)"""
     else:
         offices = """
-        SELECT DISTINCT o.division_code FROM offices o
-         WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
-           AND o.acceptance_state = ANY(CAST(:titled AS text[]))"""
+        SELECT o.division_code, o.acceptance_state = ANY(CAST(:titled AS text[])) AS titled
+          FROM offices o
+         WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)"""
     return f"""
     WITH req AS (
       SELECT d.code FROM divisions d
        WHERE d.tenant_id = :t AND d.level = 'township' AND starts_with(d.code, :region)
          AND {valid("d", f)} AND d.kind = ANY(CAST(:required AS text[]))
-    ), acc AS ({offices})
-    SELECT left(req.code, :w) AS sub, count(*) AS required, count(acc.division_code) AS accepted
-      FROM req LEFT JOIN acc ON acc.division_code = req.code
-     GROUP BY 1 ORDER BY 1
+    ), offs AS MATERIALIZED ({offices}
+    ), acc AS (SELECT DISTINCT division_code FROM offs WHERE titled),
+    by_req AS (
+      SELECT left(req.code, :w) AS sub, count(*) AS required, count(acc.division_code) AS accepted
+        FROM req LEFT JOIN acc ON acc.division_code = req.code
+       GROUP BY 1
+    ), by_office AS (
+      SELECT left(division_code, :w) AS sub, count(*) AS offices,
+             count(*) FILTER (WHERE titled) AS offices_titled
+        FROM offs GROUP BY 1
+    )
+    SELECT coalesce(r.sub, o.sub) AS sub, coalesce(r.required, 0) AS required,
+           coalesce(r.accepted, 0) AS accepted, coalesce(o.offices, 0) AS offices,
+           coalesce(o.offices_titled, 0) AS offices_titled
+      FROM by_req r FULL JOIN by_office o ON o.sub = r.sub
+     ORDER BY 1
     """
 
 
@@ -199,16 +215,16 @@ PROGRESS_STATUS_ZH = {
     "reached": "已达力争目标",
     "short_of_aspiration": "未达力争目标",
     "no_target": "无目标",
-    "no_required_divisions": "无应设单位",
+    "no_offices": "无司法所",
 }
 
 
-def _status(required: int, share: float | None, target: Target | None) -> str:
-    """no_required_divisions; no_target (none in force: the standards set none, or the first
-    is still ahead); on_track / behind a binding target; reached / short_of_aspiration for a
-    力争 step, which the documents hope for but do not bind regions to."""
-    if not required:
-        return "no_required_divisions"
+def _status(offices: int, share: float | None, target: Target | None) -> str:
+    """no_offices; no_target (none in force: the standards set none, or the first is still
+    ahead); on_track / behind a binding target; reached / short_of_aspiration for a 力争 step,
+    which the documents hope for but do not bind regions to."""
+    if not offices:
+        return "no_offices"
     if target is None:
         return "no_target"
     met = share is not None and share >= float(target.share)
@@ -220,8 +236,12 @@ def _status(required: int, share: float | None, target: Target | None) -> str:
 def progress(
     *, session: Any, scope: Scope, region: str, as_of: date | None, level: str | None
 ) -> dict[str, Any]:
-    """Share of required divisions with a titled office (accepted, filed, recommended,
-    excellent), per sub-region, against the tenant's target at the date."""
+    """Share of the 司法所 that hold the title (accepted, filed, recommended, excellent) — the
+    denominator of 第二篇 二 ("全省…的司法所") — against the tenant's target at the date, per
+    sub-region; beside it the coverage view: required townships with a titled office.
+
+    The documents set the share for the whole province; a city or county is measured against
+    that same share as a yardstick (`yardstick: true`), not a target of its own."""
     scope.require(Action.read)
     today = date.today()
     day = as_of or today
@@ -237,25 +257,33 @@ def progress(
     rows = fetch_dicts(
         session, _progress_sql(f, historical), {**f.params(), "titled": TITLED, "w": width}
     )
-    targets = standards.targets_of(session=session, tenant_id=scope.tenant_id)
+    all_targets = standards.targets_of(session=session, tenant_id=scope.tenant_id)
+    targets = standards.curve_for(all_targets, region)
     in_force, next_target = standards.target_at(targets, day)
     names = division_names(session, scope.tenant_id, [r["sub"] for r in rows])
 
-    def judged(required: int, accepted: int) -> dict[str, Any]:
-        share = round(accepted / required, 4) if required else None
-        target = float(in_force.share) if in_force else None
-        needed = max(0, math.ceil(required * target - 1e-9) - accepted) if target else None
+    def judged(row: dict[str, Any], code: str) -> dict[str, Any]:
+        curve = standards.curve_for(all_targets, code)
+        own, _ = standards.target_at(curve, day)
+        offices, titled = row["offices"], row["offices_titled"]
+        share = round(titled / offices, 4) if offices else None
+        target = float(own.share) if own else None
+        needed = max(0, math.ceil(offices * target - 1e-9) - titled) if target else None
+        required, accepted = row["required"], row["accepted"]
         return {
-            "required": required,
-            "accepted": accepted,
+            "offices": offices,
+            "offices_titled": titled,
             "share": share,
             "target": target,
-            "status": _status(required, share, in_force),
+            "status": _status(offices, share, own),
             "short_of_target": needed,
+            "required": required,
+            "accepted": accepted,
+            "coverage_share": round(accepted / required, 4) if required else None,
         }
 
-    total_required = sum(r["required"] for r in rows)
-    total_accepted = sum(r["accepted"] for r in rows)
+    keys = ("required", "accepted", "offices", "offices_titled")
+    total = {k: sum(r[k] for r in rows) for k in keys}
     return {
         "region": region,
         "as_of": day,
@@ -271,9 +299,17 @@ def progress(
             {"due_on": t.due_on, "share": float(t.share), "aspirational": t.aspirational}
             for t in targets
         ],
-        "total": judged(total_required, total_accepted),
+        "total": judged(total, region),
         "regions": [
-            {"code": r["sub"], "name": names.get(r["sub"]), **judged(r["required"], r["accepted"])}
+            {
+                "code": r["sub"],
+                "name": names.get(r["sub"]),
+                **judged(r, r["sub"]),
+                # judged by the schedule of a wider region, not one set for it
+                "yardstick": any(
+                    t.region_code != r["sub"] for t in standards.curve_for(all_targets, r["sub"])
+                ),
+            }
             for r in rows
         ],
     }
@@ -344,3 +380,88 @@ def spot_checks(
         },
         "regions": regions,
     }
+
+
+# 第二篇 四: "已命名的文明司法所……在2年内经验收达不到规范化要求的,取消其文明司法所称号" — the
+# offices whose yearly work record lists the 文明司法所 title, and when each was first accepted
+_CIVILISED = """
+SELECT o.id, o.name, o.division_code, d.name AS division_name, c.name AS county_name,
+       o.acceptance_state AS state, min(r.year) AS first_listed, max(r.year) AS last_listed,
+       (SELECT min(e.effective_on) FROM acceptance_events e
+         WHERE e.tenant_id = :t AND e.office_id = o.id AND e.action = 'accept'
+           AND e.effective_on <= :day) AS accepted_on
+  FROM offices o
+  JOIN office_work_records r ON r.tenant_id = o.tenant_id AND r.office_id = o.id
+                            AND 'civilised_office' = ANY(r.titles) AND r.year <= :year
+  JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
+  LEFT JOIN divisions c ON c.tenant_id = d.tenant_id AND c.code = d.parent_code
+                       AND c.valid_to IS NULL
+ WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
+ GROUP BY o.id, d.name, c.name
+ ORDER BY o.division_code, o.id
+"""
+CIVILISED_STATUS_ZH = {
+    "met": "已按期通过验收",
+    "revoke": "逾期未通过验收,应取消文明司法所称号",
+    "pending": "期限内,尚未通过验收",
+}
+
+
+def civilised_offices(
+    *, session: Any, scope: Scope, region: str, as_of: date | None
+) -> dict[str, Any]:
+    """Offices named 文明司法所 against the deadline a standard sets them (第二篇 四: accepted
+    within 2 years of the standard, or the title is to be withdrawn): met, revoke or pending.
+    The rule runs from the earliest standard in force that sets it; none → no rule, no list."""
+    scope.require(Action.read)
+    day = as_of or date.today()
+    rule = session.execute(
+        select(Standard)
+        .where(
+            Standard.tenant_id == scope.tenant_id,
+            Standard.civilised_title_years.is_not(None),
+            Standard.effective_from <= day,
+        )
+        .order_by(Standard.effective_from, Standard.version)
+        .limit(1)
+    ).scalar_one_or_none()
+    if rule is None:
+        return {"region": region, "as_of": day, "rule": None, "counts": {}, "items": []}
+    deadline = add_years(rule.effective_from, rule.civilised_title_years or 0)
+    rows = fetch_dicts(
+        session, _CIVILISED, {"t": scope.tenant_id, "region": region, "day": day, "year": day.year}
+    )
+    for r in rows:
+        accepted = r["accepted_on"]
+        if accepted is not None and accepted <= deadline:
+            status = "met"
+        elif day > deadline:
+            status = "revoke"
+        else:
+            status = "pending"
+        r["status"] = status
+        r["status_label"] = CIVILISED_STATUS_ZH[status]
+        r["state_label"] = ACCEPTANCE_LABELS_ZH[AcceptanceState(r["state"])]
+        r["deadline"] = deadline
+    return {
+        "region": region,
+        "as_of": day,
+        "rule": {
+            "standard": rule.title,
+            "version": rule.version,
+            "source": "第二篇 四",
+            "from": rule.effective_from,
+            "years": rule.civilised_title_years,
+            "deadline": deadline,
+        },
+        "counts": {s: sum(1 for r in rows if r["status"] == s) for s in CIVILISED_STATUS_ZH},
+        "items": rows,
+    }
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day `years` later (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -98,6 +98,25 @@ def spot_checks(
     return _per_region(format, body, exports.SPOT_CHECKS, "省厅抽检比例")
 
 
+@router.get("/civilised-offices")
+def civilised_offices(
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    as_of: AsOfQuery = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> Any:
+    """第二篇 四: the offices named 文明司法所 (a title in their yearly work record) and whether
+    each was accepted within the years the standard gives — or must lose that title."""
+    body = reports.civilised_offices(
+        session=session, scope=scope, region=scope.region(region), as_of=as_of
+    )
+    if format == "json":
+        return body
+    filename = f"文明司法所验收期限_{body['region']}_{body['as_of']}"
+    return download(format, body["items"], exports.CIVILISED, filename=filename)
+
+
 def _per_region(
     format: Literal["json", "csv", "xlsx"], body: dict[str, Any], columns: list[Column], title: str
 ) -> Any:

@@ -8,7 +8,9 @@ Which steps exist, and who takes them, is the procedure of the standard in force
 `standards.procedure`): `city` — 河南 (第二篇 四): the city accepts and grants the title, the
 province files, samples and grants its own title; `province` — 山西 (第三篇 四(一)): the
 province's 领导组办公室 does the 考核评定, so the province accepts, rejects and revokes, and
-there is no filing, sampling or provincial title step.
+there is no filing, sampling or provincial title step; `district` — 第一篇 五: the office
+applies to the district (区局), whose leading group inspects it and, when it passes, applies to
+the city; from there on as `city`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class Step(StrEnum):
     reinspect_pass = "reinspect_pass"
     reinspect_fail = "reinspect_fail"
     revoke_provincial = "revoke_provincial"
+    apply_district = "apply_district"
+    district_pass = "district_pass"
+    district_fail = "district_fail"
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,13 @@ RULES: dict[Step, Rule] = {
         frozenset({Role.county_bureau}),
         needs_standard_met=True,
     ),
+    # (also from the district's review: an office left there when its standard changed
+    # procedure can be taken back)
     Step.withdraw: Rule(
-        "撤回申报", frozenset({S.applied}), S.self_checked, frozenset({Role.county_bureau})
+        "撤回申报",
+        frozenset({S.applied, S.district_review}),
+        S.self_checked,
+        frozenset({Role.county_bureau}),
     ),
     Step.reject: Rule(
         "验收不通过(退回)",
@@ -147,6 +157,38 @@ RULES: dict[Step, Rule] = {
 class Procedure(StrEnum):
     city = "city"  # 河南 第二篇 四
     province = "province"  # 山西 第三篇 四(一)
+    district = "district"  # 第一篇 五
+
+
+def _checked_by_the_district(rules: dict[Step, Rule]) -> dict[Step, Rule]:
+    """第一篇 五: "各司法所……进行自查,达到规范化司法所目标后,向区局申报。区局创建规范化司法所
+    领导小组……进行检查,经检查合格后申报市司法局考核、验收" — the office applies to the district,
+    the district (the county-level bureau) inspects and applies to the city."""
+    out: dict[Step, Rule] = {step: rule for step, rule in rules.items() if step != Step.apply}
+    out[Step.apply_district] = Rule(
+        "司法所自查达标,向区(县)司法局申报",
+        frozenset({S.self_checked}),
+        S.district_review,
+        frozenset({Role.office_staff, Role.county_bureau}),
+        needs_standard_met=True,
+    )
+    out[Step.district_pass] = Rule(
+        "区(县)司法局领导小组检查合格,申报市司法局考核验收",
+        frozenset({S.district_review}),
+        S.applied,
+        frozenset({Role.county_bureau}),
+        needs_standard_met=True,
+        needs_inspection=True,
+    )
+    out[Step.district_fail] = Rule(
+        "区(县)司法局检查不合格,退回整改",
+        frozenset({S.district_review}),
+        S.self_checked,
+        frozenset({Role.county_bureau}),
+        needs_inspection=True,
+        needs_reasons=True,
+    )
+    return out
 
 
 def _rated_by_the_province(rules: dict[Step, Rule]) -> dict[Step, Rule]:
@@ -169,6 +211,7 @@ def _rated_by_the_province(rules: dict[Step, Rule]) -> dict[Step, Rule]:
 PROCEDURES: dict[Procedure, dict[Step, Rule]] = {
     Procedure.city: RULES,
     Procedure.province: _rated_by_the_province(RULES),
+    Procedure.district: _checked_by_the_district(RULES),
 }
 
 

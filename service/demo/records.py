@@ -1,5 +1,5 @@
-"""Demo records for the demo offices: facilities, staff (with generated names) and an
-acceptance history consistent with each office's state, so that compliance, the acceptance
+"""Demo records for the demo offices: facilities (with practices and 编制数), staff (with
+generated names), yearly work records of last year and this one, and an acceptance history consistent with each office's state, so that compliance, the acceptance
 overview and progress against the targets have something real-looking to show.
 
 Facilities and staff are generated in SQL from md5 hashes of the office's external id
@@ -58,7 +58,7 @@ _FACILITIES = f"""
 INSERT INTO office_facilities (tenant_id, office_id, own_premises, separated_from_legal_service,
     party_branch, party_organisation, rooms, certificates, displays, registers, systems, equipment, vehicles,
     results_year, mediation_success_rate, key_assistance_rate, key_placement_rate,
-    reoffending_rate)
+    reoffending_rate, practices, staff_establishment)
 SELECT :t, o.id, o.q > 0.12, o.q > 0.2, o.q > 0.3,
        CASE WHEN o.q > 0.5 THEN 'branch' WHEN o.q > 0.3 THEN 'group' ELSE 'none' END,
        {_items("rooms", "r")}, {_items("certificates", "c")}, {_items("displays", "d")},
@@ -70,7 +70,10 @@ SELECT :t, o.id, o.q > 0.12, o.q > 0.2, o.q > 0.3,
             ELSE round(90 + 10 * {_h("o.external_id || 'a2'")}, 2) END,
        CASE WHEN {_h("o.external_id || 'p'")} < 0.3 + o.q * 0.7 THEN 100
             ELSE round(85 + 15 * {_h("o.external_id || 'p2'")}, 2) END,
-       round(6 * (1 - o.q) * {_h("o.external_id || 'o'")}, 2)
+       round(6 * (1 - o.q) * {_h("o.external_id || 'o'")}, 2),
+       (SELECT jsonb_object_agg(k, {_has("p")}) FROM unnest(CAST(:practices AS text[])) k),
+       coalesce(o.staff_total, 0) + CASE WHEN {_h("o.external_id || 'est'")} < 0.3 + 0.7 * o.q
+                                         THEN 0 ELSE 1 END
   FROM ({_DEMO_OFFICES}) o
  WHERE {_h("o.external_id || 'recorded'")} > 0.06
    AND NOT EXISTS (SELECT 1 FROM office_facilities f WHERE f.tenant_id = :t AND f.office_id = o.id)
@@ -91,6 +94,47 @@ SELECT :t, o.id, CASE WHEN i = 1 THEN 'director' ELSE 'staff' END,
        DATE '2000-01-01' + floor({_h("o.external_id || i || 'j'")} * 8000)::int
   FROM ({_DEMO_OFFICES}) o, generate_series(1, coalesce(o.staff_total, 0)) AS i
  WHERE NOT EXISTS (SELECT 1 FROM office_staff s WHERE s.tenant_id = :t AND s.office_id = o.id)
+"""
+
+# the yearly work record (第四篇) of last year and this year: counts whose rates are about
+# those typed with the facilities (the better the office, the better its year)
+_WORK = f"""
+INSERT INTO office_work_records (tenant_id, office_id, year, mediation_cases,
+    mediation_successes, villages, mediation_committees, mediators, full_time_mediators,
+    mediator_min_training_days, released_persons, key_persons, key_assisted, key_placed,
+    reoffended, community_corrections, assistance_agreements, publicity_events,
+    legal_aid_cases, rights_stations, discipline_violations, titles,
+    county_assessment_passed, reports_on_time)
+SELECT :t, o.id, y, w.cases,
+       least(w.cases, round(w.cases * (0.86 + 0.14 * o.q + 0.04 * {_h("o.external_id || y || 'm'")}))),
+       w.villages, w.villages - CASE WHEN {_h("o.external_id || y || 'v'")} < 0.4 + 0.6 * o.q
+                                     THEN 0 ELSE 1 END,
+       w.villages * 3, 1 + floor(2 * {_h("o.external_id || y || 'f'")})::int,
+       floor(1 + 4 * o.q + 2 * {_h("o.external_id || y || 'd'")})::int,
+       w.released, w.key_persons,
+       w.key_persons - CASE WHEN {_h("o.external_id || y || 'a'")} < 0.3 + 0.7 * o.q
+                            THEN 0 ELSE 1 END,
+       w.key_persons - CASE WHEN {_h("o.external_id || y || 'p'")} < 0.3 + 0.7 * o.q
+                            THEN 0 ELSE 1 END,
+       floor(w.released * 0.06 * (1 - o.q) * {_h("o.external_id || y || 'o'")})::int,
+       floor(3 + 10 * {_h("o.external_id || y || 'cc'")})::int, w.released,
+       floor(4 + 12 * {_h("o.external_id || y || 'pe'")})::int,
+       floor(2 + 8 * {_h("o.external_id || y || 'la'")})::int, 1,
+       CASE WHEN {_h("o.external_id || y || 'x'")} < 0.03 THEN 1 ELSE 0 END,
+       CASE WHEN o.q > 0.8 THEN ARRAY['civilised_unit'] ELSE '{{}}'::text[] END,
+       {_h("o.external_id || y || 'ca'")} < 0.5 + 0.5 * o.q,
+       {_h("o.external_id || y || 'rt'")} < 0.5 + 0.5 * o.q
+  FROM ({_DEMO_OFFICES}) o
+  CROSS JOIN generate_series(:year - 1, :year) AS y
+  CROSS JOIN LATERAL (
+    SELECT 20 + floor(80 * {_h("o.external_id || y || 'n'")})::int AS cases,
+           8 + floor(20 * {_h("o.external_id || 'villages'")})::int AS villages,
+           10 + floor(40 * {_h("o.external_id || y || 'r'")})::int AS released,
+           1 + floor(8 * {_h("o.external_id || y || 'k'")})::int AS key_persons
+  ) w
+ WHERE EXISTS (SELECT 1 FROM office_facilities f WHERE f.tenant_id = :t AND f.office_id = o.id)
+   AND NOT EXISTS (SELECT 1 FROM office_work_records r
+                    WHERE r.tenant_id = :t AND r.office_id = o.id)
 """
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -213,6 +257,7 @@ def load_records(*, session: Session, tenant_id: int, today: date | None = None)
         "year": day.year,
         **{k: list(v) for k, v in measures.SET_ITEMS.items()},
         **{k: list(v) for k, v in measures.COUNT_ITEMS.items()},
+        "practices": list(measures.PRACTICES),
     }
     procedure = _procedure(session, tenant_id)
     if procedure == Procedure.province:  # its states are only those the procedure reaches
@@ -227,6 +272,7 @@ def load_records(*, session: Session, tenant_id: int, today: date | None = None)
         )
     facilities = session.execute(text(_FACILITIES), params).rowcount  # type: ignore[attr-defined]
     staff = session.execute(text(_STAFF), params).rowcount  # type: ignore[attr-defined]
+    session.execute(text(_WORK), params)
     session.execute(text(_PERSONAL), {"t": tenant_id, "surnames": SURNAMES, "given": GIVEN})
     pending = session.execute(
         text(

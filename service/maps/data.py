@@ -287,7 +287,8 @@ def _aggregates(
                 "coverage_rate": float(cov["coverage_rate"])
                 if cov.get("coverage_rate") is not None
                 else None,
-                "accepted": prog["accepted"] if prog else None,
+                "offices": prog["offices"] if prog else None,
+                "accepted": prog["offices_titled"] if prog else None,
                 "acceptance_rate": share,
                 "target": target,
                 "progress_ratio": min(share / target, 1.0)

@@ -33,6 +33,7 @@ class AcceptanceState(StrEnum):
 
     not_applied = "not_applied"
     self_checked = "self_checked"
+    district_review = "district_review"  # 第一篇 五: applied to the district, awaiting its check
     applied = "applied"
     rejected = "rejected"
     accepted = "accepted"
@@ -45,6 +46,7 @@ class AcceptanceState(StrEnum):
 ACCEPTANCE_LABELS_ZH = {
     AcceptanceState.not_applied: "未申报",
     AcceptanceState.self_checked: "已自查",
+    AcceptanceState.district_review: "已向区(县)司法局申报待检查",
     AcceptanceState.applied: "已申报待验收",
     AcceptanceState.rejected: "验收未通过",
     AcceptanceState.accepted: "规范化司法所",

@@ -125,9 +125,17 @@ class StandardDefinition(Strict):
     province: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] | None = None
     notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
     targets: list[Target] = Field(default_factory=list)
-    procedure: Literal["city", "province"] = Field(
+    procedure: Literal["city", "province", "district"] = Field(
         default="city",
-        description="who rates offices: the city (河南 第二篇 四) or the province (山西 第三篇 四(一))",
+        description="who rates offices: the city (河南 第二篇 四), the province (山西 第三篇 四(一)),"
+        " or the city after the district's own inspection (第一篇 五)",
+    )
+    civilised_title_years: int | None = Field(
+        default=None,
+        ge=1,
+        le=20,
+        description="years an office named 文明司法所 has to be accepted, or lose that title"
+        " (河南 第二篇 四: 2)",
     )
     criteria: list[Criterion] = Field(min_length=1, max_length=500)
 

@@ -145,10 +145,11 @@ PRACTICES = {
     "director_deputy_section_rank": "所长享受副科待遇",
     "party_affiliation_clear": "党员隶属关系明确(不具备建立党支部条件的)",
     "training_system": "教育培训制度",
-    "induction_training": "新录用人员经岗前培训(市级培训、报省备案)",
+    "induction_training": "新录用人员经岗前培训",
     "mediation_court_layout": "统一的调解庭布局",
     "workflow_rules": "工作流程制度",
-    # 第五篇 第8、11、17、26、27、29条
+    # 第五篇 第6、8、11、17、26、27、29条
+    "youth_league_organised": "有3名以上正式团员的已建立团支部或团小组(不足3名的为是)",
     "recruitment_by_exam": "政法专项编制人员“凡进必考”",
     "director_provincial_rotation": "所长参加省司法厅集中轮训",
     "released_persons_database": "辖区刑释解教人员信息库",

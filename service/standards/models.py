@@ -36,7 +36,7 @@ class Standard(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "version", name="uq_standards_version"),
         CheckConstraint("version >= 1", name="version_positive"),
-        CheckConstraint("procedure IN ('city', 'province')", name="procedure_valid"),
+        CheckConstraint("procedure IN ('city', 'province', 'district')", name="procedure_valid"),
     )
 
     tenant_id: Mapped[int] = mapped_column(
@@ -56,6 +56,8 @@ class Standard(Base):
     published_by: Mapped[str] = mapped_column(Text)
     # who takes which workflow step (service/acceptance/workflow.py Procedure)
     procedure: Mapped[str] = mapped_column(String(16), server_default=text("'city'"))
+    # 第二篇 四: years an office named 文明司法所 has to be accepted, or lose that title
+    civilised_title_years: Mapped[int | None] = mapped_column(Integer)
 
 
 class StandardCriterion(Base):
@@ -92,14 +94,21 @@ class StandardCriterion(Base):
 
 
 class Target(Base):
-    """A point of the tenant's target curve: by `due_on`, `share` of required divisions
-    should have an accepted office."""
+    """A point of a target curve: by `due_on`, `share` of the region's 司法所 should hold the
+    title (第二篇 二 counts 全省 司法所)."""
 
     __tablename__ = "targets"
-    __table_args__ = (CheckConstraint("share > 0 AND share <= 1", name="share_range"),)
+    __table_args__ = (
+        CheckConstraint("share > 0 AND share <= 1", name="share_range"),
+        CheckConstraint("region_code ~ '^([0-9]{2,12})?$'", name="region_code_digits"),
+    )
 
     tenant_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    # the region the schedule is for ('' = the whole tenant): a district's own deadline
+    region_code: Mapped[str] = mapped_column(
+        String(12), primary_key=True, server_default=text("''")
     )
     due_on: Mapped[date] = mapped_column(Date, primary_key=True)
     share: Mapped[Decimal] = mapped_column(Numeric(4, 3))

@@ -87,6 +87,7 @@ def publish_standard(data: PublishIn, scope: CurrentScope, session: SessionDep) 
         effective_from=data.effective_from,
         published_by=scope.username,
         replace_targets=data.replace_targets,
+        target_region=scope.region(data.target_region) if data.target_region else "",
     )
     listed = {s["id"]: s for s in service.list_standards(session=session, scope=scope)}
     audit.record(
@@ -109,9 +110,11 @@ def publish_standard(data: PublishIn, scope: CurrentScope, session: SessionDep) 
 
 @router.get("/targets")
 def get_targets(scope: CurrentScope, session: SessionDep) -> Any:
+    """Every target curve: the tenant's (region "") and those set for one region."""
     scope.require(Action.read)
     return [
         {
+            "region": t.region_code,
             "due_on": t.due_on,
             "share": float(t.share),
             "aspirational": t.aspirational,
@@ -123,21 +126,28 @@ def get_targets(scope: CurrentScope, session: SessionDep) -> Any:
 
 def _audited(target: dict[str, Any]) -> dict[str, Any]:
     out = {"due_on": str(target["due_on"]), "share": target["share"]}
+    out |= {"region": target["region"]} if target["region"] else {}
     return out | ({"aspirational": True} if target["aspirational"] else {})
 
 
 @router.put("/targets")
 def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> Any:
-    """Replace the tenant's target curve (province admin)."""
+    """Replace the tenant's target curve, or with `region` that region's own schedule
+    (province admin)."""
     scope.require(Action.publish_standard)
+    region = scope.region(data.region) if data.region else ""
     before = get_targets(scope, session)
-    session.execute(text("DELETE FROM targets WHERE tenant_id = :t"), {"t": scope.tenant_id})
+    session.execute(
+        text("DELETE FROM targets WHERE tenant_id = :t AND region_code = :r"),
+        {"t": scope.tenant_id, "r": region},
+    )
     if data.targets:
         session.execute(
             insert(Target),
             [
                 {
                     "tenant_id": scope.tenant_id,
+                    "region_code": region,
                     "due_on": t.due_on,
                     "share": t.share,
                     "aspirational": t.aspirational,

@@ -26,6 +26,12 @@ class PublishIn(Strict):
     replace_targets: bool = Field(
         default=True, description="make the definition's targets the tenant's target curve"
     )
+    target_region: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{2,9}$",
+        description="the region the definition's targets are the schedule of (a district's"
+        " standard sets the district's own); default the whole tenant",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> PublishIn:
@@ -57,6 +63,11 @@ class StandardDetail(StandardOut):
 
 class TargetsIn(Strict):
     targets: list[Target] = Field(max_length=50)
+    region: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{2,9}$",
+        description="set the schedule of this region only (default: the tenant's own curve)",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> TargetsIn:

@@ -34,9 +34,11 @@ def publish(
     effective_from: date,
     published_by: str,
     replace_targets: bool = True,
+    target_region: str = "",
 ) -> Standard:
-    """Store `definition` as the tenant's next version; its targets (if any) become the
-    tenant's target curve. Published versions are never changed (the table refuses it)."""
+    """Store `definition` as the tenant's next version; its targets (if any) become the target
+    curve of `target_region` ('' = the whole tenant; a district's standard sets the district's
+    own schedule). Published versions are never changed (the table refuses it)."""
     session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext('standards'), :t)"), {"t": tenant_id}
     )
@@ -55,6 +57,7 @@ def publish(
         notes=definition.notes,
         published_by=published_by,
         procedure=definition.procedure,
+        civilised_title_years=definition.civilised_title_years,
     )
     session.add(standard)
     session.flush()
@@ -81,12 +84,16 @@ def publish(
         ],
     )
     if definition.targets and replace_targets:
-        session.execute(text("DELETE FROM targets WHERE tenant_id = :t"), {"t": tenant_id})
+        session.execute(
+            text("DELETE FROM targets WHERE tenant_id = :t AND region_code = :r"),
+            {"t": tenant_id, "r": target_region},
+        )
         session.execute(
             insert(Target),
             [
                 {
                     "tenant_id": tenant_id,
+                    "region_code": target_region,
                     "due_on": t.due_on,
                     "share": t.share,
                     "aspirational": t.aspirational,
@@ -176,14 +183,28 @@ def criteria_of(*, session: Session, standard: Standard) -> list[StandardCriteri
 
 def targets_of(*, session: Session, tenant_id: int) -> list[Target]:
     return list(
-        session.scalars(select(Target).where(Target.tenant_id == tenant_id).order_by(Target.due_on))
+        session.scalars(
+            select(Target)
+            .where(Target.tenant_id == tenant_id)
+            .order_by(Target.region_code, Target.due_on)
+        )
     )
 
 
+def curve_for(targets: list[Target], code: str) -> list[Target]:
+    """The schedule that judges region `code`: that of the longest region containing it
+    (a district's own schedule, else the tenant's)."""
+    regions = {t.region_code for t in targets if code.startswith(t.region_code)}
+    if not regions:
+        return []
+    own = max(regions, key=len)
+    return [t for t in targets if t.region_code == own]
+
+
 def target_at(targets: list[Target], as_of: date) -> tuple[Target | None, Target | None]:
-    """(the target in force at `as_of`, the next one): the latest target due on or before
-    `as_of` (None before the first, and for a tenant whose standards set none), and the first
-    one due after it."""
+    """(the target in force at `as_of`, the next one) on one curve: the latest target due on
+    or before `as_of` (None before the first, and where the standards set none), and the
+    first one due after it."""
     current = None
     for t in targets:
         if t.due_on <= as_of:

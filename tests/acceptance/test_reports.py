@@ -9,6 +9,7 @@ import pytest
 from office_records import OfficeSpec, register
 
 TOWNS = ["410184102", "410184103", "410184104", "410184105"]
+OTHER_TOWNS = ["410184106", "410184107", "410184108", "410184109", "410184001", "410184002"]
 REQUIRED_IN_XINZHENG = 13  # 3 streets, 9 towns, 1 township in the mini fixture (2 optional)
 
 
@@ -27,6 +28,7 @@ def accepted_on(client: Any, auth: Any, code: str, day: str) -> int:
         member["training_year"] = int(day[:4])
     assert spec.facilities is not None
     spec.facilities["results_year"] = int(day[:4])  # and the year's work results too
+    spec.work_year = int(day[:4])
     office = register(client, auth("xinzheng_county"), code, spec)
     walk(
         client,
@@ -76,8 +78,8 @@ def test_henan_target_curve_around_each_date(
         (1.0, True),
     ]
     total = r.json()["total"]
-    if total["required"] == 0:  # (the fixture's townships begin later)
-        assert total["status"] == "no_required_divisions"
+    if total["offices"] == 0:  # (the fixture's offices open later)
+        assert total["status"] == "no_offices"
     elif required is None:
         assert total["status"] == "no_target" and total["short_of_target"] is None
     elif due == "2008-12-31":  # a 力争 step is shown, not judged as on track or behind
@@ -108,6 +110,8 @@ def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
     assert trail[0]["before"]["targets"][0]["due_on"] == "2005-10-31"
     for code in TOWNS:  # 4 of 13 required townships accepted on 2024-03-01 (30.8%)
         accepted_on(client, auth, code, "2024-03-01")
+    for code in OTHER_TOWNS:  # and 6 offices that are not (yet)
+        register(client, auth("xinzheng_county"), code, OfficeSpec(work_record=None))
 
     def progress(day: str) -> dict[str, Any]:
         r = client.get(
@@ -126,14 +130,19 @@ def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
         None,
     )
     assert before["status"] == "no_target"  # (before the first date: none in force)
+    # 第二篇 二 counts 司法所: 4 titled of 10 offices (40 %), beside the coverage view
+    # (4 of 13 required townships with a titled office)
+    assert before["offices"] == 10 and before["offices_titled"] == 0
     at_first = progress("2024-06-30")
-    assert at_first["accepted"] == 4 and at_first["target"] == 0.3
+    assert (at_first["offices_titled"], at_first["share"], at_first["target"]) == (4, 0.4, 0.3)
     assert at_first["status"] == "on_track" and at_first["short_of_target"] == 0
+    assert at_first["accepted"] == 4 and at_first["coverage_share"] == round(4 / 13, 4)
+    assert at_first["yardstick"] is True  # the tenant's curve, not one set for 新郑
     after_second = progress("2025-06-30")
     assert after_second["target"] == 0.5 and after_second["status"] == "behind"
-    assert after_second["short_of_target"] == 7 - 4  # ceil(13 × 0.5) = 7
+    assert after_second["short_of_target"] == 5 - 4  # ceil(10 × 0.5) = 5 offices
     today = progress(str(date.today()))
-    assert today["accepted"] == 4
+    assert today["offices_titled"] == 4
 
 
 def test_revoked_offices_stop_counting_from_the_day_of_revocation(client, auth) -> None:
@@ -270,7 +279,7 @@ def test_a_province_whose_documents_set_no_target_shows_none(client, auth) -> No
     body = r.json()
     assert body["curve"] == [] and body["target"]["share"] is None
     assert body["total"]["status"] == "no_target" and body["total"]["target"] is None
-    assert {x["status"] for x in body["regions"]} <= {"no_target", "no_required_divisions"}
+    assert {x["status"] for x in body["regions"]} <= {"no_target", "no_offices"}
     csv = client.get("/api/v1/progress", params={"format": "csv"}, headers=auth("shanxi_admin"))
     assert csv.status_code == 200 and "无目标" in csv.content.decode("utf-8-sig")
 
@@ -341,3 +350,104 @@ def test_the_share_of_filings_the_province_sampled_per_city(client, auth) -> Non
         headers=auth("henan_planner"),
     )
     assert sheet.status_code == 200 and "抽检比例(%)" in sheet.content.decode("utf-8-sig")
+
+
+def test_a_district_has_its_own_schedule(client, auth) -> None:
+    """第一篇 三: the district's offices all pass in 2005年下半年 — a schedule for the district
+    (published with its standard for the district's code), beside the province's curve."""
+    r = client.post(
+        "/api/v1/standards",
+        json={"seed": "district-2005", "effective_from": "2005-06-01", "target_region": "410184"},
+        headers=auth("henan_admin"),
+    )
+    assert r.status_code == 201, r.text
+    targets = client.get("/api/v1/targets", headers=auth("henan_planner")).json()
+    assert {(t["region"], t["due_on"], t["share"]) for t in targets if t["region"]} == {
+        ("410184", "2005-12-31", 1.0)
+    }
+    assert len([t for t in targets if not t["region"]]) == 4  # the province's curve stays
+    for code in TOWNS[:2]:
+        accepted_on(client, auth, code, "2024-03-01")
+    register(client, auth("xinzheng_county"), TOWNS[2], OfficeSpec(work_record=None))
+    r = client.get(
+        "/api/v1/progress",
+        params={"region": "4101", "as_of": "2024-06-30"},
+        headers=auth("zhengzhou_city"),
+    )
+    body = r.json()
+    assert body["target"]["share"] == 1.0 and body["target"]["due_on"] == "2008-12-31"
+    (xinzheng,) = [x for x in body["regions"] if x["code"] == "410184"]
+    assert (xinzheng["target"], xinzheng["yardstick"]) == (1.0, False)
+    assert xinzheng["status"] == "behind" and xinzheng["short_of_target"] == 1  # 2 of 3
+    r = client.get(
+        "/api/v1/progress",
+        params={"region": "410184", "as_of": "2024-06-30"},
+        headers=auth("xinzheng_county"),
+    )
+    assert r.json()["target"]["due_on"] == "2005-12-31"
+    assert r.json()["curve"] == [{"due_on": "2005-12-31", "share": 1.0, "aspirational": False}]
+    outside = client.post(
+        "/api/v1/standards",
+        json={"seed": "district-2005", "effective_from": "2005-06-01", "target_region": "1401"},
+        headers=auth("henan_admin"),
+    )
+    assert outside.status_code == 403
+
+
+def test_civilised_offices_must_be_accepted_within_two_years(client, auth) -> None:
+    """第二篇 四: an office named 文明司法所 that is not accepted within 2 years of the standard
+    (河南 2004, in force 2004-07-22: by 2006-07-22) is to lose that title."""
+
+    def named(code: str) -> int:
+        spec = OfficeSpec()
+        assert spec.work_record is not None
+        spec.work_record["titles"] = ["civilised_office", "civilised_unit"]
+        spec.work_year = 2005
+        for member in spec.staff:
+            member["training_year"] = 2006
+        assert spec.facilities is not None
+        spec.facilities["results_year"] = 2006
+        return register(client, auth("xinzheng_county"), code, spec)
+
+    def accept(office: int, day: str) -> None:
+        walk(
+            client,
+            auth,
+            office,
+            [
+                ("xinzheng_county", "self_check", day),
+                ("xinzheng_county", "apply", day),
+                ("zhengzhou_city", "accept", day),
+            ],
+        )
+
+    in_time, late, never = named(TOWNS[0]), named(TOWNS[1]), named(TOWNS[2])
+    accept(in_time, "2006-07-22")  # the last day counts
+    accept(late, "2006-07-23")
+    register(client, auth("xinzheng_county"), TOWNS[3], OfficeSpec())  # titles: 文明司法所
+
+    def report(as_of: str) -> dict[str, Any]:
+        r = client.get(
+            "/api/v1/civilised-offices",
+            params={"region": "410184", "as_of": as_of},
+            headers=auth("xinzheng_county"),
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    body = report("2006-06-30")
+    assert body["rule"]["deadline"] == "2006-07-22" and body["rule"]["years"] == 2
+    status = {i["id"]: i["status"] for i in body["items"]}
+    assert status == {in_time: "pending", late: "pending", never: "pending"}  # 2005's records
+    body = report(str(date.today()))
+    status = {i["id"]: i["status"] for i in body["items"]}
+    assert (status[in_time], status[late], status[never]) == ("met", "revoke", "revoke")
+    assert body["counts"]["revoke"] == 2 + (len(status) - 3)
+    csv = client.get(
+        "/api/v1/civilised-offices",
+        params={"region": "410184", "format": "csv"},
+        headers=auth("xinzheng_county"),
+    )
+    assert csv.status_code == 200 and "应取消文明司法所称号" in csv.content.decode("utf-8-sig")
+    shanxi = client.get("/api/v1/civilised-offices", headers=auth("shanxi_admin")).json()
+    assert shanxi["rule"] is None and shanxi["items"] == []  # 第三篇 sets no such rule

@@ -327,3 +327,51 @@ def test_in_shanxi_the_province_rates_offices(client, auth) -> None:
         client, auth, "shanxi_admin", office, "reinspect_fail", reasons=["台账缺失"], **inspection
     )
     assert r.status_code == 200 and r.json()["state"] == "revoked"
+
+
+def test_under_the_district_opinion_the_district_checks_before_the_city(client, auth) -> None:
+    """第一篇 五: the office applies to the district (区局); the district's leading group
+    inspects and, when it passes, applies to the city, which accepts. The county cannot apply
+    straight to the city, and a failed district check sends the office back to work on it."""
+    r = client.post(
+        "/api/v1/standards",
+        json={
+            "seed": "district-2005",
+            "effective_from": str(date.today() - timedelta(days=1)),
+            "replace_targets": False,
+        },
+        headers=auth("henan_admin"),
+    )
+    assert r.status_code == 201, r.text
+    # (no criterion of 第一篇 reads the yearly work record)
+    office = register(client, auth("xinzheng_county"), XINCUN, OfficeSpec(work_record=None))
+    inspection = {"inspection_date": str(date.today()), "inspectors": ["区局领导小组"]}
+    assert step(client, auth, "xincun_staff", office, "self_check").status_code == 200
+    r = step(client, auth, "xinzheng_county", office, "apply")
+    assert r.status_code == 409 and "procedure" in r.json()["message"]
+    r = step(client, auth, "xincun_staff", office, "apply_district")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "district_review"
+    assert r.json()["event"]["step_label"] == "司法所自查达标,向区(县)司法局申报"
+    r = step(client, auth, "zhengzhou_city", office, "accept", **inspection)
+    assert r.status_code == 409  # not yet before the city
+    r = step(client, auth, "xincun_staff", office, "district_pass", **inspection)
+    assert r.status_code == 403 and "county_bureau" in r.json()["message"]
+    r = step(
+        client, auth, "xinzheng_county", office, "district_fail", reasons=["台账不全"], **inspection
+    )
+    assert r.status_code == 200 and r.json()["state"] == "self_checked"
+    assert step(client, auth, "xincun_staff", office, "apply_district").status_code == 200
+    r = step(client, auth, "xinzheng_county", office, "district_pass", **inspection)
+    assert r.status_code == 200 and r.json()["state"] == "applied"
+    r = step(client, auth, "zhengzhou_city", office, "accept", **inspection)
+    assert r.status_code == 200 and r.json()["state"] == "accepted"
+    history = client.get(f"/api/v1/offices/{office}/acceptance", headers=auth("xinzheng_county"))
+    assert [e["step"] for e in history.json()] == [
+        "self_check",
+        "apply_district",
+        "district_fail",
+        "apply_district",
+        "district_pass",
+        "accept",
+    ]
