@@ -17,7 +17,7 @@ from service.pages.forms import csrf_token
 
 # (each test logs a browser in, some several times: the per-address login throttle is reset)
 pytestmark = pytest.mark.usefixtures("clean_throttle")
-TOWN, NEIGHBOUR = "410184101", "410184102"
+TOWN, NEIGHBOUR = "410184101", "410184102"  # offices registered with no work record yet
 LAST = date.today().year - 1
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 HOSTILE = "<img src=x onerror=window.__pwned=1>{{7*7}}"  # (quotes: the client encodes them)
@@ -49,7 +49,7 @@ def upload(client, auth, office: int, name: str) -> int:  # type: ignore[no-unty
 
 
 def test_the_page_lists_records_with_rates_and_escapes_stored_text(client, auth) -> None:
-    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec())
+    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec(work_record=None))
     summary = upload(client, auth, office, HOSTILE + ".png")
     body = {
         "mediation_cases": 20,
@@ -79,7 +79,7 @@ def test_the_page_lists_records_with_rates_and_escapes_stored_text(client, auth)
 
 
 def test_a_year_recorded_from_the_page(client, auth, settings) -> None:
-    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec())
+    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec(work_record=None))
     summary = upload(client, auth, office, "年度总结.png")
     csrf = signed_in(client, settings, "xincun_staff")
     form = {
@@ -115,8 +115,8 @@ def test_a_year_recorded_from_the_page(client, auth, settings) -> None:
 def test_a_refused_form_shows_why_next_to_the_field_and_keeps_what_was_typed(
     client, auth, settings
 ) -> None:
-    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec())
-    neighbour = register(client, auth("xinzheng_county"), NEIGHBOUR, OfficeSpec())
+    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec(work_record=None))
+    neighbour = register(client, auth("xinzheng_county"), NEIGHBOUR, OfficeSpec(work_record=None))
     theirs = upload(client, auth, neighbour, "别所的总结.png")
     csrf = signed_in(client, settings, "xinzheng_county")
     url = f"/offices/{office}/work-records"
@@ -146,7 +146,7 @@ def test_a_refused_form_shows_why_next_to_the_field_and_keeps_what_was_typed(
 
 
 def test_the_form_needs_its_token_and_the_right_to_edit(client, auth, settings) -> None:
-    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec())
+    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec(work_record=None))
     csrf = signed_in(client, settings, "xinzheng_county")
     url = f"/offices/{office}/work-records"
     assert client.post(url, data={"csrf": "0" * 40, "year": str(LAST)}).status_code == 403
@@ -165,7 +165,7 @@ def test_the_form_needs_its_token_and_the_right_to_edit(client, auth, settings) 
 
 
 def test_a_closed_office_has_no_form(client, auth, settings) -> None:
-    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec())
+    office = register(client, auth("xinzheng_county"), TOWN, OfficeSpec(work_record=None))
     csrf = signed_in(client, settings, "xinzheng_county")
     r = client.delete(
         f"/api/v1/offices/{office}", params={"reason": "撤并"}, headers=auth("xinzheng_county")

@@ -1,5 +1,6 @@
-"""Offices the evidence tests upload to: xincun_staff's own (新村镇), its neighbour in the same
-county (辛店镇) and one in 山西; and a trigger with which PostgreSQL refuses a marked row."""
+"""Offices the evidence and work-record tests use, recording nothing yet: xincun_staff's own
+(新村镇), its neighbour in the same county (辛店镇) and one in 山西; and a trigger with which
+PostgreSQL refuses a marked row."""
 
 from __future__ import annotations
 
@@ -16,14 +17,20 @@ REFUSED_BY_DATABASE = "refused-by-the-database"
 @pytest.fixture
 def xincun_office(client, auth) -> int:  # type: ignore[no-untyped-def]
     return register(
-        client, auth("xinzheng_county"), "410184101", OfficeSpec(facilities=None, staff=[])
+        client,
+        auth("xinzheng_county"),
+        "410184101",
+        OfficeSpec(facilities=None, staff=[], work_record=None),
     )
 
 
 @pytest.fixture
 def xindian_office(client, auth) -> int:  # type: ignore[no-untyped-def]
     return register(
-        client, auth("xinzheng_county"), "410184102", OfficeSpec(facilities=None, staff=[])
+        client,
+        auth("xinzheng_county"),
+        "410184102",
+        OfficeSpec(facilities=None, staff=[], work_record=None),
     )
 
 

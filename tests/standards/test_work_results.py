@@ -33,7 +33,7 @@ def item(report: dict[str, Any], key: str) -> dict[str, Any]:
 def test_last_years_counts_decide_the_mediation_rate(
     client, auth, successes: int, cases: int, rate: float | None, status: str
 ) -> None:
-    office = register(client, auth(COUNTY), TOWN, OfficeSpec())  # typed rate: 98
+    office = register(client, auth(COUNTY), TOWN, OfficeSpec(work_record=None))  # typed: 98
     r = client.put(
         f"/api/v1/offices/{office}/work-records/{YEAR - 1}",
         json={"mediation_cases": cases, "mediation_successes": successes},
@@ -48,7 +48,7 @@ def test_last_years_counts_decide_the_mediation_rate(
 
 
 def test_this_years_record_is_read_before_last_years(client, auth) -> None:
-    office = register(client, auth(COUNTY), TOWN, OfficeSpec())
+    office = register(client, auth(COUNTY), TOWN, OfficeSpec(work_record=None))
     url = f"/api/v1/offices/{office}/work-records"
     for year, successes in ((YEAR - 1, 19), (YEAR, 18)):
         body = {"mediation_cases": 20, "mediation_successes": successes}
@@ -60,7 +60,7 @@ def test_this_years_record_is_read_before_last_years(client, auth) -> None:
 
 
 def test_a_record_two_years_old_is_not_this_periods(client, auth) -> None:
-    spec = OfficeSpec()
+    spec = OfficeSpec(work_record=None)
     assert spec.facilities is not None
     spec.facilities["results_year"] = YEAR - 2  # the typed rates are as old
     office = register(client, auth(COUNTY), TOWN, spec)
