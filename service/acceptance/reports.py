@@ -397,7 +397,7 @@ SELECT o.id, o.name, o.division_code, d.name AS division_name, c.name AS county_
   LEFT JOIN divisions c ON c.tenant_id = d.tenant_id AND c.code = d.parent_code
                        AND c.valid_to IS NULL
  WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
- GROUP BY o.id, d.name, c.name
+ GROUP BY o.tenant_id, o.id, d.name, c.name
  ORDER BY o.division_code, o.id
 """
 CIVILISED_STATUS_ZH = {
