@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from office_records import full_facilities, township_point
+from office_records import full_facilities, full_work_record, township_point
 
 from service.standards.definition import seed
 
@@ -282,22 +282,9 @@ STAFF: dict[str, Any] = {
     "training_year": date.today().year,
     "training_days": 10,
 }
-# meets 河南 2009's work results (the workflow offices apply against it)
-WORK_RECORD: dict[str, Any] = {
+# a year that meets every criterion reading it (the workflow offices apply against them), with
+# 19 of 20 mediations successful: 95 %, on the pages and in the export
+WORK_RECORD: dict[str, Any] = full_work_record() | {
     "mediation_cases": 20,
     "mediation_successes": 19,
-    "key_persons": 4,
-    "key_assisted": 4,
-    "key_placed": 4,
-    "released_persons": 50,
-    "reoffended": 1,
-    "titles": ["civilised_office"],
-    "county_assessment_passed": True,
-    # (what else the standards read of a year: the workflow offices must meet them to apply)
-    "villages": 12,
-    "mediation_committees": 12,
-    "mediators": 36,
-    "full_time_mediators": 1,
-    "mediator_min_training_days": 3,
-    "reports_on_time": True,
 }

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -26,6 +27,7 @@ from service.offices.schemas import (
     Strict,
 )
 from service.records.models import (
+    WORK_COUNTS,
     WORK_PARTS,
     Education,
     PartyOrganisation,
@@ -255,7 +257,10 @@ WORK_LABELS_ZH = {
     "summary_evidence_id": "年度工作总结(证明材料)",
 }
 PART_OF = dict(WORK_PARTS)  # part → the count it is a part of
-WorkCount = Annotated[int, Field(ge=0, le=1_000_000)]
+# A count as stored (the database asks ≥ 0). What is sent is also at most MAX_COUNT (one
+# township's year) — checked on input only, so that a record written otherwise still reads.
+WorkCount = Annotated[int, Field(ge=0)]
+MAX_COUNT = 1_000_000
 EvidenceId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
@@ -298,13 +303,29 @@ class WorkRecordFields(BaseModel):
     )
 
 
+def _counts_at_most(schema: dict[str, Any]) -> None:
+    for name in WORK_COUNTS:
+        schema["properties"][name]["maximum"] = MAX_COUNT
+
+
 class WorkRecordIn(Strict, WorkRecordFields):
     """A year's work record; replaces the whole record of that year. A part (调解成功件数 …)
     never exceeds its whole (调解民间纠纷件数 …); the rates are computed, never sent."""
 
+    model_config = ConfigDict(json_schema_extra=_counts_at_most)
+
     titles: list[TitleKey] | None = Field(
         default=None, max_length=len(measures.TITLES), description="所获称号 (keys of TITLES)"
     )
+
+    @field_validator(*WORK_COUNTS)
+    @classmethod
+    def _at_most(cls, value: int | None) -> int | None:
+        if value is not None and value > MAX_COUNT:
+            raise PydanticCustomError(
+                "less_than_equal", "Input should be less than or equal to {le}", {"le": MAX_COUNT}
+            )
+        return value
 
     @field_validator(*PART_OF)
     @classmethod

@@ -17,7 +17,7 @@ from service.pages.forms import csrf_token
 
 # (each test logs a browser in, some several times: the per-address login throttle is reset)
 pytestmark = pytest.mark.usefixtures("clean_throttle")
-TOWN, NEIGHBOUR = "410184101", "410184102"
+TOWN, NEIGHBOUR = "410184101", "410184102"  # offices registered with no work record yet
 LAST = date.today().year - 1
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 HOSTILE = "<img src=x onerror=window.__pwned=1>{{7*7}}"  # (quotes: the client encodes them)

@@ -1,5 +1,6 @@
-"""Offices the evidence tests upload to: xincun_staff's own (新村镇), its neighbour in the same
-county (辛店镇) and one in 山西; and a trigger with which PostgreSQL refuses a marked row."""
+"""Offices the evidence and work-record tests use, recording nothing yet: xincun_staff's own
+(新村镇), its neighbour in the same county (辛店镇) and one in 山西; and a trigger with which
+PostgreSQL refuses a marked row."""
 
 from __future__ import annotations
 

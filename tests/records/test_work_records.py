@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import text
 
 from service.records.models import WORK_COUNTS, WORK_PARTS
 from service.records.schemas import WORK_LABELS_ZH, WorkRecordIn
@@ -149,6 +150,22 @@ def test_each_refusal_names_its_field(client, auth, xincun_office, body, field) 
     r = client.put(url(xincun_office, LAST), json=body, headers=auth("xincun_staff"))
     assert fields_named(r) == {field}
     assert client.get(url(xincun_office, LAST), headers=auth("xincun_staff")).status_code == 404
+
+
+def test_a_count_above_the_inputs_limit_still_reads(client, auth, xincun_office, session) -> None:
+    """The database asks only ≥ 0: a count written past the API's limit (by an operator, say)
+    is shown as stored, not turned into a server error."""
+    h = auth("xinzheng_county")
+    assert client.put(url(xincun_office, LAST), json=FULL, headers=h).status_code == 200
+    session.execute(
+        text("UPDATE office_work_records SET publicity_events = 2000000 WHERE office_id = :o"),
+        {"o": xincun_office},
+    )
+    session.commit()
+    r = client.get(url(xincun_office, LAST), headers=h)
+    assert r.status_code == 200 and r.json()["publicity_events"] == 2_000_000
+    assert client.get(f"/offices/{xincun_office}", headers=h).status_code == 200
+    assert region_table(client, auth, "xinzheng_county", format="xlsx").status_code == 200
 
 
 @pytest.mark.parametrize("year", [1999, 2101, YEAR + 1])

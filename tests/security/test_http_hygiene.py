@@ -78,6 +78,12 @@ def test_cors_is_off_unless_configured(settings, db):
         assert ok.headers["access-control-allow-origin"] == "https://gis.sifa.example"
         bad = cors.options("/api/v1/offices", headers=preflight)
         assert bad.headers.get("access-control-allow-origin") != "https://evil.example"
+        # records are replaced with PUT (facilities, yearly work records)
+        put = cors.options(
+            "/api/v1/offices/1/work-records/2024",
+            headers={"Origin": "https://gis.sifa.example", "Access-Control-Request-Method": "PUT"},
+        )
+        assert put.status_code == 200 and "PUT" in put.headers["access-control-allow-methods"]
 
 
 def test_access_log_is_json_with_the_request_id(client, capsys):

@@ -33,7 +33,7 @@ def item(report: dict[str, Any], key: str) -> dict[str, Any]:
 def test_last_years_counts_decide_the_mediation_rate(
     client, auth, successes: int, cases: int, rate: float | None, status: str
 ) -> None:
-    office = register(client, auth(COUNTY), TOWN, OfficeSpec(work_record=None))  # typed rate: 98
+    office = register(client, auth(COUNTY), TOWN, OfficeSpec(work_record=None))  # typed: 98
     r = client.put(
         f"/api/v1/offices/{office}/work-records/{YEAR - 1}",
         json={"mediation_cases": cases, "mediation_successes": successes},
