@@ -436,11 +436,6 @@ MATRIX.update(
         ("GET", "/api/v1/progress"): Rule(
             region_list("/api/v1/progress"), own_only(), regions_inside
         ),
-        ("GET", "/api/v1/civilised-offices"): Rule(
-            region_list("/api/v1/civilised-offices"),
-            own_only(),
-            only_inside(lambda o: o["division_code"]),
-        ),
         ("GET", "/api/v1/spot-checks"): Rule(
             region_list("/api/v1/spot-checks"), own_only(), regions_inside
         ),
