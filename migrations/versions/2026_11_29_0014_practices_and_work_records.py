@@ -94,6 +94,9 @@ def upgrade() -> None:
         "office_facilities",
         "staff_establishment IS NULL OR staff_establishment BETWEEN 0 AND 1000",
     )
+    op.create_unique_constraint(
+        "uq_evidence_files_office_file", "evidence_files", ["tenant_id", "office_id", "id"]
+    )
     op.create_table(
         "office_work_records",
         sa.Column("tenant_id", sa.Integer(), nullable=False),
@@ -132,9 +135,10 @@ def upgrade() -> None:
             ["offices.tenant_id", "offices.id"],
             name="fk_office_work_records_office",
         ),
+        # the annual summary is one of the office's own files (the database holds that too)
         sa.ForeignKeyConstraint(
-            ["tenant_id", "summary_evidence_id"],
-            ["evidence_files.tenant_id", "evidence_files.id"],
+            ["tenant_id", "office_id", "summary_evidence_id"],
+            ["evidence_files.tenant_id", "evidence_files.office_id", "evidence_files.id"],
             name="fk_office_work_records_summary",
         ),
         sa.PrimaryKeyConstraint("tenant_id", "office_id", "year", name="pk_office_work_records"),
@@ -165,5 +169,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("office_work_records")
+    op.drop_constraint("uq_evidence_files_office_file", "evidence_files", type_="unique")
     op.drop_column("office_facilities", "staff_establishment")
     op.drop_column("office_facilities", "practices")

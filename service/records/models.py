@@ -25,6 +25,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -167,9 +168,10 @@ class OfficeWorkRecord(Base):
     __tablename__ = "office_work_records"
     __table_args__ = (
         _office_fk("fk_office_work_records_office"),
+        # the annual summary is one of the office's own files
         ForeignKeyConstraint(
-            ["tenant_id", "summary_evidence_id"],
-            ["evidence_files.tenant_id", "evidence_files.id"],
+            ["tenant_id", "office_id", "summary_evidence_id"],
+            ["evidence_files.tenant_id", "evidence_files.office_id", "evidence_files.id"],
             name="fk_office_work_records_summary",
         ),
     )
@@ -275,6 +277,8 @@ class EvidenceFile(Base):
         Index("ix_evidence_files_office", "tenant_id", "office_id"),
         # a blob is shared by every row with its bytes: before removing one, ask who uses it
         Index("ix_evidence_files_sha256", "sha256"),
+        # (a work record's annual summary names its office's file: migration 0014)
+        UniqueConstraint("tenant_id", "office_id", "id", name="uq_evidence_files_office_file"),
     )
 
     tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -165,3 +165,24 @@ def test_staff_numbers_follow_the_staff_list_whatever_writes_them(app_conn, base
         ),
         {"o": world["own"]},
     )
+
+
+def test_a_work_record_summary_is_its_own_offices_file(app_conn, base_data, world):
+    """The database, not only the service, refuses an annual summary that is another office's
+    evidence file (the same tenant and region: the key names the office)."""
+    bind_raw(app_conn, base_data.henan_id)
+    files = dict(
+        app_conn.execute(
+            text("SELECT office_id, max(id) FROM evidence_files GROUP BY office_id")
+        ).all()
+    )
+    own, other = world["own"], world["other"]
+    sql = (
+        "INSERT INTO office_work_records (tenant_id, office_id, year, summary_evidence_id)"
+        " VALUES (:t, :o, :y, :f)"
+    )
+    app_conn.execute(text(sql), {"t": base_data.henan_id, "o": own, "y": 2020, "f": files[own]})
+    with pytest.raises(DBAPIError, match="fk_office_work_records_summary"), app_conn.begin_nested():
+        app_conn.execute(
+            text(sql), {"t": base_data.henan_id, "o": own, "y": 2021, "f": files[other]}
+        )
