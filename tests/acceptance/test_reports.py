@@ -30,6 +30,12 @@ def accepted_on(client: Any, auth: Any, code: str, day: str) -> int:
     spec.facilities["results_year"] = int(day[:4])  # and the year's work results too
     spec.work_year = int(day[:4])
     office = register(client, auth("xinzheng_county"), code, spec)
+    accept(client, auth, office, day)
+    return office
+
+
+def accept(client: Any, auth: Any, office: int, day: str) -> None:
+    """Self-check, application by the county and acceptance by the city, all on `day`."""
     walk(
         client,
         auth,
@@ -40,7 +46,6 @@ def accepted_on(client: Any, auth: Any, code: str, day: str) -> int:
             ("zhengzhou_city", "accept", day),
         ],
     )
-    return office
 
 
 @pytest.mark.parametrize(
@@ -412,21 +417,9 @@ def test_civilised_offices_must_be_accepted_within_two_years(client, auth) -> No
         spec.facilities["results_year"] = 2006
         return register(client, auth("xinzheng_county"), code, spec)
 
-    def accept(office: int, day: str) -> None:
-        walk(
-            client,
-            auth,
-            office,
-            [
-                ("xinzheng_county", "self_check", day),
-                ("xinzheng_county", "apply", day),
-                ("zhengzhou_city", "accept", day),
-            ],
-        )
-
     in_time, late, never = named(TOWNS[0]), named(TOWNS[1]), named(TOWNS[2])
-    accept(in_time, "2006-07-22")  # the last day counts
-    accept(late, "2006-07-23")
+    accept(client, auth, in_time, "2006-07-22")  # the last day counts
+    accept(client, auth, late, "2006-07-23")
     register(client, auth("xinzheng_county"), TOWNS[3], OfficeSpec())  # titles: 文明司法所
 
     def report(as_of: str) -> dict[str, Any]:
