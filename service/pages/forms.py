@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -65,34 +65,76 @@ def take_step_form(
     office_id: int,
     step: Step,
     session: SessionDep,
+    settings: SettingsDep,
     scope: Annotated[Scope, Depends(form_scope)],
     comment: Annotated[str | None, Form(max_length=2000)] = None,
     reasons: Annotated[str | None, Form(max_length=5000)] = None,
     inspection_date: Annotated[str | None, Form(max_length=10)] = None,
     inspectors: Annotated[str | None, Form(max_length=1000)] = None,
 ) -> Response:
-    """Take a workflow step from the page, then back to the office page."""
+    """Take a workflow step from the page, then back to the page with the step as recorded;
+    refused, the page again at the step's form: why (in Chinese) and what was typed."""
     if not 1 <= office_id <= MAX_ID:
         raise Invalid("office_id out of range", {"field": "office_id"})
     office = offices.get_office(session=session, scope=scope, office_id=office_id)
+    typed = {
+        "comment": comment or "",
+        "reasons": reasons or "",
+        "inspection_date": inspection_date or "",
+        "inspectors": inspectors or "",
+    }
     try:
-        data = StepIn(
-            comment=comment or None,
-            reasons=_items(reasons),
-            inspection_date=date.fromisoformat(inspection_date) if inspection_date else None,
-            inspectors=_items(inspectors),
-        )
-    except (ValueError, ValidationError) as exc:
-        raise Invalid(f"the form is not valid: {exc}", {"field": "form"}) from exc
-    try:
-        workflow.take_step(session=session, scope=scope, office=office, step=step, data=data)
+        # (a savepoint: a refusal undoes the attempt and keeps the request's transaction, with
+        # its tenant and region binding, for showing the page again)
+        with session.begin_nested():
+            try:
+                data = StepIn(
+                    comment=comment or None,
+                    reasons=_items(reasons),
+                    inspection_date=date.fromisoformat(inspection_date)
+                    if inspection_date
+                    else None,
+                    inspectors=_items(inspectors),
+                )
+            except (ValueError, ValidationError) as exc:
+                raise Invalid("the form is not valid", {"field": "form"}) from exc
+            result = workflow.take_step(
+                session=session, scope=scope, office=office, step=step, data=data
+            )
     except DomainError as exc:
-        session.rollback()
-        message = REFUSALS_ZH.get(exc.code, "办理失败") + f"({exc.message})"
-        return RedirectResponse(
-            f"/offices/{office_id}?error={exc.code}&message={_q(message)}", status_code=303
-        )
-    return RedirectResponse(f"/offices/{office_id}?done={step.value}", status_code=303)
+        from service.pages.views import office_context, render  # (views imports this module)
+
+        session.refresh(office)
+        context = office_context(office=office, scope=scope, session=session, settings=settings)
+        why = _why(exc, context["compliance"])
+        context["step_error"] = {"step": step.value, "why": why, "typed": typed}
+        response = render("office.html", scope, session, **context)
+        response.status_code = exc.status
+        return response
+    event = result["event"]["id"]
+    return RedirectResponse(f"/offices/{office_id}?event={event}#steps", status_code=303)
+
+
+def _why(exc: DomainError, compliance: dict[str, Any]) -> str:
+    """A refusal in Chinese: the open mandatory criteria by their text, the state, or what
+    the form lacks — never the API's English message."""
+    why = REFUSALS_ZH.get(exc.code, "办理失败")
+    details = exc.details if isinstance(exc.details, dict) else {}
+    if exc.code == "standard_not_met":
+        texts = {i["key"]: i["todo"] or i["text"] for i in compliance["items"]}
+        open_ = [texts.get(k, k) for k in details.get("mandatory_open", [])]
+        return f"{why}:" + ";".join(open_) if open_ else why
+    if exc.code == "invalid" and details.get("field") in FIELDS_ZH:
+        return f"{why}:{FIELDS_ZH[details['field']]}"
+    return why
+
+
+FIELDS_ZH = {
+    "inspection_date": "需填写检查日期(不能晚于今天,不能早于上一环节)",
+    "inspectors": "需填写检查人员",
+    "reasons": "需填写理由",
+    "form": "日期或内容格式不正确",
+}
 
 
 def _q(text: str) -> str:

@@ -23,7 +23,7 @@ from service.coverage import service as coverage
 from service.coverage.query import CoverageFilter
 from service.db import SessionDep
 from service.deps import TOKEN_COOKIE, CurrentScope, Scope, SettingsDep
-from service.offices.dependencies import ValidOffice
+from service.offices.dependencies import MAX_ID, ValidOffice
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState, Office
 from service.offices.queries import office_out
 from service.pages.chart import progress_chart
@@ -150,20 +150,21 @@ def office_page(
     scope: CurrentScope,
     session: SessionDep,
     settings: SettingsDep,
-    done: Annotated[str | None, Query(max_length=40)] = None,
-    message: Annotated[str | None, Query(max_length=300)] = None,
+    event: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     recorded: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
     """An office: details, the checklist against the standard in force with what is
-    missing, the acceptance history, its yearly work records, and what this user may do."""
+    missing, the acceptance history, its yearly work records, and what this user may do.
+
+    `event` names a step just taken: the notice is that step as the history records it
+    (label, day, who) — a link cannot make the page announce a step that did not happen."""
     context = office_context(office=office, scope=scope, session=session, settings=settings)
+    context["done"] = next((e for e in context["history"] if e["id"] == event), None)
     return render(
         "office.html",
         scope,
         session,
         **context,
-        done=context["step_labels"].get(done),  # (anything else: no notice)
-        error=message,
         recorded=int(recorded) if recorded and recorded.isdigit() and len(recorded) == 4 else None,
     )
 
@@ -246,6 +247,8 @@ def office_context(
         "work_form": {"year": str(date.today().year - 1)},
         "work_errors": {},
         "work_error": None,
+        "done": None,
+        "step_error": None,  # (step, why in Chinese, what was typed) of a refused step
         "this_year": date.today().year,
     }
 

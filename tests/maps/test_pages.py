@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from html import unescape
 
 import pytest
@@ -88,15 +89,24 @@ def test_steps_from_the_office_page_need_the_forms_token(client, auth):
     missing = client.post(url, data={}, follow_redirects=False)
     assert missing.status_code == 422
     r = client.post(url, data={"csrf": csrf, "comment": "页面自查"}, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"].endswith("done=self_check")
+    assert r.status_code == 303
+    (event,) = [e["id"] for e in client.get(f"/api/v1/offices/{office}/acceptance").json()]
+    assert r.headers["location"] == f"/offices/{office}?event={event}#steps"
     after = unescape(client.get(r.headers["location"]).text)
-    assert "已办理:自查" in after and "页面自查" in after
-    for junk in ("no_such_step", "<script>", ""):  # not a step: no notice, no error
-        page = client.get(f"/offices/{office}", params={"done": junk})
-        assert page.status_code == 200 and "已办理" not in unescape(page.text)
+    assert f"已办理:自查({date.today()},xinzheng_county)" in after and "页面自查" in after
+    # the notice is a step the history holds: a link cannot announce one that did not happen
+    for params in (
+        {"done": "accept"},
+        {"message": "验收通过"},
+        {"event": str(event + 1000)},
+        {"error": "standard_not_met"},
+    ):
+        page = client.get(f"/offices/{office}", params=params)
+        text = unescape(page.text)
+        assert page.status_code in (200, 422) and "已办理" not in text and "未能办理" not in text
     # the full office meets the standard, so the county may apply from the page too
     r = client.post(f"/offices/{office}/steps/apply", data={"csrf": csrf}, follow_redirects=False)
-    assert r.status_code == 303 and "done=apply" in r.headers["location"]
+    assert r.status_code == 303 and "?event=" in r.headers["location"]
     # another user's token does not fit this user's session
     client.cookies.set("registry_token", login_cookie(client, "zhengzhou_city"))
     r = client.post(
@@ -115,10 +125,19 @@ def test_a_refused_step_is_explained_on_the_page(client, auth):
     html = client.get(f"/offices/{office}").text
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)  # type: ignore[union-attr]
     client.post(f"/offices/{office}/steps/self_check", data={"csrf": csrf})
-    r = client.post(f"/offices/{office}/steps/apply", data={"csrf": csrf}, follow_redirects=False)
-    assert r.status_code == 303 and "error=standard_not_met" in r.headers["location"]
-    page_html = unescape(client.get(r.headers["location"]).text)
-    assert "未能办理:必备项未全部达标" in page_html
+    r = client.post(
+        f"/offices/{office}/steps/apply",
+        data={"csrf": csrf, "comment": "请市局验收"},
+        follow_redirects=False,
+    )
+    # the page again, at once: why in Chinese next to the step's form, what was typed kept
+    assert r.status_code == 409
+    page_html = unescape(r.text)
+    form = page_html[page_html.index('id="step-apply"') :]
+    form = form[: form.index("</form>")]
+    assert "未能办理:必备项未全部达标" in form and "办公用房" in form
+    assert 'value="请市局验收"' in form
+    assert "cannot apply" not in page_html  # (not the API's English)
     state = client.get(f"/api/v1/offices/{office}", headers=auth("xinzheng_county")).json()
     assert state["acceptance_state"] == "self_checked"
 
