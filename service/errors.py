@@ -7,11 +7,13 @@ Services raise these; they never raise HTTPException.
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -134,11 +136,58 @@ def _field_errors(exc: RequestValidationError | ValidationError) -> list[dict[st
     return out
 
 
+# What a person in a browser is told, by status (the API keeps its English codes and details)
+PAGE_ERRORS_ZH = {
+    400: "请求有误。",
+    403: "您的角色或辖区不能查看或办理此项。",
+    404: "未找到该页面,或该司法所、区划不在您的辖区内。",
+    405: "不支持此操作。",
+    409: "数据已被他人更改或与现有数据冲突,请刷新页面后重试。",
+    422: "填写或链接中的内容有误,请检查后重试。",
+    428: "请刷新页面后重试。",
+    429: "尝试次数过多,请稍后再试。",
+    503: "数据库暂时不可用,请稍后再试。",
+}
+_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title><link rel="stylesheet" href="/static/pages.css"></head>
+<body><main><h1>{title}</h1><p>{message}</p>
+<p><a href="javascript:history.back()">返回上一页</a> · <a href="/dashboard">首页</a> ·
+<a href="/login?next={next}">重新登录</a></p><p class="hint">错误代码:{status}</p></main></body></html>"""
+
+
+def wants_page(request: Request) -> bool:
+    """A browser navigating to a page (not an API client): it is shown a page, not JSON."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/openapi", "/docs", "/redoc")) and "text/html" in (
+        request.headers.get("accept", "")
+    )
+
+
+def page_error(request: Request, status: int) -> Response:
+    """The Chinese page for an error of a page request; an expired or missing login goes to
+    the login page, which brings the user back here."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":  # (a form's address cannot be opened again after logging in)
+        here = "/dashboard"
+    if status == 401:
+        return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
+    title = "系统内部错误" if status >= 500 and status != 503 else "无法完成请求"
+    message = PAGE_ERRORS_ZH.get(status, "系统内部错误,操作未执行。请稍后再试或联系管理员。")
+    body = _PAGE.format(
+        title=title, message=message, next=escape(quote(here, safe="/")), status=status
+    )
+    return HTMLResponse(body, status_code=status)
+
+
 def register_error_handlers(app: FastAPI) -> None:
-    """Map domain errors, validation errors and HTTP errors to the common error body."""
+    """Map domain errors, validation errors and HTTP errors to the common error body — or,
+    for a browser navigating to a page, to a page in Chinese (or the login page)."""
 
     @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if wants_page(request):
+            return page_error(request, exc.status)
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details),
             status_code=exc.status,
@@ -151,7 +200,9 @@ def register_error_handlers(app: FastAPI) -> None:
 
     async def _validation(
         request: Request, exc: RequestValidationError | ValidationError
-    ) -> JSONResponse:
+    ) -> Response:
+        if wants_page(request):
+            return page_error(request, 422)
         fields = _field_errors(exc)
         summary = "; ".join(f"{f['field']}: {f['problem']}" for f in fields[:5])
         return JSONResponse(
@@ -163,7 +214,9 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _validation)  # type: ignore[arg-type]
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_page(request):
+            return page_error(request, exc.status_code)
         code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
             exc.status_code, "http_error"
         )
@@ -174,8 +227,10 @@ def register_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
         # Checks run before writing; this is what a race between two requests looks like.
+        if wants_page(request):
+            return page_error(request, 409)
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         return JSONResponse(
             error_body(
@@ -187,15 +242,19 @@ def register_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DataError)
-    async def _data(request: Request, exc: DataError) -> JSONResponse:
+    async def _data(request: Request, exc: DataError) -> Response:
+        if wants_page(request):
+            return page_error(request, 422)
         return JSONResponse(
             error_body("invalid", "a value is out of range or of the wrong type", None),
             status_code=422,
         )
 
     @app.exception_handler(OperationalError)
-    async def _unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+    async def _unavailable(request: Request, exc: OperationalError) -> Response:
         log.error("database unavailable: %s", exc.orig)
+        if wants_page(request):
+            return page_error(request, 503)
         return JSONResponse(
             error_body("unavailable", "the database is unavailable; try again shortly"),
             status_code=503,
@@ -203,8 +262,10 @@ def register_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if wants_page(request):
+            return page_error(request, 500)
         return JSONResponse(
             error_body("internal_error", "internal error; the request was not applied"),
             status_code=500,

@@ -170,3 +170,27 @@ def test_office_staff_land_on_their_office(client, auth):
     assert landing.status_code == 303 and landing.headers["location"] == f"/offices/{office}"
     page = client.get(landing.headers["location"])
     assert page.status_code == 200 and "缺" in page.text
+
+
+def test_a_browser_is_shown_errors_in_chinese_and_sent_to_log_in(client, auth):
+    """A person navigating (Accept: text/html) gets a page in Chinese, not the API's JSON: a
+    missing or expired login goes to the login page and back; API clients keep the JSON."""
+    page = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    r = client.get("/dashboard?region=4101", headers=page, follow_redirects=False)
+    assert (
+        r.status_code == 303 and r.headers["location"] == "/login?next=/dashboard%3Fregion%3D4101"
+    )
+    client.cookies.set("registry_token", "expired-or-forged")
+    r = client.get("/offices/1", headers=page, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/offices/1")
+    client.cookies.set("registry_token", login_cookie(client, "xinzheng_county"))
+    for path, status in (("/offices/999999", 404), ("/offices/abc", 422), ("/nowhere", 404)):
+        r = client.get(path, headers=page)
+        assert r.status_code == status, path
+        assert r.headers["content-type"].startswith("text/html")
+        text = unescape(r.text)
+        assert "无法完成请求" in text and "返回上一页" in text and '"code"' not in text
+    api = client.get("/api/v1/offices/999999", headers=auth("xinzheng_county"))
+    assert api.status_code == 404 and api.json()["code"] == "office_not_found"
+    plain = client.get("/offices/999999")  # (no text/html: the JSON body, as before)
+    assert plain.status_code == 404 and plain.json()["code"]
