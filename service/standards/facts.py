@@ -245,6 +245,8 @@ def value_sql(criterion: Criterion) -> str:
     """The measured value of `criterion` over `facts f` (a count item reads 0 when the
     office recorded its equipment without it)."""
     root, _, item = criterion.measure.partition(".")
+    if root not in FACT_SQL:  # (a column name written into the SQL: only the vocabulary's)
+        raise ValueError(f"not a measure: {criterion.measure!r}")
     if not item:
         return f"f.{root}"
     if root in CHECK_ITEMS:  # unknown where the item is not recorded

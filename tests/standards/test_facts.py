@@ -21,3 +21,12 @@ def test_an_item_key_that_is_not_an_identifier_is_refused(item: str) -> None:
     criterion = SimpleNamespace(measure=f"equipment.{item}", op=">=", kinds=None)
     with pytest.raises(ValueError, match="not an item key"):
         value_sql(criterion)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "measure", ["id; DROP TABLE offices", "staff_count)--", "nothing.computer"]
+)
+def test_a_measure_outside_the_vocabulary_is_refused(measure: str) -> None:
+    criterion = SimpleNamespace(measure=measure, op=">=", kinds=None)
+    with pytest.raises(ValueError, match="not a measure"):
+        value_sql(criterion)  # type: ignore[arg-type]
