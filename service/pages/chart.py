@@ -7,9 +7,12 @@ from html import escape
 
 
 def progress_chart(
-    targets: list[tuple[date, float]], achieved: list[tuple[date, float]], width: int = 640
+    targets: list[tuple[date, float]],
+    achieved: list[tuple[date, float | None]],
+    width: int = 640,
 ) -> str:
-    """The target curve (steps, dashed) and the achieved share at each date (line, dots)."""
+    """The target curve (steps, dashed) and the achieved share at each date (line, dots); a
+    date with no share (no office then) is marked 无数据, not drawn as 0 %."""
     points = [d for d, _ in targets] + [d for d, _ in achieved]
     if not points:
         return ""
@@ -48,13 +51,27 @@ def progress_chart(
             parts.append(
                 f'<text x="{x(d) - 30:.1f}" y="{height - 8}">{escape(d.isoformat())}</text>'
             )
-    if achieved:
-        line = " ".join(f"{x(d):.1f},{y(s):.1f}" for d, s in achieved)
-        parts.append(f'<polyline points="{line}" fill="none" stroke="#1565c0" stroke-width="2"/>')
-        for d, s in achieved:
+    # the line runs through consecutive dates with data; a gap is a gap
+    runs: list[list[tuple[date, float]]] = [[]]
+    for d, value in achieved:
+        if value is None:
+            runs.append([])
             parts.append(
-                f'<circle cx="{x(d):.1f}" cy="{y(s):.1f}" r="3" fill="#1565c0">'
-                f"<title>{escape(d.isoformat())}:{s * 100:.1f}%</title></circle>"
+                f'<text x="{x(d) - 12:.1f}" y="{y(0) - 6:.1f}" fill="#9e9e9e">无数据'
+                f"<title>{escape(d.isoformat())}:无数据(当时尚无司法所)</title></text>"
+            )
+        else:
+            runs[-1].append((d, value))
+    for run in runs:
+        if len(run) > 1:
+            line = " ".join(f"{x(d):.1f},{y(s):.1f}" for d, s in run)
+            parts.append(
+                f'<polyline points="{line}" fill="none" stroke="#1565c0" stroke-width="2"/>'
+            )
+        for d, known in run:
+            parts.append(
+                f'<circle cx="{x(d):.1f}" cy="{y(known):.1f}" r="3" fill="#1565c0">'
+                f"<title>{escape(d.isoformat())}:{known * 100:.1f}%</title></circle>"
             )
     parts.append(
         f'<text x="{width - 200}" y="14" fill="#c62828">- - 目标</text>'

@@ -104,16 +104,19 @@ def dashboard(scope: CurrentScope, session: SessionDep) -> Response:
     summary = coverage.summary(session, f, level=level)
     gaps = coverage.gaps(session, f, limit=30)
     conflicts = coverage.conflicts(session, f, limit=30)
-    targets = standards.targets_of(session=session, tenant_id=scope.tenant_id)
+    # the schedule this region is judged by (its own, or the one of a region containing it)
+    targets = standards.curve_for(
+        standards.targets_of(session=session, tenant_id=scope.tenant_id), region
+    )
     today = date.today()
-    achieved = []
+    achieved: list[tuple[date, float | None]] = []
     for t in targets:
         if t.due_on <= today:
             past = acceptance.progress(
                 session=session, scope=scope, region=region, as_of=t.due_on, level=None
             )
-            achieved.append((t.due_on, past["total"]["share"] or 0.0))
-    achieved.append((today, progress["total"]["share"] or 0.0))
+            achieved.append((t.due_on, past["total"]["share"]))  # None: no office then
+    achieved.append((today, progress["total"]["share"]))
     chart = progress_chart([(t.due_on, float(t.share)) for t in targets], achieved)
     return render(
         "dashboard.html",

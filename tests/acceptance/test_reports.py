@@ -394,6 +394,9 @@ def test_a_district_has_its_own_schedule(client, auth) -> None:
     )
     assert r.json()["target"]["due_on"] == "2005-12-31"
     assert r.json()["curve"] == [{"due_on": "2005-12-31", "share": 1.0, "aspirational": False}]
+    page = client.get("/dashboard", params={"region": "410184"}, headers=auth("xinzheng_county"))
+    chart = page.text[page.text.index("<svg") : page.text.index("</svg>")]
+    assert "2005-12-31" in chart and "2008-12-31" not in chart  # the district's own schedule
     outside = client.post(
         "/api/v1/standards",
         json={"seed": "district-2005", "effective_from": "2005-06-01", "target_region": "1401"},

@@ -194,3 +194,16 @@ def test_a_browser_is_shown_errors_in_chinese_and_sent_to_log_in(client, auth):
     assert api.status_code == 404 and api.json()["code"] == "office_not_found"
     plain = client.get("/offices/999999")  # (no text/html: the JSON body, as before)
     assert plain.status_code == 404 and plain.json()["code"]
+
+
+def test_the_progress_chart_marks_no_data_instead_of_zero() -> None:
+    """A target date when the region had no office yet is 无数据, not a 0 % point on the line."""
+    from service.pages.chart import progress_chart
+
+    svg = progress_chart(
+        [(date(2005, 10, 31), 0.3), (date(2008, 12, 31), 1.0)],
+        [(date(2005, 10, 31), None), (date(2008, 12, 31), 0.25), (date(2024, 1, 1), 0.5)],
+    )
+    assert svg.count("无数据") == 2  # (the mark and its title)
+    assert "2005-10-31:无数据" in svg and "2005-10-31:0.0%" not in svg
+    assert svg.count("<circle") == 2 and svg.count('stroke="#1565c0"') == 1  # one line, 2 points
