@@ -164,7 +164,7 @@ def wants_page(request: Request) -> bool:
     )
 
 
-def page_error(request: Request, status: int) -> Response:
+def page_error(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
     """The Chinese page for an error of a page request; an expired or missing login goes to
     the login page, which brings the user back here."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -177,7 +177,7 @@ def page_error(request: Request, status: int) -> Response:
     body = _PAGE.format(
         title=title, message=message, next=escape(quote(here, safe="/")), status=status
     )
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 def register_error_handlers(app: FastAPI) -> None:
@@ -186,8 +186,8 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        if wants_page(request):
-            return page_error(request, exc.status)
+        if wants_page(request):  # (its headers too: Retry-After of a 429 …)
+            return page_error(request, exc.status, exc.headers)
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details),
             status_code=exc.status,
@@ -254,7 +254,7 @@ def register_error_handlers(app: FastAPI) -> None:
     async def _unavailable(request: Request, exc: OperationalError) -> Response:
         log.error("database unavailable: %s", exc.orig)
         if wants_page(request):
-            return page_error(request, 503)
+            return page_error(request, 503, {"Retry-After": "5"})
         return JSONResponse(
             error_body("unavailable", "the database is unavailable; try again shortly"),
             status_code=503,

@@ -207,3 +207,18 @@ def test_the_progress_chart_marks_no_data_instead_of_zero() -> None:
     assert svg.count("无数据") == 2  # (the mark and its title)
     assert "2005-10-31:无数据" in svg and "2005-10-31:0.0%" not in svg
     assert svg.count("<circle") == 2 and svg.count('stroke="#1565c0"') == 1  # one line, 2 points
+
+
+def test_an_error_page_keeps_the_errors_headers() -> None:
+    """A browser told "too many attempts" or "database unavailable" in Chinese is still told
+    when to retry (the API's Retry-After)."""
+    from starlette.requests import Request
+
+    from service.errors import page_error
+
+    request = Request(
+        {"type": "http", "method": "GET", "path": "/dashboard", "query_string": b"", "headers": []}
+    )
+    r = page_error(request, 429, {"Retry-After": "60"})
+    assert r.status_code == 429 and r.headers["retry-after"] == "60"
+    assert "尝试次数过多" in r.body.decode()
