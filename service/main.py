@@ -130,7 +130,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(work_form_router)
     # front-end packages from assets/ (npm ci), mounted before /static, which would
     # otherwise answer for them
-    for name, folder in (("leaflet", "leaflet/dist"), ("swagger-ui", "swagger-ui-dist")):
+    for name, folder in (
+        ("leaflet", "leaflet/dist"),
+        ("htmx", "htmx.org/dist"),
+        ("swagger-ui", "swagger-ui-dist"),
+    ):
         path = settings.assets_dir / folder
         if path.is_dir():
             app.mount(f"/static/vendor/{name}", StaticFiles(directory=path), name=name)
