@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import folium
 import folium.features
+from folium.utilities import JsCode
 
 # branca renders each element's script, then parses the result AGAIN as a Jinja template
 # (MacroElement.render wraps it in Element(template)). A stored name holding "{{ … }}" or
@@ -42,6 +43,7 @@ _policies["json.dumps_kwargs"] = {
 }
 _policies["json.dumps_function"] = inert_json
 
+FOLIUM_VIEWPORT = 'content="width=device-width,\n                initial-scale=1.0, maximum-scale=1.0, user-scalable=no"'
 ASSET_BASE = "/static"
 LEAFLET_JS = f"{ASSET_BASE}/vendor/leaflet/leaflet.js"
 LEAFLET_CSS = f"{ASSET_BASE}/vendor/leaflet/leaflet.css"
@@ -81,6 +83,8 @@ def new_map(bounds: list[list[float]] | None, basemap: Basemap, title: str) -> O
         tiles=None,
         control_scale=True,
         prefer_canvas=True,  # thousands of polygons draw faster on one canvas than as SVG
+        # a finger is wider than a 10-px marker: on a phone a tap counts 14 px around it
+        renderer=JsCode("L.canvas({tolerance: window.innerWidth < 600 ? 14 : 2})"),  # type: ignore[arg-type]
         attribution_control=basemap.kind != "none",
     )
     m.get_root().header.add_child(  # type: ignore[attr-defined]
@@ -104,3 +108,10 @@ def new_map(bounds: list[list[float]] | None, basemap: Basemap, title: str) -> O
     if bounds:
         m.fit_bounds(bounds)
     return m
+
+
+def page_html(m: folium.Map) -> str:
+    """The whole page of a map. folium's viewport forbids zooming the page (user-scalable=no),
+    which people with poor sight need (WCAG 1.4.4): here the browser's zoom is allowed."""
+    page = m.get_root().render()  # (tests/maps check that the replacement still applies)
+    return page.replace(FOLIUM_VIEWPORT, 'content="width=device-width, initial-scale=1.0"')

@@ -49,3 +49,10 @@ class MapData:
     offices: list[OfficeMark] = field(default_factory=list)
     note: str | None = None  # e.g. that township boundaries are generated
     filters: dict[str, Any] = field(default_factory=dict)
+    # how the legend's counts are made, where a reader could compare them with a report
+    counting_note: str | None = None
+    # what the reader must know before reading the map (e.g. no data at the chosen date)
+    messages: list[str] = field(default_factory=list)
+    # the URL of a map of another region, less the region code, with "{theme}" for the
+    # theme (drill-down links; the filters are kept)
+    drill: str | None = None

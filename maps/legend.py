@@ -11,15 +11,20 @@ from maps.base import inert_html as escape  # branca renders the legend again as
 
 
 class Legend(MacroElement):
-    """Coloured swatches with labels (and counts), in a corner of the map."""
+    """Coloured swatches with labels (and counts), in a corner of the map; on a phone folded
+    behind a "图例" button (a checkbox and CSS, no script)."""
 
     _template = Template(
         """
         {% macro html(this, kwargs) %}
         <div class="registry-legend" data-legend="{{ this.key }}">
+          <input type="checkbox" id="legend-toggle-{{ this.key }}" class="registry-toggle">
+          <label for="legend-toggle-{{ this.key }}" class="registry-toggle-label">图例</label>
+          <div class="registry-legend-body">
           <div class="registry-legend-title">{{ this.title }}</div>
           {{ this.rows }}
           {% if this.note %}<div class="registry-legend-note">{{ this.note }}</div>{% endif %}
+          </div>
         </div>
         {% endmacro %}
         """

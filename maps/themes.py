@@ -116,14 +116,32 @@ def coverage_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
                 row("覆盖情况", "coverage", labels="coverage"),
                 row("在册司法所", "offices"),
             ],
+            link=_county_link(data),
             labels={"kind": KIND_LABELS, "coverage": COVERAGE_LABELS},
         ),
     )
     office_layer(m, "司法所", data.offices, lambda f: {"color": "#212121", "fillColor": "#ffffff"})
     counts = Counter(a.props["coverage"] for a in data.townships)
     return _finish(
-        m, Legend("coverage", "乡镇(街道)覆盖情况", _entries(COVERAGE, counts), data.note)
+        m, Legend("coverage", "乡镇(街道)覆盖情况", _entries(COVERAGE, counts), _notes(data))
     )
+
+
+def _notes(data: MapData) -> str | None:
+    """The legend's notes: how its counts are made, and whether boundaries are generated."""
+    return " ".join(n for n in (data.counting_note, data.note) if n) or None
+
+
+def _drill(data: MapData, theme: str, key: str, text: str) -> tuple[str, str, str] | None:
+    """A popup's link to the map of the feature's region (`key`: the property with its code)."""
+    return (data.drill.format(theme=theme), key, text) if data.drill else None
+
+
+def _county_link(data: MapData) -> tuple[str, str, str] | None:
+    """A township's popup links to its county's map (drill-down), unless this is one."""
+    if len(data.region_code) >= 6:
+        return None
+    return _drill(data, data.title, "county", "打开所在县(市、区)的地图")
 
 
 def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
@@ -141,6 +159,7 @@ def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
                 row("代码", "code"),
                 row("验收状态", "state", labels="state", default="无司法所"),
             ],
+            link=_county_link(data),
             labels={"state": STATE_LABELS},
         ),
     )
@@ -269,10 +288,13 @@ def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
         ],
     )
     layers = []
-    for level, areas in (("县级", data.counties), ("市级", data.cities)):
+    for level, areas, theme in (("县级", data.counties, "coverage"), ("市级", data.cities, None)):
         if areas:
+            # a city opens its own statistics map; a county, its townships' coverage map
+            link = _drill(data, theme or "aggregates", "code", "打开该区域的地图")
+            spec = PopupSpec(popup.title, popup.rows, link, popup.labels)
             layers.append(
-                polygon_layer(m, f"{level}分区", areas, _rate_style(AGGREGATES[0][0]), popup)
+                polygon_layer(m, f"{level}分区", areas, _rate_style(AGGREGATES[0][0]), spec)
             )
     m.add_child(MetricSwitch(layers, [(k, label) for k, label, _ in AGGREGATES], RATE_CLASSES))
     legend = Legend(

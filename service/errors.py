@@ -7,6 +7,7 @@ Services raise these; they never raise HTTPException.
 from __future__ import annotations
 
 import logging
+import re
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -152,7 +153,7 @@ _PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><link rel="stylesheet" href="/static/pages.css"></head>
 <body><main><h1>{title}</h1><p>{message}</p>
-<p><a href="javascript:history.back()">返回上一页</a> · <a href="/dashboard">首页</a> ·
+<p><a href="{back}">返回</a> · <a href="/dashboard">工作台</a> ·
 <a href="/login?next={next}">重新登录</a></p><p class="hint">错误代码:{status}</p></main></body></html>"""
 
 
@@ -164,18 +165,32 @@ def wants_page(request: Request) -> bool:
     )
 
 
+_OFFICE_PAGE = re.compile(r"^(/offices/[0-9]{1,18})/")
+
+
+def page_of(path: str) -> str:
+    """The page a form or sub-page belongs to (an office's page for its forms), else the
+    dashboard: where "back" and a login renewed after a post lead (no script needed)."""
+    match = _OFFICE_PAGE.match(path)
+    return match.group(1) if match else "/dashboard"
+
+
 def page_error(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
     """The Chinese page for an error of a page request; an expired or missing login goes to
     the login page, which brings the user back here."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if request.method != "GET":  # (a form's address cannot be opened again after logging in)
-        here = "/dashboard"
+    if request.method != "GET":  # (a form's address cannot be opened again: its page can)
+        here = page_of(request.url.path)
     if status == 401:
         return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
     title = "系统内部错误" if status >= 500 and status != 503 else "无法完成请求"
     message = PAGE_ERRORS_ZH.get(status, "系统内部错误,操作未执行。请稍后再试或联系管理员。")
     body = _PAGE.format(
-        title=title, message=message, next=escape(quote(here, safe="/")), status=status
+        title=title,
+        message=message,
+        next=escape(quote(here, safe="/")),
+        back=escape(quote(page_of(request.url.path), safe="/")),
+        status=status,
     )
     return HTMLResponse(body, status_code=status, headers=headers)
 

@@ -93,6 +93,8 @@ def map_data(
         note=GENERATED_NOTE if generated_boundaries(session, f) else None,
         filters={"as_of": as_of, "state": state, "kinds": kinds},
     )
+    if as_of is not None:
+        data.messages.extend(_date_messages(session, f, as_of))
     if theme == "aggregates":
         _aggregates(session, scope, f, region, data, names)
         return data
@@ -102,12 +104,50 @@ def map_data(
     data.cities = _areas(session, f, "city", region[:4], names)
     data.offices = _offices(session, scope, f, state)
     if theme in ("coverage", "acceptance"):
-        data.townships = _townships(session, f, region, data.offices, theme)
+        data.townships, gap_codes = _townships(session, f, region, data.offices, theme)
+        if theme == "coverage":
+            data.counting_note = gap_note(data.townships, gap_codes)
     if theme == "facility":
         _facility(session, scope, f, data.offices, as_of)
     if theme == "staffing":
         _staffing(session, scope, data.offices)
     return data
+
+
+def gap_note(townships: list[Area], gap_codes: set[str]) -> str:
+    """How the map's gap count relates to the reports': the same townships, some drawn in the
+    class "office standing elsewhere" (registered there, standing outside)."""
+    drawn = {a.code: a.props["coverage"] for a in townships}
+    on_map = sum(1 for c in gap_codes if drawn.get(c) == "gap")
+    elsewhere = sum(1 for c in gap_codes if drawn.get(c) == "misplaced")
+    text = (
+        f"“空白”按司法所的实际位置统计,与工作台、空白乡镇名单同一口径,共 {len(gap_codes)} 个:"
+        f"图中“未设司法所(空白)”{on_map} 个"
+    )
+    if elsewhere:
+        text += f",另有 {elsewhere} 个乡镇登记有司法所、但司法所位置在乡镇外,图中归入“司法所位置不在本乡镇”"
+    return text + "。"
+
+
+def _date_messages(session: Session, f: CoverageFilter, as_of: date) -> list[str]:
+    """A date before the region's first boundaries (or first office) draws an empty map:
+    say so, and from when there is data."""
+    first = session.execute(
+        text(
+            "SELECT (SELECT min(valid_from) FROM divisions WHERE tenant_id = :t"
+            "         AND starts_with(code, :region)) AS boundaries,"
+            "       (SELECT min(opened_on) FROM offices WHERE tenant_id = :t"
+            "         AND starts_with(division_code, :region)) AS offices"
+        ),
+        {"t": f.tenant_id, "region": f.region},
+    ).one()
+    if first.boundaries is None or as_of < first.boundaries:
+        since = f",区划数据自 {first.boundaries} 起" if first.boundaries else ""
+        return [f"所选日期 {as_of} 没有区划数据{since},地图无内容可显示;请选择以后的日期。"]
+    if first.offices is None or as_of < first.offices:
+        since = f"最早的司法所设立于 {first.offices}" if first.offices else "尚无司法所"
+        return [f"截至 {as_of} 没有在册的司法所({since})。"]
+    return []
 
 
 def _names(session: Session, f: CoverageFilter, region: str) -> dict[str, str]:
@@ -135,7 +175,8 @@ def _areas(
 
 def _townships(
     session: Session, f: CoverageFilter, region: str, offices: list[OfficeMark], theme: str
-) -> list[Area]:
+) -> tuple[list[Area], set[str]]:
+    """The townships with what the theme colours them by; and the coverage reports' gaps."""
     geometry = display_geometry(session, f, "township", region)
     rows = fetch_dicts(
         session,
@@ -146,11 +187,13 @@ def _townships(
         f.params(),
     )
     status: dict[str, str] = {}
+    gap_codes: set[str] = set()
     if theme == "coverage":
         _, gaps = coverage.gaps(session, f, required=True, limit=None, offset=0)
         _, conflicts = coverage.conflicts(session, f, limit=None, offset=0)
         _, misplaced = coverage.misplaced(session, f, limit=None, offset=0)
-        status.update({r["code"]: "gap" for r in gaps})
+        gap_codes = {r["code"] for r in gaps}
+        status.update(dict.fromkeys(gap_codes, "gap"))
         status.update({r["registered_code"]: "misplaced" for r in misplaced})
         status.update({r["code"]: "conflict" for r in conflicts})
     registered: dict[str, list[OfficeMark]] = {}
@@ -163,13 +206,13 @@ def _townships(
         if code not in geometry:
             continue
         own = registered.get(code, [])
-        props: dict[str, Any] = {"kind": r["kind"], "offices": len(own)}
+        props: dict[str, Any] = {"kind": r["kind"], "offices": len(own), "county": code[:6]}
         if theme == "coverage":
             props["coverage"] = status.get(code) or ("covered" if r["required"] else "not_required")
         else:
             props["state"] = max((o.state for o in own), key=rank.__getitem__) if own else None
         out.append(Area(code, r["name"], geometry[code], props))
-    return out
+    return out, gap_codes
 
 
 def _offices(

@@ -11,7 +11,7 @@ import folium
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from maps.base import Basemap
+from maps.base import Basemap, page_html
 from maps.base import inert_html as escape  # the bar is rendered again as a template
 from maps.themes import KIND_LABELS, STATES, build_map
 from service.accounts.permissions import Action
@@ -22,6 +22,7 @@ from service.divisions.kinds import TOWNSHIP_KINDS
 from service.errors import Invalid
 from service.maps.data import map_data
 from service.offices.models import AcceptanceState
+from service.pages.regions import RegionNav, region_nav
 from service.settings import Settings
 
 router = APIRouter(tags=["maps"])
@@ -45,12 +46,31 @@ def basemap_of(settings: Settings) -> Basemap:
     )
 
 
-def filter_bar(theme: str, region: str, params: dict[str, str]) -> str:
-    """Links to the other themes and a GET form for the filters (no script needed)."""
+def filter_bar(
+    theme: str, region: str, params: dict[str, str], nav: RegionNav, messages: list[str]
+) -> str:
+    """Where the map is (the region trail, each a link), the other themes, and a GET form for
+    the region below and the filters (no script needed). On a phone the bar folds away
+    behind one button (a checkbox and CSS)."""
+    trail = " › ".join(
+        f'<a href="{escape(p.href)}">{escape(p.name)}</a>'
+        if i < len(nav.trail) - 1
+        else f'<span aria-current="page">{escape(p.name)}</span>'
+        for i, p in enumerate(nav.trail)
+    )
     links = "".join(
         f'<a class="{"current" if t == theme else ""}" href="/maps/{t}?'
         f'{escape(urlencode({**params, "region": region}))}">{label}</a>'
         for t, label in THEME_LABELS.items()
+    )
+    children = "".join(
+        f'<option value="{escape(c.code)}">{escape(c.name)}</option>' for c in nav.children
+    )
+    below = (
+        f'<label>下级{escape(nav.child_level or "区域")} <select name="region" id="region-filter">'
+        f'<option value="{escape(region)}">全部</option>{children}</select></label> '
+        if nav.children
+        else f'<input type="hidden" name="region" value="{escape(region)}">'
     )
     states = "".join(
         f'<option value="{s.value}"{" selected" if params.get("state") == s.value else ""}>'
@@ -61,16 +81,22 @@ def filter_bar(theme: str, region: str, params: dict[str, str]) -> str:
         f'<option value="{k}"{" selected" if params.get("kind") == k else ""}>{label}</option>'
         for k, label in KIND_LABELS.items()
     )
+    notices = "".join(
+        f'<div class="registry-message" role="status">{escape(m)}</div>' for m in messages
+    )
     return (
-        f'<div class="registry-bar">{links}'
-        f'<form method="get" action="/maps/{theme}">'
-        f'<input type="hidden" name="region" value="{escape(region)}">'
+        f'<div class="registry-bar"><input type="checkbox" id="bar-toggle" class="registry-toggle">'
+        f'<label for="bar-toggle" class="registry-toggle-label">区域与筛选</label>'
+        f'<div class="registry-bar-body"><nav class="registry-trail" aria-label="区域">{trail}'
+        f' · <a href="/dashboard?{escape(urlencode({"region": region}))}">工作台</a></nav>'
+        f'<nav class="registry-themes" aria-label="专题">{links}</nav>'
+        f'<form method="get" action="/maps/{theme}">{below}'
         f'<label>状态 <select name="state" id="state-filter"><option value="">全部</option>'
         f"{states}</select></label> "
         f'<label>类型 <select name="kind" id="kind-filter"><option value="">全部</option>'
         f"{kinds}</select></label> "
         f'<label>日期 <input type="date" name="as_of" value="{escape(params.get("as_of", ""))}">'
-        f'</label> <button type="submit">筛选</button></form></div>'
+        f'</label> <button type="submit">筛选</button></form></div></div>{notices}'
     )
 
 
@@ -124,7 +150,11 @@ def map_page(
         state=state or None,
         kinds=kinds or None,
     )
-    m = build_map(theme, data, basemap_of(settings))
     params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}
-    m.get_root().html.add_child(folium.Element(filter_bar(theme, prefix, params)))  # type: ignore[attr-defined]
-    return HTMLResponse(m.get_root().render())
+    # (urlencode turns the braces of a value into %7B/%7D: only "{theme}" is a placeholder)
+    data.drill = f"/maps/{{theme}}?{urlencode({**params, 'region': ''})}"
+    m = build_map(theme, data, basemap_of(settings))
+    nav = region_nav(session, scope, prefix, f"/maps/{theme}", params)
+    bar = filter_bar(theme, prefix, params, nav, data.messages)
+    m.get_root().html.add_child(folium.Element(bar))  # type: ignore[attr-defined]
+    return HTMLResponse(page_html(m))

@@ -22,14 +22,15 @@ from service.errors import DomainError
 router = APIRouter(include_in_schema=False)
 
 LOGIN = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>登录 · 司法所登记系统</title><link rel="stylesheet" href="/static/maps.css"></head>
-<body class="registry-page"><h1>司法所登记系统</h1>
+<body class="registry-page"><main><h1>司法所登记系统</h1>
 <form method="post" action="/login">
 <input type="hidden" name="next" value="{next}">
 <input type="hidden" name="form_token" value="{form_token}">
 <label for="username">用户名</label><input id="username" name="username" autocomplete="username" required>
 <label for="password">密码</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-{error}<button type="submit">登录</button></form></body></html>"""
+{error}<button type="submit">登录</button></form></main></body></html>"""
 LOGIN_FORM_COOKIE = "registry_login_form"
 DEVICE_COOKIE = "registry_device"
 LOGIN_REFUSALS_ZH = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,6 +28,7 @@ from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState, Office
 from service.offices.queries import office_out
 from service.pages.chart import progress_chart
 from service.pages.forms import csrf_token
+from service.pages.regions import RegionParam, link, region_nav
 from service.records import evidence, work
 from service.records.evidence import served_name
 from service.records.models import WORK_COUNTS
@@ -54,6 +55,7 @@ def pct(value: float | None) -> str:
 
 def render(name: str, scope: Scope, session: Any, **context: Any) -> HTMLResponse:
     names = division_names(session, scope.tenant_id, [scope.region_code])
+    context.setdefault("nav", None)
     html = TEMPLATES.get_template(name).render(
         scope=scope,
         role_label=ROLE_LABELS_ZH[scope.role],
@@ -74,22 +76,50 @@ def home(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(scope: CurrentScope, session: SessionDep) -> Response:
-    """The user's region at a glance: offices by state (per sub-region), progress against the
-    target with its chart, coverage per sub-region, gaps and conflicts, links to maps and
-    exports. A city bureau's first screen answers "which of my offices are in which state"."""
-    region = scope.region_prefix
-    if len(region) == 9:  # one township (office staff): its office is the page to work on
+def dashboard(
+    request: Request,
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    psort: Annotated[SortKey, Query()] = "code",
+    csort: Annotated[SortKey, Query()] = "code",
+) -> Response:
+    """A region at a glance (default: the user's): offices by state (per sub-region), progress
+    against the target with its chart, coverage per sub-region, gaps and conflicts, links to
+    the lists, maps and exports. Every sub-region opens its own dashboard; a township shows its
+    offices. A city bureau's first screen answers "which of my offices are in which state"."""
+    if region is None and len(scope.region_prefix) == 9:
+        # office staff: their office is the page to work on
         office_id = session.scalar(
             text(
                 "SELECT id FROM offices WHERE tenant_id = :t AND division_code = :c"
                 " AND closed_at IS NULL ORDER BY id LIMIT 1"
             ),
-            {"t": scope.tenant_id, "c": region},
+            {"t": scope.tenant_id, "c": scope.region_prefix},
         )
         if office_id is not None:
             return RedirectResponse(f"/offices/{office_id}", status_code=303)
-        return render("township.html", scope, session, note=None)
+    region = scope.region(region)
+    params = {k: v for k, v in request.query_params.items() if k in ("psort", "csort")}
+    nav = region_nav(session, scope, region, "/dashboard", params)
+    if len(region) == 9:
+        offices = session.execute(
+            text(
+                "SELECT id, name, acceptance_state FROM offices WHERE tenant_id = :t"
+                " AND division_code = :c AND closed_at IS NULL ORDER BY id"
+            ),
+            {"t": scope.tenant_id, "c": region},
+        ).all()
+        return render(
+            "township.html",
+            scope,
+            session,
+            nav=nav,
+            nav_path="/dashboard",
+            township=nav.trail[-1],
+            offices=offices,
+            state_labels=STATE_LABELS,
+        )
     width = acceptance.child_width(region, None)
     overview = acceptance.acceptance_overview(
         session=session, scope=scope, region=region, state=None, level=None, limit=1, offset=0
@@ -102,8 +132,8 @@ def dashboard(scope: CurrentScope, session: SessionDep) -> Response:
     )
     level = {4: "city", 6: "county", 9: "township"}[width]
     summary = coverage.summary(session, f, level=level)
-    gaps = coverage.gaps(session, f, limit=30)
-    conflicts = coverage.conflicts(session, f, limit=30)
+    gaps = coverage.gaps(session, f, limit=DASHBOARD_ROWS)
+    conflicts = coverage.conflicts(session, f, limit=DASHBOARD_ROWS)
     # the schedule this region is judged by (its own, or the one of a region containing it)
     targets = standards.curve_for(
         standards.targets_of(session=session, tenant_id=scope.tenant_id), region
@@ -122,10 +152,16 @@ def dashboard(scope: CurrentScope, session: SessionDep) -> Response:
         "dashboard.html",
         scope,
         session,
+        nav=nav,
+        nav_path="/dashboard",
         region=region,
+        region_title=nav.trail[-1].name,
         overview=overview,
         progress=progress,
-        coverage=summary.rows,
+        progress_rows=sorted_rows(progress["regions"], psort, PROGRESS_SORTS),
+        coverage=sorted_rows(summary.rows, csort, COVERAGE_SORTS),
+        psort=psort,
+        csort=csort,
         gaps=gaps,
         conflicts=conflicts,
         chart=chart,
@@ -133,7 +169,39 @@ def dashboard(scope: CurrentScope, session: SessionDep) -> Response:
         status_label=STATUS_LABEL,
         level_label=LEVEL_LABELS[width],
         note=summary.note,
+        child_link=lambda code, **extra: link("/dashboard", extra, code),
+        list_link=lambda code, **extra: link("/offices", extra, code),
     )
+
+
+DASHBOARD_ROWS = 30
+SortKey = Literal["code", "name", "share", "behind", "gaps", "rate"]
+# the sub-region tables' sort keys: (the row's value, largest first?)
+PROGRESS_SORTS: dict[str, tuple[str, bool]] = {
+    "share": ("share", False),  # furthest behind first
+    "behind": ("short_of_target", True),
+}
+COVERAGE_SORTS: dict[str, tuple[str, bool]] = {
+    "gaps": ("gaps", True),
+    "rate": ("coverage_rate", False),
+}
+
+
+def sorted_rows(
+    rows: list[dict[str, Any]], key: str, sorts: dict[str, tuple[str, bool]]
+) -> list[dict[str, Any]]:
+    """Sub-region rows by code (default), by name, or by one of the table's measures (a
+    region without a value last)."""
+    if key == "name":
+        return sorted(rows, key=lambda r: (r.get("name") or r["code"], r["code"]))
+    if key not in sorts:
+        return sorted(rows, key=lambda r: r["code"])
+    field, descending = sorts[key]
+    present = [r for r in rows if r.get(field) is not None]
+    absent = [r for r in rows if r.get(field) is None]
+    present.sort(key=lambda r: r["code"])
+    present.sort(key=lambda r: r[field], reverse=descending)
+    return present + sorted(absent, key=lambda r: r["code"])
 
 
 def _measured(item: dict[str, Any]) -> str:

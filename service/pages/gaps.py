@@ -1,0 +1,96 @@
+"""The townships without an office, as a page: the whole list of a region (filtered by kind
+and date, paged, counted), each county a link to its own list, and the export of exactly
+what is filtered. The filter is the coverage API's own (`coverage_filter`), so the page, the
+export and the dashboard count the same townships."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from service.coverage import service as coverage
+from service.coverage.dependencies import coverage_filter
+from service.dates import out_of_range
+from service.db import SessionDep
+from service.deps import CurrentScope
+from service.divisions.kinds import KIND_LABELS_ZH, TOWNSHIP_KINDS, DivisionKind
+from service.errors import Invalid
+from service.pages.regions import RegionParam, link, region_nav
+from service.pages.views import render
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZES = (20, 50, 100)
+TOWNSHIP_KIND_LABELS = {
+    k.value: label for k, label in KIND_LABELS_ZH.items() if k in TOWNSHIP_KINDS
+}
+
+
+def page_date(raw: str | None, field: str = "as_of") -> date | None:
+    """A form's date field: empty is no date; otherwise a plausible ISO date."""
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise Invalid(f"{field}: {raw} is not a date", {"field": field}) from exc
+    problem = out_of_range(day)
+    if problem:
+        raise Invalid(f"{field}: {problem}", {"field": field})
+    return day
+
+
+@router.get("/gaps", response_class=HTMLResponse)
+def gaps_page(
+    request: Request,
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    as_of: Annotated[str | None, Query(max_length=10)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> HTMLResponse:
+    """Required townships with no active office standing in them (the dashboard's 空白)."""
+    if kind and kind not in TOWNSHIP_KIND_LABELS:
+        raise Invalid(f"kind: {kind} is not a township kind", {"field": "kind"})
+    per = per if per in PAGE_SIZES else 50
+    f = coverage_filter(
+        scope,
+        region=region or None,
+        as_of=page_date(as_of),
+        kind=[DivisionKind(kind)] if kind else None,
+    )
+    table = coverage.gaps(session, f, limit=per, offset=(page - 1) * per)
+    params = {k: v for k, v in request.query_params.items() if k in ("kind", "as_of", "per") and v}
+    pages = max(1, -(-table.total // per))
+    export = urlencode(
+        {
+            "region": f.region,
+            **({"kind": kind} if kind else {}),
+            **({"as_of": as_of} if as_of else {}),
+        }
+    )
+    return render(
+        "gaps.html",
+        scope,
+        session,
+        nav=region_nav(session, scope, f.region, "/gaps", params),
+        nav_path="/gaps",
+        region=f.region,
+        table=table,
+        kind=kind or "",
+        as_of=as_of or "",
+        per=per,
+        page=page,
+        pages=pages,
+        page_sizes=PAGE_SIZES,
+        kinds=TOWNSHIP_KIND_LABELS,
+        page_link=lambda n: link("/gaps", params, f.region) + f"&page={n}",
+        county_link=lambda code: link("/gaps", params, code),
+        export=export,
+        note=table.note,
+    )

@@ -1,0 +1,114 @@
+"""Where a page is and where it can go: the trail from the user's home region down to the
+region shown, and a tree of the regions below (province → city → county → township), never
+above or beside the user's own region. Every page that takes `region` draws the same picker;
+the requested region is checked by `Scope.region`, the one guard of the API too.
+
+Sub-regions are the current divisions one code level down (2 → 4 → 6 → 9 digits), the same
+breakdown the reports use; where a level is missing (a county directly under the province)
+the next level down is taken."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+from sqlalchemy import text
+
+from service.db import SessionDep
+from service.deps import CurrentScope, Scope
+from service.errors import Invalid
+from service.standards.compliance import division_names
+
+router = APIRouter(include_in_schema=False)
+RegionParam = Annotated[
+    str | None, Query(pattern=r"^([0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?)?$")
+]  # "" or absent: the user's own region
+WIDTHS = (2, 4, 6, 9)
+LEVEL_NAMES = {2: "省", 4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
+# pages whose links the picker may build (a fragment request names one of them)
+PICKER_PATHS = (
+    "/dashboard",
+    "/offices",
+    "/gaps",
+    "/maps/coverage",
+    "/maps/acceptance",
+    "/maps/facility",
+    "/maps/staffing",
+    "/maps/aggregates",
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    href: str
+
+
+@dataclass(frozen=True)
+class RegionNav:
+    """The trail (home region first, the shown region last) and the shown region's children."""
+
+    trail: list[Place]
+    children: list[Place]
+    child_level: str | None
+
+
+def children_of(session: Any, tenant_id: int, region: str) -> list[tuple[str, str]]:
+    """(code, name) of the current divisions one level below `region`, by code."""
+    for width in (w for w in WIDTHS if w > len(region)):
+        rows = session.execute(
+            text(
+                "SELECT code, name FROM divisions WHERE tenant_id = :t AND valid_to IS NULL"
+                " AND length(code) = :w AND starts_with(code, :r) ORDER BY code"
+            ),
+            {"t": tenant_id, "w": width, "r": region},
+        ).all()
+        if rows:
+            return [(r.code, r.name) for r in rows]
+    return []
+
+
+def link(path: str, params: dict[str, str], region: str) -> str:
+    """The same page for another region: its filters kept, paging reset."""
+    kept = {k: v for k, v in params.items() if k not in ("region", "page", "offset") and v}
+    return f"{path}?{urlencode({**kept, 'region': region})}"
+
+
+def region_nav(
+    session: Any, scope: Scope, region: str, path: str, params: dict[str, str]
+) -> RegionNav:
+    home = scope.region_prefix
+    codes = [home] + [region[:w] for w in WIDTHS if len(home) < w <= len(region)]
+    codes = [c for i, c in enumerate(codes) if c not in codes[:i]]
+    names = division_names(session, scope.tenant_id, [c for c in codes if c])
+    trail = [Place(c, names.get(c, c or scope.tenant_name), link(path, params, c)) for c in codes]
+    kids = children_of(session, scope.tenant_id, region)
+    level = LEVEL_NAMES.get(len(kids[0][0])) if kids else None
+    return RegionNav(trail, [Place(c, n, link(path, params, c)) for c, n in kids], level)
+
+
+@router.get("/regions/children", response_class=HTMLResponse)
+def region_children(
+    scope: CurrentScope,
+    session: SessionDep,
+    region: Annotated[str, Query(pattern=r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$")],
+    path: Annotated[str, Query(max_length=40)] = "/dashboard",
+) -> HTMLResponse:
+    """The picker's next level as a list fragment (htmx loads it when a node is opened);
+    only regions inside the user's own."""
+    if path not in PICKER_PATHS:
+        raise Invalid("path: not a page with a region picker", {"field": "path"})
+    prefix = scope.region(region)
+    from service.pages.views import TEMPLATES  # (views imports this module)
+
+    html = TEMPLATES.get_template("region_children.html").render(
+        children=[
+            Place(c, n, link(path, {}, c)) for c, n in children_of(session, scope.tenant_id, prefix)
+        ],
+        path=path,
+    )
+    return HTMLResponse(html)

@@ -1,0 +1,155 @@
+"""Where a page is and where it goes: the region trail and picker, drill-down from the
+dashboard to a county and a township, the whole list of gaps, and the maps' drill-down links,
+date notice and gap counting — always inside the user's own region."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from office_records import OfficeSpec, register
+
+from service.pages.views import sorted_rows
+
+XINZHENG = "410184"
+TOWNS = ["410184101", "410184102", "410184103"]
+PAGE = {"accept": "text/html"}
+
+
+def html_of(client, headers, url: str, status: int = 200) -> str:  # type: ignore[no-untyped-def]
+    r = client.get(url, headers={**headers, **PAGE})
+    assert r.status_code == status, (url, r.status_code, r.text[:300])
+    return unescape(r.text)
+
+
+def test_the_dashboard_drills_down_from_city_to_county_to_township(client, auth):
+    offices = [register(client, auth("xinzheng_county"), c, OfficeSpec()) for c in TOWNS]
+    city = auth("zhengzhou_city")
+    html = html_of(client, city, "/dashboard")
+    # each county of the city opens its own dashboard; each state count opens the list
+    assert f'href="/dashboard?region={XINZHENG}"' in html
+    assert f"/offices?state=not_applied&amp;region={XINZHENG}" in html.replace("&", "&amp;")
+    assert 'aria-current="page">郑州市' in html and "选择下级县(市、区)" in html
+
+    county = html_of(client, city, f"/dashboard?region={XINZHENG}")
+    assert "新郑市 工作台" in county
+    trail = re.search(r'<ol class="trail">(.*?)</ol>', county, re.S)
+    assert trail is not None
+    # the trail starts at the user's own region (never above it) and ends here
+    assert re.findall(r">([^<>]+)</(?:a|span)>", trail.group(1)) == ["郑州市", "新郑市"]
+    assert 'href="/dashboard?region=4101"' in trail.group(1)
+    assert f'href="/dashboard?region={TOWNS[0]}"' in county  # a township of the county
+
+    town = html_of(client, city, f"/dashboard?region={TOWNS[0]}")
+    assert f'href="/offices/{offices[0]}"' in town and "未申报" in town
+    assert f"/offices/{offices[1]}" not in town
+
+
+def test_a_region_outside_ones_own_is_refused_on_every_page(client, auth):
+    city = auth("zhengzhou_city")
+    for url in (
+        "/dashboard?region=4102",
+        "/dashboard?region=41",
+        "/gaps?region=410222",
+        "/maps/coverage?region=4102",
+        "/regions/children?region=4102&path=/dashboard",
+    ):
+        text = html_of(client, city, url, 403)
+        assert "您的角色或辖区不能查看" in text, url
+    r = client.get("/regions/children?region=4101&path=//evil.example", headers=city)
+    assert r.status_code == 422 and r.json()["details"]["field"] == "path"
+
+
+def test_the_picker_opens_the_next_level_as_a_fragment(client, auth):
+    r = client.get(
+        f"/regions/children?region={XINZHENG}&path=/gaps", headers=auth("zhengzhou_city")
+    )
+    assert r.status_code == 200
+    links = re.findall(r'href="([^"]+)"', r.text)
+    assert links and all(h.startswith("/gaps?region=410184") for h in links)
+    assert f"/gaps?region={TOWNS[0]}" in links
+    assert "hx-get" not in r.text  # townships are the last level: nothing more to open
+    county = client.get(
+        "/regions/children?region=4101&path=/dashboard", headers=auth("zhengzhou_city")
+    )
+    assert 'hx-get="/regions/children?region=410184&amp;path=/dashboard"' in county.text
+
+
+def test_sub_regions_sort_by_a_measure_with_the_unmeasured_last():
+    rows = [
+        {"code": "4101", "name": "乙", "share": 0.5},
+        {"code": "4102", "name": "甲", "share": None},
+        {"code": "4103", "name": "丙", "share": 0.2},
+        {"code": "4104", "name": "丁", "share": 0.5},
+    ]
+    order = [r["code"] for r in sorted_rows(rows, "share", {"share": ("share", False)})]
+    assert order == ["4103", "4101", "4104", "4102"]
+    order = [r["code"] for r in sorted_rows(rows, "share", {"share": ("share", True)})]
+    assert order == ["4101", "4104", "4103", "4102"]
+    assert [r["code"] for r in sorted_rows(rows, "code", {})] == ["4101", "4102", "4103", "4104"]
+
+
+def test_the_dashboard_sorts_counties_by_gaps(client, auth):
+    register(client, auth("xinzheng_county"), TOWNS[0], OfficeSpec())
+    city = auth("zhengzhou_city")
+    html = html_of(client, city, "/dashboard?csort=gaps")
+    section = html[html.index('id="coverage"') :]
+    gaps = [int(n) for n in re.findall(r'data-label="空白">(?:<a [^>]*>)?(\d+)', section)]
+    assert len(gaps) > 1 and gaps == sorted(gaps, reverse=True)
+    assert '<span class="sorted" aria-current="true">空白最多在前' in section
+
+
+def test_the_gaps_page_lists_all_of_them_and_exports_what_it_shows(client, auth):
+    register(client, auth("xinzheng_county"), TOWNS[0], OfficeSpec())
+    city = auth("zhengzhou_city")
+    api = client.get(
+        "/api/v1/coverage/gaps", params={"region": "4101", "limit": 5000}, headers=city
+    )
+    total = api.json()["total"]
+    assert total > 20
+    first = html_of(client, city, "/gaps?region=4101&per=20")
+    assert f"共 {total} 个乡镇(街道),第 1/{-(-total // 20)} 页" in first
+    codes = re.findall(r'data-label="代码">(\d{9})<', first)
+    assert codes == [row["code"] for row in api.json()["items"][:20]]
+    assert 'href="/gaps?per=20&amp;region=4101&amp;page=2"' in first.replace("&", "&amp;")
+    second = html_of(client, city, "/gaps?region=4101&per=20&page=2")
+    assert re.findall(r'data-label="代码">(\d{9})<', second) == [
+        row["code"] for row in api.json()["items"][20:40]
+    ]
+    assert TOWNS[0] not in {row["code"] for row in api.json()["items"]}
+    # a county opens its own list; the export carries the same filters
+    assert f'href="/gaps?per=20&amp;region={XINZHENG}"' in first.replace("&", "&amp;")
+    streets = html_of(client, city, "/gaps?region=4101&kind=street")
+    assert "/api/v1/coverage/gaps?region=4101&kind=street&format=xlsx" in streets
+    street_total = client.get(
+        "/api/v1/coverage/gaps", params={"region": "4101", "kind": "street"}, headers=city
+    ).json()["total"]
+    assert f"共 {street_total} 个" in streets
+    assert html_of(client, city, "/gaps?region=4101&kind=county", 422)
+
+
+def test_the_coverage_map_counts_gaps_as_the_dashboard_does(client, auth):
+    register(client, auth("xinzheng_county"), TOWNS[0], OfficeSpec())
+    city = auth("zhengzhou_city")
+    total = client.get("/api/v1/coverage/gaps", params={"region": XINZHENG}, headers=city).json()[
+        "total"
+    ]
+    page = html_of(client, city, f"/maps/coverage?region={XINZHENG}&state=")
+    assert f"与工作台、空白乡镇名单同一口径,共 {total} 个" in page
+    assert "user-scalable=no" not in page  # the page may be zoomed
+
+
+def test_a_map_before_any_boundary_says_so(client, auth):
+    page = html_of(client, auth("zhengzhou_city"), "/maps/coverage?as_of=1990-01-01")
+    assert "所选日期 1990-01-01 没有区划数据" in page and 'role="status"' in page
+    assert "registry-message" not in html_of(client, auth("zhengzhou_city"), "/maps/coverage")
+
+
+def test_a_city_map_links_each_township_to_its_county_map(client, auth):
+    page = html_of(client, auth("zhengzhou_city"), "/maps/acceptance?state=accepted")
+    # the popup's link: the same theme and filters for the township's county
+    # (in a script, "&" is written \u0026)
+    assert '"/maps/acceptance?state=accepted\\u0026region=","county"' in page
+    aggregates = html_of(client, auth("henan_admin"), "/maps/aggregates")
+    assert '"/maps/aggregates?region=","code"' in aggregates  # a city: its own statistics
+    assert '"/maps/coverage?region=","code"' in aggregates  # a county: its townships
