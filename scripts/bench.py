@@ -5,6 +5,7 @@
     scripts/bench rls       the coverage reports with and without row-level security
     scripts/bench coverage  every coverage report over HTTP vs its raw SQL, province and nation
     scripts/bench acceptance  province compliance, city acceptance overview, nation progress
+    scripts/bench pages     the people's pages (dashboards, lists, office page), p50 per role
     scripts/bench maps      map pages: province, city and national sizes and build times
     scripts/bench roster    legacy rosters: Henan (empty and full registry), the nation's 40,000 rows
     scripts/bench login     a storm of 50 parallel logins and a bystander's latency meanwhile
@@ -693,6 +694,7 @@ def main() -> None:
             "coverage",
             "acceptance",
             "maps",
+            "pages",
             "roster",
             "login",
             "all",
@@ -718,6 +720,10 @@ def main() -> None:
         from bench_maps import bench_maps
 
         results.append(bench_maps(max(args.runs, 5)))
+    if args.which in ("pages", "all"):
+        from bench_pages import bench_pages
+
+        results.append(bench_pages(max(args.runs, 11)))
     if args.which in ("roster", "all"):
         from bench_roster import bench_roster
 

@@ -318,6 +318,38 @@ def progress(
     }
 
 
+_SHARES_AT = """
+SELECT d.day, count(o.id) AS offices,
+       count(o.id) FILTER (WHERE st.to_state = ANY(CAST(:titled AS text[]))) AS titled
+  FROM unnest(CAST(:days AS date[])) AS d(day)
+  LEFT JOIN offices o ON o.tenant_id = :t AND starts_with(o.division_code, :region)
+        AND o.opened_on <= d.day AND (o.closed_at IS NULL OR o.closed_at >= d.day + 1)
+  LEFT JOIN LATERAL (SELECT e.to_state FROM acceptance_events e
+                      WHERE e.tenant_id = :t AND e.office_id = o.id AND e.effective_on <= d.day
+                      ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) st ON true
+ GROUP BY d.day ORDER BY d.day"""
+
+
+def shares_at(
+    *, session: Any, scope: Scope, region: str, days: list[date]
+) -> dict[date, float | None]:
+    """The region's share of titled offices on each of `days` (None: no office then), in one
+    pass — the same count as `progress(as_of=day)["total"]["share"]` (offices open that day,
+    titled by their last acceptance event on or before it), for drawing a curve."""
+    scope.require(Action.read)
+    if not days:
+        return {}
+    plan_for_values(session)
+    rows = fetch_dicts(
+        session,
+        _SHARES_AT,
+        {"t": scope.tenant_id, "region": region, "days": days, "titled": TITLED},
+    )
+    return {
+        r["day"]: round(r["titled"] / r["offices"], 4) if r["offices"] else None for r in rows
+    }
+
+
 # 第二篇 四: the province samples "适当比例" of what the cities file — how large a share, per
 # city (or county), with the findings; offices count where they are registered, by the events
 # on or before the date.

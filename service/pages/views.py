@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from service.acceptance import reports as acceptance
 from service.acceptance import service as workflow_service
-from service.acceptance.workflow import PROCEDURES, Procedure, allowed_steps
+from service.acceptance.workflow import PROCEDURES, Procedure, Step, allowed_steps
 from service.accounts.models import ROLE_LABELS_ZH, Role
 from service.accounts.security import decode_token
 from service.coverage import service as coverage
@@ -139,15 +139,16 @@ def dashboard(
         standards.targets_of(session=session, tenant_id=scope.tenant_id), region
     )
     today = date.today()
-    achieved: list[tuple[date, float | None]] = []
-    for t in targets:
-        if t.due_on <= today:
-            past = acceptance.progress(
-                session=session, scope=scope, region=region, as_of=t.due_on, level=None
-            )
-            achieved.append((t.due_on, past["total"]["share"]))  # None: no office then
+    past = acceptance.shares_at(
+        session=session,
+        scope=scope,
+        region=region,
+        days=[t.due_on for t in targets if t.due_on < today],
+    )
+    achieved: list[tuple[date, float | None]] = sorted(past.items())  # None: no office then
     achieved.append((today, progress["total"]["share"]))
     chart = progress_chart([(t.due_on, float(t.share)) for t in targets], achieved)
+    in_force = standards.resolve(session=session, tenant_id=scope.tenant_id, ref=None)
     return render(
         "dashboard.html",
         scope,
@@ -169,9 +170,36 @@ def dashboard(
         status_label=STATUS_LABEL,
         level_label=LEVEL_LABELS[width],
         note=summary.note,
+        todo=waiting_for(scope, Procedure(in_force.procedure), overview["counts"]),
+        may_reinspect=any(
+            Step.reinspect_pass in allowed_steps(s, scope.role, Procedure(in_force.procedure))
+            for s in AcceptanceState
+        ),
         child_link=lambda code, **extra: link("/dashboard", extra, code),
         list_link=lambda code, **extra: link("/offices", extra, code),
     )
+
+
+def waiting_for(
+    scope: Scope, procedure: Procedure, counts: dict[str, int]
+) -> list[dict[str, Any]]:
+    """The offices waiting for this user: those in a state from which the procedure in force
+    lets the user's role take a step (a city bureau: the applications to decide; a county
+    bureau: the self-checked to apply for …), with the steps' names."""
+    rules = PROCEDURES[procedure]
+    out = []
+    for state in AcceptanceState:
+        steps = allowed_steps(state, scope.role, procedure)
+        if steps and counts.get(state.value):
+            out.append(
+                {
+                    "state": state.value,
+                    "label": STATE_LABELS[state.value],
+                    "count": counts[state.value],
+                    "steps": "、".join(rules[s].label for s in steps),
+                }
+            )
+    return out
 
 
 DASHBOARD_ROWS = 30

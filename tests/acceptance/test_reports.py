@@ -458,3 +458,37 @@ def test_the_reinspection_period_is_labelled_provincial_policy(client, auth) -> 
     r = client.get("/api/v1/acceptance", params={"region": "4101"}, headers=auth("zhengzhou_city"))
     note = r.json()["reinspection"]["policy_note"]
     assert "本省政策" in note and "24个月" in note and "另行制定" in note
+
+
+def test_the_dashboards_curve_counts_each_day_as_progress_does(
+    client, auth, session, base_data
+) -> None:
+    """`shares_at` (all the chart's days in one pass) agrees with `progress(as_of=day)`."""
+    from service.acceptance.reports import shares_at
+    from service.deps import Scope
+
+    office = accepted_on(client, auth, TOWNS[0], "2024-03-01")
+    accepted_on(client, auth, TOWNS[1], "2024-09-01")
+    walk(client, auth, office, [("zhengzhou_city", "reinspect_fail", "2025-01-15")])
+    register(client, auth("xinzheng_county"), TOWNS[2], OfficeSpec(work_record=None))
+    login = base_data.logins["zhengzhou_city"]
+    scope = Scope(
+        user_id=login.user_id,
+        username=login.username,
+        tenant_id=login.tenant_id,
+        tenant_code="41",
+        tenant_name="河南省司法厅",
+        role=login.role,
+        region_code=login.region,
+    )
+    days = [date(2024, 2, 29), date(2024, 3, 1), date(2024, 9, 1), date(2025, 1, 15)]
+    shares = shares_at(session=session, scope=scope, region="410184", days=days)
+    for day in days:
+        r = client.get(
+            "/api/v1/progress",
+            params={"region": "410184", "as_of": str(day)},
+            headers=auth("zhengzhou_city"),
+        )
+        assert shares[day] == r.json()["total"]["share"], day
+    # three offices open throughout: one titled from 03-01, two from 09-01, one again from 01-15
+    assert [shares[d] for d in days] == [0.0, 0.3333, 0.6667, 0.3333]

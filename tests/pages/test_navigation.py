@@ -153,3 +153,18 @@ def test_a_city_map_links_each_township_to_its_county_map(client, auth):
     aggregates = html_of(client, auth("henan_admin"), "/maps/aggregates")
     assert '"/maps/aggregates?region=","code"' in aggregates  # a city: its own statistics
     assert '"/maps/coverage?region=","code"' in aggregates  # a county: its townships
+
+
+def test_each_roles_dashboard_opens_with_what_waits_for_it(client, auth):
+    offices = [register(client, auth("xinzheng_county"), c, OfficeSpec()) for c in TOWNS]
+    r = client.post(
+        f"/api/v1/offices/{offices[0]}/acceptance/self_check", json={}, headers=auth("xincun_staff")
+    )
+    assert r.status_code == 200
+    county = html_of(client, auth("xinzheng_county"), "/dashboard")
+    todo = county[county.index('id="todo"') : county.index("</section>", county.index('id="todo"'))]
+    # the county bureau applies for the self-checked office: that is its job here
+    assert "<b>1</b> 个司法所已自查" in todo and "县司法局申报验收" in todo
+    assert f"/offices?state=self_checked&amp;region={XINZHENG}" in todo.replace("&", "&amp;")
+    city = html_of(client, auth("zhengzhou_city"), "/dashboard")
+    assert 'id="todo"' not in city  # nothing has been applied for: nothing waits for the city

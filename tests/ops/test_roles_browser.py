@@ -1,0 +1,240 @@
+"""Each role's everyday task through the pages alone, in a real browser (Debian's headless
+Chromium) against `registry serve` on the demo data, at a desktop width (1400 px) and a
+phone's (390 px): clicks are counted from the first screen, every page passes axe-core's
+checks with no "serious" or "critical" violation, and screenshots are kept in
+test-artifacts/browser/roles/.
+
+- a provincial planner finds 开封's townships without an office and exports them;
+- a city bureau lists the offices of one county that applied for acceptance, and accepts one;
+- a county bureau records a missing facility and sees the office's checklist change;
+- office staff reach their office's checklist from the first screen.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from live import chromium_driver
+from openpyxl import load_workbook
+from operator_env import serve
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser" / "roles"
+AXE = ROOT / "assets" / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
+RUN_AXE = """
+var done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']}).then(function (r) {
+  done(r.violations.map(function (v) {
+    return {id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 3).map(function (n) { return n.target.join(' '); })};
+  }));
+}, function (e) { done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]); });
+"""
+
+
+@pytest.fixture(scope="module")
+def site(demo_loaded) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    env = demo_loaded
+    logins = json.loads((Path(env["REGISTRY_VAR_DIR"]) / "demo_logins.json").read_text())
+    server, base = serve(env)
+    try:
+        yield {"base": base, "logins": {x["username"]: x for x in logins}}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+class User:
+    """One person at one screen size: logs in through the login page, counts the clicks
+    that move them on, checks each page with axe-core and keeps screenshots."""
+
+    def __init__(self, driver: Any, site: dict[str, Any], username: str, width: str) -> None:
+        self.driver, self.base, self.width = driver, site["base"], width
+        self.login = site["logins"][username]
+        self.clicks = 0
+        self.shots = 0
+        self.name = f"{width}-{username}"
+        driver.set_window_size(*WIDTHS[width])
+
+    def start(self) -> None:
+        """The login page, then the user's first screen."""
+        d = self.driver
+        d.get(f"{self.base}/login")
+        self.check("login")
+        d.find_element(By.ID, "username").send_keys(self.login["username"])
+        d.find_element(By.ID, "password").send_keys(self.login["password"])
+        d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(d, 30).until(lambda d: "/login" not in d.current_url)
+        self.check("first-screen")
+
+    def click(self, element: WebElement, label: str) -> None:
+        """A click that moves the user on (counted), then the new page is checked."""
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        element.click()
+        self.clicks += 1
+        WebDriverWait(self.driver, 30).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+        )
+        self.check(label)
+
+    def check(self, label: str) -> None:
+        """No serious or critical accessibility violation; a screenshot of the page."""
+        d = self.driver
+        d.set_script_timeout(60)
+        d.execute_script(AXE.read_text())
+        violations = d.execute_async_script(RUN_AXE)
+        bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert bad == [], (d.current_url, bad)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.shots += 1
+        d.save_screenshot(str(ARTIFACTS / f"{self.name}-{self.shots}-{label}.png"))
+
+    def link(self, css: str, text: str | None = None) -> WebElement:
+        for element in self.driver.find_elements(By.CSS_SELECTOR, css):
+            if text is None or element.text.strip() == text:
+                return element
+        raise AssertionError(f"no {css} {text!r} on {self.driver.current_url}")
+
+    def cookies(self) -> dict[str, str]:
+        return {c["name"]: c["value"] for c in self.driver.get_cookies()}
+
+    def fits_the_screen(self) -> None:
+        """Nothing wider than the window (tables become cards on a phone)."""
+        wide = self.driver.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert wide <= 1, f"{self.driver.current_url} is {wide}px wider than the screen"
+
+
+@pytest.fixture
+def browser(tmp_path) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    driver = chromium_driver(tmp_path / "chromium")
+    yield driver
+    driver.quit()
+
+
+def api(site: dict[str, Any], username: str) -> httpx.Client:
+    login = site["logins"][username]
+    client = httpx.Client(base_url=site["base"], timeout=60)
+    r = client.post(
+        "/api/v1/auth/token", data={"username": username, "password": login["password"]}
+    )
+    assert r.status_code == 200, r.text
+    client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    return client
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_planner_finds_kaifengs_gaps_and_exports_them(site, browser, width):
+    user = User(browser, site, "henan_planner", width)
+    user.start()
+    assert "/dashboard" in browser.current_url
+    # 开封's row in the coverage table: its gap count opens the list of its gaps
+    row = next(
+        r
+        for r in browser.find_elements(By.CSS_SELECTOR, "#coverage tbody tr")
+        if r.find_element(By.CSS_SELECTOR, "th").text.strip() == "开封市"
+    )
+    user.click(row.find_element(By.CSS_SELECTOR, "td[data-label=空白] a"), "kaifeng-gaps")
+    assert "/gaps?region=4102" in browser.current_url
+    expected = api(site, "henan_planner").get(
+        "/api/v1/coverage/gaps", params={"region": "4102", "limit": 5000}
+    )
+    total = expected.json()["total"]
+    assert total > 0 and f"共 {total} 个乡镇(街道)" in browser.page_source
+    if width == "phone":
+        user.fits_the_screen()
+    export = user.link("a", "导出当前结果(XLSX)")
+    href = export.get_attribute("href")
+    user.clicks += 1  # the download itself: fetched here with the browser's login cookie
+    r = httpx.get(href, cookies=user.cookies(), timeout=60)
+    assert r.status_code == 200 and r.headers["content-type"].startswith(
+        "application/vnd.openxmlformats"
+    )
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    codes = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0]}
+    assert codes == {g["code"] for g in expected.json()["items"]}
+    assert user.clicks <= 3
+
+
+def _applied_office_meeting_the_standard(site: dict[str, Any], city: str, skip: set[int]):  # type: ignore[no-untyped-def]
+    """An office of the city that applied for acceptance and meets the standard's
+    mandatory criteria (the demo has some), and its county."""
+    client = api(site, "henan_zhengzhou")
+    items = client.get(
+        "/api/v1/offices", params={"region": city, "state": "applied", "limit": 500}
+    ).json()["items"]
+    for office in items:
+        if office["id"] in skip:
+            continue
+        report = client.get(f"/api/v1/offices/{office['id']}/compliance").json()
+        if report["mandatory_met"]:
+            return office
+    raise AssertionError("the demo has no applied office meeting the standard in " + city)
+
+
+ACCEPTED: set[int] = set()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_city_bureau_lists_a_countys_applications_and_accepts_one(site, browser, width):
+    office = _applied_office_meeting_the_standard(site, "4101", ACCEPTED)
+    ACCEPTED.add(office["id"])
+    county = office["division"]["county_code"]
+    user = User(browser, site, "henan_zhengzhou", width)
+    user.start()
+    # the county's count of 已申报待验收 on the dashboard opens that list
+    row = next(
+        r
+        for r in browser.find_elements(By.CSS_SELECTOR, "#states tbody tr")
+        if f"region={county}" in r.find_element(By.CSS_SELECTOR, "th a").get_attribute("href")
+    )
+    cell = row.find_element(By.CSS_SELECTOR, "td[data-label=已申报待验收] a")
+    user.click(cell, "county-applied")
+    assert f"region={county}" in browser.current_url and "state=applied" in browser.current_url
+    if width == "phone":
+        user.fits_the_screen()
+    user.click(user.link(f'a[href="/offices/{office["id"]}"]'), "office")
+    form = browser.find_element(By.ID, "step-accept")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", form)
+    date_input = form.find_element(By.NAME, "inspection_date")
+    browser.execute_script(
+        "arguments[0].value = new Date().toISOString().slice(0, 10);", date_input
+    )
+    form.find_element(By.NAME, "inspectors").send_keys("王检查、李验收")
+    user.click(form.find_element(By.CSS_SELECTOR, "button[type=submit]"), "accepted")
+    notice = browser.find_element(By.CSS_SELECTOR, "[role=status]")
+    assert "已办理:验收通过" in notice.text
+    # the result is where the eye is: in the window, not thousands of pixels below
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", notice)
+    assert 0 <= top < WIDTHS[width][1]
+    state = api(site, "henan_zhengzhou").get(f"/api/v1/offices/{office['id']}").json()
+    assert state["acceptance_state"] == "accepted"
+    assert user.clicks <= 4
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_office_staff_reach_their_checklist_from_the_first_screen(site, browser, width):
+    user = User(browser, site, "henan_xincun", width)
+    user.start()
+    assert "/offices/" in browser.current_url  # their office is the first screen
+    contents = user.link("nav.contents a", None)
+    assert contents is not None
+    user.click(user.link('nav.contents a[href="#checklist"]'), "checklist")
+    checklist = browser.find_element(By.ID, "checklist")
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", checklist)
+    assert 0 <= top < WIDTHS[width][1] / 2
+    assert "对照标准自查" in checklist.text
+    if width == "phone":
+        user.fits_the_screen()
+    assert user.clicks <= 1
