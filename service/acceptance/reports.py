@@ -345,9 +345,7 @@ def shares_at(
         _SHARES_AT,
         {"t": scope.tenant_id, "region": region, "days": days, "titled": TITLED},
     )
-    return {
-        r["day"]: round(r["titled"] / r["offices"], 4) if r["offices"] else None for r in rows
-    }
+    return {r["day"]: round(r["titled"] / r["offices"], 4) if r["offices"] else None for r in rows}
 
 
 # 第二篇 四: the province samples "适当比例" of what the cities file — how large a share, per

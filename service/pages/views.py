@@ -180,9 +180,7 @@ def dashboard(
     )
 
 
-def waiting_for(
-    scope: Scope, procedure: Procedure, counts: dict[str, int]
-) -> list[dict[str, Any]]:
+def waiting_for(scope: Scope, procedure: Procedure, counts: dict[str, int]) -> list[dict[str, Any]]:
     """The offices waiting for this user: those in a state from which the procedure in force
     lets the user's role take a step (a city bureau: the applications to decide; a county
     bureau: the self-checked to apply for …), with the steps' names."""
