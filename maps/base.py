@@ -113,5 +113,6 @@ def new_map(bounds: list[list[float]] | None, basemap: Basemap, title: str) -> O
 def page_html(m: folium.Map) -> str:
     """The whole page of a map. folium's viewport forbids zooming the page (user-scalable=no),
     which people with poor sight need (WCAG 1.4.4): here the browser's zoom is allowed."""
-    page = m.get_root().render()  # (tests/maps check that the replacement still applies)
+    page = m.get_root().render()  # (tests/maps check that the replacements still apply)
+    page = page.replace("<html>", '<html lang="zh-CN">', 1)  # (read aloud as Chinese)
     return page.replace(FOLIUM_VIEWPORT, 'content="width=device-width, initial-scale=1.0"')

@@ -18,7 +18,7 @@ class Legend(MacroElement):
         """
         {% macro html(this, kwargs) %}
         <div class="registry-legend" data-legend="{{ this.key }}">
-          <input type="checkbox" id="legend-toggle-{{ this.key }}" class="registry-toggle">
+          <input type="checkbox" id="legend-toggle-{{ this.key }}" class="registry-toggle" aria-label="显示图例">
           <label for="legend-toggle-{{ this.key }}" class="registry-toggle-label">图例</label>
           <div class="registry-legend-body">
           <div class="registry-legend-title">{{ this.title }}</div>

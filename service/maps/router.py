@@ -85,7 +85,8 @@ def filter_bar(
         f'<div class="registry-message" role="status">{escape(m)}</div>' for m in messages
     )
     return (
-        f'<div class="registry-bar"><input type="checkbox" id="bar-toggle" class="registry-toggle">'
+        f'<div class="registry-bar"><input type="checkbox" id="bar-toggle" class="registry-toggle"'
+        ' aria-label="显示区域与筛选">'
         f'<label for="bar-toggle" class="registry-toggle-label">区域与筛选</label>'
         f'<div class="registry-bar-body"><nav class="registry-trail" aria-label="区域">{trail}'
         f' · <a href="/dashboard?{escape(urlencode({"region": region}))}">工作台</a></nav>'

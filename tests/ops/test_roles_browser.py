@@ -238,3 +238,24 @@ def test_office_staff_reach_their_checklist_from_the_first_screen(site, browser,
     if width == "phone":
         user.fits_the_screen()
     assert user.clicks <= 1
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_map_page_passes_the_same_checks(site, browser, width):
+    """The coverage map of a city, reached from the menu: axe-core's checks, the legend and
+    filters folded on a phone (the map stays visible), unfolded by a tap."""
+    user = User(browser, site, "henan_kaifeng", width)
+    user.start()
+    user.click(user.link("header nav a", "覆盖情况图"), "coverage-map")
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".registry-legend"))
+    body = browser.find_element(By.CSS_SELECTOR, ".registry-legend-body")
+    legend_toggle = browser.find_element(By.CSS_SELECTOR, ".registry-legend .registry-toggle-label")
+    if width == "phone":
+        assert not body.is_displayed() and legend_toggle.is_displayed()
+        legend_toggle.click()
+        assert body.is_displayed()
+        user.check("legend-open")
+        user.fits_the_screen()
+    else:
+        assert body.is_displayed() and not legend_toggle.is_displayed()
+    assert "空白" in body.text

@@ -137,6 +137,7 @@ def test_the_coverage_map_counts_gaps_as_the_dashboard_does(client, auth):
     page = html_of(client, city, f"/maps/coverage?region={XINZHENG}&state=")
     assert f"与工作台、空白乡镇名单同一口径,共 {total} 个" in page
     assert "user-scalable=no" not in page  # the page may be zoomed
+    assert page.startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
 
 
 def test_a_map_before_any_boundary_says_so(client, auth):
