@@ -119,8 +119,10 @@ class Notice:
 
 
 def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> set[str]:
-    if before is None or after is None:
+    if after is None:
         return set()
+    if before is None:  # a first record: what it records
+        return {k for k, v in after.items() if v is not None}
     return {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
 
 
@@ -185,7 +187,7 @@ def saved_notice(
     changed: set[str] = set()
     for r in rows:
         changed |= _changes(r.before, r.after)
-    if row.action == "insert":
+    if row.action == "insert" and row.entity_type in STAFF_ENTITIES:
         what = f"已添加{what}"
     elif row.entity_type == "office_staff" and "left_on" in changed and doc.get("left_on"):
         what = f"已登记{what}离岗(离岗日期 {doc['left_on']})"
@@ -196,7 +198,7 @@ def saved_notice(
     return Notice(
         what=what,
         changed=[]
-        if row.action == "insert"
+        if row.action == "insert" and row.entity_type in STAFF_ENTITIES
         else sorted({labels[k] for k in changed if k in labels}),
         at=when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
         who=f"{row.username}({role})" if role else str(row.username),
