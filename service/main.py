@@ -30,6 +30,7 @@ from service.pages.details_form import router as details_form_router
 from service.pages.facilities_form import router as facilities_form_router
 from service.pages.forms import router as forms_router
 from service.pages.router import router as pages_router
+from service.pages.staff_form import router as staff_form_router
 from service.pages.views import router as views_router
 from service.pages.work_form import router as work_form_router
 from service.records.router import router as records_router
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(work_form_router)
     app.include_router(details_form_router)
     app.include_router(facilities_form_router)
+    app.include_router(staff_form_router)
     # front-end packages from assets/ (npm ci), mounted before /static, which would
     # otherwise answer for them
     for name, folder in (

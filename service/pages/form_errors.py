@@ -36,6 +36,7 @@ PROBLEMS_ZH = {
     "bool_parsing": "请选择“是”或“否”",
     "bool_type": "请选择“是”或“否”",
     "too_long": "选择过多",
+    "string_type": "须填写",
     "string_too_long": "不能超过 {max_length} 个字",
     "string_pattern_mismatch": "格式不正确",
     "date_parsing": "日期格式应为 年-月-日(如 2024-05-01)",
