@@ -27,6 +27,7 @@ from service.maps.router import router as maps_router
 from service.middleware import RegistryMiddleware
 from service.offices.router import router as offices_router
 from service.pages.details_form import router as details_form_router
+from service.pages.evidence_form import router as evidence_form_router
 from service.pages.facilities_form import router as facilities_form_router
 from service.pages.forms import router as forms_router
 from service.pages.router import router as pages_router
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(details_form_router)
     app.include_router(facilities_form_router)
     app.include_router(staff_form_router)
+    app.include_router(evidence_form_router)
     # front-end packages from assets/ (npm ci), mounted before /static, which would
     # otherwise answer for them
     for name, folder in (
