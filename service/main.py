@@ -26,10 +26,14 @@ from service.errors import register_error_handlers
 from service.maps.router import router as maps_router
 from service.middleware import RegistryMiddleware
 from service.offices.router import router as offices_router
+from service.pages.details_form import router as details_form_router
+from service.pages.evidence_form import router as evidence_form_router
+from service.pages.facilities_form import router as facilities_form_router
 from service.pages.forms import router as forms_router
 from service.pages.gaps import router as gaps_router
 from service.pages.regions import router as regions_router
 from service.pages.router import router as pages_router
+from service.pages.staff_form import router as staff_form_router
 from service.pages.views import router as views_router
 from service.pages.work_form import router as work_form_router
 from service.records.router import router as records_router
@@ -132,6 +136,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(regions_router)
     app.include_router(forms_router)
     app.include_router(work_form_router)
+    app.include_router(details_form_router)
+    app.include_router(facilities_form_router)
+    app.include_router(staff_form_router)
+    app.include_router(evidence_form_router)
     # front-end packages from assets/ (npm ci), mounted before /static, which would
     # otherwise answer for them
     for name, folder in (

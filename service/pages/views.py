@@ -28,6 +28,8 @@ from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState, Office
 from service.offices.queries import office_out
 from service.pages.chart import progress_chart
 from service.pages.forms import csrf_token
+from service.pages.record_labels import record_href
+from service.pages.record_pages import saved_id, saved_notice
 from service.pages.regions import RegionParam, link, region_nav
 from service.records import evidence, work
 from service.records.evidence import served_name
@@ -249,14 +251,19 @@ def office_page(
     settings: SettingsDep,
     event: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     recorded: Annotated[str | None, Query(max_length=40)] = None,
+    saved: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     """An office: details, the checklist against the standard in force with what is
     missing, the acceptance history, its yearly work records, and what this user may do.
 
     `event` names a step just taken: the notice is that step as the history records it
-    (label, day, who) — a link cannot make the page announce a step that did not happen."""
+    (label, day, who) — a link cannot make the page announce a step that did not happen.
+    `saved` names the audit event of a record saved on an edit page, read back the same way."""
     context = office_context(office=office, scope=scope, session=session, settings=settings)
     context["done"] = next((e for e in context["history"] if e["id"] == event), None)
+    context["saved"] = saved_notice(
+        session=session, scope=scope, office=office, event_id=saved_id(saved)
+    )
     return render(
         "office.html",
         scope,
@@ -345,6 +352,8 @@ def office_context(
         "work_errors": {},
         "work_error": None,
         "done": None,
+        "saved": None,
+        "record_href": lambda measure: record_href(office.id, measure),
         "step_error": None,  # (step, why in Chinese, what was typed) of a refused step
         "this_year": date.today().year,
     }

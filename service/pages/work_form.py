@@ -16,6 +16,7 @@ from service.deps import Scope, SettingsDep
 from service.errors import DomainError, Invalid
 from service.offices import service as offices
 from service.offices.dependencies import MAX_ID
+from service.pages.form_errors import field_errors, refused_fields
 from service.pages.forms import form_scope
 from service.pages.views import WORK_FORM_FIELDS, office_context, render
 from service.records import work
@@ -24,17 +25,8 @@ from service.records.schemas import WORK_LABELS_ZH, WorkRecordIn
 router = APIRouter(include_in_schema=False)
 BOOLEANS = {"true": True, "false": False}
 FIELD_NAMES = [name for name, _, _ in WORK_FORM_FIELDS]
-# why a value was refused, by pydantic's error type (`{…}` from the error's context)
-PROBLEMS_ZH = {
-    "int_parsing": "须填写整数",
-    "int_from_float": "须填写整数",
-    "greater_than_equal": "不能小于 {ge}",
-    "less_than_equal": "不能大于 {le}",
-    "enum": "不是可选的称号",
-    "duplicate_title": "每个称号只能选一次",
-    "bool_parsing": "请选择“是”或“否”",
-    "too_long": "选择过多",
-}
+# (the title vocabulary is this form's one choice: said so, not "不是可选项")
+OVERRIDES_ZH = {"enum": "不是可选的称号"}
 REFUSALS_ZH = {  # the service's refusals: by field, or by code for the record as a whole
     "year": "只能填报本年度及以前年度的记录(2000年以后)",
     "summary_evidence_id": "所选材料不是本司法所的证明材料",
@@ -61,12 +53,6 @@ def _record(form: dict[str, Any]) -> dict[str, Any]:
         body[name] = BOOLEANS.get(value, value or None)
     body["titles"] = form["titles"] or None
     return body
-
-
-def _problem(error: Any) -> str:
-    if error["type"] == "part_exceeds_whole":
-        return f"不能大于“{WORK_LABELS_ZH[error['ctx']['whole']]}”({error['ctx']['total']})"
-    return PROBLEMS_ZH.get(error["type"], "填写有误").format(**error.get("ctx", {}))
 
 
 def _year(raw: str | None) -> int:
@@ -97,11 +83,9 @@ def record_work_form(
             data = WorkRecordIn.model_validate(_record(form))
             work.put_work_record(session=session, scope=scope, office=office, year=year, data=data)
     except ValidationError as exc:
-        for error in exc.errors():
-            errors.setdefault(str(error["loc"][0]) if error["loc"] else "", _problem(error))
+        errors = field_errors(exc, labels=WORK_LABELS_ZH, overrides=OVERRIDES_ZH)
     except DomainError as exc:
-        details = exc.details if isinstance(exc.details, list) else []
-        fields = [str(d["field"]) for d in details if isinstance(d, dict) and d.get("field")]
+        fields = refused_fields(exc)
         errors = {field: REFUSALS_ZH.get(field, "填写有误") for field in fields}
         if not fields:
             refusal, status = REFUSALS_ZH.get(exc.code, "未能保存"), exc.status

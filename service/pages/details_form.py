@@ -1,0 +1,285 @@
+"""The office-details page (`/offices/{id}/details`): name, address, phone, area, opening date,
+staff numbers and the point, with a small map of the township — read into the API's own
+`OfficeUpdate` and stored by the same `update_office` call as `PATCH /api/v1/offices/{id}`,
+with the version the page was drawn from as its If-Match.
+
+Only what was changed on the page is sent, so an office's own staff (who may change contact
+and premises, not name or place) can save the page, and a save that changes nothing writes
+nothing. The map needs JavaScript; the form does not."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from service.accounts.models import Role
+from service.accounts.permissions import Action
+from service.db import SessionDep
+from service.deps import CurrentScope, Scope, SettingsDep
+from service.divisions.service import list_divisions
+from service.errors import DomainError
+from service.offices import service as offices
+from service.offices.dependencies import ValidOffice
+from service.offices.models import Office
+from service.offices.queries import office_out
+from service.offices.schemas import OfficeUpdate
+from service.pages.form_errors import field_errors, refused_fields, summary
+from service.pages.forms import csrf_token, form_scope
+from service.pages.record_labels import CRS_CHOICES, OFFICE_LABELS_ZH
+from service.pages.record_pages import (
+    Notice,
+    PostedForm,
+    edit_refusal,
+    last_event_id,
+    posted_form,
+    posted_office,
+    saved_id,
+    saved_notice,
+)
+from service.pages.views import render
+from service.records.service import staff_list_counts
+
+router = APIRouter(include_in_schema=False)
+TEXTS = ("name", "address", "phone", "area_m2", "opened_on", "exception_reason")
+STAFF_NUMBERS = ("staff_total", "staff_formal", "staff_civil_servants")
+WGS84 = "EPSG:4326"
+REFUSED = "未能保存,请按提示修改后再提交"
+# refusals of the whole form, by the domain error's code: (why, the page's status)
+REFUSALS_ZH = {
+    "precondition_failed": (
+        "保存前此司法所已被他人修改。下方保留了您填写的内容;请到司法所页面核对最新情况,"
+        "确认后再次提交,将以您填写的为准。",
+        409,
+    ),
+    "conflict": ("该司法所已撤销,基本情况不能再更改。", 409),
+    "division_not_found": ("该司法所登记的乡镇(街道)已不是现行区划,请联系县(市、区)司法局。", 422),
+}
+# refusals of one field, by the domain error's code
+FIELD_REFUSALS_ZH = {
+    "invalid_location": "该点不在本省任何乡镇(街道)内,或不是国内的有效坐标:请核对经纬度和坐标系",
+    "division_mismatch": "该点不在所登记的乡镇(街道)内",
+    "township_has_office": "该点所在的乡镇(街道)已有司法所;一个乡镇(街道)只设一个司法所",
+    "forbidden": "该点在您的辖区以外",
+    "conflict": "本所已有工作人员名单,人数按名单自动计算:请在“工作人员”页增减人员",
+    "invalid": "不能大于在岗人数",
+}
+
+
+def _shown(value: Any) -> str:
+    """A stored value as the form shows it ("" for not recorded)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _stored(session: Session, scope: Scope, office: Office) -> dict[str, str]:
+    out = office_out(session=session, scope=scope, office_id=office.id)
+    form = {name: _shown(getattr(out, name)) for name in (*TEXTS, *STAFF_NUMBERS)}
+    form.update(
+        lon=f"{out.location.lon:.7f}",
+        lat=f"{out.location.lat:.7f}",
+        crs=WGS84,
+        version=str(out.version),
+    )
+    return form
+
+
+def _editable(scope: Scope, office: Office, session: Session) -> set[str]:
+    """The fields this user may change on the page (none: read only)."""
+    if edit_refusal(scope, office):
+        return set()
+    fields = {"address", "phone", "area_m2", "opened_on"}
+    if not staff_list_counts(session=session, tenant_id=office.tenant_id, office_ids=[office.id]):
+        fields |= set(STAFF_NUMBERS)  # (an office with a staff list: its list says them)
+    if scope.role is not Role.office_staff:
+        fields |= {"name", "exception_reason", "location"}
+    return fields
+
+
+def _update(form: PostedForm, stored: dict[str, str]) -> dict[str, Any]:
+    """The PATCH body: the fields the page offered whose typed value differs from the stored
+    one (an emptied field clears it), and the point if moved or typed in another CRS."""
+    body: dict[str, Any] = {}
+    for name in (*TEXTS, *STAFF_NUMBERS):
+        if name in form and form.one(name) != stored[name]:
+            body[name] = form.one(name) or None
+    if "lon" in form or "lat" in form:
+        lon, lat, crs = form.one("lon"), form.one("lat"), form.one("crs") or WGS84
+        if (lon, lat, crs) != (stored["lon"], stored["lat"], WGS84):
+            body["location"] = {"lon": lon or None, "lat": lat or None, "crs": crs}
+    return body
+
+
+def _township_geometry(session: Session, scope: Scope, code: str) -> Any:
+    _, rows = list_divisions(
+        session=session,
+        tenant_id=scope.tenant_id,
+        prefix=code,
+        level="township",
+        kind=None,
+        as_of=None,
+        limit=1,
+        offset=0,
+        with_geometry=True,
+    )
+    return json.loads(rows[0]["geometry"]) if rows and rows[0]["geometry"] else None
+
+
+def _page(
+    *,
+    session: Session,
+    scope: Scope,
+    office: Office,
+    settings: Any,
+    form: dict[str, str],
+    errors: dict[str, str] | None = None,
+    refusal: str | None = None,
+    notice: Notice | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    detail = office_out(session=session, scope=scope, office_id=office.id)
+    editable = _editable(scope, office, session)
+    errors = errors or {}
+    response = render(
+        "details.html",
+        scope,
+        session,
+        office=detail,
+        section="details",
+        form=form,
+        errors=errors,
+        problems=summary(errors, OFFICE_LABELS_ZH),
+        refusal=refusal,
+        notice=notice,
+        readonly=edit_refusal(scope, office),
+        editable=editable,
+        staff_from_list=bool(
+            staff_list_counts(session=session, tenant_id=office.tenant_id, office_ids=[office.id])
+        ),
+        labels=OFFICE_LABELS_ZH,
+        crs_choices=CRS_CHOICES,
+        csrf=csrf_token(settings, scope),
+        map_data={
+            "lon": detail.location.lon,
+            "lat": detail.location.lat,
+            "editable": "location" in editable,
+            "township": _township_geometry(session, scope, detail.division.code),
+        },
+    )
+    response.status_code = status
+    return response
+
+
+@router.get("/offices/{office_id}/details", response_class=HTMLResponse)
+def details_page(
+    office: ValidOffice,
+    scope: CurrentScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    saved: Annotated[str | None, Query(max_length=20)] = None,
+) -> HTMLResponse:
+    """The office's details as a form (or read only, saying why), with the notice of a save."""
+    notice = saved_notice(session=session, scope=scope, office=office, event_id=saved_id(saved))
+    return _page(
+        session=session,
+        scope=scope,
+        office=office,
+        settings=settings,
+        form=_stored(session, scope, office),
+        notice=notice,
+    )
+
+
+@router.post("/offices/{office_id}/details")
+def save_details(
+    request: Request,
+    office_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    scope: Annotated[Scope, Depends(form_scope)],
+    form: Annotated[PostedForm, Depends(posted_form)],
+) -> Response:
+    """Store the changed details, then the office page with the save's notice at the top; or
+    this page again with what was typed and, next to each field, why not."""
+    office = posted_office(session, scope, office_id)
+    stored = _stored(session, scope, office)
+    errors: dict[str, str] = {}
+    refusal, status = REFUSED, 422
+    before = last_event_id(
+        session, tenant_id=scope.tenant_id, entities=["offices"], entity_id=office.id
+    )
+    try:
+        # (a savepoint: a refusal undoes the attempt and keeps the request's transaction, with
+        # its tenant and region binding, for showing the page again)
+        with session.begin_nested():
+            body = _update(form, stored)
+            data = OfficeUpdate.model_validate(body)
+            offices.update_office(
+                session=session,
+                scope=scope,
+                office=office,
+                data=data,
+                if_match=f'"{form.one("version")}"',
+            )
+    except ValidationError as exc:
+        # (the point's parts are inputs of their own on the page)
+        errors = {k.removeprefix("location."): v for k, v in field_errors(exc).items()}
+    except DomainError as exc:
+        refusal, status, errors = _refused(exc, scope)
+    else:
+        after = last_event_id(
+            session, tenant_id=scope.tenant_id, entities=["offices"], entity_id=office.id
+        )
+        if after > before:
+            return RedirectResponse(f"/offices/{office.id}?saved={after}", status_code=303)
+        return _page(
+            session=session,
+            scope=scope,
+            office=office,
+            settings=settings,
+            form=_stored(session, scope, office),
+            notice=Notice(what="未作更改:填写的内容与已保存的相同"),
+        )
+    session.refresh(office)
+    typed = {**stored, **form.singles(), "version": str(office.version)}
+    return _page(
+        session=session,
+        scope=scope,
+        office=office,
+        settings=settings,
+        form=typed,
+        errors=errors,
+        refusal=refusal,
+        status=status,
+    )
+
+
+def _refused(exc: DomainError, scope: Scope) -> tuple[str, int, dict[str, str]]:
+    """(why at the top, the page's status, why by field) of a domain error."""
+    details = exc.details if isinstance(exc.details, dict) else {}
+    if exc.code == "forbidden":
+        if not scope.can(Action.update_office):
+            return "您的角色不能修改司法所基本情况", 403, {}
+        if scope.role is Role.office_staff:
+            return "司法所工作人员不能修改名称和位置,请联系县(市、区)司法局", 403, {}
+        return REFUSED, 403, {"location": FIELD_REFUSALS_ZH["forbidden"]}
+    if exc.code == "name_convention":
+        expected = details.get("expected", "")
+        return REFUSED, exc.status, {"name": f"名称应为“{expected}”(XX县(市、区)司法局XX司法所)"}
+    if exc.code in ("invalid_location", "division_mismatch", "township_has_office"):
+        why = FIELD_REFUSALS_ZH[exc.code]
+        if "swap" in exc.message:  # (the service found the point with lon and lat swapped)
+            why += "(经度和纬度可能填反了)"
+        return REFUSED, exc.status, {"location": why}
+    fields = refused_fields(exc)
+    if fields and exc.code in ("conflict", "invalid"):
+        return REFUSED, exc.status, {fields[0]: FIELD_REFUSALS_ZH[exc.code]}
+    why, status = REFUSALS_ZH.get(exc.code, ("未能保存", exc.status))
+    return why, status, {}
