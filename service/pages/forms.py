@@ -112,7 +112,7 @@ def take_step_form(
         response.status_code = exc.status
         return response
     event = result["event"]["id"]
-    return RedirectResponse(f"/offices/{office_id}?event={event}#steps", status_code=303)
+    return RedirectResponse(f"/offices/{office_id}?event={event}", status_code=303)
 
 
 def _why(exc: DomainError, compliance: dict[str, Any]) -> str:

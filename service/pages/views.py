@@ -315,6 +315,10 @@ def office_context(
                 "inspection": rule.needs_inspection,
                 "reasons": rule.needs_reasons,
                 "standard": rule.needs_standard_met,
+                # offered, but not to be taken yet: why (the step would be refused)
+                "blocked": "必备项未全部达标,请先对照“缺什么补什么”补齐"
+                if rule.needs_standard_met and not report["mandatory_met"]
+                else None,
             }
         )
     may_record = may_edit(scope, office)

@@ -90,9 +90,7 @@ def record_work_form(
         if not fields:
             refusal, status = REFUSALS_ZH.get(exc.code, "未能保存"), exc.status
     else:
-        return RedirectResponse(
-            f"/offices/{office_id}?recorded={year}#work-records", status_code=303
-        )
+        return RedirectResponse(f"/offices/{office_id}?recorded={year}", status_code=303)
     context = office_context(office=office, scope=scope, session=session, settings=settings)
     context.update(work_form=form, work_errors=errors, work_error=refusal)
     response = render("office.html", scope, session, **context)

@@ -58,6 +58,10 @@ def test_office_page_shows_checklist_history_and_the_users_actions(client, auth)
     assert "未达标" in html and "河南省司法所规范化建设实施意见" in html
     assert "自查发现面积不足" in html and "xincun_staff" in html
     assert "县司法局申报验收" in html  # the county may apply (once the area is met)
+    # offered, but disabled with the reason while a mandatory criterion is open
+    assert 'disabled aria-describedby="why-apply"' in html
+    assert "暂不能办理:必备项未全部达标" in html
+    assert '<a href="#checklist">对照标准自查(缺 ' in html  # the page's contents, at its top
     assert "验收通过" not in html  # that is the city's step
     city = page(client, auth, "zhengzhou_city", f"/offices/{office}")
     assert "当前状态下您的角色没有可办理的验收环节" in city
@@ -95,9 +99,12 @@ def test_steps_from_the_office_page_need_the_forms_token(client, auth):
     r = client.post(url, data={"csrf": csrf, "comment": "页面自查"}, follow_redirects=False)
     assert r.status_code == 303
     (event,) = [e["id"] for e in client.get(f"/api/v1/offices/{office}/acceptance").json()]
-    assert r.headers["location"] == f"/offices/{office}?event={event}#steps"
+    assert r.headers["location"] == f"/offices/{office}?event={event}"
     after = unescape(client.get(r.headers["location"]).text)
-    assert f"已办理:自查({date.today()},xinzheng_county)" in after and "页面自查" in after
+    notice = after[after.index('<div class="saved" role="status">') :]
+    assert notice.index("已办理:自查") < notice.index(f"{date.today()} · xinzheng_county")
+    assert after.index('role="status"') < after.index("<section")  # at the top
+    assert "页面自查" in after
     # the notice is a step the history holds: a link cannot announce one that did not happen
     for params in (
         {"done": "accept"},
