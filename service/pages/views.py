@@ -18,6 +18,7 @@ from service.acceptance import reports as acceptance
 from service.acceptance import service as workflow_service
 from service.acceptance.workflow import PROCEDURES, Procedure, Step, allowed_steps
 from service.accounts.models import ROLE_LABELS_ZH, Role
+from service.accounts.permissions import Action
 from service.accounts.security import decode_token
 from service.coverage import service as coverage
 from service.coverage.query import CoverageFilter
@@ -173,6 +174,7 @@ def dashboard(
         level_label=LEVEL_LABELS[width],
         note=summary.note,
         todo=waiting_for(scope, Procedure(in_force.procedure), overview["counts"]),
+        may_record=scope.can(Action.update_office),
         may_reinspect=any(
             Step.reinspect_pass in allowed_steps(s, scope.role, Procedure(in_force.procedure))
             for s in AcceptanceState
