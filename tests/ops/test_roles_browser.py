@@ -173,6 +173,20 @@ def test_planner_finds_kaifengs_gaps_and_exports_them(site, browser, width):
     assert codes == {g["code"] for g in expected.json()["items"]}
     assert user.clicks <= 3
 
+    # the region picker: the next level opens in place (htmx), its links go to the same page
+    browser.get(f"{site['base']}/dashboard")
+    browser.find_element(By.CSS_SELECTOR, "details.picker summary").click()
+    expand = browser.find_element(
+        By.CSS_SELECTOR, 'button.expand[aria-label="展开开封市的下级区域"]'
+    )
+    expand.click()
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, "ul.tree ul.tree a[href^='/dashboard?region=4102']"
+        )
+    )
+    user.check("picker-open")
+
 
 def _applied_office_meeting_the_standard(site: dict[str, Any], city: str, skip: set[int]):  # type: ignore[no-untyped-def]
     """An office of the city that applied for acceptance and meets the standard's
@@ -266,3 +280,64 @@ def test_a_map_page_passes_the_same_checks(site, browser, width):
     else:
         assert body.is_displayed() and not legend_toggle.is_displayed()
     assert "空白" in body.text
+
+
+def _office_missing_an_item(site: dict[str, Any], county: str, skip: set[int]):  # type: ignore[no-untyped-def]
+    """An office of the county whose mandatory criteria are not all met, one of them an item
+    of its facilities (equipment, rooms …) recorded as absent: (office, measure, todo)."""
+    client = api(site, "henan_xinzheng")
+    items = client.get(
+        "/api/v1/offices",
+        params={"region": county, "compliance": "not_met", "limit": 500},
+    ).json()["items"]
+    for office in items:
+        if office["id"] in skip:
+            continue
+        report = client.get(f"/api/v1/offices/{office['id']}/compliance").json()
+        for item in report["items"]:
+            if (
+                item["mandatory"]
+                and item["status"] == "fail"
+                and item["measure"].split(".")[0] in ("equipment", "rooms")
+                and "." in item["measure"]
+            ):
+                return office, item
+    raise AssertionError("the demo has no office missing a mandatory item in " + county)
+
+
+RECORDED: set[int] = set()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_county_bureau_records_a_missing_facility_and_sees_the_checklist_change(
+    site, browser, width
+):
+    office, item = _office_missing_an_item(site, "410184", RECORDED)
+    RECORDED.add(office["id"])
+    user = User(browser, site, "henan_xinzheng", width)
+    user.start()
+    user.click(user.link("#todo a", "必备项未全部达标的司法所"), "offices-not-met")
+    assert "compliance=not_met" in browser.current_url
+    if width == "phone":
+        user.fits_the_screen()
+    user.click(user.link(f'a[href="/offices/{office["id"]}"]'), "office")
+    missing = browser.find_element(By.CSS_SELECTOR, "ul.missing")
+    assert item["todo"] in missing.text
+    user.click(missing.find_element(By.LINK_TEXT, item["todo"]), "facilities-form")
+    field = browser.find_element(By.ID, "f-" + item["measure"].replace(".", "-"))
+    box = field.find_element(By.CSS_SELECTOR, "input[type=checkbox]")
+    assert not box.is_selected()
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+    box.click()
+    save = browser.find_element(By.CSS_SELECTOR, "form button[type=submit]")
+    user.click(save, "saved")
+    assert browser.current_url.split("?")[0].endswith(f"/offices/{office['id']}")
+    notice = browser.find_element(By.CSS_SELECTOR, "[role=status]")
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", notice)
+    assert 0 <= top < WIDTHS[width][1]
+    missing = browser.find_elements(By.CSS_SELECTOR, "ul.missing")
+    assert not missing or item["todo"] not in missing[0].text  # the checklist changed
+    report = api(site, "henan_xinzheng").get(f"/api/v1/offices/{office['id']}/compliance")
+    (after,) = [i for i in report.json()["items"] if i["key"] == item["key"]]
+    assert after["status"] == "pass"
+    assert user.clicks <= 5
