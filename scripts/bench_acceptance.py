@@ -64,7 +64,7 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
             {
                 "t": tenant,
                 "region": "41",
-                "office": None,
+                "offices": None,
                 "std": None,
                 "year": today.year,
                 "as_of": today,
