@@ -27,6 +27,7 @@ from service.maps.router import router as maps_router
 from service.middleware import RegistryMiddleware
 from service.offices.router import router as offices_router
 from service.pages.forms import router as forms_router
+from service.pages.office_list import router as office_list_router
 from service.pages.router import router as pages_router
 from service.pages.views import router as views_router
 from service.pages.work_form import router as work_form_router
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(acceptance_router)
     app.include_router(maps_router)
     app.include_router(pages_router)
+    app.include_router(office_list_router)
     app.include_router(views_router)
     app.include_router(forms_router)
     app.include_router(work_form_router)
