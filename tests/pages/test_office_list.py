@@ -196,6 +196,12 @@ def test_bad_parameters_are_refused_naming_the_field(client, auth):
         assert r.status_code == 422, params
         assert field in r.text
     assert client.get("/offices", params={"size": 7}, headers=h).status_code == 422
+    # the page's own form sends its empty fields: they mean "any"
+    blank = {k: "" for k in ("region", "kind", "compliance", "min_score", "reinspection", "q")}
+    r = client.get(
+        "/offices", params={**blank, "sort": "code", "order": "asc", "size": "50"}, headers=h
+    )
+    assert r.status_code == 200 and "共 0 个司法所" in unescape(r.text)
 
 
 def test_a_city_sees_only_its_city(client, auth, offices):
