@@ -233,39 +233,47 @@ def list_offices(
     if filters.min_score is not None:
         measured.append("sc.score >= :min_score")
         params["min_score"] = filters.min_score
-    direction = "DESC" if descending else "ASC"
-    ids_sql = (
+    order = f"{_ORDER[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, l.id"
+    # the division rows only where a filter or the order reads them
+    with_divisions = filters.kind is not None or sort is OfficeSort.county
+    page_sql = (
         "WITH "
         + (_scored(evaluation[0]) if measure_all and evaluation else _NO_SCORES)
         + """,
 listed AS MATERIALIZED (
-  SELECT o.id, o.name, o.division_code, o.acceptance_state, o.updated_at,
-         c.name AS county_name, """
+  SELECT o.id, o.name, o.division_code, o.acceptance_state, o.updated_at, """
+        + ("c.name" if with_divisions else "NULL::text")
+        + " AS county_name,\n         "
         + REINSPECTION_DUE
-        + """ AS due_on"""
-        + _FROM
-        + """   WHERE """
+        + " AS due_on"
+        + (_FROM if with_divisions else "\n  FROM offices o\n")
+        + "   WHERE "
         + where
         + """
 ),
 matching AS MATERIALIZED (
-  SELECT l.*, sc.score FROM listed l LEFT JOIN scored sc ON sc.id = l.id"""
+  SELECT l.*, sc.score, sc.mandatory_met FROM listed l LEFT JOIN scored sc ON sc.id = l.id"""
         + (" WHERE " + " AND ".join(measured) if measured else "")
         + """
 )
 SELECT (SELECT count(*) FROM matching) AS total,
-       ARRAY(SELECT l.id FROM matching l
-              ORDER BY """
-        + f"{_ORDER[sort]} {direction} NULLS LAST, l.id"
-        + """
-              LIMIT :limit OFFSET :offset) AS ids"""
+       (SELECT json_agg(json_build_array(p.id, p.score, p.mandatory_met) ORDER BY p.n)
+          FROM (SELECT l.id, l.score, l.mandatory_met, row_number() OVER (ORDER BY """
+        + order
+        + """) AS n
+                  FROM matching l ORDER BY """
+        + order
+        + """ LIMIT :limit OFFSET :offset) p) AS page"""
     )
-    total, ids = session.execute(text(ids_sql), params).one()
-    if not ids:
+    total, page = session.execute(text(page_sql), params).one()
+    if not page:
         return int(total), []
-    page_sql = (
+    ids = [office_id for office_id, _, _ in page]
+    # measured above when the filters or the order needed it, else the page's offices now
+    measure_page = evaluation is not None and not measure_all
+    rows_sql = (
         "WITH "
-        + (_scored(evaluation[0]) if evaluation else _NO_SCORES)
+        + (_scored(evaluation[0]) if measure_page and evaluation else _NO_SCORES)
         + "\nSELECT "
         + _COLUMNS
         + ",\n       "
@@ -275,9 +283,13 @@ SELECT (SELECT count(*) FROM matching) AS total,
         + """  LEFT JOIN scored sc ON sc.id = o.id
  WHERE o.tenant_id = :t AND o.id = ANY(CAST(:offices AS bigint[]))"""
     )
-    rows = session.execute(text(page_sql), {**params, "offices": list(ids)}).all()
+    rows = session.execute(text(rows_sql), {**params, "offices": ids}).all()
     by_id = {r.id: r for r in rows}
-    return int(total), [_listed(by_id[i]) for i in ids if i in by_id]
+    if measure_page or not measure_all:
+        return int(total), [_listed(by_id[i]) for i in ids if i in by_id]
+    return int(total), [
+        _listed(by_id[i], score=score, met=met) for i, score, met in page if i in by_id
+    ]
 
 
 def _evaluation(session: Session, scope: Scope) -> tuple[list[Any], dict[str, Any]] | None:
@@ -295,10 +307,12 @@ def _evaluation(session: Session, scope: Scope) -> tuple[list[Any], dict[str, An
     }
 
 
-def _listed(row: Any) -> ListedOffice:
+def _listed(row: Any, **measured: Any) -> ListedOffice:
+    """A row of the page; `score` and `met` when they were measured with the whole region."""
+    score, met = measured.get("score", row.score), measured.get("met", row.mandatory_met)
     return ListedOffice(
         office=_out(row),
-        score=float(row.score) if row.score is not None else None,
-        mandatory_met=row.mandatory_met,
+        score=float(score) if score is not None else None,
+        mandatory_met=met,
         reinspection_due_on=row.due_on,
     )
