@@ -1,5 +1,6 @@
 """`scripts/bench acceptance`: compliance of a province, a city's acceptance overview and the
-nation's progress over HTTP, each against the raw SQL of the same question (same run).
+nation's progress over HTTP, each against the raw SQL of the same question (same run); and
+the office list page (GET /offices) of a province admin and a city bureau.
 
 The national tenant gets the 河南 standards and demo records (facilities, staff, acceptance
 histories for ≈40,000 offices) once; they are kept in var/bench-pg like the rest.
@@ -64,7 +65,7 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
             {
                 "t": tenant,
                 "region": "41",
-                "office": None,
+                "offices": None,
                 "std": None,
                 "year": today.year,
                 "as_of": today,
@@ -119,6 +120,52 @@ PATHS = {
     "nation progress 2008-12-31": ("/api/v1/progress", {"as_of": "2008-12-31"}),
 }
 BARS = {"province compliance": 300, "city acceptance": 30, "nation progress": 100}
+# the list page (GET /offices) as a province admin and a city bureau see it: compliance
+# column, ordered by the score (every office of the region measured)
+OFFICE_LIST_USERS = {
+    "bench_province": ("province_admin", "41"),
+    "bench_city": ("city_bureau", "4101"),
+}
+OFFICE_LIST_CASES = {
+    "office list page, province by score": ("bench_province", {"region": "41", "sort": "score"}),
+    "office list page, province by code": ("bench_province", {"region": "41"}),
+    "office list page, city by score": ("bench_city", {"sort": "score", "order": "desc"}),
+    "office list export, city (xlsx)": ("bench_city", {"format": "xlsx"}),
+}
+OFFICE_LIST_BAR_MS = 300
+
+
+def bench_office_list(client: Any, admin: dict[str, str], runs: int) -> dict[str, Any]:
+    """p50 of the office list page (and a city's export) for the users it is for."""
+    out: dict[str, Any] = {}
+    tokens = {}
+    for username, (role, region) in OFFICE_LIST_USERS.items():
+        body = {"username": username, "password": bench.PASSWORD, "role": role}
+        r = client.post("/api/v1/users", json=body | {"region_code": region}, headers=admin)
+        if r.status_code not in (201, 409):
+            r.raise_for_status()
+        tokens[username] = client.post(
+            "/api/v1/auth/token", data={"username": username, "password": bench.PASSWORD}
+        ).json()["access_token"]
+    for name, (username, params) in OFFICE_LIST_CASES.items():
+        path = "/api/v1/offices" if "format" in params else "/offices"
+        headers = {"Authorization": f"Bearer {tokens[username]}"}
+        for _ in range(3):  # warm
+            client.get(path, params=params, headers=headers).raise_for_status()
+        http_ms, db_ms = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            r = client.get(path, params=params, headers=headers)
+            r.raise_for_status()
+            http_ms.append((time.perf_counter() - t0) * 1000)
+            db_ms.append(bench._server_timing(r.headers["server-timing"])[0])
+        out[name] = {
+            "http_p50_ms": round(statistics.median(http_ms), 1),
+            "http_max_ms": round(max(http_ms), 1),
+            "server_db_p50_ms": round(statistics.median(db_ms), 1),
+            "bar_ms": OFFICE_LIST_BAR_MS,
+        }
+    return out
 
 
 def bench_acceptance(runs: int) -> dict[str, Any]:
@@ -198,6 +245,7 @@ def bench_acceptance(runs: int) -> dict[str, Any]:
                     "ratio": round(http / floor, 2),
                     **({"bar_ms": BARS[name]} if name in BARS else {}),
                 }
+            out.update(bench_office_list(client, headers, runs))
         out["server_peak_rss_mb"] = round(bench._peak_rss_mb(server.pid))
     finally:
         server.terminate()

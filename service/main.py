@@ -31,6 +31,7 @@ from service.pages.evidence_form import router as evidence_form_router
 from service.pages.facilities_form import router as facilities_form_router
 from service.pages.forms import router as forms_router
 from service.pages.gaps import router as gaps_router
+from service.pages.office_list import router as office_list_router
 from service.pages.regions import router as regions_router
 from service.pages.router import router as pages_router
 from service.pages.staff_form import router as staff_form_router
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(acceptance_router)
     app.include_router(maps_router)
     app.include_router(pages_router)
+    app.include_router(office_list_router)
     app.include_router(views_router)
     app.include_router(gaps_router)
     app.include_router(regions_router)

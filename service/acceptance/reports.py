@@ -15,13 +15,13 @@ from service.db import fetch_dicts, plan_for_values
 from service.deps import Scope
 from service.errors import Invalid
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
+from service.offices.schemas import DUE_SOON_DAYS
 from service.standards import service as standards
 from service.standards.compliance import division_names
 from service.standards.models import Standard, Target
 
 TITLED = ["accepted", "filed", "recommended", "excellent"]
 LEVEL_WIDTH = {"city": 4, "county": 6, "township": 9}
-DUE_SOON_DAYS = 90
 
 
 def child_width(region: str, level: str | None) -> int:
@@ -37,16 +37,26 @@ def child_width(region: str, level: str | None) -> int:
     return width
 
 
-_OFFICES = """
+# When an office `o` is next due for re-inspection (动态管理, 定期复验): a titled office, the
+# tenant's period after its last re-inspection or its acceptance; NULL otherwise. Parameters
+# :titled (TITLED) and :months (`reinspection_months`). The overview and the office list
+# (service/offices/queries.py) both read it from here.
+REINSPECTION_DUE = """CASE WHEN o.acceptance_state = ANY(CAST(:titled AS text[]))
+              THEN coalesce(o.reinspected_on, o.accepted_on) + make_interval(months => :months)
+         END::date"""
+
+_OFFICES = (
+    """
 offs AS MATERIALIZED (
   SELECT o.id, o.name, o.division_code, o.acceptance_state AS state, o.state_changed_on,
          o.accepted_on, o.reinspected_on,
-         CASE WHEN o.acceptance_state = ANY(CAST(:titled AS text[]))
-              THEN coalesce(o.reinspected_on, o.accepted_on) + make_interval(months => :months)
-         END::date AS due_on
+         """
+    + REINSPECTION_DUE
+    + """ AS due_on
     FROM offices o
    WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
 )"""
+)
 
 _COUNTS = (
     "WITH "
@@ -79,7 +89,8 @@ SELECT p.id, p.name, p.division_code, d.name AS division_name, c.name AS county_
 )
 
 
-def _reinspection_months(session: Any, tenant_id: int) -> int:
+def reinspection_months(session: Any, tenant_id: int) -> int:
+    """The tenant's re-inspection period (provincial policy; 24 months unless set)."""
     rows = fetch_dicts(
         session, "SELECT reinspection_months FROM tenants WHERE id = :t", {"t": tenant_id}
     )
@@ -105,7 +116,7 @@ def acceptance_overview(
         "t": scope.tenant_id,
         "region": region,
         "titled": TITLED,
-        "months": _reinspection_months(session, scope.tenant_id),
+        "months": reinspection_months(session, scope.tenant_id),
         "w": width,
         "state": state,
         "soon": today + timedelta(days=DUE_SOON_DAYS),

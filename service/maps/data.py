@@ -264,7 +264,7 @@ def _facility(
             {
                 "t": scope.tenant_id,
                 "region": f.region,
-                "office": None,
+                "offices": None,
                 **evaluation_params(standard, as_of or date.today()),
                 **status_params(criteria),
             },

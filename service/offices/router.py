@@ -9,19 +9,20 @@ from fastapi.responses import JSONResponse
 
 from service.db import SessionDep
 from service.deps import CurrentScope, SettingsDep
-from service.divisions.kinds import DivisionKind
 from service.errors import Invalid
 from service.exports import Column, download
 from service.offices import roster_store, service
 from service.offices.dependencies import ValidOffice
-from service.offices.models import AcceptanceState
-from service.offices.queries import OfficeFilter, list_offices, office_out
+from service.offices.exports import EXPORT_LIMIT, OFFICE_LIST, export_row
+from service.offices.queries import list_offices, office_filter, office_out
 from service.offices.roster import COLUMNS as ROSTER_COLUMNS
 from service.offices.roster import EXAMPLE as ROSTER_EXAMPLE
 from service.offices.schemas import (
+    REGION_PATTERN,
     Links,
     OfficeClose,
     OfficeCreate,
+    OfficeListParams,
     OfficeOut,
     OfficePage,
     OfficeUpdate,
@@ -33,10 +34,7 @@ from service.uploads import spooled_upload
 router = APIRouter(prefix="/api/v1/offices", tags=["offices"])
 
 RegionParam = Annotated[
-    str | None,
-    Query(
-        pattern=r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$", description="division code subtree"
-    ),
+    str | None, Query(pattern=REGION_PATTERN, description="division code subtree")
 ]
 
 
@@ -67,26 +65,45 @@ def get_offices(
     request: Request,
     scope: CurrentScope,
     session: SessionDep,
-    region: RegionParam = None,
-    kind: DivisionKind | None = None,
-    state: AcceptanceState | None = None,
-    q: Annotated[str | None, Query(max_length=50)] = None,
-    include_closed: bool = False,
+    params: Annotated[OfficeListParams, Query()],
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    format: Literal["json", "geojson"] = "json",
+    format: Literal["json", "geojson", "csv", "xlsx"] = "json",
 ) -> Any:
-    """Offices in a region (city, county or township subtree), filtered and paginated."""
-    filters = OfficeFilter(
-        region=scope.region(region),
-        kind=kind.value if kind else None,
-        state=state.value if state else None,
-        q=q or None,
-        include_closed=include_closed,
+    """Offices in a region (city, county or township subtree), filtered, sorted and
+    paginated. CSV/XLSX: every page of the same list (up to 5,000 offices) with Chinese
+    headers, the compliance score and the re-inspection due date."""
+    filters = office_filter(params, scope)
+    if format in ("csv", "xlsx"):
+        total, listed = list_offices(
+            session=session,
+            scope=scope,
+            filters=filters,
+            limit=EXPORT_LIMIT,
+            offset=0,
+            sort=params.sort,
+            descending=params.order == "desc",
+            with_compliance=True,
+        )
+        return download(
+            format,
+            [export_row(item) for item in listed],
+            OFFICE_LIST,
+            filename=f"司法所名单_{filters.region or '全部'}",
+            note=f"共 {total} 个司法所,仅导出前 {EXPORT_LIMIT} 个"
+            if total > EXPORT_LIMIT
+            else None,
+        )
+    total, listed = list_offices(
+        session=session,
+        scope=scope,
+        filters=filters,
+        limit=limit,
+        offset=offset,
+        sort=params.sort,
+        descending=params.order == "desc",
     )
-    total, items = list_offices(
-        session=session, scope=scope, filters=filters, limit=limit, offset=offset
-    )
+    items = [item.office for item in listed]
     links = page_links(request, total, limit, offset)
     if format == "geojson":
         return JSONResponse(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,7 +20,10 @@ from pydantic import (
 
 from geo.points import point_crs
 from service.dates import PlausibleDate
+from service.divisions.kinds import DivisionKind
 from service.offices.models import AcceptanceState
+
+DUE_SOON_DAYS = 90  # re-inspections "due soon": within this many days
 
 
 def _no_control_chars(value: str | None) -> str | None:
@@ -212,3 +216,52 @@ class RosterReportOut(BaseModel):
     violations: list[dict[str, Any]]
     dry_run: bool
     warnings: list[str]
+
+
+class OfficeSort(StrEnum):
+    """What the office list may be ordered by (ties always by id)."""
+
+    code = "code"  # division code: by county, then township
+    name = "name"
+    county = "county"  # the county's name
+    state = "state"  # in the order of the workflow
+    score = "score"  # share of the criteria of the standard in force met
+    due = "due"  # re-inspection due date
+    updated = "updated"  # last change of the office's record
+
+
+ComplianceFilter = Literal["met", "not_met"]
+ReinspectionFilter = Literal["overdue", "due_soon"]
+REGION_PATTERN = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$"
+
+
+class OfficeListParams(BaseModel):
+    """The filters and order of the office list, as query parameters (the API, its exports
+    and the list page) or as the hidden fields of the page's bulk-step form."""
+
+    region: str | None = Field(None, pattern=REGION_PATTERN, description="division code subtree")
+    kind: DivisionKind | None = None
+    state: list[AcceptanceState] = Field(
+        default_factory=list, max_length=len(AcceptanceState), description="any of these states"
+    )
+    q: str | None = Field(None, max_length=50, description="part of the office's name")
+    include_closed: bool = False
+    compliance: ComplianceFilter | None = Field(
+        None, description="every mandatory criterion of the standard in force met, or not"
+    )
+    min_score: float | None = Field(
+        None, ge=0, le=100, description="at least this share (%) of the criteria met"
+    )
+    reinspection: ReinspectionFilter | None = Field(
+        None, description=f"re-inspection overdue, or due within {DUE_SOON_DAYS} days"
+    )
+    sort: OfficeSort = OfficeSort.code
+    order: Literal["asc", "desc"] = "asc"
+
+    def query(self) -> list[tuple[str, str]]:
+        """These parameters as a query string's pairs, defaults left out (links keep them)."""
+        pairs: list[tuple[str, str]] = []
+        for name, value in self.model_dump(exclude_defaults=True, mode="json").items():
+            for item in value if isinstance(value, list) else [value]:
+                pairs.append((name, str(item).lower() if isinstance(item, bool) else str(item)))
+        return pairs

@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -31,6 +32,7 @@ REFUSALS_ZH = {
     "forbidden": "您的角色不能办理此环节",
     "invalid": "填写内容有误",
     "evidence_not_found": "所附材料不属于本司法所",
+    "office_not_found": "不在您的辖区或不存在",
 }
 LIST_SPLIT = re.compile(r"[\n,,、;;]+")
 
@@ -87,17 +89,12 @@ def take_step_form(
         # (a savepoint: a refusal undoes the attempt and keeps the request's transaction, with
         # its tenant and region binding, for showing the page again)
         with session.begin_nested():
-            try:
-                data = StepIn(
-                    comment=comment or None,
-                    reasons=_items(reasons),
-                    inspection_date=date.fromisoformat(inspection_date)
-                    if inspection_date
-                    else None,
-                    inspectors=_items(inspectors),
-                )
-            except (ValueError, ValidationError) as exc:
-                raise Invalid("the form is not valid", {"field": "form"}) from exc
+            data = step_input(
+                comment=comment,
+                reasons=reasons,
+                inspection_date=inspection_date,
+                inspectors=inspectors,
+            )
             result = workflow.take_step(
                 session=session, scope=scope, office=office, step=step, data=data
             )
@@ -106,8 +103,8 @@ def take_step_form(
 
         session.refresh(office)
         context = office_context(office=office, scope=scope, session=session, settings=settings)
-        why = _why(exc, context["compliance"])
-        context["step_error"] = {"step": step.value, "why": why, "typed": typed}
+        todo = {i["key"]: i["todo"] or i["text"] for i in context["compliance"]["items"]}
+        context["step_error"] = {"step": step.value, "why": why_refused(exc, todo), "typed": typed}
         response = render("office.html", scope, session, **context)
         response.status_code = exc.status
         return response
@@ -115,14 +112,33 @@ def take_step_form(
     return RedirectResponse(f"/offices/{office_id}?event={event}", status_code=303)
 
 
-def _why(exc: DomainError, compliance: dict[str, Any]) -> str:
-    """A refusal in Chinese: the open mandatory criteria by their text, the state, or what
-    the form lacks — never the API's English message."""
+def step_input(
+    *,
+    comment: str | None,
+    reasons: str | None,
+    inspection_date: str | None,
+    inspectors: str | None,
+) -> StepIn:
+    """A step's form fields as the API's body (lists one item a line, or comma-separated)."""
+    try:
+        return StepIn(
+            comment=comment or None,
+            reasons=_items(reasons),
+            inspection_date=date.fromisoformat(inspection_date) if inspection_date else None,
+            inspectors=_items(inspectors),
+        )
+    except (ValueError, ValidationError) as exc:
+        raise Invalid("the form is not valid", {"field": "form"}) from exc
+
+
+def why_refused(exc: DomainError, todo: Mapping[str, str]) -> str:
+    """A refusal in Chinese: the open mandatory criteria by what is to be done about each
+    (`todo`, by criterion key), the state, or what the form lacks — never the API's English
+    message."""
     why = REFUSALS_ZH.get(exc.code, "办理失败")
     details = exc.details if isinstance(exc.details, dict) else {}
     if exc.code == "standard_not_met":
-        texts = {i["key"]: i["todo"] or i["text"] for i in compliance["items"]}
-        open_ = [texts.get(k, k) for k in details.get("mandatory_open", [])]
+        open_ = [todo.get(k, k) for k in details.get("mandatory_open", [])]
         return f"{why}:" + ";".join(open_) if open_ else why
     if exc.code == "invalid" and details.get("field") in FIELDS_ZH:
         return f"{why}:{FIELDS_ZH[details['field']]}"

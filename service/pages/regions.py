@@ -9,6 +9,7 @@ the next level down is taken."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -72,15 +73,17 @@ def children_of(session: Any, tenant_id: int, region: str) -> list[tuple[str, st
     return []
 
 
-def link(path: str, params: dict[str, str], region: str) -> str:
-    """The same page for another region: its filters kept, paging reset."""
-    kept = {k: v for k, v in params.items() if k not in ("region", "page", "offset") and v}
-    return f"{path}?{urlencode({**kept, 'region': region})}"
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
-def region_nav(
-    session: Any, scope: Scope, region: str, path: str, params: dict[str, str]
-) -> RegionNav:
+def link(path: str, params: Params, region: str) -> str:
+    """The same page for another region: its filters kept (a repeated one too), paging reset."""
+    pairs = params.items() if isinstance(params, Mapping) else params
+    kept = [(k, v) for k, v in pairs if k not in ("region", "page", "offset") and v]
+    return f"{path}?{urlencode([*kept, ('region', region)])}"
+
+
+def region_nav(session: Any, scope: Scope, region: str, path: str, params: Params) -> RegionNav:
     home = scope.region_prefix
     codes = [home] + [region[:w] for w in WIDTHS if len(home) < w <= len(region)]
     codes = [c for i, c in enumerate(codes) if c not in codes[:i]]

@@ -43,7 +43,7 @@ def _office_rows(
     params = {
         "t": tenant_id,
         "region": office.division_code,
-        "office": office.id,
+        "offices": [office.id],
         **evaluation_params(standard, day),
         **status_params(criteria),
     }
@@ -243,7 +243,7 @@ def region_compliance(
             {
                 "t": scope.tenant_id,
                 "region": region,
-                "office": None,
+                "offices": None,
                 **evaluation_params(standard, day),
                 **status_params(criteria),
                 "child_len": child_len,

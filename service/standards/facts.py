@@ -6,7 +6,7 @@ measure of measures.py (NULL = not recorded = "unknown"). A standard's criteria 
 written out for its measure and operator, with its threshold, item keys and kinds as bound
 parameters — so an office is judged against every criterion in one pass over its row, with
 no per-criterion dispatch at run time. Reports aggregate `statuses`; nothing is looped over in
-Python. Parameters: :t tenant, :region code prefix, :office (an id or NULL for all), those of
+Python. Parameters: :t tenant, :region code prefix, :offices (an array of ids, or NULL for all), those of
 `evaluation_params` (:year the evaluation date's year, :grace_ends the last appointment day
 whose 3 years (to get a degree) are over, :as_of the evaluation date, :since the date the
 standard took effect) and those of `status_params`.
@@ -157,7 +157,7 @@ sel AS MATERIALIZED (
                          AND c.valid_to IS NULL
    WHERE o.tenant_id = :t AND o.closed_at IS NULL
      AND starts_with(o.division_code, :region)
-     AND (CAST(:office AS bigint) IS NULL OR o.id = CAST(:office AS bigint))
+     AND (CAST(:offices AS bigint[]) IS NULL OR o.id = ANY(CAST(:offices AS bigint[])))
 ),
 staff AS (
   SELECT s.office_id,
@@ -215,7 +215,7 @@ work AS (
 
 
 def facts_sql(measures: Iterable[str]) -> str:
-    """The CTEs up to `facts`: one row per active office of the selection (:region, :office)
+    """The CTEs up to `facts`: one row per active office of the selection (:region, :offices)
     with its id, division code and kind and one column per measure asked for (named as the
     measure; only those are computed)."""
     roots = sorted({m.split(".")[0] for m in measures})

@@ -288,8 +288,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/divisions/{code}"): Rule(division_get, own_only()),
     ("POST", "/api/v1/offices"): Rule(create_office, own_only(*WRITERS)),
+    # (ordered by the compliance score: the path that measures every office of the region)
     ("GET", "/api/v1/offices"): Rule(
-        region_list("/api/v1/offices"), own_only(), only_inside(lambda o: o["division"]["code"])
+        region_list("/api/v1/offices", sort="score", order="desc", state=["not_applied"]),
+        own_only(),
+        only_inside(lambda o: o["division"]["code"]),
     ),
     ("GET", "/api/v1/offices/{office_id}"): Rule(office_url(), own_only()),
     ("PATCH", "/api/v1/offices/{office_id}"): Rule(
