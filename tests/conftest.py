@@ -270,3 +270,13 @@ def bind_raw(conn, tenant_id: int, region: str = WHOLE_TENANT) -> None:  # type:
         text("SELECT set_config('app.tenant_id', :t, true), set_config('app.region', :r, true)"),
         {"t": str(tenant_id), "r": region},
     )
+
+
+def only_own_scripts(html: str) -> bool:
+    """A server-rendered page runs no inline script: its only script is htmx from the
+    registry's own assets (the CSP would refuse anything else anyway)."""
+    import re
+
+    return re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/vendor/htmx/htmx.min.js" defer>'
+    ]
