@@ -4,7 +4,7 @@ records (facilities, staff), described as data so that a test can change one fac
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -133,10 +133,21 @@ def older_office_name(code: str) -> str:
 
 
 def register(client, headers: dict[str, str], code: str, spec: OfficeSpec) -> int:  # type: ignore[no-untyped-def]
-    """Create the office in township `code` and record `spec`; returns its id."""
-    lon, lat = township_point(code)
+    """Create the office in township `code` of the test fixtures and record `spec`; returns
+    its id."""
+    spec = spec if spec.name else replace(spec, name=township_office_name(code))
+    return register_at(client, township_point(code), spec, headers)
+
+
+def register_at(
+    client, point: tuple[float, float], spec: OfficeSpec, headers: dict[str, str] | None = None
+) -> int:  # type: ignore[no-untyped-def]
+    """Create the office named `spec.name` at `point` (lon, lat) and record `spec`; returns
+    its id."""
+    lon, lat = point
+    headers = headers or {}
     body: dict[str, Any] = {
-        "name": spec.name or township_office_name(code),
+        "name": spec.name,
         "location": {"lon": lon, "lat": lat},
         "opened_on": "2000-01-01",
     }

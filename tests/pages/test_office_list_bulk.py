@@ -70,7 +70,7 @@ def test_two_pass_one_refused_each_audited_summary_on_top(client, auth):
     html = unescape(r.text)
     assert only_own_scripts(r.text)
     summary = html.index("已办理 2 个,未能办理 1 个")
-    assert summary < html.index('class="office-filters"') < html.index("<table")
+    assert summary < html.index('class="office-filters folded"') < html.index("<table")
     name = client.get(f"/api/v1/offices/{short}", headers=h).json()["name"]
     refusal = re.search(r"<li>([^<]*)</li>", html[summary:]).group(1)  # type: ignore[union-attr]
     assert refusal.startswith(f"{name}:必备项未全部达标") and "120" in refusal
