@@ -3,9 +3,8 @@ region shown, and a tree of the regions below (province → city → county → 
 above or beside the user's own region. Every page that takes `region` draws the same picker;
 the requested region is checked by `Scope.region`, the one guard of the API too.
 
-Sub-regions are the current divisions one code level down (2 → 4 → 6 → 9 digits), the same
-breakdown the reports use; where a level is missing (a county directly under the province)
-the next level down is taken."""
+Sub-regions are the current divisions whose parent is the region (2 → 4 → 6 → 9 digits, the
+breakdown the reports use, and a county directly under its province too)."""
 
 from __future__ import annotations
 
@@ -59,18 +58,17 @@ class RegionNav:
 
 
 def children_of(session: Any, tenant_id: int, region: str) -> list[tuple[str, str]]:
-    """(code, name) of the current divisions one level below `region`, by code."""
-    for width in (w for w in WIDTHS if w > len(region)):
-        rows = session.execute(
-            text(
-                "SELECT code, name FROM divisions WHERE tenant_id = :t AND valid_to IS NULL"
-                " AND length(code) = :w AND starts_with(code, :r) ORDER BY code"
-            ),
-            {"t": tenant_id, "w": width, "r": region},
-        ).all()
-        if rows:
-            return [(r.code, r.name) for r in rows]
-    return []
+    """(code, name) of the current divisions directly below `region` (its parent code:
+    a county directly under its province is found too), by code."""
+    rows = session.execute(
+        text(
+            "SELECT code, name FROM divisions WHERE tenant_id = :t AND valid_to IS NULL"
+            " AND starts_with(code, :r)"
+            " AND (parent_code = :r OR (:r = '' AND parent_code IS NULL)) ORDER BY code"
+        ),
+        {"t": tenant_id, "r": region},
+    ).all()
+    return [(r.code, r.name) for r in rows]
 
 
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
@@ -88,7 +86,11 @@ def region_nav(session: Any, scope: Scope, region: str, path: str, params: Param
     codes = [home] + [region[:w] for w in WIDTHS if len(home) < w <= len(region)]
     codes = [c for i, c in enumerate(codes) if c not in codes[:i]]
     names = division_names(session, scope.tenant_id, [c for c in codes if c])
-    trail = [Place(c, names.get(c, c or scope.tenant_name), link(path, params, c)) for c in codes]
+    trail = [  # (a level the region skips, e.g. a county directly under its province: left out)
+        Place(c, names.get(c, c or scope.tenant_name), link(path, params, c))
+        for c in codes
+        if c in (home, region) or c in names
+    ]
     kids = children_of(session, scope.tenant_id, region)
     level = LEVEL_NAMES.get(len(kids[0][0])) if kids else None
     return RegionNav(trail, [Place(c, n, link(path, params, c)) for c, n in kids], level)

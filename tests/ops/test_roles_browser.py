@@ -370,3 +370,22 @@ def test_county_bureau_records_a_missing_facility_and_sees_the_checklist_change(
     (after,) = [i for i in report.json()["items"] if i["key"] == item["key"]]
     assert after["status"] == "pass"
     assert user.clicks <= 5
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_record_form_passes_the_same_checks(site, browser, width):
+    """Each record page of an office (details with its map, facilities, staff, evidence),
+    as the county bureau that keeps them opens it from the office page."""
+    office = (
+        api(site, "henan_xinzheng")
+        .get("/api/v1/offices", params={"region": "410184", "limit": 1})
+        .json()["items"][0]
+    )
+    user = User(browser, site, "henan_xinzheng", width)
+    user.start()
+    for key in ("details", "facilities", "staff", "evidence"):
+        browser.get(f"{site['base']}/offices/{office['id']}")
+        user.click(user.link(f'p.records a[href="/offices/{office["id"]}/{key}"]'), key)
+        assert browser.find_elements(By.CSS_SELECTOR, "main form[method=post]"), key
+        if width == "phone":
+            user.fits_the_screen()
