@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse
 from pydantic import Field, field_validator, model_validator
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.acceptance import service as workflow
@@ -38,7 +37,7 @@ from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.offices.queries import list_offices, office_filter
 from service.offices.schemas import DUE_SOON_DAYS, OfficeListParams, OfficeSort
 from service.pages.forms import FIELDS_ZH, csrf_token, form_scope, step_input, why_refused
-from service.pages.regions import region_nav
+from service.pages.regions import RegionNav, region_nav
 from service.pages.views import render
 from service.standards import service as standards
 from service.standards.service import StandardNotFound
@@ -230,25 +229,13 @@ def _steps_of(session: Session, scope: Scope) -> dict[Step, Rule]:
     return {step: rule for step, rule in rules.items() if scope.role in rule.roles}
 
 
-def _regions(session: Session, scope: Scope, selected: str) -> list[tuple[str, str]]:
-    """The regions the user may list, (code, indented name): their own and below, down to
-    counties (to cities only for a national user: the counties would be thousands)."""
-    deepest = 4 if scope.region_prefix == "" else 6
-    rows = session.execute(
-        text(
-            "SELECT code, name FROM divisions WHERE tenant_id = :t AND valid_to IS NULL"
-            " AND starts_with(code, :prefix) AND length(code) <= :deepest ORDER BY code"
-        ),
-        {"t": scope.tenant_id, "prefix": scope.region_prefix, "deepest": deepest},
-    ).all()
-    top = len(scope.region_prefix)
-    options = [("", f"全部({scope.tenant_name})" if top == 0 else "本辖区全部")]
-    for code, name in rows:
-        depth = max(0, (len(code) - max(top, 2)) // 2)
-        options.append((code, "\u3000" * depth + name))
-    if selected and selected not in {code for code, _ in options}:
-        options.append((selected, selected))
-    return options
+def _regions(nav: RegionNav) -> list[tuple[str, str]]:
+    """The region filter's choices, (code, indented name): the regions of the trail (from
+    the user's own down to the one shown) and those below the one shown — the picker's
+    places, so no second query (a national user's every city and county took 40 ms)."""
+    options = [(p.code, "\u3000" * i + p.name) for i, p in enumerate(nav.trail)]
+    depth = len(nav.trail)
+    return options + [(c.code, "\u3000" * depth + c.name) for c in nav.children]
 
 
 def _page(
@@ -273,11 +260,12 @@ def _page(
     )
     pages = max(1, math.ceil(total / params.size))
     steps = _steps_of(session, scope)
+    nav = region_nav(session, scope, filters.region, "/offices", params.filters_query())
     return render(
         "offices.html",
         scope,
         session,
-        nav=region_nav(session, scope, filters.region, "/offices", params.filters_query()),
+        nav=nav,
         nav_path="/offices",
         params=params,
         total=total,
@@ -285,7 +273,7 @@ def _page(
         items=items,
         state_label=state_label,
         headers=HEADERS,
-        regions=_regions(session, scope, params.region or ""),
+        regions=_regions(nav),
         states=[(s.value, ACCEPTANCE_LABELS_ZH[s]) for s in AcceptanceState],
         kinds=[(k.value, KIND_LABELS_ZH[k]) for k in DivisionKind if k in TOWNSHIP_KINDS],
         compliance_labels=COMPLIANCE_LABELS,
