@@ -215,6 +215,10 @@ class OfficeStaff(Base):
         ),
         CheckConstraint("training_days IS NULL OR training_days BETWEEN 0 AND 366", name="days"),
         CheckConstraint("left_on IS NULL OR left_on >= joined_on", name="left_after_joined"),
+        CheckConstraint(
+            "left_reason IS NULL OR (left_on IS NOT NULL AND length(left_reason) BETWEEN 2 AND 200)",
+            name="left_reason_only_when_left",
+        ),
         Index("ix_office_staff_office", "tenant_id", "office_id"),
         Index(
             "uq_office_staff_director",
@@ -239,6 +243,7 @@ class OfficeStaff(Base):
     training_days: Mapped[int | None] = mapped_column(Integer)
     joined_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     left_on: Mapped[date | None] = mapped_column(Date)
+    left_reason: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

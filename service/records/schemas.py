@@ -209,6 +209,7 @@ class StaffOut(BaseModel):
     training_days: int | None
     joined_on: date
     left_on: date | None
+    left_reason: str | None = Field(None, description="why the member left, as recorded")
     personal_data_visible: bool
     name: str | None = Field(description="personal data: only for roles that need it")
     phone: str | None

@@ -88,7 +88,7 @@ def put_facilities(
 _STAFF = """
 SELECT s.id, s.office_id, s.position, s.formal, s.civil_servant, s.college, s.law_major,
        s.party_member, s.heads_legal_service, s.training_year, s.training_days, s.joined_on,
-       s.left_on, p.name, p.phone, p.education
+       s.left_on, s.left_reason, p.name, p.phone, p.education
   FROM office_staff s
   LEFT JOIN office_staff_personal p ON p.tenant_id = s.tenant_id AND p.staff_id = s.id
  WHERE s.tenant_id = :t AND s.office_id = :o
@@ -247,6 +247,7 @@ def staff_leaves(
             {"field": "left_on"},
         )
     staff.left_on = data.left_on
+    staff.left_reason = data.reason
     session.flush()
     sync_staff_counts(session=session, tenant_id=scope.tenant_id, office_ids=[office.id])
     return get_staff(session=session, scope=scope, office=office, staff_id=staff.id)

@@ -41,6 +41,28 @@ def test_staff_counts_follow_the_staff_list(client, auth, office) -> None:
     assert len(everyone.json()) == 5  # the one who left is kept
 
 
+def test_why_a_member_left_is_kept(client, auth, office) -> None:
+    url = f"/api/v1/offices/{office}"
+    staff = client.get(f"{url}/staff", headers=auth("xinzheng_county")).json()
+    r = client.post(
+        f"{url}/staff/{staff[-1]['id']}/leave",
+        json={"left_on": str(date.today()), "reason": "调任县司法局"},
+        headers=auth("xinzheng_county"),
+    )
+    assert r.status_code == 200 and r.json()["left_reason"] == "调任县司法局"
+    everyone = client.get(
+        f"{url}/staff", params={"include_left": True}, headers=auth("xinzheng_county")
+    ).json()
+    assert [s["left_reason"] for s in everyone if s["left_on"]] == ["调任县司法局"]
+    trail = client.get(
+        "/api/v1/audit",
+        params={"entity_type": "office_staff"},
+        headers=auth("henan_admin"),
+    ).json()["items"]
+    (left,) = [e for e in trail if e["entity_id"] == str(staff[-1]["id"]) and e["changes"]]
+    assert left["changes"]["left_reason"]["after"] == "调任县司法局"  # audited too
+
+
 def test_one_director_at_a_time(client, auth, office) -> None:
     r = client.post(
         f"/api/v1/offices/{office}/staff",
