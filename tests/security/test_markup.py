@@ -165,3 +165,33 @@ def test_login_page_keeps_a_hostile_next_as_text(site: Planted, chromium: Any) -
         page_text(chromium, site.base, "/login?next=" + quote("/dashboard" + payload))
         value = chromium.find_element(By.NAME, "next").get_attribute("value")
         assert value == "/dashboard" + payload
+
+
+def test_lists_pickers_and_record_forms_show_hostile_strings_as_text(
+    site: Planted, chromium: Any
+) -> None:
+    """The pages of issue 17 over the same planted strings: the office list (its region
+    choices, rows and cards), the gap list, the region picker's fragment, and every record
+    form of every office (details with its map data, facilities, staff, evidence) as the
+    county bureau that keeps them sees them — typed values back in their fields."""
+    log_in(chromium, site.base, "zz_city")
+    text = page_text(chromium, site.base, "/offices?size=100")
+    assert all(name in text for name in site.offices)
+    assert site.divisions["410184"] in text and site.divisions["410122"] in text
+    assert site.divisions["4101"] in page_text(chromium, site.base, "/gaps?region=4101")
+    text = page_text(chromium, site.base, "/regions/children?region=4101&path=/offices")
+    assert site.divisions["410184"] in text and site.divisions["410122"] in text
+    chromium.delete_all_cookies()
+    chromium.get(f"{site.base}/login?next=/offices")
+    chromium.find_element(By.ID, "username").send_keys("xz_county")
+    chromium.find_element(By.ID, "password").send_keys(PASSWORD)
+    chromium.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(chromium, 30).until(lambda d: "/offices" in d.current_url)
+    listed = page_text(chromium, site.base, "/offices?size=100")
+    mine = {n: i for n, i in site.offices.items() if n in listed}
+    assert mine  # (the county's offices of the planted ones)
+    for name, office_id in mine.items():
+        for key in ("facilities", "staff", "evidence", "details"):
+            assert name in page_text(chromium, site.base, f"/offices/{office_id}/{key}"), key
+        field = chromium.find_element(By.ID, "f-address")  # (the details page, last)
+        assert field.get_attribute("value") == site.addresses[office_id]
