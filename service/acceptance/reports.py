@@ -13,6 +13,7 @@ from service.accounts.permissions import Action
 from service.coverage.query import CoverageFilter, valid
 from service.db import fetch_dicts, plan_for_values
 from service.deps import Scope
+from service.divisions.kinds import LEVEL_WIDTH
 from service.errors import Invalid
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.offices.schemas import DUE_SOON_DAYS
@@ -21,13 +22,12 @@ from service.standards.compliance import division_names
 from service.standards.models import Standard, Target
 
 TITLED = ["accepted", "filed", "recommended", "excellent"]
-LEVEL_WIDTH = {"city": 4, "county": 6, "township": 9}
 
 
 def child_width(region: str, level: str | None) -> int:
     """Code length of the sub-regions a report is broken down by (default: one level down)."""
     if level is None:
-        return {0: 4, 2: 4, 4: 6, 6: 9, 9: 9}[len(region)]
+        return {0: 2, 2: 4, 4: 6, 6: 9, 9: 9}[len(region)]
     width = LEVEL_WIDTH[level]
     if width <= len(region):
         raise Invalid(
@@ -45,48 +45,45 @@ REINSPECTION_DUE = """CASE WHEN o.acceptance_state = ANY(CAST(:titled AS text[])
               THEN coalesce(o.reinspected_on, o.accepted_on) + make_interval(months => :months)
          END::date"""
 
-_OFFICES = (
-    """
-offs AS MATERIALIZED (
-  SELECT o.id, o.name, o.division_code, o.acceptance_state AS state, o.state_changed_on,
-         o.accepted_on, o.reinspected_on,
-         """
-    + REINSPECTION_DUE
-    + """ AS due_on
-    FROM offices o
-   WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
-)"""
-)
-
-_COUNTS = (
-    "WITH "
-    + _OFFICES
-    + """
-SELECT left(division_code, :w) AS sub, state, count(*) AS n FROM offs GROUP BY 1, 2
+# Offices of the region by sub-region and state, with the re-inspections overdue and due
+# soon among them: one pass, the counts of the cards, the table and the to-do list.
+_COUNTS = f"""
+SELECT left(o.division_code, :w) AS sub, o.acceptance_state AS state, count(*) AS n,
+       count(*) FILTER (WHERE r.due_on < :today) AS overdue,
+       count(*) FILTER (WHERE r.due_on BETWEEN :today AND :soon) AS due_soon
+  FROM offices o CROSS JOIN LATERAL (SELECT {REINSPECTION_DUE} AS due_on) r
+ WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
+ GROUP BY 1, 2
 """
-)
 
-_ITEMS = (
-    "WITH "
-    + _OFFICES
-    + """,
-page AS (
-  SELECT * FROM offs
-   WHERE (CAST(:state AS text) IS NULL OR state = :state)
-     AND (NOT :due_only OR due_on <= :soon)
-   ORDER BY CASE WHEN :due_only THEN due_on END, state_changed_on DESC NULLS LAST, id
+
+def _page_sql(where: str, order: str) -> str:
+    """A page of the region's offices (their township and county named); the count of all
+    that match comes from `_COUNTS`."""
+    return f"""
+WITH page AS (
+  SELECT o.id, o.name, o.division_code, o.acceptance_state AS state, o.state_changed_on,
+         o.accepted_on, o.reinspected_on, r.due_on
+    FROM offices o CROSS JOIN LATERAL (SELECT {REINSPECTION_DUE} AS due_on) r
+   WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
+     AND {where}
+   ORDER BY {order}
    LIMIT :limit OFFSET :offset
 )
-SELECT p.id, p.name, p.division_code, d.name AS division_name, c.name AS county_name,
-       p.state, p.state_changed_on, p.accepted_on, p.reinspected_on, p.due_on,
-       (SELECT count(*) FROM offs WHERE (CAST(:state AS text) IS NULL OR state = :state)
-          AND (NOT :due_only OR due_on <= :soon)) AS total
+SELECT p.*, d.name AS division_name, c.name AS county_name
   FROM page p
   LEFT JOIN divisions d ON d.tenant_id = :t AND d.code = p.division_code AND d.valid_to IS NULL
   LEFT JOIN divisions c ON c.tenant_id = :t AND c.code = d.parent_code AND c.valid_to IS NULL
- ORDER BY CASE WHEN :due_only THEN p.due_on END, p.state_changed_on DESC NULLS LAST, p.id
+ ORDER BY {order.replace("o.", "p.").replace("r.", "p.")}
 """
+
+
+# the latest changes first (optionally of one state); the re-inspections by due date
+_ITEMS = _page_sql(
+    "(CAST(:state AS text) IS NULL OR o.acceptance_state = :state)",
+    "o.state_changed_on DESC NULLS LAST, o.id",
 )
+_DUE = _page_sql("r.due_on <= :soon", "r.due_on, o.state_changed_on DESC NULLS LAST, o.id")
 
 
 def reinspection_months(session: Any, tenant_id: int) -> int:
@@ -106,9 +103,11 @@ def acceptance_overview(
     level: str | None,
     limit: int,
     offset: int,
+    due_limit: int = 200,
 ) -> dict[str, Any]:
     """Offices of a region by acceptance state: counts per sub-region, a page of offices
-    (optionally of one state), and the re-inspections overdue or due within 90 days."""
+    (optionally of one state), and the re-inspections overdue or due within 90 days (the
+    first `due_limit` of them, and how many there are)."""
     scope.require(Action.read)
     width = child_width(region, level)
     today = date.today()
@@ -119,21 +118,24 @@ def acceptance_overview(
         "months": reinspection_months(session, scope.tenant_id),
         "w": width,
         "state": state,
+        "today": today,
         "soon": today + timedelta(days=DUE_SOON_DAYS),
         "limit": limit,
         "offset": offset,
     }
     plan_for_values(session)
     counts = fetch_dicts(session, _COUNTS, params)
-    items = fetch_dicts(session, _ITEMS, {**params, "due_only": False})
-    due = fetch_dicts(
-        session, _ITEMS, {**params, "state": None, "due_only": True, "limit": 200, "offset": 0}
-    )
+    # (limit 0: the counts alone, as the dashboard asks)
+    items = fetch_dicts(session, _ITEMS, params) if limit else []
+    due = fetch_dicts(session, _DUE, {**params, "limit": due_limit, "offset": 0})
     names = division_names(session, scope.tenant_id, sorted({c["sub"] for c in counts}))
     states = [s.value for s in AcceptanceState]
     by_sub: dict[str, dict[str, int]] = {}
+    overdue = due_soon = 0
     for c in counts:
         by_sub.setdefault(c["sub"], dict.fromkeys(states, 0))[c["state"]] = c["n"]
+        overdue += c["overdue"]
+        due_soon += c["due_soon"]
     totals = dict.fromkeys(states, 0)
     for per in by_sub.values():
         for s, n in per.items():
@@ -143,12 +145,10 @@ def acceptance_overview(
         return sum(per[s] for s in TITLED)
 
     def row(item: dict[str, Any]) -> dict[str, Any]:
-        item.pop("total", None)  # the page's count, repeated on every row
         item["state_label"] = ACCEPTANCE_LABELS_ZH[AcceptanceState(item["state"])]
         item["overdue"] = item["due_on"] is not None and item["due_on"] < today
         return item
 
-    total_items = items[0]["total"] if items else 0
     return {
         "region": region,
         "state": state,
@@ -167,12 +167,15 @@ def acceptance_overview(
             for sub, per in sorted(by_sub.items())
         ],
         "items": [row(i) for i in items],
-        "total": total_items,
+        "total": totals[state] if state else sum(totals.values()),
         "limit": limit,
         "offset": offset,
         "reinspection": {
+            # the first `due_limit` of each, by due date; the counts are of all
             "overdue": [row(i) for i in due if i["due_on"] < today],
             "due_soon": [row(i) for i in due if i["due_on"] >= today],
+            "overdue_count": overdue,
+            "due_soon_count": due_soon,
             "period_months": params["months"],
             # the period is provincial policy: the documents leave it open (复验办法另行制定)
             "policy_note": f"复验周期为本省政策规定的{params['months']}个月"
@@ -329,16 +332,42 @@ def progress(
     }
 
 
-_SHARES_AT = """
-SELECT d.day, count(o.id) AS offices,
-       count(o.id) FILTER (WHERE st.to_state = ANY(CAST(:titled AS text[]))) AS titled
+def _shares_at_sql(whole_tenant: bool) -> str:
+    """Offices open on each day and those titled then. Each acceptance event holds its state
+    from its day until the office's next event (`lead`): one pass over the events in index
+    order, instead of looking the last event up for every office and day (4x faster for a
+    nation). A region's events are found from its offices; the whole tenant's are read first
+    and joined after: planned through row-level security, the offices are guessed at 1/70
+    of their number, and the region's way became one index probe per office of the nation."""
+    window = "lead(e.effective_on) OVER (PARTITION BY e.office_id ORDER BY e.effective_on, e.id)"
+    if whole_tenant:
+        events = f"""
+    SELECT x.since, x.until, x.to_state, o.opened_on, o.gone
+      FROM (SELECT e.office_id, e.to_state, e.effective_on AS since, {window} AS until
+              FROM acceptance_events e
+             WHERE e.tenant_id = :t AND e.effective_on <= :last) x
+      JOIN offs o ON o.id = x.office_id"""
+    else:
+        events = f"""
+    SELECT e.effective_on AS since, {window} AS until, e.to_state, o.opened_on, o.gone
+      FROM offs o JOIN acceptance_events e ON e.tenant_id = :t AND e.office_id = o.id
+     WHERE e.effective_on <= :last"""
+    return f"""
+WITH offs AS MATERIALIZED (
+  SELECT o.id, o.opened_on, coalesce(o.closed_at::date, 'infinity') AS gone  -- open: day < gone
+    FROM offices o
+   WHERE o.tenant_id = :t AND starts_with(o.division_code, :region) AND o.opened_on <= :last
+), spans AS MATERIALIZED (
+  SELECT s.since, coalesce(s.until, 'infinity') AS until, s.opened_on, s.gone
+    FROM ({events}) s
+   WHERE s.to_state = ANY(CAST(:titled AS text[]))
+)
+SELECT d.day,
+       (SELECT count(*) FROM offs o WHERE o.opened_on <= d.day AND o.gone > d.day) AS offices,
+       (SELECT count(*) FROM spans s WHERE s.since <= d.day AND s.until > d.day
+           AND s.opened_on <= d.day AND s.gone > d.day) AS titled
   FROM unnest(CAST(:days AS date[])) AS d(day)
-  LEFT JOIN offices o ON o.tenant_id = :t AND starts_with(o.division_code, :region)
-        AND o.opened_on <= d.day AND (o.closed_at IS NULL OR o.closed_at >= d.day + 1)
-  LEFT JOIN LATERAL (SELECT e.to_state FROM acceptance_events e
-                      WHERE e.tenant_id = :t AND e.office_id = o.id AND e.effective_on <= d.day
-                      ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) st ON true
- GROUP BY d.day ORDER BY d.day"""
+ ORDER BY d.day"""
 
 
 def shares_at(
@@ -353,8 +382,14 @@ def shares_at(
     plan_for_values(session)
     rows = fetch_dicts(
         session,
-        _SHARES_AT,
-        {"t": scope.tenant_id, "region": region, "days": days, "titled": TITLED},
+        _shares_at_sql(region == ""),
+        {
+            "t": scope.tenant_id,
+            "region": region,
+            "days": days,
+            "last": max(days),
+            "titled": TITLED,
+        },
     )
     return {r["day"]: round(r["titled"] / r["offices"], 4) if r["offices"] else None for r in rows}
 

@@ -17,7 +17,7 @@ from service.offices.models import AcceptanceState
 from service.offices.router import RegionParam
 
 router = APIRouter(prefix="/api/v1", tags=["acceptance"])
-Level = Literal["city", "county", "township"]
+Level = Literal["province", "city", "county", "township"]
 
 
 @router.post("/offices/{office_id}/acceptance/{step}", response_model=StepResult)

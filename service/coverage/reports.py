@@ -21,6 +21,7 @@ from service.coverage.query import (
     valid,
 )
 from service.db import fetch_dicts
+from service.divisions.kinds import LEVEL_WIDTH
 
 Page = tuple[int, list[dict[str, Any]]]
 GEOMETRY = ", ST_AsGeoJSON(w.geom, 6) AS geometry"
@@ -159,9 +160,9 @@ def misplaced(session: Session, f: CoverageFilter, *, limit: int | None, offset:
 def summary(
     session: Session, f: CoverageFilter, *, level: str, with_geometry: bool = False
 ) -> list[dict[str, Any]]:
-    """Per city, county or township of the region: required townships, covered, gaps,
+    """Per province, city, county or township of the region: required townships, covered, gaps,
     conflicts, misplaced offices, optional townships and their gaps; coverage rate."""
-    width = {"city": 4, "county": 6, "township": 9}[level]
+    width = LEVEL_WIDTH[level]
     if f.as_of is None:
         present = """present AS (SELECT o.located_code AS code, count(*) AS n FROM offices o
                       WHERE o.tenant_id = :t AND o.closed_at IS NULL

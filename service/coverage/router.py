@@ -147,7 +147,7 @@ def coverage_boundaries(
 def coverage_summary(
     f: Filter,
     session: SessionDep,
-    level: Literal["city", "county", "township"] = "county",
+    level: Literal["province", "city", "county", "township"] = "county",
     format: Fmt = "json",
 ) -> Any:
     """Per city or county of the region: required townships, covered, gaps, conflicts,

@@ -15,6 +15,7 @@ from service.coverage.boundaries import boundary_quality
 from service.coverage.diagnosis import diagnose
 from service.coverage.query import CoverageFilter, generated_boundaries
 from service.db import plan_for_values
+from service.divisions.kinds import LEVEL_WIDTH
 from service.divisions.service import get_current
 from service.errors import Invalid
 from service.exports import Column
@@ -115,7 +116,7 @@ def summary(
     session: Session, f: CoverageFilter, *, level: str, with_geometry: bool = False
 ) -> Table:
     plan_for_values(session)
-    width = {"city": 4, "county": 6, "township": 9}[level]
+    width = LEVEL_WIDTH[level]
     if f.region and len(f.region) >= width:
         raise Invalid(
             f"level {level} must be below region {f.region}",

@@ -15,6 +15,10 @@ class DivisionLevel(StrEnum):
     township = "township"  # 9 digits
 
 
+# the length of a level's codes (a report broken down "by county" groups by 6 digits)
+LEVEL_WIDTH: dict[str, int] = {"province": 2, "city": 4, "county": 6, "township": 9}
+
+
 class DivisionKind(StrEnum):
     """What sort of unit a division is; township-level kinds follow PRODUCT.md."""
 

@@ -92,6 +92,14 @@ class Division(Base):
             postgresql_include=["kind", "id"],
             postgresql_where=text("level = 'township' AND valid_to IS NULL"),
         ),
+        Index(  # the region picker: the divisions directly below a region
+            "ix_divisions_current_children",
+            "tenant_id",
+            "parent_code",
+            "code",
+            postgresql_include=["name"],
+            postgresql_where=text("valid_to IS NULL"),
+        ),
         Index(
             "ix_divisions_generated",
             "tenant_id",

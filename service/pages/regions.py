@@ -31,6 +31,8 @@ LEVEL_NAMES = {2: "省", 4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
 # pages whose links the picker may build (a fragment request names one of them)
 PICKER_PATHS = (
     "/dashboard",
+    "/dashboard/progress",
+    "/dashboard/coverage",
     "/offices",
     "/gaps",
     "/maps/coverage",
@@ -60,11 +62,11 @@ class RegionNav:
 def children_of(session: Any, tenant_id: int, region: str) -> list[tuple[str, str]]:
     """(code, name) of the current divisions directly below `region` (its parent code:
     a county directly under its province is found too), by code."""
+    below = "parent_code = :r" if region else "parent_code IS NULL"  # (ix_..._children)
     rows = session.execute(
         text(
             "SELECT code, name FROM divisions WHERE tenant_id = :t AND valid_to IS NULL"
-            " AND starts_with(code, :r)"
-            " AND (parent_code = :r OR (:r = '' AND parent_code IS NULL)) ORDER BY code"
+            f" AND {below} ORDER BY code"
         ),
         {"t": tenant_id, "r": region},
     ).all()

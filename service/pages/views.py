@@ -24,6 +24,7 @@ from service.coverage import service as coverage
 from service.coverage.query import CoverageFilter
 from service.db import SessionDep
 from service.deps import TOKEN_COOKIE, CurrentScope, Scope, SettingsDep
+from service.divisions.kinds import LEVEL_WIDTH
 from service.offices.dependencies import MAX_ID, ValidOffice
 from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState, Office
 from service.offices.queries import office_out
@@ -49,7 +50,8 @@ TEMPLATES = Environment(
 )
 STATE_LABELS = {s.value: ACCEPTANCE_LABELS_ZH[s] for s in AcceptanceState}
 STATUS_LABEL = acceptance.PROGRESS_STATUS_ZH
-LEVEL_LABELS = {4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
+LEVEL_LABELS = {2: "省(区、市)", 4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
+LEVEL_NAMES = {width: level for level, width in LEVEL_WIDTH.items()}
 
 
 def pct(value: float | None) -> str:
@@ -125,18 +127,94 @@ def dashboard(
         )
     width = acceptance.child_width(region, None)
     overview = acceptance.acceptance_overview(
-        session=session, scope=scope, region=region, state=None, level=None, limit=1, offset=0
+        session=session,
+        scope=scope,
+        region=region,
+        state=None,
+        level=None,
+        limit=0,
+        offset=0,
+        due_limit=10,
     )
+    in_force = standards.resolve(session=session, tenant_id=scope.tenant_id, ref=None)
+    return render(
+        "dashboard.html",
+        scope,
+        session,
+        nav=nav,
+        nav_path="/dashboard",
+        region=region,
+        region_title=nav.trail[-1].name,
+        overview=overview,
+        # the progress and the coverage load beside the page, each as its own request (a
+        # nation's three reports in one request took a second); each is a page of its own too
+        sections={
+            "progress": link("/dashboard/progress", {"psort": psort}, region),
+            "coverage": link("/dashboard/coverage", {"csort": csort}, region),
+        },
+        state_labels=STATE_LABELS,
+        level_label=LEVEL_LABELS[width],
+        todo=waiting_for(scope, Procedure(in_force.procedure), overview["counts"]),
+        may_record=scope.can(Action.update_office),
+        may_reinspect=any(
+            Step.reinspect_pass in allowed_steps(s, scope.role, Procedure(in_force.procedure))
+            for s in AcceptanceState
+        ),
+        child_link=lambda code, **extra: link("/dashboard", extra, code),
+        list_link=lambda code, **extra: link("/offices", extra, code),
+    )
+
+
+def _section(
+    request: Request,
+    scope: Scope,
+    session: Any,
+    region: str,
+    name: str,
+    title: str,
+    params: dict[str, str],
+    **context: Any,
+) -> HTMLResponse:
+    """A dashboard section: the fragment htmx puts into the dashboard, or — opened by
+    itself (no script, a link, a bookmark) — a page of its own with the region picker."""
+    width = acceptance.child_width(region, None)
+    context.update(
+        region=region,
+        level_label=LEVEL_LABELS[width],
+        status_label=STATUS_LABEL,
+        psort=params.get("psort", "code"),
+        csort=params.get("csort", "code"),
+        child_link=lambda code, **extra: link("/dashboard", extra, code),
+    )
+    if request.headers.get("HX-Request") == "true":
+        return HTMLResponse(TEMPLATES.get_template(f"_{name}.html").render(pct=pct, **context))
+    nav = region_nav(session, scope, region, f"/dashboard/{name}", params)
+    return render(
+        "dashboard_section.html",
+        scope,
+        session,
+        nav=nav,
+        nav_path=f"/dashboard/{name}",
+        section=f"_{name}.html",
+        title=f"{nav.trail[-1].name} {title}",
+        **context,
+    )
+
+
+@router.get("/dashboard/progress", response_class=HTMLResponse)
+def dashboard_progress(
+    request: Request,
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    psort: Annotated[SortKey, Query()] = "code",
+) -> HTMLResponse:
+    """The dashboard's progress against the target: the share titled, its curve over the
+    target dates, and per sub-region (sortable)."""
+    region = scope.region(region)
     progress = acceptance.progress(
         session=session, scope=scope, region=region, as_of=None, level=None
     )
-    f = CoverageFilter(
-        tenant_id=scope.tenant_id, region=region, required_kinds=scope.required_kinds
-    )
-    level = {4: "city", 6: "county", 9: "township"}[width]
-    summary = coverage.summary(session, f, level=level)
-    gaps = coverage.gaps(session, f, limit=DASHBOARD_ROWS)
-    conflicts = coverage.conflicts(session, f, limit=DASHBOARD_ROWS)
     # the schedule this region is judged by (its own, or the one of a region containing it)
     targets = standards.curve_for(
         standards.targets_of(session=session, tenant_id=scope.tenant_id), region
@@ -150,37 +228,48 @@ def dashboard(
     )
     achieved: list[tuple[date, float | None]] = sorted(past.items())  # None: no office then
     achieved.append((today, progress["total"]["share"]))
-    chart = progress_chart([(t.due_on, float(t.share)) for t in targets], achieved)
-    in_force = standards.resolve(session=session, tenant_id=scope.tenant_id, ref=None)
-    return render(
-        "dashboard.html",
+    return _section(
+        request,
         scope,
         session,
-        nav=nav,
-        nav_path="/dashboard",
-        region=region,
-        region_title=nav.trail[-1].name,
-        overview=overview,
+        region,
+        "progress",
+        "规范化进度与目标",
+        {"psort": psort},
         progress=progress,
         progress_rows=sorted_rows(progress["regions"], psort, PROGRESS_SORTS),
+        chart=progress_chart([(t.due_on, float(t.share)) for t in targets], achieved),
+    )
+
+
+@router.get("/dashboard/coverage", response_class=HTMLResponse)
+def dashboard_coverage(
+    request: Request,
+    scope: CurrentScope,
+    session: SessionDep,
+    region: RegionParam = None,
+    csort: Annotated[SortKey, Query()] = "code",
+) -> HTMLResponse:
+    """The dashboard's coverage: per sub-region (sortable), the first townships without an
+    office and those with more than one."""
+    region = scope.region(region)
+    width = acceptance.child_width(region, None)
+    f = CoverageFilter(
+        tenant_id=scope.tenant_id, region=region, required_kinds=scope.required_kinds
+    )
+    summary = coverage.summary(session, f, level=LEVEL_NAMES[width])
+    return _section(
+        request,
+        scope,
+        session,
+        region,
+        "coverage",
+        "覆盖情况",
+        {"csort": csort},
         coverage=sorted_rows(summary.rows, csort, COVERAGE_SORTS),
-        psort=psort,
-        csort=csort,
-        gaps=gaps,
-        conflicts=conflicts,
-        chart=chart,
-        state_labels=STATE_LABELS,
-        status_label=STATUS_LABEL,
-        level_label=LEVEL_LABELS[width],
+        gaps=coverage.gaps(session, f, limit=DASHBOARD_ROWS),
+        conflicts=coverage.conflicts(session, f, limit=DASHBOARD_ROWS),
         note=summary.note,
-        todo=waiting_for(scope, Procedure(in_force.procedure), overview["counts"]),
-        may_record=scope.can(Action.update_office),
-        may_reinspect=any(
-            Step.reinspect_pass in allowed_steps(s, scope.role, Procedure(in_force.procedure))
-            for s in AcceptanceState
-        ),
-        child_link=lambda code, **extra: link("/dashboard", extra, code),
-        list_link=lambda code, **extra: link("/offices", extra, code),
     )
 
 

@@ -196,7 +196,7 @@ def region_compliance(
     region: RegionParam = None,
     standard: StandardRef = None,
     as_of: AsOfQuery = None,
-    level: Literal["city", "county", "township"] | None = None,
+    level: Literal["province", "city", "county", "township"] | None = None,
     format: Literal["json", "csv", "xlsx"] = "json",
     table: Literal["regions", "criteria"] = "regions",
 ) -> Any:

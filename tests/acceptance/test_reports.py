@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
 from office_records import OfficeSpec, register
+from page_sections import with_sections
+from sqlalchemy import text
 
 TOWNS = ["410184102", "410184103", "410184104", "410184105"]
 OTHER_TOWNS = ["410184106", "410184107", "410184108", "410184109", "410184001", "410184002"]
@@ -321,8 +324,8 @@ def test_a_strive_for_step_is_shown_not_judged_behind(client, auth) -> None:
     assert xinzheng("2024-07-01")["status"] == "on_track"
     later = xinzheng("2025-07-01")
     assert later["status"] == "short_of_aspiration" and later["short_of_target"] == 5 - 4
-    page = client.get("/dashboard", params={"region": "4101"}, headers=auth("zhengzhou_city"))
-    assert page.status_code == 200 and "未达力争目标" in page.text, page.text[:300]
+    page = with_sections(client, auth("zhengzhou_city"), "/dashboard", region="4101")
+    assert "未达力争目标" in page, page[:300]
 
 
 def test_the_share_of_filings_the_province_sampled_per_city(client, auth) -> None:
@@ -394,8 +397,8 @@ def test_a_district_has_its_own_schedule(client, auth) -> None:
     )
     assert r.json()["target"]["due_on"] == "2005-12-31"
     assert r.json()["curve"] == [{"due_on": "2005-12-31", "share": 1.0, "aspirational": False}]
-    page = client.get("/dashboard", params={"region": "410184"}, headers=auth("xinzheng_county"))
-    chart = page.text[page.text.index("<svg") : page.text.index("</svg>")]
+    page = with_sections(client, auth("xinzheng_county"), "/dashboard", region="410184")
+    chart = page[page.index("<svg") : page.index("</svg>")]
     assert "2005-12-31" in chart and "2008-12-31" not in chart  # the district's own schedule
     outside = client.post(
         "/api/v1/standards",
@@ -471,6 +474,14 @@ def test_the_dashboards_curve_counts_each_day_as_progress_does(
     accepted_on(client, auth, TOWNS[1], "2024-09-01")
     walk(client, auth, office, [("zhengzhou_city", "reinspect_fail", "2025-01-15")])
     register(client, auth("xinzheng_county"), TOWNS[2], OfficeSpec(work_record=None))
+    closed = accepted_on(client, auth, TOWNS[3], "2024-03-01")
+    session.execute(  # closed on 09-01: open on 08-31, no longer on 09-01
+        text(
+            "UPDATE offices SET closed_at = '2024-09-01 12:00', closed_reason = '撤并'"
+            " WHERE id = :o"
+        ),
+        {"o": closed},
+    )
     login = base_data.logins["zhengzhou_city"]
     scope = Scope(
         user_id=login.user_id,
@@ -481,8 +492,16 @@ def test_the_dashboards_curve_counts_each_day_as_progress_does(
         role=login.role,
         region_code=login.region,
     )
-    days = [date(2024, 2, 29), date(2024, 3, 1), date(2024, 9, 1), date(2025, 1, 15)]
+    days = [
+        date(2024, 2, 29),
+        date(2024, 3, 1),
+        date(2024, 8, 31),
+        date(2024, 9, 1),
+        date(2025, 1, 15),
+    ]
     shares = shares_at(session=session, scope=scope, region="410184", days=days)
+    # the whole tenant is read another way (the events without the region's offices)
+    whole = shares_at(session=session, scope=replace(scope, region_code="41"), region="", days=days)
     for day in days:
         r = client.get(
             "/api/v1/progress",
@@ -490,5 +509,8 @@ def test_the_dashboards_curve_counts_each_day_as_progress_does(
             headers=auth("zhengzhou_city"),
         )
         assert shares[day] == r.json()["total"]["share"], day
-    # three offices open throughout: one titled from 03-01, two from 09-01, one again from 01-15
-    assert [shares[d] for d in days] == [0.0, 0.3333, 0.6667, 0.3333]
+        r = client.get("/api/v1/progress", params={"as_of": str(day)}, headers=auth("henan_admin"))
+        assert whole[day] == r.json()["total"]["share"], day
+    # three offices open throughout: one titled from 03-01, two from 09-01, one again from
+    # 01-15; the fourth titled from 03-01 and closed on 09-01
+    assert [shares[d] for d in days] == [0.0, 0.5, 0.5, 0.6667, 0.3333]

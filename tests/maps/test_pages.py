@@ -9,16 +9,19 @@ from html import unescape
 import pytest
 from conftest import browser_login, only_own_scripts
 from office_records import OfficeSpec, register
+from page_sections import with_sections
 
 TOWNS = ["410184101", "410184102", "410184103"]
 
 
 def page(client, auth, user: str, url: str) -> str:  # type: ignore[no-untyped-def]
+    """The page as the browser shows it: with the sections it loads beside itself."""
     r = client.get(url, headers=auth(user))
     assert r.status_code == 200, r.text[:300]
     assert r.headers["content-type"].startswith("text/html")
-    assert only_own_scripts(r.text)
-    return unescape(r.text)
+    html = with_sections(client, auth(user), url)
+    assert only_own_scripts(html)
+    return unescape(html)
 
 
 def test_city_dashboard_answers_which_offices_are_in_which_state(client, auth):

@@ -8,6 +8,7 @@ import re
 from html import unescape
 
 from office_records import OfficeSpec, register
+from page_sections import with_sections
 
 from service.pages.views import sorted_rows
 
@@ -17,6 +18,9 @@ PAGE = {"accept": "text/html"}
 
 
 def html_of(client, headers, url: str, status: int = 200) -> str:  # type: ignore[no-untyped-def]
+    """The page as the browser shows it: with the sections it loads beside itself."""
+    if status == 200:
+        return unescape(with_sections(client, {**headers, **PAGE}, url))
     r = client.get(url, headers={**headers, **PAGE})
     assert r.status_code == status, (url, r.status_code, r.text[:300])
     return unescape(r.text)
@@ -50,12 +54,16 @@ def test_a_region_outside_ones_own_is_refused_on_every_page(client, auth):
     for url in (
         "/dashboard?region=4102",
         "/dashboard?region=41",
+        "/dashboard/progress?region=4102",  # the dashboard's sections, as htmx asks
+        "/dashboard/coverage?region=41",
         "/gaps?region=410222",
         "/maps/coverage?region=4102",
         "/regions/children?region=4102&path=/dashboard",
     ):
         text = html_of(client, city, url, 403)
         assert "您的角色或辖区不能查看" in text, url
+        r = client.get(url, headers={**city, "HX-Request": "true"})
+        assert r.status_code == 403, url
     r = client.get("/regions/children?region=4101&path=//evil.example", headers=city)
     assert r.status_code == 422 and r.json()["details"]["field"] == "path"
 
@@ -169,3 +177,23 @@ def test_each_roles_dashboard_opens_with_what_waits_for_it(client, auth):
     assert f"/offices?state=self_checked&amp;region={XINZHENG}" in todo.replace("&", "&amp;")
     city = html_of(client, auth("zhengzhou_city"), "/dashboard")
     assert 'id="todo"' not in city  # nothing has been applied for: nothing waits for the city
+
+
+def test_the_dashboards_sections_load_beside_it_and_open_by_themselves(client, auth):
+    """The progress and the coverage come as fragments when htmx asks for them, and as pages
+    of their own (picker, way back) when opened by a link; the page names both."""
+    register(client, auth("xinzheng_county"), TOWNS[0], OfficeSpec())
+    city = auth("zhengzhou_city")
+    r = client.get("/dashboard", params={"region": XINZHENG}, headers={**city, **PAGE})
+    assert r.status_code == 200
+    for name, title in (("progress", "规范化进度与目标"), ("coverage", "覆盖情况")):
+        url = f"/dashboard/{name}?{name[0]}sort=code&amp;region={XINZHENG}"
+        assert f'hx-get="{url}" hx-trigger="load"' in r.text, name
+        assert f'<a href="{url}">' in r.text, name  # without script: a link
+        part = client.get(unescape(url), headers={**city, "HX-Request": "true"})
+        assert part.status_code == 200 and part.text.startswith(f'<section id="{name}">')
+        assert "<html" not in part.text and title in part.text
+        alone = html_of(client, city, unescape(url))
+        assert alone.startswith("<!doctype html>") and f"新郑市 {title}" in alone
+        assert f'href="/dashboard/{name}?{name[0]}sort=code&region=4101"' in alone  # the trail
+        assert f'<a href="/dashboard?region={XINZHENG}">返回工作台</a>' in alone
