@@ -18,14 +18,6 @@ import shapely
 from pyogrio import raw
 from pyogrio.errors import DataLayerError, DataSourceError
 
-FORMATS = {
-    "geojson": "GeoJSON",
-    "gpkg": "GeoPackage",
-    "shapefile-zip": "zipped Shapefile",
-    "shapefile": "Shapefile",
-    "flatgeobuf": "FlatGeobuf",
-}
-
 
 class UnreadableFile(ValueError):
     """The file is not a vector data set we can read; the message says why."""

@@ -56,3 +56,6 @@ class MapData:
     # the URL of a map of another region, less the region code, with "{theme}" for the
     # theme (drill-down links; the filters are kept)
     drill: str | None = None
+    # the service's names of coded values, by property ("state": acceptance states, "kind":
+    # township kinds): the maps colour by code and name by these
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)

@@ -21,7 +21,7 @@ from branca.element import MacroElement, Template
 from folium.utilities import JsCode
 
 from maps.base import inert_json
-from maps.data import Area, OfficeMark
+from maps.data import Area, MapData, OfficeMark
 
 Style = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -187,10 +187,10 @@ def office_properties(o: OfficeMark) -> dict[str, Any]:
 
 
 def office_popup(
-    extra: list | None = None, labels: dict[str, dict[str, str]] | None = None
+    data: MapData, extra: list | None = None, labels: dict[str, dict[str, str]] | None = None
 ) -> PopupSpec:
-    from maps.themes import STATE_LABELS
-
+    """An office's popup: its township, county, staff, rooms, state (named as the data names
+    it) and the rows the theme adds."""
     return PopupSpec(
         title="name",
         rows=[
@@ -202,7 +202,7 @@ def office_popup(
             *(extra or []),
         ],
         link=("/offices/", "id", "查看司法所详情"),
-        labels={"state": STATE_LABELS, **(labels or {})},
+        labels={"state": data.labels.get("state", {}), **(labels or {})},
     )
 
 
@@ -211,7 +211,7 @@ def office_layer(
     name: str,
     offices: list[OfficeMark],
     style: Style,
-    popup: PopupSpec | None = None,
+    popup: PopupSpec,
     show: bool = True,
 ) -> folium.GeoJson:
     """Offices as circle markers of one GeoJSON layer; `style` sees each office's properties."""
@@ -233,7 +233,7 @@ def office_layer(
         name=layer_name(name),
         marker=folium.CircleMarker(radius=5, fill=True, fill_opacity=0.9, weight=1),
         style_function=style,
-        on_each_feature=bind_features("name", popup or office_popup()),
+        on_each_feature=bind_features("name", popup),
         show=show,
     )
     layer.add_to(m)

@@ -24,20 +24,20 @@ COVERAGE = {  # township status → (colour, label)
     "misplaced": ("#7b1fa2", "司法所位置不在本乡镇"),
     "not_required": ("#bdbdbd", "非必设单位"),
 }
-STATES = {
-    "not_applied": ("#9e9e9e", "未申报"),
-    "self_checked": ("#90caf9", "已自查"),
-    "district_review": ("#64b5f6", "已向区(县)司法局申报待检查"),
-    "applied": ("#1e88e5", "已申报待验收"),
-    "rejected": ("#e53935", "验收未通过"),
-    "accepted": ("#43a047", "规范化司法所"),
-    "filed": ("#2e7d32", "已备案"),
-    "recommended": ("#fdd835", "已推荐省司法厅考核"),
-    "excellent": ("#ff8f00", "省级规范化司法所"),
-    "revoked": ("#6d4c41", "已撤销称号"),
-    "none": ("#eeeeee", "无司法所"),
+# acceptance state → colour (their names come with the data: `MapData.labels["state"]`)
+STATE_COLOURS = {
+    "not_applied": "#9e9e9e",
+    "self_checked": "#90caf9",
+    "district_review": "#64b5f6",
+    "applied": "#1e88e5",
+    "rejected": "#e53935",
+    "accepted": "#43a047",
+    "filed": "#2e7d32",
+    "recommended": "#fdd835",
+    "excellent": "#ff8f00",
+    "revoked": "#6d4c41",
 }
-STATE_LABELS = {k: label for k, (_, label) in STATES.items()}
+NO_OFFICE = ("#eeeeee", "无司法所")  # a township of the acceptance map without an office
 FACILITY = {
     "all_met": ("#2e7d32", "设施要求全部达标"),
     "some_missing": ("#f9a825", "部分设施缺项"),
@@ -56,16 +56,6 @@ RATE_CLASSES = [  # (upper bound, colour)
     (0.8, "#91cf60"),
     (1.01, "#1a9850"),
 ]
-KIND_LABELS = {
-    "town": "镇",
-    "township": "乡",
-    "street": "街道",
-    "development_zone": "开发区",
-    "farm": "农场",
-    "forest_area": "林场",
-    "mining_area": "矿区",
-    "other": "其他",
-}
 
 
 def _fill(color: str, opacity: float = 0.55) -> dict[str, Any]:
@@ -117,10 +107,16 @@ def coverage_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
                 row("在册司法所", "offices"),
             ],
             link=_county_link(data),
-            labels={"kind": KIND_LABELS, "coverage": COVERAGE_LABELS},
+            labels={"kind": data.labels.get("kind", {}), "coverage": COVERAGE_LABELS},
         ),
     )
-    office_layer(m, "司法所", data.offices, lambda f: {"color": "#212121", "fillColor": "#ffffff"})
+    office_layer(
+        m,
+        "司法所",
+        data.offices,
+        lambda f: {"color": "#212121", "fillColor": "#ffffff"},
+        office_popup(data),
+    )
     counts = Counter(a.props["coverage"] for a in data.townships)
     return _finish(
         m, Legend("coverage", "乡镇(街道)覆盖情况", _entries(COVERAGE, counts), _notes(data))
@@ -152,15 +148,15 @@ def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
         m,
         "乡镇(街道)验收状态",
         data.townships,
-        lambda f: _fill(STATES[f["properties"].get("state") or "none"][0], 0.5),
+        lambda f: _fill(STATE_COLOURS.get(f["properties"].get("state"), NO_OFFICE[0]), 0.5),
         PopupSpec(
             title="name",
             rows=[
                 row("代码", "code"),
-                row("验收状态", "state", labels="state", default="无司法所"),
+                row("验收状态", "state", labels="state", default=NO_OFFICE[1]),
             ],
             link=_county_link(data),
-            labels={"state": STATE_LABELS},
+            labels={"state": data.labels.get("state", {})},
         ),
     )
 
@@ -168,12 +164,13 @@ def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
         p = f["properties"]
         overdue = p.get("overdue")
         return {
-            "fillColor": STATES[p["state"]][0],
+            "fillColor": STATE_COLOURS[p["state"]],
             "color": "#d50000" if overdue else "#212121",
             "weight": 3 if overdue else 1,
         }
 
     popup = office_popup(
+        data,
         [row("应复验日期", "due_on"), row("复验逾期", "overdue", labels="yesno")],
         {"yesno": {"true": "是", "false": "否"}},
     )
@@ -184,7 +181,10 @@ def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
         "acceptance",
         "验收状态(司法所数)",
         [
-            *[(c, label, counts.get(k, 0)) for k, (c, label) in STATES.items() if k != "none"],
+            *[
+                (colour, data.labels.get("state", {}).get(k, k), counts.get(k, 0))
+                for k, colour in STATE_COLOURS.items()
+            ],
             ("#ffffff", "红圈:复验逾期", overdue),
         ],
         data.note,
@@ -197,6 +197,7 @@ def facility_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """Offices coloured by the facility criteria of their standard."""
     m = _frame(data, basemap, "司法所设施达标情况图")
     popup = office_popup(
+        data,
         [row("设施", "facility", labels="facility"), row("缺项", "facility_missing", default="无")],
         {"facility": {k: label for k, (_, label) in FACILITY.items()}},
     )
@@ -236,7 +237,7 @@ def staffing_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
         }
 
     popup = office_popup(
-        [row("公务员", "civil_servants", unit=" 人"), row("问题", "problems", default="无")]
+        data, [row("公务员", "civil_servants", unit=" 人"), row("问题", "problems", default="无")]
     )
     office_layer(m, "司法所人员", data.offices, style, popup)
     counts = Counter(staffing_class(o.staff_total) for o in data.offices)

@@ -15,7 +15,7 @@ target_metadata = Base.metadata
 def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from service.settings import Settings
+        from service.core.settings import Settings
 
         url = Settings().migration_database_url
     if not url:

@@ -18,28 +18,28 @@ from sqlalchemy import text
 from service.acceptance.router import router as acceptance_router
 from service.accounts.router import router as accounts_router
 from service.audit.router import router as audit_router
-from service.cluster import LEAKPROOF_SQL
+from service.core.cluster import LEAKPROOF_SQL
+from service.core.db import Database, make_engine
+from service.core.settings import Settings
 from service.coverage.router import router as coverage_router
-from service.db import Database, make_engine
 from service.divisions.router import router as divisions_router
-from service.errors import register_error_handlers
+from service.http.errors import register_error_handlers
+from service.http.middleware import RegistryMiddleware
 from service.maps.router import router as maps_router
-from service.middleware import RegistryMiddleware
 from service.offices.router import router as offices_router
+from service.pages.dashboard import router as dashboard_router
 from service.pages.details_form import router as details_form_router
 from service.pages.evidence_form import router as evidence_form_router
 from service.pages.facilities_form import router as facilities_form_router
-from service.pages.forms import router as forms_router
 from service.pages.gaps import router as gaps_router
 from service.pages.office_list import router as office_list_router
+from service.pages.office_page import router as office_page_router
 from service.pages.regions import router as regions_router
 from service.pages.router import router as pages_router
 from service.pages.staff_form import router as staff_form_router
-from service.pages.views import router as views_router
 from service.pages.work_form import router as work_form_router
 from service.records.router import router as records_router
 from service.records.work_router import router as work_records_router
-from service.settings import Settings
 from service.standards.router import router as standards_router
 
 API_DESCRIPTION = """
@@ -133,10 +133,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(maps_router)
     app.include_router(pages_router)
     app.include_router(office_list_router)
-    app.include_router(views_router)
+    app.include_router(dashboard_router)
     app.include_router(gaps_router)
     app.include_router(regions_router)
-    app.include_router(forms_router)
+    app.include_router(office_page_router)
     app.include_router(work_form_router)
     app.include_router(details_form_router)
     app.include_router(facilities_form_router)

@@ -3,8 +3,8 @@
 from service.acceptance.models import AcceptanceEvent
 from service.accounts.models import AuthSession, LoginFailure, User
 from service.audit.models import AuditEvent
+from service.core.db import Base
 from service.coverage.models import BoundaryQaCache
-from service.db import Base
 from service.divisions.models import Division
 from service.offices.models import Office
 from service.records.models import (

@@ -21,13 +21,14 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.accounts.models import AuthSession, Role
+from service.accounts.models import AuthSession
+from service.accounts.roles import Role
 from service.accounts.security import issue_token
-from service.cluster import APP_ROLE, OWNER_ROLE, LocalCluster, free_port
-from service.db import WHOLE_TENANT, Database, bind_context, make_engine
+from service.core.cluster import APP_ROLE, OWNER_ROLE, LocalCluster, free_port
+from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
+from service.core.migrate import upgrade
+from service.core.settings import Settings
 from service.main import create_app
-from service.migrate import upgrade
-from service.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

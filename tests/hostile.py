@@ -41,8 +41,8 @@ MARKUP = (
     "<style data-pwn>body{display:none}</style>",
 )
 # what spreadsheets read as the start of a formula (OWASP's list and the full-width forms,
-# see service/exports.py); \t and \r cannot be stored (every text field refuses control
-# characters), so the unit tests of service/exports.py cover them
+# see service/core/exports.py); \t and \r cannot be stored (every text field refuses control
+# characters), so the unit tests of service/core/exports.py cover them
 FORMULA = (
     '=HYPERLINK("http://127.0.0.1:9/","点我")',
     "+1+2",

@@ -15,9 +15,9 @@ import uvicorn
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from service.cluster import free_port
+from service.core.cluster import free_port
+from service.core.settings import Settings
 from service.main import create_app
-from service.settings import Settings
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import IO
 import httpx2 as httpx
 from factories import create_database
 
-from service.cluster import free_port
+from service.core.cluster import free_port
 
 REGISTRY = str(Path(sys.executable).parent / "registry")
 SCRIPTS_RUN = str(Path(__file__).resolve().parents[1] / "scripts" / "run")

@@ -13,7 +13,7 @@ CREATE DATABASE registry OWNER registry_owner;
 CREATE EXTENSION IF NOT EXISTS postgis;
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 GRANT CONNECT ON DATABASE registry TO registry_app;
--- Let row-level security use the spatial indexes (see service/cluster.py LEAKPROOF_FUNCTIONS):
+-- Let row-level security use the spatial indexes (see service/core/cluster.py LEAKPROOF_FUNCTIONS):
 ALTER FUNCTION geometry_overlaps(geometry, geometry) LEAKPROOF;
 ALTER FUNCTION geometry_contains(geometry, geometry) LEAKPROOF;
 ALTER FUNCTION geometry_within(geometry, geometry) LEAKPROOF;

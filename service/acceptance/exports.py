@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.acceptance.reports import PROGRESS_STATUS_ZH
-from service.exports import Column
+from service.core.exports import Column
 
 STATUS_ZH = PROGRESS_STATUS_ZH
 

@@ -10,18 +10,17 @@ from typing import Any
 from sqlalchemy import select
 
 from service.accounts.permissions import Action
+from service.accounts.scope import Scope
+from service.core.db import fetch_dicts, plan_for_values
+from service.core.errors import Invalid
 from service.coverage.query import CoverageFilter, valid
-from service.db import fetch_dicts, plan_for_values
-from service.deps import Scope
 from service.divisions.kinds import LEVEL_WIDTH
-from service.errors import Invalid
-from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.offices.schemas import DUE_SOON_DAYS
+from service.offices.states import ACCEPTANCE_LABELS_ZH, TITLED, AcceptanceState
 from service.standards import service as standards
 from service.standards.compliance import division_names
 from service.standards.models import Standard, Target
-
-TITLED = ["accepted", "filed", "recommended", "excellent"]
+from service.tenants.policy import reinspection_months
 
 
 def child_width(region: str, level: str | None) -> int:
@@ -86,14 +85,6 @@ _ITEMS = _page_sql(
 _DUE = _page_sql("r.due_on <= :soon", "r.due_on, o.state_changed_on DESC NULLS LAST, o.id")
 
 
-def reinspection_months(session: Any, tenant_id: int) -> int:
-    """The tenant's re-inspection period (provincial policy; 24 months unless set)."""
-    rows = fetch_dicts(
-        session, "SELECT reinspection_months FROM tenants WHERE id = :t", {"t": tenant_id}
-    )
-    return int(rows[0]["reinspection_months"]) if rows else 24
-
-
 def acceptance_overview(
     *,
     session: Any,
@@ -114,7 +105,7 @@ def acceptance_overview(
     params = {
         "t": scope.tenant_id,
         "region": region,
-        "titled": TITLED,
+        "titled": list(TITLED),
         "months": reinspection_months(session, scope.tenant_id),
         "w": width,
         "state": state,
@@ -272,7 +263,7 @@ def progress(
     width = child_width(region, level)
     plan_for_values(session)
     rows = fetch_dicts(
-        session, _progress_sql(f, historical), {**f.params(), "titled": TITLED, "w": width}
+        session, _progress_sql(f, historical), {**f.params(), "titled": list(TITLED), "w": width}
     )
     all_targets = standards.targets_of(session=session, tenant_id=scope.tenant_id)
     targets = standards.curve_for(all_targets, region)
@@ -388,7 +379,7 @@ def shares_at(
             "region": region,
             "days": days,
             "last": max(days),
-            "titled": TITLED,
+            "titled": list(TITLED),
         },
     )
     return {r["day"]: round(r["titled"] / r["offices"], 4) if r["offices"] else None for r in rows}

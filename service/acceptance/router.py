@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 from service.acceptance import exports, reports, service
 from service.acceptance.schemas import EventOut, StepIn, StepResult
 from service.acceptance.workflow import Step
-from service.db import SessionDep
-from service.deps import AsOfQuery, CurrentScope
-from service.exports import Column, download
+from service.core.exports import Column
+from service.http.deps import CurrentScope, SessionDep
+from service.http.downloads import download
+from service.http.params import AsOfQuery, RegionParam
 from service.offices.dependencies import ValidOffice
-from service.offices.models import AcceptanceState
-from service.offices.router import RegionParam
+from service.offices.states import AcceptanceState
 
 router = APIRouter(prefix="/api/v1", tags=["acceptance"])
 Level = Literal["province", "city", "county", "township"]

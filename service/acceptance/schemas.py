@@ -7,11 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.dates import PlausibleDate
-from service.offices.schemas import (
-    NO_CONTROL_CHARS,
-    Strict,
-)
+from service.core.dates import PlausibleDate
+from service.core.text import NO_CONTROL_CHARS
+from service.offices.schemas import Strict
 
 Reason = Annotated[str, StringConstraints(min_length=2, max_length=500), NO_CONTROL_CHARS]
 PersonName = Annotated[str, StringConstraints(min_length=2, max_length=50), NO_CONTROL_CHARS]

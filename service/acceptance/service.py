@@ -21,10 +21,11 @@ from service.acceptance.workflow import (
     allowed_steps,
     steps_from,
 )
-from service.context import request_id_var
-from service.deps import Scope
-from service.errors import Conflict, Forbidden, Invalid
-from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState, Office
+from service.accounts.scope import Scope
+from service.core.context import request_id_var
+from service.core.errors import Conflict, Forbidden, Invalid
+from service.offices.models import Office
+from service.offices.states import ACCEPTANCE_LABELS_ZH, TITLED, AcceptanceState
 from service.records.evidence import check_evidence_ids
 from service.standards import compliance
 from service.standards import service as standards
@@ -213,12 +214,7 @@ def history(
 
 def reinspection_due(office: Office, months: int) -> date | None:
     """When a titled office must next be re-inspected (动态管理, 定期复验)."""
-    if AcceptanceState(office.acceptance_state) not in (
-        AcceptanceState.accepted,
-        AcceptanceState.filed,
-        AcceptanceState.recommended,
-        AcceptanceState.excellent,
-    ):
+    if office.acceptance_state not in TITLED:
         return None
     last = office.reinspected_on or office.accepted_on
     return None if last is None else add_months(last, months)

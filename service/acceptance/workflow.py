@@ -1,4 +1,4 @@
-"""The 规范化验收 workflow as an explicit state machine (PRODUCT.md; 第二篇 四, 第一篇 五).
+"""The 规范化验收 workflow as an explicit state machine (docs/glossary.md; 第二篇 四, 第一篇 五).
 
 Each step: the states it starts from, the state it leads to (None = stays), the roles that
 take it, and what it needs (a passing check against the standard in force, inspection date
@@ -18,11 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from service.accounts.models import Role
-from service.offices.models import AcceptanceState as S
+from service.accounts.roles import Role
+from service.offices.states import TITLED as TITLED_STATES
+from service.offices.states import AcceptanceState as S
 
 PROVINCE = frozenset({Role.province_admin, Role.province_planner})
-TITLED = frozenset({S.accepted, S.filed, S.recommended, S.excellent})
+TITLED = frozenset(TITLED_STATES)
 
 
 class Step(StrEnum):

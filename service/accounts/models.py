@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -24,28 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base
-
-
-class Role(StrEnum):
-    """What a user may do (PRODUCT.md, Roles and regions)."""
-
-    province_admin = "province_admin"
-    province_planner = "province_planner"
-    city_bureau = "city_bureau"
-    county_bureau = "county_bureau"
-    office_staff = "office_staff"
-    viewer = "viewer"
-
-
-ROLE_LABELS_ZH = {
-    Role.province_admin: "省司法厅管理员",
-    Role.province_planner: "省司法厅基层处",
-    Role.city_bureau: "市司法局",
-    Role.county_bureau: "县司法局",
-    Role.office_staff: "司法所工作人员",
-    Role.viewer: "只读用户",
-}
+from service.accounts.roles import Role
+from service.core.db import Base
 
 _ROLES = ", ".join(f"'{r.value}'" for r in Role)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from service.accounts.models import Role
+from service.accounts.roles import Role
 
 
 class Action(StrEnum):

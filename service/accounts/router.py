@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service.accounts import sessions, users
@@ -21,9 +21,9 @@ from service.accounts.schemas import (
     UserPage,
     UserUpdate,
 )
-from service.context import client_ip_var, request_id_var
-from service.db import SessionDep
-from service.deps import CurrentScope, SettingsDep
+from service.core.context import client_ip_var, request_id_var
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.params import RegionParam
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -119,7 +119,7 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 def list_users(
     scope: CurrentScope,
     session: SessionDep,
-    region: Annotated[str | None, Query(pattern=r"^[0-9]{2,9}$")] = None,
+    region: RegionParam = None,
 ) -> UserPage:
     """The tenant's users in a region (province admins)."""
     items = users.list_users(session=session, scope=scope, region=scope.region(region))

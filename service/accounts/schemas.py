@@ -7,12 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from service.accounts.models import Role
+from service.accounts.roles import Role
+from service.divisions.codes import RegionCode
 
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
-RegionCode = Annotated[
-    str, StringConstraints(pattern=r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$")
-]
 
 
 class TokenOut(BaseModel):

@@ -7,9 +7,10 @@ import re
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service.accounts.models import Role, User
+from service.accounts.models import User
+from service.accounts.roles import Role
 from service.accounts.security import hash_password
-from service.errors import AlreadyExists, Invalid
+from service.core.errors import AlreadyExists, Invalid
 from service.tenants.models import NATIONAL_CODE, Tenant
 
 USERNAME_RE = re.compile(r"^[a-z0-9_.@-]{3,64}$")

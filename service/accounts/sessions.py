@@ -37,9 +37,9 @@ from service.accounts.security import (
     verify_password,
 )
 from service.accounts.throttle import Allowance, Rule
-from service.db import Database, bind_context
-from service.errors import NotAuthenticated
-from service.settings import Settings
+from service.core.db import Database, bind_context
+from service.core.errors import NotAuthenticated
+from service.core.settings import Settings
 from service.tenants.models import Tenant, db_region
 
 USER_LIMIT = 5  # attempts per username per window from clients it has not logged in from

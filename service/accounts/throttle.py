@@ -25,7 +25,7 @@ from enum import Enum
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from service.errors import TooManyAttempts
+from service.core.errors import TooManyAttempts
 
 WINDOW = timedelta(minutes=15)
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
+from functools import partial
 
 import anyio
 import anyio.to_thread
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from service.accounts import throttle
-from service.accounts.models import Role, User
+from service.accounts.models import User
 from service.accounts.permissions import Action
+from service.accounts.roles import Role
 from service.accounts.schemas import UserCreate, UserOut, UserUpdate
+from service.accounts.scope import Scope
 from service.accounts.security import hash_password
 from service.accounts.service import (
     check_password_strength,
@@ -23,9 +24,9 @@ from service.accounts.service import (
 )
 from service.accounts.sessions import PASSWORD_LIMIT, check_password, revoke_user_sessions
 from service.accounts.throttle import Allowance, Rule
-from service.db import Database
-from service.deps import Scope
-from service.errors import Conflict, Invalid, NotAuthenticated, NotFound
+from service.core.db import Database
+from service.core.errors import Conflict, Invalid, NotAuthenticated, NotFound
+from service.core.text import hidden_characters
 from service.tenants.service import get_tenant
 
 
@@ -34,7 +35,7 @@ def user_out(user: User) -> UserOut:
 
 
 def _clean(text: str) -> str:
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in text):
+    if hidden_characters(text):
         raise Invalid("display_name must not contain control characters", {"field": "display_name"})
     return text
 
@@ -133,10 +134,10 @@ async def change_own_password(
     allowance = Allowance(
         f"password:{scope.tenant_id}:{scope.user_id}", PASSWORD_LIMIT, Rule.FAILURES_RESET
     )
-    reservation = await run_in_threadpool(
-        throttle.reserve, db.engine, [allowance], what="wrong current passwords"
+    reservation = await anyio.to_thread.run_sync(
+        partial(throttle.reserve, db.engine, [allowance], what="wrong current passwords")
     )
-    user = await run_in_threadpool(session.get_one, User, (scope.tenant_id, scope.user_id))
+    user = await anyio.to_thread.run_sync(session.get_one, User, (scope.tenant_id, scope.user_id))
     if not await check_password(limiter, user.password_hash, current_password):
         raise NotAuthenticated("the current password is wrong")
     new_hash = await anyio.to_thread.run_sync(hash_password, new_password, limiter=limiter)
@@ -152,5 +153,5 @@ async def change_own_password(
         )
         session.flush()
 
-    await run_in_threadpool(store)
-    await run_in_threadpool(throttle.settle, db.engine, reservation, success=True)
+    await anyio.to_thread.run_sync(store)
+    await anyio.to_thread.run_sync(partial(throttle.settle, db.engine, reservation, success=True))

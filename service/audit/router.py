@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from service.accounts.permissions import Action
 from service.audit import service
 from service.audit.schemas import EventOut, EventPage
-from service.db import SessionDep
-from service.deps import CurrentScope
+from service.http.deps import CurrentScope, SessionDep
+from service.http.params import RegionParam
 from service.offices.dependencies import ValidOffice
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -29,7 +29,7 @@ def office_history(office: ValidOffice, scope: CurrentScope, session: SessionDep
 def audit_log(
     scope: CurrentScope,
     session: SessionDep,
-    region: Annotated[str | None, Query(pattern=r"^[0-9]{2,9}$")] = None,
+    region: RegionParam = None,
     since: datetime | None = None,
     until: datetime | None = None,
     entity_type: Literal[

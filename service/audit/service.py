@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.audit.schemas import EventOut
-from service.db import plan_for_values
+from service.core.db import plan_for_values
 
 _INSERT = text(
     "INSERT INTO audit_events (tenant_id, user_id, username, role, action, entity_type,"

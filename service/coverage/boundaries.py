@@ -28,8 +28,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.coverage import Group, invalid_groups
+from service.core.db import fetch_dicts
+from service.coverage.derived import cached, fingerprint, store
 from service.coverage.query import CoverageFilter, valid
-from service.db import fetch_dicts
 
 # ESRI:102025 Asia North Albers Equal Area Conic, shipped in PostGIS's spatial_ref_sys. By
 # SRID, PostGIS caches the transformation; a PROJ string is rebuilt on every call (250x slower).
@@ -39,18 +40,6 @@ NOISE_DEG = 1e-7  # ≈ 1 cm
 
 def _area(expr: str) -> str:
     return f"ST_Area(ST_Transform({expr}, {EQUAL_AREA_SRID}))"
-
-
-def fingerprint(session: Session, tenant_id: int) -> str:
-    """Changes whenever divisions are imported (new versions, closed versions)."""
-    row = session.execute(
-        text(
-            "SELECT count(*), coalesce(max(id), 0), count(valid_to) FROM divisions"
-            " WHERE tenant_id = :t"
-        ),
-        {"t": tenant_id},
-    ).one()
-    return f"{row[0]}:{row[1]}:{row[2]}"
 
 
 def _townships(f: CoverageFilter, alias: str = "divisions") -> str:
@@ -178,30 +167,6 @@ def _uncovered(
         found = [exact.get(x["county_code"], x) for x in found]
         found += [exact[c] for c in exact_needed if c in exact and float(exact[c]["area_m2"]) > tol]
     return sorted(found, key=lambda x: x["county_code"])
-
-
-def cached(session: Session, tenant_id: int, key: str) -> tuple[str, Any] | None:
-    """(fingerprint, result) stored under `key`, if any."""
-    row = session.execute(
-        text("SELECT fingerprint, result FROM boundary_qa_cache WHERE tenant_id = :t AND key = :k"),
-        {"t": tenant_id, "k": key},
-    ).one_or_none()
-    return None if row is None else (row.fingerprint, row.result)
-
-
-def store(
-    session: Session, tenant_id: int, key: str, stamp: str, seconds: float, result: Any
-) -> None:
-    """Keep a computed result under `key` for the boundary version `stamp`."""
-    session.execute(
-        text(
-            "INSERT INTO boundary_qa_cache (tenant_id, key, fingerprint, seconds, result)"
-            " VALUES (:t, :k, :fp, :s, CAST(:r AS jsonb)) ON CONFLICT (tenant_id, key) DO UPDATE"
-            " SET fingerprint = excluded.fingerprint, seconds = excluded.seconds,"
-            " result = excluded.result, computed_at = now()"
-        ),
-        {"t": tenant_id, "k": key, "fp": stamp, "s": seconds, "r": json.dumps(result, default=str)},
-    )
 
 
 def boundary_quality(

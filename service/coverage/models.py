@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, Float, ForeignKey, Integer, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base
+from service.core.db import Base
 
 
 class BoundaryQaCache(Base):

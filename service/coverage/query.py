@@ -20,11 +20,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service.accounts.permissions import Action
-from service.audit import service as audit
-from service.deps import Scope
-from service.divisions.kinds import TOWNSHIP_KINDS, DivisionKind
-from service.errors import Invalid
+from service.accounts.scope import Scope
+from service.core.errors import Invalid
+from service.divisions.kinds import TOWNSHIP_KINDS
 from service.tenants.models import DEFAULT_REQUIRED_KINDS
 
 
@@ -50,41 +48,26 @@ class CoverageFilter:
         }
 
 
-def required_kinds(session: Session, tenant_id: int) -> tuple[str, ...]:
-    kinds = session.scalar(
-        text("SELECT required_kinds FROM tenants WHERE id = :t"), {"t": tenant_id}
-    )
-    return tuple(kinds or DEFAULT_REQUIRED_KINDS)
-
-
-def set_required_kinds(*, session: Session, scope: Scope, kinds: Sequence[DivisionKind]) -> None:
-    """Tenant policy: which township kinds must have an office (province admins; audited)."""
-    scope.require(Action.manage_tenant)
-    if any(k not in TOWNSHIP_KINDS for k in kinds):
+def filter_for(
+    scope: Scope,
+    region: str | None,
+    as_of: date | None = None,
+    kinds: Sequence[str] | None = None,
+) -> CoverageFilter:
+    """What a caller asks of a coverage report, checked against their scope (the region
+    inside theirs, township-level kinds): the API's query parameters and the command line's
+    options both come through here."""
+    if kinds and any(k not in TOWNSHIP_KINDS for k in kinds):
         raise Invalid(
-            "required_kinds must be township-level kinds",
-            [
-                {
-                    "field": "required_kinds",
-                    "problem": "town, township, street, development_zone ...",
-                }
-            ],
+            "kind must be a township-level kind",
+            [{"field": "kind", "problem": f"one of {sorted(k.value for k in TOWNSHIP_KINDS)}"}],
         )
-    before = list(required_kinds(session, scope.tenant_id))
-    after = sorted({k.value for k in kinds})
-    session.execute(
-        text("UPDATE tenants SET required_kinds = CAST(:k AS varchar[]) WHERE id = :t"),
-        {"k": after, "t": scope.tenant_id},
-    )
-    audit.record(
-        session,
+    return CoverageFilter(
         tenant_id=scope.tenant_id,
-        action="update",
-        entity_type="tenants",
-        entity_id=scope.tenant_code,
-        region_code=scope.tenant_code,
-        before={"required_kinds": before},
-        after={"required_kinds": after},
+        region=scope.region(region),
+        as_of=as_of,
+        kinds=tuple(str(k) for k in kinds) if kinds else None,
+        required_kinds=scope.required_kinds,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.core.db import fetch_dicts
 from service.coverage.query import (
     CoverageFilter,
     located_cte,
@@ -20,7 +21,6 @@ from service.coverage.query import (
     townships_cte,
     valid,
 )
-from service.db import fetch_dicts
 from service.divisions.kinds import LEVEL_WIDTH
 
 Page = tuple[int, list[dict[str, Any]]]

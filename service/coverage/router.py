@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import text
 
 from service.coverage import service
+from service.coverage.causes import DiagnosisFilter
 from service.coverage.dependencies import Filter
-from service.coverage.diagnosis import DiagnosisFilter
-from service.coverage.query import CoverageFilter, set_required_kinds
+from service.coverage.query import CoverageFilter
 from service.coverage.schemas import (
     BoundaryOut,
     ConflictPage,
@@ -21,9 +20,9 @@ from service.coverage.schemas import (
     SummaryOut,
     TenantPolicy,
 )
-from service.db import SessionDep
-from service.deps import CurrentScope
-from service.exports import download
+from service.http.deps import CurrentScope, SessionDep
+from service.http.downloads import download
+from service.tenants.policy import policy_of, set_required_kinds
 
 router = APIRouter(prefix="/api/v1", tags=["coverage"])
 
@@ -164,10 +163,10 @@ def coverage_summary(
 @router.get("/tenant", response_model=TenantPolicy)
 def tenant_policy(scope: CurrentScope, session: SessionDep) -> TenantPolicy:
     """The tenant and its policy: which township kinds must have an office."""
-    row = session.execute(
-        text("SELECT code, name, required_kinds FROM tenants WHERE id = :t"), {"t": scope.tenant_id}
-    ).one()
-    return TenantPolicy(code=row.code, name=row.name, required_kinds=list(row.required_kinds))
+    policy = policy_of(session, scope.tenant_id)
+    return TenantPolicy(
+        code=policy.code, name=policy.name, required_kinds=list(policy.required_kinds)
+    )
 
 
 @router.patch("/tenant", response_model=TenantPolicy)

@@ -10,15 +10,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.core.db import plan_for_values
+from service.core.errors import Invalid
+from service.core.exports import Column
 from service.coverage import reports, tables
-from service.coverage.boundaries import boundary_quality
-from service.coverage.diagnosis import diagnose
 from service.coverage.query import CoverageFilter, generated_boundaries
-from service.db import plan_for_values
 from service.divisions.kinds import LEVEL_WIDTH
 from service.divisions.service import get_current
-from service.errors import Invalid
-from service.exports import Column
 
 GENERATED_NOTE = "乡镇(街道)边界为按县级边界生成的示意数据,非官方边界;覆盖结果仅供演示"
 
@@ -97,6 +95,8 @@ def misplaced(
     total, rows = reports.misplaced(
         session, f, limit=None if whole else limit, offset=0 if whole else offset
     )
+    from service.coverage.diagnosis import diagnose  # (numpy and the offsets: this one only)
+
     diagnose(session, f, rows)
     if diagnosis is not None:
         rows = [r for r in rows if (r["diagnosis"] or "none") == diagnosis]
@@ -153,6 +153,8 @@ def boundaries(
     with_geometry: bool = False,
 ) -> Table:
     plan_for_values(session)
+    from service.coverage.boundaries import boundary_quality  # (shapely and numpy: this one)
+
     result = boundary_quality(session, f, tolerance_m2=tolerance_m2, with_geometry=with_geometry)
     rows = []
     for key, label, code, name, other_code, other_name in _PROBLEMS:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from service.coverage.diagnosis import CORRECTIONS_ZH
+from service.core.exports import Column
+from service.coverage.causes import CORRECTIONS_ZH
 from service.divisions.kinds import KIND_LABELS_ZH, DivisionKind
-from service.exports import Column
 
 
 def _kind(value: str | None) -> str | None:

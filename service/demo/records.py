@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from service.acceptance.workflow import PROCEDURES, RULES, Procedure, Step
 from service.demo.offices import unit
+from service.offices import states
 from service.standards import measures
 
-TITLED = ("accepted", "filed", "recommended", "excellent")
+TITLED = tuple(s.value for s in states.TITLED)  # (as an SQL list below)
 
 
 def _h(expr: str) -> str:

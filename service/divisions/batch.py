@@ -11,7 +11,7 @@ import shapely
 
 from geo.crs import GEOGRAPHIC_PASS_THROUGH
 from geo.wkb import with_srid
-from service.errors import ImportRejected
+from service.core.errors import ImportRejected
 
 Progress = Callable[[str, int, int], None]
 

@@ -21,6 +21,7 @@ from geo.crs import GEOGRAPHIC_PASS_THROUGH, to_wgs84
 from geo.readers import FeatureTable
 from geo.repair import repair_polygons
 from geo.validate import as_multipolygons, lonlat_problems, shape_problems, validity_problems
+from service.core.text import PROBLEM, hidden_characters
 from service.divisions.batch import DivisionBatch, Problem, RepairedFeature, reject_file
 from service.divisions.codes import as_written, readings
 from service.divisions.kinds import (
@@ -71,8 +72,8 @@ def _clean_name(raw: object) -> tuple[str, str | None]:
         return "", "name is empty"
     if len(name) > MAX_NAME_LENGTH:
         return name[:MAX_NAME_LENGTH], f"name is longer than {MAX_NAME_LENGTH} characters"
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in name):
-        return name, "name contains control or invisible characters"
+    if hidden_characters(name):
+        return name, f"name {PROBLEM}"
     return name, None
 
 

@@ -13,9 +13,24 @@ file, `normalize_code` takes the conventional one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import StringConstraints
 
 from service.divisions.kinds import CODE_LENGTH_LEVEL, DivisionLevel
+
+# A division code as the registry stores and is asked for it: 2, 4, 6 or 9 digits (a
+# province, city, county or township) — the one pattern every parameter and field uses.
+REGION_PATTERN = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$"
+# the same, or empty: the pages' `?region=` (empty: all of one's own)
+REGION_OR_ALL_PATTERN = r"^([0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?)?$"
+RegionCode = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
+
+
+def is_region_code(text: str) -> bool:
+    return re.fullmatch(REGION_PATTERN, text) is not None
 
 
 @dataclass(frozen=True)

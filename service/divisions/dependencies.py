@@ -8,9 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query
 
-from service.db import SessionDep
-from service.deps import CurrentScope
 from service.divisions import service
+from service.http.deps import CurrentScope, SessionDep
 
 _FORMS = "2, 4, 6, 9 or 12 digits; zero-padded 6-digit and 156-prefixed codes are read too"
 

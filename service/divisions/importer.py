@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from geo.crs import UnsupportedCRS, epsg_of, parse_epsg
 from geo.readers import FeatureTable, UnreadableFile, ZipLimits, read_features
 from service.audit import service as audit
+from service.core.errors import Invalid
+from service.core.text import PROBLEM, hidden_characters
 from service.divisions.batch import (
     DivisionBatch,
     ImportReport,
@@ -36,7 +38,6 @@ from service.divisions.checks import (
     province_boundaries,
 )
 from service.divisions.service import current_codes
-from service.errors import Invalid
 from service.tenants.models import Tenant
 
 __all__ = ["DivisionBatch", "ImportReport", "Problem", "import_divisions"]
@@ -81,8 +82,8 @@ def clean_reason(reason: str | None, *, required: bool) -> str | None:
         problem = "required for a correction: say what was wrong, and on whose authority"
     elif len(text) > MAX_REASON_LENGTH:
         problem = f"longer than {MAX_REASON_LENGTH} characters"
-    elif any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" for ch in text):
-        problem = "contains control or invisible characters"
+    elif hidden_characters(text, allow="\n\t"):
+        problem = PROBLEM
     if problem:
         raise Invalid(f"reason: {problem}", [{"field": "reason", "problem": problem}])
     return text or None

@@ -20,7 +20,7 @@ LEVEL_WIDTH: dict[str, int] = {"province": 2, "city": 4, "county": 6, "township"
 
 
 class DivisionKind(StrEnum):
-    """What sort of unit a division is; township-level kinds follow PRODUCT.md."""
+    """What sort of unit a division is; township-level kinds as docs/glossary.md lists them."""
 
     province = "province"
     city = "city"
@@ -42,12 +42,6 @@ CODE_LENGTH_LEVEL = {
     4: DivisionLevel.city,
     6: DivisionLevel.county,
     9: DivisionLevel.township,
-}
-LEVEL_CODE_LENGTH = {level: n for n, level in CODE_LENGTH_LEVEL.items()}
-PARENT_LEVEL = {
-    DivisionLevel.city: DivisionLevel.province,
-    DivisionLevel.county: DivisionLevel.city,
-    DivisionLevel.township: DivisionLevel.county,
 }
 
 TOWNSHIP_KINDS = frozenset(
@@ -78,7 +72,7 @@ LEVEL_KINDS: dict[DivisionLevel, frozenset[DivisionKind]] = {
     DivisionLevel.township: TOWNSHIP_KINDS,
 }
 
-KIND_LABELS_ZH = {
+KIND_LABELS_ZH: dict[str, str] = {  # (a kind or its value as the key)
     DivisionKind.province: "省",
     DivisionKind.city: "市",
     DivisionKind.district: "市辖区",
@@ -92,6 +86,11 @@ KIND_LABELS_ZH = {
     DivisionKind.forest_area: "林场",
     DivisionKind.mining_area: "矿区",
     DivisionKind.other: "其他",
+}
+
+# the township-level kinds and their names, in the enum's order (filters, legends, popups)
+TOWNSHIP_KIND_LABELS_ZH: dict[str, str] = {
+    k: label for k, label in KIND_LABELS_ZH.items() if k in TOWNSHIP_KINDS
 }
 
 # Chinese labels a file may carry in a "kind"/"类型" column, besides the English enum values.

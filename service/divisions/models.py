@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base
+from service.core.db import Base
 from service.divisions.kinds import DivisionKind, DivisionLevel
 
 _KINDS = ", ".join(f"'{k.value}'" for k in DivisionKind)

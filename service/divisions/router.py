@@ -9,9 +9,8 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from service.accounts.permissions import Action
-from service.dates import PlausibleDate
-from service.db import SessionDep
-from service.deps import AsOfQuery, CurrentScope, SettingsDep
+from service.core.dates import PlausibleDate
+from service.core.errors import DivisionNotFound
 from service.divisions import service
 from service.divisions.dependencies import DivisionCode, RegionPrefix
 from service.divisions.importer import import_divisions
@@ -23,9 +22,10 @@ from service.divisions.schemas import (
     ImportReportOut,
     boundary_note,
 )
-from service.errors import DivisionNotFound
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.params import AsOfQuery
+from service.http.uploads import spooled_upload
 from service.tenants.service import get_tenant
-from service.uploads import spooled_upload
 
 router = APIRouter(prefix="/api/v1/divisions", tags=["divisions"])
 

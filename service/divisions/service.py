@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service.db import plan_for_values
+from service.core.db import plan_for_values
+from service.core.errors import DivisionNotFound, Invalid
 from service.divisions.codes import NOT_A_CODE, readings
-from service.errors import DivisionNotFound, Invalid
 
 _CURRENT = "valid_to IS NULL"
 _AS_OF = "valid_from <= :as_of AND (valid_to IS NULL OR valid_to > :as_of)"

@@ -20,32 +20,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.core.db import ANALYZE_AFTER_ROWS, advisory_lock, refresh_statistics
+from service.core.errors import ImportRejected
 from service.divisions.batch import DivisionBatch, ImportReport, Problem, Progress, rejection
 from service.divisions.correction import correct_in_place
-from service.errors import ImportRejected
 from service.tenants.models import Tenant
 
 _COPY_COLUMNS = "tenant_id, code, name, kind, level, parent_code, valid_from, geom, source"
 _COPY_TYPES = ["int4", "varchar", "text", "varchar", "varchar", "varchar", "date", "bytea", "text"]
 _PROGRESS_EVERY = 2000
-
-
-def advisory_lock(session: Session, namespace: str, key: int) -> None:
-    """Serialise writers of one kind per tenant for the rest of the transaction."""
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:ns, :key))"),
-        {"ns": namespace, "key": key},
-    )
-
-
-# Bulk writes of at least this many rows refresh the table's planner statistics at once.
-ANALYZE_AFTER_ROWS = 1000
-
-
-def refresh_statistics(session: Session, table: str) -> None:
-    """ANALYZE `table` (divisions or offices) through the owner's narrow definer function:
-    reports are planned for their parameters and need the new rows' statistics now."""
-    session.execute(text("SELECT registry_analyze(:table)"), {"table": table})
 
 
 _STAGE = (

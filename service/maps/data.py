@@ -13,14 +13,15 @@ from sqlalchemy.orm import Session
 
 from maps.data import Area, MapData, OfficeMark
 from service.acceptance import reports as acceptance
+from service.accounts.scope import Scope
+from service.core.db import fetch_dicts, plan_for_values
+from service.core.errors import Invalid
 from service.coverage import reports as coverage
 from service.coverage.query import CoverageFilter, generated_boundaries, valid
 from service.coverage.service import GENERATED_NOTE
-from service.db import fetch_dicts, plan_for_values
-from service.deps import Scope
-from service.errors import Invalid
+from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH
 from service.maps.geometry import bounds, display_geometry
-from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
+from service.offices.states import ACCEPTANCE_LABELS_ZH, TITLED, AcceptanceState
 from service.standards import service as standards
 from service.standards.facts import evaluation_params, status_params, statuses_sql
 
@@ -92,6 +93,7 @@ def map_data(
         bounds=bounds(session, f, region),
         note=GENERATED_NOTE if generated_boundaries(session, f) else None,
         filters={"as_of": as_of, "state": state, "kinds": kinds},
+        labels={"state": dict(ACCEPTANCE_LABELS_ZH), "kind": dict(TOWNSHIP_KIND_LABELS_ZH)},
     )
     if as_of is not None:
         data.messages.extend(_date_messages(session, f, as_of))
@@ -219,7 +221,7 @@ def _offices(
     session: Session, scope: Scope, f: CoverageFilter, state: str | None
 ) -> list[OfficeMark]:
     rows = fetch_dicts(
-        session, _offices_sql(f), {**f.params(), "state": state, "titled": acceptance.TITLED}
+        session, _offices_sql(f), {**f.params(), "state": state, "titled": list(TITLED)}
     )
     today = date.today()
     return [

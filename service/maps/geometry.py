@@ -12,14 +12,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.simplify import simplify_coverage
-from service.coverage.boundaries import cached, fingerprint, store
+from service.coverage.derived import cached, fingerprint, store
 from service.coverage.query import CoverageFilter, valid
 
 # metres of simplification by the code length of the region shown (its map's usual zoom)
 TOLERANCE_M = {0: 4000.0, 2: 800.0, 4: 150.0, 6: 40.0, 9: 15.0}
 # decimals of a degree kept (4 ≈ 11 m, 3 ≈ 110 m): below what the map's scale can show
 DIGITS = {0: 3, 2: 4, 4: 5, 6: 5, 9: 5}
-LEVEL_LENGTH = {"city": 4, "county": 6, "township": 9}
 
 
 def display_geometry(

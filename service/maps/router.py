@@ -13,17 +13,17 @@ from fastapi.responses import HTMLResponse
 
 from maps.base import Basemap, page_html
 from maps.base import inert_html as escape  # the bar is rendered again as a template
-from maps.themes import KIND_LABELS, STATES, build_map
+from maps.themes import build_map
 from service.accounts.permissions import Action
-from service.dates import out_of_range
-from service.db import SessionDep
-from service.deps import CurrentScope, SettingsDep
-from service.divisions.kinds import TOWNSHIP_KINDS
-from service.errors import Invalid
+from service.core.dates import out_of_range
+from service.core.errors import Invalid
+from service.core.settings import Settings
+from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH, TOWNSHIP_KINDS
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.params import PageRegionParam
 from service.maps.data import map_data
-from service.offices.models import AcceptanceState
+from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.regions import RegionNav, region_nav
-from service.settings import Settings
 
 router = APIRouter(tags=["maps"])
 Theme = Literal["coverage", "facility", "staffing", "acceptance", "aggregates"]
@@ -74,12 +74,12 @@ def filter_bar(
     )
     states = "".join(
         f'<option value="{s.value}"{" selected" if params.get("state") == s.value else ""}>'
-        f"{STATES[s.value][1]}</option>"
+        f"{ACCEPTANCE_LABELS_ZH[s]}</option>"
         for s in AcceptanceState
     )
     kinds = "".join(
         f'<option value="{k}"{" selected" if params.get("kind") == k else ""}>{label}</option>'
-        for k, label in KIND_LABELS.items()
+        for k, label in TOWNSHIP_KIND_LABELS_ZH.items()
     )
     notices = "".join(
         f'<div class="registry-message" role="status">{escape(m)}</div>' for m in messages
@@ -108,13 +108,7 @@ def map_page(
     scope: CurrentScope,
     session: SessionDep,
     settings: SettingsDep,
-    region: Annotated[
-        str | None,
-        Query(
-            pattern=r"^([0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?)?$",
-            description="division code subtree (default: your region)",
-        ),
-    ] = None,
+    region: PageRegionParam = None,
     state: Annotated[
         str | None,
         Query(pattern="^(" + "|".join(s.value for s in AcceptanceState) + ")?$"),

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from service.db import SessionDep
-from service.deps import CurrentScope
+from service.http.deps import CurrentScope, SessionDep
 from service.offices import service
 from service.offices.models import Office
 

@@ -1,14 +1,14 @@
 """The office list as people read it: its Chinese columns, shared by the list page and the
-list's CSV/XLSX export (service/exports.py `download`, which keeps formulas out)."""
+list's CSV/XLSX export (service/core/exports.py, served by service/http/downloads.py `download`, which keeps formulas out)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from service.core.exports import Column
 from service.divisions.kinds import KIND_LABELS_ZH, DivisionKind
-from service.exports import Column
-from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.offices.queries import ListedOffice
+from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 
 EXPORT_LIMIT = 5000  # rows of one export (every page of the list, up to this)
 

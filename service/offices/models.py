@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
@@ -25,36 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base
-
-
-class AcceptanceState(StrEnum):
-    """Where an office stands in the 规范化验收 workflow (PRODUCT.md)."""
-
-    not_applied = "not_applied"
-    self_checked = "self_checked"
-    district_review = "district_review"  # 第一篇 五: applied to the district, awaiting its check
-    applied = "applied"
-    rejected = "rejected"
-    accepted = "accepted"
-    filed = "filed"
-    recommended = "recommended"
-    excellent = "excellent"
-    revoked = "revoked"
-
-
-ACCEPTANCE_LABELS_ZH = {
-    AcceptanceState.not_applied: "未申报",
-    AcceptanceState.self_checked: "已自查",
-    AcceptanceState.district_review: "已向区(县)司法局申报待检查",
-    AcceptanceState.applied: "已申报待验收",
-    AcceptanceState.rejected: "验收未通过",
-    AcceptanceState.accepted: "规范化司法所",
-    AcceptanceState.filed: "已备案",
-    AcceptanceState.recommended: "已推荐省司法厅考核",
-    AcceptanceState.excellent: "省级规范化司法所",
-    AcceptanceState.revoked: "已撤销称号",
-}
+from service.core.db import Base
+from service.offices.states import AcceptanceState
 
 _STATES = ", ".join(f"'{s.value}'" for s in AcceptanceState)
 

@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service.acceptance.reports import REINSPECTION_DUE, TITLED, reinspection_months
-from service.db import plan_for_values
-from service.deps import Scope
-from service.offices.models import AcceptanceState
+from service.acceptance.reports import REINSPECTION_DUE
+from service.accounts.scope import Scope
+from service.core.db import plan_for_values
 from service.offices.schemas import (
     DUE_SOON_DAYS,
     ComplianceFilter,
@@ -28,9 +27,11 @@ from service.offices.schemas import (
     PointOut,
     ReinspectionFilter,
 )
+from service.offices.states import TITLED, AcceptanceState
 from service.standards import service as standards
 from service.standards.facts import evaluation_params, status_params, statuses_sql, tallies_sql
 from service.standards.service import StandardNotFound
+from service.tenants.policy import reinspection_months
 
 _COLUMNS = """o.id, o.name, o.division_code, o.located_code, o.address, o.phone,
        o.staff_total, o.staff_formal, o.staff_civil_servants, o.area_m2,
@@ -203,7 +204,7 @@ def list_offices(
     params: dict[str, Any] = {
         "t": scope.tenant_id,
         "region": filters.region,
-        "titled": TITLED,
+        "titled": list(TITLED),
         "months": reinspection_months(session, scope.tenant_id),
         "today": today,
         "soon": today + timedelta(days=DUE_SOON_DAYS),

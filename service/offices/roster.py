@@ -36,7 +36,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from geo.points import point_crs
 from geo.readers import UnreadableFile, ZipLimits, inspect_zip
-from service.dates import PlausibleDate
+from service.core.dates import PlausibleDate
 from service.offices.schemas import Address, AreaM2, ExternalId, Name, Phone, StaffNumbers
 
 MAX_ROWS = 50_000

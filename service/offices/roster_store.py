@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from geo.points import points_to_wgs84
 from service.accounts.permissions import Action
+from service.accounts.scope import Scope
+from service.core.db import ANALYZE_AFTER_ROWS, refresh_statistics
+from service.core.errors import ImportRejected
 from service.coverage.diagnosis import cause_text, diagnose
 from service.coverage.query import CoverageFilter
-from service.deps import Scope
-from service.divisions.writer import ANALYZE_AFTER_ROWS, refresh_statistics
-from service.errors import ImportRejected
 from service.offices.naming import expected_name, name_matches
 from service.offices.roster import RosterRow, UnreadableRoster, parse_roster
 from service.records.service import staff_list_counts

@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from service.db import SessionDep
-from service.deps import CurrentScope, SettingsDep
-from service.errors import Invalid
-from service.exports import Column, download
+from service.core.errors import Invalid
+from service.core.exports import Column
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.downloads import download
+from service.http.uploads import spooled_upload
 from service.offices import roster_store, service
 from service.offices.dependencies import ValidOffice
 from service.offices.exports import EXPORT_LIMIT, OFFICE_LIST, export_row
@@ -18,7 +19,6 @@ from service.offices.queries import list_offices, office_filter, office_out
 from service.offices.roster import COLUMNS as ROSTER_COLUMNS
 from service.offices.roster import EXAMPLE as ROSTER_EXAMPLE
 from service.offices.schemas import (
-    REGION_PATTERN,
     Links,
     OfficeClose,
     OfficeCreate,
@@ -29,13 +29,8 @@ from service.offices.schemas import (
     RosterReportOut,
     office_feature,
 )
-from service.uploads import spooled_upload
 
 router = APIRouter(prefix="/api/v1/offices", tags=["offices"])
-
-RegionParam = Annotated[
-    str | None, Query(pattern=REGION_PATTERN, description="division code subtree")
-]
 
 
 def page_links(request: Request, total: int, limit: int, offset: int) -> Links:

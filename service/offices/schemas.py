@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -19,38 +18,26 @@ from pydantic import (
 )
 
 from geo.points import point_crs
-from service.dates import PlausibleDate
+from service.core.dates import PlausibleDate
+from service.core.text import NO_CONTROL_CHARS, clean_text
+from service.divisions.codes import REGION_PATTERN
 from service.divisions.kinds import DivisionKind
-from service.offices.models import AcceptanceState
+from service.offices.staff_counts import larger_than_total
+from service.offices.states import AcceptanceState
 
 DUE_SOON_DAYS = 90  # re-inspections "due soon": within this many days
 
 
-def _no_control_chars(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = unicodedata.normalize("NFC", value).strip()
-    # isprintable() is false for every control, format, surrogate and private-use character
-    # (and for a few harmless ones, such as the ideographic space): the scan runs only then
-    if not value.isprintable() and any(
-        unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in value
-    ):
-        raise ValueError("must not contain control or invisible characters")
-    return value
-
-
 def _not_blank(value: str) -> str:
-    cleaned = _no_control_chars(value) or ""
+    cleaned = clean_text(value)
     if not cleaned:
         raise ValueError("must not be blank")
     return cleaned
 
 
-NO_CONTROL_CHARS = AfterValidator(_no_control_chars)
 # Length limits go before NO_CONTROL_CHARS in the same Annotated (Annotated[str, StringConstraints,
 # NO_CONTROL_CHARS]): after a validator pydantic no longer knows it holds a string and says
 # "at least 4 items" instead of "at least 4 characters".
-CleanText = Annotated[str, NO_CONTROL_CHARS]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
 TownshipCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
 # numbers as bureaus write them: extensions (转), several numbers separated by , ， / 、 ;
@@ -90,12 +77,9 @@ class StaffNumbers(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> StaffNumbers:
-        total = self.staff_total
-        if total is not None:
-            for name in ("staff_formal", "staff_civil_servants"):
-                value = getattr(self, name)
-                if value is not None and value > total:
-                    raise ValueError(f"{name} ({value}) cannot exceed staff_total ({total})")
+        problem = larger_than_total(self.staff_total, lambda name: getattr(self, name))
+        if problem:
+            raise ValueError(problem[1])
         return self
 
 
@@ -232,7 +216,6 @@ class OfficeSort(StrEnum):
 
 ComplianceFilter = Literal["met", "not_met"]
 ReinspectionFilter = Literal["overdue", "due_soon"]
-REGION_PATTERN = r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$"
 
 
 class OfficeListParams(BaseModel):

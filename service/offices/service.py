@@ -1,4 +1,4 @@
-"""Registering, changing and closing offices, with the spatial and naming rules of PRODUCT.md."""
+"""Registering, changing and closing offices, with the spatial and naming rules of docs/glossary.md."""
 
 from __future__ import annotations
 
@@ -14,18 +14,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo.points import points_to_wgs84
-from service.accounts.models import Role
 from service.accounts.permissions import Action
-from service.deps import Scope
-from service.divisions.service import (
-    DivisionRef,
-    get_current,
-    locate_township,
-    nearest_township,
-    require_current,
-)
-from service.divisions.writer import advisory_lock
-from service.errors import (
+from service.accounts.roles import Role
+from service.accounts.scope import Scope
+from service.core.db import advisory_lock
+from service.core.errors import (
     Conflict,
     DivisionMismatch,
     Forbidden,
@@ -37,6 +30,13 @@ from service.errors import (
     PreconditionRequired,
     TownshipHasOffice,
 )
+from service.divisions.service import (
+    DivisionRef,
+    get_current,
+    locate_township,
+    nearest_township,
+    require_current,
+)
 from service.offices.models import Office
 from service.offices.naming import expected_name, name_matches
 from service.offices.schemas import (
@@ -46,6 +46,7 @@ from service.offices.schemas import (
     OfficeCreate,
     OfficeUpdate,
 )
+from service.offices.staff_counts import larger_than_total
 from service.records.service import staff_list_counts
 
 # What an office's own staff may edit: facility and contact data, not identity or location.
@@ -279,11 +280,9 @@ def _flush_versioned(session: Session) -> None:
 
 
 def _check_staff(office: Office) -> None:
-    total = office.staff_total
-    for name in ("staff_formal", "staff_civil_servants"):
-        value = getattr(office, name)
-        if total is not None and value is not None and value > total:
-            raise Invalid(f"{name} ({value}) cannot exceed staff_total ({total})", {"field": name})
+    problem = larger_than_total(office.staff_total, lambda name: getattr(office, name))
+    if problem:
+        raise Invalid(problem[1], {"field": problem[0]})
 
 
 def close_office(

@@ -17,12 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from service.accounts.models import Role
 from service.accounts.permissions import Action
-from service.db import SessionDep
-from service.deps import CurrentScope, Scope, SettingsDep
+from service.accounts.roles import Role
+from service.accounts.scope import Scope
+from service.core.errors import DomainError
 from service.divisions.service import list_divisions
-from service.errors import DomainError
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.offices import service as offices
 from service.offices.dependencies import ValidOffice
 from service.offices.models import Office
@@ -41,7 +41,7 @@ from service.pages.record_pages import (
     saved_id,
     saved_notice,
 )
-from service.pages.views import render
+from service.pages.templating import render
 from service.records.service import staff_list_counts
 
 router = APIRouter(include_in_schema=False)

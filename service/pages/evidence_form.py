@@ -13,19 +13,19 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from service.db import SessionDep
-from service.deps import CurrentScope, Scope, SettingsDep
-from service.errors import DomainError
+from service.accounts.scope import Scope
+from service.core.errors import DomainError
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.uploads import spooled_upload
 from service.offices.dependencies import ValidOffice
 from service.offices.models import Office
 from service.offices.queries import office_out
 from service.pages.form_errors import refused_fields, summary
 from service.pages.forms import csrf_token, form_scope
 from service.pages.record_pages import BEIJING, Notice, edit_refusal, posted_office, saved_id
-from service.pages.views import render
+from service.pages.templating import render
 from service.records import evidence
 from service.records.evidence import EvidenceNotFound
-from service.uploads import spooled_upload
 
 router = APIRouter(include_in_schema=False)
 LABELS_ZH = {"file": "文件", "description": "说明"}

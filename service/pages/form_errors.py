@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from service.errors import DomainError
+from service.core.errors import DomainError
 
 # why a value was refused, by pydantic's error type (`{…}` from the error's context)
 PROBLEMS_ZH = {

@@ -11,21 +11,15 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import Form, Request
 from pydantic import ValidationError
 
-from service.acceptance import service as workflow
 from service.acceptance.schemas import StepIn
-from service.acceptance.workflow import Step
-from service.db import SessionDep
-from service.deps import TOKEN_COOKIE, Scope, SettingsDep, scope_for_token
-from service.errors import DomainError, Forbidden, Invalid, NotAuthenticated
-from service.offices import service as offices
-from service.offices.dependencies import MAX_ID
-from service.settings import Settings
+from service.accounts.scope import Scope
+from service.core.errors import DomainError, Forbidden, Invalid, NotAuthenticated
+from service.core.settings import Settings
+from service.http.deps import TOKEN_COOKIE, SessionDep, SettingsDep, scope_for_token
 
-router = APIRouter(include_in_schema=False)
 REFUSALS_ZH = {
     "standard_not_met": "必备项未全部达标,请先对照上方“缺什么补什么”补齐",
     "illegal_transition": "司法所当前状态不能办理此环节",
@@ -60,56 +54,6 @@ def form_scope(
 
 def _items(text: str | None) -> list[str]:
     return [part.strip() for part in LIST_SPLIT.split(text or "") if part.strip()]
-
-
-@router.post("/offices/{office_id}/steps/{step}")
-def take_step_form(
-    office_id: int,
-    step: Step,
-    session: SessionDep,
-    settings: SettingsDep,
-    scope: Annotated[Scope, Depends(form_scope)],
-    comment: Annotated[str | None, Form(max_length=2000)] = None,
-    reasons: Annotated[str | None, Form(max_length=5000)] = None,
-    inspection_date: Annotated[str | None, Form(max_length=10)] = None,
-    inspectors: Annotated[str | None, Form(max_length=1000)] = None,
-) -> Response:
-    """Take a workflow step from the page, then back to the page with the step as recorded;
-    refused, the page again at the step's form: why (in Chinese) and what was typed."""
-    if not 1 <= office_id <= MAX_ID:
-        raise Invalid("office_id out of range", {"field": "office_id"})
-    office = offices.get_office(session=session, scope=scope, office_id=office_id)
-    typed = {
-        "comment": comment or "",
-        "reasons": reasons or "",
-        "inspection_date": inspection_date or "",
-        "inspectors": inspectors or "",
-    }
-    try:
-        # (a savepoint: a refusal undoes the attempt and keeps the request's transaction, with
-        # its tenant and region binding, for showing the page again)
-        with session.begin_nested():
-            data = step_input(
-                comment=comment,
-                reasons=reasons,
-                inspection_date=inspection_date,
-                inspectors=inspectors,
-            )
-            result = workflow.take_step(
-                session=session, scope=scope, office=office, step=step, data=data
-            )
-    except DomainError as exc:
-        from service.pages.views import office_context, render  # (views imports this module)
-
-        session.refresh(office)
-        context = office_context(office=office, scope=scope, session=session, settings=settings)
-        todo = {i["key"]: i["todo"] or i["text"] for i in context["compliance"]["items"]}
-        context["step_error"] = {"step": step.value, "why": why_refused(exc, todo), "typed": typed}
-        response = render("office.html", scope, session, **context)
-        response.status_code = exc.status
-        return response
-    event = result["event"]["id"]
-    return RedirectResponse(f"/offices/{office_id}?event={event}", status_code=303)
 
 
 def step_input(
@@ -151,9 +95,3 @@ FIELDS_ZH = {
     "reasons": "需填写理由",
     "form": "日期或内容格式不正确",
 }
-
-
-def _q(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text[:300])

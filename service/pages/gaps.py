@@ -12,21 +12,20 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from service.core.dates import out_of_range
+from service.core.errors import Invalid
 from service.coverage import service as coverage
 from service.coverage.dependencies import coverage_filter
-from service.dates import out_of_range
-from service.db import SessionDep
-from service.deps import CurrentScope
-from service.divisions.kinds import KIND_LABELS_ZH, TOWNSHIP_KINDS, DivisionKind
-from service.errors import Invalid
+from service.divisions.kinds import (
+    TOWNSHIP_KIND_LABELS_ZH,
+    DivisionKind,
+)
+from service.http.deps import CurrentScope, SessionDep
 from service.pages.regions import RegionParam, link, region_nav
-from service.pages.views import render
+from service.pages.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZES = (20, 50, 100)
-TOWNSHIP_KIND_LABELS = {
-    k.value: label for k, label in KIND_LABELS_ZH.items() if k in TOWNSHIP_KINDS
-}
 
 
 def page_date(raw: str | None, field: str = "as_of") -> date | None:
@@ -55,7 +54,7 @@ def gaps_page(
     per: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> HTMLResponse:
     """Required townships with no active office standing in them (the dashboard's 空白)."""
-    if kind and kind not in TOWNSHIP_KIND_LABELS:
+    if kind and kind not in TOWNSHIP_KIND_LABELS_ZH:
         raise Invalid(f"kind: {kind} is not a township kind", {"field": "kind"})
     per = per if per in PAGE_SIZES else 50
     f = coverage_filter(
@@ -88,7 +87,7 @@ def gaps_page(
         page=page,
         pages=pages,
         page_sizes=PAGE_SIZES,
-        kinds=TOWNSHIP_KIND_LABELS,
+        kinds=TOWNSHIP_KIND_LABELS_ZH,
         page_link=lambda n: link("/gaps", params, f.region) + f"&page={n}",
         county_link=lambda code: link("/gaps", params, code),
         export=export,

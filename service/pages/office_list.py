@@ -26,19 +26,21 @@ from sqlalchemy.orm import Session
 
 from service.acceptance import service as workflow
 from service.acceptance.workflow import PROCEDURES, Procedure, Rule, Step
-from service.db import SessionDep
-from service.deps import CurrentScope, Scope, SettingsDep
-from service.divisions.kinds import KIND_LABELS_ZH, TOWNSHIP_KINDS, DivisionKind
-from service.errors import DomainError, Invalid, OfficeNotFound
+from service.accounts.scope import Scope
+from service.core.errors import DomainError, Invalid, OfficeNotFound
+from service.divisions.kinds import (
+    TOWNSHIP_KIND_LABELS_ZH,
+)
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.offices import service as offices
 from service.offices.dependencies import MAX_ID
 from service.offices.exports import HEADERS, state_label
-from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.offices.queries import list_offices, office_filter
 from service.offices.schemas import DUE_SOON_DAYS, OfficeListParams, OfficeSort
+from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.forms import FIELDS_ZH, csrf_token, form_scope, step_input, why_refused
 from service.pages.regions import RegionNav, region_nav
-from service.pages.views import render
+from service.pages.templating import render
 from service.standards import service as standards
 from service.standards.service import StandardNotFound
 
@@ -275,7 +277,7 @@ def _page(
         headers=HEADERS,
         regions=_regions(nav),
         states=[(s.value, ACCEPTANCE_LABELS_ZH[s]) for s in AcceptanceState],
-        kinds=[(k.value, KIND_LABELS_ZH[k]) for k in DivisionKind if k in TOWNSHIP_KINDS],
+        kinds=list(TOWNSHIP_KIND_LABELS_ZH.items()),
         compliance_labels=COMPLIANCE_LABELS,
         reinspection_labels=REINSPECTION_LABELS,
         sort_labels={s.value: label for s, label in SORT_LABELS.items()},

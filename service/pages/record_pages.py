@@ -19,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from service.accounts.models import ROLE_LABELS_ZH
 from service.accounts.permissions import Action
-from service.deps import Scope
-from service.errors import Invalid
+from service.accounts.roles import ROLE_LABELS_ZH
+from service.accounts.scope import Scope
+from service.core.errors import Invalid
 from service.offices import service as offices
 from service.offices.dependencies import MAX_ID
 from service.offices.models import Office
@@ -193,7 +193,7 @@ def saved_notice(
         what = f"已登记{what}离岗(离岗日期 {doc['left_on']})"
     else:
         what = f"已保存{what}"
-    role = {r.value: label for r, label in ROLE_LABELS_ZH.items()}.get(row.role or "")
+    role = ROLE_LABELS_ZH.get(row.role or "")
     when: datetime = row.occurred_at
     return Notice(
         what=what,

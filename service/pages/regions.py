@@ -17,15 +17,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy import text
 
-from service.db import SessionDep
-from service.deps import CurrentScope, Scope
-from service.errors import Invalid
+from service.accounts.scope import Scope
+from service.core.errors import Invalid
+from service.divisions.codes import REGION_PATTERN
+from service.http.deps import CurrentScope, SessionDep
+from service.http.params import PageRegionParam
+from service.pages.templating import TEMPLATES
 from service.standards.compliance import division_names
 
 router = APIRouter(include_in_schema=False)
-RegionParam = Annotated[
-    str | None, Query(pattern=r"^([0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?)?$")
-]  # "" or absent: the user's own region
+RegionParam = PageRegionParam  # "" or absent: the user's own region
 WIDTHS = (2, 4, 6, 9)
 LEVEL_NAMES = {2: "省", 4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
 # pages whose links the picker may build (a fragment request names one of them)
@@ -102,7 +103,7 @@ def region_nav(session: Any, scope: Scope, region: str, path: str, params: Param
 def region_children(
     scope: CurrentScope,
     session: SessionDep,
-    region: Annotated[str, Query(pattern=r"^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{3})?)?)?$")],
+    region: Annotated[str, Query(pattern=REGION_PATTERN)],
     path: Annotated[str, Query(max_length=40)] = "/dashboard",
 ) -> HTMLResponse:
     """The picker's next level as a list fragment (htmx loads it when a node is opened);
@@ -110,8 +111,6 @@ def region_children(
     if path not in PICKER_PATHS:
         raise Invalid("path: not a page with a region picker", {"field": "path"})
     prefix = scope.region(region)
-    from service.pages.views import TEMPLATES  # (views imports this module)
-
     html = TEMPLATES.get_template("region_children.html").render(
         children=[
             Place(c, n, link(path, {}, c)) for c, n in children_of(session, scope.tenant_id, prefix)

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.accounts import sessions
 from service.accounts.security import DEVICE_TTL, decode_token
-from service.context import client_ip_var, request_id_var
-from service.db import SessionDep, bind_context
-from service.deps import TOKEN_COOKIE, SettingsDep
-from service.errors import DomainError
+from service.core.context import client_ip_var, request_id_var
+from service.core.db import bind_context
+from service.core.errors import DomainError
+from service.http.deps import TOKEN_COOKIE, SessionDep, SettingsDep
 
 router = APIRouter(include_in_schema=False)
 

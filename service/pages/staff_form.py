@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from service.db import SessionDep
-from service.deps import CurrentScope, Scope, SettingsDep
-from service.errors import DomainError
+from service.accounts.scope import Scope
+from service.core.errors import DomainError
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.offices.dependencies import MAX_ID, ValidOffice
 from service.offices.models import Office
 from service.offices.queries import office_out
@@ -32,7 +32,7 @@ from service.pages.record_pages import (
     saved_id,
     saved_notice,
 )
-from service.pages.views import render
+from service.pages.templating import render
 from service.records import service as records
 from service.records.models import Position
 from service.records.schemas import StaffIn, StaffLeave, StaffUpdate

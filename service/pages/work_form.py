@@ -11,14 +11,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from service.db import SessionDep
-from service.deps import Scope, SettingsDep
-from service.errors import DomainError, Invalid
+from service.accounts.scope import Scope
+from service.core.errors import DomainError, Invalid
+from service.http.deps import SessionDep, SettingsDep
 from service.offices import service as offices
 from service.offices.dependencies import MAX_ID
 from service.pages.form_errors import field_errors, refused_fields
 from service.pages.forms import form_scope
-from service.pages.views import WORK_FORM_FIELDS, office_context, render
+from service.pages.office_page import WORK_FORM_FIELDS, office_context
+from service.pages.templating import render
 from service.records import work
 from service.records.schemas import WORK_LABELS_ZH, WorkRecordIn
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service.divisions.writer import advisory_lock
+from service.core.db import advisory_lock
 
 _CHUNK = 1024 * 1024
 

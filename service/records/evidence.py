@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.accounts.permissions import Action
-from service.db import after_rollback
-from service.deps import Scope
-from service.errors import NotFound, UnsupportedMediaType
+from service.accounts.scope import Scope
+from service.core.db import after_rollback
+from service.core.errors import NotFound, UnsupportedMediaType
 from service.offices.models import Office
 from service.records.blobs import blob_path, digest, lock_blob, release_blob, write_blob
 from service.records.evidence_input import (

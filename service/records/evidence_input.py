@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.errors import Invalid, UnsupportedMediaType
+from service.core.errors import Invalid, UnsupportedMediaType
 
 MAX_NAME = 200  # characters of a stored file name, its extension included
 DEFAULT_STEM = "evidence"  # for a name that is empty once cleaned

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.exports import Column
+from service.core.exports import Column
 from service.records.models import WORK_COUNTS
 from service.records.schemas import WORK_LABELS_ZH, RegionWorkRecordOut
 from service.standards import measures

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import FileResponse
 
-from service.db import SessionDep
-from service.deps import CurrentScope, SettingsDep
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.uploads import spooled_upload
 from service.offices.dependencies import MAX_ID, ValidOffice
 from service.records import evidence, service
 from service.records.schemas import (
@@ -20,7 +20,6 @@ from service.records.schemas import (
     StaffOut,
     StaffUpdate,
 )
-from service.uploads import spooled_upload
 
 router = APIRouter(prefix="/api/v1/offices/{office_id}", tags=["office records"])
 StaffId = Annotated[int, Path(ge=1, le=MAX_ID)]

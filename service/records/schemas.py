@@ -19,13 +19,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from service.dates import PlausibleDate
-from service.offices.schemas import (
-    NO_CONTROL_CHARS,
-    Name,
-    Phone,
-    Strict,
-)
+from service.core.dates import PlausibleDate
+from service.core.text import NO_CONTROL_CHARS
+from service.offices.schemas import Name, Phone, Strict
 from service.records.models import (
     WORK_COUNTS,
     WORK_PARTS,

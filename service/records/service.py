@@ -10,10 +10,10 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from service.accounts.models import Role
 from service.accounts.permissions import Action
-from service.deps import Scope
-from service.errors import Conflict, Invalid, NotFound
+from service.accounts.roles import Role
+from service.accounts.scope import Scope
+from service.core.errors import Conflict, Invalid, NotFound
 from service.offices.models import Office
 from service.records.models import (
     POSITION_LABELS_ZH,

@@ -18,9 +18,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
 from service.accounts.permissions import Action
-from service.deps import Scope
+from service.accounts.scope import Scope
+from service.core.errors import Invalid, NotFound
 from service.divisions.models import Division
-from service.errors import Invalid, NotFound
 from service.offices.models import Office
 from service.records.evidence import evidence_out, served_name
 from service.records.models import EvidenceFile, OfficeWorkRecord

@@ -8,11 +8,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from service.db import SessionDep
-from service.deps import CurrentScope
-from service.exports import download
+from service.http.deps import CurrentScope, SessionDep
+from service.http.downloads import download
+from service.http.params import RegionParam
 from service.offices.dependencies import ValidOffice
-from service.offices.router import RegionParam
 from service.records import exports, work
 from service.records.schemas import RegionWorkRecords, WorkRecordIn, WorkRecordOut
 

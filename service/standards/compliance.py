@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.accounts.permissions import Action
-from service.db import fetch_dicts, plan_for_values
-from service.deps import Scope
+from service.accounts.scope import Scope
+from service.core.db import fetch_dicts, plan_for_values
 from service.offices.models import Office
 from service.standards import service as standards
 from service.standards.facts import (

@@ -154,6 +154,6 @@ SEED_CODES = ("henan-2004", "shanxi-2008", "henan-2009", "district-2005")
 
 @cache
 def seed(code: str) -> StandardDefinition:
-    """A seed standard encoded from ../shared/seeds, validated."""
+    """A seed standard (seeds/*.json: the documents of docs/glossary.md encoded), validated."""
     text = resources.files("service.standards").joinpath("seeds", f"{code}.json").read_text("utf-8")
     return StandardDefinition.model_validate(json.loads(text))

@@ -11,11 +11,10 @@ from service.acceptance import exports
 from service.acceptance.reports import child_width
 from service.accounts.permissions import Action
 from service.audit import service as audit
-from service.db import SessionDep
-from service.deps import AsOfQuery, CurrentScope
-from service.exports import download
+from service.http.deps import CurrentScope, SessionDep
+from service.http.downloads import download
+from service.http.params import AsOfQuery, RegionParam
 from service.offices.dependencies import ValidOffice
-from service.offices.router import RegionParam
 from service.standards import compliance, service
 from service.standards.definition import seed
 from service.standards.measures import measure_label

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from service.dates import PlausibleDate
+from service.core.dates import PlausibleDate
+from service.divisions.codes import REGION_PATTERN
 from service.standards.definition import (
     SEED_CODES,
     StandardDefinition,
@@ -28,7 +29,7 @@ class PublishIn(Strict):
     )
     target_region: str | None = Field(
         default=None,
-        pattern=r"^[0-9]{2,9}$",
+        pattern=REGION_PATTERN,
         description="the region the definition's targets are the schedule of (a district's"
         " standard sets the district's own); default the whole tenant",
     )
@@ -65,7 +66,7 @@ class TargetsIn(Strict):
     targets: list[Target] = Field(max_length=50)
     region: str | None = Field(
         default=None,
-        pattern=r"^[0-9]{2,9}$",
+        pattern=REGION_PATTERN,
         description="set the schedule of this region only (default: the tenant's own curve)",
     )
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from service.accounts.permissions import Action
-from service.deps import Scope
-from service.errors import NotFound
+from service.accounts.scope import Scope
+from service.core.errors import NotFound
 from service.standards.definition import StandardDefinition, seed
 from service.standards.models import Standard, StandardCriterion, Target
 

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import WHOLE_TENANT, Base
+from service.core.db import WHOLE_TENANT, Base
 
 NATIONAL_CODE = "00"
 

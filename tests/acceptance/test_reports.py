@@ -468,7 +468,7 @@ def test_the_dashboards_curve_counts_each_day_as_progress_does(
 ) -> None:
     """`shares_at` (all the chart's days in one pass) agrees with `progress(as_of=day)`."""
     from service.acceptance.reports import shares_at
-    from service.deps import Scope
+    from service.accounts.scope import Scope
 
     office = accepted_on(client, auth, TOWNS[0], "2024-03-01")
     accepted_on(client, auth, TOWNS[1], "2024-09-01")

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from service.acceptance.workflow import RULES, Step
-from service.offices.models import AcceptanceState
+from service.offices.states import AcceptanceState
 
 XINCUN = "410184101"
 ROLES_USERS = {

@@ -19,11 +19,11 @@ import pytest
 from factories import create_database
 from sqlalchemy import text
 
+from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
+from service.core.migrate import upgrade
 from service.coverage import service as coverage
 from service.coverage.evidence import CONFIDENT
 from service.coverage.query import CoverageFilter
-from service.db import WHOLE_TENANT, Database, bind_context, make_engine
-from service.migrate import upgrade
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 OFFSETS = ("gcj02", "bd09")

@@ -14,8 +14,8 @@ from factories import county_polygon, feature_collection, township_cells, write_
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.core.errors import ImportRejected, Invalid
 from service.divisions.importer import ImportReport, import_divisions
-from service.errors import ImportRejected, Invalid
 from service.tenants.service import get_tenant
 
 GONGYI = "410181"

@@ -13,8 +13,8 @@ from pyproj import Transformer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.core.errors import ImportRejected
 from service.divisions.importer import import_divisions
-from service.errors import ImportRejected
 from service.tenants.service import get_tenant
 
 GONGYI = "410181"  # 巩义市, a real county of 郑州 not in the mini fixture

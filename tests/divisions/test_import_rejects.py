@@ -12,8 +12,8 @@ from factories import county_polygon, township_cells, write_geojson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.core.errors import ImportRejected
 from service.divisions.importer import import_divisions
-from service.errors import ImportRejected
 from service.tenants.service import get_tenant
 
 GONGYI = "410181"

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from geo.repair import repair_polygons
-from service.db import WHOLE_TENANT, bind_context
+from service.core.db import WHOLE_TENANT, bind_context
+from service.core.errors import ImportRejected
 from service.divisions.batch import RepairedFeature
 from service.divisions.importer import import_divisions
-from service.errors import ImportRejected
 from service.tenants.models import Tenant
 from service.tenants.service import create_tenant, get_tenant
 

@@ -13,8 +13,8 @@ from factories import mini_features, write_geojson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.core.errors import ImportRejected
 from service.divisions.importer import ImportReport, import_divisions
-from service.errors import ImportRejected
 from service.tenants.service import get_tenant
 
 LATER = date(2025, 6, 1)

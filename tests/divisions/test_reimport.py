@@ -13,8 +13,8 @@ from factories import county_polygon, mini_features, township_cells, write_geojs
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.core.errors import ImportRejected
 from service.divisions.importer import ImportReport, import_divisions
-from service.errors import ImportRejected
 from service.tenants.service import get_tenant
 
 BASE_DATE = date(2023, 1, 1)  # the fixture's versions open on this day (conftest)

@@ -12,8 +12,8 @@ from factories import mini_features, write_geojson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.core.errors import ImportRejected
 from service.divisions.importer import import_divisions
-from service.errors import ImportRejected
 from service.tenants.service import get_tenant
 
 XINCUN = "410184101"  # 新村镇 in 新郑市, from the mini fixture

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from maps.base import Basemap
 from maps.data import MapData
 from maps.themes import coverage_map
+from service.core.settings import Settings
 from service.main import create_app
-from service.settings import Settings
 
 EMPTY = MapData("t", "4101", "郑州市", [[34.0, 113.0], [35.0, 114.0]])
 

@@ -12,8 +12,8 @@ from conftest import browser_login
 from office_records import OfficeSpec, register
 from sqlalchemy import text
 
-from maps.themes import COVERAGE, STATES, build_map, staffing_class
-from service.deps import Scope
+from maps.themes import COVERAGE, STATE_COLOURS, build_map, staffing_class
+from service.accounts.scope import Scope
 from service.maps.data import map_data
 
 XINZHENG = "410184"
@@ -133,7 +133,7 @@ def test_acceptance_map_agrees_with_the_overview(client, auth, session, base_dat
     states = Counter(o.state for o in data.offices)
     assert {k: v for k, v in overview["counts"].items() if v} == dict(states)
     layer = geojson_layers(build_map("acceptance", data))["司法所"]
-    assert fill_colors(layer)[STATES["self_checked"][0]] == 1
+    assert fill_colors(layer)[STATE_COLOURS["self_checked"]] == 1
 
 
 def test_the_page_loads_nothing_from_elsewhere(client, auth, world):
@@ -168,7 +168,7 @@ def test_a_province_map_without_offices_still_draws(client, auth):
 
 
 def test_national_maps_show_only_aggregates(session, base_data):
-    from service.errors import Invalid
+    from service.core.errors import Invalid
 
     scope = scope_of(base_data, "henan_admin")
     with pytest.raises(Invalid, match="national map"):

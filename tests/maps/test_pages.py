@@ -228,7 +228,7 @@ def test_an_error_page_keeps_the_errors_headers() -> None:
     when to retry (the API's Retry-After)."""
     from starlette.requests import Request
 
-    from service.errors import page_error
+    from service.http.errors import page_error
 
     request = Request(
         {"type": "http", "method": "GET", "path": "/dashboard", "query_string": b"", "headers": []}

@@ -21,7 +21,7 @@ from operator_env import make_database, run, scripts_run
 from shapely.geometry.base import BaseGeometry
 
 XINZHENG = "410184"
-# 新郑市's township-level units (2023 codes, as service/demo/data/townships.csv has them)
+# 新郑市's township-level units (2023 codes, as service/divisions/data/townships.csv has them)
 TOWNSHIPS = [
     ("410184001", "新建路街道", "街道"),
     ("410184002", "新华路街道", "街道"),

@@ -8,7 +8,7 @@ from factories import create_database
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, inspect, pool, text
 
-from service.migrate import downgrade, upgrade
+from service.core.migrate import downgrade, upgrade
 from service.models import Base
 
 

@@ -10,7 +10,7 @@ from html import unescape
 from office_records import OfficeSpec, register
 from page_sections import with_sections
 
-from service.pages.views import sorted_rows
+from service.pages.dashboard import sorted_rows
 
 XINZHENG = "410184"
 TOWNS = ["410184101", "410184102", "410184103"]

@@ -9,7 +9,7 @@ import pytest
 from office_records import OfficeSpec, register
 from sqlalchemy import text
 
-from service.db import WHOLE_TENANT, bind_context
+from service.core.db import WHOLE_TENANT, bind_context
 
 XINCUN = "410184101"
 

@@ -16,9 +16,9 @@ from hostile import PASSWORD, Planted, plant
 from live import chromium_driver
 from operator_env import make_database, serve
 
-from service.accounts.models import Role
-from service.db import WHOLE_TENANT, Database, bind_context, make_engine
-from service.migrate import upgrade
+from service.accounts.roles import Role
+from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
+from service.core.migrate import upgrade
 
 ADMIN = "henan_admin"
 

@@ -21,7 +21,7 @@ import pytest
 from hostile import FORMULA, SHEET_TITLE_NAME, Planted, token
 from openpyxl import load_workbook
 
-from service.exports import FORMULA_PREFIXES, Column, render, sheet_title
+from service.core.exports import FORMULA_PREFIXES, Column, render, sheet_title
 
 XLSX_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 

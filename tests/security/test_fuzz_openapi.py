@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from sqlalchemy import text
 
+from service.core.settings import Settings
 from service.main import create_app
-from service.settings import Settings
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 EXAMPLES = 60  # per operation and generation mode

@@ -7,7 +7,7 @@ import logging
 
 from fastapi.testclient import TestClient
 
-from service.logs import configure_logging
+from service.core.logs import configure_logging
 from service.main import create_app
 
 

@@ -8,7 +8,7 @@ from conftest import bind_raw
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from service.db import WHOLE_TENANT, bind_context
+from service.core.db import WHOLE_TENANT, bind_context
 
 TENANT_TABLES = {
     "divisions",

@@ -6,69 +6,32 @@ it again with what was typed and why it was refused."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import text
 
 from service.acceptance import reports as acceptance
-from service.acceptance import service as workflow_service
 from service.acceptance.workflow import PROCEDURES, Procedure, Step, allowed_steps
-from service.accounts.models import ROLE_LABELS_ZH, Role
 from service.accounts.permissions import Action
+from service.accounts.scope import Scope
 from service.accounts.security import decode_token
 from service.coverage import service as coverage
 from service.coverage.query import CoverageFilter
-from service.db import SessionDep
-from service.deps import TOKEN_COOKIE, CurrentScope, Scope, SettingsDep
 from service.divisions.kinds import LEVEL_WIDTH
-from service.offices.dependencies import MAX_ID, ValidOffice
-from service.offices.models import ACCEPTANCE_LABELS_ZH, AcceptanceState, Office
-from service.offices.queries import office_out
+from service.http.deps import TOKEN_COOKIE, CurrentScope, SessionDep, SettingsDep
+from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.chart import progress_chart
-from service.pages.forms import csrf_token
-from service.pages.record_labels import record_href
-from service.pages.record_pages import saved_id, saved_notice
 from service.pages.regions import RegionParam, link, region_nav
-from service.records import evidence, work
-from service.records.evidence import served_name
-from service.records.models import WORK_COUNTS
-from service.records.schemas import WORK_LABELS_ZH, WorkRecordIn
-from service.records.service import may_edit
-from service.settings import Settings
-from service.standards import compliance, measures
+from service.pages.templating import TEMPLATES, pct, render
 from service.standards import service as standards
-from service.standards.compliance import division_names
 
 router = APIRouter(include_in_schema=False)
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
-STATE_LABELS = {s.value: ACCEPTANCE_LABELS_ZH[s] for s in AcceptanceState}
+STATE_LABELS = ACCEPTANCE_LABELS_ZH
 STATUS_LABEL = acceptance.PROGRESS_STATUS_ZH
 LEVEL_LABELS = {2: "省(区、市)", 4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
 LEVEL_NAMES = {width: level for level, width in LEVEL_WIDTH.items()}
-
-
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def render(name: str, scope: Scope, session: Any, **context: Any) -> HTMLResponse:
-    names = division_names(session, scope.tenant_id, [scope.region_code])
-    context.setdefault("nav", None)
-    html = TEMPLATES.get_template(name).render(
-        scope=scope,
-        role_label=ROLE_LABELS_ZH[scope.role],
-        region_name=names.get(scope.region_code, scope.tenant_name),
-        pct=pct,
-        **context,
-    )
-    return HTMLResponse(html)
 
 
 @router.get("/")
@@ -321,142 +284,3 @@ def sorted_rows(
     present.sort(key=lambda r: r["code"])
     present.sort(key=lambda r: r[field], reverse=descending)
     return present + sorted(absent, key=lambda r: r["code"])
-
-
-def _measured(item: dict[str, Any]) -> str:
-    value = item["measured"]
-    if value is None:
-        return "未填报"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, list):
-        return f"{len(value)} 项"
-    return f"{value} {item['unit']}".strip()
-
-
-@router.get("/offices/{office_id}", response_class=HTMLResponse)
-def office_page(
-    office: ValidOffice,
-    scope: CurrentScope,
-    session: SessionDep,
-    settings: SettingsDep,
-    event: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    recorded: Annotated[str | None, Query(max_length=40)] = None,
-    saved: Annotated[str | None, Query(max_length=20)] = None,
-) -> HTMLResponse:
-    """An office: details, the checklist against the standard in force with what is
-    missing, the acceptance history, its yearly work records, and what this user may do.
-
-    `event` names a step just taken: the notice is that step as the history records it
-    (label, day, who) — a link cannot make the page announce a step that did not happen.
-    `saved` names the audit event of a record saved on an edit page, read back the same way."""
-    context = office_context(office=office, scope=scope, session=session, settings=settings)
-    context["done"] = next((e for e in context["history"] if e["id"] == event), None)
-    context["saved"] = saved_notice(
-        session=session, scope=scope, office=office, event_id=saved_id(saved)
-    )
-    return render(
-        "office.html",
-        scope,
-        session,
-        **context,
-        recorded=int(recorded) if recorded and recorded.isdigit() and len(recorded) == 4 else None,
-    )
-
-
-def office_context(
-    *, office: Office, scope: Scope, session: Any, settings: Settings
-) -> dict[str, Any]:
-    """What the office page shows (the work-record form empty: `work_form` fills it)."""
-    detail = office_out(session=session, scope=scope, office_id=office.id)
-    report = compliance.office_compliance(
-        session=session, scope=scope, office=office, standard_ref=None, as_of=None
-    )
-    history = workflow_service.history(session=session, scope=scope, office=office)
-    months = int(
-        session.execute(
-            text("SELECT reinspection_months FROM tenants WHERE id = :t"), {"t": scope.tenant_id}
-        ).scalar_one()
-    )
-    due = workflow_service.reinspection_due(office, months)
-    state = AcceptanceState(office.acceptance_state)
-    actions = []
-    in_force = standards.resolve(session=session, tenant_id=scope.tenant_id, ref=None)
-    rules = PROCEDURES[Procedure(in_force.procedure)]
-    for step in (
-        allowed_steps(state, scope.role, Procedure(in_force.procedure))
-        if office.closed_at is None
-        else []
-    ):
-        rule = rules[step]
-        needs = [
-            text
-            for flag, text in (
-                (rule.needs_inspection, "检查日期和检查人员"),
-                (rule.needs_reasons, "理由"),
-                (rule.needs_standard_met, "必备项全部达标"),
-            )
-            if flag
-        ]
-        actions.append(
-            {
-                "step": step.value,
-                "label": rule.label,
-                "needs": "、".join(needs),
-                "inspection": rule.needs_inspection,
-                "reasons": rule.needs_reasons,
-                "standard": rule.needs_standard_met,
-                # offered, but not to be taken yet: why (the step would be refused)
-                "blocked": "必备项未全部达标,请先对照“缺什么补什么”补齐"
-                if rule.needs_standard_met and not report["mandatory_met"]
-                else None,
-            }
-        )
-    may_record = may_edit(scope, office)
-    return {
-        "office": detail,
-        "state_label": STATE_LABELS[state.value],
-        "compliance": report,
-        "history": history,
-        "due": due,
-        "overdue": bool(due and due < date.today()),
-        "actions": actions,
-        "measured": _measured,
-        "state_labels": STATE_LABELS,
-        "role_labels": {r.value: ROLE_LABELS_ZH[r] for r in Role},
-        "note": None,
-        "csrf": csrf_token(settings, scope),
-        "step_labels": {step.value: rule.label for step, rule in rules.items()},
-        "work_records": work.list_work_records(session=session, scope=scope, office=office),
-        "may_record": may_record,
-        "work_fields": WORK_FORM_FIELDS,
-        "titles": measures.TITLES,
-        "evidence_files": (
-            [
-                (e.id, served_name(e))
-                for e in evidence.list_evidence(session=session, scope=scope, office=office)
-            ]
-            if may_record
-            else []
-        ),
-        "labels": WORK_LABELS_ZH,
-        "n": lambda v: "—" if v is None else v,
-        "rate": lambda v: "—" if v is None else f"{v:g}%",
-        "yes_no": lambda v: "—" if v is None else ("是" if v else "否"),
-        "work_form": {"year": str(date.today().year - 1)},
-        "work_errors": {},
-        "work_error": None,
-        "done": None,
-        "saved": None,
-        "record_href": lambda measure: record_href(office.id, measure),
-        "step_error": None,  # (step, why in Chinese, what was typed) of a refused step
-        "this_year": date.today().year,
-    }
-
-
-# the counts and days of the work-record form, in the schema's order, with their labels
-WORK_FORM_FIELDS = [
-    (name, WORK_LABELS_ZH[name], 366 if name == "mediator_min_training_days" else 1_000_000)
-    for name in WorkRecordIn.model_fields
-    if name in WORK_COUNTS or name == "mediator_min_training_days"
-]

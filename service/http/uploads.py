@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
-from service.errors import PayloadTooLarge
+from service.core.errors import PayloadTooLarge
 
 _CHUNK = 1024 * 1024
 _PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,9}")

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # (service/core/settings.py)
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 _WEAK_SECRETS = {"", "secret", "changeme", "change-me", "development"}
 
@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         description="password hashes checked at once (argon2 is CPU-bound; the rest waits)",
     )
     assets_dir: Path = Field(
-        default=Path(__file__).resolve().parents[1] / "assets" / "node_modules",
+        default=PROJECT_ROOT / "assets" / "node_modules",
         description="front-end packages installed from assets/package-lock.json",
     )
     basemap: Literal["none", "tianditu", "xyz"] = Field(

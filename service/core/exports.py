@@ -19,13 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi.responses import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 Format = Literal["json", "csv", "xlsx", "geojson"]
 MEDIA = {
@@ -107,6 +104,8 @@ def csv_bytes(rows: list[dict[str, Any]], columns: Sequence[Column], note: str |
 def xlsx_bytes(
     rows: list[dict[str, Any]], columns: Sequence[Column], note: str | None, title: str
 ) -> bytes:
+    from openpyxl import Workbook  # (loaded for a spreadsheet only: it costs 0.25 s)
+
     wb = Workbook(write_only=True)
     taken: set[str] = set()
     ws = wb.create_sheet(sheet_title(title, taken))
@@ -124,6 +123,8 @@ def xlsx_bytes(
 def _xlsx_cell(ws: Worksheet, value: Any) -> Any:
     if not formula_like(value):
         return value
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(ws, value)
     cell.data_type = "s"  # openpyxl makes any string starting with "=" a formula
     cell.quotePrefix = True
@@ -167,19 +168,3 @@ def render(
             raise ValueError("this table has no geometry")
         return json.dumps(feature_collection(rows, geometry, note), ensure_ascii=False).encode()
     raise ValueError(f"not a file format: {fmt}")
-
-
-def download(
-    fmt: Format,
-    rows: list[dict[str, Any]],
-    columns: Sequence[Column],
-    *,
-    filename: str,
-    note: str | None = None,
-    geometry: Callable[[dict[str, Any]], Any] | None = None,
-) -> Response:
-    """The rows as a file to save (Content-Disposition names it, in Chinese if need be)."""
-    body = render(fmt, rows, columns, title=filename, note=note, geometry=geometry)
-    name = f"{filename}.{fmt}"
-    disposition = f"attachment; filename=\"export.{fmt}\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})

@@ -8,19 +8,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from service.errors import DomainError
-from service.operator import find_tenant, operator_name, tenant_session
+from service.cli.common import fail, group, load_settings
+from service.core.errors import DomainError
 
-standards_app = typer.Typer(no_args_is_help=True, help="Standards (规范化标准) as versioned data.")
+standards_app = group("Standards (规范化标准) as versioned data.")
 
 
 @standards_app.command("list")
 def standards_list(tenant: Annotated[str, typer.Option(help="tenant code, e.g. 41")]) -> None:
     """The tenant's published versions."""
-    from service.cli import fail, load_settings
+    from service.core.operator import tenant_session
     from service.standards.models import Standard
+    from service.tenants.service import find_tenant
 
     settings = load_settings()
     try:
@@ -43,10 +43,13 @@ def standards_publish(
     ] = False,
 ) -> None:
     """Publish a new version from a seed or a JSON definition (validated before storing)."""
-    from service.cli import fail, load_settings
+    from pydantic import ValidationError
+
+    from service.core.operator import operator_name, tenant_session
     from service.standards.definition import StandardDefinition
     from service.standards.definition import seed as load_seed
     from service.standards.service import publish
+    from service.tenants.service import find_tenant
 
     if (seed is None) == (file is None):
         raise fail("give exactly one of --seed or --file")

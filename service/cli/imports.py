@@ -1,19 +1,46 @@
-"""`registry import divisions FILE`: a boundary file into a tenant, with the import's report."""
+"""`registry import …`: the demo tenants, and division boundaries into a tenant (with the
+import's report)."""
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape  # file contents are data, not console markup
 
-from service.divisions.batch import ImportReport
-from service.errors import DomainError
+from service.cli.common import StageBar, console, escape, fail, group, load_settings, progress_bar
+from service.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from service.divisions.batch import ImportReport
+
+import_app = group("Data imports.")
 
 
-def import_divisions_cmd(
+@import_app.command("demo")
+def import_demo(
+    provinces: Annotated[str, typer.Option(help="comma-separated province codes")] = "41,14",
+) -> None:
+    """Load the demo tenants (河南, 山西): divisions, offices and demo logins. Idempotent;
+    refused in a database that holds a real tenant."""
+    from service.demo.loader import load_demo
+
+    settings = load_settings()
+    try:
+        with progress_bar() as progress:
+            logins = load_demo(
+                settings=settings, provinces=provinces.split(","), progress=StageBar(progress)
+            )
+    except DomainError as exc:
+        raise fail(exc.message) from exc
+    typer.echo("\nDemo logins (username / password / role / region):")
+    for login in logins:
+        typer.echo(f"  {login}")
+
+
+@import_app.command("divisions")
+def import_divisions(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     tenant: Annotated[str, typer.Option(help="tenant code, e.g. 41")],
     crs: Annotated[
@@ -41,9 +68,9 @@ def import_divisions_cmd(
     ] = False,
 ) -> None:
     """Import division boundaries (GeoJSON, zipped Shapefile, GeoPackage); all or nothing."""
-    from service.cli import StageBar, console, load_settings, progress_bar
+    from service.core.operator import tenant_session
     from service.divisions.importer import import_divisions
-    from service.operator import find_tenant, tenant_session
+    from service.tenants.service import find_tenant
 
     settings = load_settings()
     try:

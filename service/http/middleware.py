@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from service.context import DbTiming, client_ip_var, db_timing_var, request_id_var
-from service.errors import error_body
+from service.core.context import DbTiming, client_ip_var, db_timing_var, request_id_var
+from service.core.errors import error_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -6,14 +6,13 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from service.context import db_timing_var
+from service.core.context import db_timing_var
 
 log = logging.getLogger("registry.db")
 
@@ -150,18 +149,6 @@ def bind_context(
     )
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Request-scoped session: the one place where the service commits."""
-    db: Database = request.app.state.db
-    with db.session() as session:
-        yield session
-
-
-# scope="function": the commit runs when the route returns, before the response is sent, so
-# a failed commit turns into an error response instead of a 200 for a change that was lost.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
 _PLAN_FOR_VALUES = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
@@ -182,3 +169,21 @@ def fetch_dicts(session: Session, sql: str, params: dict[str, Any]) -> list[dict
     result = session.execute(text(sql), params)
     keys = list(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
+def advisory_lock(session: Session, namespace: str, key: int) -> None:
+    """Serialise writers of one kind per tenant for the rest of the transaction."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:ns, :key))"),
+        {"ns": namespace, "key": key},
+    )
+
+
+# Bulk writes of at least this many rows refresh the table's planner statistics at once.
+ANALYZE_AFTER_ROWS = 1000
+
+
+def refresh_statistics(session: Session, table: str) -> None:
+    """ANALYZE `table` (divisions or offices) through the owner's narrow definer function:
+    reports are planned for their parameters and need the new rows' statistics now."""
+    session.execute(text("SELECT registry_analyze(:table)"), {"table": table})

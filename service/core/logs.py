@@ -7,7 +7,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-from service.context import request_id_var
+from service.core.context import request_id_var
 
 
 class _RequestIdFilter(logging.Filter):

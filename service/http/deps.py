@@ -2,78 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.accounts.models import AuthSession, Role, User
-from service.accounts.permissions import Action, allowed
+from service.accounts.models import AuthSession, User
+from service.accounts.roles import Role
+from service.accounts.scope import Scope
 from service.accounts.security import decode_token
-from service.context import request_id_var
-from service.dates import RANGE_TEXT, PlausibleDate
-from service.db import WHOLE_TENANT, SessionDep, bind_context
-from service.errors import Forbidden, NotAuthenticated
-from service.settings import Settings
-from service.tenants.models import DEFAULT_REQUIRED_KINDS, NATIONAL_CODE, Tenant, db_region
+from service.core.context import request_id_var
+from service.core.db import WHOLE_TENANT, Database, bind_context
+from service.core.errors import NotAuthenticated
+from service.core.settings import Settings
+from service.tenants.models import DEFAULT_REQUIRED_KINDS, Tenant, db_region
 
 TOKEN_COOKIE = "registry_token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Who is asking, for which tenant, over which region (a division code subtree)."""
+def get_session(request: Request) -> Iterator[Session]:
+    """Request-scoped session: the one place where the service commits."""
+    db: Database = request.app.state.db
+    with db.session() as session:
+        yield session
 
-    user_id: int
-    username: str
-    tenant_id: int
-    tenant_code: str
-    tenant_name: str
-    role: Role
-    region_code: str
-    session_id: int = 0
-    # tenant policy: township kinds that must have an office (read with the login check)
-    required_kinds: tuple[str, ...] = DEFAULT_REQUIRED_KINDS
 
-    @property
-    def region_prefix(self) -> str:
-        """Division codes inside the home region start with this ("" = whole country)."""
-        return "" if self.region_code == NATIONAL_CODE else self.region_code
-
-    @property
-    def db_region(self) -> str:
-        """The region row-level security confines this user's transactions to."""
-        return db_region(self.region_code, self.tenant_code)
-
-    def covers(self, code: str) -> bool:
-        return code.startswith(self.region_prefix)
-
-    def can(self, action: Action) -> bool:
-        return allowed(self.role, action)
-
-    def require(self, action: Action) -> None:
-        if not self.can(action):
-            raise Forbidden(f"role {self.role.value} may not {action.value}")
-
-    def region(self, requested: str | None) -> str:
-        """The code prefix to filter by: the requested region, which must lie inside ours."""
-        if requested is None or requested == "":
-            return self.region_prefix
-        if not requested.isdigit() or len(requested) not in (2, 4, 6, 9):
-            raise Forbidden(f"region {requested!r} is not a division code")
-        if requested == NATIONAL_CODE and self.region_prefix == "":
-            return ""
-        if not requested.startswith(self.region_prefix):
-            raise Forbidden(
-                f"region {requested} is outside your region {self.region_code}",
-                {"region": requested, "home_region": self.region_code},
-            )
-        return requested
+# scope="function": the commit runs when the route returns, before the response is sent, so
+# a failed commit turns into an error response instead of a 200 for a change that was lost.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_settings(request: Request) -> Settings:
@@ -177,7 +138,3 @@ def scope_for_token(request: Request, session: Session, settings: Settings, toke
 
 
 CurrentScope = Annotated[Scope, Depends(current_scope)]
-AsOfQuery = Annotated[
-    PlausibleDate | None,
-    Query(description=f"answer as of this date ({RANGE_TEXT}; default today)"),
-]

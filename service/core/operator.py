@@ -10,13 +10,16 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from service.db import WHOLE_TENANT, Database, bind_context, make_engine
-from service.settings import Settings
-from service.tenants.models import Tenant
-from service.tenants.service import get_tenant
+from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
+from service.core.settings import Settings
+
+
+class _Tenant(Protocol):
+    id: int
 
 
 def operator_name() -> str:
@@ -37,11 +40,6 @@ def owner_session(settings: Settings) -> Iterator[Session]:
         database.engine.dispose()
 
 
-def find_tenant(settings: Settings, code: str) -> Tenant:
-    with owner_session(settings) as session:
-        return get_tenant(session=session, code=code)
-
-
 def bind_operator(session: Session, tenant_id: int) -> None:
     """Bind a transaction to a whole tenant, acting as the operator at this terminal."""
     bind_context(
@@ -55,7 +53,7 @@ def bind_operator(session: Session, tenant_id: int) -> None:
 
 @contextmanager
 def tenant_session(
-    settings: Settings, tenant: Tenant, *, database: Database | None = None
+    settings: Settings, tenant: _Tenant, *, database: Database | None = None
 ) -> Iterator[Session]:
     """A session of the service role bound to `tenant`, acting as the operator."""
     own = database is None
