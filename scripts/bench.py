@@ -9,6 +9,7 @@
     scripts/bench maps      map pages: province, city and national sizes and build times
     scripts/bench roster    legacy rosters: Henan (empty and full registry), the nation's 40,000 rows
     scripts/bench login     a storm of 50 parallel logins and a bystander's latency meanwhile
+    scripts/bench cli       registry --help, and a coverage report beyond its own query
 
 A private cluster lives in var/bench-pg (durable settings, like production); the national set
 (31 provinces, ~41,000 generated townships) is built once and cached in var/cache/.
@@ -31,113 +32,29 @@ import numpy as np
 import psycopg
 from pyogrio import raw
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.cluster import APP_ROLE, OWNER_ROLE, LocalCluster  # noqa: E402
-from service.settings import DEFAULT_VAR_DIR  # noqa: E402
+from benchlib import (
+    APP_ROLE,
+    OWNER_ROLE,
+    PASSWORD,
+    ROOT,
+    cluster,
+    ensure_national_offices,
+    env_for,
+    log,
+    median_ms,
+    national_files,
+    peak_rss_mb,
+    pg,
+    registry,
+    reset_database,
+    serve,
+    server_timing,
+    sql_conn,
+)
 
-VAR = DEFAULT_VAR_DIR
-BENCH_DB = "bench"
-PASSWORD = "bench-password-123"
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def cluster() -> LocalCluster:
-    c = LocalCluster(
-        VAR / "bench-pg",
-        port=int(os.environ.get("REGISTRY_BENCH_PORT", "54339")),
-        database=BENCH_DB,
-    )
-    c.ensure()
-    return c
-
-
-def pg(url: str) -> str:
-    return url.replace("postgresql+psycopg", "postgresql")
-
-
-def sql_conn(c: LocalCluster, role: str) -> psycopg.Connection:
-    """A plain psycopg connection for report baselines, planned per execution like the
-    service's reports (psycopg prepares repeated statements; a cached generic plan would
-    slow the baseline down)."""
-    return psycopg.connect(pg(c.url(role)), options="-c plan_cache_mode=force_custom_plan")
-
-
-def env_for(c: LocalCluster) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": c.url(APP_ROLE),
-        "REGISTRY_MIGRATION_DATABASE_URL": c.url(OWNER_ROLE),
-        "REGISTRY_VAR_DIR": str(VAR / "bench-var"),
-        "REGISTRY_SECRET_KEY": "bench-secret-key-0123456789-0123456789",
-    }
-
-
-def registry(c: LocalCluster, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "registry"), *args],
-        env=env_for(c),
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-
-
-def national_files() -> tuple[Path, Path]:
-    """(upper levels, townships) GeoPackages of the national set, built once and cached."""
-    from service.demo.builder import cached_build
-
-    cache = VAR / "cache" / "divisions"
-    full = cached_build(None, cache, workers=2, progress=None)
-    upper = cache / f"{full.stem}-upper.gpkg"
-    towns = cache / f"{full.stem}-townships.gpkg"
-    if not towns.exists():
-        meta, _, wkb, fields = raw.read(full)
-        names = list(meta["fields"])
-        level = np.asarray(fields[names.index("level")])
-        for path, mask in ((upper, level != "township"), (towns, level == "township")):
-            tmp = path.with_suffix(".tmp.gpkg")
-            raw.write(
-                str(tmp),
-                wkb[mask],
-                [np.asarray(f)[mask] for f in fields],
-                names,
-                crs="EPSG:4326",
-                driver="GPKG",
-                geometry_type="MultiPolygon",
-                layer="divisions",
-            )
-            tmp.rename(path)
-    return upper, towns
-
-
-def reset_database(c: LocalCluster) -> None:
-    """A fresh, migrated bench database with the nationwide tenant and its upper levels."""
-    with psycopg.connect(pg(c.url("postgres", "postgres")), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f'CREATE DATABASE {BENCH_DB} OWNER "{OWNER_ROLE}"')
-    c.bootstrap()
-    registry(c, "db", "upgrade")
-    pw = VAR / "bench-var" / "admin-password"
-    pw.parent.mkdir(parents=True, exist_ok=True)
-    pw.write_text(PASSWORD)
-    registry(
-        c,
-        "tenant",
-        "create",
-        "--code",
-        "00",
-        "--name",
-        "全国(基准测试)",
-        "--admin",
-        "nation_admin",
-        "--password-file",
-        str(pw),
-    )
+from service.core.cluster import LocalCluster
 
 
 def township_rows(towns: Path) -> list[tuple]:
@@ -339,59 +256,13 @@ OFFICES_PAGE = """
      ORDER BY o.division_code, o.id LIMIT 100"""
 
 
-def ensure_national_offices(c: LocalCluster) -> int:
-    """The national set with demo offices for every province (≈40,000), loaded once."""
-    upper, towns = national_files()
-    registry(c, "db", "upgrade")
-    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
-        try:
-            n = conn.execute("SELECT count(*) FROM divisions WHERE level = 'township'").fetchone()[
-                0
-            ]
-        except psycopg.errors.UndefinedTable:
-            n = 0
-    if n < 40000:
-        reset_database(c)
-        registry(
-            c, "import", "divisions", str(upper), "--tenant", "00", "--valid-from", "2023-01-01"
-        )
-        registry(
-            c, "import", "divisions", str(towns), "--tenant", "00", "--valid-from", "2023-01-01"
-        )
-    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
-        tenant = conn.execute("SELECT id FROM tenants WHERE code = '00'").fetchone()[0]
-        offices = conn.execute("SELECT count(*) FROM offices").fetchone()[0]
-    if offices < 30000:
-        from service.db import WHOLE_TENANT, Database, bind_context, make_engine
-        from service.demo.offices import load_offices
-
-        database = Database(make_engine(c.url(APP_ROLE), pool_size=1))
-        with database.session() as session:
-            bind_context(session, tenant_id=tenant, region=WHOLE_TENANT, username="bench")
-            load_offices(session=session, tenant_id=tenant)
-        database.engine.dispose()
-        with psycopg.connect(pg(c.url(OWNER_ROLE)), autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE offices")
-            conn.execute("VACUUM ANALYZE divisions")
-    return int(tenant)
-
-
-def _median_ms(conn: psycopg.Connection, sql: str, params: dict, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        conn.execute(sql, params).fetchall()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
 def bench_rls(runs: int) -> dict:
     """The coverage reports themselves (the service's functions, SQL and Python) in a session
     of the service role under RLS and in one of the tables' owner, which RLS does not apply
     to; plus an offices page in plain SQL."""
+    from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
     from service.coverage import service as coverage
     from service.coverage.query import CoverageFilter
-    from service.db import WHOLE_TENANT, Database, bind_context, make_engine
 
     c = cluster()
     tenant = ensure_national_offices(c)
@@ -444,9 +315,9 @@ def bench_rls(runs: int) -> dict:
             (str(tenant),),
         )
         for conn in (app_raw, owner_raw):
-            _median_ms(conn, OFFICES_PAGE, {"t": tenant}, 3)
-        with_rls = [_median_ms(app_raw, OFFICES_PAGE, {"t": tenant}, 1) for _ in range(runs)]
-        without = [_median_ms(owner_raw, OFFICES_PAGE, {"t": tenant}, 1) for _ in range(runs)]
+            median_ms(conn, OFFICES_PAGE, {"t": tenant}, 3)
+        with_rls = [median_ms(app_raw, OFFICES_PAGE, {"t": tenant}, 1) for _ in range(runs)]
+        without = [median_ms(owner_raw, OFFICES_PAGE, {"t": tenant}, 1) for _ in range(runs)]
         a, b = statistics.median(with_rls), statistics.median(without)
         out["offices page (SQL)"] = {
             "rls_ms": round(a, 2),
@@ -548,40 +419,6 @@ COVERAGE_PATHS = {
 }
 
 
-def _serve(c: LocalCluster, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "registry"), "serve", "--port", str(port)],
-        env=env_for(c),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import httpx2 as httpx
-
-    for _ in range(200):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
-
-
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _server_timing(header: str) -> tuple[float, float]:
-    """(db, app) milliseconds from our Server-Timing header."""
-    parts = {
-        item.split(";")[0].strip(): float(item.split("dur=")[1].split(";")[0])
-        for item in header.split(",")
-    }
-    return parts["db"], parts["app"]
-
-
 def bench_coverage(runs: int) -> dict:
     import httpx2 as httpx
 
@@ -592,7 +429,7 @@ def bench_coverage(runs: int) -> dict:
         owner.execute("VACUUM ANALYZE divisions")
         owner.execute("VACUUM ANALYZE offices")
     port = int(os.environ.get("REGISTRY_BENCH_HTTP_PORT", "18766"))
-    server = _serve(c, port)
+    server = serve(c, port)
     out: dict[str, object] = {"benchmark": "coverage", "runs": runs}
     try:
         base = f"http://127.0.0.1:{port}"
@@ -614,7 +451,7 @@ def bench_coverage(runs: int) -> dict:
                 r = client.get(path, params=params, headers=headers)
                 r.raise_for_status()
                 ms = (time.perf_counter() - t0) * 1000
-                return (ms, *_server_timing(r.headers["server-timing"]))
+                return (ms, *server_timing(r.headers["server-timing"]))
 
             # the fixed cost of any authenticated request (token, session, scope, transaction)
             for _ in range(5):
@@ -638,8 +475,8 @@ def bench_coverage(runs: int) -> dict:
                         http_ms.append(a)
                         db_ms.append(b)
                         app_ms.append(d)
-                        floor_ms.append(_median_ms(app, COVERAGE_FLOORS[name], sql_params, 1))
-                        minimal_ms.append(_median_ms(app, COVERAGE_MINIMAL[name], sql_params, 1))
+                        floor_ms.append(median_ms(app, COVERAGE_FLOORS[name], sql_params, 1))
+                        minimal_ms.append(median_ms(app, COVERAGE_MINIMAL[name], sql_params, 1))
                     http, floor = statistics.median(http_ms), statistics.median(floor_ms)
                     minimal = statistics.median(minimal_ms)
                     out[f"{scope_name} {name}"] = {
@@ -670,7 +507,7 @@ def bench_coverage(runs: int) -> dict:
                     "cached_p50_ms": round(statistics.median(cached), 1),
                     "findings": {k: len(body[k]) for k in ("overlaps", "uncovered", "outside")},
                 }
-        out["server_peak_rss_mb"] = round(_peak_rss_mb(server.pid))
+        out["server_peak_rss_mb"] = round(peak_rss_mb(server.pid))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -697,6 +534,7 @@ def main() -> None:
             "pages",
             "roster",
             "login",
+            "cli",
             "all",
         ],
     )
@@ -732,6 +570,10 @@ def main() -> None:
         from bench_roster import bench_login
 
         results.append(bench_login())
+    if args.which in ("cli", "all"):
+        from bench_cli import bench_cli
+
+        results.append(bench_cli(max(args.runs, 7)))
     for r in results:
         print(json.dumps(r, ensure_ascii=False))
 

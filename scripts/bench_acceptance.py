@@ -13,43 +13,10 @@ import time
 from datetime import date
 from typing import Any
 
-import bench
-import psycopg
+import benchlib as bench
 from sqlalchemy import create_engine, text
 
-from service.cluster import APP_ROLE, OWNER_ROLE
-
-
-def ensure_records(c: Any, tenant: int) -> dict[str, int]:
-    from service.db import WHOLE_TENANT, Database, bind_context, make_engine
-    from service.demo.records import load_records
-    from service.standards.definition import seed
-    from service.standards.service import publish
-
-    database = Database(make_engine(c.url(APP_ROLE), pool_size=1))
-    with database.session() as session:
-        bind_context(
-            session, tenant_id=tenant, region=WHOLE_TENANT, username="bench", role="operator"
-        )
-        has = session.scalar(text("SELECT count(*) FROM standards"))
-        if not has:
-            for code, day in (("henan-2004", date(2004, 7, 22)), ("henan-2009", date(2010, 1, 1))):
-                publish(
-                    session=session,
-                    tenant_id=tenant,
-                    definition=seed(code),
-                    effective_from=day,
-                    published_by="bench",
-                )
-        t0 = time.perf_counter()
-        loaded = load_records(session=session, tenant_id=tenant)
-        loaded["seconds"] = round(time.perf_counter() - t0, 1)  # type: ignore[assignment]
-    database.engine.dispose()
-    if loaded["facilities"]:
-        with psycopg.connect(bench.pg(c.url(OWNER_ROLE)), autocommit=True) as conn:
-            for table in ("office_facilities", "office_staff", "acceptance_events", "offices"):
-                conn.execute(f"VACUUM ANALYZE {table}")
-    return loaded
+from service.core.cluster import APP_ROLE
 
 
 def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -158,7 +125,7 @@ def bench_office_list(client: Any, admin: dict[str, str], runs: int) -> dict[str
             r = client.get(path, params=params, headers=headers)
             r.raise_for_status()
             http_ms.append((time.perf_counter() - t0) * 1000)
-            db_ms.append(bench._server_timing(r.headers["server-timing"])[0])
+            db_ms.append(bench.server_timing(r.headers["server-timing"])[0])
         out[name] = {
             "http_p50_ms": round(statistics.median(http_ms), 1),
             "http_max_ms": round(max(http_ms), 1),
@@ -174,10 +141,10 @@ def bench_acceptance(runs: int) -> dict[str, Any]:
     c = bench.cluster()
     tenant = bench.ensure_national_offices(c)
     out: dict[str, Any] = {"benchmark": "acceptance", "runs": runs}
-    out["records_loaded"] = ensure_records(c, tenant)
+    out["records_loaded"] = bench.ensure_records(c, tenant)
     engine = create_engine(c.url(APP_ROLE), pool_size=1)
     port = 18767
-    server = bench._serve(c, port)
+    server = bench.serve(c, port)
     try:
         with (
             httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client,
@@ -233,7 +200,7 @@ def bench_acceptance(runs: int) -> dict[str, Any]:
                     r = client.get(path, params=query, headers=headers)
                     r.raise_for_status()
                     http_ms.append((time.perf_counter() - t0) * 1000)
-                    db_ms.append(bench._server_timing(r.headers["server-timing"])[0])
+                    db_ms.append(bench.server_timing(r.headers["server-timing"])[0])
                     t0 = time.perf_counter()
                     run_floor(conn, sql, params)
                     sql_ms.append((time.perf_counter() - t0) * 1000)
@@ -246,7 +213,7 @@ def bench_acceptance(runs: int) -> dict[str, Any]:
                     **({"bar_ms": BARS[name]} if name in BARS else {}),
                 }
             out.update(bench_office_list(client, headers, runs))
-        out["server_peak_rss_mb"] = round(bench._peak_rss_mb(server.pid))
+        out["server_peak_rss_mb"] = round(bench.peak_rss_mb(server.pid))
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -9,10 +9,10 @@ import statistics
 import time
 from typing import Any
 
-import bench
+import benchlib as bench
 import psycopg
 
-from service.cluster import OWNER_ROLE
+from service.core.cluster import OWNER_ROLE
 
 PAGES = {
     "province coverage 41": ("/maps/coverage", {"region": "41"}),
@@ -84,14 +84,12 @@ def bench_maps(runs: int) -> dict[str, Any]:
 
     c = bench.cluster()
     tenant = bench.ensure_national_offices(c)
-    from bench_acceptance import ensure_records
-
-    ensure_records(c, tenant)
+    bench.ensure_records(c, tenant)
     with psycopg.connect(bench.pg(c.url(OWNER_ROLE)), autocommit=True) as owner:
         owner.execute("DELETE FROM boundary_qa_cache WHERE key LIKE 'map:%'")
     out: dict[str, Any] = {"benchmark": "maps", "runs": runs}
     port = 18768
-    server = bench._serve(c, port)
+    server = bench.serve(c, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
             token = client.post(
@@ -115,7 +113,7 @@ def bench_maps(runs: int) -> dict[str, Any]:
                     "cold_s": round(cold, 2),
                     "warm_p50_ms": round(statistics.median(warm), 1),
                     "server_db_p50_ms": round(
-                        bench._server_timing(r.headers["server-timing"])[0], 1
+                        bench.server_timing(r.headers["server-timing"])[0], 1
                     ),
                     **({"bar": BARS[name]} if name in BARS else {}),
                 }
@@ -139,7 +137,7 @@ def bench_maps(runs: int) -> dict[str, Any]:
             out["province coverage 41 interactive in Chromium"] = interactive_seconds(
                 f"http://127.0.0.1:{port}", token, "/maps/coverage?region=41", runs
             )
-        out["server_peak_rss_mb"] = round(bench._peak_rss_mb(server.pid))
+        out["server_peak_rss_mb"] = round(bench.peak_rss_mb(server.pid))
     finally:
         server.terminate()
         server.wait(timeout=10)

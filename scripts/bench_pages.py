@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import bench
+import benchlib as bench
 
 BAR_MS = 300
 CITY_USER = "bench_city_4101"
@@ -87,7 +87,7 @@ def bench_pages(runs: int) -> dict[str, Any]:
     bench.ensure_national_offices(c)
     out: dict[str, Any] = {"benchmark": "pages", "runs": runs, "bar_ms": BAR_MS}
     port = 18768
-    server = bench._serve(c, port)
+    server = bench.serve(c, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
             nation = _headers(client, "nation_admin")

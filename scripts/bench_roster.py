@@ -31,11 +31,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import bench
+import benchlib as bench
 import psycopg
 from openpyxl import Workbook
 
-from service.cluster import APP_ROLE, OWNER_ROLE
+from service.core.cluster import APP_ROLE, OWNER_ROLE
 
 HEADERS = ["编号", "司法所名称", "乡镇(街道)代码", "经度", "纬度", "坐标系", "地址", "在岗人数"]
 NATION_ROWS = 40_000
@@ -215,7 +215,7 @@ def bench_roster(runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {"benchmark": "roster", "runs": runs, "henan_rows": len(henan_rows)}
 
     def henan_case(label: str) -> None:
-        server = bench._serve(c, port)
+        server = bench.serve(c, port)
         try:
             client, headers = _session(f"http://127.0.0.1:{port}")
             _upload(client, headers, work / "henan.xlsx", dry_run=True)  # warm
@@ -232,7 +232,7 @@ def bench_roster(runs: int) -> dict[str, Any]:
         }
 
     henan_case("henan into an empty registry")
-    server = bench._serve(c, port)
+    server = bench.serve(c, port)
     try:
         client, headers = _session(f"http://127.0.0.1:{port}")
         floor = floor_seconds(c, tenant, nation_rows)
@@ -242,7 +242,7 @@ def bench_roster(runs: int) -> dict[str, Any]:
             "import_s": round(seconds, 2),
             "sql_floor_s": round(floor, 2),
             "ratio": round(seconds / floor, 1),
-            "server_peak_rss_mb": round(bench._peak_rss_mb(server.pid)),
+            "server_peak_rss_mb": round(bench.peak_rss_mb(server.pid)),
         }
     finally:
         server.terminate()
@@ -277,7 +277,7 @@ def bench_login(storm: int = 50) -> dict[str, Any]:
     with psycopg.connect(bench.pg(c.url(OWNER_ROLE)), autocommit=True) as conn:
         conn.execute("DELETE FROM login_failures")
     port = int(os.environ.get("REGISTRY_BENCH_HTTP_PORT", "18768"))
-    server = bench._serve(c, port)
+    server = bench.serve(c, port)
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=60) as client:

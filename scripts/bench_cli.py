@@ -1,0 +1,85 @@
+"""`scripts/bench cli`: how long the command line takes to answer, as a whole process —
+`registry --help`, and `registry coverage gaps --tenant 00 --region 41` on the national set
+against the same report asked in a warm connection in the same run (the command's own
+work beyond its query: start-up, imports, connecting, writing). Bars: --help <= 0.3 s;
+the report <= 0.5 s beyond its query."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import benchlib as bench
+
+HELP_BAR_S = 0.3
+BEYOND_QUERY_BAR_S = 0.5
+REGION = "41"
+
+
+def _wall(cmd: list[str], env: dict[str, str], runs: int) -> float:
+    """Median wall time of the process (one run first, not counted)."""
+    times = []
+    for i in range(runs + 1):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+        if i:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _query_s(c: Any, tenant: int, runs: int) -> float:
+    """The gaps report in-process on a warm connection: the query the command waits for."""
+    from service.accounts.scope import operator_scope
+    from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
+    from service.coverage import service as coverage
+    from service.coverage.query import filter_for
+    from service.tenants.policy import required_kinds
+
+    database = Database(make_engine(c.url(bench.APP_ROLE), pool_size=1))
+    times = []
+    try:
+        for i in range(runs + 1):
+            with database.session() as session:
+                bind_context(session, tenant_id=tenant, region=WHOLE_TENANT, username="bench")
+                scope = operator_scope(
+                    tenant_id=tenant,
+                    tenant_code="00",
+                    tenant_name="全国",
+                    required_kinds=required_kinds(session, tenant),
+                )
+                t0 = time.perf_counter()
+                coverage.gaps(session, filter_for(scope, REGION))
+                if i:
+                    times.append(time.perf_counter() - t0)
+    finally:
+        database.engine.dispose()
+    return statistics.median(times)
+
+
+def bench_cli(runs: int) -> dict[str, Any]:
+    c = bench.cluster()
+    tenant = bench.ensure_national_offices(c)
+    env = bench.env_for(c)
+    registry = str(bench.ROOT / ".venv" / "bin" / "registry")
+    help_s = _wall([registry, "--help"], env, runs)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "gaps.json"
+        cmd = [registry, "coverage", "gaps", "--tenant", "00", "--region", REGION, "-o", str(out)]
+        report_s = _wall(cmd, env, runs)
+    query_s = _query_s(c, tenant, runs)
+    beyond = report_s - query_s
+    return {
+        "benchmark": "cli",
+        "runs": runs,
+        "help_s": round(help_s, 3),
+        "help_within_bar": help_s <= HELP_BAR_S,
+        f"coverage gaps --region {REGION} s": round(report_s, 3),
+        "its query in-process s (floor)": round(query_s, 4),
+        "beyond the query s": round(beyond, 3),
+        "ratio to the floor": round(report_s / query_s, 1),
+        "beyond_within_bar": beyond <= BEYOND_QUERY_BAR_S,
+    }

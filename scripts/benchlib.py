@@ -1,0 +1,240 @@
+"""What the benchmarks share: the private cluster in var/bench-pg with the national set
+(31 provinces, ~41,000 generated townships, built once and cached in var/cache/), the
+service started on it, and the timing helpers. `scripts/bench` runs the benchmarks; each
+`bench_*.py` imports this module, never another benchmark."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+from pyogrio import raw
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from service.core.cluster import APP_ROLE, OWNER_ROLE, LocalCluster  # noqa: E402
+from service.core.settings import DEFAULT_VAR_DIR  # noqa: E402
+
+VAR = DEFAULT_VAR_DIR
+BENCH_DB = "bench"
+PASSWORD = "bench-password-123"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cluster() -> LocalCluster:
+    c = LocalCluster(
+        VAR / "bench-pg",
+        port=int(os.environ.get("REGISTRY_BENCH_PORT", "54339")),
+        database=BENCH_DB,
+    )
+    c.ensure()
+    return c
+
+
+def pg(url: str) -> str:
+    return url.replace("postgresql+psycopg", "postgresql")
+
+
+def sql_conn(c: LocalCluster, role: str) -> psycopg.Connection:
+    """A plain psycopg connection for report baselines, planned per execution like the
+    service's reports (psycopg prepares repeated statements; a cached generic plan would
+    slow the baseline down)."""
+    return psycopg.connect(pg(c.url(role)), options="-c plan_cache_mode=force_custom_plan")
+
+
+def env_for(c: LocalCluster) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": c.url(APP_ROLE),
+        "REGISTRY_MIGRATION_DATABASE_URL": c.url(OWNER_ROLE),
+        "REGISTRY_VAR_DIR": str(VAR / "bench-var"),
+        "REGISTRY_SECRET_KEY": "bench-secret-key-0123456789-0123456789",
+    }
+
+
+def registry(c: LocalCluster, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "registry"), *args],
+        env=env_for(c),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
+def national_files() -> tuple[Path, Path]:
+    """(upper levels, townships) GeoPackages of the national set, built once and cached."""
+    from service.demo.builder import cached_build
+
+    cache = VAR / "cache" / "divisions"
+    full = cached_build(None, cache, workers=2, progress=None)
+    upper = cache / f"{full.stem}-upper.gpkg"
+    towns = cache / f"{full.stem}-townships.gpkg"
+    if not towns.exists():
+        meta, _, wkb, fields = raw.read(full)
+        names = list(meta["fields"])
+        level = np.asarray(fields[names.index("level")])
+        for path, mask in ((upper, level != "township"), (towns, level == "township")):
+            tmp = path.with_suffix(".tmp.gpkg")
+            raw.write(
+                str(tmp),
+                wkb[mask],
+                [np.asarray(f)[mask] for f in fields],
+                names,
+                crs="EPSG:4326",
+                driver="GPKG",
+                geometry_type="MultiPolygon",
+                layer="divisions",
+            )
+            tmp.rename(path)
+    return upper, towns
+
+
+def reset_database(c: LocalCluster) -> None:
+    """A fresh, migrated bench database with the nationwide tenant and its upper levels."""
+    with psycopg.connect(pg(c.url("postgres", "postgres")), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f'CREATE DATABASE {BENCH_DB} OWNER "{OWNER_ROLE}"')
+    c.bootstrap()
+    registry(c, "db", "upgrade")
+    pw = VAR / "bench-var" / "admin-password"
+    pw.parent.mkdir(parents=True, exist_ok=True)
+    pw.write_text(PASSWORD)
+    registry(
+        c,
+        "tenant",
+        "create",
+        "--code",
+        "00",
+        "--name",
+        "全国(基准测试)",
+        "--admin",
+        "nation_admin",
+        "--password-file",
+        str(pw),
+    )
+
+
+def ensure_national_offices(c: LocalCluster) -> int:
+    """The national set with demo offices for every province (≈40,000), loaded once."""
+    upper, towns = national_files()
+    registry(c, "db", "upgrade")
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
+        try:
+            n = conn.execute("SELECT count(*) FROM divisions WHERE level = 'township'").fetchone()[
+                0
+            ]
+        except psycopg.errors.UndefinedTable:
+            n = 0
+    if n < 40000:
+        reset_database(c)
+        registry(
+            c, "import", "divisions", str(upper), "--tenant", "00", "--valid-from", "2023-01-01"
+        )
+        registry(
+            c, "import", "divisions", str(towns), "--tenant", "00", "--valid-from", "2023-01-01"
+        )
+    with psycopg.connect(pg(c.url(OWNER_ROLE))) as conn:
+        tenant = conn.execute("SELECT id FROM tenants WHERE code = '00'").fetchone()[0]
+        offices = conn.execute("SELECT count(*) FROM offices").fetchone()[0]
+    if offices < 30000:
+        from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
+        from service.demo.offices import load_offices
+
+        database = Database(make_engine(c.url(APP_ROLE), pool_size=1))
+        with database.session() as session:
+            bind_context(session, tenant_id=tenant, region=WHOLE_TENANT, username="bench")
+            load_offices(session=session, tenant_id=tenant)
+        database.engine.dispose()
+        with psycopg.connect(pg(c.url(OWNER_ROLE)), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE offices")
+            conn.execute("VACUUM ANALYZE divisions")
+    return int(tenant)
+
+
+def median_ms(conn: psycopg.Connection, sql: str, params: dict, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        conn.execute(sql, params).fetchall()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def serve(c: LocalCluster, port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "registry"), "serve", "--port", str(port)],
+        env=env_for(c),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import httpx2 as httpx
+
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def server_timing(header: str) -> tuple[float, float]:
+    """(db, app) milliseconds from our Server-Timing header."""
+    parts = {
+        item.split(";")[0].strip(): float(item.split("dur=")[1].split(";")[0])
+        for item in header.split(",")
+    }
+    return parts["db"], parts["app"]
+
+
+def ensure_records(c: Any, tenant: int) -> dict[str, int]:
+    from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
+    from service.demo.records import load_records
+    from service.standards.definition import seed
+    from service.standards.service import publish
+
+    database = Database(make_engine(c.url(APP_ROLE), pool_size=1))
+    with database.session() as session:
+        bind_context(
+            session, tenant_id=tenant, region=WHOLE_TENANT, username="bench", role="operator"
+        )
+        has = session.scalar(text("SELECT count(*) FROM standards"))
+        if not has:
+            for code, day in (("henan-2004", date(2004, 7, 22)), ("henan-2009", date(2010, 1, 1))):
+                publish(
+                    session=session,
+                    tenant_id=tenant,
+                    definition=seed(code),
+                    effective_from=day,
+                    published_by="bench",
+                )
+        t0 = time.perf_counter()
+        loaded = load_records(session=session, tenant_id=tenant)
+        loaded["seconds"] = round(time.perf_counter() - t0, 1)  # type: ignore[assignment]
+    database.engine.dispose()
+    if loaded["facilities"]:
+        with psycopg.connect(pg(c.url(OWNER_ROLE)), autocommit=True) as conn:
+            for table in ("office_facilities", "office_staff", "acceptance_events", "offices"):
+                conn.execute(f"VACUUM ANALYZE {table}")
+    return loaded
