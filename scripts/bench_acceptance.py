@@ -17,6 +17,7 @@ import benchlib as bench
 from sqlalchemy import create_engine, text
 
 from service.core.cluster import APP_ROLE
+from service.offices.states import TITLED
 
 
 def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -43,14 +44,15 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         # the overview is three statements: counts, a page of offices, re-inspections due
         "city acceptance": (
-            ";".join([reports._COUNTS, reports._ITEMS, reports._ITEMS]),
+            ";".join([reports._COUNTS, reports._ITEMS, reports._DUE]),
             {
                 "t": tenant,
                 "region": "4101",
-                "titled": reports.TITLED,
+                "titled": list(TITLED),
                 "months": 24,
                 "w": 6,
                 "state": None,
+                "today": date.today(),
                 "soon": date.today(),
                 "limit": 100,
                 "offset": 0,
@@ -58,7 +60,7 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "nation progress": (
             reports._progress_sql(nation, historical=False),
-            {**nation.params(), "titled": reports.TITLED, "w": 4},
+            {**nation.params(), "titled": list(TITLED), "w": 4},
         ),
         "nation progress 2008-12-31": (
             reports._progress_sql(
@@ -66,7 +68,7 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
             ),
             {
                 **CoverageFilter(tenant_id=tenant, region="", as_of=date(2008, 12, 31)).params(),
-                "titled": reports.TITLED,
+                "titled": list(TITLED),
                 "w": 4,
             },
         ),
@@ -74,10 +76,9 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
 
 
 def run_floor(conn: Any, sql: str, params: dict[str, Any]) -> None:
-    """Run the floor's statements (';'-separated; the overview's page and due list differ
-    only in :due_only)."""
-    for i, statement in enumerate(sql.split(";")):
-        conn.execute(text(statement), {**params, "due_only": i == 2}).fetchall()
+    """Run the floor's statements (';'-separated)."""
+    for statement in sql.split(";"):
+        conn.execute(text(statement), params).fetchall()
 
 
 PATHS = {

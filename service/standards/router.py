@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import insert, text
 
 from service.acceptance import exports
 from service.acceptance.reports import child_width
@@ -18,7 +17,6 @@ from service.offices.dependencies import ValidOffice
 from service.standards import compliance, service
 from service.standards.definition import seed
 from service.standards.measures import measure_label
-from service.standards.models import Target
 from service.standards.schemas import PublishIn, StandardDetail, StandardOut, TargetsIn
 
 router = APIRouter(prefix="/api/v1", tags=["standards"])
@@ -110,63 +108,16 @@ def publish_standard(data: PublishIn, scope: CurrentScope, session: SessionDep) 
 @router.get("/targets")
 def get_targets(scope: CurrentScope, session: SessionDep) -> Any:
     """Every target curve: the tenant's (region "") and those set for one region."""
-    scope.require(Action.read)
-    return [
-        {
-            "region": t.region_code,
-            "due_on": t.due_on,
-            "share": float(t.share),
-            "aspirational": t.aspirational,
-            "source": t.source,
-        }
-        for t in service.targets_of(session=session, tenant_id=scope.tenant_id)
-    ]
-
-
-def _audited(target: dict[str, Any]) -> dict[str, Any]:
-    out = {"due_on": str(target["due_on"]), "share": target["share"]}
-    out |= {"region": target["region"]} if target["region"] else {}
-    return out | ({"aspirational": True} if target["aspirational"] else {})
+    return service.target_curves(session=session, scope=scope)
 
 
 @router.put("/targets")
 def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> Any:
     """Replace the tenant's target curve, or with `region` that region's own schedule
     (province admin)."""
-    scope.require(Action.publish_standard)
-    region = scope.region(data.region) if data.region else ""
-    before = get_targets(scope, session)
-    session.execute(
-        text("DELETE FROM targets WHERE tenant_id = :t AND region_code = :r"),
-        {"t": scope.tenant_id, "r": region},
+    return service.set_targets(
+        session=session, scope=scope, region=data.region, targets=data.targets
     )
-    if data.targets:
-        session.execute(
-            insert(Target),
-            [
-                {
-                    "tenant_id": scope.tenant_id,
-                    "region_code": region,
-                    "due_on": t.due_on,
-                    "share": t.share,
-                    "aspirational": t.aspirational,
-                    "source": f"set by {scope.username}",
-                }
-                for t in data.targets
-            ],
-        )
-    after = get_targets(scope, session)
-    audit.record(
-        session,
-        tenant_id=scope.tenant_id,
-        action="update",
-        entity_type="targets",
-        entity_id=scope.tenant_code,
-        region_code=scope.tenant_code,
-        before={"targets": [_audited(t) for t in before]},
-        after={"targets": [_audited(t) for t in after]},
-    )
-    return after
 
 
 @router.get("/offices/{office_id}/compliance")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -10,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
+from service.audit import service as audit
 from service.core.errors import NotFound
 from service.standards.definition import StandardDefinition, seed
+from service.standards.definition import Target as TargetDefinition
 from service.standards.models import Standard, StandardCriterion, Target
 
 # The seeds each province starts with, and the day each takes effect. 第五篇 carries no date;
@@ -212,3 +215,65 @@ def target_at(targets: list[Target], as_of: date) -> tuple[Target | None, Target
         else:
             return current, t
     return current, None
+
+
+def target_curves(*, session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Every target curve: the tenant's (region "") and those set for one region."""
+    scope.require(Action.read)
+    return [
+        {
+            "region": t.region_code,
+            "due_on": t.due_on,
+            "share": float(t.share),
+            "aspirational": t.aspirational,
+            "source": t.source,
+        }
+        for t in targets_of(session=session, tenant_id=scope.tenant_id)
+    ]
+
+
+def _audited(target: dict[str, Any]) -> dict[str, Any]:
+    out = {"due_on": str(target["due_on"]), "share": target["share"]}
+    out |= {"region": target["region"]} if target["region"] else {}
+    return out | ({"aspirational": True} if target["aspirational"] else {})
+
+
+def set_targets(
+    *, session: Session, scope: Scope, region: str | None, targets: Sequence[TargetDefinition]
+) -> list[dict[str, Any]]:
+    """Replace the tenant's target curve, or with `region` that region's own schedule
+    (province admins; audited with the curves before and after)."""
+    scope.require(Action.publish_standard)
+    code = scope.region(region) if region else ""
+    before = target_curves(session=session, scope=scope)
+    session.execute(
+        text("DELETE FROM targets WHERE tenant_id = :t AND region_code = :r"),
+        {"t": scope.tenant_id, "r": code},
+    )
+    if targets:
+        session.execute(
+            insert(Target),
+            [
+                {
+                    "tenant_id": scope.tenant_id,
+                    "region_code": code,
+                    "due_on": t.due_on,
+                    "share": t.share,
+                    "aspirational": t.aspirational,
+                    "source": f"set by {scope.username}",
+                }
+                for t in targets
+            ],
+        )
+    after = target_curves(session=session, scope=scope)
+    audit.record(
+        session,
+        tenant_id=scope.tenant_id,
+        action="update",
+        entity_type="targets",
+        entity_id=scope.tenant_code,
+        region_code=scope.tenant_code,
+        before={"targets": [_audited(t) for t in before]},
+        after={"targets": [_audited(t) for t in after]},
+    )
+    return after
