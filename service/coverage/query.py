@@ -1,5 +1,7 @@
-"""SQL building blocks of the coverage reports: townships valid at a date, and the township
-each office active at that date stands in.
+"""What a coverage report is asked (`CoverageFilter`, checked by `filter_for`), and the text
+fragments `valid` and `active` that the reports not yet composed in Core still paste (the
+boundary checks, the diagnosis, the maps' data, acceptance progress); the composed ones use
+predicates.py.
 
 Spatial predicates always come with their bounding-box operator written out (`a ~ b AND
 ST_Covers(a, b)`): under row-level security only leakproof operators may drive an index.
@@ -88,63 +90,6 @@ def active(alias: str, f: CoverageFilter) -> str:
         f"{alias}.opened_on <= :as_of"
         f" AND ({alias}.closed_at IS NULL OR {alias}.closed_at >= :as_of_end)"
     )
-
-
-def townships_cte(f: CoverageFilter) -> str:
-    """`towns`: township versions of the region valid at the date (kind filter applied)."""
-    kinds = " AND d.kind = ANY(CAST(:kinds AS text[]))" if f.kinds else ""
-    return f"""towns AS (
-        SELECT d.id, d.code, d.name, d.kind, d.parent_code, d.geom,
-               d.kind = ANY(CAST(:required AS text[])) AS required
-          FROM divisions d
-         WHERE d.tenant_id = :t AND d.level = 'township' AND starts_with(d.code, :region)
-           AND {valid("d", f)}{kinds})"""
-
-
-def located_cte(f: CoverageFilter) -> str:
-    """`located`: active offices (at the date) with the code of the township they stand in."""
-    if f.as_of is None:
-        return """located AS (
-        SELECT o.id, o.division_code, o.located_code AS code
-          FROM offices o
-         WHERE o.tenant_id = :t AND o.closed_at IS NULL)"""
-    return f"""changed AS (
-        SELECT c.geom FROM divisions c
-         WHERE c.tenant_id = :t AND c.level = 'township'
-           AND ((c.valid_from <= :as_of AND c.valid_to IS NOT NULL AND c.valid_to > :as_of)
-                OR c.valid_from > :as_of)),
-      located AS (
-        SELECT o.id, o.division_code,
-               CASE WHEN EXISTS (SELECT 1 FROM changed c
-                                  WHERE c.geom && o.geom AND ST_Intersects(c.geom, o.geom))
-                    THEN (SELECT d.code FROM divisions d
-                           WHERE d.tenant_id = :t AND d.level = 'township' AND {valid("d", f)}
-                             AND d.geom ~ o.geom AND ST_Covers(d.geom, o.geom)
-                           ORDER BY (d.code = o.division_code) DESC, d.code LIMIT 1)
-                    ELSE o.located_code END AS code
-          FROM offices o
-         WHERE o.tenant_id = :t AND {active("o", f)})"""
-
-
-def of_kinds(code: str, f: CoverageFilter) -> str:
-    """` AND` the township `code` (an SQL expression) is of the filter's kinds ('' when the
-    filter names none): reports over offices filter by their township's kind."""
-    if not f.kinds:
-        return ""
-    return f"""
-           AND EXISTS (SELECT 1 FROM divisions k WHERE k.tenant_id = :t AND k.code = {code}
-                          AND k.level = 'township' AND {valid("k", f)}
-                          AND k.kind = ANY(CAST(:kinds AS text[])))"""
-
-
-def names_join(alias: str, f: CoverageFilter) -> str:
-    """LEFT JOINs adding the county (cty) and city (cit) names of township `alias` (through
-    parent_code: a function such as left(code, 6) would defeat the index under RLS)."""
-    return f"""
-      LEFT JOIN divisions cty ON cty.tenant_id = :t AND cty.code = {alias}.parent_code
-                             AND {valid("cty", f)}
-      LEFT JOIN divisions cit ON cit.tenant_id = :t AND cit.code = cty.parent_code
-                             AND {valid("cit", f)}"""
 
 
 def generated_boundaries(session: Session, f: CoverageFilter) -> bool:

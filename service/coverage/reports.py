@@ -1,4 +1,5 @@
-"""The coverage reports as set-based SQL: gaps, conflicts, misplaced offices, summaries.
+"""The coverage reports as set-based SQL, composed in SQLAlchemy Core from the shared
+predicates (predicates.py): gaps, conflicts, misplaced offices, summaries.
 
 Each list report first computes its whole result set as a materialized step (so the
 planner answers the question set-based — hash anti-joins and aggregates — instead of
@@ -8,45 +9,79 @@ names, distances and geometries of that page's rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from geoalchemy2 import Geography
+from sqlalchemy import (
+    CTE,
+    Float,
+    FromClause,
+    Numeric,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from service.core.db import fetch_dicts
-from service.coverage.query import (
-    CoverageFilter,
-    located_cte,
-    names_join,
+from service.core.db import plan_for_values
+from service.coverage.predicates import (
+    DIVISIONS,
+    OFFICES,
+    in_region,
+    located,
     of_kinds,
-    townships_cte,
-    valid,
+    towns,
+    valid_at,
+    with_names,
 )
+from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
 
 Page = tuple[int, list[dict[str, Any]]]
-GEOMETRY = ", ST_AsGeoJSON(w.geom, 6) AS geometry"
-_PAGE = "ORDER BY {order} LIMIT :limit OFFSET :offset"
 
 
 def _run(
-    session: Session, sql: str, f: CoverageFilter, limit: int | None, offset: int, **extra: Any
+    session: Session, page_of: Callable[[int | None, int], Select], limit: int | None, offset: int
 ) -> Page:
     """Rows of one page plus the total (carried as `_total` on every row)."""
-    params = {**f.params(), **extra, "limit": limit, "offset": offset}
-    rows = fetch_dicts(session, sql, params)
+    rows = [dict(r) for r in session.execute(page_of(limit, offset)).mappings()]
     total = int(rows[0]["_total"]) if rows else 0
     for r in rows:
         r.pop("_total")
     if not rows and offset:  # a page past the end: still say how many there are
-        rows_all = fetch_dicts(session, sql, {**params, "limit": 1, "offset": 0})
-        total = int(rows_all[0]["_total"]) if rows_all else 0
+        first = session.execute(page_of(1, 0)).mappings().first()
+        total = int(first["_total"]) if first else 0
     return total, rows
 
 
-def _paged(order: str) -> str:
+def _page(core: CTE, *order: Any) -> Callable[[int | None, int], CTE]:
     """The page CTE over a materialized `core` CTE, with the total of the whole set."""
-    return f"""page AS (SELECT core.*, count(*) OVER () AS _total FROM core
-                         {_PAGE.format(order=order)})"""
+
+    def page(limit: int | None, offset: int) -> CTE:
+        return (
+            select(core, func.count().over().label("_total"))
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+            .cte("page")
+        )
+
+    return page
+
+
+def _materialized(stmt: Select, name: str = "core") -> CTE:
+    # the whole result set first (hash anti-joins and aggregates), not LIMIT-driven loops
+    return stmt.cte(name).prefix_with("MATERIALIZED")
+
+
+def _geometry(w: FromClause) -> list[Any]:
+    return [func.ST_AsGeoJSON(w.c.geom, 6).label("geometry")]
 
 
 def gaps(
@@ -59,25 +94,43 @@ def gaps(
     with_geometry: bool = False,
 ) -> Page:
     """Townships (required ones, or the optional kinds) with no active office standing in them."""
+    plan_for_values(session)
+    t = towns(f)
     if f.as_of is None:
-        no_office = """NOT EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = :t
-                                   AND o.closed_at IS NULL AND o.located_code = w.code)"""
-        ctes = townships_cte(f)
+        o = OFFICES.alias("o")
+        no_office = ~exists().where(
+            o.c.tenant_id == f.tenant_id, o.c.closed_at.is_(None), o.c.located_code == t.c.code
+        )
     else:
-        no_office = "NOT EXISTS (SELECT 1 FROM located l WHERE l.code = w.code)"
-        ctes = f"{townships_cte(f)}, {located_cte(f)}"
-    sql = f"""WITH {ctes},
-        core AS MATERIALIZED (SELECT w.id, w.code FROM towns w
-                               WHERE w.required = :want_required AND {no_office}),
-        {_paged("core.code")}
-        SELECT w.code, w.name, w.kind, w.kind = ANY(CAST(:required AS text[])) AS required,
-               left(w.code, 6) AS county_code, cty.name AS county_name,
-               left(w.code, 4) AS city_code, cit.name AS city_name,
-               page._total{GEOMETRY if with_geometry else ""}
-          FROM page JOIN divisions w ON w.tenant_id = :t AND w.id = page.id
-          {names_join("w", f)}
-         ORDER BY w.code"""
-    return _run(session, sql, f, limit, offset, want_required=required)
+        lo = located(f)
+        no_office = ~exists().where(lo.c.code == t.c.code)
+    core = _materialized(select(t.c.id, t.c.code).where(t.c.required == required, no_office))
+    paged = _page(core, core.c.code)
+
+    def page_of(limit: int | None, offset: int) -> Select:
+        page = paged(limit, offset)
+        w = DIVISIONS.alias("w")
+        joined, county, city = with_names(
+            page.join(w, and_(w.c.tenant_id == f.tenant_id, w.c.id == page.c.id)), w, f
+        )
+        return (
+            select(
+                w.c.code,
+                w.c.name,
+                w.c.kind,
+                w.c.kind.in_(f.required_kinds).label("required"),
+                func.left(w.c.code, 6).label("county_code"),
+                county,
+                func.left(w.c.code, 4).label("city_code"),
+                city,
+                page.c._total,
+                *(_geometry(w) if with_geometry else []),
+            )
+            .select_from(joined)
+            .order_by(w.c.code)
+        )
+
+    return _run(session, page_of, limit, offset)
 
 
 def conflicts(
@@ -89,72 +142,172 @@ def conflicts(
     with_geometry: bool = False,
 ) -> Page:
     """Townships with two or more active offices, with those offices and exception reasons."""
+    plan_for_values(session)
+    o = OFFICES.alias("o")
+    lo = located(f)
     if f.as_of is None:  # counted straight from the index over the active offices' townships
-        crowded = f"""core AS MATERIALIZED (
-          SELECT o.located_code AS code, count(*) AS n FROM offices o
-           WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.located_code, :region)
-           {of_kinds("o.located_code", f)}
-           GROUP BY o.located_code HAVING count(*) > 1)"""
-        members = "o.closed_at IS NULL AND o.located_code = w.code"
-        ctes = crowded
+        code = o.c.located_code
+        core = _materialized(
+            select(code.label("code"), func.count().label("n"))
+            .where(
+                o.c.tenant_id == f.tenant_id,
+                o.c.closed_at.is_(None),
+                in_region(code, f),
+                of_kinds(code, f),
+            )
+            .group_by(code)
+            .having(func.count() > 1)
+        )
     else:
-        crowded = f"""core AS MATERIALIZED (
-          SELECT l.code, count(*) AS n FROM located l WHERE starts_with(l.code, :region)
-           {of_kinds("l.code", f)}
-           GROUP BY l.code HAVING count(*) > 1)"""
-        members = "o.id IN (SELECT l.id FROM located l WHERE l.code = w.code)"
-        ctes = f"{located_cte(f)}, {crowded}"
-    sql = f"""WITH {ctes},
-        {_paged("core.code")}
-        SELECT w.code, w.name, w.kind, w.kind = ANY(CAST(:required AS text[])) AS required,
-               left(w.code, 6) AS county_code, cty.name AS county_name,
-               left(w.code, 4) AS city_code, cit.name AS city_name, page.n AS office_count,
-               (SELECT json_agg(json_build_object('id', o.id, 'name', o.name,
-                                 'division_code', o.division_code,
-                                 'exception_reason', o.exception_reason) ORDER BY o.id)
-                  FROM offices o WHERE o.tenant_id = :t AND {members}) AS offices,
-               page._total{GEOMETRY if with_geometry else ""}
-          FROM page
-          JOIN divisions w ON w.tenant_id = :t AND w.code = page.code AND w.level = 'township'
-                          AND {valid("w", f)}
-          {names_join("w", f)}
-         ORDER BY w.code"""
-    return _run(session, sql, f, limit, offset)
+        core = _materialized(
+            select(lo.c.code, func.count().label("n"))
+            .where(in_region(lo.c.code, f), of_kinds(lo.c.code, f))
+            .group_by(lo.c.code)
+            .having(func.count() > 1)
+        )
+    paged = _page(core, core.c.code)
+
+    def page_of(limit: int | None, offset: int) -> Select:
+        page = paged(limit, offset)
+        w = DIVISIONS.alias("w")
+        m = OFFICES.alias("m")
+        if f.as_of is None:
+            members = and_(m.c.closed_at.is_(None), m.c.located_code == w.c.code)
+        else:
+            members = m.c.id.in_(select(lo.c.id).where(lo.c.code == w.c.code))
+        offices = (
+            select(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_object(
+                            "id",
+                            m.c.id,
+                            "name",
+                            m.c.name,
+                            "division_code",
+                            m.c.division_code,
+                            "exception_reason",
+                            m.c.exception_reason,
+                        ),
+                        m.c.id,
+                    )
+                )
+            )
+            .where(m.c.tenant_id == f.tenant_id, members)
+            .scalar_subquery()
+        )
+        joined, county, city = with_names(
+            page.join(
+                w,
+                and_(
+                    w.c.tenant_id == f.tenant_id,
+                    w.c.code == page.c.code,
+                    w.c.level == "township",
+                    valid_at(w, f),
+                ),
+            ),
+            w,
+            f,
+        )
+        return (
+            select(
+                w.c.code,
+                w.c.name,
+                w.c.kind,
+                w.c.kind.in_(f.required_kinds).label("required"),
+                func.left(w.c.code, 6).label("county_code"),
+                county,
+                func.left(w.c.code, 4).label("city_code"),
+                city,
+                page.c.n.label("office_count"),
+                offices.label("offices"),
+                page.c._total,
+                *(_geometry(w) if with_geometry else []),
+            )
+            .select_from(joined)
+            .order_by(w.c.code)
+        )
+
+    return _run(session, page_of, limit, offset)
 
 
 def misplaced(session: Session, f: CoverageFilter, *, limit: int | None, offset: int) -> Page:
     """Active offices registered in the region whose point is not in their registered township:
     where the point is instead, and how far it is from the registered township."""
+    plan_for_values(session)
     if f.as_of is None:  # the partial index ix_offices_misplaced holds exactly these
-        core = f"""core AS MATERIALIZED (
-          SELECT o.id, o.division_code, o.located_code AS code FROM offices o
-           WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
-             AND o.located_code IS DISTINCT FROM o.division_code {of_kinds("o.division_code", f)})"""
-        ctes = core
+        o = OFFICES.alias("o")
+        core = _materialized(
+            select(o.c.id, o.c.division_code, o.c.located_code.label("code")).where(
+                o.c.tenant_id == f.tenant_id,
+                o.c.closed_at.is_(None),
+                in_region(o.c.division_code, f),
+                o.c.located_code.is_distinct_from(o.c.division_code),
+                of_kinds(o.c.division_code, f),
+            )
+        )
     else:
-        core = f"""core AS MATERIALIZED (
-          SELECT l.id, l.division_code, l.code FROM located l
-           WHERE starts_with(l.division_code, :region) AND l.code IS DISTINCT FROM l.division_code
-           {of_kinds("l.division_code", f)})"""
-        ctes = f"{located_cte(f)}, {core}"
-    sql = f"""WITH {ctes},
-        {_paged("core.division_code, core.id")}
-        SELECT o.id AS office_id, o.name AS office_name, o.division_code AS registered_code,
-               reg.name AS registered_name, page.code AS located_code, loc.name AS located_name,
-               round(ST_X(o.geom)::numeric, 7)::float8 AS lon,
-               round(ST_Y(o.geom)::numeric, 7)::float8 AS lat,
-               CASE WHEN abs(ST_Y(o.geom)) <= 90 AND abs(ST_X(o.geom)) <= 180  -- (swapped axes)
-                    THEN round(ST_Distance(reg.geom::geography, o.geom::geography)::numeric, 1)::float8
-               END AS distance_m,
-               page._total
-          FROM page
-          JOIN offices o ON o.tenant_id = :t AND o.id = page.id
-          LEFT JOIN divisions reg ON reg.tenant_id = :t AND reg.code = o.division_code
-                                 AND {valid("reg", f)}
-          LEFT JOIN divisions loc ON loc.tenant_id = :t AND loc.code = page.code
-                                 AND {valid("loc", f)}
-         ORDER BY o.division_code, o.id"""
-    return _run(session, sql, f, limit, offset)
+        lo = located(f)
+        core = _materialized(
+            select(lo.c.id, lo.c.division_code, lo.c.code).where(
+                in_region(lo.c.division_code, f),
+                lo.c.code.is_distinct_from(lo.c.division_code),
+                of_kinds(lo.c.division_code, f),
+            )
+        )
+    paged = _page(core, core.c.division_code, core.c.id)
+
+    def page_of(limit: int | None, offset: int) -> Select:
+        page = paged(limit, offset)
+        o = OFFICES.alias("o")
+        reg = DIVISIONS.alias("reg")
+        loc = DIVISIONS.alias("loc")
+        x, y = func.ST_X(o.c.geom), func.ST_Y(o.c.geom)
+        distance = case(
+            (  # (swapped axes are not a place on Earth)
+                and_(func.abs(y) <= 90, func.abs(x) <= 180),
+                func.round(
+                    cast(
+                        func.ST_Distance(cast(reg.c.geom, Geography), cast(o.c.geom, Geography)),
+                        Numeric,
+                    ),
+                    1,
+                ),
+            )
+        )
+        joined = (
+            page.join(o, and_(o.c.tenant_id == f.tenant_id, o.c.id == page.c.id))
+            .outerjoin(
+                reg,
+                and_(
+                    reg.c.tenant_id == f.tenant_id,
+                    reg.c.code == o.c.division_code,
+                    valid_at(reg, f),
+                ),
+            )
+            .outerjoin(
+                loc,
+                and_(loc.c.tenant_id == f.tenant_id, loc.c.code == page.c.code, valid_at(loc, f)),
+            )
+        )
+        return (
+            select(
+                o.c.id.label("office_id"),
+                o.c.name.label("office_name"),
+                o.c.division_code.label("registered_code"),
+                reg.c.name.label("registered_name"),
+                page.c.code.label("located_code"),
+                loc.c.name.label("located_name"),
+                cast(func.round(cast(x, Numeric), 7), Float).label("lon"),
+                cast(func.round(cast(y, Numeric), 7), Float).label("lat"),
+                cast(distance, Float).label("distance_m"),
+                page.c._total,
+            )
+            .select_from(joined)
+            .order_by(o.c.division_code, o.c.id)
+        )
+
+    return _run(session, page_of, limit, offset)
 
 
 def summary(
@@ -162,51 +315,111 @@ def summary(
 ) -> list[dict[str, Any]]:
     """Per province, city, county or township of the region: required townships, covered, gaps,
     conflicts, misplaced offices, optional townships and their gaps; coverage rate."""
+    plan_for_values(session)
     width = LEVEL_WIDTH[level]
+    t = towns(f)
     if f.as_of is None:
-        present = """present AS (SELECT o.located_code AS code, count(*) AS n FROM offices o
-                      WHERE o.tenant_id = :t AND o.closed_at IS NULL
-                        AND starts_with(o.located_code, :region) GROUP BY 1)"""
-        astray = f"""astray AS (SELECT left(o.division_code, :width) AS part, count(*) AS n
-                     FROM offices o WHERE o.tenant_id = :t AND o.closed_at IS NULL
-                      AND starts_with(o.division_code, :region)
-                      AND o.located_code IS DISTINCT FROM o.division_code
-                      {of_kinds("o.division_code", f)} GROUP BY 1)"""
-        ctes = f"{townships_cte(f)}, {present}, {astray}"
+        o = OFFICES.alias("o")
+        present = (
+            select(o.c.located_code.label("code"), func.count().label("n"))
+            .where(
+                o.c.tenant_id == f.tenant_id,
+                o.c.closed_at.is_(None),
+                in_region(o.c.located_code, f),
+            )
+            .group_by(o.c.located_code)
+            .cte("present")
+        )
+        a = OFFICES.alias("a")
+        astray_part = func.left(a.c.division_code, width)
+        astray = (
+            select(astray_part.label("part"), func.count().label("n"))
+            .where(
+                a.c.tenant_id == f.tenant_id,
+                a.c.closed_at.is_(None),
+                in_region(a.c.division_code, f),
+                a.c.located_code.is_distinct_from(a.c.division_code),
+                of_kinds(a.c.division_code, f),
+            )
+            .group_by(astray_part)
+            .cte("astray")
+        )
     else:
-        present = """present AS (SELECT l.code, count(*) AS n FROM located l
-                      WHERE starts_with(l.code, :region) GROUP BY l.code)"""
-        astray = f"""astray AS (SELECT left(l.division_code, :width) AS part, count(*) AS n
-                     FROM located l WHERE starts_with(l.division_code, :region)
-                      AND l.code IS DISTINCT FROM l.division_code
-                      {of_kinds("l.division_code", f)} GROUP BY 1)"""
-        ctes = f"{townships_cte(f)}, {located_cte(f)}, {present}, {astray}"
+        lo = located(f)
+        present = (
+            select(lo.c.code, func.count().label("n"))
+            .where(in_region(lo.c.code, f))
+            .group_by(lo.c.code)
+            .cte("present")
+        )
+        astray_part = func.left(lo.c.division_code, width)
+        astray = (
+            select(astray_part.label("part"), func.count().label("n"))
+            .where(
+                in_region(lo.c.division_code, f),
+                lo.c.code.is_distinct_from(lo.c.division_code),
+                of_kinds(lo.c.division_code, f),
+            )
+            .group_by(astray_part)
+            .cte("astray")
+        )
+    part = func.left(t.c.code, width)
+    n = present.c.n
+
+    def counted(condition: Any) -> Any:
+        return func.count().filter(condition)
+
     # parts is materialized so the planner sees a few thousand parts, not one per township,
     # and looks each part's name up by index instead of hashing every division.
-    sub = f"""divisions sub WHERE sub.tenant_id = :t AND sub.code = parts.part AND {valid("sub", f)}"""
-    geometry = (
-        f""", (SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(sub.geom, 0.001), 5)
-                FROM {sub}) AS geometry"""
-        if with_geometry
-        else ""
+    parts = _materialized(
+        select(
+            part.label("part"),
+            counted(t.c.required).label("required"),
+            counted(and_(t.c.required, n >= 1)).label("covered"),
+            counted(and_(t.c.required, n.is_(None))).label("gaps"),
+            counted(n > 1).label("conflicts"),
+            counted(~t.c.required).label("optional"),
+            counted(and_(~t.c.required, n.is_(None))).label("optional_gaps"),
+        )
+        .select_from(t.outerjoin(present, present.c.code == t.c.code))
+        .group_by(part),
+        "parts",
     )
-    sql = f"""WITH {ctes},
-        parts AS MATERIALIZED (
-          SELECT left(w.code, :width) AS part,
-                 count(*) FILTER (WHERE w.required) AS required,
-                 count(*) FILTER (WHERE w.required AND p.n >= 1) AS covered,
-                 count(*) FILTER (WHERE w.required AND p.n IS NULL) AS gaps,
-                 count(*) FILTER (WHERE p.n > 1) AS conflicts,
-                 count(*) FILTER (WHERE NOT w.required) AS optional,
-                 count(*) FILTER (WHERE NOT w.required AND p.n IS NULL) AS optional_gaps
-            FROM towns w LEFT JOIN present p ON p.code = w.code
-           GROUP BY 1)
-        SELECT parts.part AS code, (SELECT sub.name FROM {sub}) AS name,
-               parts.required, parts.covered, parts.gaps, parts.conflicts,
-               coalesce(astray.n, 0) AS misplaced, parts.optional, parts.optional_gaps{geometry}
-          FROM parts LEFT JOIN astray ON astray.part = parts.part
-         ORDER BY parts.part"""
-    rows = fetch_dicts(session, sql, {**f.params(), "width": width})
+    sub = DIVISIONS.alias("sub")
+
+    def of_part(column: Any) -> Any:
+        return (
+            select(column)
+            .where(sub.c.tenant_id == f.tenant_id, sub.c.code == parts.c.part, valid_at(sub, f))
+            .scalar_subquery()
+        )
+
+    geometry = (
+        [
+            of_part(
+                func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(sub.c.geom, 0.001), 5)
+            ).label("geometry")
+        ]
+        if with_geometry
+        else []
+    )
+    stmt = (
+        select(
+            parts.c.part.label("code"),
+            of_part(sub.c.name).label("name"),
+            parts.c.required,
+            parts.c.covered,
+            parts.c.gaps,
+            parts.c.conflicts,
+            func.coalesce(astray.c.n, 0).label("misplaced"),
+            parts.c.optional,
+            parts.c.optional_gaps,
+            *geometry,
+        )
+        .select_from(parts.outerjoin(astray, astray.c.part == parts.c.part))
+        .order_by(parts.c.part)
+    )
+    rows = [dict(r) for r in session.execute(stmt).mappings()]
     for r in rows:
         r["coverage_rate"] = round(r["covered"] / r["required"], 4) if r["required"] else None
     return rows
