@@ -9,17 +9,21 @@ names, distances and geometries of that page's rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from geoalchemy2 import Geography
 from sqlalchemy import (
     CTE,
+    Boolean,
     Float,
     FromClause,
+    Integer,
     Numeric,
     Select,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     exists,
@@ -29,13 +33,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from service.core.db import plan_for_values
 from service.coverage.predicates import (
-    DIVISIONS,
-    OFFICES,
+    REQUIRED,
+    Shape,
+    T,
+    divisions_as,
     in_region,
     located,
     of_kinds,
+    offices_as,
     towns,
     valid_at,
     with_names,
@@ -44,35 +50,37 @@ from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
 
 Page = tuple[int, list[dict[str, Any]]]
+LIMIT = bindparam("limit", type_=Integer)
+OFFSET = bindparam("offset", type_=Integer)
 
 
 def _run(
-    session: Session, page_of: Callable[[int | None, int], Select], limit: int | None, offset: int
+    session: Session, stmt: Select, f: CoverageFilter, limit: int | None, offset: int, **extra: Any
 ) -> Page:
     """Rows of one page plus the total (carried as `_total` on every row)."""
-    rows = [dict(r) for r in session.execute(page_of(limit, offset)).mappings()]
+    params = {**f.params(), **extra}
+    rows = [
+        dict(r)
+        for r in session.execute(stmt, {**params, "limit": limit, "offset": offset}).mappings()
+    ]
     total = int(rows[0]["_total"]) if rows else 0
     for r in rows:
         r.pop("_total")
     if not rows and offset:  # a page past the end: still say how many there are
-        first = session.execute(page_of(1, 0)).mappings().first()
+        first = session.execute(stmt, {**params, "limit": 1, "offset": 0}).mappings().first()
         total = int(first["_total"]) if first else 0
     return total, rows
 
 
-def _page(core: CTE, *order: Any) -> Callable[[int | None, int], CTE]:
+def _page(core: CTE, *order: Any) -> CTE:
     """The page CTE over a materialized `core` CTE, with the total of the whole set."""
-
-    def page(limit: int | None, offset: int) -> CTE:
-        return (
-            select(core, func.count().over().label("_total"))
-            .order_by(*order)
-            .limit(limit)
-            .offset(offset)
-            .cte("page")
-        )
-
-    return page
+    return (
+        select(core, func.count().over().label("_total"))
+        .order_by(*order)
+        .limit(LIMIT)
+        .offset(OFFSET)
+        .cte("page")
+    )
 
 
 def _materialized(stmt: Select, name: str = "core") -> CTE:
@@ -82,6 +90,48 @@ def _materialized(stmt: Select, name: str = "core") -> CTE:
 
 def _geometry(w: FromClause) -> list[Any]:
     return [func.ST_AsGeoJSON(w.c.geom, 6).label("geometry")]
+
+
+def _township_columns(w: FromClause, county: Any, city: Any) -> list[Any]:
+    return [
+        w.c.code,
+        w.c.name,
+        w.c.kind,
+        (w.c.kind == any_(REQUIRED)).label("required"),
+        func.left(w.c.code, 6).label("county_code"),
+        county,
+        func.left(w.c.code, 4).label("city_code"),
+        city,
+    ]
+
+
+@cache
+def _gaps(shape: Shape, with_geometry: bool) -> Select:
+    t = towns(shape)
+    if not shape.dated:
+        o = offices_as("o")
+        no_office = ~exists().where(
+            o.c.tenant_id == T, o.c.closed_at.is_(None), o.c.located_code == t.c.code
+        )
+    else:
+        lo = located(shape)
+        no_office = ~exists().where(lo.c.code == t.c.code)
+    want = bindparam("want_required", type_=Boolean)
+    core = _materialized(select(t.c.id, t.c.code).where(t.c.required == want, no_office))
+    page = _page(core, core.c.code)
+    w = divisions_as("w")
+    joined, county, city = with_names(
+        page.join(w, and_(w.c.tenant_id == T, w.c.id == page.c.id)), w, shape
+    )
+    return (
+        select(
+            *_township_columns(w, county, city),
+            page.c._total,
+            *(_geometry(w) if with_geometry else []),
+        )
+        .select_from(joined)
+        .order_by(w.c.code)
+    )
 
 
 def gaps(
@@ -94,43 +144,86 @@ def gaps(
     with_geometry: bool = False,
 ) -> Page:
     """Townships (required ones, or the optional kinds) with no active office standing in them."""
-    plan_for_values(session)
-    t = towns(f)
-    if f.as_of is None:
-        o = OFFICES.alias("o")
-        no_office = ~exists().where(
-            o.c.tenant_id == f.tenant_id, o.c.closed_at.is_(None), o.c.located_code == t.c.code
+    stmt = _gaps(Shape.of(f), with_geometry)
+    return _run(session, stmt, f, limit, offset, want_required=required)
+
+
+@cache
+def _conflicts(shape: Shape, with_geometry: bool) -> Select:
+    o = offices_as("o")
+    lo = located(shape)
+    if not shape.dated:  # counted straight from the index over the active offices' townships
+        code = o.c.located_code
+        core = _materialized(
+            select(code.label("code"), func.count().label("n"))
+            .where(
+                o.c.tenant_id == T,
+                o.c.closed_at.is_(None),
+                in_region(code, shape),
+                of_kinds(code, shape),
+            )
+            .group_by(code)
+            .having(func.count() > 1)
         )
     else:
-        lo = located(f)
-        no_office = ~exists().where(lo.c.code == t.c.code)
-    core = _materialized(select(t.c.id, t.c.code).where(t.c.required == required, no_office))
-    paged = _page(core, core.c.code)
-
-    def page_of(limit: int | None, offset: int) -> Select:
-        page = paged(limit, offset)
-        w = DIVISIONS.alias("w")
-        joined, county, city = with_names(
-            page.join(w, and_(w.c.tenant_id == f.tenant_id, w.c.id == page.c.id)), w, f
+        core = _materialized(
+            select(lo.c.code, func.count().label("n"))
+            .where(in_region(lo.c.code, shape), of_kinds(lo.c.code, shape))
+            .group_by(lo.c.code)
+            .having(func.count() > 1)
         )
-        return (
-            select(
-                w.c.code,
-                w.c.name,
-                w.c.kind,
-                w.c.kind.in_(f.required_kinds).label("required"),
-                func.left(w.c.code, 6).label("county_code"),
-                county,
-                func.left(w.c.code, 4).label("city_code"),
-                city,
-                page.c._total,
-                *(_geometry(w) if with_geometry else []),
+    page = _page(core, core.c.code)
+    w = divisions_as("w")
+    m = offices_as("m")
+    if not shape.dated:
+        members = and_(m.c.closed_at.is_(None), m.c.located_code == w.c.code)
+    else:
+        members = m.c.id.in_(select(lo.c.id).where(lo.c.code == w.c.code))
+    offices = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_object(
+                        "id",
+                        m.c.id,
+                        "name",
+                        m.c.name,
+                        "division_code",
+                        m.c.division_code,
+                        "exception_reason",
+                        m.c.exception_reason,
+                    ),
+                    m.c.id,
+                )
             )
-            .select_from(joined)
-            .order_by(w.c.code)
         )
-
-    return _run(session, page_of, limit, offset)
+        .where(m.c.tenant_id == T, members)
+        .scalar_subquery()
+    )
+    joined, county, city = with_names(
+        page.join(
+            w,
+            and_(
+                w.c.tenant_id == T,
+                w.c.code == page.c.code,
+                w.c.level == "township",
+                valid_at(w, shape),
+            ),
+        ),
+        w,
+        shape,
+    )
+    return (
+        select(
+            *_township_columns(w, county, city),
+            page.c.n.label("office_count"),
+            offices.label("offices"),
+            page.c._total,
+            *(_geometry(w) if with_geometry else []),
+        )
+        .select_from(joined)
+        .order_by(w.c.code)
+    )
 
 
 def conflicts(
@@ -142,213 +235,110 @@ def conflicts(
     with_geometry: bool = False,
 ) -> Page:
     """Townships with two or more active offices, with those offices and exception reasons."""
-    plan_for_values(session)
-    o = OFFICES.alias("o")
-    lo = located(f)
-    if f.as_of is None:  # counted straight from the index over the active offices' townships
-        code = o.c.located_code
+    return _run(session, _conflicts(Shape.of(f), with_geometry), f, limit, offset)
+
+
+@cache
+def _misplaced(shape: Shape) -> Select:
+    if not shape.dated:  # the partial index ix_offices_misplaced holds exactly these
+        o = offices_as("o")
         core = _materialized(
-            select(code.label("code"), func.count().label("n"))
-            .where(
-                o.c.tenant_id == f.tenant_id,
+            select(o.c.id, o.c.division_code, o.c.located_code.label("code")).where(
+                o.c.tenant_id == T,
                 o.c.closed_at.is_(None),
-                in_region(code, f),
-                of_kinds(code, f),
+                in_region(o.c.division_code, shape),
+                o.c.located_code.is_distinct_from(o.c.division_code),
+                of_kinds(o.c.division_code, shape),
             )
-            .group_by(code)
-            .having(func.count() > 1)
         )
     else:
+        lo = located(shape)
         core = _materialized(
-            select(lo.c.code, func.count().label("n"))
-            .where(in_region(lo.c.code, f), of_kinds(lo.c.code, f))
-            .group_by(lo.c.code)
-            .having(func.count() > 1)
-        )
-    paged = _page(core, core.c.code)
-
-    def page_of(limit: int | None, offset: int) -> Select:
-        page = paged(limit, offset)
-        w = DIVISIONS.alias("w")
-        m = OFFICES.alias("m")
-        if f.as_of is None:
-            members = and_(m.c.closed_at.is_(None), m.c.located_code == w.c.code)
-        else:
-            members = m.c.id.in_(select(lo.c.id).where(lo.c.code == w.c.code))
-        offices = (
-            select(
-                func.json_agg(
-                    aggregate_order_by(
-                        func.json_build_object(
-                            "id",
-                            m.c.id,
-                            "name",
-                            m.c.name,
-                            "division_code",
-                            m.c.division_code,
-                            "exception_reason",
-                            m.c.exception_reason,
-                        ),
-                        m.c.id,
-                    )
-                )
+            select(lo.c.id, lo.c.division_code, lo.c.code).where(
+                in_region(lo.c.division_code, shape),
+                lo.c.code.is_distinct_from(lo.c.division_code),
+                of_kinds(lo.c.division_code, shape),
             )
-            .where(m.c.tenant_id == f.tenant_id, members)
-            .scalar_subquery()
         )
-        joined, county, city = with_names(
-            page.join(
-                w,
-                and_(
-                    w.c.tenant_id == f.tenant_id,
-                    w.c.code == page.c.code,
-                    w.c.level == "township",
-                    valid_at(w, f),
+    page = _page(core, core.c.division_code, core.c.id)
+    o = offices_as("p")
+    reg = divisions_as("reg")
+    loc = divisions_as("loc")
+    x, y = func.ST_X(o.c.geom), func.ST_Y(o.c.geom)
+    distance = case(
+        (  # (swapped axes are not a place on Earth)
+            and_(func.abs(y) <= 90, func.abs(x) <= 180),
+            func.round(
+                cast(
+                    func.ST_Distance(cast(reg.c.geom, Geography), cast(o.c.geom, Geography)),
+                    Numeric,
                 ),
+                1,
             ),
-            w,
-            f,
         )
-        return (
-            select(
-                w.c.code,
-                w.c.name,
-                w.c.kind,
-                w.c.kind.in_(f.required_kinds).label("required"),
-                func.left(w.c.code, 6).label("county_code"),
-                county,
-                func.left(w.c.code, 4).label("city_code"),
-                city,
-                page.c.n.label("office_count"),
-                offices.label("offices"),
-                page.c._total,
-                *(_geometry(w) if with_geometry else []),
-            )
-            .select_from(joined)
-            .order_by(w.c.code)
+    )
+    joined = (
+        page.join(o, and_(o.c.tenant_id == T, o.c.id == page.c.id))
+        .outerjoin(
+            reg,
+            and_(reg.c.tenant_id == T, reg.c.code == o.c.division_code, valid_at(reg, shape)),
         )
-
-    return _run(session, page_of, limit, offset)
+        .outerjoin(loc, and_(loc.c.tenant_id == T, loc.c.code == page.c.code, valid_at(loc, shape)))
+    )
+    return (
+        select(
+            o.c.id.label("office_id"),
+            o.c.name.label("office_name"),
+            o.c.division_code.label("registered_code"),
+            reg.c.name.label("registered_name"),
+            page.c.code.label("located_code"),
+            loc.c.name.label("located_name"),
+            cast(func.round(cast(x, Numeric), 7), Float).label("lon"),
+            cast(func.round(cast(y, Numeric), 7), Float).label("lat"),
+            cast(distance, Float).label("distance_m"),
+            page.c._total,
+        )
+        .select_from(joined)
+        .order_by(o.c.division_code, o.c.id)
+    )
 
 
 def misplaced(session: Session, f: CoverageFilter, *, limit: int | None, offset: int) -> Page:
     """Active offices registered in the region whose point is not in their registered township:
     where the point is instead, and how far it is from the registered township."""
-    plan_for_values(session)
-    if f.as_of is None:  # the partial index ix_offices_misplaced holds exactly these
-        o = OFFICES.alias("o")
-        core = _materialized(
-            select(o.c.id, o.c.division_code, o.c.located_code.label("code")).where(
-                o.c.tenant_id == f.tenant_id,
-                o.c.closed_at.is_(None),
-                in_region(o.c.division_code, f),
-                o.c.located_code.is_distinct_from(o.c.division_code),
-                of_kinds(o.c.division_code, f),
-            )
-        )
-    else:
-        lo = located(f)
-        core = _materialized(
-            select(lo.c.id, lo.c.division_code, lo.c.code).where(
-                in_region(lo.c.division_code, f),
-                lo.c.code.is_distinct_from(lo.c.division_code),
-                of_kinds(lo.c.division_code, f),
-            )
-        )
-    paged = _page(core, core.c.division_code, core.c.id)
-
-    def page_of(limit: int | None, offset: int) -> Select:
-        page = paged(limit, offset)
-        o = OFFICES.alias("o")
-        reg = DIVISIONS.alias("reg")
-        loc = DIVISIONS.alias("loc")
-        x, y = func.ST_X(o.c.geom), func.ST_Y(o.c.geom)
-        distance = case(
-            (  # (swapped axes are not a place on Earth)
-                and_(func.abs(y) <= 90, func.abs(x) <= 180),
-                func.round(
-                    cast(
-                        func.ST_Distance(cast(reg.c.geom, Geography), cast(o.c.geom, Geography)),
-                        Numeric,
-                    ),
-                    1,
-                ),
-            )
-        )
-        joined = (
-            page.join(o, and_(o.c.tenant_id == f.tenant_id, o.c.id == page.c.id))
-            .outerjoin(
-                reg,
-                and_(
-                    reg.c.tenant_id == f.tenant_id,
-                    reg.c.code == o.c.division_code,
-                    valid_at(reg, f),
-                ),
-            )
-            .outerjoin(
-                loc,
-                and_(loc.c.tenant_id == f.tenant_id, loc.c.code == page.c.code, valid_at(loc, f)),
-            )
-        )
-        return (
-            select(
-                o.c.id.label("office_id"),
-                o.c.name.label("office_name"),
-                o.c.division_code.label("registered_code"),
-                reg.c.name.label("registered_name"),
-                page.c.code.label("located_code"),
-                loc.c.name.label("located_name"),
-                cast(func.round(cast(x, Numeric), 7), Float).label("lon"),
-                cast(func.round(cast(y, Numeric), 7), Float).label("lat"),
-                cast(distance, Float).label("distance_m"),
-                page.c._total,
-            )
-            .select_from(joined)
-            .order_by(o.c.division_code, o.c.id)
-        )
-
-    return _run(session, page_of, limit, offset)
+    return _run(session, _misplaced(Shape.of(f)), f, limit, offset)
 
 
-def summary(
-    session: Session, f: CoverageFilter, *, level: str, with_geometry: bool = False
-) -> list[dict[str, Any]]:
-    """Per province, city, county or township of the region: required townships, covered, gaps,
-    conflicts, misplaced offices, optional townships and their gaps; coverage rate."""
-    plan_for_values(session)
-    width = LEVEL_WIDTH[level]
-    t = towns(f)
-    if f.as_of is None:
-        o = OFFICES.alias("o")
+@cache
+def _summary(shape: Shape, width: int, with_geometry: bool) -> Select:
+    t = towns(shape)
+    if not shape.dated:
+        o = offices_as("o")
         present = (
             select(o.c.located_code.label("code"), func.count().label("n"))
-            .where(
-                o.c.tenant_id == f.tenant_id,
-                o.c.closed_at.is_(None),
-                in_region(o.c.located_code, f),
-            )
+            .where(o.c.tenant_id == T, o.c.closed_at.is_(None), in_region(o.c.located_code, shape))
             .group_by(o.c.located_code)
             .cte("present")
         )
-        a = OFFICES.alias("a")
+        a = offices_as("a")
         astray_part = func.left(a.c.division_code, width)
         astray = (
             select(astray_part.label("part"), func.count().label("n"))
             .where(
-                a.c.tenant_id == f.tenant_id,
+                a.c.tenant_id == T,
                 a.c.closed_at.is_(None),
-                in_region(a.c.division_code, f),
+                in_region(a.c.division_code, shape),
                 a.c.located_code.is_distinct_from(a.c.division_code),
-                of_kinds(a.c.division_code, f),
+                of_kinds(a.c.division_code, shape),
             )
             .group_by(astray_part)
             .cte("astray")
         )
     else:
-        lo = located(f)
+        lo = located(shape)
         present = (
             select(lo.c.code, func.count().label("n"))
-            .where(in_region(lo.c.code, f))
+            .where(in_region(lo.c.code, shape))
             .group_by(lo.c.code)
             .cte("present")
         )
@@ -356,9 +346,9 @@ def summary(
         astray = (
             select(astray_part.label("part"), func.count().label("n"))
             .where(
-                in_region(lo.c.division_code, f),
+                in_region(lo.c.division_code, shape),
                 lo.c.code.is_distinct_from(lo.c.division_code),
-                of_kinds(lo.c.division_code, f),
+                of_kinds(lo.c.division_code, shape),
             )
             .group_by(astray_part)
             .cte("astray")
@@ -385,12 +375,12 @@ def summary(
         .group_by(part),
         "parts",
     )
-    sub = DIVISIONS.alias("sub")
+    sub = divisions_as("sub")
 
     def of_part(column: Any) -> Any:
         return (
             select(column)
-            .where(sub.c.tenant_id == f.tenant_id, sub.c.code == parts.c.part, valid_at(sub, f))
+            .where(sub.c.tenant_id == T, sub.c.code == parts.c.part, valid_at(sub, shape))
             .scalar_subquery()
         )
 
@@ -403,7 +393,7 @@ def summary(
         if with_geometry
         else []
     )
-    stmt = (
+    return (
         select(
             parts.c.part.label("code"),
             of_part(sub.c.name).label("name"),
@@ -419,7 +409,15 @@ def summary(
         .select_from(parts.outerjoin(astray, astray.c.part == parts.c.part))
         .order_by(parts.c.part)
     )
-    rows = [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def summary(
+    session: Session, f: CoverageFilter, *, level: str, with_geometry: bool = False
+) -> list[dict[str, Any]]:
+    """Per province, city, county or township of the region: required townships, covered, gaps,
+    conflicts, misplaced offices, optional townships and their gaps; coverage rate."""
+    stmt = _summary(Shape.of(f), LEVEL_WIDTH[level], with_geometry)
+    rows = [dict(r) for r in session.execute(stmt, f.params()).mappings()]
     for r in rows:
         r["coverage_rate"] = round(r["covered"] / r["required"], 4) if r["required"] else None
     return rows
