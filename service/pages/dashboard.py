@@ -171,10 +171,12 @@ def dashboard_progress(
     session: SessionDep,
     region: RegionParam = None,
     psort: Annotated[SortKey, Query()] = "code",
-) -> HTMLResponse:
+) -> Response:
     """The dashboard's progress against the target: the share titled, its curve over the
     target dates, and per sub-region (sortable)."""
     region = scope.region(region)
+    if len(region) == 9:  # a township has no regions below: its dashboard lists its offices
+        return RedirectResponse(link("/dashboard", {}, region), status_code=303)
     progress = acceptance.progress(
         session=session, scope=scope, region=region, as_of=None, level=None
     )
@@ -212,10 +214,12 @@ def dashboard_coverage(
     session: SessionDep,
     region: RegionParam = None,
     csort: Annotated[SortKey, Query()] = "code",
-) -> HTMLResponse:
+) -> Response:
     """The dashboard's coverage: per sub-region (sortable), the first townships without an
     office and those with more than one."""
     region = scope.region(region)
+    if len(region) == 9:  # (as the progress)
+        return RedirectResponse(link("/dashboard", {}, region), status_code=303)
     width = acceptance.child_width(region, None)
     f = CoverageFilter(
         tenant_id=scope.tenant_id, region=region, required_kinds=scope.required_kinds

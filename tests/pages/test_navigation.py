@@ -197,3 +197,18 @@ def test_the_dashboards_sections_load_beside_it_and_open_by_themselves(client, a
         assert alone.startswith("<!doctype html>") and f"新郑市 {title}" in alone
         assert f'href="/dashboard/{name}?{name[0]}sort=code&region=4101"' in alone  # the trail
         assert f'<a href="/dashboard?region={XINZHENG}">返回工作台</a>' in alone
+
+
+def test_a_townships_sections_lead_to_its_dashboard(client, auth):
+    """A township has no regions below it: asked for its progress or coverage section (a
+    link, a township user's own region), the answer is its dashboard, never an error."""
+    city = auth("zhengzhou_city")
+    for name in ("progress", "coverage"):
+        r = client.get(
+            f"/dashboard/{name}",
+            params={"region": TOWNS[0]},
+            headers={**city, **PAGE},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, (r.status_code, r.url, r.history, r.text[:200])
+        assert r.headers["location"] == f"/dashboard?region={TOWNS[0]}"
