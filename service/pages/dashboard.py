@@ -1,7 +1,6 @@
-"""The dashboard of a user's region and the office page, rendered on the server in Chinese
-from the same services as the API (nothing computed twice, nothing outside the region).
-`office_context` is what the office page shows; the work-record form (work_form.py) shows
-it again with what was typed and why it was refused."""
+"""The dashboard of a user's region, rendered on the server in Chinese from the same
+services as the API (nothing computed twice, nothing outside the region): the page, and its
+progress and coverage sections, which load beside it (htmx) or open as pages of their own."""
 
 from __future__ import annotations
 

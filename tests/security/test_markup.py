@@ -83,8 +83,14 @@ def nothing_ran(driver: Any, where: str) -> str:
     return str(title)
 
 
+# sections a page loads beside itself (htmx swaps each placeholder for its fragment)
+SECTIONS_LOADED = "return document.querySelectorAll('[hx-trigger=\"load\"]').length === 0"
+
+
 def page_text(driver: Any, base: str, path: str) -> str:
     driver.get(base + path)
+    # the dashboard's progress and coverage arrive after the page: read them too
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(SECTIONS_LOADED))
     nothing_ran(driver, path)
     return str(driver.execute_script("return document.body.innerText;"))
 
@@ -144,10 +150,12 @@ def test_pages_show_hostile_strings_as_text(site: Planted, chromium: Any) -> Non
     text = page_text(chromium, site.base, "/dashboard")
     for code in ("41", "4101"):
         assert site.divisions[code] in text
+    assert "截至" in text and "覆盖率" in text  # the progress and coverage sections are in
     log_in(chromium, site.base, "zz_city")
     text = page_text(chromium, site.base, "/dashboard")
     for code in ("4101", "410184", "410122"):
         assert site.divisions[code] in text
+    assert "截至" in text and "覆盖率" in text
     for name, office_id in site.offices.items():
         text = page_text(chromium, site.base, f"/offices/{office_id}")
         assert chromium.title == f"{name} · 司法所登记系统"
