@@ -212,3 +212,36 @@ def test_a_townships_sections_lead_to_its_dashboard(client, auth):
         )
         assert r.status_code == 303, (r.status_code, r.url, r.history, r.text[:200])
         assert r.headers["location"] == f"/dashboard?region={TOWNS[0]}"
+
+
+def test_no_page_answers_an_anonymous_client(client):
+    """Every page that shows data asks for a login first — the dashboard's sections, the
+    picker's fragment and any page a module of the pages or the maps adds later included —
+    (a browser is sent to the login page, an API client gets 401); none answers or fails."""
+    import importlib
+    import pkgutil
+
+    import service.pages
+
+    modules = [f"service.pages.{m.name}" for m in pkgutil.iter_modules(service.pages.__path__)]
+    public = {"/", "/login", "/logout"}
+    routers = [getattr(importlib.import_module(n), "router", None) for n in modules]
+    routers.append(importlib.import_module("service.maps.router").router)
+    pages = sorted(
+        {
+            route.path
+            for router in routers
+            if router is not None
+            for route in router.routes
+            if "GET" in route.methods and route.path not in public
+        }
+    )
+    assert "/dashboard/progress" in pages and "/regions/children" in pages
+    client.cookies.clear()
+    for path in pages:
+        url = path.replace("{office_id}", "1").replace("{staff_id}", "1")
+        url = url.replace("{theme}", "coverage").replace("{file_id}", "1")
+        for headers in (PAGE, {"accept": "application/json"}):
+            r = client.get(url, headers=headers, follow_redirects=False)
+            to_login = r.status_code == 303 and r.headers["location"].startswith("/login")
+            assert r.status_code == 401 or to_login, (url, headers, r.status_code, r.text[:200])
