@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import Executable
 
 from service.core.context import db_timing_var
 
@@ -164,9 +165,11 @@ def plan_for_values(session: Session) -> None:
     session.execute(_PLAN_FOR_VALUES)
 
 
-def fetch_dicts(session: Session, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rows of a textual query as dicts (one zip per row: reports return thousands)."""
-    result = session.execute(text(sql), params)
+def fetch_dicts(
+    session: Session, sql: str | Executable, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The rows of a query as dicts (one zip per row: reports return thousands)."""
+    result = session.execute(text(sql) if isinstance(sql, str) else sql, params)
     keys = list(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
 

@@ -20,43 +20,81 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from functools import cache
 from itertools import groupby
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    FromClause,
+    Numeric,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    union,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.types import String
 
 from geo.coverage import Group, invalid_groups
 from service.core.db import fetch_dicts
 from service.coverage.derived import cached, fingerprint, store
-from service.coverage.query import CoverageFilter, valid
+from service.coverage.predicates import Shape, T, divisions_as, in_region, valid_at
+from service.coverage.query import CoverageFilter
 
 # ESRI:102025 Asia North Albers Equal Area Conic, shipped in PostGIS's spatial_ref_sys. By
 # SRID, PostGIS caches the transformation; a PROJ string is rebuilt on every call (250x slower).
 EQUAL_AREA_SRID = 102025
 NOISE_DEG = 1e-7  # ≈ 1 cm
 
+TOL = bindparam("tol", type_=Float)
+SUSPECTS = bindparam("suspects", type_=ARRAY(String))
+CODES = bindparam("codes", type_=ARRAY(String))
 
-def _area(expr: str) -> str:
-    return f"ST_Area(ST_Transform({expr}, {EQUAL_AREA_SRID}))"
+
+def _area(g: Any) -> ColumnElement[float]:
+    return func.ST_Area(func.ST_Transform(g, literal_column(str(EQUAL_AREA_SRID))))
 
 
-def _townships(f: CoverageFilter, alias: str = "divisions") -> str:
+def _area_m2(g: Any) -> ColumnElement[float]:
+    return cast(func.round(cast(_area(g), Numeric), 1), Float).label("area_m2")
+
+
+def _geojson(g: Any) -> ColumnElement[str]:
+    return func.ST_AsGeoJSON(g, 7).label("geometry")
+
+
+def _of_level(d: FromClause, level: str, shape: Shape) -> ColumnElement[bool]:
+    """Division versions `d` of a level in the region, valid at the filter's date."""
+    return and_(
+        d.c.tenant_id == T, d.c.level == level, in_region(d.c.code, shape), valid_at(d, shape)
+    )
+
+
+@cache
+def _township_shapes(shape: Shape) -> Select:
+    d = divisions_as("d")
     return (
-        f"{alias}.tenant_id = :t AND {alias}.level = 'township'"
-        f" AND starts_with({alias}.code, :region) AND {valid(alias, f)}"
+        select(d.c.parent_code, func.ST_AsBinary(d.c.geom).label("wkb"))
+        .where(_of_level(d, "township", shape))
+        .order_by(d.c.parent_code)
     )
 
 
 def uncertified_counties(session: Session, f: CoverageFilter) -> set[str]:
     """Counties whose townships are not a clean coverage (GEOS CoverageValidator)."""
     result = session.execute(
-        text(
-            f"SELECT parent_code, ST_AsBinary(geom) AS wkb FROM divisions"
-            f" WHERE {_townships(f)} ORDER BY parent_code"
-        ).execution_options(yield_per=2000),
-        f.params(),
+        _township_shapes(Shape.of(f)).execution_options(yield_per=2000), f.params()
     )
 
     def groups() -> Iterator[Group]:
@@ -66,55 +104,191 @@ def uncertified_counties(session: Session, f: CoverageFilter) -> set[str]:
     return {str(k) for k in invalid_groups(groups())}
 
 
+@cache
+def _overlaps_stmt(shape: Shape) -> Select:
+    # neighbouring counties whose own polygons overlap beyond the tolerance
+    ca, cb = divisions_as("ca"), divisions_as("cb")
+    shared = func.ST_Intersection(ca.c.geom, cb.c.geom)
+    county_pairs = (
+        select(ca.c.code.label("ca"), cb.c.code.label("cb"))
+        .select_from(ca.join(cb, and_(ca.c.geom.op("&&")(cb.c.geom), ca.c.code < cb.c.code)))
+        .where(
+            _of_level(ca, "county", shape),
+            _of_level(cb, "county", shape),
+            func.ST_Relate(ca.c.geom, cb.c.geom, "2********"),
+            _area(shared) > TOL,
+        )
+        .cte("county_pairs")
+        .prefix_with("MATERIALIZED")
+    )
+    d = divisions_as("d")
+    paired = union(select(county_pairs.c.ca), select(county_pairs.c.cb))
+    towns = (
+        select(d.c.id, d.c.code, d.c.name, d.c.parent_code, d.c.geom)
+        .where(
+            _of_level(d, "township", shape),
+            or_(d.c.parent_code == any_(SUSPECTS), d.c.parent_code.in_(paired)),
+        )
+        .cte("towns")
+        .prefix_with("MATERIALIZED")
+    )
+    a, b = towns.alias("a"), towns.alias("b")
+    within = (
+        select(a.c.id.label("ia"), b.c.id.label("ib"))
+        .select_from(
+            a.join(
+                b,
+                and_(
+                    a.c.parent_code == b.c.parent_code,
+                    a.c.id < b.c.id,
+                    a.c.geom.op("&&")(b.c.geom),
+                ),
+            )
+        )
+        .where(a.c.parent_code == any_(SUSPECTS))
+    )
+    across = (
+        select(a.c.id, b.c.id)
+        .select_from(
+            county_pairs.join(a, a.c.parent_code == county_pairs.c.ca).join(
+                b, b.c.parent_code == county_pairs.c.cb
+            )
+        )
+        .where(a.c.geom.op("&&")(b.c.geom))
+    )
+    pairs = within.union_all(across).cte("pairs")
+    hits = (
+        select(
+            a.c.code.label("a_code"),
+            a.c.name.label("a_name"),
+            b.c.code.label("b_code"),
+            b.c.name.label("b_name"),
+            func.ST_Intersection(a.c.geom, b.c.geom).label("g"),
+        )
+        .select_from(pairs.join(a, a.c.id == pairs.c.ia).join(b, b.c.id == pairs.c.ib))
+        .where(func.ST_Relate(a.c.geom, b.c.geom, "2********"))
+        .cte("hits")
+    )
+    return (
+        select(
+            hits.c.a_code,
+            hits.c.a_name,
+            hits.c.b_code,
+            hits.c.b_name,
+            _area_m2(hits.c.g),
+            _geojson(hits.c.g),
+        )
+        .where(_area(hits.c.g) > TOL)
+        .order_by(hits.c.a_code, hits.c.b_code)
+    )
+
+
 def _overlaps(session: Session, f: CoverageFilter, tol: float, suspects: set[str]) -> list[dict]:
-    counties = f"""SELECT code, geom FROM divisions WHERE tenant_id = :t AND level = 'county'
-                     AND starts_with(code, :region) AND {valid("divisions", f)}"""
-    sql = f"""
-    WITH county_pairs AS MATERIALIZED (
-      SELECT a.code AS ca, b.code AS cb FROM ({counties}) a JOIN ({counties}) b
-        ON a.geom && b.geom AND a.code < b.code
-       WHERE ST_Relate(a.geom, b.geom, '2********')
-         AND {_area("ST_Intersection(a.geom, b.geom)")} > :tol),
-    towns AS MATERIALIZED (
-      SELECT id, code, name, parent_code, geom FROM divisions
-       WHERE {_townships(f)}
-         AND (parent_code = ANY(CAST(:suspects AS text[]))
-              OR parent_code IN (SELECT ca FROM county_pairs UNION SELECT cb FROM county_pairs))),
-    pairs AS (
-      SELECT a.id AS ia, b.id AS ib FROM towns a JOIN towns b
-        ON a.parent_code = b.parent_code AND a.id < b.id AND a.geom && b.geom
-       WHERE a.parent_code = ANY(CAST(:suspects AS text[]))
-      UNION ALL
-      SELECT a.id, b.id FROM county_pairs cp
-        JOIN towns a ON a.parent_code = cp.ca JOIN towns b ON b.parent_code = cp.cb
-       WHERE a.geom && b.geom),
-    hits AS (
-      SELECT a.code AS a_code, a.name AS a_name, b.code AS b_code, b.name AS b_name,
-             ST_Intersection(a.geom, b.geom) AS g
-        FROM pairs p JOIN towns a ON a.id = p.ia JOIN towns b ON b.id = p.ib
-       WHERE ST_Relate(a.geom, b.geom, '2********'))
-    SELECT a_code, a_name, b_code, b_name, round({_area("g")}::numeric, 1)::float8 AS area_m2,
-           ST_AsGeoJSON(g, 7) AS geometry
-      FROM hits WHERE {_area("g")} > :tol ORDER BY a_code, b_code"""
     params = {**f.params(), "tol": tol, "suspects": sorted(suspects)}
-    return fetch_dicts(session, sql, params)
+    return fetch_dicts(session, _overlaps_stmt(Shape.of(f)), params)
+
+
+@cache
+def _outside_stmt(shape: Shape) -> Select:
+    d = divisions_as("d")
+    loose = func.ST_Buffer(d.c.geom, literal_column(repr(NOISE_DEG)), "quad_segs=1 join=mitre")
+    c = (
+        select(d.c.code, d.c.name, d.c.geom, loose.label("loose"))
+        .where(_of_level(d, "county", shape))
+        .cte("c")
+        .prefix_with("MATERIALIZED")
+    )
+    t = divisions_as("t")
+    covered = and_(t.c.geom.op("@")(c.c.loose), func.ST_CoveredBy(t.c.geom, c.c.loose))
+    poking = (
+        select(
+            t.c.code,
+            t.c.name,
+            t.c.parent_code,
+            c.c.name.label("county_name"),
+            func.ST_Difference(t.c.geom, c.c.geom).label("g"),
+        )
+        .select_from(t.join(c, c.c.code == t.c.parent_code))
+        .where(_of_level(t, "township", shape), ~covered)
+        .cte("poking")
+    )
+    return (
+        select(
+            poking.c.code,
+            poking.c.name,
+            poking.c.parent_code.label("county_code"),
+            poking.c.county_name,
+            _area_m2(poking.c.g),
+            _geojson(poking.c.g),
+        )
+        .where(_area(poking.c.g) > TOL)
+        .order_by(poking.c.code)
+    )
 
 
 def _outside(session: Session, f: CoverageFilter, tol: float) -> list[dict]:
-    sql = f"""
-    WITH c AS MATERIALIZED (
-      SELECT code, name, geom, ST_Buffer(geom, {NOISE_DEG}, 'quad_segs=1 join=mitre') AS loose
-        FROM divisions WHERE tenant_id = :t AND level = 'county'
-         AND starts_with(code, :region) AND {valid("divisions", f)}),
-    poking AS (
-      SELECT t.code, t.name, t.parent_code, c.name AS county_name,
-             ST_Difference(t.geom, c.geom) AS g
-        FROM divisions t JOIN c ON c.code = t.parent_code
-       WHERE {_townships(f, "t")} AND NOT (t.geom @ c.loose AND ST_CoveredBy(t.geom, c.loose)))
-    SELECT code, name, parent_code AS county_code, county_name,
-           round({_area("g")}::numeric, 1)::float8 AS area_m2, ST_AsGeoJSON(g, 7) AS geometry
-      FROM poking WHERE {_area("g")} > :tol ORDER BY code"""
-    return fetch_dicts(session, sql, {**f.params(), "tol": tol})
+    return fetch_dicts(session, _outside_stmt(Shape.of(f)), {**f.params(), "tol": tol})
+
+
+@cache
+def _sums_stmt(shape: Shape) -> Select:
+    """Each county's area and the sum of its townships' areas."""
+    d = divisions_as("d")
+    t = (
+        select(d.c.parent_code, func.sum(_area(d.c.geom)).label("area"))
+        .where(_of_level(d, "township", shape))
+        .group_by(d.c.parent_code)
+        .subquery("t")
+    )
+    c = divisions_as("c")
+    return (
+        select(
+            c.c.code,
+            c.c.name,
+            _area(c.c.geom).label("county_area"),
+            func.coalesce(t.c.area, 0).label("towns_area"),
+        )
+        .select_from(c.outerjoin(t, t.c.parent_code == c.c.code))
+        .where(_of_level(c, "county", shape))
+    )
+
+
+@cache
+def _exact_stmt(shape: Shape) -> Select:
+    """The part of each county in `codes` that none of its townships covers."""
+    c, t = divisions_as("c"), divisions_as("t")
+    towns = (
+        select(func.ST_Union(t.c.geom))
+        .where(
+            t.c.tenant_id == T,
+            t.c.level == "township",
+            t.c.parent_code == c.c.code,
+            valid_at(t, shape),
+        )
+        .correlate(c)
+        .scalar_subquery()
+    )
+    empty: ColumnElement[Any] = literal_column("'MULTIPOLYGON EMPTY'::geometry")
+    g = (
+        select(func.ST_Difference(c.c.geom, func.coalesce(towns, empty)).label("g"))
+        .correlate(c)
+        .lateral("g")
+    )
+    return (
+        select(
+            c.c.code.label("county_code"),
+            c.c.name.label("county_name"),
+            _area_m2(g.c.g),
+            _geojson(g.c.g),
+        )
+        .select_from(c.join(g, true()))
+        .where(
+            c.c.tenant_id == T,
+            c.c.level == "county",
+            c.c.code == any_(CODES),
+            valid_at(c, shape),
+        )
+    )
 
 
 def _uncovered(
@@ -128,18 +302,8 @@ def _uncovered(
     spill: dict[str, float] = {}
     for o in outside:
         spill[o["county_code"]] = spill.get(o["county_code"], 0.0) + float(o["area_m2"])
-    sums = session.execute(
-        text(
-            f"""WITH t AS (SELECT parent_code, sum({_area("geom")}) AS area FROM divisions
-                            WHERE {_townships(f)} GROUP BY parent_code)
-                SELECT c.code, c.name, {_area("c.geom")} AS county_area,
-                       coalesce(t.area, 0) AS towns_area
-                  FROM divisions c LEFT JOIN t ON t.parent_code = c.code
-                 WHERE c.tenant_id = :t AND c.level = 'county' AND starts_with(c.code, :region)
-                   AND {valid("c", f)}"""
-        ),
-        f.params(),
-    ).all()
+    shape = Shape.of(f)
+    sums = session.execute(_sums_stmt(shape), f.params()).all()
     found = []
     exact_needed = []
     for r in sums:
@@ -152,17 +316,9 @@ def _uncovered(
             )
     if exact_needed or (with_geometry and found):
         codes = exact_needed + [x["county_code"] for x in found]
-        sql = f"""
-        SELECT c.code AS county_code, c.name AS county_name,
-               round({_area("g.g")}::numeric, 1)::float8 AS area_m2, ST_AsGeoJSON(g.g, 7) AS geometry
-          FROM divisions c, LATERAL (SELECT ST_Difference(c.geom, coalesce(
-                 (SELECT ST_Union(t.geom) FROM divisions t WHERE t.tenant_id = :t
-                     AND t.level = 'township' AND t.parent_code = c.code AND {valid("t", f)}),
-                 'MULTIPOLYGON EMPTY'::geometry)) AS g) g
-         WHERE c.tenant_id = :t AND c.level = 'county' AND c.code = ANY(CAST(:codes AS text[]))
-           AND {valid("c", f)}"""
         exact = {
-            r["county_code"]: r for r in fetch_dicts(session, sql, {**f.params(), "codes": codes})
+            r["county_code"]: r
+            for r in fetch_dicts(session, _exact_stmt(shape), {**f.params(), "codes": codes})
         }
         found = [exact.get(x["county_code"], x) for x in found]
         found += [exact[c] for c in exact_needed if c in exact and float(exact[c]["area_m2"]) > tol]
