@@ -19,7 +19,21 @@ from threading import Lock
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from geo.offsets import (
@@ -32,7 +46,15 @@ from geo.offsets import (
 )
 from service.coverage.causes import LABELS_ZH
 from service.coverage.evidence import Landing, Member, Verdict, judge
-from service.coverage.query import CoverageFilter, active, valid
+from service.coverage.predicates import (
+    Shape,
+    T,
+    active_at,
+    divisions_as,
+    offices_as,
+    valid_at,
+)
+from service.coverage.query import CoverageFilter
 
 # Every point's corrections in one statement. `p` and `q` are materialized so that each
 # polygon test runs once per office, not once per reference to its result. Measures are
@@ -40,8 +62,10 @@ from service.coverage.query import CoverageFilter, active, valid
 # degree, about the township's latitude): planar, so cheap, and within a percent at a
 # township's scale; only where the model uses them — the crossing chance (perimeter, area)
 # where a correction moves a point across its township's boundary, and depth and direction
-# for misplaced offices a correction brings home.
-_LANDINGS = """
+# for misplaced offices a correction brings home. A whole statement (raw SQL: its tuning —
+# what is materialized where — is the point), the date an optional parameter: the township
+# is found by its code, so the date only filters the versions of one code.
+_LANDINGS = text("""
 WITH u AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:gx AS float8[]),
                                 CAST(:gy AS float8[]), CAST(:bx AS float8[]),
                                 CAST(:by AS float8[])) AS u(id, gx, gy, bx, by)),
@@ -55,7 +79,10 @@ WITH u AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:gx AS float8[]),
            CASE WHEN :swap AND abs(ST_X(o.geom)) <= 90
                 THEN ST_SetSRID(ST_MakePoint(ST_Y(o.geom), ST_X(o.geom)), 4326) END AS s
       FROM u JOIN offices o ON o.tenant_id = :t AND o.id = u.id
-      JOIN divisions reg ON reg.tenant_id = :t AND reg.code = o.division_code AND {valid}),
+      JOIN divisions reg ON reg.tenant_id = :t AND reg.code = o.division_code
+                      AND (CAST(:as_of AS date) IS NULL AND reg.valid_to IS NULL
+                           OR reg.valid_from <= :as_of
+                              AND (reg.valid_to IS NULL OR reg.valid_to > :as_of))),
   q AS MATERIALIZED (
     SELECT p.*, p.township ~ p.g AND ST_Covers(p.township, p.g) AS g_home,
            p.township ~ p.b AND ST_Covers(p.township, p.b) AS b_home,
@@ -72,13 +99,23 @@ SELECT m.id, m.division_code, m.home, m.g_home, m.b_home, m.s_home,
             AS outside_m,
        CASE WHEN NOT m.home AND m.measurable
             THEN ST_Azimuth(m.mpt, ST_ClosestPoint(m.mtownship, m.mpt)) END AS way,
-       {depths}
-  FROM m"""
-_DEPTH = """CASE WHEN NOT m.home AND m.{c}_home
-            THEN ST_Distance(ST_Boundary(m.mtownship), ST_Scale(m.{c}, m.kx, 110574)) END
-            AS {c}_depth,
-       CASE WHEN NOT m.home AND m.{c}_home AND m.measurable
-            THEN ST_Azimuth(m.mpt, ST_Scale(m.{c}, m.kx, 110574)) END AS {c}_way"""
+       CASE WHEN NOT m.home AND m.g_home
+            THEN ST_Distance(ST_Boundary(m.mtownship), ST_Scale(m.g, m.kx, 110574)) END
+            AS g_depth,
+       CASE WHEN NOT m.home AND m.g_home AND m.measurable
+            THEN ST_Azimuth(m.mpt, ST_Scale(m.g, m.kx, 110574)) END AS g_way,
+       CASE WHEN NOT m.home AND m.b_home
+            THEN ST_Distance(ST_Boundary(m.mtownship), ST_Scale(m.b, m.kx, 110574)) END
+            AS b_depth,
+       CASE WHEN NOT m.home AND m.b_home AND m.measurable
+            THEN ST_Azimuth(m.mpt, ST_Scale(m.b, m.kx, 110574)) END AS b_way,
+       CASE WHEN NOT m.home AND m.s_home
+            THEN ST_Distance(ST_Boundary(m.mtownship), ST_Scale(m.s, m.kx, 110574)) END
+            AS s_depth,
+       CASE WHEN NOT m.home AND m.s_home AND m.measurable
+            THEN ST_Azimuth(m.mpt, ST_Scale(m.s, m.kx, 110574)) END AS s_way
+  FROM m""")
+IDS = ARRAY(BigInteger)
 _COLUMN = {"gcj02": "g", "bd09": "b", "swapped": "s"}
 
 
@@ -99,11 +136,8 @@ def _landings(session: Session, f: CoverageFilter, pts: _Points, *, swap: bool) 
     """Each office as a batch member: at home or not, and where each correction takes it."""
     fixed = corrections(pts.lon, pts.lat)
     shift = {c: distances_m(pts.lon, pts.lat, *fixed[c]) for c in SHIFTS}
-    sql = _LANDINGS.format(
-        valid=valid("reg", f), depths=",\n       ".join(_DEPTH.format(c=c) for c in "gbs")
-    )
     rows = session.execute(
-        text(sql),
+        _LANDINGS,
         {
             **f.params(),
             "ids": _array(pts.ids),
@@ -151,28 +185,45 @@ def _batch_points(
     """The other offices of the batches: active offices registered in the counties (or, for a
     roster, the roster's offices there) that have a registered township at the date; with the
     key each one's landings are remembered under (see _remembered)."""
-    roster = "" if roster_ids is None else "AND o.id = ANY(CAST(:roster AS bigint[]))"
+    shape = Shape.of(f)
+    o, reg = offices_as("o"), divisions_as("reg")
     # One index range per county, each bound a constant (codes are digits; ':' sorts right after
     # '9'): the planner then reads each county's few offices by index. A join on an unnest of the
     # counties was planned as a scan of every office of the tenant, once per county.
-    ranges = " OR ".join(
-        f"(o.division_code ~>=~ :lo{i} AND o.division_code ~<~ :hi{i})"
-        for i in range(len(counties))
+    ranges = [
+        and_(o.c.division_code.op("~>=~")(code), o.c.division_code.op("~<~")(code + ":"))
+        for code in counties
+    ]
+    stmt = (
+        select(
+            o.c.id,
+            func.ST_X(o.c.geom).label("x"),
+            func.ST_Y(o.c.geom).label("y"),
+            o.c.division_code,
+            reg.c.id.label("reg_id"),
+            cast(literal_column("reg.xmin"), Text).label("reg_xmin"),
+        )
+        .select_from(
+            o.join(
+                reg,
+                and_(
+                    reg.c.tenant_id == T,
+                    reg.c.code == o.c.division_code,
+                    valid_at(reg, shape),
+                ),
+            )
+        )
+        .where(
+            o.c.tenant_id == T,
+            or_(false(), *ranges),
+            active_at(o, shape),
+            ~(o.c.id == any_(bindparam("done", type_=IDS))),
+        )
     )
-    bounds = {f"lo{i}": code for i, code in enumerate(counties)}
-    bounds |= {f"hi{i}": code + ":" for i, code in enumerate(counties)}
-    rows = session.execute(
-        text(
-            f"""SELECT o.id, ST_X(o.geom) AS x, ST_Y(o.geom) AS y, o.division_code,
-                       reg.id AS reg_id, reg.xmin::text AS reg_xmin
-                  FROM offices o
-                  JOIN divisions reg ON reg.tenant_id = :t AND reg.code = o.division_code
-                                    AND {valid("reg", f)}
-                 WHERE o.tenant_id = :t AND ({ranges or "false"})
-                   AND {active("o", f)} AND NOT o.id = ANY(CAST(:done AS bigint[])) {roster}"""
-        ),
-        {**f.params(), **bounds, "done": done, "roster": list(roster_ids or [])},
-    ).all()
+    if roster_ids is not None:
+        stmt = stmt.where(o.c.id == any_(bindparam("roster", type_=IDS)))
+    params = {**f.params(), "done": done, "roster": list(roster_ids or [])}
+    rows = session.execute(stmt, params).all()
     points = _Points(
         [int(r.id) for r in rows],
         np.array([float(r.x) for r in rows]),
@@ -251,22 +302,29 @@ def _outside_province(session: Session, f: CoverageFilter, rows: list[dict[str, 
     }
     nowhere = [r for r in rows if r["located_code"] is None]
     if nowhere:
-        outside |= set(
-            session.scalars(
-                text(
-                    f"""SELECT o.id FROM offices o
-                     JOIN divisions p ON p.tenant_id = :t AND p.code = ANY(CAST(:provinces AS text[]))
-                                     AND starts_with(o.division_code, p.code) AND {valid("p", f)}
-                    WHERE o.tenant_id = :t AND o.id = ANY(CAST(:ids AS bigint[]))
-                      AND NOT (p.geom ~ o.geom AND ST_Covers(p.geom, o.geom))"""
-                ),
-                {
-                    **f.params(),
-                    "ids": [int(r["office_id"]) for r in nowhere],
-                    "provinces": sorted({str(r["registered_code"])[:2] for r in nowhere}),
-                },
+        o, p = offices_as("o"), divisions_as("p")
+        provinces = sorted({str(r["registered_code"])[:2] for r in nowhere})
+        stmt = (
+            select(o.c.id)
+            .select_from(
+                o.join(
+                    p,
+                    and_(
+                        p.c.tenant_id == T,
+                        p.c.code.in_(provinces),
+                        func.starts_with(o.c.division_code, p.c.code),
+                        valid_at(p, Shape.of(f)),
+                    ),
+                )
+            )
+            .where(
+                o.c.tenant_id == T,
+                o.c.id == any_(bindparam("ids", type_=IDS)),
+                ~and_(p.c.geom.op("~")(o.c.geom), func.ST_Covers(p.c.geom, o.c.geom)),
             )
         )
+        ids = [int(r["office_id"]) for r in nowhere]
+        outside |= set(session.scalars(stmt, {**f.params(), "ids": ids}))
     return outside
 
 
