@@ -13,7 +13,7 @@ from service.accounts.permissions import Action
 from service.accounts.scope import Scope
 from service.core.db import fetch_dicts, plan_for_values
 from service.core.errors import Invalid
-from service.coverage.query import CoverageFilter, valid
+from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
 from service.offices.schemas import DUE_SOON_DAYS
 from service.offices.states import ACCEPTANCE_LABELS_ZH, TITLED, AcceptanceState
@@ -175,6 +175,13 @@ def acceptance_overview(
     }
 
 
+def _valid_d(f: CoverageFilter) -> str:
+    # (pasted text until this module is composed in Core like service/coverage/reports.py)
+    if f.as_of is None:
+        return "d.valid_to IS NULL"
+    return "d.valid_from <= :as_of AND (d.valid_to IS NULL OR d.valid_to > :as_of)"
+
+
 def _progress_sql(f: CoverageFilter, historical: bool) -> str:
     """Per sub-region: required townships and those with a titled office (coverage), and the
     offices themselves and those titled (第二篇 二 counts 全省 司法所: the targets' denominator)."""
@@ -197,7 +204,7 @@ def _progress_sql(f: CoverageFilter, historical: bool) -> str:
     WITH req AS (
       SELECT d.code FROM divisions d
        WHERE d.tenant_id = :t AND d.level = 'township' AND starts_with(d.code, :region)
-         AND {valid("d", f)} AND d.kind = ANY(CAST(:required AS text[]))
+         AND {_valid_d(f)} AND d.kind = ANY(CAST(:required AS text[]))
     ), offs AS MATERIALIZED ({offices}
     ), acc AS (SELECT DISTINCT division_code FROM offs WHERE titled),
     by_req AS (

@@ -1,16 +1,6 @@
-"""What a coverage report is asked (`CoverageFilter`, checked by `filter_for`), and the text
-fragments `valid` and `active` that the reports not yet composed in Core still paste (the
-boundary checks, the diagnosis, the maps' data, acceptance progress); the composed ones use
-predicates.py.
-
-Spatial predicates always come with their bounding-box operator written out (`a ~ b AND
-ST_Covers(a, b)`): under row-level security only leakproof operators may drive an index.
-
-Today's answer comes from the relation stored on every office (`located_code`, kept current
-at write time and on every boundary change), so reports are attribute joins. For a past
-date the stored relation still holds except for offices standing where a boundary has
-changed since; only those are located again, spatially, against the versions of that date.
-"""
+"""What a coverage report is asked (`CoverageFilter`, checked against the caller's scope by
+`filter_for`): the API's query parameters and the command line's options both come through
+here. The statements themselves are composed from predicates.py (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -18,9 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from service.accounts.scope import Scope
 from service.core.errors import Invalid
@@ -70,37 +57,4 @@ def filter_for(
         as_of=as_of,
         kinds=tuple(str(k) for k in kinds) if kinds else None,
         required_kinds=scope.required_kinds,
-    )
-
-
-def valid(alias: str, f: CoverageFilter) -> str:
-    """The condition for a division version to be the one valid at the filter's date."""
-    if f.as_of is None:
-        return f"{alias}.valid_to IS NULL"
-    return (
-        f"{alias}.valid_from <= :as_of AND ({alias}.valid_to IS NULL OR {alias}.valid_to > :as_of)"
-    )
-
-
-def active(alias: str, f: CoverageFilter) -> str:
-    """The condition for office `alias` to be active at the filter's date."""
-    if f.as_of is None:
-        return f"{alias}.closed_at IS NULL"
-    return (
-        f"{alias}.opened_on <= :as_of"
-        f" AND ({alias}.closed_at IS NULL OR {alias}.closed_at >= :as_of_end)"
-    )
-
-
-def generated_boundaries(session: Session, f: CoverageFilter) -> bool:
-    """Whether the region's township boundaries are generated (exports must say so)."""
-    return bool(
-        session.scalar(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM divisions d WHERE d.tenant_id = :t"
-                " AND d.generated AND starts_with(d.code, :region) AND d.level = 'township'"
-                f" AND {valid('d', f)})"
-            ),
-            f.params(),
-        )
     )

@@ -429,3 +429,17 @@ def totals(rows: list[dict[str, Any]], code: str, name: str | None) -> dict[str,
     out: dict[str, Any] = {"code": code, "name": name, **{k: sum(r[k] for r in rows) for k in keys}}
     out["coverage_rate"] = round(out["covered"] / out["required"], 4) if out["required"] else None
     return out
+
+
+def generated_boundaries(session: Session, f: CoverageFilter) -> bool:
+    """Whether the region's township boundaries are generated (exports must say so)."""
+    shape = Shape.of(f)
+    d = divisions_as("d")
+    generated = exists().where(
+        d.c.tenant_id == T,
+        d.c.generated,
+        in_region(d.c.code, shape),
+        d.c.level == "township",
+        valid_at(d, shape),
+    )
+    return bool(session.scalar(select(generated), f.params()))

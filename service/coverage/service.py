@@ -14,7 +14,7 @@ from service.core.db import plan_for_values
 from service.core.errors import Invalid
 from service.core.exports import Column
 from service.coverage import reports, tables
-from service.coverage.query import CoverageFilter, generated_boundaries
+from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
 from service.divisions.service import get_current
 
@@ -45,7 +45,7 @@ def _title(stem: str, f: CoverageFilter) -> str:
 
 
 def _note(session: Session, f: CoverageFilter) -> str | None:
-    return GENERATED_NOTE if generated_boundaries(session, f) else None
+    return GENERATED_NOTE if reports.generated_boundaries(session, f) else None
 
 
 def gaps(

@@ -6,9 +6,23 @@ compliance facts, rates from the summary and progress reports."""
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from maps.data import Area, MapData, OfficeMark
@@ -17,40 +31,75 @@ from service.accounts.scope import Scope
 from service.core.db import fetch_dicts, plan_for_values
 from service.core.errors import Invalid
 from service.coverage import reports as coverage
-from service.coverage.query import CoverageFilter, generated_boundaries, valid
+from service.coverage.predicates import (
+    KINDS,
+    Shape,
+    T,
+    active_at,
+    divisions_as,
+    in_region,
+    offices_as,
+    towns,
+    valid_at,
+)
+from service.coverage.query import CoverageFilter
 from service.coverage.service import GENERATED_NOTE
 from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH
 from service.maps.geometry import bounds, display_geometry
 from service.offices.states import ACCEPTANCE_LABELS_ZH, TITLED, AcceptanceState
 from service.standards import service as standards
 from service.standards.facts import evaluation_params, status_params, statuses_sql
+from service.tenants.models import Tenant
 
 FACILITY_CATEGORY = "基础设施"
 NATION_THEMES = frozenset({"aggregates"})
 
 
-def _offices_sql(f: CoverageFilter) -> str:
-    active = (
-        "o.closed_at IS NULL"
-        if f.as_of is None
-        else "o.opened_on <= :as_of AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end)"
+@cache
+def _offices_stmt(shape: Shape, by_state: bool) -> Select:
+    """The offices of the map (active at the date; of a state, of township kinds), with
+    their township, county and re-inspection due date."""
+    o, d, c = offices_as("o"), divisions_as("d"), divisions_as("c")
+    tenants = Tenant.__table__
+    titled = o.c.acceptance_state == any_(bindparam("titled", type_=ARRAY(String)))
+    since = func.coalesce(o.c.reinspected_on, o.c.accepted_on)
+    due = cast(since + func.make_interval(0, tenants.c.reinspection_months), Date)
+    stmt = (
+        select(
+            o.c.id,
+            o.c.name,
+            func.ST_X(o.c.geom).label("lon"),
+            func.ST_Y(o.c.geom).label("lat"),
+            o.c.division_code,
+            d.c.name.label("division_name"),
+            d.c.kind,
+            c.c.name.label("county_name"),
+            o.c.staff_total,
+            o.c.staff_civil_servants,
+            o.c.area_m2,
+            o.c.acceptance_state.label("state"),
+            case((titled, due)).label("due_on"),
+        )
+        .select_from(
+            o.join(tenants, tenants.c.id == o.c.tenant_id)
+            .join(d, and_(d.c.tenant_id == o.c.tenant_id, d.c.id == o.c.division_id))
+            .outerjoin(
+                c,
+                and_(
+                    c.c.tenant_id == o.c.tenant_id,
+                    c.c.code == d.c.parent_code,
+                    valid_at(c, shape),
+                ),
+            )
+        )
+        .where(o.c.tenant_id == T, in_region(o.c.division_code, shape), active_at(o, shape))
+        .order_by(o.c.id)
     )
-    return f"""
-    SELECT o.id, o.name, ST_X(o.geom) AS lon, ST_Y(o.geom) AS lat, o.division_code,
-           d.name AS division_name, d.kind, c.name AS county_name, o.staff_total,
-           o.staff_civil_servants, o.area_m2, o.acceptance_state AS state,
-           CASE WHEN o.acceptance_state = ANY(CAST(:titled AS text[]))
-                THEN (coalesce(o.reinspected_on, o.accepted_on)
-                      + make_interval(months => t.reinspection_months))::date END AS due_on
-      FROM offices o
-      JOIN tenants t ON t.id = o.tenant_id
-      JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
-      LEFT JOIN divisions c ON c.tenant_id = o.tenant_id AND c.code = d.parent_code
-                           AND {valid("c", f)}
-     WHERE o.tenant_id = :t AND starts_with(o.division_code, :region) AND {active}
-       AND (CAST(:state AS text) IS NULL OR o.acceptance_state = :state)
-       AND (CAST(:kinds AS text[]) IS NULL OR d.kind = ANY(CAST(:kinds AS text[])))
-     ORDER BY o.id"""
+    if by_state:
+        stmt = stmt.where(o.c.acceptance_state == bindparam("state", type_=String))
+    if shape.kinds:
+        stmt = stmt.where(d.c.kind == any_(KINDS))
+    return stmt
 
 
 _DIRECTOR = """
@@ -91,7 +140,7 @@ def map_data(
         region_code=region,
         region_name=names.get(region, region or "全国"),
         bounds=bounds(session, f, region),
-        note=GENERATED_NOTE if generated_boundaries(session, f) else None,
+        note=GENERATED_NOTE if coverage.generated_boundaries(session, f) else None,
         filters={"as_of": as_of, "state": state, "kinds": kinds},
         labels={"state": dict(ACCEPTANCE_LABELS_ZH), "kind": dict(TOWNSHIP_KIND_LABELS_ZH)},
     )
@@ -152,15 +201,20 @@ def _date_messages(session: Session, f: CoverageFilter, as_of: date) -> list[str
     return []
 
 
-def _names(session: Session, f: CoverageFilter, region: str) -> dict[str, str]:
-    rows = session.execute(
-        text(
-            f"SELECT d.code, d.name FROM divisions d WHERE d.tenant_id = :t"
-            f" AND d.level IN ('province', 'city', 'county') AND starts_with(d.code, :p)"
-            f" AND {valid('d', f)}"
-        ),
-        {**f.params(), "p": region[:2]},
+@cache
+def _names_stmt(shape: Shape) -> Select:
+    """The names of the province's regions above the township."""
+    d = divisions_as("d")
+    return select(d.c.code, d.c.name).where(
+        d.c.tenant_id == T,
+        d.c.level.in_(("province", "city", "county")),
+        func.starts_with(d.c.code, bindparam("p", type_=String)),
+        valid_at(d, shape),
     )
+
+
+def _names(session: Session, f: CoverageFilter, region: str) -> dict[str, str]:
+    rows = session.execute(_names_stmt(Shape.of(f)), {**f.params(), "p": region[:2]})
     return {r.code: r.name for r in rows}
 
 
@@ -175,19 +229,18 @@ def _areas(
     return [Area(code, names.get(code, code), g) for code, g in geometry.items()]
 
 
+@cache
+def _towns_stmt(shape: Shape) -> Select:
+    t = towns(shape)
+    return select(t.c.code, t.c.name, t.c.kind, t.c.required)
+
+
 def _townships(
     session: Session, f: CoverageFilter, region: str, offices: list[OfficeMark], theme: str
 ) -> tuple[list[Area], set[str]]:
     """The townships with what the theme colours them by; and the coverage reports' gaps."""
     geometry = display_geometry(session, f, "township", region)
-    rows = fetch_dicts(
-        session,
-        f"SELECT d.code, d.name, d.kind, d.kind = ANY(CAST(:required AS text[])) AS required"
-        f" FROM divisions d WHERE d.tenant_id = :t AND d.level = 'township'"
-        f" AND starts_with(d.code, :region) AND {valid('d', f)}"
-        f" AND (CAST(:kinds AS text[]) IS NULL OR d.kind = ANY(CAST(:kinds AS text[])))",
-        f.params(),
-    )
+    rows = fetch_dicts(session, _towns_stmt(Shape.of(f)), f.params())
     status: dict[str, str] = {}
     gap_codes: set[str] = set()
     if theme == "coverage":
@@ -220,9 +273,8 @@ def _townships(
 def _offices(
     session: Session, scope: Scope, f: CoverageFilter, state: str | None
 ) -> list[OfficeMark]:
-    rows = fetch_dicts(
-        session, _offices_sql(f), {**f.params(), "state": state, "titled": list(TITLED)}
-    )
+    stmt = _offices_stmt(Shape.of(f), state is not None)
+    rows = fetch_dicts(session, stmt, {**f.params(), "state": state, "titled": list(TITLED)})
     today = date.today()
     return [
         OfficeMark(

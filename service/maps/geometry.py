@@ -5,20 +5,57 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Select, String, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from geo.simplify import simplify_coverage
 from service.coverage.derived import cached, fingerprint, store
-from service.coverage.query import CoverageFilter, valid
+from service.coverage.predicates import Shape, T, divisions_as, in_region, valid_at
+from service.coverage.query import CoverageFilter
 
 # metres of simplification by the code length of the region shown (its map's usual zoom)
 TOLERANCE_M = {0: 4000.0, 2: 800.0, 4: 150.0, 6: 40.0, 9: 15.0}
 # decimals of a degree kept (4 ≈ 11 m, 3 ≈ 110 m): below what the map's scale can show
 DIGITS = {0: 3, 2: 4, 4: 5, 6: 5, 9: 5}
+
+
+@cache
+def _shapes(shape: Shape) -> Select:
+    """The polygons of one level's divisions in the region, by code."""
+    d = divisions_as("d")
+    return (
+        select(d.c.code, func.ST_AsBinary(d.c.geom).label("wkb"))
+        .where(
+            d.c.tenant_id == T,
+            d.c.level == bindparam("level", type_=String),
+            in_region(d.c.code, shape),
+            valid_at(d, shape),
+        )
+        .order_by(d.c.code)
+    )
+
+
+@cache
+def _extent(shape: Shape) -> Select:
+    """The bounding box of the region's townships."""
+    d = divisions_as("d")
+    e = (
+        select(func.ST_Extent(d.c.geom).label("e"))
+        .where(
+            d.c.tenant_id == T,
+            d.c.level == "township",
+            in_region(d.c.code, shape),
+            valid_at(d, shape),
+        )
+        .subquery("q")
+    )
+    return select(
+        func.ST_XMin(e.c.e), func.ST_YMin(e.c.e), func.ST_XMax(e.c.e), func.ST_YMax(e.c.e)
+    )
 
 
 def display_geometry(
@@ -35,12 +72,7 @@ def display_geometry(
         return dict(hit[1])
     started = perf_counter()
     rows = session.execute(
-        text(
-            f"SELECT d.code, ST_AsBinary(d.geom) AS wkb FROM divisions d"
-            f" WHERE d.tenant_id = :t AND d.level = :level AND starts_with(d.code, :region)"
-            f" AND {valid('d', f)} ORDER BY d.code"
-        ),
-        {**f.params(), "level": level, "region": region},
+        _shapes(Shape.of(f)), {**f.params(), "level": level, "region": region}
     ).all()
     geometries = simplify_coverage([bytes(r.wkb) for r in rows], tolerance, digits)
     result = {r.code: g for r, g in zip(rows, geometries, strict=True)}
@@ -50,14 +82,7 @@ def display_geometry(
 
 def bounds(session: Session, f: CoverageFilter, region: str) -> list[list[float]] | None:
     """[[south, west], [north, east]] of the region's townships."""
-    row = session.execute(
-        text(
-            f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT"
-            f" ST_Extent(d.geom) AS e FROM divisions d WHERE d.tenant_id = :t"
-            f" AND d.level = 'township' AND starts_with(d.code, :region) AND {valid('d', f)}) q"
-        ),
-        {**f.params(), "region": region},
-    ).one()
+    row = session.execute(_extent(Shape.of(f)), {**f.params(), "region": region}).one()
     if row[0] is None:
         return None
     return [[float(row[1]), float(row[0])], [float(row[3]), float(row[2])]]
