@@ -5,14 +5,44 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    FromClause,
+    Integer,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from service.acceptance.models import AcceptanceEvent
+from service.acceptance.predicates import TITLED_STATES, is_titled, reinspection_due
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
 from service.core.db import fetch_dicts, plan_for_values
 from service.core.errors import Invalid
+from service.coverage.predicates import (
+    AS_OF,
+    REQUIRED,
+    Shape,
+    T,
+    active_at,
+    divisions_as,
+    in_region,
+    offices_as,
+    valid_at,
+)
 from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
 from service.offices.schemas import DUE_SOON_DAYS
@@ -36,53 +66,98 @@ def child_width(region: str, level: str | None) -> int:
     return width
 
 
-# When an office `o` is next due for re-inspection (动态管理, 定期复验): a titled office, the
-# tenant's period after its last re-inspection or its acceptance; NULL otherwise. Parameters
-# :titled (TITLED) and :months (`reinspection_months`). The overview and the office list
-# (service/offices/queries.py) both read it from here.
+# (the office list still pastes this text until it is composed in Core; reinspection_due is
+# the same rule as an expression)
 REINSPECTION_DUE = """CASE WHEN o.acceptance_state = ANY(CAST(:titled AS text[]))
               THEN coalesce(o.reinspected_on, o.accepted_on) + make_interval(months => :months)
          END::date"""
-
-# Offices of the region by sub-region and state, with the re-inspections overdue and due
-# soon among them: one pass, the counts of the cards, the table and the to-do list.
-_COUNTS = f"""
-SELECT left(o.division_code, :w) AS sub, o.acceptance_state AS state, count(*) AS n,
-       count(*) FILTER (WHERE r.due_on < :today) AS overdue,
-       count(*) FILTER (WHERE r.due_on BETWEEN :today AND :soon) AS due_soon
-  FROM offices o CROSS JOIN LATERAL (SELECT {REINSPECTION_DUE} AS due_on) r
- WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
- GROUP BY 1, 2
-"""
-
-
-def _page_sql(where: str, order: str) -> str:
-    """A page of the region's offices (their township and county named); the count of all
-    that match comes from `_COUNTS`."""
-    return f"""
-WITH page AS (
-  SELECT o.id, o.name, o.division_code, o.acceptance_state AS state, o.state_changed_on,
-         o.accepted_on, o.reinspected_on, r.due_on
-    FROM offices o CROSS JOIN LATERAL (SELECT {REINSPECTION_DUE} AS due_on) r
-   WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)
-     AND {where}
-   ORDER BY {order}
-   LIMIT :limit OFFSET :offset
-)
-SELECT p.*, d.name AS division_name, c.name AS county_name
-  FROM page p
-  LEFT JOIN divisions d ON d.tenant_id = :t AND d.code = p.division_code AND d.valid_to IS NULL
-  LEFT JOIN divisions c ON c.tenant_id = :t AND c.code = d.parent_code AND c.valid_to IS NULL
- ORDER BY {order.replace("o.", "p.").replace("r.", "p.")}
-"""
+TODAY_SHAPE = Shape(dated=False, kinds=False)  # (in_region reads no date)
+W = bindparam("w", type_=Integer)  # code length of the sub-regions
+TODAY = bindparam("today", type_=Date)
+SOON = bindparam("soon", type_=Date)
+STATE = bindparam("state", type_=String)
+LAST = bindparam("last", type_=Date)
+DAYS = bindparam("days", type_=ARRAY(Date))
+LIMIT = bindparam("limit", type_=Integer)
+OFFSET = bindparam("offset", type_=Integer)
+EVENTS = AcceptanceEvent.__table__
+_INFINITY: ColumnElement[date] = literal_column("'infinity'::date")
 
 
-# the latest changes first (optionally of one state); the re-inspections by due date
-_ITEMS = _page_sql(
-    "(CAST(:state AS text) IS NULL OR o.acceptance_state = :state)",
-    "o.state_changed_on DESC NULLS LAST, o.id",
-)
-_DUE = _page_sql("r.due_on <= :soon", "r.due_on, o.state_changed_on DESC NULLS LAST, o.id")
+def _open_in_region(o: FromClause) -> list[ColumnElement[bool]]:
+    """Office `o` is open today and registered in the region."""
+    return [o.c.tenant_id == T, o.c.closed_at.is_(None), in_region(o.c.division_code, TODAY_SHAPE)]
+
+
+def _due(o: FromClause) -> FromClause:
+    """`r` (due_on): office `o`'s re-inspection due date, computed once per office."""
+    return select(reinspection_due(o).label("due_on")).correlate(o).lateral("r")
+
+
+@cache
+def _counts() -> Select:
+    """Offices of the region by sub-region and state, with the re-inspections overdue and due
+    soon among them: one pass, the counts of the cards, the table and the to-do list."""
+    o = offices_as("o")
+    r = _due(o)
+    return (
+        select(
+            func.left(o.c.division_code, W).label("sub"),
+            o.c.acceptance_state.label("state"),
+            func.count().label("n"),
+            func.count().filter(r.c.due_on < TODAY).label("overdue"),
+            func.count().filter(r.c.due_on.between(TODAY, SOON)).label("due_soon"),
+        )
+        .select_from(o.join(r, true()))
+        .where(*_open_in_region(o))
+        .group_by("sub", o.c.acceptance_state)
+    )
+
+
+@cache
+def _page(*, due: bool, by_state: bool) -> Select:
+    """A page of the region's offices (their township and county named): the latest changes
+    first (optionally of one state), or the re-inspections due soon by due date. The count
+    of all that match comes from `_counts`."""
+    o = offices_as("o")
+    r = _due(o)
+    where = _open_in_region(o)
+    latest = [o.c.state_changed_on.desc().nulls_last(), o.c.id]
+    if due:
+        where.append(r.c.due_on <= SOON)
+        order = [r.c.due_on, *latest]
+    else:
+        if by_state:
+            where.append(o.c.acceptance_state == STATE)
+        order = latest
+    page = (
+        select(
+            o.c.id,
+            o.c.name,
+            o.c.division_code,
+            o.c.acceptance_state.label("state"),
+            o.c.state_changed_on,
+            o.c.accepted_on,
+            o.c.reinspected_on,
+            r.c.due_on,
+        )
+        .select_from(o.join(r, true()))
+        .where(*where)
+        .order_by(*order)
+        .limit(LIMIT)
+        .offset(OFFSET)
+        .cte("page")
+    )
+    d, c = divisions_as("d"), divisions_as("c")
+    named = page.outerjoin(
+        d, and_(d.c.tenant_id == T, d.c.code == page.c.division_code, d.c.valid_to.is_(None))
+    ).outerjoin(c, and_(c.c.tenant_id == T, c.c.code == d.c.parent_code, c.c.valid_to.is_(None)))
+    again = [page.c.state_changed_on.desc().nulls_last(), page.c.id]
+    return (
+        select(page, d.c.name.label("division_name"), c.c.name.label("county_name"))
+        .select_from(named)
+        .order_by(*([page.c.due_on, *again] if due else again))
+    )
 
 
 def acceptance_overview(
@@ -115,10 +190,14 @@ def acceptance_overview(
         "offset": offset,
     }
     plan_for_values(session)
-    counts = fetch_dicts(session, _COUNTS, params)
+    counts = fetch_dicts(session, _counts(), params)
     # (limit 0: the counts alone, as the dashboard asks)
-    items = fetch_dicts(session, _ITEMS, params) if limit else []
-    due = fetch_dicts(session, _DUE, {**params, "limit": due_limit, "offset": 0})
+    items = (
+        fetch_dicts(session, _page(due=False, by_state=state is not None), params) if limit else []
+    )
+    due = fetch_dicts(
+        session, _page(due=True, by_state=False), {**params, "limit": due_limit, "offset": 0}
+    )
     names = division_names(session, scope.tenant_id, sorted({c["sub"] for c in counts}))
     states = [s.value for s in AcceptanceState]
     by_sub: dict[str, dict[str, int]] = {}
@@ -175,53 +254,77 @@ def acceptance_overview(
     }
 
 
-def _valid_d(f: CoverageFilter) -> str:
-    # (pasted text until this module is composed in Core like service/coverage/reports.py)
-    if f.as_of is None:
-        return "d.valid_to IS NULL"
-    return "d.valid_from <= :as_of AND (d.valid_to IS NULL OR d.valid_to > :as_of)"
-
-
-def _progress_sql(f: CoverageFilter, historical: bool) -> str:
+@cache
+def _progress(historical: bool) -> Select:
     """Per sub-region: required townships and those with a titled office (coverage), and the
-    offices themselves and those titled (第二篇 二 counts 全省 司法所: the targets' denominator)."""
-    if historical:
-        offices = """
-        SELECT o.division_code, st.to_state = ANY(CAST(:titled AS text[])) AS titled
-          FROM offices o
-          LEFT JOIN LATERAL (SELECT e.to_state FROM acceptance_events e
-                              WHERE e.tenant_id = :t AND e.office_id = o.id
-                                AND e.effective_on <= :as_of
-                              ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) st ON true
-         WHERE o.tenant_id = :t AND starts_with(o.division_code, :region)
-           AND o.opened_on <= :as_of AND (o.closed_at IS NULL OR o.closed_at >= :as_of_end)"""
-    else:
-        offices = """
-        SELECT o.division_code, o.acceptance_state = ANY(CAST(:titled AS text[])) AS titled
-          FROM offices o
-         WHERE o.tenant_id = :t AND o.closed_at IS NULL AND starts_with(o.division_code, :region)"""
-    return f"""
-    WITH req AS (
-      SELECT d.code FROM divisions d
-       WHERE d.tenant_id = :t AND d.level = 'township' AND starts_with(d.code, :region)
-         AND {_valid_d(f)} AND d.kind = ANY(CAST(:required AS text[]))
-    ), offs AS MATERIALIZED ({offices}
-    ), acc AS (SELECT DISTINCT division_code FROM offs WHERE titled),
-    by_req AS (
-      SELECT left(req.code, :w) AS sub, count(*) AS required, count(acc.division_code) AS accepted
-        FROM req LEFT JOIN acc ON acc.division_code = req.code
-       GROUP BY 1
-    ), by_office AS (
-      SELECT left(division_code, :w) AS sub, count(*) AS offices,
-             count(*) FILTER (WHERE titled) AS offices_titled
-        FROM offs GROUP BY 1
+    offices themselves and those titled (第二篇 二 counts 全省 司法所: the targets' denominator).
+    At a past date an office's state is its last acceptance event's on or before it."""
+    shape = Shape(dated=historical, kinds=False)
+    d = divisions_as("d")
+    req = (
+        select(d.c.code)
+        .where(
+            d.c.tenant_id == T,
+            d.c.level == "township",
+            in_region(d.c.code, shape),
+            valid_at(d, shape),
+            d.c.kind == any_(REQUIRED),
+        )
+        .cte("req")
     )
-    SELECT coalesce(r.sub, o.sub) AS sub, coalesce(r.required, 0) AS required,
-           coalesce(r.accepted, 0) AS accepted, coalesce(o.offices, 0) AS offices,
-           coalesce(o.offices_titled, 0) AS offices_titled
-      FROM by_req r FULL JOIN by_office o ON o.sub = r.sub
-     ORDER BY 1
-    """
+    o = offices_as("o")
+    if historical:
+        e = EVENTS.alias("e")
+        st = (
+            select(e.c.to_state)
+            .where(e.c.tenant_id == T, e.c.office_id == o.c.id, e.c.effective_on <= AS_OF)
+            .order_by(e.c.effective_on.desc(), e.c.id.desc())
+            .limit(1)
+            .correlate(o)
+            .lateral("st")
+        )
+        offices = (
+            select(o.c.division_code, (st.c.to_state == any_(TITLED_STATES)).label("titled"))
+            .select_from(o.outerjoin(st, true()))
+            .where(o.c.tenant_id == T, in_region(o.c.division_code, shape), active_at(o, shape))
+        )
+    else:
+        offices = select(o.c.division_code, is_titled(o).label("titled")).where(
+            o.c.tenant_id == T, o.c.closed_at.is_(None), in_region(o.c.division_code, shape)
+        )
+    offs = offices.cte("offs").prefix_with("MATERIALIZED")
+    acc = select(offs.c.division_code).where(offs.c.titled).distinct().cte("acc")
+    by_req = (
+        select(
+            func.left(req.c.code, W).label("sub"),
+            func.count().label("required"),
+            func.count(acc.c.division_code).label("accepted"),
+        )
+        .select_from(req.outerjoin(acc, acc.c.division_code == req.c.code))
+        .group_by("sub")
+        .cte("by_req")
+    )
+    by_office = (
+        select(
+            func.left(offs.c.division_code, W).label("sub"),
+            func.count().label("offices"),
+            func.count().filter(offs.c.titled).label("offices_titled"),
+        )
+        .group_by("sub")
+        .cte("by_office")
+    )
+    sub = func.coalesce(by_req.c.sub, by_office.c.sub).label("sub")
+    return (
+        select(
+            sub,
+            func.coalesce(by_req.c.required, 0).label("required"),
+            func.coalesce(by_req.c.accepted, 0).label("accepted"),
+            func.coalesce(by_office.c.offices, 0).label("offices"),
+            func.coalesce(by_office.c.offices_titled, 0).label("offices_titled"),
+        )
+        .select_from(by_req.outerjoin(by_office, by_office.c.sub == by_req.c.sub, full=True))
+        .order_by(sub)
+    )
 
 
 PROGRESS_STATUS_ZH = {
@@ -270,7 +373,7 @@ def progress(
     width = child_width(region, level)
     plan_for_values(session)
     rows = fetch_dicts(
-        session, _progress_sql(f, historical), {**f.params(), "titled": list(TITLED), "w": width}
+        session, _progress(historical), {**f.params(), "titled": list(TITLED), "w": width}
     )
     all_targets = standards.targets_of(session=session, tenant_id=scope.tenant_id)
     targets = standards.curve_for(all_targets, region)
@@ -330,42 +433,86 @@ def progress(
     }
 
 
-def _shares_at_sql(whole_tenant: bool) -> str:
+@cache
+def _shares_at(whole_tenant: bool) -> Select:
     """Offices open on each day and those titled then. Each acceptance event holds its state
     from its day until the office's next event (`lead`): one pass over the events in index
     order, instead of looking the last event up for every office and day (4x faster for a
     nation). A region's events are found from its offices; the whole tenant's are read first
     and joined after: planned through row-level security, the offices are guessed at 1/70
     of their number, and the region's way became one index probe per office of the nation."""
-    window = "lead(e.effective_on) OVER (PARTITION BY e.office_id ORDER BY e.effective_on, e.id)"
+    o = offices_as("o")
+    offs = (
+        select(
+            o.c.id,
+            o.c.opened_on,
+            # open on a day: opened_on <= day < gone
+            func.coalesce(cast(o.c.closed_at, Date), _INFINITY).label("gone"),
+        )
+        .where(o.c.tenant_id == T, in_region(o.c.division_code, TODAY_SHAPE), o.c.opened_on <= LAST)
+        .cte("offs")
+        .prefix_with("MATERIALIZED")
+    )
+    e = EVENTS.alias("e")
+    until = func.lead(e.c.effective_on).over(
+        partition_by=e.c.office_id, order_by=(e.c.effective_on, e.c.id)
+    )
     if whole_tenant:
-        events = f"""
-    SELECT x.since, x.until, x.to_state, o.opened_on, o.gone
-      FROM (SELECT e.office_id, e.to_state, e.effective_on AS since, {window} AS until
-              FROM acceptance_events e
-             WHERE e.tenant_id = :t AND e.effective_on <= :last) x
-      JOIN offs o ON o.id = x.office_id"""
+        x = (
+            select(
+                e.c.office_id, e.c.to_state, e.c.effective_on.label("since"), until.label("until")
+            )
+            .where(e.c.tenant_id == T, e.c.effective_on <= LAST)
+            .subquery("x")
+        )
+        events = select(
+            x.c.since, x.c.until, x.c.to_state, offs.c.opened_on, offs.c.gone
+        ).select_from(x.join(offs, offs.c.id == x.c.office_id))
     else:
-        events = f"""
-    SELECT e.effective_on AS since, {window} AS until, e.to_state, o.opened_on, o.gone
-      FROM offs o JOIN acceptance_events e ON e.tenant_id = :t AND e.office_id = o.id
-     WHERE e.effective_on <= :last"""
-    return f"""
-WITH offs AS MATERIALIZED (
-  SELECT o.id, o.opened_on, coalesce(o.closed_at::date, 'infinity') AS gone  -- open: day < gone
-    FROM offices o
-   WHERE o.tenant_id = :t AND starts_with(o.division_code, :region) AND o.opened_on <= :last
-), spans AS MATERIALIZED (
-  SELECT s.since, coalesce(s.until, 'infinity') AS until, s.opened_on, s.gone
-    FROM ({events}) s
-   WHERE s.to_state = ANY(CAST(:titled AS text[]))
-)
-SELECT d.day,
-       (SELECT count(*) FROM offs o WHERE o.opened_on <= d.day AND o.gone > d.day) AS offices,
-       (SELECT count(*) FROM spans s WHERE s.since <= d.day AND s.until > d.day
-           AND s.opened_on <= d.day AND s.gone > d.day) AS titled
-  FROM unnest(CAST(:days AS date[])) AS d(day)
- ORDER BY d.day"""
+        events = (
+            select(
+                e.c.effective_on.label("since"),
+                until.label("until"),
+                e.c.to_state,
+                offs.c.opened_on,
+                offs.c.gone,
+            )
+            .select_from(offs.join(e, and_(e.c.tenant_id == T, e.c.office_id == offs.c.id)))
+            .where(e.c.effective_on <= LAST)
+        )
+    s = events.subquery("s")
+    spans = (
+        select(
+            s.c.since,
+            func.coalesce(s.c.until, _INFINITY).label("until"),
+            s.c.opened_on,
+            s.c.gone,
+        )
+        .where(s.c.to_state == any_(TITLED_STATES))
+        .cte("spans")
+        .prefix_with("MATERIALIZED")
+    )
+    d = func.unnest(DAYS).table_valued("day").render_derived(name="d")
+    open_then = (
+        select(func.count())
+        .select_from(offs)
+        .where(offs.c.opened_on <= d.c.day, offs.c.gone > d.c.day)
+        .scalar_subquery()
+    )
+    titled_then = (
+        select(func.count())
+        .select_from(spans)
+        .where(
+            spans.c.since <= d.c.day,
+            spans.c.until > d.c.day,
+            spans.c.opened_on <= d.c.day,
+            spans.c.gone > d.c.day,
+        )
+        .scalar_subquery()
+    )
+    return select(d.c.day, open_then.label("offices"), titled_then.label("titled")).order_by(
+        d.c.day
+    )
 
 
 def shares_at(
@@ -380,7 +527,7 @@ def shares_at(
     plan_for_values(session)
     rows = fetch_dicts(
         session,
-        _shares_at_sql(region == ""),
+        _shares_at(region == ""),
         {
             "t": scope.tenant_id,
             "region": region,
