@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from service.audit.models import AuditEvent
 from service.audit.schemas import EventOut
 from service.core.db import plan_for_values
 
@@ -29,9 +30,19 @@ _INSERT = text(
     " NULLIF(current_setting('app.request_id', true), ''))"
 )
 
-_SELECT = (
-    "SELECT id, occurred_at, username, role, action, entity_type, entity_id, region_code,"
-    " before, after, request_id FROM audit_events"
+_EVENTS = AuditEvent.__table__
+_SELECT = select(
+    _EVENTS.c.id,
+    _EVENTS.c.occurred_at,
+    _EVENTS.c.username,
+    _EVENTS.c.role,
+    _EVENTS.c.action,
+    _EVENTS.c.entity_type,
+    _EVENTS.c.entity_id,
+    _EVENTS.c.region_code,
+    _EVENTS.c.before,
+    _EVENTS.c.after,
+    _EVENTS.c.request_id,
 )
 
 
@@ -127,10 +138,11 @@ def entity_history(
 ) -> list[EventOut]:
     """Every event of one entity, oldest first."""
     rows = session.execute(
-        text(
-            _SELECT + " WHERE tenant_id = :t AND entity_type = :e AND entity_id = :id ORDER BY id"
-        ),
-        {"t": tenant_id, "e": entity_type, "id": entity_id},
+        _SELECT.where(
+            _EVENTS.c.tenant_id == tenant_id,
+            _EVENTS.c.entity_type == entity_type,
+            _EVENTS.c.entity_id == entity_id,
+        ).order_by(_EVENTS.c.id)
     ).all()
     return [_event(r) for r in rows]
 
@@ -149,22 +161,17 @@ def list_events(
 ) -> tuple[int, list[EventOut]]:
     """Events about things inside `region` (newest first), and how many there are."""
     plan_for_values(session)  # a region prefix: one county or the whole tenant
-    where = ["tenant_id = :t", "starts_with(coalesce(region_code, ''), :region)"]
-    params: dict[str, Any] = {"t": tenant_id, "region": region}
-    for column, value, op in (
-        ("occurred_at", since, ">="),
-        ("occurred_at", until, "<"),
-        ("entity_type", entity_type, "="),
-        ("action", action, "="),
-    ):
-        if value is not None:
-            key = f"p{len(params)}"
-            where.append(f"{column} {op} :{key}")
-            params[key] = value
-    clause = " WHERE " + " AND ".join(where)
-    total = int(session.scalar(text("SELECT count(*) FROM audit_events" + clause), params) or 0)
-    rows = session.execute(
-        text(_SELECT + clause + " ORDER BY id DESC LIMIT :limit OFFSET :offset"),
-        {**params, "limit": limit, "offset": offset},
-    ).all()
+    e = _EVENTS.c
+    where = [e.tenant_id == tenant_id, func.starts_with(func.coalesce(e.region_code, ""), region)]
+    if since is not None:
+        where.append(e.occurred_at >= since)
+    if until is not None:
+        where.append(e.occurred_at < until)
+    if entity_type is not None:
+        where.append(e.entity_type == entity_type)
+    if action is not None:
+        where.append(e.action == action)
+    total = int(session.scalar(select(func.count()).select_from(_EVENTS).where(*where)) or 0)
+    page = _SELECT.where(*where).order_by(e.id.desc()).limit(limit).offset(offset)
+    rows = session.execute(page).all()
     return total, [_event(r) for r in rows]

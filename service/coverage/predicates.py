@@ -37,6 +37,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from service.coverage.query import CoverageFilter
 from service.divisions.models import Division
+from service.divisions.predicates import version_valid
 from service.offices.models import Office
 
 DIVISIONS = Division.__table__
@@ -80,9 +81,7 @@ def offices_as(name: str) -> FromClause:
 
 def valid_at(d: FromClause, shape: Shape) -> ColumnElement[bool]:
     """Division version `d` is the one valid at the filter's date (today: the current one)."""
-    if not shape.dated:
-        return d.c.valid_to.is_(None)
-    return and_(d.c.valid_from <= AS_OF, or_(d.c.valid_to.is_(None), d.c.valid_to > AS_OF))
+    return version_valid(d, AS_OF if shape.dated else None)
 
 
 def active_at(o: FromClause, shape: Shape) -> ColumnElement[bool]:

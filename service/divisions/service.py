@@ -6,15 +6,30 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from geoalchemy2 import Geography
+from sqlalchemy import Numeric, String, any_, cast, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.core.db import plan_for_values
 from service.core.errors import DivisionNotFound, Invalid
 from service.divisions.codes import NOT_A_CODE, readings
+from service.divisions.models import Division
+from service.divisions.predicates import version_valid
 
-_CURRENT = "valid_to IS NULL"
-_AS_OF = "valid_from <= :as_of AND (valid_to IS NULL OR valid_to > :as_of)"
+_D = Division.__table__
+_REF = select(_D.c.id, _D.c.code, _D.c.name, _D.c.kind, _D.c.level)
+_LISTED = [
+    _D.c.code,
+    _D.c.name,
+    _D.c.kind,
+    _D.c.level,
+    _D.c.parent_code,
+    _D.c.valid_from,
+    _D.c.valid_to,
+    _D.c.source,
+    func.round(cast(func.ST_Area(cast(_D.c.geom, Geography)) / 1e6, Numeric), 3).label("area_km2"),
+]
 
 
 @dataclass(frozen=True)
@@ -72,11 +87,7 @@ def nearest_township(
 
 def get_current(*, session: Session, tenant_id: int, code: str) -> DivisionRef | None:
     row = session.execute(
-        text(
-            f"SELECT id, code, name, kind, level FROM divisions"
-            f" WHERE tenant_id = :t AND code = :code AND {_CURRENT}"
-        ),
-        {"t": tenant_id, "code": code},
+        _REF.where(_D.c.tenant_id == tenant_id, _D.c.code == code, version_valid(_D, None))
     ).one_or_none()
     return _ref(row) if row else None
 
@@ -87,11 +98,11 @@ def current_codes(*, session: Session, tenant_id: int, codes: set[str]) -> set[s
         return set()
     return set(
         session.scalars(
-            text(
-                f"SELECT code FROM divisions WHERE tenant_id = :t AND {_CURRENT}"
-                " AND code = ANY(:codes)"
-            ),
-            {"t": tenant_id, "codes": sorted(codes)},
+            select(_D.c.code).where(
+                _D.c.tenant_id == tenant_id,
+                version_valid(_D, None),
+                _D.c.code == any_(cast(sorted(codes), ARRAY(String))),
+            )
         )
     )
 
@@ -140,39 +151,28 @@ def list_divisions(
     """Divisions under `prefix` (valid today or at `as_of`), ordered by code; and the total."""
     plan_for_values(session)  # a region prefix: one county or the whole tenant
     where = [
-        "tenant_id = :t",
-        "starts_with(code, :prefix)",
-        _AS_OF if as_of else _CURRENT,
+        _D.c.tenant_id == tenant_id,
+        func.starts_with(_D.c.code, prefix),
+        version_valid(_D, as_of),
     ]
-    params: dict[str, Any] = {"t": tenant_id, "prefix": prefix, "as_of": as_of}
     if level:
-        where.append("level = :level")
-        params["level"] = level
+        where.append(_D.c.level == level)
     if kind:
-        where.append("kind = :kind")
-        params["kind"] = kind
-    clause = " AND ".join(where)
-    total = int(session.scalar(text(f"SELECT count(*) FROM divisions WHERE {clause}"), params) or 0)
-    geometry = ", ST_AsGeoJSON(geom, 7) AS geometry" if with_geometry else ""
-    rows = session.execute(
-        text(
-            "SELECT code, name, kind, level, parent_code, valid_from, valid_to, source,"
-            " round((ST_Area(geom::geography) / 1e6)::numeric, 3) AS area_km2"
-            f"{geometry} FROM divisions WHERE {clause} ORDER BY code LIMIT :limit OFFSET :offset"
-        ),
-        {**params, "limit": limit, "offset": offset},
-    ).mappings()
+        where.append(_D.c.kind == kind)
+    total = int(session.scalar(select(func.count()).select_from(_D).where(*where)) or 0)
+    columns = (
+        [*_LISTED, func.ST_AsGeoJSON(_D.c.geom, 7).label("geometry")] if with_geometry else _LISTED
+    )
+    page = select(*columns).where(*where).order_by(_D.c.code).limit(limit).offset(offset)
+    rows = session.execute(page).mappings()
     return total, [dict(r) for r in rows]
 
 
 def division_history(*, session: Session, tenant_id: int, code: str) -> list[dict[str, Any]]:
     """Every version of a code, oldest first."""
     rows = session.execute(
-        text(
-            "SELECT code, name, kind, level, parent_code, valid_from, valid_to, source,"
-            " round((ST_Area(geom::geography) / 1e6)::numeric, 3) AS area_km2"
-            " FROM divisions WHERE tenant_id = :t AND code = :code ORDER BY valid_from"
-        ),
-        {"t": tenant_id, "code": code},
+        select(*_LISTED)
+        .where(_D.c.tenant_id == tenant_id, _D.c.code == code)
+        .order_by(_D.c.valid_from)
     ).mappings()
     return [dict(r) for r in rows]
