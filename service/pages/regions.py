@@ -15,11 +15,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
-from sqlalchemy import text
+from sqlalchemy import select
 
 from service.accounts.scope import Scope
 from service.core.errors import Invalid
 from service.divisions.codes import REGION_PATTERN
+from service.divisions.models import Division
+from service.divisions.predicates import version_valid
 from service.http.deps import CurrentScope, SessionDep
 from service.http.params import PageRegionParam
 from service.pages.templating import TEMPLATES
@@ -63,13 +65,13 @@ class RegionNav:
 def children_of(session: Any, tenant_id: int, region: str) -> list[tuple[str, str]]:
     """(code, name) of the current divisions directly below `region` (its parent code:
     a county directly under its province is found too), by code."""
-    below = "parent_code = :r" if region else "parent_code IS NULL"  # (ix_..._children)
+    d = Division.__table__
+    # (ix_divisions_current_children answers both)
+    below = d.c.parent_code == region if region else d.c.parent_code.is_(None)
     rows = session.execute(
-        text(
-            "SELECT code, name FROM divisions WHERE tenant_id = :t AND valid_to IS NULL"
-            f" AND {below} ORDER BY code"
-        ),
-        {"t": tenant_id, "r": region},
+        select(d.c.code, d.c.name)
+        .where(d.c.tenant_id == tenant_id, version_valid(d, None), below)
+        .order_by(d.c.code)
     ).all()
     return [(r.code, r.name) for r in rows]
 

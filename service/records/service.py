@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, Select, and_, any_, cast, func, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from service.accounts.permissions import Action
@@ -30,6 +30,8 @@ FACILITY_FIELDS = tuple(FacilitiesIn.model_fields)
 PERSONAL_ROLES = frozenset(
     {Role.province_admin, Role.city_bureau, Role.county_bureau, Role.office_staff}
 )
+
+IDS = ARRAY(BigInteger)
 
 
 class StaffNotFound(NotFound):
@@ -85,14 +87,35 @@ def put_facilities(
 
 # -- staff -------------------------------------------------------------------------------------
 
-_STAFF = """
-SELECT s.id, s.office_id, s.position, s.formal, s.civil_servant, s.college, s.law_major,
-       s.party_member, s.heads_legal_service, s.training_year, s.training_days, s.joined_on,
-       s.left_on, s.left_reason, p.name, p.phone, p.education
-  FROM office_staff s
-  LEFT JOIN office_staff_personal p ON p.tenant_id = s.tenant_id AND p.staff_id = s.id
- WHERE s.tenant_id = :t AND s.office_id = :o
-"""
+
+def _staff(tenant_id: int, office_id: int) -> Select:
+    """An office's staff with their personal data (shown only to roles that may see it)."""
+    st, p = OfficeStaff.__table__, OfficeStaffPersonal.__table__
+    return (
+        select(
+            st.c.id,
+            st.c.office_id,
+            st.c.position,
+            st.c.formal,
+            st.c.civil_servant,
+            st.c.college,
+            st.c.law_major,
+            st.c.party_member,
+            st.c.heads_legal_service,
+            st.c.training_year,
+            st.c.training_days,
+            st.c.joined_on,
+            st.c.left_on,
+            st.c.left_reason,
+            p.c.name,
+            p.c.phone,
+            p.c.education,
+        )
+        .select_from(
+            st.outerjoin(p, and_(p.c.tenant_id == st.c.tenant_id, p.c.staff_id == st.c.id))
+        )
+        .where(st.c.tenant_id == tenant_id, st.c.office_id == office_id)
+    )
 
 
 def _staff_out(row: Any, personal: bool) -> dict[str, Any]:
@@ -108,17 +131,18 @@ def list_staff(
     *, session: Session, scope: Scope, office: Office, include_left: bool = False
 ) -> list[dict[str, Any]]:
     scope.require(Action.read)
-    sql = _STAFF + ("" if include_left else " AND s.left_on IS NULL") + " ORDER BY s.id"
-    rows = session.execute(text(sql), {"t": scope.tenant_id, "o": office.id})
+    stmt = _staff(scope.tenant_id, office.id)
+    if not include_left:
+        stmt = stmt.where(OfficeStaff.__table__.c.left_on.is_(None))
+    rows = session.execute(stmt.order_by(OfficeStaff.__table__.c.id))
     personal = sees_personal_data(scope)
     return [_staff_out(r, personal) for r in rows]
 
 
 def get_staff(*, session: Session, scope: Scope, office: Office, staff_id: int) -> dict[str, Any]:
     scope.require(Action.read)
-    row = session.execute(
-        text(_STAFF + " AND s.id = :s"), {"t": scope.tenant_id, "o": office.id, "s": staff_id}
-    ).one_or_none()
+    stmt = _staff(scope.tenant_id, office.id).where(OfficeStaff.__table__.c.id == staff_id)
+    row = session.execute(stmt).one_or_none()
     if row is None:
         raise StaffNotFound(f"no staff member {staff_id} in office {office.id}")
     return _staff_out(row, sees_personal_data(scope))
@@ -256,43 +280,51 @@ def staff_leaves(
 StaffCounts = tuple[int, int, int]  # (on duty, formal, civil servants)
 
 
+def _list_counts(tenant_id: int, office_ids: list[int]) -> Select:
+    """Per office of `office_ids` with a staff list: its members now (n), the formal ones and
+    the civil servants among them (the staff-count rule, offices/staff_counts.py)."""
+    st = OfficeStaff.__table__
+    now = st.c.left_on.is_(None)
+    return (
+        select(
+            st.c.office_id,
+            func.count().filter(now).label("n"),
+            func.count().filter(and_(now, st.c.formal)).label("formal"),
+            func.count().filter(and_(now, st.c.civil_servant)).label("cs"),
+        )
+        .where(st.c.tenant_id == tenant_id, st.c.office_id == any_(cast(office_ids, IDS)))
+        .group_by(st.c.office_id)
+    )
+
+
 def staff_list_counts(
     *, session: Session, tenant_id: int, office_ids: list[int]
 ) -> dict[int, StaffCounts]:
     """The staff numbers of those offices that keep a staff list, as the list says. Such an
     office's numbers follow its list: every path that sets numbers checks here first (and a
     database trigger refuses what slips through)."""
-    rows = session.execute(
-        text(
-            """SELECT office_id, count(*) FILTER (WHERE left_on IS NULL) AS n,
-                      count(*) FILTER (WHERE left_on IS NULL AND formal) AS formal,
-                      count(*) FILTER (WHERE left_on IS NULL AND civil_servant) AS cs
-                 FROM office_staff WHERE tenant_id = :t AND office_id = ANY(:ids)
-                GROUP BY office_id"""
-        ),
-        {"t": tenant_id, "ids": office_ids},
-    )
+    rows = session.execute(_list_counts(tenant_id, office_ids))
     return {r.office_id: (r.n, r.formal, r.cs) for r in rows}
 
 
 def sync_staff_counts(*, session: Session, tenant_id: int, office_ids: list[int]) -> None:
     """Set the offices' staff counts from their staff lists (for offices that have one)."""
+    c = _list_counts(tenant_id, office_ids).subquery("c")
+    counted = tuple_(Office.staff_total, Office.staff_formal, Office.staff_civil_servants)
     session.execute(
-        text(
-            """
-            UPDATE offices o SET staff_total = c.n, staff_formal = c.formal,
-                   staff_civil_servants = c.cs, updated_at = now(), version = o.version + 1
-              FROM (SELECT office_id, count(*) FILTER (WHERE left_on IS NULL) AS n,
-                           count(*) FILTER (WHERE left_on IS NULL AND formal) AS formal,
-                           count(*) FILTER (WHERE left_on IS NULL AND civil_servant) AS cs
-                      FROM office_staff
-                     WHERE tenant_id = :t AND office_id = ANY(:ids)
-                     GROUP BY office_id) c
-             WHERE o.tenant_id = :t AND o.id = c.office_id
-               AND (o.staff_total, o.staff_formal, o.staff_civil_servants)
-                   IS DISTINCT FROM (c.n, c.formal, c.cs)
-            """
-        ),
-        {"t": tenant_id, "ids": office_ids},
+        update(Office)
+        .where(
+            Office.tenant_id == tenant_id,
+            Office.id == c.c.office_id,
+            counted.is_distinct_from(tuple_(c.c.n, c.c.formal, c.c.cs)),
+        )
+        .values(
+            staff_total=c.c.n,
+            staff_formal=c.c.formal,
+            staff_civil_servants=c.c.cs,
+            updated_at=func.now(),
+            version=Office.version + 1,
+        )
+        .execution_options(synchronize_session=False)
     )
     session.expire_all()
