@@ -5,6 +5,8 @@ overview and progress against the targets have something real-looking to show.
 Facilities and staff are generated in SQL from md5 hashes of the office's external id
 (deterministic, set-based, idempotent: only offices without records get them); histories are
 planned per office in Python (dates depend on the path) and inserted in one statement.
+
+Raw SQL by design (docs/architecture.md): set-based generation of demo rows, whole statements.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ registered to a closed version follow the code to its new version, and the towns
 containing each affected office's point is recomputed, so that the stored office → division
 relations stay true after boundary changes. A correction (`correction.py`) replaces the
 changed codes' current versions in place instead. A dry run is the same write, rolled back.
+
+Raw SQL by design (docs/architecture.md): COPY into a temporary stage and set-based writes
+from it — whole statements, not composed; nothing here takes a filter.
 """
 
 from __future__ import annotations
@@ -271,13 +274,24 @@ def _relink_offices(session: Session, tenant: Tenant, closed_ids: list[int]) -> 
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-LOCATE_SQL = """
-    SELECT d.id, d.code FROM divisions d
-    WHERE d.tenant_id = {tenant} AND d.level = 'township' AND d.valid_to IS NULL
-      AND d.geom ~ {point} AND ST_Covers(d.geom, {point})
-    ORDER BY (d.code = {registered}) DESC, d.code
-    LIMIT 1
-"""
+# The township each touched office stands in (the registered one first on a shared edge):
+# one set-based UPDATE for every office a boundary change touches.
+_RELOCATE = text("""
+    UPDATE offices o
+       SET (located_division_id, located_code) = (
+             SELECT d.id, d.code FROM divisions d
+              WHERE d.tenant_id = o.tenant_id AND d.level = 'township' AND d.valid_to IS NULL
+                AND d.geom ~ o.geom AND ST_Covers(d.geom, o.geom)
+              ORDER BY (d.code = o.division_code) DESC, d.code
+              LIMIT 1)
+     WHERE o.tenant_id = :t
+       AND (o.located_division_id = ANY(:closed)
+            OR o.division_id = ANY(:registered)
+            OR o.located_division_id IS NULL
+            OR EXISTS (SELECT 1 FROM divisions n
+                        WHERE n.tenant_id = :t AND n.id = ANY(:new)
+                          AND n.geom ~ o.geom AND ST_Covers(n.geom, o.geom)))
+""")
 
 
 def relocate_offices(
@@ -290,21 +304,8 @@ def relocate_offices(
 ) -> int:
     """Recompute the containing township of offices touched by a boundary change: located
     in `closed_ids`, not located, covered by `new_ids`, or registered to `registered_ids`."""
-    locate = LOCATE_SQL.format(tenant="o.tenant_id", point="o.geom", registered="o.division_code")
     result = session.execute(
-        text(
-            f"""
-            UPDATE offices o
-               SET (located_division_id, located_code) = (SELECT l.id, l.code FROM ({locate}) l)
-             WHERE o.tenant_id = :t
-               AND (o.located_division_id = ANY(:closed)
-                    OR o.division_id = ANY(:registered)
-                    OR o.located_division_id IS NULL
-                    OR EXISTS (SELECT 1 FROM divisions n
-                                WHERE n.tenant_id = :t AND n.id = ANY(:new)
-                                  AND n.geom ~ o.geom AND ST_Covers(n.geom, o.geom)))
-            """
-        ),
+        _RELOCATE,
         {"t": tenant_id, "closed": closed_ids, "new": new_ids, "registered": registered_ids or []},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

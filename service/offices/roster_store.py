@@ -3,6 +3,9 @@
 A row is matched to an office by its 编号 (external_id) or, without one, by township and
 name among active offices; matched offices are updated, the rest inserted. Everything is
 written in a savepoint, so a dry run shows the same report and then leaves no trace.
+
+Raw SQL by design (docs/architecture.md): the writes are bulk INSERT/UPDATE from unnest()ed
+arrays — whole statements over constant fragments (the rows, the locating rule), no filter.
 """
 
 from __future__ import annotations
