@@ -31,7 +31,7 @@ def _report(
     import json
 
     from service.accounts.scope import operator_scope
-    from service.core.exports import render
+    from service.core.exports import fields_of, render
     from service.core.operator import tenant_session
     from service.coverage import service as coverage
     from service.coverage.query import filter_for
@@ -64,7 +64,7 @@ def _report(
         table.rows = [*table.rows, table.extra["total"]]
     if fmt == "json":
         body = json.dumps(
-            {"total": table.total, "items": table.rows, "note": table.note},
+            {"total": table.total, "items": [fields_of(r) for r in table.rows], "note": table.note},
             ensure_ascii=False,
             default=str,
             indent=1,

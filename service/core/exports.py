@@ -16,7 +16,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -80,15 +80,26 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _values(row: dict[str, Any], columns: Sequence[Column]) -> list[Any]:
+def cell_of(row: Any, key: str) -> Any:
+    """A row's value by column key: a report row's attribute (coverage/rows.py), or the item
+    of a dict (reports not yet given a row type)."""
+    return row.get(key) if isinstance(row, dict) else getattr(row, key)
+
+
+def fields_of(row: Any) -> dict[str, Any]:
+    """A row as a dict (nested row types too)."""
+    return row if isinstance(row, dict) else asdict(row)
+
+
+def _values(row: Any, columns: Sequence[Column]) -> list[Any]:
     out = []
     for c in columns:
-        value = row.get(c.key)
+        value = cell_of(row, c.key)
         out.append(_cell(c.render(value) if c.render else value))
     return out
 
 
-def csv_bytes(rows: list[dict[str, Any]], columns: Sequence[Column], note: str | None) -> bytes:
+def csv_bytes(rows: Sequence[Any], columns: Sequence[Column], note: str | None) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     if note:
@@ -102,7 +113,7 @@ def csv_bytes(rows: list[dict[str, Any]], columns: Sequence[Column], note: str |
 
 
 def xlsx_bytes(
-    rows: list[dict[str, Any]], columns: Sequence[Column], note: str | None, title: str
+    rows: Sequence[Any], columns: Sequence[Column], note: str | None, title: str
 ) -> bytes:
     from openpyxl import Workbook  # (loaded for a spreadsheet only: it costs 0.25 s)
 
@@ -132,12 +143,15 @@ def _xlsx_cell(ws: Worksheet, value: Any) -> Any:
 
 
 def feature_collection(
-    rows: list[dict[str, Any]], geometry: Callable[[dict[str, Any]], Any], note: str | None
+    rows: Sequence[Any], geometry: Callable[[Any], Any], note: str | None
 ) -> dict[str, Any]:
     features = []
     for row in rows:
         geom = geometry(row)
-        props = {k: _cell(v) if not isinstance(v, list | dict) else v for k, v in row.items()}
+        props = {
+            k: _cell(v) if not isinstance(v, list | tuple | dict) else v
+            for k, v in fields_of(row).items()
+        }
         props.pop("geometry", None)
         features.append(
             {
@@ -151,12 +165,12 @@ def feature_collection(
 
 def render(
     fmt: Format,
-    rows: list[dict[str, Any]],
+    rows: Sequence[Any],
     columns: Sequence[Column],
     *,
     title: str,
     note: str | None = None,
-    geometry: Callable[[dict[str, Any]], Any] | None = None,
+    geometry: Callable[[Any], Any] | None = None,
 ) -> bytes:
     """The rows as the bytes of a CSV, XLSX or GeoJSON file."""
     if fmt == "csv":

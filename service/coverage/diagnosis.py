@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass
 from threading import Lock
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 from sqlalchemy import (
@@ -55,6 +55,7 @@ from service.coverage.predicates import (
     valid_at,
 )
 from service.coverage.query import CoverageFilter
+from service.coverage.rows import Diagnosis
 
 # Every point's corrections in one statement. `p` and `q` are materialized so that each
 # polygon test runs once per office, not once per reference to its result. Measures are
@@ -117,6 +118,21 @@ SELECT m.id, m.division_code, m.home, m.g_home, m.b_home, m.s_home,
   FROM m""")
 IDS = ARRAY(BigInteger)
 _COLUMN = {"gcj02": "g", "bd09": "b", "swapped": "s"}
+
+
+class Suspect(Protocol):
+    """A misplaced office as the diagnosis reads it (a report's row, a roster's)."""
+
+    @property
+    def office_id(self) -> int: ...
+    @property
+    def registered_code(self) -> str: ...
+    @property
+    def located_code(self) -> str | None: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def lat(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -290,20 +306,19 @@ def _batch_members(
     return [m for m in known.values() if m is not None]
 
 
-def _outside_province(session: Session, f: CoverageFilter, rows: list[dict[str, Any]]) -> set[int]:
+def _outside_province(session: Session, f: CoverageFilter, rows: Sequence[Suspect]) -> set[int]:
     """Offices (of `rows`) whose point lies outside their province."""
     # A point standing in a township of another province is outside its own; only points in
     # no township at all need the (large) province polygon.
     outside = {
-        int(r["office_id"])
+        r.office_id
         for r in rows
-        if r["located_code"] is not None
-        and str(r["located_code"])[:2] != str(r["registered_code"])[:2]
+        if r.located_code is not None and r.located_code[:2] != r.registered_code[:2]
     }
-    nowhere = [r for r in rows if r["located_code"] is None]
+    nowhere = [r for r in rows if r.located_code is None]
     if nowhere:
         o, p = offices_as("o"), divisions_as("p")
-        provinces = sorted({str(r["registered_code"])[:2] for r in nowhere})
+        provinces = sorted({r.registered_code[:2] for r in nowhere})
         stmt = (
             select(o.c.id)
             .select_from(
@@ -323,7 +338,7 @@ def _outside_province(session: Session, f: CoverageFilter, rows: list[dict[str, 
                 ~and_(p.c.geom.op("~")(o.c.geom), func.ST_Covers(p.c.geom, o.c.geom)),
             )
         )
-        ids = [int(r["office_id"]) for r in nowhere]
+        ids = [r.office_id for r in nowhere]
         outside |= set(session.scalars(stmt, {**f.params(), "ids": ids}))
     return outside
 
@@ -331,19 +346,19 @@ def _outside_province(session: Session, f: CoverageFilter, rows: list[dict[str, 
 def diagnose(
     session: Session,
     f: CoverageFilter,
-    rows: list[dict[str, Any]],
+    rows: Sequence[Suspect],
     *,
     roster_ids: Sequence[int] | None = None,
-) -> None:
-    """Set `diagnosis` (a key of LABELS_ZH or None), `diagnosis_zh`, `diagnosis_confidence`
-    and `evidence` on misplaced rows. Each row's batch is its county: the county's active
-    offices, or with `roster_ids` the offices of one roster import in that county."""
+) -> dict[int, Diagnosis]:
+    """The diagnosis of each misplaced office of `rows`, by office id. Each row's batch is
+    its county: the county's active offices, or with `roster_ids` the offices of one roster
+    import in that county."""
     if not rows:
-        return
+        return {}
     pts = _Points(
-        [int(r["office_id"]) for r in rows],
-        np.array([float(r["lon"]) for r in rows]),
-        np.array([float(r["lat"]) for r in rows]),
+        [r.office_id for r in rows],
+        np.array([float(r.lon) for r in rows]),
+        np.array([float(r.lat) for r in rows]),
     )
     members = _landings(session, f, pts, swap=True)
     counties = sorted(
@@ -352,20 +367,20 @@ def diagnose(
     if counties:
         members += _batch_members(session, f, counties, pts.ids, roster_ids)
     verdicts = judge(members, scope="county" if roster_ids is None else "roster")
-    unnamed = [r for r in rows if _named(verdicts.get(int(r["office_id"]))) is None]
+    unnamed = [r for r in rows if _named(verdicts.get(r.office_id)) is None]
     outside = _outside_province(session, f, unnamed)
+    found = {}
     for r in rows:
-        verdict = verdicts.get(int(r["office_id"])) or Verdict(None, None, None)
+        verdict = verdicts.get(r.office_id) or Verdict(None, None, None)
         label, confidence = verdict.label, verdict.confidence
         if _named(verdict) is None:
-            if int(r["office_id"]) in outside:
+            if r.office_id in outside:
                 label, confidence = "outside_province", 1.0
-            elif r["located_code"] is None:
+            elif r.located_code is None:
                 label, confidence = "outside_townships", 1.0
-        r["diagnosis"] = label
-        r["diagnosis_zh"] = LABELS_ZH.get(label or "")
-        r["diagnosis_confidence"] = confidence
-        r["evidence"] = asdict(verdict.evidence) if verdict.evidence else None
+        evidence = asdict(verdict.evidence) if verdict.evidence else None
+        found[r.office_id] = Diagnosis(label, LABELS_ZH.get(label or ""), confidence, evidence)
+    return found
 
 
 def _named(verdict: Verdict | None) -> str | None:
@@ -375,12 +390,11 @@ def _named(verdict: Verdict | None) -> str | None:
     return verdict.label
 
 
-def cause_text(row: dict[str, Any]) -> tuple[str, str]:
-    """A diagnosed row's cause as a suffix to a problem, in English and in Chinese."""
-    label = row["diagnosis"]
-    if label is None:
+def cause_text(d: Diagnosis) -> tuple[str, str]:
+    """A diagnosis as a suffix to a problem, in English and in Chinese."""
+    if d.label is None:
         return "", ""
-    if label not in CORRECTIONS:
-        return f" ({label})", f":{row['diagnosis_zh']}"
-    sure = row["diagnosis_confidence"]
-    return f" ({label}, confidence {sure:.2f})", f":{row['diagnosis_zh']}(可信度{sure:.0%})"
+    if d.label not in CORRECTIONS:
+        return f" ({d.label})", f":{d.label_zh}"
+    sure = d.confidence or 0.0
+    return f" ({d.label}, confidence {sure:.2f})", f":{d.label_zh}(可信度{sure:.0%})"

@@ -9,8 +9,9 @@ names, distances and geometries of that page's rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from geoalchemy2 import Geography
 from sqlalchemy import (
@@ -47,25 +48,33 @@ from service.coverage.predicates import (
     with_names,
 )
 from service.coverage.query import CoverageFilter
+from service.coverage.rows import ConflictRow, GapRow, MisplacedRow, SummaryRow
 from service.divisions.kinds import LEVEL_WIDTH
 
-Page = tuple[int, list[dict[str, Any]]]
+R = TypeVar("R")
+Page = tuple[int, list[R]]
 LIMIT = bindparam("limit", type_=Integer)
 OFFSET = bindparam("offset", type_=Integer)
 
 
 def _run(
-    session: Session, stmt: Select, f: CoverageFilter, limit: int | None, offset: int, **extra: Any
-) -> Page:
-    """Rows of one page plus the total (carried as `_total` on every row)."""
+    session: Session,
+    stmt: Select,
+    make: Callable[[dict[str, Any]], R],
+    f: CoverageFilter,
+    limit: int | None,
+    offset: int,
+    **extra: Any,
+) -> Page[R]:
+    """Rows of one page, each made a report row by `make`, plus the total (carried as
+    `_total` on every row of the statement)."""
     params = {**f.params(), **extra}
-    rows = [
-        dict(r)
-        for r in session.execute(stmt, {**params, "limit": limit, "offset": offset}).mappings()
-    ]
-    total = int(rows[0]["_total"]) if rows else 0
-    for r in rows:
-        r.pop("_total")
+    result = session.execute(stmt, {**params, "limit": limit, "offset": offset}).mappings()
+    total, rows = 0, []
+    for r in result:
+        row = dict(r)
+        total = int(row.pop("_total"))
+        rows.append(make(row))
     if not rows and offset:  # a page past the end: still say how many there are
         first = session.execute(stmt, {**params, "limit": 1, "offset": 0}).mappings().first()
         total = int(first["_total"]) if first else 0
@@ -142,10 +151,10 @@ def gaps(
     limit: int | None,
     offset: int,
     with_geometry: bool = False,
-) -> Page:
+) -> Page[GapRow]:
     """Townships (required ones, or the optional kinds) with no active office standing in them."""
     stmt = _gaps(Shape.of(f), with_geometry)
-    return _run(session, stmt, f, limit, offset, want_required=required)
+    return _run(session, stmt, GapRow.of, f, limit, offset, want_required=required)
 
 
 @cache
@@ -233,9 +242,9 @@ def conflicts(
     limit: int | None,
     offset: int,
     with_geometry: bool = False,
-) -> Page:
+) -> Page[ConflictRow]:
     """Townships with two or more active offices, with those offices and exception reasons."""
-    return _run(session, _conflicts(Shape.of(f), with_geometry), f, limit, offset)
+    return _run(session, _conflicts(Shape.of(f), with_geometry), ConflictRow.of, f, limit, offset)
 
 
 @cache
@@ -303,10 +312,12 @@ def _misplaced(shape: Shape) -> Select:
     )
 
 
-def misplaced(session: Session, f: CoverageFilter, *, limit: int | None, offset: int) -> Page:
+def misplaced(
+    session: Session, f: CoverageFilter, *, limit: int | None, offset: int
+) -> Page[MisplacedRow]:
     """Active offices registered in the region whose point is not in their registered township:
     where the point is instead, and how far it is from the registered township."""
-    return _run(session, _misplaced(Shape.of(f)), f, limit, offset)
+    return _run(session, _misplaced(Shape.of(f)), MisplacedRow.of, f, limit, offset)
 
 
 @cache
@@ -413,22 +424,28 @@ def _summary(shape: Shape, width: int, with_geometry: bool) -> Select:
 
 def summary(
     session: Session, f: CoverageFilter, *, level: str, with_geometry: bool = False
-) -> list[dict[str, Any]]:
+) -> list[SummaryRow]:
     """Per province, city, county or township of the region: required townships, covered, gaps,
     conflicts, misplaced offices, optional townships and their gaps; coverage rate."""
     stmt = _summary(Shape.of(f), LEVEL_WIDTH[level], with_geometry)
-    rows = [dict(r) for r in session.execute(stmt, f.params()).mappings()]
-    for r in rows:
-        r["coverage_rate"] = round(r["covered"] / r["required"], 4) if r["required"] else None
-    return rows
+    return [SummaryRow.of(dict(r)) for r in session.execute(stmt, f.params()).mappings()]
 
 
-def totals(rows: list[dict[str, Any]], code: str, name: str | None) -> dict[str, Any]:
+def totals(rows: list[SummaryRow], code: str, name: str | None) -> SummaryRow:
     """The region as a whole, from its parts."""
-    keys = ("required", "covered", "gaps", "conflicts", "misplaced", "optional", "optional_gaps")
-    out: dict[str, Any] = {"code": code, "name": name, **{k: sum(r[k] for r in rows) for k in keys}}
-    out["coverage_rate"] = round(out["covered"] / out["required"], 4) if out["required"] else None
-    return out
+    return SummaryRow.of(
+        {
+            "code": code,
+            "name": name,
+            "required": sum(r.required for r in rows),
+            "covered": sum(r.covered for r in rows),
+            "gaps": sum(r.gaps for r in rows),
+            "conflicts": sum(r.conflicts for r in rows),
+            "misplaced": sum(r.misplaced for r in rows),
+            "optional": sum(r.optional for r in rows),
+            "optional_gaps": sum(r.optional_gaps for r in rows),
+        }
+    )
 
 
 def generated_boundaries(session: Session, f: CoverageFilter) -> bool:

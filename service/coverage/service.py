@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -15,29 +15,38 @@ from service.core.errors import Invalid
 from service.core.exports import Column
 from service.coverage import reports, tables
 from service.coverage.query import CoverageFilter
+from service.coverage.rows import BoundaryRow, ConflictRow, GapRow, MisplacedRow, SummaryRow
 from service.divisions.kinds import LEVEL_WIDTH
 from service.divisions.service import get_current
 
+R = TypeVar("R")
 GENERATED_NOTE = "乡镇(街道)边界为按县级边界生成的示意数据,非官方边界;覆盖结果仅供演示"
 
 
 @dataclass
-class Table:
-    rows: list[dict[str, Any]]
+class Table(Generic[R]):
+    """A report's rows (one frozen row type each, coverage/rows.py) as a table to export."""
+
+    rows: list[R]
     total: int
     columns: list[Column]
     title: str
-    geometry: Callable[[dict[str, Any]], Any] | None = None
+    geometry: Callable[[R], Any] | None = None
     note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _polygon(row: dict[str, Any]) -> Any:
-    return row.get("geometry")
+class _Shaped(Protocol):
+    @property
+    def geometry(self) -> str | None: ...
 
 
-def _point(row: dict[str, Any]) -> Any:
-    return {"type": "Point", "coordinates": [float(row["lon"]), float(row["lat"])]}
+def _polygon(row: _Shaped) -> Any:
+    return row.geometry
+
+
+def _point(row: MisplacedRow) -> Any:
+    return {"type": "Point", "coordinates": [row.lon, row.lat]}
 
 
 def _title(stem: str, f: CoverageFilter) -> str:
@@ -56,7 +65,7 @@ def gaps(
     limit: int | None = None,
     offset: int = 0,
     with_geometry: bool = False,
-) -> Table:
+) -> Table[GapRow]:
     plan_for_values(session)
     total, rows = reports.gaps(
         session, f, required=required, limit=limit, offset=offset, with_geometry=with_geometry
@@ -72,7 +81,7 @@ def conflicts(
     limit: int | None = None,
     offset: int = 0,
     with_geometry: bool = False,
-) -> Table:
+) -> Table[ConflictRow]:
     plan_for_values(session)
     total, rows = reports.conflicts(
         session, f, limit=limit, offset=offset, with_geometry=with_geometry
@@ -89,17 +98,18 @@ def misplaced(
     diagnosis: str | None = None,
     limit: int | None = None,
     offset: int = 0,
-) -> Table:
+) -> Table[MisplacedRow]:
     plan_for_values(session)
     whole = diagnosis is not None
-    total, rows = reports.misplaced(
+    total, found = reports.misplaced(
         session, f, limit=None if whole else limit, offset=0 if whole else offset
     )
     from service.coverage.diagnosis import diagnose  # (numpy and the offsets: this one only)
 
-    diagnose(session, f, rows)
+    diagnoses = diagnose(session, f, found)
+    rows = [r.diagnosed(diagnoses[r.office_id]) for r in found]
     if diagnosis is not None:
-        rows = [r for r in rows if (r["diagnosis"] or "none") == diagnosis]
+        rows = [r for r in rows if (r.diagnosis or "none") == diagnosis]
         total = len(rows)
         rows = rows[offset : offset + limit] if limit is not None else rows[offset:]
     return Table(
@@ -114,7 +124,7 @@ def misplaced(
 
 def summary(
     session: Session, f: CoverageFilter, *, level: str, with_geometry: bool = False
-) -> Table:
+) -> Table[SummaryRow]:
     plan_for_values(session)
     width = LEVEL_WIDTH[level]
     if f.region and len(f.region) >= width:
@@ -151,7 +161,7 @@ def boundaries(
     *,
     tolerance_m2: float = 10000.0,
     with_geometry: bool = False,
-) -> Table:
+) -> Table[BoundaryRow]:
     plan_for_values(session)
     from service.coverage.boundaries import boundary_quality  # (shapely and numpy: this one)
 
@@ -160,15 +170,15 @@ def boundaries(
     for key, label, code, name, other_code, other_name in _PROBLEMS:
         for item in result[key]:
             rows.append(
-                {
-                    "problem": label,
-                    "code": item[code],
-                    "name": item[name],
-                    "other_code": item.get(other_code) if other_code else None,
-                    "other_name": item.get(other_name) if other_name else None,
-                    "area_m2": item["area_m2"],
-                    "geometry": item.get("geometry"),
-                }
+                BoundaryRow(
+                    problem=label,
+                    code=item[code],
+                    name=item[name],
+                    other_code=item.get(other_code) if other_code else None,
+                    other_name=item.get(other_name) if other_name else None,
+                    area_m2=item["area_m2"],
+                    geometry=item.get("geometry"),
+                )
             )
     return Table(
         rows,

@@ -7,6 +7,7 @@ from typing import Any
 
 from service.core.exports import Column
 from service.coverage.causes import CORRECTIONS_ZH
+from service.coverage.rows import ConflictOffice
 from service.divisions.kinds import KIND_LABELS_ZH, DivisionKind
 
 
@@ -31,12 +32,12 @@ def _batch(evidence: dict[str, Any]) -> str | None:
     return None if b is None else f"{b['explained']}(共{b['misplaced']})"
 
 
-def _offices(value: list[dict] | None) -> str:
+def _offices(value: tuple[ConflictOffice, ...]) -> str:
     return "；".join(
-        f"{o['name']}(ID {o['id']}, 登记 {o['division_code']}"
-        + (f", 例外: {o['exception_reason']}" if o.get("exception_reason") else "")
+        f"{o.name}(ID {o.id}, 登记 {o.division_code}"
+        + (f", 例外: {o.exception_reason}" if o.exception_reason else "")
         + ")"
-        for o in value or []
+        for o in value
     )
 
 

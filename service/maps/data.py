@@ -247,10 +247,10 @@ def _townships(
         _, gaps = coverage.gaps(session, f, required=True, limit=None, offset=0)
         _, conflicts = coverage.conflicts(session, f, limit=None, offset=0)
         _, misplaced = coverage.misplaced(session, f, limit=None, offset=0)
-        gap_codes = {r["code"] for r in gaps}
+        gap_codes = {r.code for r in gaps}
         status.update(dict.fromkeys(gap_codes, "gap"))
-        status.update({r["registered_code"]: "misplaced" for r in misplaced})
-        status.update({r["code"]: "conflict" for r in conflicts})
+        status.update({r.registered_code: "misplaced" for r in misplaced})
+        status.update({r.code: "conflict" for r in conflicts})
     registered: dict[str, list[OfficeMark]] = {}
     for o in offices:
         registered.setdefault(o.division_code, []).append(o)
@@ -367,7 +367,7 @@ def _aggregates(
     for level in levels:
         if len(region) >= {"city": 4, "county": 6}[level]:
             continue
-        rates = {r["code"]: r for r in coverage.summary(session, f, level=level)}
+        rates = {r.code: r for r in coverage.summary(session, f, level=level)}
         progress = acceptance.progress(
             session=session, scope=scope, region=region, as_of=f.as_of, level=level
         )
@@ -375,15 +375,13 @@ def _aggregates(
         by_code = {p["code"]: p for p in progress["regions"]}
         areas = []
         for code, geometry in display_geometry(session, f, level, region).items():
-            cov = rates.get(code, {})
+            cov = rates.get(code)
             prog = by_code.get(code)
             share = prog["share"] if prog else None
             props = {
-                "required": cov.get("required"),
-                "covered": cov.get("covered"),
-                "coverage_rate": float(cov["coverage_rate"])
-                if cov.get("coverage_rate") is not None
-                else None,
+                "required": cov.required if cov else None,
+                "covered": cov.covered if cov else None,
+                "coverage_rate": cov.coverage_rate if cov else None,
                 "offices": prog["offices"] if prog else None,
                 "accepted": prog["offices_titled"] if prog else None,
                 "acceptance_rate": share,

@@ -302,6 +302,17 @@ def _write(
     return office_of, len(new), len(old)
 
 
+@dataclass(frozen=True, slots=True)
+class Astray:
+    """An office of the roster whose point is not in its registered township."""
+
+    office_id: int
+    registered_code: str
+    located_code: str | None
+    lon: float
+    lat: float
+
+
 def _violations(
     session: Session, scope: Scope, rows: list[RosterRow], office_of: dict[int, int]
 ) -> list[dict[str, Any]]:
@@ -320,7 +331,7 @@ def _violations(
             )
     f = CoverageFilter(tenant_id=scope.tenant_id, region=scope.region_prefix)
     astray = [
-        dict(m)
+        Astray(**m)
         for m in session.execute(
             text(
                 "SELECT o.id AS office_id, o.division_code AS registered_code, o.located_code,"
@@ -331,18 +342,21 @@ def _violations(
             {"t": scope.tenant_id, "ids": list(office_of.values())},
         ).mappings()
     ]
-    diagnose(session, f, astray, roster_ids=list(office_of.values()))
+    diagnoses = diagnose(session, f, astray, roster_ids=list(office_of.values()))
     for m in astray:
-        cause, cause_zh = cause_text(m)
+        d = diagnoses[m.office_id]
+        cause, cause_zh = cause_text(d)
         out.append(
             {
-                "row": row_of[m["office_id"]],
-                "office_id": m["office_id"],
-                "kind": "outside_townships" if m["located_code"] is None else "misplaced",
-                "problem": f"the point lies in {m['located_code'] or 'no township'}, "
-                f"not in {m['registered_code']}{cause}",
+                "row": row_of[m.office_id],
+                "office_id": m.office_id,
+                "kind": "outside_townships" if m.located_code is None else "misplaced",
+                "problem": f"the point lies in {m.located_code or 'no township'}, "
+                f"not in {m.registered_code}{cause}",
                 "problem_zh": f"坐标不在登记的乡镇(街道)内{cause_zh}",
-                **{k: m[k] for k in ("diagnosis", "diagnosis_confidence", "evidence")},
+                "diagnosis": d.label,
+                "diagnosis_confidence": d.confidence,
+                "evidence": d.evidence,
             }
         )
     # by the codes the file names (an index lookup each), not by a join through the rows

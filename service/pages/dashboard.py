@@ -4,8 +4,9 @@ progress and coverage sections, which load beside it (htmx) or open as pages of 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,6 +17,7 @@ from service.acceptance.workflow import PROCEDURES, Procedure, Step, allowed_ste
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
 from service.accounts.security import decode_token
+from service.core.exports import cell_of
 from service.coverage import service as coverage
 from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
@@ -31,6 +33,8 @@ STATE_LABELS = ACCEPTANCE_LABELS_ZH
 STATUS_LABEL = acceptance.PROGRESS_STATUS_ZH
 LEVEL_LABELS = {2: "省(区、市)", 4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
 LEVEL_NAMES = {width: level for level, width in LEVEL_WIDTH.items()}
+
+R = TypeVar("R")
 
 
 @router.get("/")
@@ -272,18 +276,20 @@ COVERAGE_SORTS: dict[str, tuple[str, bool]] = {
 }
 
 
-def sorted_rows(
-    rows: list[dict[str, Any]], key: str, sorts: dict[str, tuple[str, bool]]
-) -> list[dict[str, Any]]:
-    """Sub-region rows by code (default), by name, or by one of the table's measures (a
-    region without a value last)."""
+def sorted_rows(rows: Sequence[R], key: str, sorts: dict[str, tuple[str, bool]]) -> list[R]:
+    """Sub-region rows (a report's rows or dicts) by code (default), by name, or by one of
+    the table's measures (a region without a value last)."""
+
+    def code(r: R) -> str:
+        return str(cell_of(r, "code"))
+
     if key == "name":
-        return sorted(rows, key=lambda r: (r.get("name") or r["code"], r["code"]))
+        return sorted(rows, key=lambda r: (cell_of(r, "name") or code(r), code(r)))
     if key not in sorts:
-        return sorted(rows, key=lambda r: r["code"])
+        return sorted(rows, key=code)
     field, descending = sorts[key]
-    present = [r for r in rows if r.get(field) is not None]
-    absent = [r for r in rows if r.get(field) is None]
-    present.sort(key=lambda r: r["code"])
-    present.sort(key=lambda r: r[field], reverse=descending)
-    return present + sorted(absent, key=lambda r: r["code"])
+    present = [r for r in rows if cell_of(r, field) is not None]
+    absent = [r for r in rows if cell_of(r, field) is None]
+    present.sort(key=code)
+    present.sort(key=lambda r: cell_of(r, field), reverse=descending)
+    return present + sorted(absent, key=code)

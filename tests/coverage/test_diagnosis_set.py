@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ def diagnosed(pg_cluster, tmp_path_factory) -> Iterator[tuple[int, list[dict[str
             truth = dict(
                 s.execute(text("SELECT id, split_part(external_id, ':', 2) FROM offices")).all()
             )
-        yield len(planted), [{**r, "truth": truth[r["office_id"]]} for r in table.rows]
+        rows = [asdict(r) for r in table.rows]
+        yield len(planted), [{**r, "truth": truth[r["office_id"]]} for r in rows]
     finally:
         owner.dispose()
         app.dispose()
