@@ -52,13 +52,7 @@ def get_standard(
         label, unit = measure_label(c.measure)
         items.append(
             {
-                "key": c.key,
-                "category": c.category,
-                "text": c.text,
-                "source": c.source,
-                "kinds": c.kinds,
-                "mandatory": c.mandatory,
-                "measure": c.measure,
+                **service.as_written(c),
                 "measure_label": label,
                 "unit": unit,
                 "op": c.op,
