@@ -15,6 +15,8 @@ from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
+from migrations import ddl
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -81,8 +83,8 @@ def upgrade() -> None:
 
     op.create_table(
         "divisions",
-        sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        ddl.tenant_id_column(),
+        ddl.row_id_column(),
         sa.Column("code", sa.String(9), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("kind", sa.String(24), nullable=False),
@@ -120,12 +122,7 @@ def upgrade() -> None:
             "valid_to IS NULL OR valid_to > valid_from", name=op.f("ck_divisions_validity_order")
         ),
         sa.CheckConstraint("NOT ST_IsEmpty(geom)", name=op.f("ck_divisions_geom_not_empty")),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_divisions_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
+        ddl.tenant_foreign_key("divisions"),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_divisions")),
         sa.UniqueConstraint("tenant_id", "id", "code", name="uq_divisions_tenant_id_id_code"),
         # No two versions of a code overlap in time. The code is compared as a bigint (codes
@@ -156,19 +153,18 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("valid_to IS NULL"),
     )
-    op.create_index(
+    ddl.create_code_prefix_index(
         "ix_divisions_current_code_prefix",
         "divisions",
-        ["tenant_id", "code"],
-        postgresql_ops={"code": "text_pattern_ops"},
+        "code",
         postgresql_where=sa.text("valid_to IS NULL"),
     )
     op.create_index("ix_divisions_geom", "divisions", ["geom"], postgresql_using="gist")
 
     op.create_table(
         "offices",
-        sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        ddl.tenant_id_column(),
+        ddl.row_id_column(),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("division_id", sa.BigInteger(), nullable=False),
         sa.Column("division_code", sa.String(9), nullable=False),
@@ -220,12 +216,7 @@ def upgrade() -> None:
             name=op.f("ck_offices_closed_with_reason"),
         ),
         sa.CheckConstraint("version >= 1", name=op.f("ck_offices_version_positive")),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_offices_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
+        ddl.tenant_foreign_key("offices"),
         sa.ForeignKeyConstraint(
             ["tenant_id", "division_id", "division_code"],
             ["divisions.tenant_id", "divisions.id", "divisions.code"],
@@ -239,11 +230,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_offices")),
     )
     op.create_index("ix_offices_geom", "offices", ["geom"], postgresql_using="gist")
-    op.create_index(
+    ddl.create_code_prefix_index(
         "ix_offices_division_code",
         "offices",
-        ["tenant_id", "division_code"],
-        postgresql_ops={"division_code": "text_pattern_ops"},
+        "division_code",
     )
     op.create_index(
         "ix_offices_located_active",
@@ -261,8 +251,8 @@ def upgrade() -> None:
 
     op.create_table(
         "users",
-        sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        ddl.tenant_id_column(),
+        ddl.row_id_column(),
         sa.Column("username", sa.String(64), nullable=False),
         sa.Column("display_name", sa.Text(), server_default="", nullable=False),
         sa.Column("password_hash", sa.Text(), nullable=False),
@@ -280,12 +270,7 @@ def upgrade() -> None:
             "region_code ~ '^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9})$'",
             name=op.f("ck_users_region_format"),
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_users_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
+        ddl.tenant_foreign_key("users"),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_users")),
     )
     op.create_index("uq_users_username", "users", [sa.text("lower(username)")], unique=True)

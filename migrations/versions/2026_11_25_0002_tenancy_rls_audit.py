@@ -18,14 +18,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import ddl
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "registry_app"
-# A scalar subquery: evaluated once per query (an InitPlan), not once per row.
-TENANT = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::int)"
 TENANT_TABLES = ["divisions", "offices", "users", "auth_sessions", "audit_events"]
 
 
@@ -44,8 +44,8 @@ def _if_app_role(sql: str) -> None:
 def upgrade() -> None:
     op.create_table(
         "auth_sessions",
-        sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        ddl.tenant_id_column(),
+        ddl.row_id_column(),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("refresh_hash", sa.LargeBinary(), nullable=False),
         sa.Column(
@@ -57,12 +57,7 @@ def upgrade() -> None:
         sa.Column("revoked_reason", sa.Text(), nullable=True),
         sa.Column("ip", sa.Text(), nullable=True),
         sa.Column("user_agent", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_auth_sessions_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
+        ddl.tenant_foreign_key("auth_sessions"),
         sa.ForeignKeyConstraint(
             ["tenant_id", "user_id"],
             ["users.tenant_id", "users.id"],
@@ -83,8 +78,8 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_events",
-        sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        ddl.tenant_id_column(),
+        ddl.row_id_column(),
         sa.Column(
             "occurred_at",
             sa.DateTime(timezone=True),
@@ -101,12 +96,7 @@ def upgrade() -> None:
         sa.Column("before", postgresql.JSONB(), nullable=True),
         sa.Column("after", postgresql.JSONB(), nullable=True),
         sa.Column("request_id", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_audit_events_tenant_id_tenants"),
-            ondelete="RESTRICT",
-        ),
+        ddl.tenant_foreign_key("audit_events", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_audit_events")),
     )
     op.create_index(
@@ -185,13 +175,9 @@ def upgrade() -> None:
 
     # -- row-level security ------------------------------------------------------------------
     for table in TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table}"
-            f" USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
-        )
+        ddl.enable_tenant_isolation(table)
     op.execute("ALTER TABLE tenants ENABLE ROW LEVEL SECURITY")
-    op.execute(f"CREATE POLICY tenant_isolation ON tenants USING (id = {TENANT})")
+    op.execute(f"CREATE POLICY tenant_isolation ON tenants USING (id = {ddl.TENANT})")
 
     # -- login before the tenant is known: one narrow SECURITY DEFINER function ------------------
     op.execute(

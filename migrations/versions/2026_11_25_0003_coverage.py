@@ -11,13 +11,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import ddl
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "registry_app"
-TENANT = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::int)"
 TOWNSHIP_KINDS = "'town', 'township', 'street', 'development_zone', 'farm', 'forest_area', 'mining_area', 'other'"
 
 
@@ -47,45 +48,41 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
-    op.create_index(
+    ddl.create_code_prefix_index(
         "ix_divisions_generated",
         "divisions",
-        ["tenant_id", "code"],
-        postgresql_ops={"code": "text_pattern_ops"},
+        "code",
         postgresql_where=sa.text("generated"),
     )
     # Gaps, conflicts and summaries are attribute joins over each active office's township.
-    op.create_index(
+    ddl.create_code_prefix_index(
         "ix_offices_located_code_active",
         "offices",
-        ["tenant_id", "located_code"],
-        postgresql_ops={"located_code": "text_pattern_ops"},
+        "located_code",
         postgresql_where=sa.text("closed_at IS NULL"),
     )
     # Misplaced offices are few: a partial index holds exactly them (and what the report
     # reads of them, so it never visits the table to find them).
-    op.create_index(
+    ddl.create_code_prefix_index(
         "ix_offices_misplaced",
         "offices",
-        ["tenant_id", "division_code"],
-        postgresql_ops={"division_code": "text_pattern_ops"},
+        "division_code",
         postgresql_include=["id", "located_code"],
         postgresql_where=sa.text(
             "closed_at IS NULL AND located_code IS DISTINCT FROM division_code"
         ),
     )
     # Current townships by code with their kind: reports scan them without touching the rows.
-    op.create_index(
+    ddl.create_code_prefix_index(
         "ix_divisions_current_townships",
         "divisions",
-        ["tenant_id", "code"],
-        postgresql_ops={"code": "text_pattern_ops"},
+        "code",
         postgresql_include=["kind", "id"],
         postgresql_where=sa.text("level = 'township' AND valid_to IS NULL"),
     )
     op.create_table(
         "boundary_qa_cache",
-        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        ddl.tenant_id_column(),
         sa.Column("key", sa.Text(), nullable=False),
         sa.Column("fingerprint", sa.Text(), nullable=False),
         sa.Column(
@@ -93,19 +90,10 @@ def upgrade() -> None:
         ),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("result", postgresql.JSONB(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_boundary_qa_cache_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
+        ddl.tenant_foreign_key("boundary_qa_cache"),
         sa.PrimaryKeyConstraint("tenant_id", "key", name=op.f("pk_boundary_qa_cache")),
     )
-    op.execute("ALTER TABLE boundary_qa_cache ENABLE ROW LEVEL SECURITY")
-    op.execute(
-        f"CREATE POLICY tenant_isolation ON boundary_qa_cache"
-        f" USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
-    )
+    ddl.enable_tenant_isolation("boundary_qa_cache")
     # Reports are planned for their parameters, so after a bulk import the planner needs the
     # new rows' statistics at once, not when autovacuum next looks (up to a minute of plans
     # made for the old table). Only the owner may ANALYZE; this narrow definer function lets

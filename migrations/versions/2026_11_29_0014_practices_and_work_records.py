@@ -26,13 +26,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import ddl
+
 revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "registry_app"
-TENANT = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::int)"
 REGION = "(SELECT current_setting('app.region', true))"
 PREFIX = f"NULLIF(NULLIF({REGION}, '*'), '')"
 IN_REGION = (
@@ -99,7 +100,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "office_work_records",
-        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        ddl.tenant_id_column(),
         sa.Column("office_id", sa.BigInteger(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         *(sa.Column(name, sa.Integer()) for name in COUNTS),
@@ -130,11 +131,7 @@ def upgrade() -> None:
             "mediator_min_training_days IS NULL OR mediator_min_training_days BETWEEN 0 AND 366",
             name="ck_owr_mediator_training_days",
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "office_id"],
-            ["offices.tenant_id", "offices.id"],
-            name="fk_office_work_records_office",
-        ),
+        ddl.office_foreign_key("office_work_records"),
         # the annual summary is one of the office's own files (the database holds that too)
         sa.ForeignKeyConstraint(
             ["tenant_id", "office_id", "summary_evidence_id"],
@@ -143,11 +140,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "office_id", "year", name="pk_office_work_records"),
     )
-    op.execute("ALTER TABLE office_work_records ENABLE ROW LEVEL SECURITY")
-    op.execute(
-        f"CREATE POLICY tenant_isolation ON office_work_records"
-        f" USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
-    )
+    ddl.enable_tenant_isolation("office_work_records")
     op.execute(
         f"CREATE POLICY region_guard ON office_work_records AS RESTRICTIVE"
         f" USING ({IN_REGION}) WITH CHECK ({IN_REGION})"

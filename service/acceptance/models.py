@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Date,
-    DateTime,
-    ForeignKeyConstraint,
-    Identity,
     Index,
-    Integer,
     Numeric,
     String,
     Text,
-    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.columns import RecordedAt, RowId, TenantPart, tenant_reference
 from service.core.db import Base
 
 
@@ -29,29 +25,19 @@ class AcceptanceEvent(Base):
 
     __tablename__ = "acceptance_events"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "office_id"],
-            ["offices.tenant_id", "offices.id"],
-            name="fk_acceptance_events_office",
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "standard_id"],
-            ["standards.tenant_id", "standards.id"],
-            name="fk_acceptance_events_standard",
-        ),
+        tenant_reference("fk_acceptance_events_office", office_id="offices.id"),
+        tenant_reference("fk_acceptance_events_standard", standard_id="standards.id"),
         Index("ix_acceptance_events_office", "tenant_id", "office_id", "effective_on", "id"),
     )
 
-    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[TenantPart]
+    id: Mapped[RowId]
     office_id: Mapped[int] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(String(24))
     from_state: Mapped[str] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     effective_on: Mapped[date] = mapped_column(Date)
-    recorded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=text("clock_timestamp()")
-    )
+    recorded_at: Mapped[RecordedAt]
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     username: Mapped[str] = mapped_column(Text)
     role: Mapped[str | None] = mapped_column(String(24))

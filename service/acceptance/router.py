@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -10,14 +10,13 @@ from service.acceptance import exports, reports, service
 from service.acceptance.schemas import EventOut, StepIn, StepResult
 from service.acceptance.workflow import Step
 from service.core.exports import Column
-from service.http.deps import CurrentScope, SessionDep
+from service.http.deps import CurrentScope, Level, ReportFormat, ReportParams, SessionDep
 from service.http.downloads import download
 from service.http.params import AsOfQuery, RegionParam
 from service.offices.dependencies import ValidOffice
 from service.offices.states import AcceptanceState
 
 router = APIRouter(prefix="/api/v1", tags=["acceptance"])
-Level = Literal["province", "city", "county", "township"]
 
 
 @router.post("/offices/{office_id}/acceptance/{step}", response_model=StepResult)
@@ -45,7 +44,7 @@ def acceptance_overview(
     level: Level | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    format: Literal["json", "csv", "xlsx"] = "json",
+    format: ReportFormat = "json",
 ) -> Any:
     """Offices by acceptance state with counts per sub-region, and re-inspections overdue or
     due soon — the city bureau's main screen. CSV/XLSX: the list of offices (up to 5,000)."""
@@ -66,36 +65,22 @@ def acceptance_overview(
 
 
 @router.get("/progress")
-def progress(
-    scope: CurrentScope,
-    session: SessionDep,
-    region: RegionParam = None,
-    as_of: AsOfQuery = None,
-    level: Level | None = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
-) -> Any:
+def progress(scope: CurrentScope, session: SessionDep, query: ReportParams) -> Any:
     """Share of required divisions with a titled office, per sub-region, against the target."""
     body = reports.progress(
-        session=session, scope=scope, region=scope.region(region), as_of=as_of, level=level
+        session=session, scope=scope, region=query.region, as_of=query.as_of, level=query.level
     )
-    return _per_region(format, body, exports.PROGRESS, "规范化进度")
+    return _per_region(query.format, body, exports.PROGRESS, "规范化进度")
 
 
 @router.get("/spot-checks")
-def spot_checks(
-    scope: CurrentScope,
-    session: SessionDep,
-    region: RegionParam = None,
-    as_of: AsOfQuery = None,
-    level: Level | None = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
-) -> Any:
+def spot_checks(scope: CurrentScope, session: SessionDep, query: ReportParams) -> Any:
     """The province's sampling (第二篇 四 "适当比例"): per city or county, offices filed, how
     many the province spot-checked, the share, and the findings."""
     body = reports.spot_checks(
-        session=session, scope=scope, region=scope.region(region), as_of=as_of, level=level
+        session=session, scope=scope, region=query.region, as_of=query.as_of, level=query.level
     )
-    return _per_region(format, body, exports.SPOT_CHECKS, "省厅抽检比例")
+    return _per_region(query.format, body, exports.SPOT_CHECKS, "省厅抽检比例")
 
 
 @router.get("/civilised-offices")
@@ -104,7 +89,7 @@ def civilised_offices(
     session: SessionDep,
     region: RegionParam = None,
     as_of: AsOfQuery = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
+    format: ReportFormat = "json",
 ) -> Any:
     """第二篇 四: the offices named 文明司法所 (a title in their yearly work record) and whether
     each was accepted within the years the standard gives — or must lose that title."""
@@ -118,7 +103,7 @@ def civilised_offices(
 
 
 def _per_region(
-    format: Literal["json", "csv", "xlsx"], body: dict[str, Any], columns: list[Column], title: str
+    format: ReportFormat, body: dict[str, Any], columns: list[Column], title: str
 ) -> Any:
     """A per-region report as it is, or as a sheet: its regions, then the total row."""
     if format == "json":

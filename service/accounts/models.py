@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
-    ForeignKey,
-    ForeignKeyConstraint,
-    Identity,
     Index,
     Integer,
     LargeBinary,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.accounts.roles import Role
+from service.core.columns import Moment, RowId, TenantKey, WrittenAt, tenant_reference
 from service.core.db import Base
 
 _ROLES = ", ".join(f"'{r.value}'" for r in Role)
@@ -42,17 +36,15 @@ class User(Base):
         Index("uq_users_username", text("lower(username)"), unique=True),
     )
 
-    tenant_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[TenantKey]
+    id: Mapped[RowId]
     username: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(Text, server_default="")
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(24))
     region_code: Mapped[str] = mapped_column(String(9))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[WrittenAt]
 
 
 class AuthSession(Base):
@@ -60,19 +52,12 @@ class AuthSession(Base):
 
     __tablename__ = "auth_sessions"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "user_id"],
-            ["users.tenant_id", "users.id"],
-            name="fk_auth_sessions_user",
-            ondelete="CASCADE",
-        ),
+        tenant_reference("fk_auth_sessions_user", ondelete="CASCADE", user_id="users.id"),
         Index("ix_auth_sessions_user", "tenant_id", "user_id"),
     )
 
-    tenant_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[TenantKey]
+    id: Mapped[RowId]
     user_id: Mapped[int] = mapped_column(BigInteger)
     refresh_hash: Mapped[bytes] = mapped_column(LargeBinary)
     # the refresh secrets this session issued and then replaced: presenting one of them is a
@@ -80,10 +65,10 @@ class AuthSession(Base):
     rotated_hashes: Mapped[list[bytes]] = mapped_column(
         ARRAY(LargeBinary), server_default=text("'{}'")
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[WrittenAt]
+    expires_at: Mapped[Moment]
+    last_used_at: Mapped[Moment | None]
+    revoked_at: Mapped[Moment | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(Text)
     user_agent: Mapped[str | None] = mapped_column(Text)
@@ -95,5 +80,5 @@ class LoginFailure(Base):
     __tablename__ = "login_failures"
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[Moment]
     failures: Mapped[int] = mapped_column(Integer)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     ForeignKey,
-    Identity,
     Index,
     Integer,
     String,
     Text,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.columns import RecordedAt, RowId
 from service.core.db import Base
 
 
@@ -34,10 +31,8 @@ class AuditEvent(Base):
     tenant_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True
     )
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=text("clock_timestamp()")
-    )
+    id: Mapped[RowId]
+    occurred_at: Mapped[RecordedAt]
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     username: Mapped[str] = mapped_column(Text)
     role: Mapped[str | None] = mapped_column(Text)

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
     Date,
-    DateTime,
-    ForeignKey,
-    Identity,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.columns import RowId, TenantKey, WrittenAt, code_prefix_index
 from service.core.db import Base
 from service.divisions.kinds import DivisionKind, DivisionLevel
 
@@ -76,19 +71,15 @@ class Division(Base):
             unique=True,
             postgresql_where=text("valid_to IS NULL"),
         ),
-        Index(
+        code_prefix_index(
             "ix_divisions_current_code_prefix",
-            "tenant_id",
             "code",
-            postgresql_ops={"code": "text_pattern_ops"},
             postgresql_where=text("valid_to IS NULL"),
         ),
         Index("ix_divisions_geom", "geom", postgresql_using="gist"),
-        Index(
+        code_prefix_index(
             "ix_divisions_current_townships",
-            "tenant_id",
             "code",
-            postgresql_ops={"code": "text_pattern_ops"},
             postgresql_include=["kind", "id"],
             postgresql_where=text("level = 'township' AND valid_to IS NULL"),
         ),
@@ -100,19 +91,15 @@ class Division(Base):
             postgresql_include=["name"],
             postgresql_where=text("valid_to IS NULL"),
         ),
-        Index(
+        code_prefix_index(
             "ix_divisions_generated",
-            "tenant_id",
             "code",
-            postgresql_ops={"code": "text_pattern_ops"},
             postgresql_where=text("generated"),
         ),
     )
 
-    tenant_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[TenantKey]
+    id: Mapped[RowId]
     code: Mapped[str] = mapped_column(String(9))
     name: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(24))
@@ -127,4 +114,4 @@ class Division(Base):
     generated: Mapped[bool] = mapped_column(
         Boolean, Computed("coalesce(source LIKE 'generated%', false)", persisted=True)
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[WrittenAt]

@@ -1,10 +1,12 @@
-"""Request dependencies: the database session, the authenticated user and their Scope."""
+"""Request dependencies: the database session, the authenticated user and their Scope, and
+the question every region report is asked."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -19,6 +21,7 @@ from service.core.context import request_id_var
 from service.core.db import WHOLE_TENANT, Database, bind_context
 from service.core.errors import NotAuthenticated
 from service.core.settings import Settings
+from service.http.params import AsOfQuery, RegionParam
 from service.tenants.models import DEFAULT_REQUIRED_KINDS, Tenant, db_region
 
 TOKEN_COOKIE = "registry_token"
@@ -138,3 +141,33 @@ def scope_for_token(request: Request, session: Session, settings: Settings, toke
 
 
 CurrentScope = Annotated[Scope, Depends(current_scope)]
+
+
+# the level of the sub-regions a report is broken down into (default: the one below the region)
+Level = Literal["province", "city", "county", "township"]
+# a report as JSON, or as a sheet to save
+ReportFormat = Literal["json", "csv", "xlsx"]
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """What a region report is asked: the region (already checked against the user's scope),
+    as of when, broken down to which level, answered in which format."""
+
+    region: str
+    as_of: date | None
+    level: Level | None
+    format: ReportFormat
+
+
+def report_query(
+    scope: CurrentScope,
+    region: RegionParam = None,
+    as_of: AsOfQuery = None,
+    level: Level | None = None,
+    format: ReportFormat = "json",
+) -> ReportQuery:
+    return ReportQuery(scope.region(region), as_of, level, format)
+
+
+ReportParams = Annotated[ReportQuery, Depends(report_query)]

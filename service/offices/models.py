@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from geoalchemy2 import Geometry, WKBElement
@@ -10,10 +10,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    DateTime,
-    ForeignKey,
-    ForeignKeyConstraint,
-    Identity,
     Index,
     Integer,
     Numeric,
@@ -24,6 +20,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.columns import (
+    Moment,
+    RowId,
+    TenantKey,
+    WrittenAt,
+    code_prefix_index,
+    tenant_reference,
+)
 from service.core.db import Base
 from service.offices.states import AcceptanceState
 
@@ -41,20 +45,14 @@ class Office(Base):
 
     __tablename__ = "offices"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "division_id", "division_code"],
-            ["divisions.tenant_id", "divisions.id", "divisions.code"],
-            name="fk_offices_division",
+        tenant_reference(
+            "fk_offices_division", division_id="divisions.id", division_code="divisions.code"
         ),
-        ForeignKeyConstraint(
-            ["tenant_id", "standard_id"],
-            ["standards.tenant_id", "standards.id"],
-            name="fk_offices_standard",
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "located_division_id", "located_code"],
-            ["divisions.tenant_id", "divisions.id", "divisions.code"],
-            name="fk_offices_located_division",
+        tenant_reference("fk_offices_standard", standard_id="standards.id"),
+        tenant_reference(
+            "fk_offices_located_division",
+            located_division_id="divisions.id",
+            located_code="divisions.code",
         ),
         CheckConstraint(f"acceptance_state IN ({_STATES})", name="acceptance_state_valid"),
         CheckConstraint(
@@ -78,12 +76,7 @@ class Office(Base):
         ),
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_offices_geom", "geom", postgresql_using="gist"),
-        Index(
-            "ix_offices_division_code",
-            "tenant_id",
-            "division_code",
-            postgresql_ops={"division_code": "text_pattern_ops"},
-        ),
+        code_prefix_index("ix_offices_division_code", "division_code"),
         Index(
             "ix_offices_located_active",
             "tenant_id",
@@ -92,30 +85,24 @@ class Office(Base):
         ),
         # the region policy reads both codes: each report index holds both, so that an
         # index-only scan can apply it (migration 0008)
-        Index(
+        code_prefix_index(
             "ix_offices_located_code_active",
-            "tenant_id",
             "located_code",
-            postgresql_ops={"located_code": "text_pattern_ops"},
             postgresql_include=["division_code"],
             postgresql_where=text("closed_at IS NULL"),
         ),
-        Index(
+        code_prefix_index(
             "ix_offices_misplaced",
-            "tenant_id",
             "division_code",
-            postgresql_ops={"division_code": "text_pattern_ops"},
             postgresql_include=["id", "located_code"],
             postgresql_where=text(
                 "closed_at IS NULL AND located_code IS DISTINCT FROM division_code"
             ),
         ),
-        Index(
+        code_prefix_index(
             "ix_offices_acceptance",
-            "tenant_id",
             "division_code",
             "acceptance_state",
-            postgresql_ops={"division_code": "text_pattern_ops"},
             postgresql_include=["located_code"],
             postgresql_where=text("closed_at IS NULL"),
         ),
@@ -128,10 +115,8 @@ class Office(Base):
         ),
     )
 
-    tenant_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[TenantKey]
+    id: Mapped[RowId]
     name: Mapped[str] = mapped_column(Text)
     division_id: Mapped[int] = mapped_column(BigInteger)
     division_code: Mapped[str] = mapped_column(String(9))
@@ -157,9 +142,9 @@ class Office(Base):
     external_id: Mapped[str | None] = mapped_column(Text)
     opened_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[WrittenAt]
+    updated_at: Mapped[WrittenAt]
+    closed_at: Mapped[Moment | None]
     closed_reason: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

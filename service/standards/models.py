@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -10,21 +10,17 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
-    ForeignKey,
-    ForeignKeyConstraint,
-    Identity,
     Integer,
     Numeric,
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.columns import RowId, TenantKey, TenantPart, WrittenAt, tenant_reference
 from service.core.db import Base
 
 
@@ -39,10 +35,8 @@ class Standard(Base):
         CheckConstraint("procedure IN ('city', 'province', 'district')", name="procedure_valid"),
     )
 
-    tenant_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[TenantKey]
+    id: Mapped[RowId]
     version: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(Text)
@@ -50,9 +44,7 @@ class Standard(Base):
     issued_on: Mapped[date | None] = mapped_column(Date)
     effective_from: Mapped[date] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
-    published_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    published_at: Mapped[WrittenAt]
     published_by: Mapped[str] = mapped_column(Text)
     # who takes which workflow step (service/acceptance/workflow.py Procedure)
     procedure: Mapped[str] = mapped_column(String(16), server_default=text("'city'"))
@@ -65,11 +57,8 @@ class StandardCriterion(Base):
 
     __tablename__ = "standard_criteria"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "standard_id"],
-            ["standards.tenant_id", "standards.id"],
-            name="fk_standard_criteria_standard",
-            ondelete="CASCADE",
+        tenant_reference(
+            "fk_standard_criteria_standard", ondelete="CASCADE", standard_id="standards.id"
         ),
         CheckConstraint(
             "op IN ('>=', '>', '<=', '<', '=', 'is_true', 'is_false', 'has_all', 'has_any')",
@@ -77,7 +66,7 @@ class StandardCriterion(Base):
         ),
     )
 
-    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[TenantPart]
     standard_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -103,9 +92,7 @@ class Target(Base):
         CheckConstraint("region_code ~ '^([0-9]{2,12})?$'", name="region_code_digits"),
     )
 
-    tenant_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
+    tenant_id: Mapped[TenantKey]
     # the region the schedule is for ('' = the whole tenant): a district's own deadline
     region_code: Mapped[str] = mapped_column(
         String(12), primary_key=True, server_default=text("''")

@@ -10,9 +10,9 @@ from service.acceptance import exports
 from service.acceptance.reports import child_width
 from service.accounts.permissions import Action
 from service.audit import service as audit
-from service.http.deps import CurrentScope, SessionDep
+from service.http.deps import CurrentScope, ReportFormat, ReportParams, SessionDep
 from service.http.downloads import download
-from service.http.params import AsOfQuery, RegionParam
+from service.http.params import AsOfQuery
 from service.offices.dependencies import ValidOffice
 from service.standards import compliance, service
 from service.standards.definition import seed
@@ -52,13 +52,7 @@ def get_standard(
         label, unit = measure_label(c.measure)
         items.append(
             {
-                "key": c.key,
-                "category": c.category,
-                "text": c.text,
-                "source": c.source,
-                "kinds": c.kinds,
-                "mandatory": c.mandatory,
-                "measure": c.measure,
+                **service.as_written(c),
                 "measure_label": label,
                 "unit": unit,
                 "op": c.op,
@@ -127,7 +121,7 @@ def office_compliance(
     session: SessionDep,
     standard: StandardRef = None,
     as_of: AsOfQuery = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
+    format: ReportFormat = "json",
 ) -> Any:
     """The office against a standard: each criterion pass / fail / unknown with the measured
     value and the requirement, a score, and what is missing (缺什么补什么)."""
@@ -143,29 +137,30 @@ def office_compliance(
 def region_compliance(
     scope: CurrentScope,
     session: SessionDep,
-    region: RegionParam = None,
+    query: ReportParams,
     standard: StandardRef = None,
-    as_of: AsOfQuery = None,
-    level: Literal["province", "city", "county", "township"] | None = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
     table: Literal["regions", "criteria"] = "regions",
 ) -> Any:
     """A region's offices against a standard: the criteria that fail most, and per city or
     county how many offices meet every mandatory criterion. CSV/XLSX: the per-region table,
     or with table=criteria the per-criterion one."""
-    region_prefix = scope.region(region)
     body = compliance.region_compliance(
         session=session,
         scope=scope,
-        region=region_prefix,
+        region=query.region,
         standard_ref=standard,
-        as_of=as_of,
-        child_len=child_width(region_prefix, level),
+        as_of=query.as_of,
+        child_len=child_width(query.region, query.level),
     )
-    if format == "json":
+    if query.format == "json":
         return body
     if table == "criteria":
         return download(
-            format, body["criteria"], exports.COMPLIANCE_CRITERIA, filename="规范化条目达标情况"
+            query.format,
+            body["criteria"],
+            exports.COMPLIANCE_CRITERIA,
+            filename="规范化条目达标情况",
         )
-    return download(format, body["regions"], exports.COMPLIANCE_REGIONS, filename="规范化达标情况")
+    return download(
+        query.format, body["regions"], exports.COMPLIANCE_REGIONS, filename="规范化达标情况"
+    )

@@ -29,6 +29,15 @@ class StandardNotFound(NotFound):
     code = "standard_not_found"
 
 
+# a criterion's fields as its definition writes them: stored, and shown, unchanged
+AS_WRITTEN = ("key", "category", "text", "source", "kinds", "mandatory", "measure")
+
+
+def as_written(criterion: Any) -> dict[str, Any]:
+    """The AS_WRITTEN fields of a criterion (of a definition, or a stored one)."""
+    return {field: getattr(criterion, field) for field in AS_WRITTEN}
+
+
 def publish(
     *,
     session: Session,
@@ -70,14 +79,8 @@ def publish(
             {
                 "tenant_id": tenant_id,
                 "standard_id": standard.id,
-                "key": c.key,
                 "position": i,
-                "category": c.category,
-                "text": c.text,
-                "source": c.source,
-                "kinds": c.kinds,
-                "mandatory": c.mandatory,
-                "measure": c.measure,
+                **as_written(c),
                 "op": c.op.value,
                 "threshold": c.value,
                 "item_values": c.values,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, Text, func, text
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.columns import WrittenAt
 from service.core.db import WHOLE_TENANT, Base
 
 NATIONAL_CODE = "00"
@@ -37,7 +36,7 @@ class Tenant(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(2), unique=True)
     name: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[WrittenAt]
     # Which township-level kinds must have an office (tenant policy; the rest are optional).
     required_kinds: Mapped[list[str]] = mapped_column(
         ARRAY(String(24)), server_default=text("'{town,township,street}'")

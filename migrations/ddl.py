@@ -1,0 +1,68 @@
+"""DDL the migrations repeat, written once: a tenant table's row-level policy, the tenant_id
+and id columns, the foreign keys to the tenant and to an office, the code-prefix index.
+
+The migrations are landed history: what each emits must stay what it emitted. A change here
+changes every migration that calls it, so change nothing here; a new shape is a new function.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+# A scalar subquery: evaluated once per query (an InitPlan), not once per row.
+TENANT = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::int)"
+
+
+def enable_tenant_isolation(table: str) -> None:
+    """Row-level security on `table`: a transaction sees and writes only its tenant's rows."""
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON {table}"
+        f" USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
+    )
+
+
+def tenant_id_column() -> sa.Column[Any]:
+    """The tenant a row belongs to (first part of its primary key)."""
+    return sa.Column("tenant_id", sa.Integer(), nullable=False)
+
+
+def row_id_column() -> sa.Column[Any]:
+    """The row's number within its tenant (second part of its primary key)."""
+    return sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False)
+
+
+def tenant_foreign_key(table: str, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
+    """`table`.tenant_id to tenants.id; a tenant's rows go with it unless `ondelete` says not."""
+    return sa.ForeignKeyConstraint(
+        ["tenant_id"],
+        ["tenants.id"],
+        name=op.f(f"fk_{table}_tenant_id_tenants"),
+        ondelete=ondelete,
+    )
+
+
+def office_foreign_key(table: str) -> sa.ForeignKeyConstraint:
+    """`table`.(tenant_id, office_id) to the office it belongs to."""
+    return sa.ForeignKeyConstraint(
+        ["tenant_id", "office_id"],
+        ["offices.tenant_id", "offices.id"],
+        name=f"fk_{table}_office",
+    )
+
+
+def create_code_prefix_index(
+    name: str, table: str, code: str, *columns: str, **kwargs: Any
+) -> None:
+    """An index on (tenant_id, code, *columns) that serves `code LIKE '41%'` (a region's
+    subtree), whatever the database's collation (text_pattern_ops)."""
+    op.create_index(
+        name,
+        table,
+        ["tenant_id", code, *columns],
+        postgresql_ops={code: "text_pattern_ops"},
+        **kwargs,
+    )
