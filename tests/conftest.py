@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.accounts.models import AuthSession
 from service.accounts.roles import Role
+from service.accounts.scope import Scope
 from service.accounts.security import issue_token
 from service.core.cluster import APP_ROLE, OWNER_ROLE, LocalCluster, free_port
 from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
@@ -180,6 +181,7 @@ BASE_USERS = [
     ("taiyuan_city", "14", Role.city_bureau, "1401"),
     ("xiaodian_county", "14", Role.county_bureau, "140105"),
 ]
+TENANT_NAMES = {"41": "河南省司法厅", "14": "山西省司法厅"}
 PASSWORD = "correct-horse-battery"
 BASE_DATE = date(2023, 1, 1)
 
@@ -192,8 +194,8 @@ def base_data(engine: Engine, owner_engine: Engine) -> BaseData:
     from service.tenants.service import create_tenant
 
     with Database(owner_engine).session() as s:
-        henan = create_tenant(session=s, code="41", name="河南省司法厅")
-        shanxi = create_tenant(session=s, code="14", name="山西省司法厅")
+        henan = create_tenant(session=s, code="41", name=TENANT_NAMES["41"])
+        shanxi = create_tenant(session=s, code="14", name=TENANT_NAMES["14"])
     tenants = {"41": henan, "14": shanxi}
     logins = {}
     database = Database(engine)  # the service role, bound to each tenant in turn
@@ -246,6 +248,21 @@ def auth(settings: Settings, base_data: BaseData):  # type: ignore[no-untyped-de
         return base_data.logins[key].headers(settings)
 
     return headers
+
+
+def scope_of(base_data: BaseData, key: str) -> Scope:
+    """The Scope a request by that base user is served with, for calling services directly."""
+    login = base_data.logins[key]
+    tenant_code = "41" if login.tenant_id == base_data.henan_id else "14"
+    return Scope(
+        user_id=login.user_id,
+        username=login.username,
+        tenant_id=login.tenant_id,
+        tenant_code=tenant_code,
+        tenant_name=TENANT_NAMES[tenant_code],
+        role=login.role,
+        region_code=login.region,
+    )
 
 
 def browser_login(client, username: str, password: str = PASSWORD, **form: str):  # type: ignore[no-untyped-def]
