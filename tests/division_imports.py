@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
-from factories import county_polygon, township_cells
+from factories import county_polygon, township_cells, write_layer
+from pyproj import Transformer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -14,21 +16,47 @@ from service.divisions.importer import ImportReport, import_divisions
 from service.tenants.service import get_tenant
 
 GONGYI = "410181"  # 巩义市: not in the mini fixture, so a file may add it
-GONGYI_TOWNSHIPS = ["站街镇", "米河镇", "孝义街道"]
+GONGYI_TOWNSHIPS = ["站街镇", "米河镇", "孝义街道", "西村镇", "小关乡"]
 
 
-def gongyi_features(first: shapely.Geometry | None = None) -> list[tuple[shapely.Geometry, dict]]:
-    """巩义市 and three generated townships (410181001–003); `first` replaces the first's shape."""
-    cells = township_cells(GONGYI, 3)
+def gongyi_features(
+    first: shapely.Geometry | None = None, *, n: int = 3
+) -> list[tuple[shapely.Geometry, dict]]:
+    """巩义市 and `n` generated townships (410181001, 002, …); `first` replaces the first
+    township's shape."""
+    cells = township_cells(GONGYI, n)
     if first is not None:
         cells[0] = first
     return [
         (county_polygon(GONGYI), {"code": GONGYI, "name": "巩义市"}),
         *[
-            (c, {"code": f"{GONGYI}{i + 1:03d}", "name": GONGYI_TOWNSHIPS[i]})
+            (c, {"code": f"{GONGYI}{i + 1:03d}", "name": GONGYI_TOWNSHIPS[i % 5]})
             for i, c in enumerate(cells)
         ],
     ]
+
+
+def projected(
+    features: list[tuple[shapely.Geometry, dict]], epsg: int
+) -> list[tuple[shapely.Geometry, dict]]:
+    """The features with their geometries moved from EPSG:4326 into EPSG:`epsg`."""
+    forward = Transformer.from_crs(4326, epsg, always_xy=True)
+
+    def move(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack(forward.transform(coords[:, 0], coords[:, 1]))
+
+    return [(shapely.transform(g, move), props) for g, props in features]
+
+
+def write_features(path: Path, features: list[tuple[shapely.Geometry, dict]], **layer: Any) -> Path:
+    """A layer file (write_layer's driver, crs, encoding in `layer`) of the features'
+    geometries with their code and name."""
+    return write_layer(
+        path,
+        [g for g, _ in features],
+        {"code": [p["code"] for _, p in features], "name": [p["name"] for _, p in features]},
+        **layer,
+    )
 
 
 def import_henan(session: Session, path: Path, **kw: Any) -> ImportReport:
