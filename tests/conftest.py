@@ -265,6 +265,18 @@ def scope_of(base_data: BaseData, key: str) -> Scope:
     )
 
 
+def api_login(client, username: str = "zhengzhou_city", password: str = PASSWORD, **form: str):  # type: ignore[no-untyped-def]
+    """Log in through the API's token endpoint as a script does; returns its response."""
+    return client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password, **form}
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Authorization headers for an access token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 def browser_login(client, username: str, password: str = PASSWORD, **form: str):  # type: ignore[no-untyped-def]
     """Log in through the /login page as a browser does: open the form (its token comes as a
     cookie and a hidden field), then post it. Returns the POST's response."""
@@ -278,6 +290,26 @@ def browser_login(client, username: str, password: str = PASSWORD, **form: str):
         data={"username": username, "password": password, "form_token": token.group(1), **form},
         follow_redirects=False,
     )
+
+
+def signed_in(client, settings: Settings, user: str) -> str:  # type: ignore[no-untyped-def]
+    """Log the test client's browser in as `user`; the form token of that login (what the
+    pages put in their forms, computed here also for users whose page has no form)."""
+    from types import SimpleNamespace
+
+    from service.accounts.security import decode_token
+    from service.pages.forms import csrf_token
+
+    r = browser_login(client, user)
+    assert r.status_code == 303
+    cookie = r.cookies["registry_token"]
+    client.cookies.set("registry_token", cookie)
+    claims = decode_token(cookie, key=settings.signing_key())
+    assert claims is not None
+    login = SimpleNamespace(
+        tenant_id=int(claims["tid"]), user_id=int(claims["sub"]), session_id=int(claims["sid"])
+    )
+    return csrf_token(settings, login)  # type: ignore[arg-type]
 
 
 def bind_raw(conn, tenant_id: int, region: str = WHOLE_TENANT) -> None:  # type: ignore[no-untyped-def]
