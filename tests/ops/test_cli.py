@@ -166,47 +166,49 @@ def check_demo_records(conn: psycopg.Connection) -> None:
         " JOIN tenants t ON t.id = s.tenant_id GROUP BY t.code"
     ).fetchall()
     assert dict(standards) == {"41": ["henan-2004", "henan-2009"], "14": ["shanxi-2008"]}
-    # every staff list matches its office's counts, and everyone has a name
-    mismatched = conn.execute(
-        "SELECT count(*) FROM offices o JOIN (SELECT tenant_id, office_id, count(*) AS n,"
-        " count(*) FILTER (WHERE formal) AS f, count(*) FILTER (WHERE civil_servant) AS c"
-        " FROM office_staff WHERE left_on IS NULL GROUP BY 1, 2) s"
-        " ON s.tenant_id = o.tenant_id AND s.office_id = o.id"
-        " WHERE (o.staff_total, o.staff_formal, o.staff_civil_servants) <> (s.n, s.f, s.c)"
-    ).fetchone()
-    assert mismatched == (0,)
-    unnamed = conn.execute(
-        "SELECT count(*) FROM office_staff s WHERE NOT EXISTS (SELECT 1 FROM"
-        " office_staff_personal p WHERE p.tenant_id = s.tenant_id AND p.staff_id = s.id)"
-    ).fetchone()
-    assert unnamed == (0,)
-    # each office's last event leads to its current state; not_applied offices have none
-    wrong = conn.execute(
-        "SELECT count(*) FROM offices o LEFT JOIN LATERAL (SELECT e.to_state FROM"
-        " acceptance_events e WHERE e.tenant_id = o.tenant_id AND e.office_id = o.id"
-        " ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) last ON true"
-        " WHERE o.external_id LIKE 'demo:%'"
-        " AND coalesce(last.to_state, 'not_applied') <> o.acceptance_state"
-    ).fetchone()
-    assert wrong == (0,)
-    # 山西's standard has the province rate offices: no filing, sampling or provincial title
-    outside_procedure = conn.execute(
-        "SELECT count(*) FROM acceptance_events e JOIN tenants t ON t.id = e.tenant_id"
-        " WHERE t.code = '14' AND (e.action IN ('file', 'recommend', 'grant_excellent',"
-        " 'spot_check_pass', 'spot_check_fail') OR (e.action = 'accept'"
-        " AND e.role NOT IN ('province_admin', 'province_planner')))"
-    ).fetchone()
-    assert outside_procedure == (0,)
+    for broken, count in DEMO_INVARIANTS.items():
+        assert conn.execute(count).fetchone() == (0,), broken
     accepted = conn.execute(
         "SELECT count(*) FROM acceptance_events e JOIN tenants t ON t.id = e.tenant_id"
         " WHERE t.code = '14' AND e.action = 'accept'"
     ).fetchone()
     assert accepted is not None and accepted[0] > 0
-    titled_without_date = conn.execute(
+
+
+# what the demo's records must never hold → the query counting it
+DEMO_INVARIANTS = {
+    # every staff list matches its office's counts, and everyone has a name
+    "an office's staff counts differ from its staff list": (
+        "SELECT count(*) FROM offices o JOIN (SELECT tenant_id, office_id, count(*) AS n,"
+        " count(*) FILTER (WHERE formal) AS f, count(*) FILTER (WHERE civil_servant) AS c"
+        " FROM office_staff WHERE left_on IS NULL GROUP BY 1, 2) s"
+        " ON s.tenant_id = o.tenant_id AND s.office_id = o.id"
+        " WHERE (o.staff_total, o.staff_formal, o.staff_civil_servants) <> (s.n, s.f, s.c)"
+    ),
+    "a staff member without a name": (
+        "SELECT count(*) FROM office_staff s WHERE NOT EXISTS (SELECT 1 FROM"
+        " office_staff_personal p WHERE p.tenant_id = s.tenant_id AND p.staff_id = s.id)"
+    ),
+    # each office's last event leads to its current state; not_applied offices have none
+    "an office whose state is not where its last event led": (
+        "SELECT count(*) FROM offices o LEFT JOIN LATERAL (SELECT e.to_state FROM"
+        " acceptance_events e WHERE e.tenant_id = o.tenant_id AND e.office_id = o.id"
+        " ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) last ON true"
+        " WHERE o.external_id LIKE 'demo:%'"
+        " AND coalesce(last.to_state, 'not_applied') <> o.acceptance_state"
+    ),
+    # 山西's standard has the province rate offices: no filing, sampling or provincial title
+    "a 山西 step outside its procedure": (
+        "SELECT count(*) FROM acceptance_events e JOIN tenants t ON t.id = e.tenant_id"
+        " WHERE t.code = '14' AND (e.action IN ('file', 'recommend', 'grant_excellent',"
+        " 'spot_check_pass', 'spot_check_fail') OR (e.action = 'accept'"
+        " AND e.role NOT IN ('province_admin', 'province_planner')))"
+    ),
+    "a titled office without the day it was titled": (
         "SELECT count(*) FROM offices WHERE acceptance_state IN"
         " ('accepted', 'filed', 'recommended', 'excellent') AND accepted_on IS NULL"
-    ).fetchone()
-    assert titled_without_date == (0,)
+    ),
+}
 
 
 def first_column(conn: psycopg.Connection, sql: str, *params: object) -> set[Any]:
