@@ -16,14 +16,20 @@ from service.core.migrate import downgrade, upgrade
 from service.models import Base
 
 TABLES = {"tenants", "divisions", "offices", "users"}
+HENAN_AND_HUBEI = (("41", "河南"), ("42", "湖北"))
 
 
 @contextmanager
 def migrated_to(
-    pg_cluster: LocalCluster, name: str, revision: str, *tenants: tuple[str, str]
+    pg_cluster: LocalCluster,
+    name: str,
+    revision: str,
+    tenants: tuple[tuple[str, str], ...] = (),
+    planted: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, Engine]]:
-    """A fresh database `name` upgraded to `revision` and holding `tenants` (code, name);
-    yields its owner's URL and an engine, disposed afterwards."""
+    """A fresh database `name` upgraded to `revision`, holding `tenants` (code, name) and the
+    rows the `planted` statements then insert; yields its owner's URL and an engine, disposed
+    afterwards."""
     url, _ = create_database(pg_cluster, name)
     upgrade(url, revision)
     engine = create_engine(url, poolclass=pool.NullPool)
@@ -34,6 +40,8 @@ def migrated_to(
                     text("INSERT INTO tenants (code, name) VALUES (:c, :n)"),
                     {"c": code, "n": tenant_name},
                 )
+            for statement in planted:
+                conn.execute(text(statement))
         yield url, engine
     finally:
         engine.dispose()
@@ -67,18 +75,17 @@ def test_models_match_migrations(pg_cluster):
 
 def test_upgrade_marks_the_demo_tenants(pg_cluster):
     """0009: tenants whose boundaries the demo generated are demo tenants, others are not."""
-    tenants = (("41", "河南"), ("42", "湖北"))
-    with migrated_to(pg_cluster, "migrations_demo_flag", "0008", *tenants) as (url, engine):
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO divisions (tenant_id, code, name, kind, level, valid_from, geom,"
-                    " source) SELECT id, code, '省', 'province', 'province', '2023-01-01',"
-                    " ST_Multi(ST_MakeEnvelope(110, 31, 117, 37, 4326)), source FROM tenants"
-                    " JOIN (VALUES ('41', 'generated:henan-1a2b'), ('42', 'hubei.gpkg'))"
-                    " s(c, source) ON s.c = tenants.code"
-                )
-            )
+    provinces = (
+        "INSERT INTO divisions (tenant_id, code, name, kind, level, valid_from, geom, source)"
+        " SELECT id, code, '省', 'province', 'province', '2023-01-01',"
+        " ST_Multi(ST_MakeEnvelope(110, 31, 117, 37, 4326)), source FROM tenants"
+        " JOIN (VALUES ('41', 'generated:henan-1a2b'), ('42', 'hubei.gpkg'))"
+        " s(c, source) ON s.c = tenants.code"
+    )
+    with migrated_to(pg_cluster, "migrations_demo_flag", "0008", HENAN_AND_HUBEI, (provinces,)) as (
+        url,
+        engine,
+    ):
         upgrade(url)
         with engine.connect() as conn:
             marked = conn.execute(text("SELECT code, demo FROM tenants ORDER BY code")).all()
@@ -92,6 +99,12 @@ def test_upgrade_publishes_corrected_seed_standards(pg_cluster):
     whose henan-2004 asks 100 % 大专 with no 3 years' grace, gets corrected next versions with
     the same effective dates and every other criterion as it was, plus the naming criterion
     the version lacked; the old versions stay; a version already right gets nothing."""
+    standards = (
+        "INSERT INTO standards (tenant_id, version, code, title, document, effective_from,"
+        " published_by) SELECT t.id, s.version, s.code, s.code, '…', s.effective_from,"
+        " 'system:seed' FROM tenants t, (VALUES (1, 'henan-2004', DATE '2004-07-22'),"
+        " (2, 'henan-2009', DATE '2010-01-01')) AS s(version, code, effective_from)"
+    )
     criteria = (
         "INSERT INTO standard_criteria (tenant_id, standard_id, key, position, category, text,"
         " source, mandatory, measure, op, threshold, item_values, missing)"
@@ -111,19 +124,9 @@ def test_upgrade_publishes_corrected_seed_standards(pg_cluster):
         " AS c(code, key, pos, mandatory, old_measure, old_op, old_value, new_measure, new_op,"
         "      new_value, items) ON c.code = s.code"
     )
-    tenants = (("41", "河南"), ("42", "湖北"))
-    with migrated_to(pg_cluster, "migrations_seed_corrections", "0009", *tenants) as (url, engine):
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO standards (tenant_id, version, code, title, document,"
-                    " effective_from, published_by) SELECT t.id, s.version, s.code, s.code, '…',"
-                    " s.effective_from, 'system:seed' FROM tenants t, (VALUES"
-                    " (1, 'henan-2004', DATE '2004-07-22'), (2, 'henan-2009', DATE '2010-01-01'))"
-                    " AS s(version, code, effective_from)"
-                )
-            )
-            conn.execute(text(criteria))
+    with migrated_to(
+        pg_cluster, "migrations_seed_corrections", "0009", HENAN_AND_HUBEI, (standards, criteria)
+    ) as (url, engine):
         upgrade(url, "0010")
         with engine.connect() as conn:
             versions = conn.execute(
@@ -167,28 +170,26 @@ def test_upgrade_adds_the_missing_requirements_to_published_standards(pg_cluster
     lacked (issue 16, "missing") in a new version — same effective date, same procedure, every
     criterion before copied, the new ones after them; 0016 gives the district's standard its
     procedure; 0018 gives 河南 2004 its 文明司法所 rule."""
-    with migrated_to(pg_cluster, "migrations_missing_requirements", "0014", ("41", "河南")) as (
-        url,
-        engine,
-    ):
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO standards (tenant_id, version, code, title, document,"
-                    " effective_from, published_by, procedure) SELECT t.id, s.version, s.code,"
-                    " s.code, '…', s.effective_from, 'system:seed', 'city' FROM tenants t, (VALUES"
-                    " (1, 'henan-2004', DATE '2004-07-22'), (2, 'district-2005', DATE '2005-06-01'))"
-                    " AS s(version, code, effective_from)"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO standard_criteria (tenant_id, standard_id, key, position,"
-                    " category, text, source, mandatory, measure, op, threshold, missing)"
-                    " SELECT s.tenant_id, s.id, s.code || '-AREA', 1, '基础设施', '…', '…', true,"
-                    " 'area_m2', '>=', 90, '…' FROM standards s"
-                )
-            )
+    standards = (
+        "INSERT INTO standards (tenant_id, version, code, title, document, effective_from,"
+        " published_by, procedure) SELECT t.id, s.version, s.code, s.code, '…',"
+        " s.effective_from, 'system:seed', 'city' FROM tenants t, (VALUES"
+        " (1, 'henan-2004', DATE '2004-07-22'), (2, 'district-2005', DATE '2005-06-01'))"
+        " AS s(version, code, effective_from)"
+    )
+    criteria = (
+        "INSERT INTO standard_criteria (tenant_id, standard_id, key, position, category,"
+        " text, source, mandatory, measure, op, threshold, missing)"
+        " SELECT s.tenant_id, s.id, s.code || '-AREA', 1, '基础设施', '…', '…', true,"
+        " 'area_m2', '>=', 90, '…' FROM standards s"
+    )
+    with migrated_to(
+        pg_cluster,
+        "migrations_missing_requirements",
+        "0014",
+        (("41", "河南"),),
+        (standards, criteria),
+    ) as (url, engine):
         upgrade(url)
         with engine.connect() as conn:
             rows = conn.execute(
