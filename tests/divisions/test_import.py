@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import shapely
@@ -127,14 +128,14 @@ def test_projected_crs_is_reprojected(session: Session, tmp_path: Path, epsg: in
     assert _roundtrip_error(session, "410181002", feats[2][0]) < 1e-7  # ≈1 cm
 
 
+def in_gauss_krueger_metres(path: Path, **layer: Any) -> Path:
+    """巩义市 and two townships in EPSG:4547 metres, written with the driver and the CRS label
+    (none, or a wrong one) in `layer`."""
+    return write_features(path, projected(gongyi_features(n=2), 4547), **layer)
+
+
 def test_crs_parameter_for_a_file_without_one(session: Session, tmp_path: Path):
-    feats = gongyi_features(n=2)
-    shp = write_features(
-        tmp_path / "noprj.shp",
-        projected(feats, 4547),
-        driver="ESRI Shapefile",
-        crs=None,
-    )
+    shp = in_gauss_krueger_metres(tmp_path / "noprj.shp", driver="ESRI Shapefile", crs=None)
     path = zip_shapefile(shp, tmp_path / "noprj.zip")
     with pytest.raises(ImportRejected, match="no usable CRS"):
         import_divisions(session=session, tenant=henan(session), path=path)
@@ -144,13 +145,7 @@ def test_crs_parameter_for_a_file_without_one(session: Session, tmp_path: Path):
 
 def test_wrong_crs_is_caught(session: Session, tmp_path: Path):
     """Gauss-Krüger metres labelled as degrees: every feature is reported, nothing stored."""
-    feats = gongyi_features(n=2)
-    path = write_features(
-        tmp_path / "lie.gpkg",
-        projected(feats, 4547),
-        driver="GPKG",
-        crs="EPSG:4326",
-    )
+    path = in_gauss_krueger_metres(tmp_path / "lie.gpkg", driver="GPKG", crs="EPSG:4326")
     before = count_divisions(session, henan(session).id)
     with pytest.raises(ImportRejected) as err:
         import_divisions(session=session, tenant=henan(session), path=path)
