@@ -19,6 +19,7 @@ Figures are medians over repeated runs; ratios compare with the floor measured j
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,7 @@ from benchlib import (
     serve,
     server_timing,
     sql_conn,
+    timed_get,
 )
 
 from service.core.cluster import LocalCluster
@@ -447,10 +450,7 @@ def bench_coverage(runs: int) -> dict:
             )
 
             def timed(path: str, params: dict) -> tuple[float, float, float]:
-                t0 = time.perf_counter()
-                r = client.get(path, params=params, headers=headers)
-                r.raise_for_status()
-                ms = (time.perf_counter() - t0) * 1000
+                r, ms = timed_get(client, path, params, headers)
                 return (ms, *server_timing(r.headers["server-timing"]))
 
             # the fixed cost of any authenticated request (token, session, scope, transaction)
@@ -518,62 +518,44 @@ def bench_coverage(runs: int) -> dict:
     return out
 
 
+def later(module: str, name: str) -> Callable[..., dict]:
+    """A benchmark of another module, imported only when it runs."""
+
+    def run(*args: int) -> dict:
+        return getattr(importlib.import_module(module), name)(*args)
+
+    return run
+
+
+# which → (the benchmark, its arguments from the options: the runs, at least what its medians
+# need, or --n); in the order `all` runs them
+BENCHES: dict[str, tuple[Callable[..., dict], Callable[[argparse.Namespace], tuple[int, ...]]]] = {
+    "import": (bench_import, lambda a: (a.runs,)),
+    "offices": (bench_offices, lambda a: (a.n,)),
+    "rls": (bench_rls, lambda a: (max(a.runs, 61),)),
+    "coverage": (bench_coverage, lambda a: (max(a.runs, 11),)),
+    "acceptance": (later("bench_acceptance", "bench_acceptance"), lambda a: (max(a.runs, 11),)),
+    "maps": (later("bench_maps", "bench_maps"), lambda a: (max(a.runs, 5),)),
+    "pages": (later("bench_pages", "bench_pages"), lambda a: (max(a.runs, 11),)),
+    "roster": (later("bench_roster", "bench_roster"), lambda a: (max(a.runs, 3),)),
+    "login": (later("bench_roster", "bench_login"), lambda a: ()),
+    "cli": (later("bench_cli", "bench_cli"), lambda a: (max(a.runs, 7),)),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "which",
-        choices=[
-            "import",
-            "offices",
-            "rls",
-            "coverage",
-            "acceptance",
-            "maps",
-            "pages",
-            "roster",
-            "login",
-            "cli",
-            "all",
-        ],
-    )
+    parser.add_argument("which", choices=[*BENCHES, "all"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000)
     args = parser.parse_args()
-    results = []
-    if args.which in ("import", "all"):
-        results.append(bench_import(args.runs))
-    if args.which in ("offices", "all"):
-        results.append(bench_offices(args.n))
-    if args.which in ("rls", "all"):
-        results.append(bench_rls(max(args.runs, 61)))
-    if args.which in ("coverage", "all"):
-        results.append(bench_coverage(max(args.runs, 11)))
-    if args.which in ("acceptance", "all"):
-        from bench_acceptance import bench_acceptance
-
-        results.append(bench_acceptance(max(args.runs, 11)))
-    if args.which in ("maps", "all"):
-        from bench_maps import bench_maps
-
-        results.append(bench_maps(max(args.runs, 5)))
-    if args.which in ("pages", "all"):
-        from bench_pages import bench_pages
-
-        results.append(bench_pages(max(args.runs, 11)))
-    if args.which in ("roster", "all"):
-        from bench_roster import bench_roster
-
-        results.append(bench_roster(max(args.runs, 3)))
-    if args.which in ("login", "all"):
-        from bench_roster import bench_login
-
-        results.append(bench_login())
-    if args.which in ("cli", "all"):
-        from bench_cli import bench_cli
-
-        results.append(bench_cli(max(args.runs, 7)))
+    results = [
+        bench(*arguments(args))
+        for which, (bench, arguments) in BENCHES.items()
+        if args.which in (which, "all")
+    ]
     for r in results:
         print(json.dumps(r, ensure_ascii=False))
 

@@ -122,10 +122,8 @@ def bench_office_list(client: Any, admin: dict[str, str], runs: int) -> dict[str
             client.get(path, params=params, headers=headers).raise_for_status()
         http_ms, db_ms = [], []
         for _ in range(runs):
-            t0 = time.perf_counter()
-            r = client.get(path, params=params, headers=headers)
-            r.raise_for_status()
-            http_ms.append((time.perf_counter() - t0) * 1000)
+            r, ms = bench.timed_get(client, path, params, headers)
+            http_ms.append(ms)
             db_ms.append(bench.server_timing(r.headers["server-timing"])[0])
         out[name] = {
             "http_p50_ms": round(statistics.median(http_ms), 1),
@@ -197,10 +195,8 @@ def bench_acceptance(runs: int) -> dict[str, Any]:
                     run_floor(conn, sql, params)
                 http_ms, db_ms, sql_ms = [], [], []
                 for _ in range(runs):
-                    t0 = time.perf_counter()
-                    r = client.get(path, params=query, headers=headers)
-                    r.raise_for_status()
-                    http_ms.append((time.perf_counter() - t0) * 1000)
+                    r, ms = bench.timed_get(client, path, query, headers)
+                    http_ms.append(ms)
                     db_ms.append(bench.server_timing(r.headers["server-timing"])[0])
                     t0 = time.perf_counter()
                     run_floor(conn, sql, params)

@@ -98,19 +98,14 @@ def bench_maps(runs: int) -> dict[str, Any]:
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             for name, (path, params) in PAGES.items():
-                t0 = time.perf_counter()
-                r = client.get(path, params=params, headers=headers)
-                r.raise_for_status()
-                cold = time.perf_counter() - t0
+                r, cold_ms = bench.timed_get(client, path, params, headers)
                 warm = []
                 for _ in range(runs):
-                    t0 = time.perf_counter()
-                    r = client.get(path, params=params, headers=headers)
-                    r.raise_for_status()
-                    warm.append((time.perf_counter() - t0) * 1000)
+                    r, ms = bench.timed_get(client, path, params, headers)
+                    warm.append(ms)
                 out[name] = {
                     "html_mb": round(len(r.content) / 1e6, 2),
-                    "cold_s": round(cold, 2),
+                    "cold_s": round(cold_ms / 1000, 2),
                     "warm_p50_ms": round(statistics.median(warm), 1),
                     "server_db_p50_ms": round(
                         bench.server_timing(r.headers["server-timing"])[0], 1

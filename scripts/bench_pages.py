@@ -47,13 +47,7 @@ def _p50(
 ) -> float:
     for _ in range(2):  # warm
         client.get(path, params=params, headers=headers).raise_for_status()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        r = client.get(path, params=params, headers=headers)
-        r.raise_for_status()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return statistics.median(bench.timed_get(client, path, params, headers)[1] for _ in range(runs))
 
 
 # the sections a page loads beside itself (htmx, hx-trigger="load")

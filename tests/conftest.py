@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.accounts.models import AuthSession
 from service.accounts.roles import Role
+from service.accounts.scope import Scope
 from service.accounts.security import issue_token
 from service.core.cluster import APP_ROLE, OWNER_ROLE, LocalCluster, free_port
 from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
@@ -180,6 +181,7 @@ BASE_USERS = [
     ("taiyuan_city", "14", Role.city_bureau, "1401"),
     ("xiaodian_county", "14", Role.county_bureau, "140105"),
 ]
+TENANT_NAMES = {"41": "河南省司法厅", "14": "山西省司法厅"}
 PASSWORD = "correct-horse-battery"
 BASE_DATE = date(2023, 1, 1)
 
@@ -192,8 +194,8 @@ def base_data(engine: Engine, owner_engine: Engine) -> BaseData:
     from service.tenants.service import create_tenant
 
     with Database(owner_engine).session() as s:
-        henan = create_tenant(session=s, code="41", name="河南省司法厅")
-        shanxi = create_tenant(session=s, code="14", name="山西省司法厅")
+        henan = create_tenant(session=s, code="41", name=TENANT_NAMES["41"])
+        shanxi = create_tenant(session=s, code="14", name=TENANT_NAMES["14"])
     tenants = {"41": henan, "14": shanxi}
     logins = {}
     database = Database(engine)  # the service role, bound to each tenant in turn
@@ -248,6 +250,33 @@ def auth(settings: Settings, base_data: BaseData):  # type: ignore[no-untyped-de
     return headers
 
 
+def scope_of(base_data: BaseData, key: str) -> Scope:
+    """The Scope a request by that base user is served with, for calling services directly."""
+    login = base_data.logins[key]
+    tenant_code = "41" if login.tenant_id == base_data.henan_id else "14"
+    return Scope(
+        user_id=login.user_id,
+        username=login.username,
+        tenant_id=login.tenant_id,
+        tenant_code=tenant_code,
+        tenant_name=TENANT_NAMES[tenant_code],
+        role=login.role,
+        region_code=login.region,
+    )
+
+
+def api_login(client, username: str = "zhengzhou_city", password: str = PASSWORD, **form: str):  # type: ignore[no-untyped-def]
+    """Log in through the API's token endpoint as a script does; returns its response."""
+    return client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password, **form}
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Authorization headers for an access token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 def browser_login(client, username: str, password: str = PASSWORD, **form: str):  # type: ignore[no-untyped-def]
     """Log in through the /login page as a browser does: open the form (its token comes as a
     cookie and a hidden field), then post it. Returns the POST's response."""
@@ -261,6 +290,26 @@ def browser_login(client, username: str, password: str = PASSWORD, **form: str):
         data={"username": username, "password": password, "form_token": token.group(1), **form},
         follow_redirects=False,
     )
+
+
+def signed_in(client, settings: Settings, user: str) -> str:  # type: ignore[no-untyped-def]
+    """Log the test client's browser in as `user`; the form token of that login (what the
+    pages put in their forms, computed here also for users whose page has no form)."""
+    from types import SimpleNamespace
+
+    from service.accounts.security import decode_token
+    from service.pages.forms import csrf_token
+
+    r = browser_login(client, user)
+    assert r.status_code == 303
+    cookie = r.cookies["registry_token"]
+    client.cookies.set("registry_token", cookie)
+    claims = decode_token(cookie, key=settings.signing_key())
+    assert claims is not None
+    login = SimpleNamespace(
+        tenant_id=int(claims["tid"]), user_id=int(claims["sub"]), session_id=int(claims["sid"])
+    )
+    return csrf_token(settings, login)  # type: ignore[arg-type]
 
 
 def bind_raw(conn, tenant_id: int, region: str = WHOLE_TENANT) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from office_records import OfficeSpec, older_office_name
+from office_records import OfficeSpec, compliance, older_office_name, register
 
 from service.standards.definition import Criterion
 from service.standards.facts import WORK_RATES
@@ -189,3 +189,13 @@ class client_transaction:
 
     def __exit__(self, *exc: object) -> None:
         self.savepoint.rollback()
+
+
+def report_for(
+    client: Any, auth: Any, spec: OfficeSpec, version: str, township: str = TOWN
+) -> dict[str, Any]:
+    """The compliance report, under standard `version`, of an office of `spec` registered in
+    `township` for the moment (undone afterwards, so that the township takes the next one)."""
+    with client_transaction(client):
+        office = register(client, auth(COUNTY), township, spec)
+        return compliance(client, auth(COUNTY), office, version)

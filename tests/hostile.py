@@ -8,7 +8,6 @@ every page, map and export that shows stored strings gets them."""
 from __future__ import annotations
 
 import base64
-import copy
 import csv
 import io
 import json
@@ -17,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from office_records import full_facilities, full_work_record, township_point
+from office_records import full_facilities, full_work_record, staff_member, township_point
 
 from service.standards.definition import seed
 
@@ -240,9 +239,10 @@ def plant(client: Any, base: str, admin: str) -> Planted:
         url = f"/api/v1/offices/{office_id}"
         _ok(client.put(f"{url}/facilities", json=full_facilities(), headers=county))
         for i in range(5):
-            member = copy.deepcopy(STAFF) | {"name": MARKUP[i][:100]}
-            if i == 0:
-                member |= {"position": "director", "party_member": True}
+            director = i == 0
+            member = staff_member(
+                "director" if director else "staff", name=MARKUP[i][:100], party_member=director
+            )
             _ok(client.post(f"{url}/staff", json=member, headers=county), 201)
         upload = {"file": (MARKUP[0] + ".png", PNG, "image/png")}
         summary = _ok(
@@ -271,17 +271,6 @@ def plant(client: Any, base: str, admin: str) -> Planted:
     return planted
 
 
-STAFF: dict[str, Any] = {
-    "position": "staff",
-    "education": "bachelor",
-    "law_major": True,
-    "formal": True,
-    "civil_servant": True,
-    "party_member": False,
-    "heads_legal_service": False,
-    "training_year": date.today().year,
-    "training_days": 10,
-}
 # a year that meets every criterion reading it (the workflow offices apply against them), with
 # 19 of 20 mediations successful: 95 %, on the pages and in the export
 WORK_RECORD: dict[str, Any] = full_work_record() | {

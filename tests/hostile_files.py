@@ -8,19 +8,12 @@ import zipfile
 import zlib
 from typing import Any
 
-import openpyxl
+from factories import xlsx_bytes
 from sqlalchemy import text
 
 
 def roster_xlsx(rows: list[list[Any]], headers: list[str]) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(headers)
-    for values in rows:
-        sheet.append(values)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes([headers, *rows])
 
 
 def zip_bomb() -> bytes:

@@ -26,7 +26,8 @@ def _fixture(code: str) -> str:
 YEAR = date.today().year
 
 
-def _member(position: str = "staff", **extra: Any) -> dict[str, Any]:
+def staff_member(position: str = "staff", **extra: Any) -> dict[str, Any]:
+    """A staff member who meets every criterion on staff (`extra` overrides any field)."""
     return {
         "name": "张三" if position == "director" else "李四",
         "position": position,
@@ -105,7 +106,7 @@ class OfficeSpec:
     work_year: int = YEAR  # the year of the work record
     staff: list[dict[str, Any]] = field(
         default_factory=lambda: (
-            [_member("director", party_member=True)] + [_member() for _ in range(4)]
+            [staff_member("director", party_member=True)] + [staff_member() for _ in range(4)]
         )
     )
 

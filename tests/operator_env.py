@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx2 as httpx
+import psycopg
 from factories import create_database
 
 from service.core.cluster import free_port
@@ -32,6 +33,14 @@ def make_database(pg_cluster, name: str, var: Path) -> dict[str, str]:  # type: 
         "REGISTRY_VAR_DIR": str(var),
         "REGISTRY_SECRET_KEY": "cli-test-secret-0123456789-0123456789",
     }
+
+
+def owner_connection(env: dict[str, str]) -> psycopg.Connection:
+    """A plain psycopg connection to that database as the schema owner (what the CLI migrates
+    with), for a test to check what the CLI stored."""
+    return psycopg.connect(
+        env["REGISTRY_MIGRATION_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
+    )
 
 
 def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from conftest import scope_of
 from office_records import OfficeSpec, register
 from page_sections import with_sections
 from sqlalchemy import text
@@ -96,18 +97,39 @@ def test_henan_target_curve_around_each_date(
         assert total["status"] in ("on_track", "behind")
 
 
-def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
+def put_targets(client: Any, auth: Any, second_step: dict[str, Any]) -> list[dict[str, Any]]:
+    """The province's curve: 30 % by 2024-06-30, then `second_step` (due 2025-06-30)."""
     r = client.put(
         "/api/v1/targets",
-        json={
-            "targets": [
-                {"due_on": "2024-06-30", "share": 0.3},
-                {"due_on": "2025-06-30", "share": 0.5},
-            ]
-        },
+        json={"targets": [{"due_on": "2024-06-30", "share": 0.3}, second_step]},
         headers=auth("henan_admin"),
     )
     assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+def four_of_ten_offices_accepted(client: Any, auth: Any) -> None:
+    """TOWNS' 4 offices accepted on 2024-03-01; OTHER_TOWNS' 6 offices not (yet)."""
+    for code in TOWNS:  # 4 of 13 required townships (30.8%)
+        accepted_on(client, auth, code, "2024-03-01")
+    for code in OTHER_TOWNS:
+        register(client, auth("xinzheng_county"), code, OfficeSpec(work_record=None))
+
+
+def xinzheng_progress(client: Any, auth: Any, day: str) -> dict[str, Any]:
+    """新郑's row in 郑州's progress on `day`."""
+    r = client.get(
+        "/api/v1/progress",
+        params={"region": "4101", "as_of": day},
+        headers=auth("zhengzhou_city"),
+    )
+    assert r.status_code == 200, r.text
+    (xinzheng,) = [x for x in r.json()["regions"] if x["code"] == "410184"]
+    return dict(xinzheng)
+
+
+def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
+    put_targets(client, auth, {"due_on": "2025-06-30", "share": 0.5})
     trail = client.get(
         "/api/v1/audit", params={"entity_type": "targets"}, headers=auth("henan_admin")
     ).json()["items"]
@@ -116,22 +138,8 @@ def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
         {"due_on": "2025-06-30", "share": 0.5},
     ]
     assert trail[0]["before"]["targets"][0]["due_on"] == "2005-10-31"
-    for code in TOWNS:  # 4 of 13 required townships accepted on 2024-03-01 (30.8%)
-        accepted_on(client, auth, code, "2024-03-01")
-    for code in OTHER_TOWNS:  # and 6 offices that are not (yet)
-        register(client, auth("xinzheng_county"), code, OfficeSpec(work_record=None))
-
-    def progress(day: str) -> dict[str, Any]:
-        r = client.get(
-            "/api/v1/progress",
-            params={"region": "4101", "as_of": day},
-            headers=auth("zhengzhou_city"),
-        )
-        assert r.status_code == 200, r.text
-        (xinzheng,) = [x for x in r.json()["regions"] if x["code"] == "410184"]
-        return xinzheng
-
-    before = progress("2024-02-29")
+    four_of_ten_offices_accepted(client, auth)
+    before = xinzheng_progress(client, auth, "2024-02-29")
     assert (before["required"], before["accepted"], before["target"]) == (
         REQUIRED_IN_XINZHENG,
         0,
@@ -141,15 +149,15 @@ def test_progress_on_track_or_behind_around_target_dates(client, auth) -> None:
     # 第二篇 二 counts 司法所: 4 titled of 10 offices (40 %), beside the coverage view
     # (4 of 13 required townships with a titled office)
     assert before["offices"] == 10 and before["offices_titled"] == 0
-    at_first = progress("2024-06-30")
+    at_first = xinzheng_progress(client, auth, "2024-06-30")
     assert (at_first["offices_titled"], at_first["share"], at_first["target"]) == (4, 0.4, 0.3)
     assert at_first["status"] == "on_track" and at_first["short_of_target"] == 0
     assert at_first["accepted"] == 4 and at_first["coverage_share"] == round(4 / 13, 4)
     assert at_first["yardstick"] is True  # the tenant's curve, not one set for 新郑
-    after_second = progress("2025-06-30")
+    after_second = xinzheng_progress(client, auth, "2025-06-30")
     assert after_second["target"] == 0.5 and after_second["status"] == "behind"
     assert after_second["short_of_target"] == 5 - 4  # ceil(10 × 0.5) = 5 offices
-    today = progress(str(date.today()))
+    today = xinzheng_progress(client, auth, str(date.today()))
     assert today["offices_titled"] == 4
 
 
@@ -295,34 +303,13 @@ def test_a_province_whose_documents_set_no_target_shows_none(client, auth) -> No
 
 def test_a_strive_for_step_is_shown_not_judged_behind(client, auth) -> None:
     """力争 (aspirational) steps: the regions are not 'behind' a hope; they reach it or not."""
-    r = client.put(
-        "/api/v1/targets",
-        json={
-            "targets": [
-                {"due_on": "2024-06-30", "share": 0.3},
-                {"due_on": "2025-06-30", "share": 0.5, "aspirational": True},
-            ]
-        },
-        headers=auth("henan_admin"),
+    targets = put_targets(
+        client, auth, {"due_on": "2025-06-30", "share": 0.5, "aspirational": True}
     )
-    assert r.status_code == 200, r.text
-    assert [t["aspirational"] for t in r.json()] == [False, True]
-    for code in TOWNS:  # 4 of 10 offices
-        accepted_on(client, auth, code, "2024-03-01")
-    for code in OTHER_TOWNS:
-        register(client, auth("xinzheng_county"), code, OfficeSpec(work_record=None))
-
-    def xinzheng(day: str) -> dict[str, Any]:
-        r = client.get(
-            "/api/v1/progress",
-            params={"region": "4101", "as_of": day},
-            headers=auth("zhengzhou_city"),
-        )
-        (x,) = [x for x in r.json()["regions"] if x["code"] == "410184"]
-        return x
-
-    assert xinzheng("2024-07-01")["status"] == "on_track"
-    later = xinzheng("2025-07-01")
+    assert [t["aspirational"] for t in targets] == [False, True]
+    four_of_ten_offices_accepted(client, auth)
+    assert xinzheng_progress(client, auth, "2024-07-01")["status"] == "on_track"
+    later = xinzheng_progress(client, auth, "2025-07-01")
     assert later["status"] == "short_of_aspiration" and later["short_of_target"] == 5 - 4
     page = with_sections(client, auth("zhengzhou_city"), "/dashboard", region="4101")
     assert "未达力争目标" in page, page[:300]
@@ -468,7 +455,6 @@ def test_the_dashboards_curve_counts_each_day_as_progress_does(
 ) -> None:
     """`shares_at` (all the chart's days in one pass) agrees with `progress(as_of=day)`."""
     from service.acceptance.reports import shares_at
-    from service.accounts.scope import Scope
 
     office = accepted_on(client, auth, TOWNS[0], "2024-03-01")
     accepted_on(client, auth, TOWNS[1], "2024-09-01")
@@ -482,16 +468,7 @@ def test_the_dashboards_curve_counts_each_day_as_progress_does(
         ),
         {"o": closed},
     )
-    login = base_data.logins["zhengzhou_city"]
-    scope = Scope(
-        user_id=login.user_id,
-        username=login.username,
-        tenant_id=login.tenant_id,
-        tenant_code="41",
-        tenant_name="河南省司法厅",
-        role=login.role,
-        region_code=login.region,
-    )
+    scope = scope_of(base_data, "zhengzhou_city")
     days = [
         date(2024, 2, 29),
         date(2024, 3, 1),

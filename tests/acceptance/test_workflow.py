@@ -192,42 +192,23 @@ def test_apply_and_accept_need_the_standard_met(client, auth) -> None:
 
 def test_steps_need_their_inputs(client, auth, session, office) -> None:
     set_state(session, office, "applied")
-    r = step(
-        client,
-        auth,
-        "zhengzhou_city",
-        office,
-        "reject",
-        inspection_date=str(date.today()),
-        inspectors=["甲乙"],
-    )
-    assert r.status_code == 422 and r.json()["details"]["field"] == "reasons"
-    r = step(client, auth, "zhengzhou_city", office, "accept", inspectors=["甲乙"])
-    assert r.status_code == 422 and r.json()["details"]["field"] == "inspection_date"
-    r = step(client, auth, "zhengzhou_city", office, "accept", inspection_date=str(date.today()))
-    assert r.status_code == 422 and r.json()["details"]["field"] == "inspectors"
-    future = str(date.today() + timedelta(days=2))
-    r = step(
-        client,
-        auth,
-        "zhengzhou_city",
-        office,
-        "accept",
-        inspection_date=future,
-        inspectors=["甲乙"],
-    )
-    assert r.status_code == 422
-    r = step(
-        client,
-        auth,
-        "zhengzhou_city",
-        office,
-        "accept",
-        inspection_date=str(date.today()),
-        inspectors=["甲乙"],
-        evidence_ids=[987654],
-    )
-    assert r.status_code == 404 and r.json()["details"]["field"] == "evidence_ids"
+    today, future = str(date.today()), str(date.today() + timedelta(days=2))
+    for name, inputs, status, field in [  # (field None: the refusal names none)
+        ("reject", {"inspection_date": today, "inspectors": ["甲乙"]}, 422, "reasons"),
+        ("accept", {"inspectors": ["甲乙"]}, 422, "inspection_date"),
+        ("accept", {"inspection_date": today}, 422, "inspectors"),
+        ("accept", {"inspection_date": future, "inspectors": ["甲乙"]}, 422, None),
+        (
+            "accept",
+            {"inspection_date": today, "inspectors": ["甲乙"], "evidence_ids": [987654]},
+            404,
+            "evidence_ids",
+        ),
+    ]:
+        r = step(client, auth, "zhengzhou_city", office, name, **inputs)
+        assert r.status_code == status, (name, inputs, r.text)
+        if field is not None:
+            assert r.json()["details"]["field"] == field, (name, inputs)
     state = client.get(f"/api/v1/offices/{office}", headers=auth("zhengzhou_city"))
     assert state.json()["acceptance_state"] == "applied"  # nothing stored half-way
 

@@ -115,35 +115,28 @@ def test_division_import_is_logged(client, auth):
     assert {e["username"] for e in log["items"]} == {"henan_admin", "test-setup"}
 
 
-def test_the_service_role_cannot_rewrite_the_trail(session):
-    session.execute(
-        text(
-            "INSERT INTO audit_events (tenant_id, username, action, entity_type)"
-            " VALUES (NULLIF(current_setting('app.tenant_id', true), '')::int, 'x', 'test', 'test')"
-        )
-    )
-    for statement in (
-        "UPDATE audit_events SET username = 'y'",
-        "DELETE FROM audit_events",
-        "TRUNCATE audit_events",
-    ):
+REWRITES = (
+    "UPDATE audit_events SET username = 'y'",
+    "DELETE FROM audit_events",
+    "TRUNCATE audit_events",
+)
+ONE_EVENT = (
+    "INSERT INTO audit_events (tenant_id, username, action, entity_type)"
+    " VALUES (:t, 'x', 'test', 'test')"
+)
+
+
+def test_the_service_role_cannot_rewrite_the_trail(session, base_data):
+    session.execute(text(ONE_EVENT), {"t": base_data.henan_id})
+    for statement in REWRITES:
         with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
             session.execute(text(statement))
 
 
 def test_not_even_the_owner_rewrites_it(owner_engine, base_data):
     with owner_engine.connect() as conn, conn.begin():
-        conn.execute(
-            text(
-                "INSERT INTO audit_events (tenant_id, username, action, entity_type) VALUES (:t, 'x', 'test', 'test')"
-            ),
-            {"t": base_data.henan_id},
-        )
-        for statement in (
-            "UPDATE audit_events SET username = 'y'",
-            "DELETE FROM audit_events",
-            "TRUNCATE audit_events",
-        ):
+        conn.execute(text(ONE_EVENT), {"t": base_data.henan_id})
+        for statement in REWRITES:
             with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
                 conn.execute(text(statement))
         conn.rollback()

@@ -10,9 +10,8 @@ import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import openpyxl
 import shapely
-from factories import mini_features
+from factories import mini_features, xlsx_bytes
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 
@@ -113,14 +112,12 @@ def offset_county(world, county: str) -> set[str]:  # type: ignore[no-untyped-de
 
 
 def roster_xlsx(rows: list[dict[str, Any]]) -> bytes:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append([header for header, _ in COLUMNS.values()])
-    for r in rows:
-        sheet.append([r.get(key) for key in COLUMNS])
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes(
+        [
+            [header for header, _ in COLUMNS.values()],
+            *[[r.get(key) for key in COLUMNS] for r in rows],
+        ]
+    )
 
 
 def roster_upload(client, headers, content: bytes, **form):  # type: ignore[no-untyped-def]

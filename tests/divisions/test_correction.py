@@ -10,44 +10,21 @@ from pathlib import Path
 
 import pytest
 import shapely
-from factories import county_polygon, feature_collection, township_cells, write_geojson
+from division_imports import GONGYI, gongyi_features, import_henan, versions_of
+from factories import feature_collection, township_cells, write_geojson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.core.errors import ImportRejected, Invalid
-from service.divisions.importer import ImportReport, import_divisions
-from service.tenants.service import get_tenant
 
-GONGYI = "410181"
 ZHANJIE = "410181001"
 REASON = "边界数字化错误：按2024年勘界成果更正"
 
 
-def gongyi_features(first: shapely.Geometry | None = None) -> list[tuple[shapely.Geometry, dict]]:
-    cells = township_cells(GONGYI, 3)
-    if first is not None:
-        cells[0] = first
-    names = ["站街镇", "米河镇", "孝义街道"]
-    return [
-        (county_polygon(GONGYI), {"code": GONGYI, "name": "巩义市"}),
-        *[(c, {"code": f"{GONGYI}{i + 1:03d}", "name": names[i]}) for i, c in enumerate(cells)],
-    ]
-
-
-def run(session: Session, path: Path, **kw) -> ImportReport:  # type: ignore[no-untyped-def]
-    return import_divisions(
-        session=session, tenant=get_tenant(session=session, code="41"), path=path, **kw
-    )
-
-
 def history(session: Session, code: str) -> list[tuple]:
-    return session.execute(
-        text(
-            "SELECT id, name, valid_from, valid_to, round(ST_Area(geom)::numeric, 9) FROM divisions"
-            " WHERE code = :c ORDER BY valid_from"
-        ),
-        {"c": code},
-    ).all()
+    return versions_of(
+        session, code, "id, name, valid_from, valid_to, round(ST_Area(geom)::numeric, 9)"
+    )
 
 
 def correction_events(session: Session) -> list[tuple]:
@@ -67,7 +44,7 @@ def wrong_today(session: Session, tmp_path: Path) -> tuple[Path, shapely.Point, 
     right = township_cells(GONGYI, 3)[0]
     spot = shapely.point_on_surface(right)
     wrong = shapely.difference(right, spot.buffer(0.002))
-    run(session, write_geojson(tmp_path / "wrong.geojson", gongyi_features(wrong)))
+    import_henan(session, write_geojson(tmp_path / "wrong.geojson", gongyi_features(wrong)))
     office_id = session.scalar(
         text(
             "INSERT INTO offices (tenant_id, name, division_id, division_code, geom)"
@@ -84,10 +61,10 @@ def test_a_boundary_imported_today_is_corrected_today(session: Session, wrong_to
     path, _spot, office_id = wrong_today
     (before,) = history(session, ZHANJIE)
     with pytest.raises(ImportRejected, match="close a version before it opened") as refused:
-        run(session, path)
+        import_henan(session, path)
     assert "correction" in refused.value.details["problems"][0]["problem"]
 
-    report = run(session, path, correction=True, reason=REASON)
+    report = import_henan(session, path, correction=True, reason=REASON)
     assert (report.created, report.changed, report.corrected, report.unchanged) == (0, 0, 1, 3)
     assert (report.offices_relinked, report.offices_relocated) == (0, 1)
     assert report.correction is True and report.valid_from is None
@@ -123,12 +100,12 @@ def test_a_boundary_imported_today_is_corrected_today(session: Session, wrong_to
 def test_a_correction_dry_run_reports_the_same_and_changes_nothing(session: Session, wrong_today):
     path, _spot, office_id = wrong_today
     (before,) = history(session, ZHANJIE)
-    dry = run(session, path, correction=True, reason=REASON, dry_run=True)
+    dry = import_henan(session, path, correction=True, reason=REASON, dry_run=True)
     assert history(session, ZHANJIE) == [before]
     assert correction_events(session) == []
     located = "SELECT located_code FROM offices WHERE id = :i"
     assert session.execute(text(located), {"i": office_id}).scalar_one() is None
-    real = run(session, path, correction=True, reason=REASON)
+    real = import_henan(session, path, correction=True, reason=REASON)
     assert (dry.corrected, dry.offices_relocated) == (1, 1)
     skip = ("dry_run", "seconds")
     assert {k: v for k, v in asdict(dry).items() if k not in skip} == {
@@ -149,7 +126,7 @@ def test_a_correction_says_why_and_keeps_its_date(session: Session, wrong_today,
     path, _spot, _office = wrong_today
     (before,) = history(session, ZHANJIE)
     with pytest.raises(Invalid) as err:
-        run(session, path, **kw)
+        import_henan(session, path, **kw)
     assert [d["field"] for d in err.value.details] == [field]
     assert history(session, ZHANJIE) == [before]
 
@@ -160,7 +137,7 @@ def test_a_correction_creates_no_code(session: Session, tmp_path: Path):
     path = write_geojson(tmp_path / "new.geojson", feats)
     count = session.execute(text("SELECT count(*) FROM divisions")).scalar_one()
     with pytest.raises(ImportRejected, match="4 of 4 features have no current version") as err:
-        run(session, path, correction=True, reason=REASON)
+        import_henan(session, path, correction=True, reason=REASON)
     assert [(p["index"], p["code"]) for p in err.value.details["problems"]] == [
         (0, GONGYI),
         (1, ZHANJIE),

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pytest
 import shapely
-from factories import county_polygon, township_cells, write_geojson, write_layer, zip_shapefile
-from pyproj import Transformer
+from division_imports import gongyi_features, projected, write_features
+from factories import write_geojson, zip_shapefile
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.core.errors import ImportRejected
 from service.divisions.importer import import_divisions
 from service.tenants.service import get_tenant
-
-GONGYI = "410181"  # 巩义市, a real county of 郑州 not in the mini fixture
-NAMES = ["站街镇", "米河镇", "孝义街道", "西村镇", "小关乡"]
-
-
-def gongyi_features(n: int = 5) -> list[tuple[shapely.Geometry, dict]]:
-    feats = [(county_polygon(GONGYI), {"code": GONGYI, "name": "巩义市"})]
-    for i, cell in enumerate(township_cells(GONGYI, n)):
-        feats.append((cell, {"code": f"{GONGYI}{i + 1:03d}", "name": NAMES[i % len(NAMES)]}))
-    return feats
 
 
 def count_divisions(session: Session, tenant_id: int) -> int:
@@ -41,7 +31,7 @@ def henan(session: Session):  # type: ignore[no-untyped-def]
 
 
 def test_geojson_import_creates_levels_kinds_parents(session: Session, tmp_path: Path):
-    path = write_geojson(tmp_path / "gongyi.geojson", gongyi_features())
+    path = write_geojson(tmp_path / "gongyi.geojson", gongyi_features(n=5))
     report = import_divisions(
         session=session, tenant=henan(session), path=path, valid_from=date(2024, 1, 1)
     )
@@ -67,7 +57,7 @@ def test_geojson_import_creates_levels_kinds_parents(session: Session, tmp_path:
 
 
 def test_kind_from_property_overrides_suffix(session: Session, tmp_path: Path):
-    feats = gongyi_features(2)
+    feats = gongyi_features(n=2)
     feats[1][1]["kind"] = "农场"
     feats[2][1]["kind"] = "development_zone"
     path = write_geojson(tmp_path / "k.geojson", feats)
@@ -92,11 +82,10 @@ def _roundtrip_error(session: Session, code: str, expected: shapely.Geometry) ->
     ("driver", "suffix"), [("GeoJSON", ".geojson"), ("GPKG", ".gpkg"), ("ESRI Shapefile", ".shp")]
 )
 def test_every_format(session: Session, tmp_path: Path, driver: str, suffix: str):
-    feats = gongyi_features(3)
-    path = write_layer(
+    feats = gongyi_features(n=3)
+    path = write_features(
         tmp_path / f"layer{suffix}",
-        [g for g, _ in feats],
-        {"code": [p["code"] for _, p in feats], "name": [p["name"] for _, p in feats]},
+        feats,
         driver=driver,
         crs="EPSG:4490",
     )
@@ -109,11 +98,10 @@ def test_every_format(session: Session, tmp_path: Path, driver: str, suffix: str
 
 
 def test_shapefile_in_gbk_without_cpg(session: Session, tmp_path: Path):
-    feats = gongyi_features(2)
-    shp = write_layer(
+    feats = gongyi_features(n=2)
+    shp = write_features(
         tmp_path / "gbk.shp",
-        [g for g, _ in feats],
-        {"code": [p["code"] for _, p in feats], "name": [p["name"] for _, p in feats]},
+        feats,
         driver="ESRI Shapefile",
         encoding="GBK",
     )
@@ -128,16 +116,10 @@ def test_shapefile_in_gbk_without_cpg(session: Session, tmp_path: Path):
 
 @pytest.mark.parametrize("epsg", [3857, 4547, 4526, 4508])
 def test_projected_crs_is_reprojected(session: Session, tmp_path: Path, epsg: int):
-    feats = gongyi_features(2)
-    fwd = Transformer.from_crs(4326, epsg, always_xy=True)
-
-    def project(g: shapely.Geometry) -> shapely.Geometry:
-        return shapely.transform(g, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
-
-    path = write_layer(
+    feats = gongyi_features(n=2)
+    path = write_features(
         tmp_path / "proj.gpkg",
-        [project(g) for g, _ in feats],
-        {"code": [p["code"] for _, p in feats], "name": [p["name"] for _, p in feats]},
+        projected(feats, epsg),
         driver="GPKG",
         crs=f"EPSG:{epsg}",
     )
@@ -146,19 +128,14 @@ def test_projected_crs_is_reprojected(session: Session, tmp_path: Path, epsg: in
     assert _roundtrip_error(session, "410181002", feats[2][0]) < 1e-7  # ≈1 cm
 
 
+def in_gauss_krueger_metres(path: Path, **layer: Any) -> Path:
+    """巩义市 and two townships in EPSG:4547 metres, written with the driver and the CRS label
+    (none, or a wrong one) in `layer`."""
+    return write_features(path, projected(gongyi_features(n=2), 4547), **layer)
+
+
 def test_crs_parameter_for_a_file_without_one(session: Session, tmp_path: Path):
-    feats = gongyi_features(2)
-    fwd = Transformer.from_crs(4326, 4547, always_xy=True)
-    shp = write_layer(
-        tmp_path / "noprj.shp",
-        [
-            shapely.transform(g, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
-            for g, _ in feats
-        ],
-        {"code": [p["code"] for _, p in feats], "name": [p["name"] for _, p in feats]},
-        driver="ESRI Shapefile",
-        crs=None,
-    )
+    shp = in_gauss_krueger_metres(tmp_path / "noprj.shp", driver="ESRI Shapefile", crs=None)
     path = zip_shapefile(shp, tmp_path / "noprj.zip")
     with pytest.raises(ImportRejected, match="no usable CRS"):
         import_divisions(session=session, tenant=henan(session), path=path)
@@ -168,18 +145,7 @@ def test_crs_parameter_for_a_file_without_one(session: Session, tmp_path: Path):
 
 def test_wrong_crs_is_caught(session: Session, tmp_path: Path):
     """Gauss-Krüger metres labelled as degrees: every feature is reported, nothing stored."""
-    feats = gongyi_features(2)
-    fwd = Transformer.from_crs(4326, 4547, always_xy=True)
-    path = write_layer(
-        tmp_path / "lie.gpkg",
-        [
-            shapely.transform(g, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
-            for g, _ in feats
-        ],
-        {"code": [p["code"] for _, p in feats], "name": [p["name"] for _, p in feats]},
-        driver="GPKG",
-        crs="EPSG:4326",
-    )
+    path = in_gauss_krueger_metres(tmp_path / "lie.gpkg", driver="GPKG", crs="EPSG:4326")
     before = count_divisions(session, henan(session).id)
     with pytest.raises(ImportRejected) as err:
         import_divisions(session=session, tenant=henan(session), path=path)

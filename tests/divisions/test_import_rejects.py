@@ -4,138 +4,100 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import shapely
-from factories import county_polygon, township_cells, write_geojson
-from sqlalchemy import text
+from division_imports import all_versions, gongyi_features, import_henan
+from factories import write_geojson
 from sqlalchemy.orm import Session
 
 from service.core.errors import ImportRejected
-from service.divisions.importer import import_divisions
-from service.tenants.service import get_tenant
-
-GONGYI = "410181"
-
-
-def snapshot(session: Session) -> list[tuple]:
-    """Everything an import could touch, to compare before and after."""
-    return session.execute(
-        text(
-            "SELECT tenant_id, code, valid_from, valid_to, md5(ST_AsBinary(geom)) FROM divisions"
-            " ORDER BY tenant_id, code, valid_from"
-        )
-    ).all()
 
 
 def good_features() -> list[list]:
-    cells = township_cells(GONGYI, 3)
-    return [
-        [county_polygon(GONGYI), {"code": GONGYI, "name": "巩义市"}],
-        [cells[0], {"code": "410181001", "name": "站街镇"}],
-        [cells[1], {"code": "410181002", "name": "米河镇"}],
-        [cells[2], {"code": "410181003", "name": "孝义街道"}],
-    ]
+    return [list(f) for f in gongyi_features()]
 
 
 BOWTIE = shapely.from_wkt("POLYGON((113.0 34.7, 113.1 34.8, 113.1 34.7, 113.0 34.8, 113.0 34.7))")
 
 
-def _break(feats: list[list], fault: str) -> str:
-    """Plant one fault in feature 2; return a fragment the problem text must contain."""
-    geom, props = feats[2]
-    if fault == "self_intersection":
-        feats[2][0] = BOWTIE
-        return "Self-intersection"
-    if fault == "empty":
-        feats[2][0] = shapely.from_wkt("POLYGON EMPTY")
-        return "empty polygon"
-    if fault == "point":
-        feats[2][0] = shapely.Point(113.0, 34.7)
-        return "Point is not a polygon"
-    if fault == "missing_geometry":
-        feats[2][0] = None
-        return "missing geometry"
-    if fault == "overlapping_collection":
-        # valid as a collection, but stored as a MultiPolygon whose parts overlap
-        feats[2][0] = shapely.GeometryCollection(
-            [shapely.box(113.0, 34.7, 113.1, 34.8), shapely.box(113.05, 34.75, 113.15, 34.85)]
-        )
-        return "invalid polygon: Self-intersection[113.05 34.8]"
-    if fault == "mixed_collection":
-        feats[2][0] = shapely.GeometryCollection([geom, shapely.Point(113.0, 34.7)])
-        return "mixed geometry types"
-    if fault == "bad_code":
-        props["code"] = "41018X002"
-        return "is not a 2-, 4-, 6- or 9-digit division code"
-    if fault == "duplicate_code":
-        props["code"] = "410181001"
-        return "appears 2 times"
-    if fault == "orphan_township":
-        props["code"] = "410182002"  # 荥阳市 is neither in the file nor in the registry
-        return "its county 410182 is neither in the file nor in the registry"
-    if fault == "other_province":
-        props["code"] = "140181002"
-        return "is not in province 41"
-    if fault == "outside_province":
-        feats[2][0] = shapely.affinity.translate(geom, xoff=-8.0)  # into Shaanxi/Sichuan
-        return "outside the province boundary of 41"
-    if fault == "swapped":
-        feats[2][0] = shapely.transform(geom, lambda c: c[:, ::-1])
-        return "swapped"
-    if fault == "empty_name":
-        props["name"] = "  "
-        return "name is empty"
-    if fault == "control_chars":
-        props["name"] = "米河\x1b镇"
-        return "control or invisible characters"
-    if fault == "long_name":
-        props["name"] = "镇" * 101
-        return "longer than 100"
-    if fault == "unknown_kind":
-        props["kind"] = "castle"
-        return "unknown kind"
-    if fault == "kind_level":
-        props["kind"] = "county"
-        return "does not fit a township-level division"
-    raise AssertionError(fault)
+def reshape(make: Callable[[Any], Any]) -> Callable[[list], None]:
+    """A fault that replaces the feature's geometry with make(its geometry)."""
+
+    def plant(feature: list) -> None:
+        feature[0] = make(feature[0])
+
+    return plant
 
 
-FAULTS = [
-    "self_intersection",
-    "empty",
-    "point",
-    "missing_geometry",
-    "mixed_collection",
-    "overlapping_collection",
-    "bad_code",
-    "duplicate_code",
-    "orphan_township",
-    "other_province",
-    "outside_province",
-    "swapped",
-    "empty_name",
-    "control_chars",
-    "long_name",
-    "unknown_kind",
-    "kind_level",
-]
+def set_property(key: str, value: str) -> Callable[[list], None]:
+    """A fault that sets one property of the feature."""
+
+    def plant(feature: list) -> None:
+        feature[1][key] = value
+
+    return plant
+
+
+# fault → (how it is planted in feature 2, a fragment the problem text must contain)
+FAULTS: dict[str, tuple[Callable[[list], None], str]] = {
+    "self_intersection": (reshape(lambda g: BOWTIE), "Self-intersection"),
+    "empty": (reshape(lambda g: shapely.from_wkt("POLYGON EMPTY")), "empty polygon"),
+    "point": (reshape(lambda g: shapely.Point(113.0, 34.7)), "Point is not a polygon"),
+    "missing_geometry": (reshape(lambda g: None), "missing geometry"),
+    "mixed_collection": (
+        reshape(lambda g: shapely.GeometryCollection([g, shapely.Point(113.0, 34.7)])),
+        "mixed geometry types",
+    ),
+    # valid as a collection, but stored as a MultiPolygon whose parts overlap
+    "overlapping_collection": (
+        reshape(
+            lambda g: shapely.GeometryCollection(
+                [shapely.box(113.0, 34.7, 113.1, 34.8), shapely.box(113.05, 34.75, 113.15, 34.85)]
+            )
+        ),
+        "invalid polygon: Self-intersection[113.05 34.8]",
+    ),
+    "bad_code": (
+        set_property("code", "41018X002"),
+        "is not a 2-, 4-, 6- or 9-digit division code",
+    ),
+    "duplicate_code": (set_property("code", "410181001"), "appears 2 times"),
+    "orphan_township": (  # 荥阳市 is neither in the file nor in the registry
+        set_property("code", "410182002"),
+        "its county 410182 is neither in the file nor in the registry",
+    ),
+    "other_province": (set_property("code", "140181002"), "is not in province 41"),
+    "outside_province": (  # into Shaanxi/Sichuan
+        reshape(lambda g: shapely.affinity.translate(g, xoff=-8.0)),
+        "outside the province boundary of 41",
+    ),
+    "swapped": (reshape(lambda g: shapely.transform(g, lambda c: c[:, ::-1])), "swapped"),
+    "empty_name": (set_property("name", "  "), "name is empty"),
+    "control_chars": (set_property("name", "米河\x1b镇"), "control or invisible characters"),
+    "long_name": (set_property("name", "镇" * 101), "longer than 100"),
+    "unknown_kind": (set_property("kind", "castle"), "unknown kind"),
+    "kind_level": (set_property("kind", "county"), "does not fit a township-level division"),
+}
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_one_bad_feature_rejects_the_file(session: Session, tmp_path: Path, fault: str):
     feats = good_features()
-    fragment = _break(feats, fault)
+    plant, fragment = FAULTS[fault]
+    plant(feats[2])
     path = write_geojson(tmp_path / "bad.geojson", [tuple(f) for f in feats])
-    before = snapshot(session)
+    before = all_versions(session)
     with pytest.raises(ImportRejected) as err:
-        import_divisions(session=session, tenant=get_tenant(session=session, code="41"), path=path)
+        import_henan(session, path)
     problems = err.value.details["problems"]
     assert any(p["index"] == 2 and fragment in p["problem"] for p in problems), problems
     assert {p["index"] for p in problems} <= {1, 2}  # duplicate code also names its twin
     assert err.value.status == 422
-    assert snapshot(session) == before
+    assert all_versions(session) == before
 
 
 def test_nul_characters_refuse_the_file(session: Session, tmp_path: Path):
@@ -144,7 +106,7 @@ def test_nul_characters_refuse_the_file(session: Session, tmp_path: Path):
     feats[2][1]["name"] = "米河\x00镇"
     path = write_geojson(tmp_path / "nul.geojson", [tuple(f) for f in feats])
     with pytest.raises(ImportRejected, match="NUL"):
-        import_divisions(session=session, tenant=get_tenant(session=session, code="41"), path=path)
+        import_henan(session, path)
 
 
 def test_every_bad_feature_is_listed(session: Session, tmp_path: Path):
@@ -154,7 +116,7 @@ def test_every_bad_feature_is_listed(session: Session, tmp_path: Path):
     feats[3][1]["name"] = ""
     path = write_geojson(tmp_path / "bad.geojson", [tuple(f) for f in feats])
     with pytest.raises(ImportRejected) as err:
-        import_divisions(session=session, tenant=get_tenant(session=session, code="41"), path=path)
+        import_henan(session, path)
     assert err.value.details["count"] == 3
     assert [p["index"] for p in err.value.details["problems"]] == [1, 2, 3]
     assert err.value.details["problems"][1]["code"] == "abc"
@@ -175,10 +137,10 @@ def test_unreadable_files_are_refused_whole(
 ):
     path = tmp_path / "upload.geojson"
     path.write_bytes(content)
-    before = snapshot(session)
+    before = all_versions(session)
     with pytest.raises(ImportRejected, match=fragment):
-        import_divisions(session=session, tenant=get_tenant(session=session, code="41"), path=path)
-    assert snapshot(session) == before
+        import_henan(session, path)
+    assert all_versions(session) == before
 
 
 def test_zip_bomb_is_refused_without_inflating(session: Session, tmp_path: Path):
@@ -189,7 +151,7 @@ def test_zip_bomb_is_refused_without_inflating(session: Session, tmp_path: Path)
         zf.writestr("a.dbf", b"\0" * 100)
     assert path.stat().st_size < 2 * 1024 * 1024
     with pytest.raises(ImportRejected, match="compression ratio"):
-        import_divisions(session=session, tenant=get_tenant(session=session, code="41"), path=path)
+        import_henan(session, path)
 
 
 def test_zip_with_path_tricks_or_nested_archives(session: Session, tmp_path: Path):
@@ -200,6 +162,4 @@ def test_zip_with_path_tricks_or_nested_archives(session: Session, tmp_path: Pat
         path = tmp_path / "trick.zip"
         path.write_bytes(buf.getvalue())
         with pytest.raises(ImportRejected, match=r"unsafe path|nested archive"):
-            import_divisions(
-                session=session, tenant=get_tenant(session=session, code="41"), path=path
-            )
+            import_henan(session, path)

@@ -61,41 +61,32 @@ def test_parent_codes():
 
 
 @pytest.mark.parametrize(
-    ("name", "kind"),
+    ("level", "name", "kind"),
     [
-        ("城关镇", DivisionKind.town),
-        ("新建路街道", DivisionKind.street),
-        ("新华路街道办事处", DivisionKind.street),
-        ("刁家乡", DivisionKind.township),
-        ("马头回族乡", DivisionKind.township),
-        ("达尔罕苏木", DivisionKind.township),
-        ("新郑新区", DivisionKind.development_zone),
-        ("郑州经济技术开发区", DivisionKind.development_zone),
-        ("黄泛区农场", DivisionKind.farm),
-        ("国营种畜场", DivisionKind.farm),
-        ("小秦岭林场", DivisionKind.forest_area),
-        ("具茨山国家级森林公园", DivisionKind.forest_area),
-        ("平顶山矿区", DivisionKind.mining_area),
-        ("某某监狱", DivisionKind.other),
+        (DivisionLevel.township, "城关镇", DivisionKind.town),
+        (DivisionLevel.township, "新建路街道", DivisionKind.street),
+        (DivisionLevel.township, "新华路街道办事处", DivisionKind.street),
+        (DivisionLevel.township, "刁家乡", DivisionKind.township),
+        (DivisionLevel.township, "马头回族乡", DivisionKind.township),
+        (DivisionLevel.township, "达尔罕苏木", DivisionKind.township),
+        (DivisionLevel.township, "新郑新区", DivisionKind.development_zone),
+        (DivisionLevel.township, "郑州经济技术开发区", DivisionKind.development_zone),
+        (DivisionLevel.township, "黄泛区农场", DivisionKind.farm),
+        (DivisionLevel.township, "国营种畜场", DivisionKind.farm),
+        (DivisionLevel.township, "小秦岭林场", DivisionKind.forest_area),
+        (DivisionLevel.township, "具茨山国家级森林公园", DivisionKind.forest_area),
+        (DivisionLevel.township, "平顶山矿区", DivisionKind.mining_area),
+        (DivisionLevel.township, "某某监狱", DivisionKind.other),
+        (DivisionLevel.county, "中原区", DivisionKind.district),
+        (DivisionLevel.county, "中牟县", DivisionKind.county),
+        (DivisionLevel.county, "新郑市", DivisionKind.county_city),
+        (DivisionLevel.county, "鄂托克旗", DivisionKind.county),
+        (DivisionLevel.county, "郑州航空港经济综合实验区", DivisionKind.development_zone),
+        (DivisionLevel.county, "郑州高新技术产业开发区", DivisionKind.development_zone),
     ],
 )
-def test_township_kind_from_name(name, kind):
-    assert kind_from_name(name, DivisionLevel.township) is kind
-
-
-@pytest.mark.parametrize(
-    ("name", "kind"),
-    [
-        ("中原区", DivisionKind.district),
-        ("中牟县", DivisionKind.county),
-        ("新郑市", DivisionKind.county_city),
-        ("鄂托克旗", DivisionKind.county),
-        ("郑州航空港经济综合实验区", DivisionKind.development_zone),
-        ("郑州高新技术产业开发区", DivisionKind.development_zone),
-    ],
-)
-def test_county_kind_from_name(name, kind):
-    assert kind_from_name(name, DivisionLevel.county) is kind
+def test_kind_from_name(level, name, kind):
+    assert kind_from_name(name, level) is kind
 
 
 def test_kind_and_level_labels():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import shapely
+from division_imports import versions_of
 from factories import mini_features, write_geojson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -38,13 +39,7 @@ def run(session: Session, tmp_path: Path, features: list[tuple], **kw) -> Import
 
 
 def rows(session: Session, code: str) -> list[tuple]:
-    return session.execute(
-        text(
-            "SELECT level, name, parent_code, valid_from, valid_to FROM divisions"
-            " WHERE code = :c ORDER BY valid_from"
-        ),
-        {"c": code},
-    ).all()
+    return versions_of(session, code, "level, name, parent_code, valid_from, valid_to")
 
 
 def refusal(session: Session, tmp_path: Path, features: list[tuple]) -> list[dict]:

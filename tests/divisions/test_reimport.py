@@ -9,54 +9,30 @@ from pathlib import Path
 
 import pytest
 import shapely
-from factories import county_polygon, mini_features, township_cells, write_geojson
+from division_imports import all_versions, gongyi_features, import_henan
+from factories import mini_features, write_geojson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.core.errors import ImportRejected
-from service.divisions.importer import ImportReport, import_divisions
-from service.tenants.service import get_tenant
+from service.divisions.importer import ImportReport
 
 BASE_DATE = date(2023, 1, 1)  # the fixture's versions open on this day (conftest)
-GONGYI = "410181"
 XINCUN = "410184101"
-
-
-def gongyi_features() -> list[tuple[shapely.Geometry, dict]]:
-    feats = [(county_polygon(GONGYI), {"code": GONGYI, "name": "巩义市"})]
-    names = ["站街镇", "米河镇", "孝义街道"]
-    for i, cell in enumerate(township_cells(GONGYI, 3)):
-        feats.append((cell, {"code": f"{GONGYI}{i + 1:03d}", "name": names[i]}))
-    return feats
-
-
-def versions(session: Session) -> list[tuple]:
-    return session.execute(
-        text(
-            "SELECT code, valid_from, valid_to, md5(ST_AsBinary(geom)) FROM divisions"
-            " ORDER BY tenant_id, code, valid_from"
-        )
-    ).all()
 
 
 def counts(report: ImportReport) -> tuple[int, int, int]:
     return report.created, report.changed, report.unchanged
 
 
-def run(session: Session, path: Path, **kw) -> ImportReport:  # type: ignore[no-untyped-def]
-    return import_divisions(
-        session=session, tenant=get_tenant(session=session, code="41"), path=path, **kw
-    )
-
-
 def test_identical_file_twice_on_the_same_day(session: Session, tmp_path: Path):
     """Imports the same file twice today: the second import changes nothing and says so."""
     path = write_geojson(tmp_path / "gongyi.geojson", gongyi_features())
-    assert counts(run(session, path)) == (4, 0, 0)
-    before = versions(session)
-    again = run(session, path)
+    assert counts(import_henan(session, path)) == (4, 0, 0)
+    before = all_versions(session)
+    again = import_henan(session, path)
     assert counts(again) == (0, 0, 4)
-    assert versions(session) == before
+    assert all_versions(session) == before
 
 
 @pytest.mark.parametrize("day", [BASE_DATE, date(2020, 1, 1)])
@@ -64,9 +40,9 @@ def test_identical_features_are_unchanged_on_any_date(session: Session, tmp_path
     """On the day the current versions opened, or before it: nothing to close, nothing refused."""
     feats = mini_features("mini_henan", lambda code: code.startswith("410184"))
     path = write_geojson(tmp_path / "same.geojson", feats)
-    before = versions(session)
-    assert counts(run(session, path, valid_from=day)) == (0, 0, 16)
-    assert versions(session) == before
+    before = all_versions(session)
+    assert counts(import_henan(session, path, valid_from=day)) == (0, 0, 16)
+    assert all_versions(session) == before
 
 
 def test_only_changed_features_must_follow_their_version(session: Session, tmp_path: Path):
@@ -74,11 +50,11 @@ def test_only_changed_features_must_follow_their_version(session: Session, tmp_p
     at = next(i for i, (_, p) in enumerate(feats) if p["code"] == XINCUN)
     feats[at] = (shapely.affinity.scale(feats[at][0], 0.9, 0.9), feats[at][1])
     path = write_geojson(tmp_path / "one_changed.geojson", feats)
-    before = versions(session)
+    before = all_versions(session)
     with pytest.raises(ImportRejected, match="1 of 16 features would close a version") as err:
-        run(session, path, valid_from=BASE_DATE)
+        import_henan(session, path, valid_from=BASE_DATE)
     assert [(p["index"], p["code"]) for p in err.value.details["problems"]] == [(at, XINCUN)]
-    assert versions(session) == before
+    assert all_versions(session) == before
 
 
 # -- dry run -------------------------------------------------------------------------------
@@ -126,12 +102,12 @@ def test_dry_run_reports_what_the_import_does(session: Session, tmp_path: Path):
     path = write_geojson(
         tmp_path / "mixed.geojson", [*gongyi_features(), (holed, xincun_props), *unchanged]
     )
-    before = (versions(session), office_relation(session, office_id))
+    before = (all_versions(session), office_relation(session, office_id))
 
-    dry = run(session, path, valid_from=date(2025, 6, 1), dry_run=True)
-    assert (versions(session), office_relation(session, office_id)) == before
+    dry = import_henan(session, path, valid_from=date(2025, 6, 1), dry_run=True)
+    assert (all_versions(session), office_relation(session, office_id)) == before
 
-    real = run(session, path, valid_from=date(2025, 6, 1))
+    real = import_henan(session, path, valid_from=date(2025, 6, 1))
     assert counts(real) == (4, 1, 1)
     assert (real.offices_relinked, real.offices_relocated) == (1, 1)
     assert office_relation(session, office_id)[1:] == (None, None)
@@ -145,9 +121,9 @@ def test_dry_run_predicts_the_refusal(session: Session, tmp_path: Path):
         tmp_path / "early.geojson", [(shapely.affinity.scale(feats[0][0], 0.9, 0.9), feats[0][1])]
     )
     with pytest.raises(ImportRejected) as real:
-        run(session, path, valid_from=BASE_DATE)
+        import_henan(session, path, valid_from=BASE_DATE)
     with pytest.raises(ImportRejected) as dry:
-        run(session, path, valid_from=BASE_DATE, dry_run=True)
+        import_henan(session, path, valid_from=BASE_DATE, dry_run=True)
     assert dry.value.message == real.value.message
     assert dry.value.details == real.value.details
     assert real.value.details["count"] == 1

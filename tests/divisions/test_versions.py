@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import shapely
+from division_imports import versions_of
 from factories import mini_features, write_geojson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -20,13 +21,7 @@ XINCUN = "410184101"  # 新村镇 in 新郑市, from the mini fixture
 
 
 def versions(session: Session, code: str) -> list[tuple]:
-    return session.execute(
-        text(
-            "SELECT valid_from, valid_to FROM divisions d JOIN tenants t ON t.id = d.tenant_id"
-            " WHERE t.code = '41' AND d.code = :c ORDER BY valid_from"
-        ),
-        {"c": code},
-    ).all()
+    return versions_of(session, code, "valid_from, valid_to")
 
 
 def test_reimport_unchanged_creates_no_version(session: Session, tmp_path: Path):

@@ -8,13 +8,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import browser_login
+from conftest import browser_login, scope_of
 from office_records import OfficeSpec, register
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from maps.themes import COVERAGE, STATE_COLOURS, build_map, staffing_class
 from service.accounts.scope import Scope
-from service.maps.data import map_data
+from service.maps.data import MapData, map_data
 
 XINZHENG = "410184"
 TOWNS = ["410184101", "410184102", "410184103", "410184104", "410184001"]
@@ -52,30 +53,22 @@ def world(client, auth, session) -> dict[str, int]:
     return offices
 
 
-def scope_of(base_data: Any, key: str) -> Scope:
-    login = base_data.logins[key]
-    return Scope(
-        user_id=login.user_id,
-        username=login.username,
-        tenant_id=login.tenant_id,
-        tenant_code="41",
-        tenant_name="河南省司法厅",
-        role=login.role,
-        region_code=login.region,
+def unfiltered(session: Session, scope: Scope, theme: str, region: str) -> MapData:
+    """A theme's map data as a page shows it first: no date, state or kind filter."""
+    return map_data(
+        session=session,
+        scope=scope,
+        theme=theme,
+        region=region,
+        as_of=None,
+        state=None,
+        kinds=None,
     )
 
 
 def test_coverage_map_agrees_with_the_coverage_reports(client, auth, session, base_data, world):
     scope = scope_of(base_data, "xinzheng_county")
-    data = map_data(
-        session=session,
-        scope=scope,
-        theme="coverage",
-        region=XINZHENG,
-        as_of=None,
-        state=None,
-        kinds=None,
-    )
+    data = unfiltered(session, scope, "coverage", XINZHENG)
     status = {a.code: a.props["coverage"] for a in data.townships}
 
     def codes(path: str, field: str) -> set[str]:
@@ -118,15 +111,7 @@ def test_acceptance_map_agrees_with_the_overview(client, auth, session, base_dat
     )
     assert r.status_code == 200
     scope = scope_of(base_data, "zhengzhou_city")
-    data = map_data(
-        session=session,
-        scope=scope,
-        theme="acceptance",
-        region="4101",
-        as_of=None,
-        state=None,
-        kinds=None,
-    )
+    data = unfiltered(session, scope, "acceptance", "4101")
     overview = client.get(
         "/api/v1/acceptance", params={"region": "4101"}, headers=auth("zhengzhou_city")
     ).json()
@@ -172,24 +157,8 @@ def test_national_maps_show_only_aggregates(session, base_data):
 
     scope = scope_of(base_data, "henan_admin")
     with pytest.raises(Invalid, match="national map"):
-        map_data(
-            session=session,
-            scope=scope,
-            theme="coverage",
-            region="",
-            as_of=None,
-            state=None,
-            kinds=None,
-        )
-    data = map_data(
-        session=session,
-        scope=scope,
-        theme="aggregates",
-        region="",
-        as_of=None,
-        state=None,
-        kinds=None,
-    )
+        unfiltered(session, scope, "coverage", "")
+    data = unfiltered(session, scope, "aggregates", "")
     assert data.townships == [] and {c.code for c in data.cities} == {"4101", "4102"}
 
 
@@ -216,15 +185,7 @@ def test_login_by_cookie_opens_pages_but_never_authorises_changes(client, base_d
 
 def test_aggregates_and_staffing_agree_with_the_reports(client, auth, session, base_data, world):
     scope = scope_of(base_data, "henan_planner")
-    data = map_data(
-        session=session,
-        scope=scope,
-        theme="aggregates",
-        region="41",
-        as_of=None,
-        state=None,
-        kinds=None,
-    )
+    data = unfiltered(session, scope, "aggregates", "41")
     summary = client.get(
         "/api/v1/coverage/summary",
         params={"region": "41", "level": "county"},
@@ -242,15 +203,7 @@ def test_aggregates_and_staffing_agree_with_the_reports(client, auth, session, b
         assert counties[row["code"]]["acceptance_rate"] == row["share"]
     layers = geojson_layers(build_map("aggregates", data))
     assert set(layers) == {"县级分区", "市级分区"}
-    staffing = map_data(
-        session=session,
-        scope=scope_of(base_data, "xinzheng_county"),
-        theme="staffing",
-        region=XINZHENG,
-        as_of=None,
-        state=None,
-        kinds=None,
-    )
+    staffing = unfiltered(session, scope_of(base_data, "xinzheng_county"), "staffing", XINZHENG)
     # five staff each in the registered offices; the twin inserted in SQL recorded none
     assert Counter(staffing_class(o.staff_total) for o in staffing.offices) == {
         "five_plus": len(TOWNS),
@@ -261,15 +214,7 @@ def test_aggregates_and_staffing_agree_with_the_reports(client, auth, session, b
         for o in staffing.offices
         if o.staff_total
     )
-    facility = map_data(
-        session=session,
-        scope=scope_of(base_data, "xinzheng_county"),
-        theme="facility",
-        region=XINZHENG,
-        as_of=None,
-        state=None,
-        kinds=None,
-    )
+    facility = unfiltered(session, scope_of(base_data, "xinzheng_county"), "facility", XINZHENG)
     assert Counter(o.props["facility"] for o in facility.offices)["all_met"] >= len(TOWNS)
 
 

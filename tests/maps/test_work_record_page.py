@@ -6,14 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 from html import unescape
-from types import SimpleNamespace
 
 import pytest
-from conftest import browser_login
+from conftest import signed_in
 from office_records import OfficeSpec, register
-
-from service.accounts.security import decode_token
-from service.pages.forms import csrf_token
 
 # (each test logs a browser in, some several times: the per-address login throttle is reset)
 pytestmark = pytest.mark.usefixtures("clean_throttle")
@@ -21,21 +17,6 @@ TOWN, NEIGHBOUR = "410184101", "410184102"  # offices registered with no work re
 LAST = date.today().year - 1
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 HOSTILE = "<img src=x onerror=window.__pwned=1>{{7*7}}"  # (quotes: the client encodes them)
-
-
-def signed_in(client, settings, user: str) -> str:  # type: ignore[no-untyped-def]
-    """Log the test client's browser in as `user`; the form token of that login (what the
-    office page puts in its forms, computed here for users whose page has no form)."""
-    r = browser_login(client, user)
-    assert r.status_code == 303
-    cookie = r.cookies["registry_token"]
-    client.cookies.set("registry_token", cookie)
-    claims = decode_token(cookie, key=settings.signing_key())
-    assert claims is not None
-    login = SimpleNamespace(
-        tenant_id=int(claims["tid"]), user_id=int(claims["sub"]), session_id=int(claims["sid"])
-    )
-    return csrf_token(settings, login)  # type: ignore[arg-type]
 
 
 def upload(client, auth, office: int, name: str) -> int:  # type: ignore[no-untyped-def]

@@ -12,10 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from live import chromium_driver
-from operator_env import serve
+from operator_env import owner_connection, serve
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -49,8 +48,7 @@ def console_errors(driver: Any) -> list[str]:
 
 
 def offices_of_city(env: dict[str, str], city: str) -> set[int]:
-    url = env["REGISTRY_MIGRATION_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(url) as conn:
+    with owner_connection(env) as conn:
         rows = conn.execute(
             "SELECT o.id FROM offices o JOIN tenants t ON t.id = o.tenant_id"
             " WHERE t.code = '41' AND o.closed_at IS NULL AND o.division_code LIKE %s",

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import psycopg
 import pytest
-from operator_env import make_database, run, serve
+from operator_env import make_database, owner_connection, run, serve
 
 from service.demo.offices import plan_offices
 
@@ -23,8 +24,7 @@ def cli_env(pg_cluster, tmp_path) -> dict[str, str]:
 
 
 def counts(env: dict[str, str]) -> tuple[int, ...]:
-    url = env["REGISTRY_MIGRATION_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(url) as conn:
+    with owner_connection(env) as conn:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM tenants), (SELECT count(*) FROM divisions),"
             " (SELECT count(*) FROM offices), (SELECT count(*) FROM users),"
@@ -77,27 +77,10 @@ def test_cli_end_to_end(cli_env, tmp_path):
     assert "[/red]42[bold]" in marked.stderr
 
     run(env, "tenant", "create", "--code", "14", "--name", "山西省司法厅")
-    good = run(
-        env,
-        "import",
-        "divisions",
-        str(FIXTURES / "mini_shanxi.geojson"),
-        "--tenant",
-        "14",
-        "--valid-from",
-        "2023-01-01",
-    )
+    shanxi = ("import", "divisions", str(FIXTURES / "mini_shanxi.geojson"), "--tenant", "14")
+    good = run(env, *shanxi, "--valid-from", "2023-01-01")
     assert "13 features" in good.stderr and "13 new" in good.stderr
-    again = run(
-        env,
-        "import",
-        "divisions",
-        str(FIXTURES / "mini_shanxi.geojson"),
-        "--tenant",
-        "14",
-        "--valid-from",
-        "2024-01-01",
-    )
+    again = run(env, *shanxi, "--valid-from", "2024-01-01")
     assert "13 unchanged" in again.stderr
     check_same_day_and_correction(env, tmp_path)
 
@@ -122,8 +105,7 @@ def check_same_day_and_correction(env: dict[str, str], tmp_path: Path) -> None:
     assert refused.returncode == 1 and "reason" in refused.stderr
     done = run(env, *correct, "--reason", "名称录入错误")
     assert "1 corrected, 12 unchanged" in done.stderr
-    url = env["REGISTRY_MIGRATION_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(url) as conn:
+    with owner_connection(env) as conn:
         versions = conn.execute(
             "SELECT name, valid_from FROM divisions WHERE code = '140105001'"
         ).fetchall()
@@ -139,8 +121,7 @@ def check_same_day_and_correction(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def last_analyzed(env: dict[str, str]) -> dict[str, object]:
-    url = env["REGISTRY_MIGRATION_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(url) as conn:
+    with owner_connection(env) as conn:
         return dict(
             conn.execute(
                 "SELECT relname, last_analyze FROM pg_stat_user_tables"
@@ -161,8 +142,7 @@ def test_demo_loads_twice_without_duplicates(demo_env):
     second = run(env, "import", "demo", "--provinces", "41,14")
     assert counts(env) == after_first
     assert "henan_admin" in first.stdout and "henan_admin" in second.stdout
-    url = env["REGISTRY_MIGRATION_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(url) as conn:
+    with owner_connection(env) as conn:
         per_tenant = dict(
             conn.execute(
                 "SELECT t.code, count(*) FROM divisions d JOIN tenants t ON t.id = d.tenant_id"
@@ -186,47 +166,54 @@ def check_demo_records(conn: psycopg.Connection) -> None:
         " JOIN tenants t ON t.id = s.tenant_id GROUP BY t.code"
     ).fetchall()
     assert dict(standards) == {"41": ["henan-2004", "henan-2009"], "14": ["shanxi-2008"]}
-    # every staff list matches its office's counts, and everyone has a name
-    mismatched = conn.execute(
-        "SELECT count(*) FROM offices o JOIN (SELECT tenant_id, office_id, count(*) AS n,"
-        " count(*) FILTER (WHERE formal) AS f, count(*) FILTER (WHERE civil_servant) AS c"
-        " FROM office_staff WHERE left_on IS NULL GROUP BY 1, 2) s"
-        " ON s.tenant_id = o.tenant_id AND s.office_id = o.id"
-        " WHERE (o.staff_total, o.staff_formal, o.staff_civil_servants) <> (s.n, s.f, s.c)"
-    ).fetchone()
-    assert mismatched == (0,)
-    unnamed = conn.execute(
-        "SELECT count(*) FROM office_staff s WHERE NOT EXISTS (SELECT 1 FROM"
-        " office_staff_personal p WHERE p.tenant_id = s.tenant_id AND p.staff_id = s.id)"
-    ).fetchone()
-    assert unnamed == (0,)
-    # each office's last event leads to its current state; not_applied offices have none
-    wrong = conn.execute(
-        "SELECT count(*) FROM offices o LEFT JOIN LATERAL (SELECT e.to_state FROM"
-        " acceptance_events e WHERE e.tenant_id = o.tenant_id AND e.office_id = o.id"
-        " ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) last ON true"
-        " WHERE o.external_id LIKE 'demo:%'"
-        " AND coalesce(last.to_state, 'not_applied') <> o.acceptance_state"
-    ).fetchone()
-    assert wrong == (0,)
-    # 山西's standard has the province rate offices: no filing, sampling or provincial title
-    outside_procedure = conn.execute(
-        "SELECT count(*) FROM acceptance_events e JOIN tenants t ON t.id = e.tenant_id"
-        " WHERE t.code = '14' AND (e.action IN ('file', 'recommend', 'grant_excellent',"
-        " 'spot_check_pass', 'spot_check_fail') OR (e.action = 'accept'"
-        " AND e.role NOT IN ('province_admin', 'province_planner')))"
-    ).fetchone()
-    assert outside_procedure == (0,)
+    for broken, count in DEMO_INVARIANTS.items():
+        assert conn.execute(count).fetchone() == (0,), broken
     accepted = conn.execute(
         "SELECT count(*) FROM acceptance_events e JOIN tenants t ON t.id = e.tenant_id"
         " WHERE t.code = '14' AND e.action = 'accept'"
     ).fetchone()
     assert accepted is not None and accepted[0] > 0
-    titled_without_date = conn.execute(
+
+
+# what the demo's records must never hold → the query counting it
+DEMO_INVARIANTS = {
+    # every staff list matches its office's counts, and everyone has a name
+    "an office's staff counts differ from its staff list": (
+        "SELECT count(*) FROM offices o JOIN (SELECT tenant_id, office_id, count(*) AS n,"
+        " count(*) FILTER (WHERE formal) AS f, count(*) FILTER (WHERE civil_servant) AS c"
+        " FROM office_staff WHERE left_on IS NULL GROUP BY 1, 2) s"
+        " ON s.tenant_id = o.tenant_id AND s.office_id = o.id"
+        " WHERE (o.staff_total, o.staff_formal, o.staff_civil_servants) <> (s.n, s.f, s.c)"
+    ),
+    "a staff member without a name": (
+        "SELECT count(*) FROM office_staff s WHERE NOT EXISTS (SELECT 1 FROM"
+        " office_staff_personal p WHERE p.tenant_id = s.tenant_id AND p.staff_id = s.id)"
+    ),
+    # each office's last event leads to its current state; not_applied offices have none
+    "an office whose state is not where its last event led": (
+        "SELECT count(*) FROM offices o LEFT JOIN LATERAL (SELECT e.to_state FROM"
+        " acceptance_events e WHERE e.tenant_id = o.tenant_id AND e.office_id = o.id"
+        " ORDER BY e.effective_on DESC, e.id DESC LIMIT 1) last ON true"
+        " WHERE o.external_id LIKE 'demo:%'"
+        " AND coalesce(last.to_state, 'not_applied') <> o.acceptance_state"
+    ),
+    # 山西's standard has the province rate offices: no filing, sampling or provincial title
+    "a 山西 step outside its procedure": (
+        "SELECT count(*) FROM acceptance_events e JOIN tenants t ON t.id = e.tenant_id"
+        " WHERE t.code = '14' AND (e.action IN ('file', 'recommend', 'grant_excellent',"
+        " 'spot_check_pass', 'spot_check_fail') OR (e.action = 'accept'"
+        " AND e.role NOT IN ('province_admin', 'province_planner')))"
+    ),
+    "a titled office without the day it was titled": (
         "SELECT count(*) FROM offices WHERE acceptance_state IN"
         " ('accepted', 'filed', 'recommended', 'excellent') AND accepted_on IS NULL"
-    ).fetchone()
-    assert titled_without_date == (0,)
+    ),
+}
+
+
+def first_column(conn: psycopg.Connection, sql: str, *params: object) -> set[Any]:
+    """The first column of the rows `sql` returns, as a set."""
+    return {r[0] for r in conn.execute(sql, params or None)}
 
 
 def check_planted_cases(conn: psycopg.Connection) -> None:
@@ -241,24 +228,20 @@ def check_planted_cases(conn: psycopg.Connection) -> None:
         ).fetchall()
         plan = plan_offices(townships)
         planted = {o.external_id for o in plan if o.plant}
-        misplaced = {
-            r[0]
-            for r in conn.execute(
-                "SELECT o.external_id FROM offices o JOIN tenants t ON t.id = o.tenant_id"
-                " WHERE t.code = %s AND o.located_code IS DISTINCT FROM o.division_code",
-                (tenant,),
-            )
-        }
+        misplaced = first_column(
+            conn,
+            "SELECT o.external_id FROM offices o JOIN tenants t ON t.id = o.tenant_id"
+            " WHERE t.code = %s AND o.located_code IS DISTINCT FROM o.division_code",
+            tenant,
+        )
         assert planted and misplaced == planted
         twins = {o.code for o in plan if o.external_id.endswith(":2")}
-        conflicts = {
-            r[0]
-            for r in conn.execute(
-                "SELECT o.division_code FROM offices o JOIN tenants t ON t.id = o.tenant_id"
-                " WHERE t.code = %s GROUP BY 1 HAVING count(*) > 1",
-                (tenant,),
-            )
-        }
+        conflicts = first_column(
+            conn,
+            "SELECT o.division_code FROM offices o JOIN tenants t ON t.id = o.tenant_id"
+            " WHERE t.code = %s GROUP BY 1 HAVING count(*) > 1",
+            tenant,
+        )
         assert twins and conflicts == twins
         required = {c for c, _, kind, _ in townships if kind in ("town", "township", "street")}
         served = {o.code for o in plan}
@@ -283,28 +266,23 @@ def test_coverage_reports_from_the_cli_match_the_database(demo_env, tmp_path):
     env = demo_env
     run(env, "db", "upgrade")
     run(env, "import", "demo", "--provinces", "41,14")
-    url = env["REGISTRY_MIGRATION_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(url) as conn:
-        expected_gaps = {
-            r[0]
-            for r in conn.execute(
-                "SELECT d.code FROM divisions d JOIN tenants t ON t.id = d.tenant_id"
-                " WHERE t.code = '41' AND d.level = 'township' AND d.valid_to IS NULL"
-                "   AND d.code LIKE '4101%' AND d.kind IN ('town', 'township', 'street')"
-                "   AND NOT EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = d.tenant_id"
-                "       AND o.closed_at IS NULL AND ST_Covers(d.geom, o.geom))"
-            )
-        }
-        expected_misplaced = {
-            r[0]
-            for r in conn.execute(
-                "SELECT o.id FROM offices o JOIN tenants t ON t.id = o.tenant_id"
-                " WHERE t.code = '41' AND o.closed_at IS NULL AND NOT EXISTS ("
-                "   SELECT 1 FROM divisions d WHERE d.tenant_id = o.tenant_id"
-                "    AND d.code = o.division_code AND d.valid_to IS NULL"
-                "    AND ST_Covers(d.geom, o.geom))"
-            )
-        }
+    with owner_connection(env) as conn:
+        expected_gaps = first_column(
+            conn,
+            "SELECT d.code FROM divisions d JOIN tenants t ON t.id = d.tenant_id"
+            " WHERE t.code = '41' AND d.level = 'township' AND d.valid_to IS NULL"
+            "   AND d.code LIKE '4101%' AND d.kind IN ('town', 'township', 'street')"
+            "   AND NOT EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = d.tenant_id"
+            "       AND o.closed_at IS NULL AND ST_Covers(d.geom, o.geom))",
+        )
+        expected_misplaced = first_column(
+            conn,
+            "SELECT o.id FROM offices o JOIN tenants t ON t.id = o.tenant_id"
+            " WHERE t.code = '41' AND o.closed_at IS NULL AND NOT EXISTS ("
+            "   SELECT 1 FROM divisions d WHERE d.tenant_id = o.tenant_id"
+            "    AND d.code = o.division_code AND d.valid_to IS NULL"
+            "    AND ST_Covers(d.geom, o.geom))",
+        )
         required_41 = conn.execute(
             "SELECT count(*) FROM divisions d JOIN tenants t ON t.id = d.tenant_id"
             " WHERE t.code = '41' AND d.level = 'township' AND d.valid_to IS NULL"

@@ -6,14 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from html import unescape
-from types import SimpleNamespace
 
 import pytest
-from conftest import browser_login
+from conftest import signed_in
 from office_records import OfficeSpec, register
-
-from service.accounts.security import decode_token
-from service.pages.forms import csrf_token
 
 XINCUN, XINDIAN = "410184101", "410184102"  # 新郑市: xincun_staff's township and its neighbour
 
@@ -25,16 +21,7 @@ def sign_in(client, settings, clean_throttle) -> Callable[[str], str]:  # type: 
 
     def sign(user: str) -> str:
         client.cookies.clear()
-        r = browser_login(client, user)
-        assert r.status_code == 303
-        cookie = r.cookies["registry_token"]
-        client.cookies.set("registry_token", cookie)
-        claims = decode_token(cookie, key=settings.signing_key())
-        assert claims is not None
-        login = SimpleNamespace(
-            tenant_id=int(claims["tid"]), user_id=int(claims["sub"]), session_id=int(claims["sid"])
-        )
-        return csrf_token(settings, login)  # type: ignore[arg-type]
+        return signed_in(client, settings, user)
 
     return sign
 

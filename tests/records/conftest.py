@@ -14,24 +14,24 @@ from sqlalchemy import text
 REFUSED_BY_DATABASE = "refused-by-the-database"
 
 
-@pytest.fixture
-def xincun_office(client, auth) -> int:  # type: ignore[no-untyped-def]
+def bare_office(client, auth, code: str) -> int:  # type: ignore[no-untyped-def]
+    """An office of 新郑 township `code`, registered with no facilities, staff or work record."""
     return register(
         client,
         auth("xinzheng_county"),
-        "410184101",
+        code,
         OfficeSpec(facilities=None, staff=[], work_record=None),
     )
+
+
+@pytest.fixture
+def xincun_office(client, auth) -> int:  # type: ignore[no-untyped-def]
+    return bare_office(client, auth, "410184101")
 
 
 @pytest.fixture
 def xindian_office(client, auth) -> int:  # type: ignore[no-untyped-def]
-    return register(
-        client,
-        auth("xinzheng_county"),
-        "410184102",
-        OfficeSpec(facilities=None, staff=[], work_record=None),
-    )
+    return bare_office(client, auth, "410184102")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ type checked by content; content is always served as a sandboxed attachment."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -13,22 +14,27 @@ from evidence_files import jpeg, listed, on_disk, pdf, png, raw_upload, upload
 SANDBOX_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
+def nul_refused(field: str, what: str) -> dict[str, Any]:
+    """The whole 422 body refusing a NUL in `field`, which its message calls `what`."""
+    return {
+        "code": "forbidden_character",
+        "message": f"{field}: the {what} contains U+0000 (a control character);"
+        " control and text-direction characters are not allowed",
+        "details": {
+            "field": field,
+            "character": "U+0000",
+            "problem": "contains U+0000 (a control character)",
+        },
+    }
+
+
 def test_a_nul_in_the_description_is_refused_naming_the_field(
     client, auth, xincun_office, settings
 ) -> None:
     data = png()
     r = upload(client, auth("xincun_staff"), xincun_office, "门牌.png", data, "司法所\x00标牌")
     assert r.status_code == 422
-    assert r.json() == {
-        "code": "forbidden_character",
-        "message": "description: the description contains U+0000 (a control character);"
-        " control and text-direction characters are not allowed",
-        "details": {
-            "field": "description",
-            "character": "U+0000",
-            "problem": "contains U+0000 (a control character)",
-        },
-    }
+    assert r.json() == nul_refused("description", "description")
     assert on_disk(settings.var_dir, data) == []
 
 
@@ -67,16 +73,7 @@ def test_a_description_may_have_lines_and_tabs(client, auth, xincun_office) -> N
 def test_a_nul_in_a_file_name_is_refused_naming_the_field(client, auth, xincun_office) -> None:
     r = raw_upload(client, auth("xincun_staff"), xincun_office, b"a\x00.pdf", pdf())
     assert r.status_code == 422
-    assert r.json() == {
-        "code": "forbidden_character",
-        "message": "file: the file name contains U+0000 (a control character);"
-        " control and text-direction characters are not allowed",
-        "details": {
-            "field": "file",
-            "character": "U+0000",
-            "problem": "contains U+0000 (a control character)",
-        },
-    }
+    assert r.json() == nul_refused("file", "file name")
 
 
 @pytest.mark.parametrize(

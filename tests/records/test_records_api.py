@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from office_records import OfficeSpec, register
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from service.core.db import WHOLE_TENANT, bind_context
 
@@ -93,29 +94,20 @@ def test_personal_data_only_for_roles_that_need_it(client, auth, office, user, v
         assert member["position"] in ("director", "staff")  # what the criteria read stays
 
 
+def bind_probe(s: Session, tenant_id: int, role: str) -> None:
+    """Bind a session as a request of a user with `role` over the whole tenant would be."""
+    bind_context(s, tenant_id=tenant_id, region=WHOLE_TENANT, username="probe", role=role)
+
+
 @pytest.mark.parametrize("role", ["province_planner", "viewer", ""])
 def test_the_database_hides_personal_data_from_other_roles(db, base_data, office, role) -> None:
     with db.sessionmaker() as s:
-        bind_context(
-            s, tenant_id=base_data.henan_id, region=WHOLE_TENANT, username="probe", role=role
-        )
+        bind_probe(s, base_data.henan_id, role)
         assert s.scalar(text("SELECT count(*) FROM office_staff")) == 5
         assert s.scalar(text("SELECT count(*) FROM office_staff_personal")) == 0
-        bind_context(
-            s,
-            tenant_id=base_data.henan_id,
-            region=WHOLE_TENANT,
-            username="probe",
-            role="county_bureau",
-        )
+        bind_probe(s, base_data.henan_id, "county_bureau")
         assert s.scalar(text("SELECT count(*) FROM office_staff_personal")) == 5
-        bind_context(
-            s,
-            tenant_id=base_data.shanxi_id,
-            region=WHOLE_TENANT,
-            username="probe",
-            role="province_admin",
-        )
+        bind_probe(s, base_data.shanxi_id, "province_admin")
         assert s.scalar(text("SELECT count(*) FROM office_staff_personal")) == 0
 
 

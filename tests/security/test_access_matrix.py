@@ -250,6 +250,25 @@ def public(method: str, path: str, **kwargs: Any) -> Builder:
     return self_only(method, path, **kwargs)
 
 
+def region_listing(
+    path: str,
+    allowed: Callable[[str, str], bool],
+    check: Callable[[Any, str], list[str]] | None = None,
+    **params: Any,
+) -> dict[tuple[str, str], Rule]:
+    """The rule of a GET that lists a region's rows, its path written once for the key and the
+    request."""
+    return {("GET", path): Rule(region_list(path, **params), allowed, check)}
+
+
+def own_tenant(
+    method: str, path: str, allowed: Callable[[str, str], bool], **request: Any
+) -> dict[tuple[str, str], Rule]:
+    """The rule of an endpoint about the caller or the caller's tenant, not a region (only the
+    own relation can be tried), its method and path written once for the key and the request."""
+    return {(method, path): Rule(self_only(method, path, **request), allowed)}
+
+
 ADMIN = ("province_admin",)
 WRITERS = ("province_admin", "county_bureau")
 AUDITORS = ("province_admin", "city_bureau", "county_bureau")
@@ -264,35 +283,32 @@ MATRIX: dict[tuple[str, str], Rule] = {
         public("POST", "/api/v1/auth/refresh", json={"refresh_token": "1.1.not-a-real-secret"}),
         lambda role, relation: False,
     ),
-    ("POST", "/api/v1/auth/logout"): Rule(self_only("POST", "/api/v1/auth/logout"), ANYONE),
-    ("GET", "/api/v1/me"): Rule(self_only("GET", "/api/v1/me"), ANYONE),
-    ("POST", "/api/v1/me/password"): Rule(
-        self_only(
-            "POST",
-            "/api/v1/me/password",
-            json={"current_password": "correct-horse-battery", "new_password": "matrix-new-pass-1"},
-        ),
+    **own_tenant("POST", "/api/v1/auth/logout", ANYONE),
+    **own_tenant("GET", "/api/v1/me", ANYONE),
+    **own_tenant(
+        "POST",
+        "/api/v1/me/password",
         ANYONE,
+        json={"current_password": "correct-horse-battery", "new_password": "matrix-new-pass-1"},
     ),
-    ("GET", "/api/v1/users"): Rule(
-        region_list("/api/v1/users"), own_only(*ADMIN), only_inside(lambda u: u["region_code"])
-    ),
+    **region_listing("/api/v1/users", own_only(*ADMIN), only_inside(lambda u: u["region_code"])),
     ("POST", "/api/v1/users"): Rule(user_create, own_only(*ADMIN)),
     ("GET", "/api/v1/users/{user_id}"): Rule(user_url, own_only(*ADMIN)),
     ("PATCH", "/api/v1/users/{user_id}"): Rule(
         with_method(user_url, "PATCH", json={"display_name": "改名"}), own_only(*ADMIN)
     ),
     ("POST", "/api/v1/divisions/import"): Rule(division_import, own_only(*ADMIN)),
-    ("GET", "/api/v1/divisions"): Rule(
-        region_list("/api/v1/divisions"), own_only(), only_inside(lambda d: d["code"])
-    ),
+    **region_listing("/api/v1/divisions", own_only(), only_inside(lambda d: d["code"])),
     ("GET", "/api/v1/divisions/{code}"): Rule(division_get, own_only()),
     ("POST", "/api/v1/offices"): Rule(create_office, own_only(*WRITERS)),
     # (ordered by the compliance score: the path that measures every office of the region)
-    ("GET", "/api/v1/offices"): Rule(
-        region_list("/api/v1/offices", sort="score", order="desc", state=["not_applied"]),
+    **region_listing(
+        "/api/v1/offices",
         own_only(),
         only_inside(lambda o: o["division"]["code"]),
+        sort="score",
+        order="desc",
+        state=["not_applied"],
     ),
     ("GET", "/api/v1/offices/{office_id}"): Rule(office_url(), own_only()),
     ("PATCH", "/api/v1/offices/{office_id}"): Rule(
@@ -303,10 +319,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
         with_method(office_url(), "DELETE", params={"reason": "matrix"}), own_only(*WRITERS)
     ),
     ("GET", "/api/v1/offices/{office_id}/history"): Rule(office_url("/history"), own_only()),
-    ("GET", "/api/v1/audit"): Rule(
-        region_list("/api/v1/audit"),
-        own_only(*AUDITORS),
-        only_inside(lambda e: e["region_code"] or ""),
+    **region_listing(
+        "/api/v1/audit", own_only(*AUDITORS), only_inside(lambda e: e["region_code"] or "")
     ),
 }
 MATRIX.update(
@@ -323,34 +337,29 @@ MATRIX.update(
 )
 MATRIX.update(
     {
-        ("GET", "/api/v1/coverage/boundaries"): Rule(
-            region_list("/api/v1/coverage/boundaries"), own_only()
-        ),
-        ("GET", "/api/v1/coverage/summary"): Rule(
-            region_list("/api/v1/coverage/summary", level="township"),
+        **region_listing("/api/v1/coverage/boundaries", own_only()),
+        **region_listing(
+            "/api/v1/coverage/summary",
             # (a township is already the finest level: its summary is a 422, not a right)
             lambda role, relation: relation == "own" and role != "office_staff",
             only_inside(lambda r: r["code"]),
+            level="township",
         ),
-        ("GET", "/api/v1/tenant"): Rule(self_only("GET", "/api/v1/tenant"), ANYONE),
-        ("PATCH", "/api/v1/tenant"): Rule(
-            self_only(
-                "PATCH", "/api/v1/tenant", json={"required_kinds": ["town", "township", "street"]}
-            ),
+        **own_tenant("GET", "/api/v1/tenant", ANYONE),
+        **own_tenant(
+            "PATCH",
+            "/api/v1/tenant",
             own_only(*ADMIN),
+            json={"required_kinds": ["town", "township", "street"]},
         ),
-        ("GET", "/api/v1/offices/import/template"): Rule(
-            self_only("GET", "/api/v1/offices/import/template"), ANYONE
-        ),
+        **own_tenant("GET", "/api/v1/offices/import/template", ANYONE),
         # (region scoping of roster rows is tested in tests/offices/test_roster.py: rows outside
         # the caller's region are reported malformed and not stored)
-        ("POST", "/api/v1/offices/import"): Rule(
-            self_only(
-                "POST",
-                "/api/v1/offices/import",
-                files={"file": ("r.csv", "司法所名称,乡镇(街道)代码,经度,纬度\r\n".encode())},
-            ),
+        **own_tenant(
+            "POST",
+            "/api/v1/offices/import",
             own_only(*WRITERS),
+            files={"file": ("r.csv", "司法所名称,乡镇(街道)代码,经度,纬度\r\n".encode())},
         ),
     }
 )
@@ -415,10 +424,8 @@ MATRIX.update(
         ("DELETE", "/api/v1/offices/{office_id}/work-records/{year}"): Rule(
             with_method(office_url(f"/work-records/{LAST_YEAR}"), "DELETE"), own_only(*EDITORS)
         ),
-        ("GET", "/api/v1/work-records"): Rule(
-            region_list("/api/v1/work-records"),
-            own_only(),
-            only_inside(lambda r: r["division_code"]),
+        **region_listing(
+            "/api/v1/work-records", own_only(), only_inside(lambda r: r["division_code"])
         ),
         ("GET", "/api/v1/offices/{office_id}/compliance"): Rule(
             office_url("/compliance"), own_only()
@@ -431,45 +438,33 @@ MATRIX.update(
             with_method(office_url("/acceptance/self_check"), "POST", json={}),
             own_only("county_bureau", "office_staff"),
         ),
-        ("GET", "/api/v1/acceptance"): Rule(
-            region_list("/api/v1/acceptance"),
-            own_only(),
-            only_inside(lambda o: o["division_code"]),
+        **region_listing(
+            "/api/v1/acceptance", own_only(), only_inside(lambda o: o["division_code"])
         ),
-        ("GET", "/api/v1/progress"): Rule(
-            region_list("/api/v1/progress"), own_only(), regions_inside
+        **region_listing("/api/v1/progress", own_only(), regions_inside),
+        **region_listing("/api/v1/spot-checks", own_only(), regions_inside),
+        **region_listing(
+            "/api/v1/civilised-offices", own_only(), only_inside(lambda o: o["division_code"])
         ),
-        ("GET", "/api/v1/spot-checks"): Rule(
-            region_list("/api/v1/spot-checks"), own_only(), regions_inside
-        ),
-        ("GET", "/api/v1/civilised-offices"): Rule(
-            region_list("/api/v1/civilised-offices"),
-            own_only(),
-            only_inside(lambda o: o["division_code"]),
-        ),
-        ("GET", "/api/v1/compliance"): Rule(
-            region_list("/api/v1/compliance"), own_only(), regions_inside
-        ),
-        ("GET", "/api/v1/standards"): Rule(self_only("GET", "/api/v1/standards"), ANYONE),
+        **region_listing("/api/v1/compliance", own_only(), regions_inside),
+        **own_tenant("GET", "/api/v1/standards", ANYONE),
         ("GET", "/api/v1/standards/{ref}"): Rule(
             self_only("GET", "/api/v1/standards/current"), ANYONE
         ),
-        ("POST", "/api/v1/standards"): Rule(
-            self_only(
-                "POST",
-                "/api/v1/standards",
-                json={"seed": "district-2005", "effective_from": "2030-01-01"},
-            ),
+        **own_tenant(
+            "POST",
+            "/api/v1/standards",
             own_only(*ADMIN),
+            json={"seed": "district-2005", "effective_from": "2030-01-01"},
         ),
-        ("GET", "/api/v1/targets"): Rule(self_only("GET", "/api/v1/targets"), ANYONE),
+        **own_tenant("GET", "/api/v1/targets", ANYONE),
         # (that a page holds only the user's region is tested in tests/maps)
         ("GET", "/maps/{theme}"): Rule(region_list("/maps/acceptance"), own_only()),
-        ("PUT", "/api/v1/targets"): Rule(
-            self_only(
-                "PUT", "/api/v1/targets", json={"targets": [{"due_on": "2030-12-31", "share": 1}]}
-            ),
+        **own_tenant(
+            "PUT",
+            "/api/v1/targets",
             own_only(*ADMIN),
+            json={"targets": [{"due_on": "2030-12-31", "share": 1}]},
         ),
     }
 )

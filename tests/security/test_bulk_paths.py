@@ -6,10 +6,8 @@ arithmetic, before anything is inflated."""
 
 from __future__ import annotations
 
-import io
-
-import openpyxl
 import pytest
+from factories import xlsx_bytes
 from hostile_files import lying_zip, xlsx_bomb
 from office_records import OfficeSpec, register, township_office_name, township_point
 from sqlalchemy import text
@@ -24,14 +22,7 @@ FOREIGN = "410222101"  # 通许县 (开封, city 4102)
 
 
 def roster(*rows: dict) -> bytes:  # type: ignore[type-arg]
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(HEADERS)
-    for values in rows:
-        sheet.append([values.get(key) for key in COLUMNS])
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return xlsx_bytes([HEADERS, *[[values.get(key) for key in COLUMNS] for values in rows]])
 
 
 def own_row(code: str = OWN, **values) -> dict:  # type: ignore[no-untyped-def, type-arg]

@@ -15,20 +15,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, browser_login
+from conftest import PASSWORD, api_login, bearer, browser_login
 from sqlalchemy import text
 
 pytestmark = pytest.mark.usefixtures("clean_throttle")
-
-
-def login(client, username="zhengzhou_city", password=PASSWORD, **form):  # type: ignore[no-untyped-def]
-    return client.post(
-        "/api/v1/auth/token", data={"username": username, "password": password, **form}
-    )
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def me(client, pair) -> int:  # type: ignore[no-untyped-def]
@@ -36,7 +26,7 @@ def me(client, pair) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_a_wrong_refresh_secret_ends_no_session(client):
-    pair = login(client).json()
+    pair = api_login(client).json()
     tenant, sid, _ = pair["refresh_token"].split(".", 2)
     secret = pair["refresh_token"].split(".", 2)[2]
     near = secret[:-1] + ("A" if secret[-1] != "A" else "B")  # one character off
@@ -49,7 +39,7 @@ def test_a_wrong_refresh_secret_ends_no_session(client):
 
 
 def test_a_sweep_over_session_numbers_ends_nothing_and_is_stopped(client, session):
-    pairs = [login(client, user).json() for user in ("zhengzhou_city", "zhongmu_county")]
+    pairs = [api_login(client, user).json() for user in ("zhengzhou_city", "zhongmu_county")]
     tenant = pairs[0]["refresh_token"].split(".")[0]
     top = max(int(p["refresh_token"].split(".")[1]) for p in pairs)
     codes = []
@@ -67,7 +57,7 @@ def test_a_sweep_over_session_numbers_ends_nothing_and_is_stopped(client, sessio
 
 
 def test_a_replayed_refresh_token_ends_the_session(client):
-    first = login(client).json()
+    first = api_login(client).json()
     second = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     third = client.post(
         "/api/v1/auth/refresh", json={"refresh_token": second.json()["refresh_token"]}
@@ -79,7 +69,7 @@ def test_a_replayed_refresh_token_ends_the_session(client):
 
 
 def test_changing_ones_password_ends_the_other_sessions(client):
-    mine, other = login(client).json(), login(client).json()
+    mine, other = api_login(client).json(), api_login(client).json()
     r = client.post(
         "/api/v1/me/password",
         json={"current_password": PASSWORD, "new_password": "a-brand-new-password"},
@@ -93,7 +83,7 @@ def test_changing_ones_password_ends_the_other_sessions(client):
 
 
 def test_guesses_of_the_current_password_are_limited(client):
-    pair = login(client).json()
+    pair = api_login(client).json()
     codes = [
         client.post(
             "/api/v1/me/password",
@@ -146,9 +136,11 @@ def test_an_anonymous_client_cannot_lock_a_user_out_of_their_browser(client, app
     client.cookies.delete("registry_token")
     # an attacker elsewhere exhausts the username's allowance, with wrong passwords
     with TestClient(app, raise_server_exceptions=False) as attacker:
-        codes = [login(attacker, "henan_admin", "wrong-password-x").status_code for _ in range(8)]
+        codes = [
+            api_login(attacker, "henan_admin", "wrong-password-x").status_code for _ in range(8)
+        ]
         assert codes == [401] * 4 + [429] * 4  # the admin's own first login was the 5th
-        assert login(attacker, "henan_admin").status_code == 429  # even with the password
+        assert api_login(attacker, "henan_admin").status_code == 429  # even with the password
     # the admin's own browser still gets in
     again = browser_login(client, "henan_admin")
     assert again.status_code == 303 and again.cookies.get("registry_token")

@@ -18,6 +18,7 @@ from criteria_cases import (
     TOWN,
     client_transaction,
     publish,
+    report_for,
     township_for,
     variant,
 )
@@ -61,13 +62,11 @@ def test_township_and_street_area_thresholds_of_henan_2004(client, auth) -> None
     }
     for (township, area), status in expected.items():
         spec = OfficeSpec(area_m2=area)
-        with client_transaction(client):
-            office = register(client, auth(COUNTY), township, spec)
-            report = compliance(client, auth(COUNTY), office, "1")
-            key = "HN2004-AREA-STREET" if township == STREET else "HN2004-AREA-TOWNSHIP"
-            assert status_of(report, key) == status, (township, area)
-            other = "HN2004-AREA-TOWNSHIP" if township == STREET else "HN2004-AREA-STREET"
-            assert other not in {i["key"] for i in report["items"]}  # not applicable
+        report = report_for(client, auth, spec, "1", township)
+        key = "HN2004-AREA-STREET" if township == STREET else "HN2004-AREA-TOWNSHIP"
+        assert status_of(report, key) == status, (township, area)
+        other = "HN2004-AREA-TOWNSHIP" if township == STREET else "HN2004-AREA-STREET"
+        assert other not in {i["key"] for i in report["items"]}  # not applicable
 
 
 def test_henan_2009_staff_and_training_by_value(client, auth) -> None:
@@ -134,10 +133,8 @@ def test_staff_have_three_years_from_appointment_to_get_the_degree(client, auth)
     for joined_on, status in cases.items():
         spec = OfficeSpec()
         spec.staff[-1].update(education="below_college", joined_on=joined_on)
-        with client_transaction(client):
-            office = register(client, auth(COUNTY), TOWN, spec)
-            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2004"])
-            assert status_of(report, "HN2004-EDU-COLLEGE") == status, joined_on
+        report = report_for(client, auth, spec, PUBLISHED["henan-2004"])
+        assert status_of(report, "HN2004-EDU-COLLEGE") == status, joined_on
     spec = OfficeSpec()
     spec.staff[-1].update(education=None, joined_on="2010-01-01")
     office = register(client, auth(COUNTY), TOWN, spec)
@@ -182,9 +179,7 @@ def test_every_year_reads_the_last_completed_year_or_this_one(client, auth) -> N
         assert spec.facilities is not None
         spec.staff[0].update(training_year=year, training_days=7)
         spec.facilities["results_year"] = year
-        with client_transaction(client):
-            office = register(client, auth(COUNTY), TOWN, spec)
-            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
-            assert status_of(report, "HN2009-TRAIN-DIRECTOR") == training, year
-            assert status_of(report, "HN2009-MEDIATION-RATE") == results, year
-            assert status_of(report, "HN2009-REOFFENDING") == results, year
+        report = report_for(client, auth, spec, PUBLISHED["henan-2009"])
+        assert status_of(report, "HN2009-TRAIN-DIRECTOR") == training, year
+        assert status_of(report, "HN2009-MEDIATION-RATE") == results, year
+        assert status_of(report, "HN2009-REOFFENDING") == results, year

@@ -14,15 +14,13 @@ from typing import Any
 
 import pytest
 from criteria_cases import (
-    COUNTY,
     PUBLISHED,
-    TOWN,
-    client_transaction,
     publish,
+    report_for,
     township_for,
     variant,
 )
-from office_records import OfficeSpec, compliance, register, status_of
+from office_records import OfficeSpec, status_of
 
 from service.standards.definition import SEED_CODES, Criterion, seed
 from service.standards.facts import WORK_RATES
@@ -88,10 +86,8 @@ def test_the_exact_number_meets_the_criterion(
     the step beyond it fail)."""
     version = publish(client, auth, code)
     spec = variant(criterion, passing=True)
-    with client_transaction(client):
-        office = register(client, auth(COUNTY), township_for(criterion), spec)
-        report = compliance(client, auth(COUNTY), office, version)
-        assert status_of(report, criterion.key) == "pass"
+    report = report_for(client, auth, spec, version, township_for(criterion))
+    assert status_of(report, criterion.key) == "pass"
     assert criterion.value is not None
     assert _recorded(spec, criterion) == criterion.value
 
@@ -132,18 +128,14 @@ def test_re_offending_at_exactly_three_percent_passes(client: Any, auth: Any) ->
         spec = OfficeSpec(work_record=None)
         assert spec.facilities is not None
         spec.facilities["reoffending_rate"] = rate
-        with client_transaction(client):
-            office = register(client, auth(COUNTY), TOWN, spec)
-            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
-            assert status_of(report, "HN2009-REOFFENDING") == status, rate
+        report = report_for(client, auth, spec, PUBLISHED["henan-2009"])
+        assert status_of(report, "HN2009-REOFFENDING") == status, rate
     for reoffended, released, status in ((3, 100, "pass"), (301, 10_000, "fail")):
         spec = OfficeSpec()
         assert spec.work_record is not None
         spec.work_record.update(reoffended=reoffended, released_persons=released)
-        with client_transaction(client):
-            office = register(client, auth(COUNTY), TOWN, spec)
-            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
-            assert status_of(report, "HN2009-REOFFENDING") == status, (reoffended, released)
+        report = report_for(client, auth, spec, PUBLISHED["henan-2009"])
+        assert status_of(report, "HN2009-REOFFENDING") == status, (reoffended, released)
 
 
 def test_a_car_or_a_motorcycle_is_a_vehicle_in_henan_2009(client: Any, auth: Any) -> None:
@@ -157,7 +149,5 @@ def test_a_car_or_a_motorcycle_is_a_vehicle_in_henan_2009(client: Any, auth: Any
         spec = OfficeSpec()
         assert spec.facilities is not None
         spec.facilities["vehicles"] = vehicles
-        with client_transaction(client):
-            office = register(client, auth(COUNTY), TOWN, spec)
-            report = compliance(client, auth(COUNTY), office, PUBLISHED["henan-2009"])
-            assert status_of(report, "HN2009-VEHICLES") == status, vehicles
+        report = report_for(client, auth, spec, PUBLISHED["henan-2009"])
+        assert status_of(report, "HN2009-VEHICLES") == status, vehicles
