@@ -20,15 +20,17 @@ BEYOND_QUERY_BAR_S = 0.5
 REGION = "41"
 
 
-def _wall(cmd: list[str], env: dict[str, str], runs: int) -> float:
-    """Median wall time of the process (one run first, not counted)."""
+def _walls(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
+    """Wall times of the process (one run first, not counted: it writes the bytecode caches
+    an installed command has, even where the caller's environment says not to)."""
+    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     times = []
     for i in range(runs + 1):
         t0 = time.perf_counter()
         subprocess.run(cmd, env=env, check=True, capture_output=True)
         if i:
             times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return times
 
 
 def _query_s(c: Any, tenant: int, runs: int) -> float:
@@ -65,11 +67,12 @@ def bench_cli(runs: int) -> dict[str, Any]:
     tenant = bench.ensure_national_offices(c)
     env = bench.env_for(c)
     registry = str(bench.ROOT / ".venv" / "bin" / "registry")
-    help_s = _wall([registry, "--help"], env, runs)
+    help_s = statistics.median(_walls([registry, "--help"], env, runs))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "gaps.json"
         cmd = [registry, "coverage", "gaps", "--tenant", "00", "--region", REGION, "-o", str(out)]
-        report_s = _wall(cmd, env, runs)
+        reports = _walls(cmd, env, runs)
+    report_s = statistics.median(reports)
     query_s = _query_s(c, tenant, runs)
     beyond = report_s - query_s
     return {
@@ -80,6 +83,8 @@ def bench_cli(runs: int) -> dict[str, Any]:
         f"coverage gaps --region {REGION} s": round(report_s, 3),
         "its query in-process s (floor)": round(query_s, 4),
         "beyond the query s": round(beyond, 3),
+        # (the fastest run: the least disturbed by other work on a shared machine)
+        "beyond the query, best run s": round(min(reports) - query_s, 3),
         "ratio to the floor": round(report_s / query_s, 1),
         "beyond_within_bar": beyond <= BEYOND_QUERY_BAR_S,
     }
