@@ -54,8 +54,12 @@ def sql_conn(c: LocalCluster, role: str) -> psycopg.Connection:
 
 
 def env_for(c: LocalCluster) -> dict[str, str]:
+    """The environment of a `registry` started by a benchmark: this tree's code first on the
+    path (the shared virtualenv's editable install may point at another checkout)."""
+    path = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
     return {
         **os.environ,
+        "PYTHONPATH": path,
         "DATABASE_URL": c.url(APP_ROLE),
         "REGISTRY_MIGRATION_DATABASE_URL": c.url(OWNER_ROLE),
         "REGISTRY_VAR_DIR": str(VAR / "bench-var"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli.common import console, embedded_cluster, fail, group, load_settings
+from service.cli.common import embedded_cluster, fail, group, load_settings, say
 
 cluster_app = group("The embedded PostgreSQL+PostGIS cluster.")
 db_app = group("Schema migrations (Alembic).")
@@ -22,9 +22,7 @@ def cluster_start() -> None:
         cluster.ensure()
     except ClusterError as exc:
         raise fail(str(exc)) from exc
-    console.print(
-        f"cluster running in {cluster.data_dir} on 127.0.0.1:{cluster.credentials()['port']}"
-    )
+    say(f"cluster running in {cluster.data_dir} on 127.0.0.1:{cluster.credentials()['port']}")
 
 
 @cluster_app.command("stop")
@@ -33,7 +31,7 @@ def cluster_stop() -> None:
     from service.core.settings import Settings
 
     embedded_cluster(Settings()).stop()
-    console.print("cluster stopped")
+    say("cluster stopped")
 
 
 @cluster_app.command("status")
@@ -60,7 +58,7 @@ def db_upgrade(revision: str = "head") -> None:
     from service.core.migrate import upgrade
 
     upgrade(load_settings().migration_database_url, revision)
-    console.print(f"database at {revision}")
+    say(f"database at {revision}")
 
 
 @db_app.command("downgrade")
@@ -69,4 +67,4 @@ def db_downgrade(revision: str) -> None:
     from service.core.migrate import downgrade
 
     downgrade(load_settings().migration_database_url, revision)
-    console.print(f"database at {revision}")
+    say(f"database at {revision}")

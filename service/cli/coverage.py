@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from service.cli.common import console, fail, group, load_settings
+from service.cli.common import fail, group, load_settings, say
 from service.core.errors import DomainError
 
 coverage_app = group("Coverage reports (gaps, conflicts, misplaced, boundaries, summary).")
@@ -82,7 +82,7 @@ def _report(
         sys.stdout.buffer.write(body)
     else:
         output.write_bytes(body)
-        console.print(f"{table.total} rows written to {output}")
+        say(f"{table.total} rows written to {output}")
 
 
 _TENANT = typer.Option(None, help="tenant code (default: the region's province)")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from service.accounts.roles import Role
-from service.cli.common import console, escape, fail, group, load_settings, read_password
+from service.cli.common import fail, group, load_settings, read_password, say
 from service.core.errors import DomainError
 
 tenant_app = group("Tenants (provincial departments).")
@@ -46,9 +46,7 @@ def tenant_create(
                 )
     except DomainError as exc:
         raise fail(exc.message) from exc
-    console.print(
-        escape(f"tenant {code} {name} created" + (f" with admin {admin}" if admin else ""))
-    )
+    say(f"tenant {code} {name} created" + (f" with admin {admin}" if admin else ""))
 
 
 @tenant_app.command("list")
@@ -90,4 +88,4 @@ def user_create(
             )
     except DomainError as exc:
         raise fail(exc.message) from exc
-    console.print(f"user {username} created")
+    say(f"user {username} created")
