@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from threading import Lock
 from typing import Protocol
 
@@ -378,8 +378,8 @@ def diagnose(
                 label, confidence = "outside_province", 1.0
             elif r.located_code is None:
                 label, confidence = "outside_townships", 1.0
-        evidence = asdict(verdict.evidence) if verdict.evidence else None
-        found[r.office_id] = Diagnosis(label, LABELS_ZH.get(label or ""), confidence, evidence)
+        label_zh = LABELS_ZH.get(label or "")
+        found[r.office_id] = Diagnosis(label, label_zh, confidence, verdict.evidence)
     return found
 
 

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from service.coverage.evidence import Evidence
+
+# GeoJSON text of the row's polygon, when asked for: drawn in a GeoJSON export or a map,
+# never a field of the JSON rows (the API's schemas are these types)
+Geometry = Annotated[str | None, Field(exclude=True)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,7 +30,7 @@ class TownshipRow:
     county_name: str | None
     city_code: str
     city_name: str | None
-    geometry: str | None = None  # GeoJSON text, when asked for
+    geometry: Geometry = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +71,7 @@ class Diagnosis:
     label: str | None
     label_zh: str | None
     confidence: float | None
-    evidence: dict[str, Any] | None
+    evidence: Evidence | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,7 +90,7 @@ class MisplacedRow:
     diagnosis: str | None = None
     diagnosis_zh: str | None = None
     diagnosis_confidence: float | None = None
-    evidence: dict[str, Any] | None = None
+    evidence: Evidence | None = None
 
     @classmethod
     def of(cls, r: Mapping[str, Any]) -> MisplacedRow:
@@ -112,7 +120,7 @@ class SummaryRow:
     optional: int
     optional_gaps: int
     coverage_rate: float | None
-    geometry: str | None = None
+    geometry: Geometry = None
 
     @classmethod
     def of(cls, r: Mapping[str, Any]) -> SummaryRow:
@@ -131,4 +139,4 @@ class BoundaryRow:
     other_code: str | None
     other_name: str | None
     area_m2: float
-    geometry: str | None = None
+    geometry: Geometry = None

@@ -7,6 +7,7 @@ from typing import Any
 
 from service.core.exports import Column
 from service.coverage.causes import CORRECTIONS_ZH
+from service.coverage.evidence import Evidence
 from service.coverage.rows import ConflictOffice
 from service.divisions.kinds import KIND_LABELS_ZH, DivisionKind
 
@@ -22,14 +23,14 @@ def _rate(value: float | None) -> str | None:
     return None if value is None else f"{value * 100:.1f}%"
 
 
-def _evidence(read: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any] | None], Any]:
+def _evidence(read: Callable[[Evidence], Any]) -> Callable[[Evidence | None], Any]:
     """A renderer of one fact of a misplaced office's evidence (empty without evidence)."""
-    return lambda evidence: None if not evidence else read(evidence)
+    return lambda evidence: None if evidence is None else read(evidence)
 
 
-def _batch(evidence: dict[str, Any]) -> str | None:
-    b = evidence["batch"]  # (not "3/4": a spreadsheet would read that as a date)
-    return None if b is None else f"{b['explained']}(共{b['misplaced']})"
+def _batch(evidence: Evidence) -> str | None:
+    b = evidence.batch  # (not "3/4": a spreadsheet would read that as a date)
+    return None if b is None else f"{b.explained}(共{b.misplaced})"
 
 
 def _offices(value: tuple[ConflictOffice, ...]) -> str:
@@ -74,15 +75,15 @@ MISPLACED = [
     Column("distance_m", "距登记乡镇(米)"),
     Column("diagnosis_zh", "可能原因"),
     Column("diagnosis_confidence", "可信度", _rate),
-    Column("evidence", "候选原因", _evidence(lambda e: CORRECTIONS_ZH[e["correction"]])),
-    Column("evidence", "候选原因可信度", _evidence(lambda e: _rate(e["confidence"]))),
-    Column("evidence", "换算位移(米)", _evidence(lambda e: e["shift_m"])),
-    Column("evidence", "换算点深入登记乡镇(米)", _evidence(lambda e: e["depth_m"])),
+    Column("evidence", "候选原因", _evidence(lambda e: CORRECTIONS_ZH[e.correction])),
+    Column("evidence", "候选原因可信度", _evidence(lambda e: _rate(e.confidence))),
+    Column("evidence", "换算位移(米)", _evidence(lambda e: e.shift_m)),
+    Column("evidence", "换算点深入登记乡镇(米)", _evidence(lambda e: e.depth_m)),
     Column("evidence", "同县错位司法所中同一换算可解释的", _evidence(_batch)),
     Column(
         "evidence",
         "同县位置正确的司法所中换算后移出的",
-        _evidence(lambda e: e["batch"]["broken"] if e["batch"] else None),
+        _evidence(lambda e: e.batch.broken if e.batch else None),
     ),
 ]
 SUMMARY = [

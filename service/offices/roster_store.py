@@ -10,7 +10,7 @@ arrays — whole statements over constant fragments (the rows, the locating rule
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -356,7 +356,7 @@ def _violations(
                 "problem_zh": f"坐标不在登记的乡镇(街道)内{cause_zh}",
                 "diagnosis": d.label,
                 "diagnosis_confidence": d.confidence,
-                "evidence": d.evidence,
+                "evidence": asdict(d.evidence) if d.evidence else None,
             }
         )
     # by the codes the file names (an index lookup each), not by a join through the rows
