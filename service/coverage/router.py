@@ -3,6 +3,8 @@ summaries — JSON pages, or whole lists as CSV, XLSX or GeoJSON; and the tenant
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -61,6 +63,15 @@ def _page(f: CoverageFilter, table: service.Table, limit: int, offset: int) -> d
     }
 
 
+def _answer(
+    format: Fmt, f: CoverageFilter, limit: int, offset: int, report: Callable[..., service.Table]
+) -> Any:
+    """A page of a list report as JSON, or the whole report as a file."""
+    whole = format != "json"
+    table = report(limit=None if whole else limit, offset=0 if whole else offset)
+    return _file(format, table) if whole else _page(f, table, limit, offset)
+
+
 @router.get("/coverage/gaps", response_model=GapPage)
 def coverage_gaps(
     f: Filter,
@@ -71,16 +82,8 @@ def coverage_gaps(
     offset: Offset = 0,
 ) -> Any:
     """Townships with no active office (required kinds; `required=false`: the optional ones)."""
-    whole = format != "json"
-    table = service.gaps(
-        session,
-        f,
-        required=required,
-        limit=None if whole else limit,
-        offset=0 if whole else offset,
-        with_geometry=format == "geojson",
-    )
-    return _file(format, table) if whole else _page(f, table, limit, offset)
+    report = partial(service.gaps, session, f, required=required, with_geometry=format == "geojson")
+    return _answer(format, f, limit, offset, report)
 
 
 @router.get("/coverage/conflicts", response_model=ConflictPage)
@@ -88,15 +91,8 @@ def coverage_conflicts(
     f: Filter, session: SessionDep, format: Fmt = "json", limit: Limit = 100, offset: Offset = 0
 ) -> Any:
     """Townships with two or more active offices, with the offices and exception reasons."""
-    whole = format != "json"
-    table = service.conflicts(
-        session,
-        f,
-        limit=None if whole else limit,
-        offset=0 if whole else offset,
-        with_geometry=format == "geojson",
-    )
-    return _file(format, table) if whole else _page(f, table, limit, offset)
+    report = partial(service.conflicts, session, f, with_geometry=format == "geojson")
+    return _answer(format, f, limit, offset, report)
 
 
 @router.get("/coverage/misplaced", response_model=MisplacedPage)
@@ -112,15 +108,9 @@ def coverage_misplaced(
     a likely cause (GCJ-02/BD-09 left unconverted, lon/lat swapped, outside the province)
     with its confidence and evidence — or `unknown` when a correction fits but the evidence
     is too weak to name it."""
-    whole = format != "json"
-    table = service.misplaced(
-        session,
-        f,
-        diagnosis=diagnosis,
-        limit=None if whole else limit,
-        offset=0 if whole else offset,
+    return _answer(
+        format, f, limit, offset, partial(service.misplaced, session, f, diagnosis=diagnosis)
     )
-    return _file(format, table) if whole else _page(f, table, limit, offset)
 
 
 @router.get("/coverage/boundaries", response_model=BoundaryOut)
