@@ -33,7 +33,6 @@ from service.pages.record_pages import (
     UNCHANGED,
     Notice,
     PostedForm,
-    PostedFormDep,
     PostedRecord,
     RecordRequest,
     Refusal,
@@ -169,10 +168,10 @@ def _point_errors(exc: ValidationError) -> dict[str, str]:
 
 
 @router.post("/offices/{office_id}/details")
-def save_details(record: PostedRecord, form: PostedFormDep) -> Response:
+def save_details(record: PostedRecord) -> Response:
     """Store the changed details, then the office page with the save's notice at the top; or
     this page again with what was typed and, next to each field, why not."""
-    office = record.office
+    office, form = record.office, record.form
     stored = _stored(record)
     before = record.last_event(["offices"], office.id)
 

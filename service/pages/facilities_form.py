@@ -20,7 +20,6 @@ from service.pages.record_pages import (
     UNCHANGED,
     Notice,
     PostedForm,
-    PostedFormDep,
     PostedRecord,
     RecordRequest,
     Refusal,
@@ -150,10 +149,10 @@ def facilities_page(record: ViewedRecord, notice: SavedNotice) -> HTMLResponse:
 
 
 @router.post("/offices/{office_id}/facilities")
-def save_facilities(record: PostedRecord, form: PostedFormDep) -> Response:
+def save_facilities(record: PostedRecord) -> Response:
     """Replace the facility record, then the office page with the save and its checklist; or
     this page again with what was typed and, next to each field, why not."""
-    office = record.office
+    office, form = record.office, record.form
     before = record.last_event(ENTITY, office.id)
     body, contradictions = _body(form)
 

@@ -105,20 +105,30 @@ def viewed_record(
     return RecordRequest(session=session, scope=scope, settings=settings, office=office)
 
 
+@dataclass(frozen=True)
+class PostedRecordRequest(RecordRequest):
+    """A record form posted: its request, and what was typed."""
+
+    form: PostedForm
+
+
 def posted_record(
     office_id: int,
     session: SessionDep,
     settings: SettingsDep,
     scope: Annotated[Scope, Depends(form_scope)],
-) -> RecordRequest:
-    """A record form posted: the user whose token the form carries (checked first), and the
-    office checked by `posted_office`."""
+    form: PostedFormDep,
+) -> PostedRecordRequest:
+    """A record form posted: the user whose token the form carries (checked first), the
+    office checked by `posted_office`, and the form."""
     office = posted_office(session, scope, office_id)
-    return RecordRequest(session=session, scope=scope, settings=settings, office=office)
+    return PostedRecordRequest(
+        session=session, scope=scope, settings=settings, office=office, form=form
+    )
 
 
 ViewedRecord = Annotated[RecordRequest, Depends(viewed_record)]
-PostedRecord = Annotated[RecordRequest, Depends(posted_record)]
+PostedRecord = Annotated[PostedRecordRequest, Depends(posted_record)]
 
 
 def form_value(value: Any) -> str:

@@ -19,8 +19,8 @@ from service.pages.record_pages import (
     REFUSED,
     STAFF_ENTITIES,
     PostedForm,
-    PostedFormDep,
     PostedRecord,
+    PostedRecordRequest,
     RecordRequest,
     Refusal,
     SavedNotice,
@@ -88,8 +88,9 @@ def _current_director(staff: list[dict[str, Any]], exclude: int | None) -> dict[
     )
 
 
-def _hand_over(record: RecordRequest, form: PostedForm, exclude: int | None) -> None:
+def _hand_over(record: PostedRecordRequest, exclude: int | None) -> None:
     """Give the present director the position chosen, when the form names a new one."""
+    form = record.form
     if form.one("position") != Position.director or form.one("former_director") not in (
         FORMER_DIRECTOR
     ):
@@ -148,13 +149,13 @@ def staff_page(record: ViewedRecord, notice: SavedNotice) -> HTMLResponse:
 
 
 @router.post("/offices/{office_id}/staff")
-def add_staff(record: PostedRecord, form: PostedFormDep) -> Response:
+def add_staff(record: PostedRecord) -> Response:
     """Add a person (the API's `POST …/staff`), then the list with the addition on top."""
-    session, scope, office = record.session, record.scope, record.office
+    session, scope, office, form = record.session, record.scope, record.office, record.form
 
     def save() -> dict[str, Any]:
         data = StaffIn.model_validate(_body(form, joined=True))
-        _hand_over(record, form, None)
+        _hand_over(record, None)
         return records.add_staff(session=session, scope=scope, office=office, data=data)
 
     added = try_save(session, save, refused=_refused)
@@ -173,10 +174,8 @@ def member_page(staff_id: StaffId, record: ViewedRecord) -> HTMLResponse:
     return _page("staff_member.html", record, member=member, form=_member_form(member), leave={})
 
 
-def _member_post(
-    record: RecordRequest, staff_id: int, form: PostedForm, *, leaving: bool
-) -> Response:
-    session, scope, office = record.session, record.scope, record.office
+def _member_post(record: PostedRecordRequest, staff_id: int, *, leaving: bool) -> Response:
+    session, scope, office, form = record.session, record.scope, record.office, record.form
     if not 1 <= staff_id <= MAX_ID:
         staff_id = 0
     member = records.get_staff(session=session, scope=scope, office=office, staff_id=staff_id)
@@ -192,7 +191,7 @@ def _member_post(
             )
         else:
             data = StaffUpdate.model_validate(_body(form, joined=False))
-            _hand_over(record, form, staff_id)
+            _hand_over(record, staff_id)
             records.update_staff(
                 session=session, scope=scope, office=office, staff_id=staff_id, data=data
             )
@@ -213,12 +212,12 @@ def _member_post(
 
 
 @router.post("/offices/{office_id}/staff/{staff_id}")
-def update_staff(staff_id: int, record: PostedRecord, form: PostedFormDep) -> Response:
+def update_staff(staff_id: int, record: PostedRecord) -> Response:
     """Change a person (the API's `PATCH …/staff/{sid}`), then the list."""
-    return _member_post(record, staff_id, form, leaving=False)
+    return _member_post(record, staff_id, leaving=False)
 
 
 @router.post("/offices/{office_id}/staff/{staff_id}/leave")
-def staff_leaves(staff_id: int, record: PostedRecord, form: PostedFormDep) -> Response:
+def staff_leaves(staff_id: int, record: PostedRecord) -> Response:
     """Record that a person left (the API's `POST …/staff/{sid}/leave`), then the list."""
-    return _member_post(record, staff_id, form, leaving=True)
+    return _member_post(record, staff_id, leaving=True)
