@@ -31,16 +31,15 @@ from service.pages.record_labels import CRS_CHOICES, OFFICE_LABELS_ZH
 from service.pages.record_pages import (
     REFUSED,
     UNCHANGED,
-    Notice,
     PostedForm,
     PostedRecord,
+    RecordPage,
     RecordRequest,
     Refusal,
     SavedNotice,
     ViewedRecord,
     edit_refusal,
     form_value,
-    record_page,
     try_save,
 )
 from service.records.service import staff_list_counts
@@ -123,37 +122,29 @@ def _township_geometry(session: Session, scope: Scope, code: str) -> Any:
     return json.loads(rows[0]["geometry"]) if rows and rows[0]["geometry"] else None
 
 
-def _page(
-    record: RecordRequest,
-    *,
-    form: dict[str, str],
-    refusal: Refusal | None = None,
-    notice: Notice | None = None,
-) -> HTMLResponse:
+def _shows(record: RecordRequest) -> dict[str, Any]:
+    """What the details page shows besides the shared parts: the office as read, the
+    fields this user may change, and the map of the township."""
     session, scope, office = record.session, record.scope, record.office
     detail = office_out(session=session, scope=scope, office_id=office.id)
     editable = _editable(scope, office, session)
-    return record_page(
-        "details.html",
-        record,
-        section="details",
-        labels=OFFICE_LABELS_ZH,
-        refusal=refusal,
-        notice=notice,
-        shown=detail,
-        form=form,
-        editable=editable,
-        staff_from_list=bool(
+    return {
+        "office": detail,
+        "editable": editable,
+        "staff_from_list": bool(
             staff_list_counts(session=session, tenant_id=office.tenant_id, office_ids=[office.id])
         ),
-        crs_choices=CRS_CHOICES,
-        map_data={
+        "crs_choices": CRS_CHOICES,
+        "map_data": {
             "lon": detail.location.lon,
             "lat": detail.location.lat,
             "editable": "location" in editable,
             "township": _township_geometry(session, scope, detail.division.code),
         },
-    )
+    }
+
+
+_page = RecordPage("details.html", "details", OFFICE_LABELS_ZH, _shows)
 
 
 @router.get("/offices/{office_id}/details", response_class=HTMLResponse)

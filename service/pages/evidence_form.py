@@ -7,7 +7,7 @@ office (name, who, when), never text from the URL."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,10 +18,10 @@ from service.pages.record_pages import (
     BEIJING,
     Notice,
     PostedRecord,
+    RecordPage,
     RecordRequest,
     Refusal,
     ViewedRecord,
-    record_page,
     saved_id,
     try_save,
 )
@@ -66,27 +66,18 @@ def _uploaded_notice(
     )
 
 
-def _page(
-    record: RecordRequest,
-    *,
-    form: dict[str, str],
-    refusal: Refusal | None = None,
-    notice: Notice | None = None,
-) -> HTMLResponse:
+def _shows(record: RecordRequest) -> dict[str, Any]:
+    """What the evidence page shows besides the shared parts: the files and the size limit."""
     rows = evidence.list_evidence(session=record.session, scope=record.scope, office=record.office)
-    return record_page(
-        "evidence.html",
-        record,
-        section="evidence",
-        labels=LABELS_ZH,
-        refusal=refusal,
-        notice=notice,
-        files=[evidence.evidence_out(r) for r in rows],
-        size=_size,
-        local=lambda t: t.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
-        form=form,
-        max_mb=record.settings.max_evidence_mb,
-    )
+    return {
+        "files": [evidence.evidence_out(r) for r in rows],
+        "size": _size,
+        "local": lambda t: t.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
+        "max_mb": record.settings.max_evidence_mb,
+    }
+
+
+_page = RecordPage("evidence.html", "evidence", LABELS_ZH, _shows)
 
 
 @router.get("/offices/{office_id}/evidence", response_class=HTMLResponse)

@@ -18,15 +18,14 @@ from service.pages.record_labels import FACILITY_GROUPS, FACILITY_LABELS_ZH, PAR
 from service.pages.record_pages import (
     REFUSED,
     UNCHANGED,
-    Notice,
     PostedForm,
     PostedRecord,
+    RecordPage,
     RecordRequest,
     Refusal,
     SavedNotice,
     ViewedRecord,
     form_value,
-    record_page,
     try_save,
 )
 from service.records import service as records
@@ -105,35 +104,27 @@ def _body(form: PostedForm) -> tuple[dict[str, Any], dict[str, str]]:
     return body, contradictions
 
 
-def _page(
-    record: RecordRequest,
-    *,
-    form: dict[str, Any],
-    refusal: Refusal | None = None,
-    notice: Notice | None = None,
-) -> HTMLResponse:
+def _shows(record: RecordRequest) -> dict[str, Any]:
+    """What the facilities page shows besides the shared parts: whether anything is
+    recorded yet, and the groups, items and choices of the form."""
     stored = records.get_facilities(
         session=record.session, scope=record.scope, office=record.office
     )
-    return record_page(
-        "facilities.html",
-        record,
-        section="facilities",
-        labels=FACILITY_LABELS_ZH,
-        refusal=refusal,
-        notice=notice,
-        form=form,
-        recorded=stored["recorded"],
-        groups=FACILITY_GROUPS,
-        yes_no=YES_NO,
-        numbers=NUMBERS,
-        sets=measures.SET_ITEMS,
-        counts=measures.COUNT_ITEMS,
-        checks=measures.CHECK_ITEMS,
-        party_choices=[("", "未填报"), *PARTY_CHOICES.items()],
-        party_labels=PARTY_CHOICES,
-        tri=[("", "未填报"), ("true", "是"), ("false", "否")],
-    )
+    return {
+        "recorded": stored["recorded"],
+        "groups": FACILITY_GROUPS,
+        "yes_no": YES_NO,
+        "numbers": NUMBERS,
+        "sets": measures.SET_ITEMS,
+        "counts": measures.COUNT_ITEMS,
+        "checks": measures.CHECK_ITEMS,
+        "party_choices": [("", "未填报"), *PARTY_CHOICES.items()],
+        "party_labels": PARTY_CHOICES,
+        "tri": [("", "未填报"), ("true", "是"), ("false", "否")],
+    }
+
+
+_page = RecordPage("facilities.html", "facilities", FACILITY_LABELS_ZH, _shows)
 
 
 def _stored(record: RecordRequest) -> dict[str, Any]:

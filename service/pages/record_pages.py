@@ -33,7 +33,6 @@ from service.offices import service as offices
 from service.offices.dependencies import MAX_ID, ValidOffice
 from service.offices.models import Office
 from service.offices.queries import office_out
-from service.offices.schemas import OfficeOut
 from service.pages.form_errors import field_errors, summary
 from service.pages.forms import csrf_token, form_scope
 from service.pages.record_labels import FACILITY_LABELS_ZH, OFFICE_LABELS_ZH, STAFF_LABELS_ZH
@@ -180,20 +179,20 @@ def record_page(
     labels: Mapping[str, str],
     refusal: Refusal | None = None,
     notice: Notice | None = None,
-    shown: OfficeOut | None = None,
     **context: Any,
 ) -> HTMLResponse:
     """A record page: the office's header with `section` current, the notice of a save, the
     refusal with each field's problem by its label (`labels`, the page's labels too), why the
-    user may only read, and the forms' token; `shown` is the office as the header shows it,
-    when the page has read it already."""
+    user may only read, and the forms' token. A page that has read the office already passes
+    it as `office`."""
     session, scope, office = record.session, record.scope, record.office
+    if "office" not in context:
+        context["office"] = office_out(session=session, scope=scope, office_id=office.id)
     errors = refusal.errors if refusal else {}
     response = render(
         template,
         scope,
         session,
-        office=shown or office_out(session=session, scope=scope, office_id=office.id),
         section=section,
         errors=errors,
         problems=summary(errors, labels),
@@ -206,6 +205,37 @@ def record_page(
     )
     response.status_code = refusal.status if refusal else 200
     return response
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """A record page with one form: its template, its section, the labels of its fields, and
+    what it shows besides the shared parts (`shows`, read each time it is drawn)."""
+
+    template: str
+    section: str
+    labels: Mapping[str, str]
+    shows: Callable[[RecordRequest], dict[str, Any]]
+
+    def __call__(
+        self,
+        record: RecordRequest,
+        *,
+        form: Mapping[str, Any],
+        refusal: Refusal | None = None,
+        notice: Notice | None = None,
+    ) -> HTMLResponse:
+        """The page with `form` in its fields, and the refusal or the notice at the top."""
+        return record_page(
+            self.template,
+            record,
+            section=self.section,
+            labels=self.labels,
+            refusal=refusal,
+            notice=notice,
+            form=form,
+            **self.shows(record),
+        )
 
 
 def saved_id(raw: str | None) -> int | None:
