@@ -10,9 +10,9 @@ nothing. The map needs JavaScript; the form does not."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -22,33 +22,32 @@ from service.accounts.roles import Role
 from service.accounts.scope import Scope
 from service.core.errors import DomainError
 from service.divisions.service import list_divisions
-from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.offices import service as offices
-from service.offices.dependencies import ValidOffice
 from service.offices.models import Office
 from service.offices.queries import office_out
 from service.offices.schemas import OfficeUpdate
-from service.pages.form_errors import field_errors, refused_fields, summary
-from service.pages.forms import csrf_token, form_scope
+from service.pages.form_errors import field_errors, refused_fields
 from service.pages.record_labels import CRS_CHOICES, OFFICE_LABELS_ZH
 from service.pages.record_pages import (
-    Notice,
+    REFUSED,
+    UNCHANGED,
     PostedForm,
+    PostedRecord,
+    RecordPage,
+    RecordRequest,
+    Refusal,
+    SavedNotice,
+    ViewedRecord,
     edit_refusal,
-    last_event_id,
-    posted_form,
-    posted_office,
-    saved_id,
-    saved_notice,
+    form_value,
+    try_save,
 )
-from service.pages.templating import render
 from service.records.service import staff_list_counts
 
 router = APIRouter(include_in_schema=False)
 TEXTS = ("name", "address", "phone", "area_m2", "opened_on", "exception_reason")
 STAFF_NUMBERS = ("staff_total", "staff_formal", "staff_civil_servants")
 WGS84 = "EPSG:4326"
-REFUSED = "未能保存,请按提示修改后再提交"
 # refusals of the whole form, by the domain error's code: (why, the page's status)
 REFUSALS_ZH = {
     "precondition_failed": (
@@ -70,18 +69,9 @@ FIELD_REFUSALS_ZH = {
 }
 
 
-def _shown(value: Any) -> str:
-    """A stored value as the form shows it ("" for not recorded)."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def _stored(session: Session, scope: Scope, office: Office) -> dict[str, str]:
-    out = office_out(session=session, scope=scope, office_id=office.id)
-    form = {name: _shown(getattr(out, name)) for name in (*TEXTS, *STAFF_NUMBERS)}
+def _stored(record: RecordRequest) -> dict[str, str]:
+    out = office_out(session=record.session, scope=record.scope, office_id=record.office.id)
+    form = {name: form_value(getattr(out, name)) for name in (*TEXTS, *STAFF_NUMBERS)}
     form.update(
         lon=f"{out.location.lon:.7f}",
         lat=f"{out.location.lat:.7f}",
@@ -132,154 +122,95 @@ def _township_geometry(session: Session, scope: Scope, code: str) -> Any:
     return json.loads(rows[0]["geometry"]) if rows and rows[0]["geometry"] else None
 
 
-def _page(
-    *,
-    session: Session,
-    scope: Scope,
-    office: Office,
-    settings: Any,
-    form: dict[str, str],
-    errors: dict[str, str] | None = None,
-    refusal: str | None = None,
-    notice: Notice | None = None,
-    status: int = 200,
-) -> HTMLResponse:
+def _shows(record: RecordRequest) -> dict[str, Any]:
+    """What the details page shows besides the shared parts: the office as read, the
+    fields this user may change, and the map of the township."""
+    session, scope, office = record.session, record.scope, record.office
     detail = office_out(session=session, scope=scope, office_id=office.id)
     editable = _editable(scope, office, session)
-    errors = errors or {}
-    response = render(
-        "details.html",
-        scope,
-        session,
-        office=detail,
-        section="details",
-        form=form,
-        errors=errors,
-        problems=summary(errors, OFFICE_LABELS_ZH),
-        refusal=refusal,
-        notice=notice,
-        readonly=edit_refusal(scope, office),
-        editable=editable,
-        staff_from_list=bool(
+    return {
+        "office": detail,
+        "editable": editable,
+        "staff_from_list": bool(
             staff_list_counts(session=session, tenant_id=office.tenant_id, office_ids=[office.id])
         ),
-        labels=OFFICE_LABELS_ZH,
-        crs_choices=CRS_CHOICES,
-        csrf=csrf_token(settings, scope),
-        map_data={
+        "crs_choices": CRS_CHOICES,
+        "map_data": {
             "lon": detail.location.lon,
             "lat": detail.location.lat,
             "editable": "location" in editable,
             "township": _township_geometry(session, scope, detail.division.code),
         },
-    )
-    response.status_code = status
-    return response
+    }
+
+
+_page = RecordPage("details.html", "details", OFFICE_LABELS_ZH, _shows)
 
 
 @router.get("/offices/{office_id}/details", response_class=HTMLResponse)
-def details_page(
-    office: ValidOffice,
-    scope: CurrentScope,
-    session: SessionDep,
-    settings: SettingsDep,
-    saved: Annotated[str | None, Query(max_length=20)] = None,
-) -> HTMLResponse:
+def details_page(record: ViewedRecord, notice: SavedNotice) -> HTMLResponse:
     """The office's details as a form (or read only, saying why), with the notice of a save."""
-    notice = saved_notice(session=session, scope=scope, office=office, event_id=saved_id(saved))
-    return _page(
-        session=session,
-        scope=scope,
-        office=office,
-        settings=settings,
-        form=_stored(session, scope, office),
-        notice=notice,
-    )
+    return _page(record, form=_stored(record), notice=notice)
+
+
+def _point_errors(exc: ValidationError) -> dict[str, str]:
+    # (the point's parts are inputs of their own on the page)
+    return {k.removeprefix("location."): v for k, v in field_errors(exc).items()}
 
 
 @router.post("/offices/{office_id}/details")
-def save_details(
-    request: Request,
-    office_id: int,
-    session: SessionDep,
-    settings: SettingsDep,
-    scope: Annotated[Scope, Depends(form_scope)],
-    form: Annotated[PostedForm, Depends(posted_form)],
-) -> Response:
+def save_details(record: PostedRecord) -> Response:
     """Store the changed details, then the office page with the save's notice at the top; or
     this page again with what was typed and, next to each field, why not."""
-    office = posted_office(session, scope, office_id)
-    stored = _stored(session, scope, office)
-    errors: dict[str, str] = {}
-    refusal, status = REFUSED, 422
-    before = last_event_id(
-        session, tenant_id=scope.tenant_id, entities=["offices"], entity_id=office.id
-    )
-    try:
-        # (a savepoint: a refusal undoes the attempt and keeps the request's transaction, with
-        # its tenant and region binding, for showing the page again)
-        with session.begin_nested():
-            body = _update(form, stored)
-            data = OfficeUpdate.model_validate(body)
-            offices.update_office(
-                session=session,
-                scope=scope,
-                office=office,
-                data=data,
-                if_match=f'"{form.one("version")}"',
-            )
-    except ValidationError as exc:
-        # (the point's parts are inputs of their own on the page)
-        errors = {k.removeprefix("location."): v for k, v in field_errors(exc).items()}
-    except DomainError as exc:
-        refusal, status, errors = _refused(exc, scope)
-    else:
-        after = last_event_id(
-            session, tenant_id=scope.tenant_id, entities=["offices"], entity_id=office.id
-        )
-        if after > before:
-            return RedirectResponse(f"/offices/{office.id}?saved={after}", status_code=303)
-        return _page(
-            session=session,
-            scope=scope,
+    office, form = record.office, record.form
+    stored = _stored(record)
+    before = record.last_event(["offices"], office.id)
+
+    def save() -> None:
+        offices.update_office(
+            session=record.session,
+            scope=record.scope,
             office=office,
-            settings=settings,
-            form=_stored(session, scope, office),
-            notice=Notice(what="未作更改:填写的内容与已保存的相同"),
+            data=OfficeUpdate.model_validate(_update(form, stored)),
+            if_match=f'"{form.one("version")}"',
         )
-    session.refresh(office)
-    typed = {**stored, **form.singles(), "version": str(office.version)}
-    return _page(
-        session=session,
-        scope=scope,
-        office=office,
-        settings=settings,
-        form=typed,
-        errors=errors,
-        refusal=refusal,
-        status=status,
+
+    outcome = try_save(
+        record.session,
+        save,
+        refused=lambda exc: _refused(exc, record.scope),
+        invalid=_point_errors,
     )
+    if isinstance(outcome, Refusal):
+        record.session.refresh(office)
+        typed = {**stored, **form.singles(), "version": str(office.version)}
+        return _page(record, form=typed, refusal=outcome)
+    after = record.last_event(["offices"], office.id)
+    if after > before:
+        return RedirectResponse(f"/offices/{office.id}?saved={after}", status_code=303)
+    return _page(record, form=_stored(record), notice=UNCHANGED)
 
 
-def _refused(exc: DomainError, scope: Scope) -> tuple[str, int, dict[str, str]]:
-    """(why at the top, the page's status, why by field) of a domain error."""
+def _refused(exc: DomainError, scope: Scope) -> Refusal:
+    """Why at the top, the page's status and why by field, of a domain error."""
     details = exc.details if isinstance(exc.details, dict) else {}
     if exc.code == "forbidden":
         if not scope.can(Action.update_office):
-            return "您的角色不能修改司法所基本情况", 403, {}
+            return Refusal("您的角色不能修改司法所基本情况", 403)
         if scope.role is Role.office_staff:
-            return "司法所工作人员不能修改名称和位置,请联系县(市、区)司法局", 403, {}
-        return REFUSED, 403, {"location": FIELD_REFUSALS_ZH["forbidden"]}
+            return Refusal("司法所工作人员不能修改名称和位置,请联系县(市、区)司法局", 403)
+        return Refusal(REFUSED, 403, {"location": FIELD_REFUSALS_ZH["forbidden"]})
     if exc.code == "name_convention":
         expected = details.get("expected", "")
-        return REFUSED, exc.status, {"name": f"名称应为“{expected}”(XX县(市、区)司法局XX司法所)"}
+        why_name = f"名称应为“{expected}”(XX县(市、区)司法局XX司法所)"
+        return Refusal(REFUSED, exc.status, {"name": why_name})
     if exc.code in ("invalid_location", "division_mismatch", "township_has_office"):
         why = FIELD_REFUSALS_ZH[exc.code]
         if "swap" in exc.message:  # (the service found the point with lon and lat swapped)
             why += "(经度和纬度可能填反了)"
-        return REFUSED, exc.status, {"location": why}
+        return Refusal(REFUSED, exc.status, {"location": why})
     fields = refused_fields(exc)
     if fields and exc.code in ("conflict", "invalid"):
-        return REFUSED, exc.status, {fields[0]: FIELD_REFUSALS_ZH[exc.code]}
+        return Refusal(REFUSED, exc.status, {fields[0]: FIELD_REFUSALS_ZH[exc.code]})
     why, status = REFUSALS_ZH.get(exc.code, ("未能保存", exc.status))
-    return why, status, {}
+    return Refusal(why, status)

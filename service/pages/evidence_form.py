@@ -11,21 +11,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
-from service.accounts.scope import Scope
 from service.core.errors import DomainError
-from service.http.deps import CurrentScope, SessionDep, SettingsDep
-from service.http.uploads import spooled_upload
-from service.offices.dependencies import ValidOffice
-from service.offices.models import Office
-from service.offices.queries import office_out
-from service.pages.form_errors import refused_fields, summary
-from service.pages.forms import csrf_token, form_scope
-from service.pages.record_pages import BEIJING, Notice, edit_refusal, posted_office, saved_id
-from service.pages.templating import render
+from service.pages.form_errors import refused_fields
+from service.pages.record_pages import (
+    BEIJING,
+    Notice,
+    PostedRecord,
+    RecordPage,
+    RecordRequest,
+    Refusal,
+    ViewedRecord,
+    saved_id,
+    try_save,
+)
 from service.records import evidence
 from service.records.evidence import EvidenceNotFound
+from service.records.evidence_upload import store_upload
 
 router = APIRouter(include_in_schema=False)
 LABELS_ZH = {"file": "文件", "description": "说明"}
@@ -45,14 +47,15 @@ def _size(n: int) -> str:
 
 
 def _uploaded_notice(
-    session: Session, scope: Scope, office: Office, raw: str | None
+    record: ViewedRecord, uploaded: Annotated[str | None, Query(max_length=20)] = None
 ) -> Notice | None:
-    file_id = saved_id(raw)
+    """The notice of the file an upload was sent back with (`?uploaded=`)."""
+    file_id = saved_id(uploaded)
     if file_id is None:
         return None
     try:
         row = evidence.get_evidence(
-            session=session, scope=scope, office=office, evidence_id=file_id
+            session=record.session, scope=record.scope, office=record.office, evidence_id=file_id
         )
     except EvidenceNotFound:
         return None
@@ -63,112 +66,70 @@ def _uploaded_notice(
     )
 
 
-def _page(
-    *,
-    session: Session,
-    scope: Scope,
-    office: Office,
-    settings: Any,
-    form: dict[str, str],
-    errors: dict[str, str] | None = None,
-    refusal: str | None = None,
-    notice: Notice | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    errors = errors or {}
-    rows = evidence.list_evidence(session=session, scope=scope, office=office)
-    response = render(
-        "evidence.html",
-        scope,
-        session,
-        office=office_out(session=session, scope=scope, office_id=office.id),
-        section="evidence",
-        files=[evidence.evidence_out(r) for r in rows],
-        size=_size,
-        local=lambda t: t.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
-        form=form,
-        errors=errors,
-        problems=summary(errors, LABELS_ZH),
-        refusal=refusal,
-        notice=notice,
-        readonly=edit_refusal(scope, office),
-        max_mb=settings.max_evidence_mb,
-        csrf=csrf_token(settings, scope),
-    )
-    response.status_code = status
-    return response
+def _shows(record: RecordRequest) -> dict[str, Any]:
+    """What the evidence page shows besides the shared parts: the files and the size limit."""
+    rows = evidence.list_evidence(session=record.session, scope=record.scope, office=record.office)
+    return {
+        "files": [evidence.evidence_out(r) for r in rows],
+        "size": _size,
+        "local": lambda t: t.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
+        "max_mb": record.settings.max_evidence_mb,
+    }
+
+
+_page = RecordPage("evidence.html", "evidence", LABELS_ZH, _shows)
 
 
 @router.get("/offices/{office_id}/evidence", response_class=HTMLResponse)
 def evidence_page(
-    office: ValidOffice,
-    scope: CurrentScope,
-    session: SessionDep,
-    settings: SettingsDep,
-    uploaded: Annotated[str | None, Query(max_length=20)] = None,
+    record: ViewedRecord, notice: Annotated[Notice | None, Depends(_uploaded_notice)]
 ) -> HTMLResponse:
     """The office's evidence files and, for those who may add one, the upload form."""
-    return _page(
-        session=session,
-        scope=scope,
-        office=office,
-        settings=settings,
-        form={},
-        notice=_uploaded_notice(session, scope, office, uploaded),
-    )
+    return _page(record, form={}, notice=notice)
+
+
+def _refused(exc: DomainError, max_mb: int) -> Refusal:
+    if exc.code == "payload_too_large":
+        return Refusal(REFUSED, exc.status, {"file": f"文件超过 {max_mb} MB 的限制"})
+    fields = refused_fields(exc)
+    if fields:
+        return Refusal(
+            REFUSED, exc.status, {fields[0]: FIELD_REFUSALS_ZH.get(exc.code, "填写有误")}
+        )
+    return Refusal(REFUSALS_ZH.get(exc.code, "未能上传"), exc.status)
 
 
 @router.post("/offices/{office_id}/evidence")
 def upload_evidence(
-    office_id: int,
-    session: SessionDep,
-    settings: SettingsDep,
-    scope: Annotated[Scope, Depends(form_scope)],
+    record: PostedRecord,
     file: Annotated[UploadFile | None, File()] = None,
     description: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     """Store the file, then the list with it announced; or the form again saying why not."""
-    office = posted_office(session, scope, office_id)
-    errors: dict[str, str] = {}
-    refusal, status = REFUSED, 422
     typed = {"description": (description or "").strip()}
     if file is None or not file.filename:
-        errors = {"file": "请选择要上传的文件"}
-    else:
-        try:
-            # (a savepoint: a refusal undoes the attempt and keeps the request's transaction
-            # for showing the page again; the blob is written only after every check passed)
-            limit = settings.max_evidence_mb * 1024 * 1024
-            with session.begin_nested(), spooled_upload(file, max_bytes=limit) as path:
-                row = evidence.add_evidence(
-                    session=session,
-                    scope=scope,
-                    office=office,
-                    var_dir=settings.var_dir,
-                    upload=path,
-                    filename=file.filename,
-                    description=typed["description"] or None,
-                )
-        except DomainError as exc:
-            status = exc.status
-            fields = refused_fields(exc) or (["file"] if exc.code == "payload_too_large" else [])
-            if exc.code == "payload_too_large":
-                errors = {"file": f"文件超过 {settings.max_evidence_mb} MB 的限制"}
-            elif fields:
-                errors = {fields[0]: FIELD_REFUSALS_ZH.get(exc.code, "填写有误")}
-            else:
-                refusal = REFUSALS_ZH.get(exc.code, "未能上传")
-        else:
-            return RedirectResponse(
-                f"/offices/{office.id}/evidence?uploaded={row.id}", status_code=303
-            )
-    return _page(
-        session=session,
-        scope=scope,
-        office=office,
-        settings=settings,
-        form=typed,
-        errors=errors,
-        refusal=refusal,
-        status=status,
+        refusal = Refusal(REFUSED, 422, {"file": "请选择要上传的文件"})
+        return _page(record, form=typed, refusal=refusal)
+    upload = file  # (narrowed, for the save)
+
+    def save() -> evidence.EvidenceFile:
+        # the blob is written only after every check passed
+        return store_upload(
+            session=record.session,
+            scope=record.scope,
+            office=record.office,
+            settings=record.settings,
+            file=upload,
+            description=typed["description"] or None,
+        )
+
+    outcome = try_save(
+        record.session,
+        save,
+        refused=lambda exc: _refused(exc, record.settings.max_evidence_mb),
+    )
+    if isinstance(outcome, Refusal):
+        return _page(record, form=typed, refusal=outcome)
+    return RedirectResponse(
+        f"/offices/{record.office.id}/evidence?uploaded={outcome.id}", status_code=303
     )

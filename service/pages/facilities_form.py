@@ -8,33 +8,26 @@ the group not recorded; a practice left at 未填报 is unknown. The checklist r
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from service.accounts.scope import Scope
-from service.core.errors import DomainError
-from service.http.deps import CurrentScope, SessionDep, SettingsDep
-from service.offices.dependencies import ValidOffice
-from service.offices.models import Office
-from service.offices.queries import office_out
-from service.pages.form_errors import field_errors, summary
-from service.pages.forms import csrf_token, form_scope
+from service.pages.form_errors import field_errors
 from service.pages.record_labels import FACILITY_GROUPS, FACILITY_LABELS_ZH, PARTY_CHOICES
 from service.pages.record_pages import (
-    Notice,
+    REFUSED,
+    UNCHANGED,
     PostedForm,
-    edit_refusal,
-    last_event_id,
-    posted_form,
-    posted_office,
-    saved_id,
-    saved_notice,
+    PostedRecord,
+    RecordPage,
+    RecordRequest,
+    Refusal,
+    SavedNotice,
+    ViewedRecord,
+    form_value,
+    try_save,
 )
-from service.pages.templating import render
 from service.records import service as records
 from service.records.schemas import FacilitiesIn
 from service.standards import measures
@@ -51,7 +44,6 @@ NUMBERS = {  # name → (min, max, step)
     "reoffending_rate": (0, 100, "0.01"),
 }
 ENTITY = ["office_facilities"]
-REFUSED = "未能保存,请按提示修改后再提交"
 REFUSALS_ZH = {
     "conflict": "该司法所已撤销,记录不能再更改",
     "forbidden": "您的角色不能填报设施装备记录",
@@ -59,19 +51,9 @@ REFUSALS_ZH = {
 NONE_AND_ITEMS = "勾选了具体项目,又勾选了“以上均无”"
 
 
-def _shown(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def _stored_form(stored: dict[str, Any]) -> dict[str, Any]:
     """The stored record as the form shows it."""
-    form: dict[str, Any] = {name: _shown(stored.get(name)) for name in (*YES_NO, *NUMBERS)}
+    form: dict[str, Any] = {name: form_value(stored.get(name)) for name in (*YES_NO, *NUMBERS)}
     form["party_organisation"] = stored.get("party_organisation") or ""
     for name in measures.SET_ITEMS:
         items = stored.get(name)
@@ -83,7 +65,7 @@ def _stored_form(stored: dict[str, Any]) -> dict[str, Any]:
             form[f"{name}.{key}"] = "" if counts is None else str(counts.get(key, 0))
     practices = stored.get("practices") or {}
     for key in measures.PRACTICES:
-        form[f"practices.{key}"] = _shown(practices.get(key))
+        form[f"practices.{key}"] = form_value(practices.get(key))
     return form
 
 
@@ -122,118 +104,68 @@ def _body(form: PostedForm) -> tuple[dict[str, Any], dict[str, str]]:
     return body, contradictions
 
 
-def _page(
-    *,
-    session: Session,
-    scope: Scope,
-    office: Office,
-    settings: Any,
-    form: dict[str, Any],
-    errors: dict[str, str] | None = None,
-    refusal: str | None = None,
-    notice: Notice | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    errors = errors or {}
-    stored = records.get_facilities(session=session, scope=scope, office=office)
-    response = render(
-        "facilities.html",
-        scope,
-        session,
-        office=office_out(session=session, scope=scope, office_id=office.id),
-        section="facilities",
-        form=form,
-        errors=errors,
-        problems=summary(errors, FACILITY_LABELS_ZH),
-        refusal=refusal,
-        notice=notice,
-        readonly=edit_refusal(scope, office),
-        recorded=stored["recorded"],
-        groups=FACILITY_GROUPS,
-        labels=FACILITY_LABELS_ZH,
-        yes_no=YES_NO,
-        numbers=NUMBERS,
-        sets=measures.SET_ITEMS,
-        counts=measures.COUNT_ITEMS,
-        checks=measures.CHECK_ITEMS,
-        party_choices=[("", "未填报"), *PARTY_CHOICES.items()],
-        party_labels=PARTY_CHOICES,
-        tri=[("", "未填报"), ("true", "是"), ("false", "否")],
-        csrf=csrf_token(settings, scope),
+def _shows(record: RecordRequest) -> dict[str, Any]:
+    """What the facilities page shows besides the shared parts: whether anything is
+    recorded yet, and the groups, items and choices of the form."""
+    stored = records.get_facilities(
+        session=record.session, scope=record.scope, office=record.office
     )
-    response.status_code = status
-    return response
+    return {
+        "recorded": stored["recorded"],
+        "groups": FACILITY_GROUPS,
+        "yes_no": YES_NO,
+        "numbers": NUMBERS,
+        "sets": measures.SET_ITEMS,
+        "counts": measures.COUNT_ITEMS,
+        "checks": measures.CHECK_ITEMS,
+        "party_choices": [("", "未填报"), *PARTY_CHOICES.items()],
+        "party_labels": PARTY_CHOICES,
+        "tri": [("", "未填报"), ("true", "是"), ("false", "否")],
+    }
+
+
+_page = RecordPage("facilities.html", "facilities", FACILITY_LABELS_ZH, _shows)
+
+
+def _stored(record: RecordRequest) -> dict[str, Any]:
+    return _stored_form(
+        records.get_facilities(session=record.session, scope=record.scope, office=record.office)
+    )
 
 
 @router.get("/offices/{office_id}/facilities", response_class=HTMLResponse)
-def facilities_page(
-    office: ValidOffice,
-    scope: CurrentScope,
-    session: SessionDep,
-    settings: SettingsDep,
-    saved: Annotated[str | None, Query(max_length=20)] = None,
-) -> HTMLResponse:
+def facilities_page(record: ViewedRecord, notice: SavedNotice) -> HTMLResponse:
     """The facility record as a form (or read only, saying why)."""
-    stored = records.get_facilities(session=session, scope=scope, office=office)
-    return _page(
-        session=session,
-        scope=scope,
-        office=office,
-        settings=settings,
-        form=_stored_form(stored),
-        notice=saved_notice(session=session, scope=scope, office=office, event_id=saved_id(saved)),
-    )
+    return _page(record, form=_stored(record), notice=notice)
 
 
 @router.post("/offices/{office_id}/facilities")
-def save_facilities(
-    office_id: int,
-    session: SessionDep,
-    settings: SettingsDep,
-    scope: Annotated[Scope, Depends(form_scope)],
-    form: Annotated[PostedForm, Depends(posted_form)],
-) -> Response:
+def save_facilities(record: PostedRecord) -> Response:
     """Replace the facility record, then the office page with the save and its checklist; or
     this page again with what was typed and, next to each field, why not."""
-    office = posted_office(session, scope, office_id)
-    errors: dict[str, str] = {}
-    refusal, status = REFUSED, 422
-    before = last_event_id(session, tenant_id=scope.tenant_id, entities=ENTITY, entity_id=office.id)
-    try:
-        # (a savepoint: a refusal undoes the attempt and keeps the request's transaction, with
-        # its tenant and region binding, for showing the page again)
-        with session.begin_nested():
-            body, errors = _body(form)
-            data = FacilitiesIn.model_validate(body)
-            if not errors:
-                records.put_facilities(session=session, scope=scope, office=office, data=data)
-    except ValidationError as exc:
-        errors = {**field_errors(exc), **errors}
-    except DomainError as exc:
-        refusal, status = REFUSALS_ZH.get(exc.code, "未能保存"), exc.status
-    else:
-        if not errors:
-            after = last_event_id(
-                session, tenant_id=scope.tenant_id, entities=ENTITY, entity_id=office.id
+    office, form = record.office, record.form
+    before = record.last_event(ENTITY, office.id)
+    body, contradictions = _body(form)
+
+    def save() -> None:
+        data = FacilitiesIn.model_validate(body)
+        if not contradictions:
+            records.put_facilities(
+                session=record.session, scope=record.scope, office=office, data=data
             )
-            if after > before:
-                return RedirectResponse(f"/offices/{office.id}?saved={after}", status_code=303)
-            stored = records.get_facilities(session=session, scope=scope, office=office)
-            return _page(
-                session=session,
-                scope=scope,
-                office=office,
-                settings=settings,
-                form=_stored_form(stored),
-                notice=Notice(what="未作更改:填写的内容与已保存的相同"),
-            )
-    return _page(
-        session=session,
-        scope=scope,
-        office=office,
-        settings=settings,
-        form=_typed_form(form),
-        errors=errors,
-        refusal=refusal,
-        status=status,
+
+    outcome = try_save(
+        record.session,
+        save,
+        refused=lambda exc: Refusal(REFUSALS_ZH.get(exc.code, "未能保存"), exc.status),
+        invalid=lambda exc: {**field_errors(exc), **contradictions},
     )
+    if contradictions and not isinstance(outcome, Refusal):
+        # (the schema took the body; what the page itself found refuses it)
+        outcome = Refusal(REFUSED, 422, contradictions)
+    if isinstance(outcome, Refusal):
+        return _page(record, form=_typed_form(form), refusal=outcome)
+    after = record.last_event(ENTITY, office.id)
+    if after > before:
+        return RedirectResponse(f"/offices/{office.id}?saved={after}", status_code=303)
+    return _page(record, form=_stored(record), notice=UNCHANGED)

@@ -1,6 +1,8 @@
-"""What the record edit pages (details, facilities, staff, evidence) share: the office of a
-posted form, why a user may not edit, the audit event a save wrote, and the notice read back
-from that event.
+"""What the record edit pages (details, facilities, staff, evidence) share: the request a page
+answers (its office, checked, with the session, the user and the settings), the page drawn
+with its header, notice, refusal and token, a save tried in a savepoint with its refusals by
+field, why a user may not edit, the audit event a save wrote, and the notice read back from
+that event.
 
 A saved form redirects with `?saved=<audit event id>`; the notice is that event as the audit
 trail holds it (what changed, when, by whom), and only if it is about this office — a crafted
@@ -9,12 +11,14 @@ comes from the URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -22,11 +26,17 @@ from starlette.datastructures import FormData
 from service.accounts.permissions import Action
 from service.accounts.roles import ROLE_LABELS_ZH
 from service.accounts.scope import Scope
-from service.core.errors import Invalid
+from service.core.errors import DomainError, Invalid
+from service.core.settings import Settings
+from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.offices import service as offices
-from service.offices.dependencies import MAX_ID
+from service.offices.dependencies import MAX_ID, ValidOffice
 from service.offices.models import Office
+from service.offices.queries import office_out
+from service.pages.form_errors import field_errors, summary
+from service.pages.forms import csrf_token, form_scope
 from service.pages.record_labels import FACILITY_LABELS_ZH, OFFICE_LABELS_ZH, STAFF_LABELS_ZH
+from service.pages.templating import render
 
 BEIJING = timezone(timedelta(hours=8))  # (China keeps one time, with no daylight saving)
 STAFF_ENTITIES = ("office_staff", "office_staff_personal")
@@ -37,6 +47,8 @@ CHANGE_LABELS_ZH: dict[str, Mapping[str, str]] = {
     "office_staff": STAFF_LABELS_ZH,
     "office_staff_personal": STAFF_LABELS_ZH,
 }
+REFUSED = "未能保存,请按提示修改后再提交"
+T = TypeVar("T")
 
 
 class PostedForm:
@@ -64,6 +76,166 @@ class PostedForm:
 async def posted_form(request: Request) -> PostedForm:
     """The posted form (parsed once by Starlette; `form_scope` read its token from it)."""
     return PostedForm(await request.form())
+
+
+PostedFormDep = Annotated[PostedForm, Depends(posted_form)]
+
+
+@dataclass(frozen=True)
+class RecordRequest:
+    """What a record page works with: the session, who asks, the settings, and the office."""
+
+    session: Session
+    scope: Scope
+    settings: Settings
+    office: Office
+
+    def last_event(self, entities: Iterable[str], entity_id: int) -> int:
+        """`last_event_id` of one entity of this tenant."""
+        return last_event_id(
+            self.session, tenant_id=self.scope.tenant_id, entities=entities, entity_id=entity_id
+        )
+
+
+def viewed_record(
+    office: ValidOffice, scope: CurrentScope, session: SessionDep, settings: SettingsDep
+) -> RecordRequest:
+    """A record page asked for: the office loaded and checked by `valid_office`."""
+    return RecordRequest(session=session, scope=scope, settings=settings, office=office)
+
+
+@dataclass(frozen=True)
+class PostedRecordRequest(RecordRequest):
+    """A record form posted: its request, and what was typed."""
+
+    form: PostedForm
+
+
+def posted_record(
+    office_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    scope: Annotated[Scope, Depends(form_scope)],
+    form: PostedFormDep,
+) -> PostedRecordRequest:
+    """A record form posted: the user whose token the form carries (checked first), the
+    office checked by `posted_office`, and the form."""
+    office = posted_office(session, scope, office_id)
+    return PostedRecordRequest(
+        session=session, scope=scope, settings=settings, office=office, form=form
+    )
+
+
+ViewedRecord = Annotated[RecordRequest, Depends(viewed_record)]
+PostedRecord = Annotated[PostedRecordRequest, Depends(posted_record)]
+
+
+def form_value(value: Any) -> str:
+    """A stored value as a form field shows and posts it: "" for not recorded, true/false
+    for a yes or no, a decimal without trailing zeros."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a form was not stored: at the top of the page, the page's status, by field."""
+
+    why: str
+    status: int = 422
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def try_save(
+    session: Session,
+    save: Callable[[], T],
+    *,
+    refused: Callable[[DomainError], Refusal],
+    invalid: Callable[[ValidationError], dict[str, str]] = field_errors,
+) -> T | Refusal:
+    """What `save` returns, or why the form was refused: the schema's errors by field
+    (`invalid`), or the page's reading of a domain error (`refused`). The save runs in a
+    savepoint: a refusal undoes the attempt and keeps the request's transaction, with its
+    tenant and region binding, for showing the page again."""
+    try:
+        with session.begin_nested():
+            return save()
+    except ValidationError as exc:
+        return Refusal(REFUSED, 422, invalid(exc))
+    except DomainError as exc:
+        return refused(exc)
+
+
+def record_page(
+    template: str,
+    record: RecordRequest,
+    *,
+    section: str,
+    labels: Mapping[str, str],
+    refusal: Refusal | None = None,
+    notice: Notice | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A record page: the office's header with `section` current, the notice of a save, the
+    refusal with each field's problem by its label (`labels`, the page's labels too), why the
+    user may only read, and the forms' token. A page that has read the office already passes
+    it as `office`."""
+    session, scope, office = record.session, record.scope, record.office
+    if "office" not in context:
+        context["office"] = office_out(session=session, scope=scope, office_id=office.id)
+    errors = refusal.errors if refusal else {}
+    response = render(
+        template,
+        scope,
+        session,
+        section=section,
+        errors=errors,
+        problems=summary(errors, labels),
+        labels=labels,
+        refusal=refusal.why if refusal else None,
+        notice=notice,
+        readonly=edit_refusal(scope, office),
+        csrf=csrf_token(record.settings, scope),
+        **context,
+    )
+    response.status_code = refusal.status if refusal else 200
+    return response
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """A record page with one form: its template, its section, the labels of its fields, and
+    what it shows besides the shared parts (`shows`, read each time it is drawn)."""
+
+    template: str
+    section: str
+    labels: Mapping[str, str]
+    shows: Callable[[RecordRequest], dict[str, Any]]
+
+    def __call__(
+        self,
+        record: RecordRequest,
+        *,
+        form: Mapping[str, Any],
+        refusal: Refusal | None = None,
+        notice: Notice | None = None,
+    ) -> HTMLResponse:
+        """The page with `form` in its fields, and the refusal or the notice at the top."""
+        return record_page(
+            self.template,
+            record,
+            section=self.section,
+            labels=self.labels,
+            refusal=refusal,
+            notice=notice,
+            form=form,
+            **self.shows(record),
+        )
 
 
 def saved_id(raw: str | None) -> int | None:
@@ -116,6 +288,9 @@ class Notice:
     changed: list[str] = field(default_factory=list)
     at: str = ""
     who: str = ""
+
+
+UNCHANGED = Notice(what="未作更改:填写的内容与已保存的相同")
 
 
 def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> set[str]:
@@ -203,3 +378,15 @@ def saved_notice(
         at=when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
         who=f"{row.username}({role})" if role else str(row.username),
     )
+
+
+def notice_of_save(
+    record: ViewedRecord, saved: Annotated[str | None, Query(max_length=20)] = None
+) -> Notice | None:
+    """The notice of the save a record page was sent back with (`?saved=`)."""
+    return saved_notice(
+        session=record.session, scope=record.scope, office=record.office, event_id=saved_id(saved)
+    )
+
+
+SavedNotice = Annotated[Notice | None, Depends(notice_of_save)]

@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import FileResponse
 
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
-from service.http.uploads import spooled_upload
 from service.offices.dependencies import MAX_ID, ValidOffice
 from service.records import evidence, service
+from service.records.evidence_upload import store_upload
 from service.records.schemas import (
     EvidenceOut,
     FacilitiesIn,
@@ -104,16 +104,14 @@ def add_evidence(
     description: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Any:
     """Upload an evidence file (checked by content; size limited by max_evidence_mb)."""
-    with spooled_upload(file, max_bytes=settings.max_evidence_mb * 1024 * 1024) as path:
-        row = evidence.add_evidence(
-            session=session,
-            scope=scope,
-            office=office,
-            var_dir=settings.var_dir,
-            upload=path,
-            filename=file.filename,
-            description=description,
-        )
+    row = store_upload(
+        session=session,
+        scope=scope,
+        office=office,
+        settings=settings,
+        file=file,
+        description=description,
+    )
     return evidence.evidence_out(row)
 
 
