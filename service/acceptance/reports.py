@@ -34,14 +34,13 @@ from service.core.db import fetch_dicts, plan_for_values
 from service.core.errors import Invalid
 from service.coverage.predicates import (
     AS_OF,
-    REQUIRED,
     Shape,
     T,
     active_at,
     divisions_as,
     in_region,
     offices_as,
-    valid_at,
+    towns,
 )
 from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
@@ -260,18 +259,8 @@ def _progress(historical: bool) -> Select:
     offices themselves and those titled (第二篇 二 counts 全省 司法所: the targets' denominator).
     At a past date an office's state is its last acceptance event's on or before it."""
     shape = Shape(dated=historical, kinds=False)
-    d = divisions_as("d")
-    req = (
-        select(d.c.code)
-        .where(
-            d.c.tenant_id == T,
-            d.c.level == "township",
-            in_region(d.c.code, shape),
-            valid_at(d, shape),
-            d.c.kind == any_(REQUIRED),
-        )
-        .cte("req")
-    )
+    t = towns(shape)
+    req = select(t.c.code).where(t.c.required).cte("req")
     o = offices_as("o")
     if historical:
         e = EVENTS.alias("e")

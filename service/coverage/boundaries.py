@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    FromClause,
     Numeric,
     Select,
     and_,
@@ -49,7 +48,7 @@ from sqlalchemy.types import String
 from geo.coverage import Group, invalid_groups
 from service.core.db import fetch_dicts
 from service.coverage.derived import cached, fingerprint, store
-from service.coverage.predicates import Shape, T, divisions_as, in_region, valid_at
+from service.coverage.predicates import Shape, T, divisions_as, of_level, valid_at
 from service.coverage.query import CoverageFilter
 
 # ESRI:102025 Asia North Albers Equal Area Conic, shipped in PostGIS's spatial_ref_sys. By
@@ -74,19 +73,12 @@ def _geojson(g: Any) -> ColumnElement[str]:
     return func.ST_AsGeoJSON(g, 7).label("geometry")
 
 
-def _of_level(d: FromClause, level: str, shape: Shape) -> ColumnElement[bool]:
-    """Division versions `d` of a level in the region, valid at the filter's date."""
-    return and_(
-        d.c.tenant_id == T, d.c.level == level, in_region(d.c.code, shape), valid_at(d, shape)
-    )
-
-
 @cache
 def _township_shapes(shape: Shape) -> Select:
     d = divisions_as("d")
     return (
         select(d.c.parent_code, func.ST_AsBinary(d.c.geom).label("wkb"))
-        .where(_of_level(d, "township", shape))
+        .where(of_level(d, "township", shape))
         .order_by(d.c.parent_code)
     )
 
@@ -113,8 +105,8 @@ def _overlaps_stmt(shape: Shape) -> Select:
         select(ca.c.code.label("ca"), cb.c.code.label("cb"))
         .select_from(ca.join(cb, and_(ca.c.geom.op("&&")(cb.c.geom), ca.c.code < cb.c.code)))
         .where(
-            _of_level(ca, "county", shape),
-            _of_level(cb, "county", shape),
+            of_level(ca, "county", shape),
+            of_level(cb, "county", shape),
             func.ST_Relate(ca.c.geom, cb.c.geom, "2********"),
             _area(shared) > TOL,
         )
@@ -126,7 +118,7 @@ def _overlaps_stmt(shape: Shape) -> Select:
     towns = (
         select(d.c.id, d.c.code, d.c.name, d.c.parent_code, d.c.geom)
         .where(
-            _of_level(d, "township", shape),
+            of_level(d, "township", shape),
             or_(d.c.parent_code == any_(SUSPECTS), d.c.parent_code.in_(paired)),
         )
         .cte("towns")
@@ -194,7 +186,7 @@ def _outside_stmt(shape: Shape) -> Select:
     loose = func.ST_Buffer(d.c.geom, literal_column(repr(NOISE_DEG)), "quad_segs=1 join=mitre")
     c = (
         select(d.c.code, d.c.name, d.c.geom, loose.label("loose"))
-        .where(_of_level(d, "county", shape))
+        .where(of_level(d, "county", shape))
         .cte("c")
         .prefix_with("MATERIALIZED")
     )
@@ -209,7 +201,7 @@ def _outside_stmt(shape: Shape) -> Select:
             func.ST_Difference(t.c.geom, c.c.geom).label("g"),
         )
         .select_from(t.join(c, c.c.code == t.c.parent_code))
-        .where(_of_level(t, "township", shape), ~covered)
+        .where(of_level(t, "township", shape), ~covered)
         .cte("poking")
     )
     return (
@@ -236,7 +228,7 @@ def _sums_stmt(shape: Shape) -> Select:
     d = divisions_as("d")
     t = (
         select(d.c.parent_code, func.sum(_area(d.c.geom)).label("area"))
-        .where(_of_level(d, "township", shape))
+        .where(of_level(d, "township", shape))
         .group_by(d.c.parent_code)
         .subquery("t")
     )
@@ -249,7 +241,7 @@ def _sums_stmt(shape: Shape) -> Select:
             func.coalesce(t.c.area, 0).label("towns_area"),
         )
         .select_from(c.outerjoin(t, t.c.parent_code == c.c.code))
-        .where(_of_level(c, "county", shape))
+        .where(of_level(c, "county", shape))
     )
 
 

@@ -115,16 +115,19 @@ def of_kinds(code: Any, shape: Shape) -> ColumnElement[bool]:
     )
 
 
+def of_level(d: FromClause, level: Any, shape: Shape) -> ColumnElement[bool]:
+    """Division versions `d` of a level (a name or a bound parameter) in the filter's region,
+    valid at its date."""
+    return and_(
+        d.c.tenant_id == T, d.c.level == level, in_region(d.c.code, shape), valid_at(d, shape)
+    )
+
+
 def towns(shape: Shape) -> CTE:
     """`towns`: the township versions of the region valid at the date (the filter's kinds),
     each saying whether its kind must have an office."""
     d = divisions_as("d")
-    conditions = [
-        d.c.tenant_id == T,
-        d.c.level == "township",
-        in_region(d.c.code, shape),
-        valid_at(d, shape),
-    ]
+    conditions = [of_level(d, "township", shape)]
     if shape.kinds:
         conditions.append(d.c.kind == any_(KINDS))
     required = d.c.kind == any_(REQUIRED)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo.simplify import simplify_coverage
 from service.coverage.derived import cached, fingerprint, store
-from service.coverage.predicates import Shape, T, divisions_as, in_region, valid_at
+from service.coverage.predicates import Shape, divisions_as, of_level
 from service.coverage.query import CoverageFilter
 
 # metres of simplification by the code length of the region shown (its map's usual zoom)
@@ -29,12 +29,7 @@ def _shapes(shape: Shape) -> Select:
     d = divisions_as("d")
     return (
         select(d.c.code, func.ST_AsBinary(d.c.geom).label("wkb"))
-        .where(
-            d.c.tenant_id == T,
-            d.c.level == bindparam("level", type_=String),
-            in_region(d.c.code, shape),
-            valid_at(d, shape),
-        )
+        .where(of_level(d, bindparam("level", type_=String), shape))
         .order_by(d.c.code)
     )
 
@@ -45,12 +40,7 @@ def _extent(shape: Shape) -> Select:
     d = divisions_as("d")
     e = (
         select(func.ST_Extent(d.c.geom).label("e"))
-        .where(
-            d.c.tenant_id == T,
-            d.c.level == "township",
-            in_region(d.c.code, shape),
-            valid_at(d, shape),
-        )
+        .where(of_level(d, "township", shape))
         .subquery("q")
     )
     return select(
