@@ -75,8 +75,11 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
-def run_floor(conn: Any, sql: str, params: dict[str, Any]) -> None:
-    """Run the floor's statements (';'-separated)."""
+def run_floor(conn: Any, sql: Any, params: dict[str, Any]) -> None:
+    """Run the floor's statements (';'-separated text, or one Core statement)."""
+    if not isinstance(sql, str):
+        conn.execute(sql, params).fetchall()
+        return
     for statement in sql.split(";"):
         conn.execute(text(statement), params).fetchall()
 
@@ -187,7 +190,7 @@ def bench_acceptance(runs: int) -> dict[str, Any]:
                         ),
                         {"s": std},
                     ).all()
-                    sql = compliance._region_sql(criteria)  # type: ignore[arg-type]
+                    sql = compliance._region_statement(criteria)  # type: ignore[arg-type]
                     params.update(status_params(criteria))  # type: ignore[arg-type]
                 path, query = PATHS[name]
                 for _ in range(3):  # warm

@@ -65,11 +65,6 @@ def child_width(region: str, level: str | None) -> int:
     return width
 
 
-# (the office list still pastes this text until it is composed in Core; reinspection_due is
-# the same rule as an expression)
-REINSPECTION_DUE = """CASE WHEN o.acceptance_state = ANY(CAST(:titled AS text[]))
-              THEN coalesce(o.reinspected_on, o.accepted_on) + make_interval(months => :months)
-         END::date"""
 TODAY_SHAPE = Shape(dated=False, kinds=False)  # (in_region reads no date)
 W = bindparam("w", type_=Integer)  # code length of the sub-regions
 TODAY = bindparam("today", type_=Date)

@@ -48,7 +48,7 @@ from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH
 from service.maps.geometry import bounds, display_geometry
 from service.offices.states import ACCEPTANCE_LABELS_ZH, TITLED, AcceptanceState
 from service.standards import service as standards
-from service.standards.facts import evaluation_params, status_params, statuses_sql
+from service.standards.facts import evaluation_params, shape_of, status_params, statuses
 from service.tenants.models import Tenant
 
 FACILITY_CATEGORY = "基础设施"
@@ -314,7 +314,7 @@ def _facility(
     by_office: dict[int, list[int | None]] = {}
     if criteria:
         result = session.execute(
-            text("WITH " + statuses_sql(criteria) + " SELECT * FROM statuses"),
+            select(statuses(shape_of(criteria))),
             {
                 "t": scope.tenant_id,
                 "region": f.region,
@@ -326,11 +326,11 @@ def _facility(
         n = len(criteria)
         by_office = {r[0]: list(r[2 : 2 + n]) for r in result}
     for o in offices:
-        statuses = [s for s in by_office.get(o.id, ()) if s is not None]
+        applying = [s for s in by_office.get(o.id, ()) if s is not None]
         failed = [
             c.missing for c, s in zip(criteria, by_office.get(o.id, ()), strict=False) if s == 0
         ]
-        if not statuses or (-1 in statuses and not failed):
+        if not applying or (-1 in applying and not failed):
             o.props["facility"] = "unknown"
         else:
             o.props["facility"] = "some_missing" if failed else "all_met"

@@ -1,9 +1,5 @@
-"""Reading offices for the API: one office or a filtered page, with division and county names.
-
-Join conditions use plain column equality (`c.code = d.parent_code`), never a function of a
-column such as left(code, 6): under row-level security only leakproof operations may drive
-an index, and a non-leakproof one turns the join into a scan of every division.
-"""
+"""Reading offices for the API: one office or a filtered page, with division and county names
+(the statements: service/offices/statements.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service.acceptance.reports import REINSPECTION_DUE
 from service.accounts.scope import Scope
 from service.core.db import plan_for_values
 from service.offices.schemas import (
@@ -27,25 +21,12 @@ from service.offices.schemas import (
     PointOut,
     ReinspectionFilter,
 )
+from service.offices.statements import ONE_OFFICE, ListShape, page_of, rows_of
 from service.offices.states import TITLED, AcceptanceState
 from service.standards import service as standards
-from service.standards.facts import evaluation_params, status_params, statuses_sql, tallies_sql
+from service.standards.facts import CriteriaShape, evaluation_params, shape_of, status_params
 from service.standards.service import StandardNotFound
 from service.tenants.policy import reinspection_months
-
-_COLUMNS = """o.id, o.name, o.division_code, o.located_code, o.address, o.phone,
-       o.staff_total, o.staff_formal, o.staff_civil_servants, o.area_m2,
-       o.acceptance_state, o.exception_reason, o.external_id, o.opened_on, o.version,
-       o.created_at, o.updated_at, o.closed_at, o.closed_reason,
-       ST_X(o.geom) AS lon, ST_Y(o.geom) AS lat,
-       d.name AS division_name, d.kind AS division_kind, c.name AS county_name"""
-_FROM = """
-  FROM offices o
-  JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
-  LEFT JOIN divisions c ON c.tenant_id = o.tenant_id AND c.code = d.parent_code
-                       AND c.valid_to IS NULL
-"""
-_SELECT = "SELECT " + _COLUMNS + _FROM
 
 
 @dataclass(frozen=True)
@@ -132,52 +113,28 @@ def _out(row: Any) -> OfficeOut:
 
 
 def office_out(*, session: Session, scope: Scope, office_id: int) -> OfficeOut:
-    row = session.execute(
-        text(_SELECT + " WHERE o.tenant_id = :t AND o.id = :id"),
-        {"t": scope.tenant_id, "id": office_id},
-    ).one()
+    row = session.execute(ONE_OFFICE, {"t": scope.tenant_id, "id": office_id}).one()
     return _out(row)
 
 
-# what each sort orders by, over the columns of `listed` (see _IDS); the sort key comes from
-# a closed vocabulary (OfficeSort), never from request text
-_ORDER: dict[OfficeSort, str] = {
-    OfficeSort.code: "l.division_code",
-    OfficeSort.name: "l.name",
-    OfficeSort.county: "l.county_name",
-    OfficeSort.state: "array_position(CAST(:state_order AS text[]), l.acceptance_state)",
-    OfficeSort.score: "l.score",
-    OfficeSort.due: "l.due_on",
-    OfficeSort.updated: "l.updated_at",
-}
-# each condition, and the parameter that switches it on
-_WHERE: list[tuple[str, str]] = [
-    ("o.closed_at IS NULL", "open_only"),
-    ("o.acceptance_state = ANY(CAST(:states AS text[]))", "states"),
-    ("d.kind = :kind", "kind"),
-    ("strpos(o.name, :q) > 0", "q"),
-    (f"{REINSPECTION_DUE} < :today", "overdue"),
-    (f"{REINSPECTION_DUE} BETWEEN :today AND :soon", "due_soon"),
-]
-_NO_SCORES = """scored AS (
-  SELECT NULL::bigint AS id, NULL::numeric AS score, NULL::boolean AS mandatory_met WHERE false
-)"""
-
-
-def _scored(criteria: list[Any]) -> str:
-    """CTEs up to `scored` (id, score, mandatory_met) of the offices `facts` selects."""
-    if not criteria:
-        return _NO_SCORES
-    return (
-        statuses_sql(criteria)
-        + """,
-tallied AS (SELECT s.id, """
-        + tallies_sql(criteria)
-        + """ FROM statuses s),
-scored AS (
-  SELECT id, round(100.0 * passed / NULLIF(applicable, 0), 1) AS score, mandatory_met
-    FROM tallied
-)"""
+def _list_shape(
+    filters: OfficeFilter,
+    sort: OfficeSort,
+    descending: bool,
+    criteria: CriteriaShape | None,
+) -> ListShape:
+    """What of the request changes the statements (see ListShape)."""
+    return ListShape(
+        include_closed=filters.include_closed,
+        states=bool(filters.states),
+        kind=filters.kind is not None,
+        q=bool(filters.q),
+        reinspection=filters.reinspection,
+        compliance=filters.compliance,
+        min_score=filters.min_score is not None,
+        sort=sort,
+        descending=descending,
+        criteria=criteria,
     )
 
 
@@ -197,8 +154,8 @@ def list_offices(
     offices through here.
 
     Compliance is measured against the standard in force, as the region report measures it
-    (facts.statuses_sql): over every office of the region when a filter or the order needs
-    it, else, with `with_compliance`, over the page's offices only."""
+    (facts.statuses): over every office of the region when a filter or the order needs it,
+    else, with `with_compliance`, over the page's offices only."""
     plan_for_values(session)  # a region prefix: one county or the whole tenant
     today = date.today()
     params: dict[str, Any] = {
@@ -208,83 +165,29 @@ def list_offices(
         "months": reinspection_months(session, scope.tenant_id),
         "today": today,
         "soon": today + timedelta(days=DUE_SOON_DAYS),
-        "open_only": not filters.include_closed,
-        "states": list(filters.states) or None,
+        "states": list(filters.states),
         "kind": filters.kind,
         "q": filters.q,
-        "overdue": filters.reinspection == "overdue",
-        "due_soon": filters.reinspection == "due_soon",
+        "min_score": filters.min_score,
         "state_order": [s.value for s in AcceptanceState],
         "limit": limit,
         "offset": offset,
     }
     measure_all = filters.needs_compliance or sort is OfficeSort.score
     evaluation = _evaluation(session, scope) if measure_all or with_compliance else None
+    criteria = None
     if evaluation is not None:
+        criteria = shape_of(evaluation[0])
         params.update(evaluation[1])
-    where = " AND ".join(
-        ["o.tenant_id = :t", "starts_with(o.division_code, :region)"]
-        + [cond for cond, flag in _WHERE if params[flag]]
-    )
-    measured = []
-    if filters.compliance == "met":
-        measured.append("sc.mandatory_met")
-    elif filters.compliance == "not_met":
-        measured.append("NOT sc.mandatory_met")
-    if filters.min_score is not None:
-        measured.append("sc.score >= :min_score")
-        params["min_score"] = filters.min_score
-    order = f"{_ORDER[sort]} {'DESC' if descending else 'ASC'} NULLS LAST, l.id"
-    # the division rows only where a filter or the order reads them
-    with_divisions = filters.kind is not None or sort is OfficeSort.county
-    page_sql = (
-        "WITH "
-        + (_scored(evaluation[0]) if measure_all and evaluation else _NO_SCORES)
-        + """,
-listed AS MATERIALIZED (
-  SELECT o.id, o.name, o.division_code, o.acceptance_state, o.updated_at, """
-        + ("c.name" if with_divisions else "NULL::text")
-        + " AS county_name,\n         "
-        + REINSPECTION_DUE
-        + " AS due_on"
-        + (_FROM if with_divisions else "\n  FROM offices o\n")
-        + "   WHERE "
-        + where
-        + """
-),
-matching AS MATERIALIZED (
-  SELECT l.*, sc.score, sc.mandatory_met FROM listed l LEFT JOIN scored sc ON sc.id = l.id"""
-        + (" WHERE " + " AND ".join(measured) if measured else "")
-        + """
-)
-SELECT (SELECT count(*) FROM matching) AS total,
-       (SELECT json_agg(json_build_array(p.id, p.score, p.mandatory_met) ORDER BY p.n)
-          FROM (SELECT l.id, l.score, l.mandatory_met, row_number() OVER (ORDER BY """
-        + order
-        + """) AS n
-                  FROM matching l ORDER BY """
-        + order
-        + """ LIMIT :limit OFFSET :offset) p) AS page"""
-    )
-    total, page = session.execute(text(page_sql), params).one()
+    shape = _list_shape(filters, sort, descending, criteria if measure_all else None)
+    total, page = session.execute(page_of(shape), params).one()
     if not page:
         return int(total), []
     ids = [office_id for office_id, _, _ in page]
     # measured above when the filters or the order needed it, else the page's offices now
     measure_page = evaluation is not None and not measure_all
-    rows_sql = (
-        "WITH "
-        + (_scored(evaluation[0]) if measure_page and evaluation else _NO_SCORES)
-        + "\nSELECT "
-        + _COLUMNS
-        + ",\n       "
-        + REINSPECTION_DUE
-        + " AS due_on, sc.score, sc.mandatory_met"
-        + _FROM
-        + """  LEFT JOIN scored sc ON sc.id = o.id
- WHERE o.tenant_id = :t AND o.id = ANY(CAST(:offices AS bigint[]))"""
-    )
-    rows = session.execute(text(rows_sql), {**params, "offices": ids}).all()
+    rows_stmt = rows_of(criteria if measure_page else None)
+    rows = session.execute(rows_stmt, {**params, "offices": ids}).all()
     by_id = {r.id: r for r in rows}
     if measure_page or not measure_all:
         return int(total), [_listed(by_id[i]) for i in ids if i in by_id]

@@ -1,6 +1,6 @@
 """Compliance: an office, or every office of a region, measured against a standard.
 
-One SQL statement per question (facts.statuses_sql): per office the checklist with the measured
+One SQL statement per question, composed in Core over facts.statuses: per office the checklist with the measured
 value, the threshold and what is missing (缺什么补什么); per region which criteria fail
 most and how each city or county stands.
 """
@@ -9,27 +9,48 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
 from service.core.db import fetch_dicts, plan_for_values
+from service.divisions.models import Division
 from service.offices.models import Office
 from service.standards import service as standards
 from service.standards.facts import (
+    CriteriaShape,
     evaluation_params,
+    shape_of,
     status_params,
-    statuses_sql,
-    tallies_sql,
+    statuses,
+    tallies,
 )
 from service.standards.measures import Op, item_labels, measure_label
 from service.standards.models import Standard, StandardCriterion
 
 STATUS_ZH = {"pass": "达标", "fail": "未达标", "unknown": "缺少数据"}
 OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
+
+
+@lru_cache(maxsize=32)
+def _checklist(shape: CriteriaShape) -> Select[Any]:
+    """Each criterion's status and measured value for the offices :offices."""
+    return select(statuses(shape, with_values=True))
 
 
 def _office_rows(
@@ -39,7 +60,7 @@ def _office_rows(
     criteria = standards.criteria_of(session=session, standard=standard)
     if not criteria:
         return []
-    sql = "WITH " + statuses_sql(criteria, with_values=True) + " SELECT * FROM statuses"
+    stmt = _checklist(shape_of(criteria))
     params = {
         "t": tenant_id,
         "region": office.division_code,
@@ -47,7 +68,7 @@ def _office_rows(
         **evaluation_params(standard, day),
         **status_params(criteria),
     }
-    row = session.execute(text(sql), params).mappings().first()
+    row = session.execute(stmt, params).mappings().first()
     out = []
     for i, c in enumerate(criteria):
         status = None if row is None else row[f"s{i}"]
@@ -189,32 +210,38 @@ def standard_summary(standard: Standard) -> dict[str, Any]:
     }
 
 
-def _region_sql(criteria: list[StandardCriterion]) -> str:
+CHILD_LEN = bindparam("child_len", type_=Integer)
+
+
+def _region_statement(criteria: list[StandardCriterion]) -> Select[Any]:
     """Per city or county (the code's first :child_len digits): offices judged, offices that
     meet every mandatory criterion, their average score, and per criterion i how many offices
     pass (p{i}), fail (f{i}) and lack data (u{i}) — one pass over the offices."""
-    per_criterion = "".join(
-        f",\n       count(*) FILTER (WHERE s{i} = 1) AS p{i},"
-        f" count(*) FILTER (WHERE s{i} = 0) AS f{i}, count(*) FILTER (WHERE s{i} = -1) AS u{i}"
-        for i in range(len(criteria))
-    )
+    return _region(shape_of(criteria))
+
+
+@lru_cache(maxsize=32)
+def _region(shape: CriteriaShape) -> Select[Any]:
+    s = statuses(shape)
+    tallied = select(s, *tallies(shape, s)).cte("tallied")
+    t = tallied.c
+    per_criterion = [
+        func.count().filter(t[f"s{i}"] == status).label(f"{key}{i}")
+        for i in range(len(shape))
+        for key, status in (("p", 1), ("f", 0), ("u", -1))
+    ]
+    sub = func.left(t.division_code, CHILD_LEN).label("sub")
+    share = literal_column("100.0", Numeric) * t.passed / t.applicable
     return (
-        "WITH "
-        + statuses_sql(criteria)
-        + """,
-tallied AS (
-  SELECT s.*, """
-        + tallies_sql(criteria)
-        + """ FROM statuses s
-)
-SELECT left(division_code, :child_len) AS sub, count(*) AS offices,
-       count(*) FILTER (WHERE mandatory_met) AS compliant,
-       round(avg(100.0 * passed / applicable), 1) AS avg_score"""
-        + per_criterion
-        + """
-  FROM tallied
- WHERE applicable > 0
- GROUP BY 1"""
+        select(
+            sub,
+            func.count().label("offices"),
+            func.count().filter(t.mandatory_met).label("compliant"),
+            func.round(func.avg(share), 1).label("avg_score"),
+            *per_criterion,
+        )
+        .where(t.applicable > 0)
+        .group_by(sub)
     )
 
 
@@ -239,7 +266,7 @@ def region_compliance(
         plan_for_values(session)
         subs = fetch_dicts(
             session,
-            _region_sql(criteria),
+            _region_statement(criteria),
             {
                 "t": scope.tenant_id,
                 "region": region,
@@ -308,12 +335,13 @@ def division_names(session: Session, tenant_id: int, codes: list[str]) -> dict[s
     """Current names of the given division codes (one query)."""
     if not codes:
         return {}
+    d = Division.__table__
     rows = session.execute(
-        text(
-            "SELECT code, name FROM divisions WHERE tenant_id = :t AND valid_to IS NULL"
-            " AND code = ANY(:codes)"
-        ),
-        {"t": tenant_id, "codes": codes},
+        select(d.c.code, d.c.name).where(
+            d.c.tenant_id == tenant_id,
+            d.c.valid_to.is_(None),
+            d.c.code == any_(bindparam("codes", codes, type_=ARRAY(String))),
+        )
     )
     return {r.code: r.name for r in rows}
 

@@ -1,15 +1,17 @@
-"""The SQL that measures offices and tests them against a standard, for many offices at once.
+"""The statement that measures offices and tests them against a standard, for many offices at
+once, composed in SQLAlchemy Core over the mapped tables (docs/architecture.md).
 
-`facts_sql` yields one row per active office of the selection with one typed column per
-measure of measures.py (NULL = not recorded = "unknown"). A standard's criteria are data, and
-`statuses_sql` turns them into one status expression each — the test of criterion i is
-written out for its measure and operator, with its threshold, item keys and kinds as bound
-parameters — so an office is judged against every criterion in one pass over its row, with
-no per-criterion dispatch at run time. Reports aggregate `statuses`; nothing is looped over in
-Python. Parameters: :t tenant, :region code prefix, :offices (an array of ids, or NULL for all), those of
-`evaluation_params` (:year the evaluation date's year, :grace_ends the last appointment day
-whose 3 years (to get a degree) are over, :as_of the evaluation date, :since the date the
-standard took effect) and those of `status_params`.
+`facts` yields one row per active office of the selection with one typed column per measure of
+measures.py (NULL = not recorded = "unknown"), each an expression over the sources
+(sources.py). A standard's criteria are data, and `statuses`
+turns them into one status expression each — the test of criterion i is written out for its
+measure and operator, with its threshold, item key(s) and kinds as bound parameters — so an
+office is judged against every criterion in one pass over its row, with no per-criterion
+dispatch at run time. Reports aggregate `statuses`; nothing is looped over in Python.
+Parameters: :t tenant, :region code prefix, :offices (an array of ids, or NULL for all), those
+of `evaluation_params` (:year the evaluation date's year, :grace_ends the last appointment day
+whose 3 years (to get a degree) are over, :since the date the standard took effect) and those
+of `status_params`.
 
 "Every year" (training days, the year's work results) reads the last completed year or the
 current one: a staff member's training record and the office's results carry their year, and
@@ -20,12 +22,37 @@ recorded (unknown). (Interpretation, docs/standards.md.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from functools import lru_cache
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy import (
+    CTE,
+    Boolean,
+    ColumnElement,
+    Integer,
+    Numeric,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from service.standards.measures import CHECK_ITEMS, COUNT_ITEMS, NUMBER_OPS, SET_OPS, Op
+from service.standards.sources import Sources, sources
 
 
 class _Version(Protocol):
@@ -54,82 +81,127 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _texts(*values: str) -> ColumnElement[Any]:
+    """A constant text array, bound as one parameter."""
+    return literal(list(values), ARRAY(Text))
+
+
 # 第五篇 第1条: "xx县(市、区)司法局xx(司法所所在地地名,不含乡镇街道字样)司法所" — the form
 # service/offices/naming.py expected_name() suggests (the place name without its 乡/镇/街道
 # suffix for towns, townships and streets, without 办事处 otherwise); a test holds the two
 # equal for every township of the fixtures.
-_SUFFIX = "'(街道办事处|街道|镇|乡|苏木)$'"
-_NORMAL = "regexp_replace(normalize({}, NFKC), '\\s+', '', 'g')"
+_SUFFIX = "(街道办事处|街道|镇|乡|苏木)$"
 
 
-def name_in_current_form(name: str, kind: str, place: str, county: str) -> str:
-    """SQL: is the office name `name` in the current form, for a division of kind `kind`
-    named `place` in the county `county` (all SQL expressions)?"""
-    bare = f"btrim({place})"
-    stem = f"""CASE WHEN {kind} IN ('town', 'township', 'street')
-                     AND {bare} ~ {_SUFFIX}
-                     AND char_length({bare}) > char_length(substring({bare} from {_SUFFIX}))
-                THEN regexp_replace({bare}, {_SUFFIX}, '')
-                ELSE regexp_replace({bare}, '办事处$', '') END"""
-    expected = f"{county} || '司法局' || {stem} || '司法所'"
+def _normal(value: ColumnElement[Any]) -> ColumnElement[str]:
+    # NFKC is a keyword of normalize()'s syntax, not a value: it cannot be a bound parameter
+    normalized = func.normalize(value, literal_column("NFKC"), type_=Text)
+    return func.regexp_replace(normalized, r"\s+", "", "g", type_=Text)
+
+
+def name_in_current_form(
+    name: ColumnElement[Any], kind: ColumnElement[Any], place: Any, county: Any
+) -> ColumnElement[bool]:
+    """Is the office name `name` in the current form, for a division of kind `kind` named
+    `place` in the county `county` (all Core expressions)?"""
+    bare = func.btrim(place, type_=Text)
+    stem = case(
+        (
+            and_(
+                kind == any_(_texts("town", "township", "street")),
+                bare.op("~", is_comparison=True)(_SUFFIX),
+                func.char_length(bare) > func.char_length(func.substring(bare, _SUFFIX)),
+            ),
+            func.regexp_replace(bare, _SUFFIX, "", type_=Text),
+        ),
+        else_=func.regexp_replace(bare, "办事处$", "", type_=Text),
+    )
+    expected = county.op("||")("司法局").op("||")(stem).op("||")("司法所")
     # (the plain comparison first: most names match as typed, and normalising costs ~10 µs)
-    return f"({name} = {expected} OR {_NORMAL.format(name)} = {_NORMAL.format(expected)})"
+    return or_(name == expected, _normal(name) == _normal(expected))
 
 
-# What each measure of measures.py is, over the joins of FACTS: `sel` (the office and its
-# division), `st` (its staff, aggregated), `f` (its facilities record). NULL = not recorded.
-_RESULTS = "CASE WHEN f.results_current THEN f.{} END"
-FACT_SQL: dict[str, str] = {
-    "staff_count": "sel.staff_total",
-    "formal_staff_count": "sel.staff_formal",
-    "civil_servant_count": "sel.staff_civil_servants",
-    "all_staff_formal": "sel.staff_formal = sel.staff_total",
-    "college_staff_share": "st.college_share",
-    "staff_without_college_after_3_years": "st.uneducated_past_grace",
-    "new_staff_without_college": "st.uneducated_new",
-    "party_member_count": "CASE WHEN st.party_known THEN st.party END",
-    "party_organisation_ok": "CASE WHEN st.party_known THEN st.party < 3 OR f.party_branch END",
-    # a 党支部 in particular: unknown where only "支部或党小组" was recorded
-    "party_branch_ok": """CASE WHEN st.party_known AND st.party < 3 THEN true
-                               WHEN st.party_known AND f.party_organisation IS NOT NULL
-                                 THEN f.party_organisation = 'branch'
-                               WHEN st.party_known AND NOT f.party_branch THEN false END""",
-    "director_appointed": "st.has_director",
-    "director_civil_servant": "st.dir_civil_servant",
-    "director_law_college": "st.dir_law_college",
-    "director_not_legal_service_head": "st.dir_not_head",
-    # unknown (not zero) when the director's training was never recorded
-    "director_training_days": "CASE WHEN st.has_director THEN st.dir_days END",
-    "other_staff_min_training_days": "st.other_min",
-    "all_staff_min_training_days": "st.all_min",
-    "name_in_current_form": name_in_current_form(
-        "sel.name", "sel.kind", "sel.division_name", "sel.county_name"
+Fact = Callable[[Sources], ColumnElement[Any]]
+
+
+def _column(source: str, name: str) -> Fact:
+    return lambda x: getattr(x, source).c[name]
+
+
+def _results(rate: str) -> Fact:
+    return lambda x: case((x.f.c.results_current, x.f.c[rate]))
+
+
+def _party_branch_ok(x: Sources) -> ColumnElement[Any]:
+    known, f = x.st.c.party_known, x.f.c
+    return case(
+        (and_(known, x.st.c.party < 3), true()),
+        (and_(known, f.party_organisation.isnot(None)), f.party_organisation == "branch"),
+        (and_(known, ~f.party_branch), false()),
+    )
+
+
+def _rooms(x: Sources) -> ColumnElement[Any]:
+    rooms = x.f.c.rooms
+    office = case(
+        (
+            rooms.op("&&", is_comparison=True)(_texts("director_office", "staff_office")),
+            _texts("general_office"),
+        ),
+        else_=_texts(),
+    )
+    return case((rooms.isnot(None), rooms.op("||", return_type=ARRAY(Text))(office)))
+
+
+# What each measure of measures.py is, over the sources. NULL = not recorded.
+FACTS: dict[str, Fact] = {
+    "staff_count": _column("sel", "staff_total"),
+    "formal_staff_count": _column("sel", "staff_formal"),
+    "civil_servant_count": _column("sel", "staff_civil_servants"),
+    "all_staff_formal": lambda x: x.sel.c.staff_formal == x.sel.c.staff_total,
+    "college_staff_share": _column("st", "college_share"),
+    "staff_without_college_after_3_years": _column("st", "uneducated_past_grace"),
+    "new_staff_without_college": _column("st", "uneducated_new"),
+    "party_member_count": lambda x: case((x.st.c.party_known, x.st.c.party)),
+    "party_organisation_ok": lambda x: case(
+        (x.st.c.party_known, or_(x.st.c.party < 3, x.f.c.party_branch))
     ),
-    "area_m2": "sel.area_m2",
-    "own_premises": "f.own_premises",
-    "separated_from_legal_service": "f.separated_from_legal_service",
+    # a 党支部 in particular: unknown where only "支部或党小组" was recorded
+    "party_branch_ok": _party_branch_ok,
+    "director_appointed": _column("st", "has_director"),
+    "director_civil_servant": _column("st", "dir_civil_servant"),
+    "director_law_college": _column("st", "dir_law_college"),
+    "director_not_legal_service_head": _column("st", "dir_not_head"),
+    # unknown (not zero) when the director's training was never recorded
+    "director_training_days": lambda x: case((x.st.c.has_director, x.st.c.dir_days)),
+    "other_staff_min_training_days": _column("st", "other_min"),
+    "all_staff_min_training_days": _column("st", "all_min"),
+    "name_in_current_form": lambda x: name_in_current_form(
+        x.sel.c.name, x.sel.c.kind, x.sel.c.division_name, x.sel.c.county_name
+    ),
+    "area_m2": _column("sel", "area_m2"),
+    "own_premises": _column("f", "own_premises"),
+    "separated_from_legal_service": _column("f", "separated_from_legal_service"),
     # an office with a 所长办公室 or 工作人员办公室 has an 办公室
-    "rooms": """CASE WHEN f.rooms IS NOT NULL THEN
-                  f.rooms || CASE WHEN f.rooms && ARRAY['director_office', 'staff_office']
-                                  THEN ARRAY['general_office'] ELSE '{}'::text[] END END""",
-    "certificates": "f.certificates",
-    "displays": "f.displays",
-    "registers": "f.registers",
-    "systems": "f.systems",
-    "equipment": "f.equipment",  # item → count (> 0: stored maps hold only what exists)
-    "vehicles": "f.vehicles",
-    "mediation_success_rate": _RESULTS.format("mediation_success_rate"),
-    "key_assistance_rate": _RESULTS.format("key_assistance_rate"),
-    "key_placement_rate": _RESULTS.format("key_placement_rate"),
-    "reoffending_rate": _RESULTS.format("reoffending_rate"),
-    "staff_shortfall": "greatest(f.staff_establishment - sel.staff_total, 0)",
-    "practices": "f.practices",  # item → yes/no
-    "mediation_network_complete": "w.mediation_committees >= w.villages",
-    "full_time_mediators": "w.full_time_mediators",
-    "mediator_min_training_days": "w.mediator_min_training_days",
-    "county_assessment_passed": "w.county_assessment_passed",
-    "reports_on_time": "w.reports_on_time",
-    "discipline_violations": "w.discipline_violations",
+    "rooms": _rooms,
+    "certificates": _column("f", "certificates"),
+    "displays": _column("f", "displays"),
+    "registers": _column("f", "registers"),
+    "systems": _column("f", "systems"),
+    "equipment": _column("f", "equipment"),  # item → count (> 0: stored maps hold only what exists)
+    "vehicles": _column("f", "vehicles"),
+    "mediation_success_rate": _results("mediation_success_rate"),
+    "key_assistance_rate": _results("key_assistance_rate"),
+    "key_placement_rate": _results("key_placement_rate"),
+    "reoffending_rate": _results("reoffending_rate"),
+    "staff_shortfall": lambda x: func.greatest(x.f.c.staff_establishment - x.sel.c.staff_total, 0),
+    "practices": _column("f", "practices"),  # item → yes/no
+    "mediation_network_complete": lambda x: x.w.c.mediation_committees >= x.w.c.villages,
+    "full_time_mediators": _column("w", "full_time_mediators"),
+    "mediator_min_training_days": _column("w", "mediator_min_training_days"),
+    "county_assessment_passed": _column("w", "county_assessment_passed"),
+    "reports_on_time": _column("w", "reports_on_time"),
+    "discipline_violations": _column("w", "discipline_violations"),
 }
 # the rate each work-record count pair makes (service/records, pages and exports show them)
 WORK_RATES = {
@@ -138,100 +210,44 @@ WORK_RATES = {
     "key_placement_rate": ("key_placed", "key_persons"),
     "reoffending_rate": ("reoffended", "released_persons"),
 }
-# A yearly work record (the latest of the period) replaces the typed rates: each rate is its
-# counts' quotient (NULL where the whole is 0 or not recorded — nothing to rate)
+
+
+def _work_rate(rate: str, part: str, whole: str) -> Fact:
+    """A yearly work record (the latest of the period) replaces the typed rate: the rate is
+    its counts' quotient (NULL where the whole is 0 or not recorded — nothing to rate)."""
+    typed = FACTS[rate]
+
+    def fact(x: Sources) -> ColumnElement[Any]:
+        quotient = literal_column("100.0", Numeric) * x.w.c[part] / func.nullif(x.w.c[whole], 0)
+        return case((x.w.c.office_id.isnot(None), func.round(quotient, 2)), else_=typed(x))
+
+    return fact
+
+
 for _rate, (_part, _whole) in WORK_RATES.items():
-    FACT_SQL[_rate] = (
-        f"CASE WHEN w.office_id IS NOT NULL"
-        f" THEN round(100.0 * w.{_part} / NULLIF(w.{_whole}, 0), 2)"
-        f" ELSE {FACT_SQL[_rate]} END"
-    )
-
-_SOURCES = """
-sel AS MATERIALIZED (
-  SELECT o.id, o.name, o.division_code, d.kind, d.name AS division_name, c.name AS county_name,
-         o.staff_total, o.staff_formal, o.staff_civil_servants, o.area_m2
-    FROM offices o
-    JOIN divisions d ON d.tenant_id = o.tenant_id AND d.id = o.division_id
-    LEFT JOIN divisions c ON c.tenant_id = d.tenant_id AND c.code = d.parent_code
-                         AND c.valid_to IS NULL
-   WHERE o.tenant_id = :t AND o.closed_at IS NULL
-     AND starts_with(o.division_code, :region)
-     AND (CAST(:offices AS bigint[]) IS NULL OR o.id = ANY(CAST(:offices AS bigint[])))
-),
-staff AS (
-  SELECT s.office_id,
-         count(*) AS n,
-         bool_and(s.party_member IS NOT NULL) AS party_known,
-         count(*) FILTER (WHERE s.party_member) AS party,
-         CASE WHEN bool_and(s.college IS NOT NULL)
-              THEN round(100.0 * count(*) FILTER (WHERE s.college) / count(*), 1) END
-           AS college_share,
-         -- unknown only when someone past the 3 years has no recorded education
-         CASE WHEN bool_and(s.college IS NOT NULL)
-                     FILTER (WHERE s.joined_on <= CAST(:grace_ends AS date))
-                   IS NOT FALSE
-              THEN count(*) FILTER (WHERE NOT s.college
-                                      AND s.joined_on <= CAST(:grace_ends AS date))
-         END AS uneducated_past_grace,
-         CASE WHEN bool_and(s.college IS NOT NULL)
-                     FILTER (WHERE s.joined_on >= CAST(:since AS date)) IS NOT FALSE
-              THEN count(*) FILTER (WHERE NOT s.college AND s.joined_on >= CAST(:since AS date))
-         END AS uneducated_new,
-         coalesce(bool_or(s.position = 'director'), false) AS has_director,
-         coalesce(bool_or(s.civil_servant) FILTER (WHERE s.position = 'director'), false)
-           AS dir_civil_servant,
-         coalesce(bool_or(s.college AND s.law_major) FILTER (WHERE s.position = 'director'),
-                  false) AS dir_law_college,
-         coalesce(bool_or(NOT s.heads_legal_service) FILTER (WHERE s.position = 'director'),
-                  false) AS dir_not_head,
-         max(CASE WHEN s.training_year BETWEEN :year - 1 AND :year THEN s.training_days
-                  WHEN s.training_year < :year - 1 THEN 0 END)
-           FILTER (WHERE s.position = 'director') AS dir_days,
-         CASE WHEN bool_and(s.training_year IS NOT NULL) FILTER (WHERE s.position <> 'director')
-              THEN min(CASE WHEN s.training_year BETWEEN :year - 1 AND :year
-                            THEN s.training_days ELSE 0 END)
-                     FILTER (WHERE s.position <> 'director') END AS other_min,
-         CASE WHEN bool_and(s.training_year IS NOT NULL)
-              THEN min(CASE WHEN s.training_year BETWEEN :year - 1 AND :year
-                            THEN s.training_days ELSE 0 END) END
-           AS all_min
-    FROM office_staff s
-   WHERE s.tenant_id = :t AND s.left_on IS NULL AND s.office_id IN (SELECT id FROM sel)
-   GROUP BY s.office_id
-),
-fac AS (
-  SELECT f.*, f.results_year BETWEEN :year - 1 AND :year AS results_current
-    FROM office_facilities f
-   WHERE f.tenant_id = :t AND f.office_id IN (SELECT id FROM sel)
-),
-work AS (
-  SELECT DISTINCT ON (r.office_id) r.*
-    FROM office_work_records r
-   WHERE r.tenant_id = :t AND r.office_id IN (SELECT id FROM sel)
-     AND r.year BETWEEN :year - 1 AND :year
-   ORDER BY r.office_id, r.year DESC
-)"""
+    FACTS[_rate] = _work_rate(_rate, _part, _whole)
 
 
-def facts_sql(measures: Iterable[str]) -> str:
-    """The CTEs up to `facts`: one row per active office of the selection (:region, :offices)
-    with its id, division code and kind and one column per measure asked for (named as the
-    measure; only those are computed)."""
-    roots = sorted({m.split(".")[0] for m in measures})
-    columns = "".join(f",\n         {FACT_SQL[r]} AS {r}" for r in roots)
+@lru_cache(maxsize=64)
+def facts(roots: tuple[str, ...]) -> CTE:
+    """`facts`: one row per active office of the selection (:region, :offices) with its id,
+    division code and kind and one column per measure of `roots` (named as the measure; only
+    those are computed)."""
+    x = sources()
     return (
-        _SOURCES
-        + """,
-facts AS MATERIALIZED (
-  SELECT sel.id, sel.division_code, sel.kind"""
-        + columns
-        + """
-    FROM sel
-    LEFT JOIN staff st ON st.office_id = sel.id
-    LEFT JOIN fac f ON f.office_id = sel.id
-    LEFT JOIN work w ON w.office_id = sel.id
-)"""
+        select(
+            x.sel.c.id,
+            x.sel.c.division_code,
+            x.sel.c.kind,
+            *(FACTS[root](x).label(root) for root in roots),
+        )
+        .select_from(
+            x.sel.outerjoin(x.st, x.st.c.office_id == x.sel.c.id)
+            .outerjoin(x.f, x.f.c.office_id == x.sel.c.id)
+            .outerjoin(x.w, x.w.c.office_id == x.sel.c.id)
+        )
+        .cte("facts")
+        .prefix_with("MATERIALIZED")
     )
 
 
@@ -239,44 +255,90 @@ class Criterion(Protocol):
     measure: str
     op: str
     kinds: list[str] | None
+    mandatory: bool
 
 
-def value_sql(criterion: Criterion) -> str:
-    """The measured value of `criterion` over `facts f` (a count item reads 0 when the
-    office recorded its equipment without it)."""
+def _checked(criterion: Criterion) -> tuple[str, str]:
+    """The measure's root and item key, refused unless they are the vocabulary's (the root
+    names a column of `facts`)."""
     root, _, item = criterion.measure.partition(".")
-    if root not in FACT_SQL:  # (a column name written into the SQL: only the vocabulary's)
+    if root not in FACTS:
         raise ValueError(f"not a measure: {criterion.measure!r}")
-    if not item:
-        return f"f.{root}"
+    if item and (not item.replace("_", "").isalnum() or not item.isascii()):
+        raise ValueError(f"not an item key: {item!r}")
+    return root, item
+
+
+class CriterionShape(NamedTuple):
+    """What of a criterion changes the statement (its threshold, item key(s) and kinds are
+    values bound to it): the measure's root, whether it names an item, the operator, whether
+    it is limited to some kinds of division, and whether it is mandatory."""
+
+    root: str
+    item: bool
+    op: str
+    kinds: bool
+    mandatory: bool
+
+
+CriteriaShape = tuple[CriterionShape, ...]
+
+
+def shape_of(criteria: Sequence[Criterion]) -> CriteriaShape:
+    """The shape of a standard's criteria, each checked against the vocabulary: statements
+    are built once per shape and kept (building one per request cost more than running it
+    for a county)."""
+    shape = []
+    for c in criteria:
+        root, item = _checked(c)
+        shape.append(CriterionShape(root, bool(item), c.op, bool(c.kinds), c.mandatory))
+    return tuple(shape)
+
+
+def _value(f: CTE, shape: CriterionShape, i: int) -> ColumnElement[Any]:
+    """The measured value of criterion i over `facts f` (a count item reads 0 when the
+    office recorded its equipment without it); the item key is the parameter :c{i}_item."""
+    root = shape.root
+    if not shape.item:
+        return f.c[root]
+    entry = f.c[root].op("->>", return_type=Text)(bindparam(f"c{i}_item", type_=Text))
     if root in CHECK_ITEMS:  # unknown where the item is not recorded
-        return f"(f.{root} ->> '{_key(item)}')::boolean"
-    return (
-        f"CASE WHEN f.{root} IS NOT NULL"
-        f" THEN coalesce((f.{root} ->> '{_key(item)}')::numeric, 0) END"
-    )
+        return cast(entry, Boolean)
+    return case((f.c[root].isnot(None), func.coalesce(cast(entry, Numeric), 0)))
 
 
-def status_sql(criterion: Criterion, i: int) -> str:
-    """The status of `criterion` (number i of the statement) for a row of `facts f`: 1 pass,
-    0 fail, -1 unknown (its data not recorded), NULL not applicable to the division's kind.
-    Thresholds, item keys and kinds are bound parameters (`status_params`)."""
-    value = value_sql(criterion)
-    op = Op(criterion.op)
-    root = criterion.measure.partition(".")[0]
+_COMPARE = {
+    Op.ge: operator.ge,
+    Op.gt: operator.gt,
+    Op.le: operator.le,
+    Op.lt: operator.lt,
+    Op.eq: operator.eq,
+}
+
+
+def _status(f: CTE, shape: CriterionShape, i: int) -> ColumnElement[Any]:
+    """The status of criterion i for a row of `facts f`: 1 pass, 0 fail, -1 unknown (its data
+    not recorded), NULL not applicable to the division's kind. Thresholds, item keys and kinds
+    are bound parameters (`status_params`)."""
+    value = _value(f, shape, i)
+    op = Op(shape.op)
     if op in NUMBER_OPS:
-        test = f"{value} {op.value} :c{i}_thr"
+        test = _COMPARE[op](value, bindparam(f"c{i}_thr", type_=Numeric))
     elif op is Op.is_true:
         test = value
     elif op is Op.is_false:
-        test = f"NOT {value}"
-    elif root in COUNT_ITEMS:  # keys of the item → count map
-        test = f"{value} {'?&' if op is Op.has_all else '?|'} CAST(:c{i}_items AS text[])"
+        test = ~value
     else:
-        test = f"{value} {'@>' if op is Op.has_all else '&&'} CAST(:c{i}_items AS text[])"
-    status = f"CASE {test} WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END"
-    if criterion.kinds:
-        status = f"CASE WHEN f.kind = ANY(CAST(:c{i}_kinds AS text[])) THEN {status} END"
+        items = bindparam(f"c{i}_items", type_=ARRAY(Text))
+        if shape.root in COUNT_ITEMS:  # keys of the item → count map
+            symbol = "?&" if op is Op.has_all else "?|"
+        else:
+            symbol = "@>" if op is Op.has_all else "&&"
+        test = value.op(symbol, is_comparison=True)(items)
+    status = case({true(): 1, false(): 0}, value=test, else_=-1)
+    if shape.kinds:
+        kinds = bindparam(f"c{i}_kinds", type_=ARRAY(Text))
+        status = case((f.c.kind == any_(kinds), status))
     return status
 
 
@@ -286,8 +348,12 @@ class _Bound(Criterion, Protocol):
 
 
 def status_params(criteria: Sequence[_Bound]) -> dict[str, Any]:
+    """The values of the criteria's parameters: thresholds, item keys, item lists, kinds."""
     out: dict[str, Any] = {}
     for i, c in enumerate(criteria):
+        _, item = _checked(c)
+        if item:
+            out[f"c{i}_item"] = item
         if Op(c.op) in NUMBER_OPS:
             out[f"c{i}_thr"] = c.threshold
         elif Op(c.op) in SET_OPS:
@@ -297,39 +363,33 @@ def status_params(criteria: Sequence[_Bound]) -> dict[str, Any]:
     return out
 
 
-def _key(item: str) -> str:
-    """An item key as an SQL literal: keys are the identifiers of measures.py."""
-    if not item.replace("_", "").isalnum() or not item.isascii():
-        raise ValueError(f"not an item key: {item!r}")
-    return item
-
-
-def statuses_sql(criteria: Sequence[Criterion], *, with_values: bool = False) -> str:
-    """The CTEs up to `statuses`: per office id, division_code, s0 … sN (the status of each
-    criterion, status_sql), `passed`, `applicable` and `mandatory_met`; with `with_values`
-    also v0 … vN, the measured values (for an office's checklist)."""
-    if not criteria:
+@lru_cache(maxsize=64)
+def statuses(shape: CriteriaShape, *, with_values: bool = False) -> CTE:
+    """`statuses`: per office id, division_code and s0 … sN (the status of each criterion,
+    see `_status`); with `with_values` also v0 … vN, the measured values (for an office's
+    checklist). Built once per shape of criteria (`shape_of`) and kept."""
+    if not shape:
         raise ValueError("a standard without criteria cannot be evaluated")
-    cols = [f"{status_sql(c, i)} AS s{i}" for i, c in enumerate(criteria)]
+    f = facts(tuple(sorted({c.root for c in shape})))
+    columns = [_status(f, c, i).label(f"s{i}") for i, c in enumerate(shape)]
     if with_values:
-        cols += [f"{value_sql(c)} AS v{i}" for i, c in enumerate(criteria)]
-    return (
-        facts_sql(c.measure for c in criteria)
-        + """,
-statuses AS MATERIALIZED (
-  SELECT f.id, f.division_code, """
-        + ",\n         ".join(cols)
-        + """
-    FROM facts f
-)"""
-    )
+        columns += [_value(f, c, i).label(f"v{i}") for i, c in enumerate(shape)]
+    return select(f.c.id, f.c.division_code, *columns).cte("statuses").prefix_with("MATERIALIZED")
 
 
-def tallies_sql(criteria: Sequence[Any]) -> str:
-    """Columns over a row of `statuses`: `passed`, `applicable` (criteria that apply to the
+def tallies(
+    shape: CriteriaShape, s: CTE
+) -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[bool]]:
+    """Columns over a row of `statuses s`: `passed`, `applicable` (criteria that apply to the
     office) and `mandatory_met` (every mandatory criterion that applies passes)."""
-    n = range(len(criteria))
-    passed = " + ".join(f"coalesce((s{i} = 1)::int, 0)" for i in n)
-    applicable = "num_nonnulls(" + ", ".join(f"s{i}" for i in n) + ")"
-    met = " AND ".join(f"coalesce(s{i}, 1) = 1" for i, c in enumerate(criteria) if c.mandatory)
-    return f"{passed} AS passed, {applicable} AS applicable, {met or 'true'} AS mandatory_met"
+    cols = [s.c[f"s{i}"] for i in range(len(shape))]
+    passed = sum(
+        (func.coalesce(cast(col == 1, Integer), 0) for col in cols[1:]),
+        start=func.coalesce(cast(cols[0] == 1, Integer), 0),
+    )
+    applicable = func.num_nonnulls(*cols, type_=Integer)
+    met = and_(
+        true(),
+        *(func.coalesce(col, 1) == 1 for col, c in zip(cols, shape, strict=True) if c.mandatory),
+    )
+    return passed.label("passed"), applicable.label("applicable"), met.label("mandatory_met")

@@ -5,18 +5,28 @@ form) and with the older form that keeps 乡/镇/街道."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import Text, and_, bindparam, select, text
 
+from service.divisions.models import Division
 from service.offices.naming import expected_name, normalize_name
 from service.standards.facts import name_in_current_form
 
+_d, _c = Division.__table__.alias("d"), Division.__table__.alias("c")
 MEASURE = (
-    f"SELECT {name_in_current_form('CAST(:n AS text)', 'd.kind', 'd.name', 'c.name')}"
-    + """
-  FROM divisions d
-  LEFT JOIN divisions c ON c.tenant_id = d.tenant_id AND c.code = d.parent_code
-                       AND c.valid_to IS NULL
- WHERE d.tenant_id = :t AND d.code = :code AND d.valid_to IS NULL"""
+    select(name_in_current_form(bindparam("n", type_=Text), _d.c.kind, _d.c.name, _c.c.name))
+    .select_from(
+        _d.outerjoin(
+            _c,
+            and_(
+                _c.c.tenant_id == _d.c.tenant_id,
+                _c.c.code == _d.c.parent_code,
+                _c.c.valid_to.is_(None),
+            ),
+        )
+    )
+    .where(
+        _d.c.tenant_id == bindparam("t"), _d.c.code == bindparam("code"), _d.c.valid_to.is_(None)
+    )
 )
 
 
@@ -37,11 +47,11 @@ def test_the_sql_measure_agrees_with_the_suggested_name(session, base_data) -> N
             current = expected_name(county, name, kind)
             older = f"{county}司法局{name}司法所"
             where = {"t": tenant, "code": code}
-            assert session.scalar(text(MEASURE), {"n": current, **where}) is True, (code, current)
+            assert session.scalar(MEASURE, {"n": current, **where}) is True, (code, current)
             spaced = f" {current.replace('司法局', '司法局 ')} "  # spacing does not count
-            assert session.scalar(text(MEASURE), {"n": spaced, **where}) is True
+            assert session.scalar(MEASURE, {"n": spaced, **where}) is True
             same = normalize_name(older) == normalize_name(current)
-            assert session.scalar(text(MEASURE), {"n": older, **where}) is same, (code, older)
+            assert session.scalar(MEASURE, {"n": older, **where}) is same, (code, older)
             checked += 1
             older_checked += not same
     assert checked >= 50 and older_checked >= 30, (checked, older_checked)
