@@ -30,6 +30,7 @@ from service.acceptance.models import AcceptanceEvent
 from service.acceptance.predicates import TITLED_STATES, is_titled, reinspection_due
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
+from service.core.binds import LIMIT, OFFSET, SOON, TODAY
 from service.core.db import fetch_dicts, plan_for_values
 from service.core.errors import Invalid
 from service.coverage.predicates import (
@@ -67,13 +68,9 @@ def child_width(region: str, level: str | None) -> int:
 
 TODAY_SHAPE = Shape(dated=False, kinds=False)  # (in_region reads no date)
 W = bindparam("w", type_=Integer)  # code length of the sub-regions
-TODAY = bindparam("today", type_=Date)
-SOON = bindparam("soon", type_=Date)
 STATE = bindparam("state", type_=String)
 LAST = bindparam("last", type_=Date)
 DAYS = bindparam("days", type_=ARRAY(Date))
-LIMIT = bindparam("limit", type_=Integer)
-OFFSET = bindparam("offset", type_=Integer)
 EVENTS = AcceptanceEvent.__table__
 _INFINITY: ColumnElement[date] = literal_column("'infinity'::date")
 

@@ -85,6 +85,29 @@ def record(
     )
 
 
+def record_tenant_update(
+    session: Session,
+    *,
+    tenant_id: int,
+    tenant_code: str,
+    entity_type: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """A change to a setting of the whole tenant (its policy, its targets): recorded under
+    the tenant's code, which is also the region it concerns."""
+    record(
+        session,
+        tenant_id=tenant_id,
+        action="update",
+        entity_type=entity_type,
+        entity_id=tenant_code,
+        region_code=tenant_code,
+        before=before,
+        after=after,
+    )
+
+
 def record_many(
     session: Session, *, tenant_id: int, action: str, entity_type: str, changes: list[Change]
 ) -> None:
@@ -117,20 +140,7 @@ def _event(row: Any) -> EventOut:
             for k in sorted(set(before) | set(after))
             if before.get(k) != after.get(k) and k not in ("updated_at", "version")
         }
-    return EventOut(
-        id=row.id,
-        occurred_at=row.occurred_at,
-        username=row.username,
-        role=row.role,
-        action=row.action,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
-        region_code=row.region_code,
-        changes=changes,
-        before=before,
-        after=after,
-        request_id=row.request_id,
-    )
+    return EventOut.model_validate({**row._mapping, "changes": changes})
 
 
 def entity_history(

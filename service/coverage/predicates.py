@@ -21,7 +21,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     FromClause,
-    Integer,
     String,
     and_,
     any_,
@@ -35,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from service.core.binds import REGION, T
 from service.coverage.query import CoverageFilter
 from service.divisions.models import Division
 from service.divisions.predicates import version_valid
@@ -58,8 +58,6 @@ class Shape:
 
 # The values of a report's filter, bound at execution (`CoverageFilter.params()`): a
 # statement is built once for each shape of filter (dated or not, kinds or not) and kept.
-T = bindparam("t", type_=Integer)
-REGION = bindparam("region", type_=String)
 AS_OF = bindparam("as_of", type_=Date)
 AS_OF_END = bindparam("as_of_end", type_=Date)
 KINDS = bindparam("kinds", type_=ARRAY(String))

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Boolean,
     Float,
     FromClause,
-    Integer,
     Numeric,
     Select,
     and_,
@@ -34,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from service.core.binds import LIMIT, OFFSET
 from service.coverage.predicates import (
     REQUIRED,
     Shape,
@@ -53,8 +53,6 @@ from service.divisions.kinds import LEVEL_WIDTH
 
 R = TypeVar("R")
 Page = tuple[int, list[R]]
-LIMIT = bindparam("limit", type_=Integer)
-OFFSET = bindparam("offset", type_=Integer)
 
 
 def _run(

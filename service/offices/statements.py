@@ -19,8 +19,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
-    Date,
-    Integer,
     Numeric,
     Select,
     Text,
@@ -37,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from service.acceptance.predicates import reinspection_due
+from service.core.binds import LIMIT, OFFSET, SOON, TODAY
 from service.coverage.predicates import REGION, T, divisions_as, offices_as
 from service.offices.schemas import ComplianceFilter, OfficeSort, ReinspectionFilter
 from service.standards.facts import CriteriaShape, statuses, tallies
@@ -86,12 +85,8 @@ ONE_OFFICE = (
 STATES = bindparam("states", type_=ARRAY(Text))
 KIND = bindparam("kind", type_=Text)
 Q = bindparam("q", type_=Text)
-TODAY = bindparam("today", type_=Date)
-SOON = bindparam("soon", type_=Date)
 MIN_SCORE = bindparam("min_score", type_=Numeric)
 STATE_ORDER = bindparam("state_order", type_=ARRAY(Text))
-LIMIT = bindparam("limit", type_=Integer)
-OFFSET = bindparam("offset", type_=Integer)
 
 
 @dataclass(frozen=True)

@@ -269,13 +269,11 @@ def set_targets(
             ],
         )
     after = target_curves(session=session, scope=scope)
-    audit.record(
+    audit.record_tenant_update(
         session,
         tenant_id=scope.tenant_id,
-        action="update",
+        tenant_code=scope.tenant_code,
         entity_type="targets",
-        entity_id=scope.tenant_code,
-        region_code=scope.tenant_code,
         before={"targets": [_audited(t) for t in before]},
         after={"targets": [_audited(t) for t in after]},
     )

@@ -77,13 +77,11 @@ def set_required_kinds(*, session: Session, scope: Scope, kinds: Sequence[Divisi
         text("UPDATE tenants SET required_kinds = CAST(:k AS varchar[]) WHERE id = :t"),
         {"k": after, "t": scope.tenant_id},
     )
-    audit.record(
+    audit.record_tenant_update(
         session,
         tenant_id=scope.tenant_id,
-        action="update",
+        tenant_code=scope.tenant_code,
         entity_type="tenants",
-        entity_id=scope.tenant_code,
-        region_code=scope.tenant_code,
         before={"required_kinds": before},
         after={"required_kinds": after},
     )
