@@ -9,6 +9,7 @@ app.username, app.role, app.request_id).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,6 +142,35 @@ def _event(row: Any) -> EventOut:
             if before.get(k) != after.get(k) and k not in ("updated_at", "version")
         }
     return EventOut.model_validate({**row._mapping, "changes": changes})
+
+
+def event(*, session: Session, tenant_id: int, event_id: int) -> EventOut | None:
+    """One event by id (None when the tenant has no such event)."""
+    e = _EVENTS.c
+    row = session.execute(_SELECT.where(e.tenant_id == tenant_id, e.id == event_id)).one_or_none()
+    return _event(row) if row is not None else None
+
+
+def events_of_request(
+    *,
+    session: Session,
+    tenant_id: int,
+    request_id: str,
+    entity_types: Sequence[str],
+    entity_id: str | None,
+) -> list[EventOut]:
+    """The events one request wrote about one entity (a save can write several rows: a staff
+    member's record and their personal data), oldest first."""
+    e = _EVENTS.c
+    rows = session.execute(
+        _SELECT.where(
+            e.tenant_id == tenant_id,
+            e.request_id == request_id,
+            e.entity_type.in_(entity_types),
+            e.entity_id == entity_id,
+        ).order_by(e.id)
+    ).all()
+    return [_event(r) for r in rows]
 
 
 def entity_history(

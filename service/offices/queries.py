@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.accounts.scope import Scope
 from service.core.db import plan_for_values
+from service.offices.models import Office
 from service.offices.schemas import (
     DUE_SOON_DAYS,
     ComplianceFilter,
@@ -219,4 +221,16 @@ def _listed(row: Any, **measured: Any) -> ListedOffice:
         score=float(score) if score is not None else None,
         mandatory_met=met,
         reinspection_due_on=row.due_on,
+    )
+
+
+def offices_in_township(*, session: Session, tenant_id: int, code: str) -> list[Any]:
+    """The active offices registered in a township (id, name, acceptance_state), by id."""
+    o = Office.__table__
+    return list(
+        session.execute(
+            select(o.c.id, o.c.name, o.c.acceptance_state)
+            .where(o.c.tenant_id == tenant_id, o.c.division_code == code, o.c.closed_at.is_(None))
+            .order_by(o.c.id)
+        ).all()
     )

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import text
 
 from service.acceptance import reports as acceptance
 from service.acceptance.workflow import PROCEDURES, Procedure, Step, allowed_steps
@@ -22,6 +21,7 @@ from service.coverage import service as coverage
 from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
 from service.http.deps import TOKEN_COOKIE, CurrentScope, SessionDep, SettingsDep
+from service.offices.queries import offices_in_township
 from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.chart import progress_chart
 from service.pages.regions import RegionParam, link, region_nav
@@ -61,26 +61,17 @@ def dashboard(
     offices. A city bureau's first screen answers "which of my offices are in which state"."""
     if region is None and len(scope.region_prefix) == 9:
         # office staff: their office is the page to work on
-        office_id = session.scalar(
-            text(
-                "SELECT id FROM offices WHERE tenant_id = :t AND division_code = :c"
-                " AND closed_at IS NULL ORDER BY id LIMIT 1"
-            ),
-            {"t": scope.tenant_id, "c": scope.region_prefix},
+        own = offices_in_township(
+            session=session, tenant_id=scope.tenant_id, code=scope.region_prefix
         )
+        office_id = own[0].id if own else None
         if office_id is not None:
             return RedirectResponse(f"/offices/{office_id}", status_code=303)
     region = scope.region(region)
     params = {k: v for k, v in request.query_params.items() if k in ("psort", "csort")}
     nav = region_nav(session, scope, region, "/dashboard", params)
     if len(region) == 9:
-        offices = session.execute(
-            text(
-                "SELECT id, name, acceptance_state FROM offices WHERE tenant_id = :t"
-                " AND division_code = :c AND closed_at IS NULL ORDER BY id"
-            ),
-            {"t": scope.tenant_id, "c": region},
-        ).all()
+        offices = offices_in_township(session=session, tenant_id=scope.tenant_id, code=region)
         return render(
             "township.html",
             scope,

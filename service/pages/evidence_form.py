@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.core.errors import DomainError
+from service.http.evidence_upload import store_upload
 from service.pages.form_errors import refused_fields
 from service.pages.record_pages import (
     BEIJING,
@@ -27,7 +28,6 @@ from service.pages.record_pages import (
 )
 from service.records import evidence
 from service.records.evidence import EvidenceNotFound
-from service.records.evidence_upload import store_upload
 
 router = APIRouter(include_in_schema=False)
 LABELS_ZH = {"file": "文件", "description": "说明"}

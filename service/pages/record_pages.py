@@ -11,7 +11,7 @@ comes from the URL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, TypeVar
@@ -26,6 +26,7 @@ from starlette.datastructures import FormData
 from service.accounts.permissions import Action
 from service.accounts.roles import ROLE_LABELS_ZH
 from service.accounts.scope import Scope
+from service.audit import service as audit
 from service.core.errors import DomainError, Invalid
 from service.core.settings import Settings
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
@@ -319,13 +320,7 @@ def saved_notice(
     facilities or staff; None for any other id (another office's, a user's, none at all)."""
     if event_id is None or not 1 <= event_id <= MAX_ID:
         return None
-    row = session.execute(
-        text(
-            "SELECT id, occurred_at, username, role, action, entity_type, entity_id,"
-            " before, after, request_id FROM audit_events WHERE tenant_id = :t AND id = :id"
-        ),
-        {"t": scope.tenant_id, "id": event_id},
-    ).one_or_none()
+    row = audit.event(session=session, tenant_id=scope.tenant_id, event_id=event_id)
     if row is None or row.entity_type not in CHANGE_LABELS_ZH:
         return None
     doc = row.after or row.before or {}
@@ -334,7 +329,7 @@ def saved_notice(
             return None
         what = WHAT_ZH[row.entity_type]
     else:
-        staff_id = int(row.entity_id)
+        staff_id = int(row.entity_id or 0)
         owner = session.scalar(
             text("SELECT office_id FROM office_staff WHERE tenant_id = :t AND id = :s"),
             {"t": scope.tenant_id, "s": staff_id},
@@ -344,20 +339,15 @@ def saved_notice(
         name = _staff_name(session, scope.tenant_id, staff_id)
         what = f"工作人员{name}" if name else "工作人员信息"
     # the other events of the same save (a staff member's row and personal data are two)
-    rows: Sequence[Any] = [row]
+    rows = [row]
     if row.request_id and row.entity_type in STAFF_ENTITIES:
-        rows = session.execute(
-            text(
-                "SELECT action, before, after FROM audit_events WHERE tenant_id = :t"
-                " AND request_id = :r AND entity_type = ANY(:e) AND entity_id = :id"
-            ),
-            {
-                "t": scope.tenant_id,
-                "r": row.request_id,
-                "e": list(STAFF_ENTITIES),
-                "id": row.entity_id,
-            },
-        ).all()
+        rows = audit.events_of_request(
+            session=session,
+            tenant_id=scope.tenant_id,
+            request_id=row.request_id,
+            entity_types=list(STAFF_ENTITIES),
+            entity_id=row.entity_id,
+        )
     labels = CHANGE_LABELS_ZH[row.entity_type]
     changed: set[str] = set()
     for r in rows:

@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import FileResponse
 
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.evidence_upload import store_upload
 from service.offices.dependencies import MAX_ID, ValidOffice
 from service.records import evidence, service
-from service.records.evidence_upload import store_upload
 from service.records.schemas import (
     EvidenceOut,
     FacilitiesIn,
