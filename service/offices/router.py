@@ -6,7 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
+from service.accounts.scope import Scope
 from service.core.errors import Invalid
 from service.core.exports import Column
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
@@ -15,6 +17,7 @@ from service.http.uploads import spooled_upload
 from service.offices import roster_store, service
 from service.offices.dependencies import ValidOffice
 from service.offices.exports import EXPORT_LIMIT, OFFICE_LIST, export_row
+from service.offices.models import Office
 from service.offices.queries import list_offices, office_filter, office_out
 from service.offices.roster import COLUMNS as ROSTER_COLUMNS
 from service.offices.roster import EXAMPLE as ROSTER_EXAMPLE
@@ -44,15 +47,20 @@ def page_links(request: Request, total: int, limit: int, offset: int) -> Links:
     )
 
 
+def _answer(session: Session, scope: Scope, office: Office, response: Response) -> OfficeOut:
+    """The office as the API shows it, with its ETag for a later PATCH (If-Match)."""
+    response.headers["ETag"] = service.etag(office)
+    return office_out(session=session, scope=scope, office_id=office.id)
+
+
 @router.post("", status_code=201, response_model=OfficeOut)
 def create_office(
     data: OfficeCreate, scope: CurrentScope, session: SessionDep, response: Response
 ) -> OfficeOut:
     """Register an office; its township is derived from the point and checked."""
     office = service.create_office(session=session, scope=scope, data=data)
-    response.headers["ETag"] = service.etag(office)
     response.headers["Location"] = f"/api/v1/offices/{office.id}"
-    return office_out(session=session, scope=scope, office_id=office.id)
+    return _answer(session, scope, office, response)
 
 
 @router.get("", response_model=OfficePage)
@@ -161,8 +169,7 @@ def get_office(
     tag = service.etag(office)
     if if_none_match and tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
         return Response(status_code=304, headers={"ETag": tag})
-    response.headers["ETag"] = tag
-    return office_out(session=session, scope=scope, office_id=office.id)
+    return _answer(session, scope, office, response)
 
 
 @router.patch("/{office_id}", response_model=OfficeOut)
@@ -178,8 +185,7 @@ def patch_office(
     updated = service.update_office(
         session=session, scope=scope, office=office, data=data, if_match=if_match
     )
-    response.headers["ETag"] = service.etag(updated)
-    return office_out(session=session, scope=scope, office_id=updated.id)
+    return _answer(session, scope, updated, response)
 
 
 @router.delete("/{office_id}", response_model=OfficeOut)
@@ -202,5 +208,4 @@ def delete_office(
     closed = service.close_office(
         session=session, scope=scope, office=office, data=body, if_match=if_match
     )
-    response.headers["ETag"] = service.etag(closed)
-    return office_out(session=session, scope=scope, office_id=closed.id)
+    return _answer(session, scope, closed, response)
