@@ -20,7 +20,7 @@ from service.core.cluster import APP_ROLE
 from service.offices.states import TITLED
 
 
-def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
+def floors(tenant: int) -> dict[str, tuple[Any, dict[str, Any]]]:
     """The same questions in SQL, as the service asks them (the floor of each report)."""
     from service.acceptance import reports
     from service.coverage.query import CoverageFilter
@@ -44,7 +44,11 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         # the overview is three statements: counts, a page of offices, re-inspections due
         "city acceptance": (
-            ";".join([reports._COUNTS, reports._ITEMS, reports._DUE]),
+            [
+                reports._counts(),
+                reports._page(due=False, by_state=False),
+                reports._page(due=True, by_state=False),
+            ],
             {
                 "t": tenant,
                 "region": "4101",
@@ -59,13 +63,11 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
             },
         ),
         "nation progress": (
-            reports._progress_sql(nation, historical=False),
+            reports._progress(historical=False),
             {**nation.params(), "titled": list(TITLED), "w": 4},
         ),
         "nation progress 2008-12-31": (
-            reports._progress_sql(
-                CoverageFilter(tenant_id=tenant, region="", as_of=date(2008, 12, 31)), True
-            ),
+            reports._progress(historical=True),
             {
                 **CoverageFilter(tenant_id=tenant, region="", as_of=date(2008, 12, 31)).params(),
                 "titled": list(TITLED),
@@ -76,12 +78,9 @@ def floors(tenant: int) -> dict[str, tuple[str, dict[str, Any]]]:
 
 
 def run_floor(conn: Any, sql: Any, params: dict[str, Any]) -> None:
-    """Run the floor's statements (';'-separated text, or one Core statement)."""
-    if not isinstance(sql, str):
-        conn.execute(sql, params).fetchall()
-        return
-    for statement in sql.split(";"):
-        conn.execute(text(statement), params).fetchall()
+    """Run the floor's statements (the service's own: one Core statement or a list)."""
+    for statement in sql if isinstance(sql, list) else [sql]:
+        conn.execute(statement, params).fetchall()
 
 
 PATHS = {

@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from threading import Lock
 from typing import Protocol
 
 import numpy as np
 from sqlalchemy import (
     BigInteger,
+    Select,
     Text,
     and_,
     any_,
@@ -191,24 +193,19 @@ def _landings(session: Session, f: CoverageFilter, pts: _Points, *, swap: bool) 
     return members
 
 
-def _batch_points(
-    session: Session,
-    f: CoverageFilter,
-    counties: list[str],
-    done: list[int],
-    roster_ids: Sequence[int] | None,
-) -> tuple[_Points, list[Hashable]]:
-    """The other offices of the batches: active offices registered in the counties (or, for a
-    roster, the roster's offices there) that have a registered township at the date; with the
-    key each one's landings are remembered under (see _remembered)."""
-    shape = Shape.of(f)
+@lru_cache(maxsize=64)  # (one per count of counties asked for: bounded)
+def _batch_statement(shape: Shape, counties: int, roster: bool) -> Select:
+    """The offices of `counties` counties (bound as lo0/hi0 …), built once per count."""
     o, reg = offices_as("o"), divisions_as("reg")
     # One index range per county, each bound a constant (codes are digits; ':' sorts right after
     # '9'): the planner then reads each county's few offices by index. A join on an unnest of the
     # counties was planned as a scan of every office of the tenant, once per county.
     ranges = [
-        and_(o.c.division_code.op("~>=~")(code), o.c.division_code.op("~<~")(code + ":"))
-        for code in counties
+        and_(
+            o.c.division_code.op("~>=~")(bindparam(f"lo{i}", type_=Text)),
+            o.c.division_code.op("~<~")(bindparam(f"hi{i}", type_=Text)),
+        )
+        for i in range(counties)
     ]
     stmt = (
         select(
@@ -222,11 +219,7 @@ def _batch_points(
         .select_from(
             o.join(
                 reg,
-                and_(
-                    reg.c.tenant_id == T,
-                    reg.c.code == o.c.division_code,
-                    valid_at(reg, shape),
-                ),
+                and_(reg.c.tenant_id == T, reg.c.code == o.c.division_code, valid_at(reg, shape)),
             )
         )
         .where(
@@ -236,9 +229,25 @@ def _batch_points(
             ~(o.c.id == any_(bindparam("done", type_=IDS))),
         )
     )
-    if roster_ids is not None:
+    if roster:
         stmt = stmt.where(o.c.id == any_(bindparam("roster", type_=IDS)))
-    params = {**f.params(), "done": done, "roster": list(roster_ids or [])}
+    return stmt
+
+
+def _batch_points(
+    session: Session,
+    f: CoverageFilter,
+    counties: list[str],
+    done: list[int],
+    roster_ids: Sequence[int] | None,
+) -> tuple[_Points, list[Hashable]]:
+    """The other offices of the batches: active offices registered in the counties (or, for a
+    roster, the roster's offices there) that have a registered township at the date; with the
+    key each one's landings are remembered under (see _remembered)."""
+    stmt = _batch_statement(Shape.of(f), len(counties), roster_ids is not None)
+    bounds = {f"lo{i}": code for i, code in enumerate(counties)}
+    bounds |= {f"hi{i}": code + ":" for i, code in enumerate(counties)}
+    params = {**f.params(), **bounds, "done": done, "roster": list(roster_ids or [])}
     rows = session.execute(stmt, params).all()
     points = _Points(
         [int(r.id) for r in rows],

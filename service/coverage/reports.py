@@ -42,6 +42,7 @@ from service.coverage.predicates import (
     in_region,
     located,
     of_kinds,
+    of_level,
     offices_as,
     towns,
     valid_at,
@@ -446,15 +447,12 @@ def totals(rows: list[SummaryRow], code: str, name: str | None) -> SummaryRow:
     )
 
 
+@cache
+def _generated(shape: Shape) -> Select:
+    d = divisions_as("d")
+    return select(exists().where(of_level(d, "township", shape), d.c.generated))
+
+
 def generated_boundaries(session: Session, f: CoverageFilter) -> bool:
     """Whether the region's township boundaries are generated (exports must say so)."""
-    shape = Shape.of(f)
-    d = divisions_as("d")
-    generated = exists().where(
-        d.c.tenant_id == T,
-        d.c.generated,
-        in_region(d.c.code, shape),
-        d.c.level == "township",
-        valid_at(d, shape),
-    )
-    return bool(session.scalar(select(generated), f.params()))
+    return bool(session.scalar(_generated(Shape.of(f)), f.params()))
