@@ -4,6 +4,7 @@ re-inspections due) and progress against the tenant's target curve — set-based
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from service.acceptance.models import AcceptanceEvent
 from service.acceptance.predicates import TITLED_STATES, is_titled, reinspection_due
+from service.acceptance.rows import OfficeInState, Progress, ProgressRow
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
 from service.core.binds import LIMIT, OFFSET, SOON, TODAY
@@ -205,11 +207,6 @@ def acceptance_overview(
     def titled(per: dict[str, int]) -> int:
         return sum(per[s] for s in TITLED)
 
-    def row(item: dict[str, Any]) -> dict[str, Any]:
-        item["state_label"] = ACCEPTANCE_LABELS_ZH[AcceptanceState(item["state"])]
-        item["overdue"] = item["due_on"] is not None and item["due_on"] < today
-        return item
-
     return {
         "region": region,
         "state": state,
@@ -227,14 +224,14 @@ def acceptance_overview(
             }
             for sub, per in sorted(by_sub.items())
         ],
-        "items": [row(i) for i in items],
+        "items": [OfficeInState.of(i, today) for i in items],
         "total": totals[state] if state else sum(totals.values()),
         "limit": limit,
         "offset": offset,
         "reinspection": {
             # the first `due_limit` of each, by due date; the counts are of all
-            "overdue": [row(i) for i in due if i["due_on"] < today],
-            "due_soon": [row(i) for i in due if i["due_on"] >= today],
+            "overdue": [OfficeInState.of(i, today) for i in due if i["due_on"] < today],
+            "due_soon": [OfficeInState.of(i, today) for i in due if i["due_on"] >= today],
             "overdue_count": overdue,
             "due_soon_count": due_soon,
             "period_months": params["months"],
@@ -361,7 +358,7 @@ def progress(
     in_force, next_target = standards.target_at(targets, day)
     names = division_names(session, scope.tenant_id, [r["sub"] for r in rows])
 
-    def judged(row: dict[str, Any], code: str) -> dict[str, Any]:
+    def judged(row: dict[str, Any], code: str) -> Progress:
         curve = standards.curve_for(all_targets, code)
         own, _ = standards.target_at(curve, day)
         offices, titled = row["offices"], row["offices_titled"]
@@ -369,17 +366,17 @@ def progress(
         target = float(own.share) if own else None
         needed = max(0, math.ceil(offices * target - 1e-9) - titled) if target else None
         required, accepted = row["required"], row["accepted"]
-        return {
-            "offices": offices,
-            "offices_titled": titled,
-            "share": share,
-            "target": target,
-            "status": _status(offices, share, own),
-            "short_of_target": needed,
-            "required": required,
-            "accepted": accepted,
-            "coverage_share": round(accepted / required, 4) if required else None,
-        }
+        return Progress(
+            offices=offices,
+            offices_titled=titled,
+            share=share,
+            target=target,
+            status=_status(offices, share, own),
+            short_of_target=needed,
+            required=required,
+            accepted=accepted,
+            coverage_share=round(accepted / required, 4) if required else None,
+        )
 
     keys = ("required", "accepted", "offices", "offices_titled")
     total = {k: sum(r[k] for r in rows) for k in keys}
@@ -400,15 +397,15 @@ def progress(
         ],
         "total": judged(total, region),
         "regions": [
-            {
-                "code": r["sub"],
-                "name": names.get(r["sub"]),
-                **judged(r, r["sub"]),
+            ProgressRow(
+                **asdict(judged(r, r["sub"])),
+                code=r["sub"],
+                name=names.get(r["sub"]),
                 # judged by the schedule of a wider region, not one set for it
-                "yardstick": any(
+                yardstick=any(
                     t.region_code != r["sub"] for t in standards.curve_for(all_targets, r["sub"])
                 ),
-            }
+            )
             for r in rows
         ],
     }

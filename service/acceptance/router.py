@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from service.acceptance import exports, reports, service
 from service.acceptance.schemas import EventOut, StepIn, StepResult
 from service.acceptance.workflow import Step
-from service.core.exports import Column
+from service.core.exports import Column, fields_of
 from service.http.deps import CurrentScope, Level, ReportFormat, ReportParams, SessionDep
 from service.http.downloads import download
 from service.http.params import AsOfQuery, RegionParam
@@ -108,6 +108,6 @@ def _per_region(
     """A per-region report as it is, or as a sheet: its regions, then the total row."""
     if format == "json":
         return body
-    total = {"code": body["region"] or "全部", "name": "合计", **body["total"]}
+    total = {"code": body["region"] or "全部", "name": "合计", **fields_of(body["total"])}
     filename = f"{title}_{body['region']}_{body['as_of']}"
     return download(format, [*body["regions"], total], columns, filename=filename)

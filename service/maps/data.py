@@ -372,24 +372,24 @@ def _aggregates(
             session=session, scope=scope, region=region, as_of=f.as_of, level=level
         )
         target = progress["target"]["share"]
-        by_code = {p["code"]: p for p in progress["regions"]}
+        by_code = {p.code: p for p in progress["regions"]}
         areas = []
         for code, geometry in display_geometry(session, f, level, region).items():
             cov = rates.get(code)
             prog = by_code.get(code)
-            share = prog["share"] if prog else None
+            share = prog.share if prog else None
             props = {
                 "required": cov.required if cov else None,
                 "covered": cov.covered if cov else None,
                 "coverage_rate": cov.coverage_rate if cov else None,
-                "offices": prog["offices"] if prog else None,
-                "accepted": prog["offices_titled"] if prog else None,
+                "offices": prog.offices if prog else None,
+                "accepted": prog.offices_titled if prog else None,
                 "acceptance_rate": share,
                 "target": target,
                 "progress_ratio": min(share / target, 1.0)
                 if share is not None and target
                 else share,
-                "progress_zh": acceptance.PROGRESS_STATUS_ZH[prog["status"]] if prog else None,
+                "progress_zh": acceptance.PROGRESS_STATUS_ZH[prog.status] if prog else None,
             }
             for key in ("coverage_rate", "acceptance_rate", "target"):
                 value = props[key]

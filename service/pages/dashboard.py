@@ -186,7 +186,7 @@ def dashboard_progress(
         days=[t.due_on for t in targets if t.due_on < today],
     )
     achieved: list[tuple[date, float | None]] = sorted(past.items())  # None: no office then
-    achieved.append((today, progress["total"]["share"]))
+    achieved.append((today, progress["total"].share))
     return _section(
         request,
         scope,
