@@ -7,6 +7,7 @@ most and how each city or county stands.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -245,6 +246,34 @@ def _region(shape: CriteriaShape) -> Select[Any]:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CriterionTally:
+    """A criterion across the region's offices: how many pass, fail, lack the data."""
+
+    key: str
+    text: str
+    category: str
+    mandatory: bool
+    passed: int
+    failed: int
+    unknown: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegionCompliance:
+    """A sub-region's offices against the standard, and the criterion most of them fail."""
+
+    code: str
+    name: str | None
+    offices: int
+    compliant: int
+    compliance_rate: float | None
+    avg_score: float | int | None
+    most_failed: str | None
+    most_failed_text: str | None
+    most_failed_count: int | None
+
+
 def region_compliance(
     *,
     session: Session,
@@ -277,24 +306,24 @@ def region_compliance(
             },
         )
     names = division_names(session, scope.tenant_id, [r["sub"] for r in subs])
-    by_criterion = []
+    by_criterion: list[CriterionTally] = []
     for i, c in enumerate(criteria):
         passed, failed, unknown = (sum(r[f"{k}{i}"] for r in subs) for k in "pfu")
         if passed + failed + unknown:  # applies to some office
             by_criterion.append(
-                {
-                    "key": c.key,
-                    "text": c.text,
-                    "category": c.category,
-                    "mandatory": c.mandatory,
-                    "passed": passed,
-                    "failed": failed,
-                    "unknown": unknown,
-                }
+                CriterionTally(
+                    key=c.key,
+                    text=c.text,
+                    category=c.category,
+                    mandatory=c.mandatory,
+                    passed=passed,
+                    failed=failed,
+                    unknown=unknown,
+                )
             )
     position = {c.key: c.position for c in criteria}
-    by_criterion.sort(key=lambda c: (-c["failed"], -c["unknown"], position[c["key"]]))
-    regions = []
+    by_criterion.sort(key=lambda c: (-c.failed, -c.unknown, position[c.key]))
+    regions: list[RegionCompliance] = []
     for r in sorted(subs, key=lambda r: r["sub"]):
         # the criterion most offices of the sub-region fail (ties: the first key)
         worst = min(
@@ -303,22 +332,20 @@ def region_compliance(
             key=lambda t: (t[0], t[1]),
         )
         regions.append(
-            {
-                "code": r["sub"],
-                "name": names.get(r["sub"]),
-                "offices": r["offices"],
-                "compliant": r["compliant"],
-                "compliance_rate": round(r["compliant"] / r["offices"], 4)
-                if r["offices"]
-                else None,
-                "avg_score": _number(r["avg_score"]),
-                "most_failed": worst[2].key if worst else None,
-                "most_failed_text": worst[2].text if worst else None,
-                "most_failed_count": -worst[0] if worst else None,
-            }
+            RegionCompliance(
+                code=r["sub"],
+                name=names.get(r["sub"]),
+                offices=r["offices"],
+                compliant=r["compliant"],
+                compliance_rate=round(r["compliant"] / r["offices"], 4) if r["offices"] else None,
+                avg_score=_number(r["avg_score"]),
+                most_failed=worst[2].key if worst else None,
+                most_failed_text=worst[2].text if worst else None,
+                most_failed_count=-worst[0] if worst else None,
+            )
         )
-    offices = sum(r["offices"] for r in regions)
-    compliant = sum(r["compliant"] for r in regions)
+    offices = sum(r.offices for r in regions)
+    compliant = sum(r.compliant for r in regions)
     return {
         "region": region,
         "as_of": day,
