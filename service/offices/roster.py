@@ -106,7 +106,12 @@ _MODEL_FIELDS = frozenset(RosterFields.model_fields)
 @dataclass
 class RosterRow:
     row: int  # the spreadsheet's own row number, as people see it
-    values: dict[str, Any]
+    values: dict[str, Any]  # the file's columns, read and checked
+    # what storing it learns (roster_store.py): the office it matches (None: a new one),
+    # the name the convention expects, and whether the given name follows it
+    office_id: int | None = None
+    expected_name: str | None = None
+    name_ok: bool = True
 
 
 @dataclass

@@ -119,8 +119,8 @@ def _townships(
             )
         else:
             t = known[code]
-            r.values["_expected"] = expected_name(t.county, t.name, t.kind)
-            r.values["_name_ok"] = name_matches(r.values["name"], t.county, t.name, t.kind)
+            r.expected_name = expected_name(t.county, t.name, t.kind)
+            r.name_ok = name_matches(r.values["name"], t.county, t.name, t.kind)
             kept.append(r)
     return kept
 
@@ -180,7 +180,7 @@ def _match(
             )
             continue
         seen.add(identity)
-        r.values["_id"] = hit.id if hit is not None else None
+        r.office_id = hit.id if hit is not None else None
         kept.append(r)
     return _staff_lists(session, scope, kept, report)
 
@@ -197,11 +197,11 @@ def _staff_lists(
 ) -> list[RosterRow]:
     """An office with a staff list takes its numbers from the list (as the API says, 409): a
     row giving other numbers for it is malformed; the list's own numbers pass."""
-    ids = [r.values["_id"] for r in rows if r.values["_id"] is not None]
+    ids = [r.office_id for r in rows if r.office_id is not None]
     listed = staff_list_counts(session=session, tenant_id=scope.tenant_id, office_ids=ids)
     kept = []
     for r in rows:
-        counts = listed.get(r.values["_id"])
+        counts = listed.get(r.office_id) if r.office_id is not None else None
         wrong = [
             key
             for key, count in zip(STAFF_COLUMNS, counts or (), strict=False)
@@ -228,7 +228,7 @@ def _arrays(rows: list[RosterRow]) -> dict[str, list[Any]]:
     out.update(
         {
             "rows": [r.row for r in rows],
-            "ids": [r.values["_id"] for r in rows],
+            "ids": [r.office_id for r in rows],
             "codes": [r.values["division_code"] for r in rows],
             "xs": [r.values["lon"] for r in rows],
             "ys": [r.values["lat"] for r in rows],
@@ -252,8 +252,8 @@ def _write(
     session: Session, scope: Scope, rows: list[RosterRow]
 ) -> tuple[dict[int, int], int, int]:
     """Insert and update set-based; returns (spreadsheet row → office id, created, updated)."""
-    new = [r for r in rows if r.values["_id"] is None]
-    old = [r for r in rows if r.values["_id"] is not None]
+    new = [r for r in rows if r.office_id is None]
+    old = [r for r in rows if r.office_id is not None]
     office_of: dict[int, int] = {}
     if new:
         inserted = session.execute(
@@ -298,7 +298,7 @@ def _write(
             ),
             {"t": scope.tenant_id, **_arrays(old)},
         )
-        office_of.update({r.row: r.values["_id"] for r in old})
+        office_of.update({r.row: r.office_id for r in old if r.office_id is not None})
     return office_of, len(new), len(old)
 
 
@@ -319,14 +319,14 @@ def _violations(
     out: list[dict[str, Any]] = []
     row_of = {office: row for row, office in office_of.items()}
     for r in rows:
-        if not r.values["_name_ok"]:
+        if not r.name_ok:
             out.append(
                 {
                     "row": r.row,
                     "office_id": office_of[r.row],
                     "kind": "name",
-                    "problem": f"name does not follow the convention; expected {r.values['_expected']}",
-                    "problem_zh": f"名称不符合规范,应为“{r.values['_expected']}”",
+                    "problem": f"name does not follow the convention; expected {r.expected_name}",
+                    "problem_zh": f"名称不符合规范,应为“{r.expected_name}”",
                 }
             )
     f = CoverageFilter(tenant_id=scope.tenant_id, region=scope.region_prefix)
