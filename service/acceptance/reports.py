@@ -29,7 +29,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from service.acceptance.models import AcceptanceEvent
 from service.acceptance.predicates import TITLED_STATES, is_titled, reinspection_due
-from service.acceptance.rows import OfficeInState, Progress, ProgressRow
+from service.acceptance.rows import (
+    CivilisedOffice,
+    OfficeInState,
+    Progress,
+    ProgressRow,
+    SpotCheckRow,
+)
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
 from service.core.binds import LIMIT, OFFSET, SOON, TODAY
@@ -559,25 +565,26 @@ def spot_checks(
         return round(sampled / filed, 4) if filed else None
 
     regions = [
-        {
-            "code": r["sub"],
-            "name": names.get(r["sub"]),
-            **r,
-            "share": share(r["filed"], r["sampled"]),
-        }
+        SpotCheckRow(
+            code=r["sub"],
+            name=names.get(r["sub"]),
+            filed=r["filed"],
+            sampled=r["sampled"],
+            findings=r["findings"],
+            last_sampled_on=r["last_sampled_on"],
+            share=share(r["filed"], r["sampled"]),
+        )
         for r in rows
     ]
-    for r in regions:
-        del r["sub"]
-    filed = sum(r["filed"] for r in regions)
-    sampled = sum(r["sampled"] for r in regions)
+    filed = sum(r.filed for r in regions)
+    sampled = sum(r.sampled for r in regions)
     return {
         "region": region,
         "as_of": day,
         "total": {
             "filed": filed,
             "sampled": sampled,
-            "findings": sum(r["findings"] for r in regions),
+            "findings": sum(r.findings for r in regions),
             "share": share(filed, sampled),
         },
         "regions": regions,
@@ -633,6 +640,7 @@ def civilised_offices(
     rows = fetch_dicts(
         session, _CIVILISED, {"t": scope.tenant_id, "region": region, "day": day, "year": day.year}
     )
+    items = []
     for r in rows:
         accepted = r["accepted_on"]
         if accepted is not None and accepted <= deadline:
@@ -641,10 +649,15 @@ def civilised_offices(
             status = "revoke"
         else:
             status = "pending"
-        r["status"] = status
-        r["status_label"] = CIVILISED_STATUS_ZH[status]
-        r["state_label"] = ACCEPTANCE_LABELS_ZH[AcceptanceState(r["state"])]
-        r["deadline"] = deadline
+        items.append(
+            CivilisedOffice(
+                **r,
+                status=status,
+                status_label=CIVILISED_STATUS_ZH[status],
+                state_label=ACCEPTANCE_LABELS_ZH[AcceptanceState(r["state"])],
+                deadline=deadline,
+            )
+        )
     return {
         "region": region,
         "as_of": day,
@@ -656,8 +669,8 @@ def civilised_offices(
             "years": rule.civilised_title_years,
             "deadline": deadline,
         },
-        "counts": {s: sum(1 for r in rows if r["status"] == s) for s in CIVILISED_STATUS_ZH},
-        "items": rows,
+        "counts": {s: sum(1 for r in items if r.status == s) for s in CIVILISED_STATUS_ZH},
+        "items": items,
     }
 
 

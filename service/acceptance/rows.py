@@ -62,3 +62,35 @@ class ProgressRow(Progress):
     code: str
     name: str | None
     yardstick: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpotCheckRow:
+    """A sub-region's offices filed with the province and how many it spot-checked."""
+
+    code: str
+    name: str | None
+    filed: int
+    sampled: int
+    findings: int
+    last_sampled_on: date | None
+    share: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CivilisedOffice:
+    """An office named 文明司法所 against the deadline for its acceptance."""
+
+    id: int
+    name: str
+    division_code: str
+    division_name: str | None
+    county_name: str | None
+    state: str
+    first_listed: int
+    last_listed: int
+    accepted_on: date | None
+    status: str
+    status_label: str
+    state_label: str
+    deadline: date
