@@ -4,6 +4,7 @@ offices table (the idiom of service/coverage/predicates.py; docs/architecture.md
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,8 +31,9 @@ def is_titled(o: FromClause) -> ColumnElement[bool]:
     return o.c.acceptance_state == any_(TITLED_STATES)
 
 
-def reinspection_due(o: FromClause) -> ColumnElement[date]:
+def reinspection_due(o: FromClause, months: Any = MONTHS) -> ColumnElement[date]:
     """When office `o` is next due for re-inspection (动态管理, 定期复验): a titled office, the
-    tenant's period after its last re-inspection or its acceptance; NULL otherwise."""
+    tenant's period (`months`: bound, or a column of the tenant) after its last re-inspection
+    or its acceptance; NULL otherwise."""
     since = func.coalesce(o.c.reinspected_on, o.c.accepted_on)
-    return cast(case((is_titled(o), since + func.make_interval(0, MONTHS))), Date)
+    return cast(case((is_titled(o), since + func.make_interval(0, months))), Date)

@@ -9,7 +9,7 @@ app.username, app.role, app.request_id).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -171,6 +171,18 @@ def events_of_request(
         ).order_by(e.id)
     ).all()
     return [_event(r) for r in rows]
+
+
+def last_event_id(
+    session: Session, *, tenant_id: int, entities: Iterable[str], entity_id: int
+) -> int:
+    """The newest event of one entity (0: none) — taken before and after a save, the
+    difference says whether the save wrote one (an unchanged record writes none)."""
+    e = _EVENTS.c
+    newest = select(func.coalesce(func.max(e.id), 0)).where(
+        e.tenant_id == tenant_id, e.entity_type.in_(list(entities)), e.entity_id == str(entity_id)
+    )
+    return int(session.scalar(newest) or 0)
 
 
 def entity_history(

@@ -10,23 +10,20 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    Date,
     Select,
     String,
     and_,
     any_,
     bindparam,
-    case,
-    cast,
     func,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from maps.data import Area, MapData, OfficeMark
 from service.acceptance import reports as acceptance
+from service.acceptance.predicates import reinspection_due
 from service.accounts.scope import Scope
 from service.core.db import fetch_dicts, plan_for_values
 from service.core.errors import Invalid
@@ -61,9 +58,7 @@ def _offices_stmt(shape: Shape, by_state: bool) -> Select:
     their township, county and re-inspection due date."""
     o, d, c = offices_as("o"), divisions_as("d"), divisions_as("c")
     tenants = Tenant.__table__
-    titled = o.c.acceptance_state == any_(bindparam("titled", type_=ARRAY(String)))
-    since = func.coalesce(o.c.reinspected_on, o.c.accepted_on)
-    due = cast(since + func.make_interval(0, tenants.c.reinspection_months), Date)
+    due = reinspection_due(o, months=tenants.c.reinspection_months)
     stmt = (
         select(
             o.c.id,
@@ -78,7 +73,7 @@ def _offices_stmt(shape: Shape, by_state: bool) -> Select:
             o.c.staff_civil_servants,
             o.c.area_m2,
             o.c.acceptance_state.label("state"),
-            case((titled, due)).label("due_on"),
+            due.label("due_on"),
         )
         .select_from(
             o.join(tenants, tenants.c.id == o.c.tenant_id)

@@ -93,7 +93,7 @@ class RecordRequest:
 
     def last_event(self, entities: Iterable[str], entity_id: int) -> int:
         """`last_event_id` of one entity of this tenant."""
-        return last_event_id(
+        return audit.last_event_id(
             self.session, tenant_id=self.scope.tenant_id, entities=entities, entity_id=entity_id
         )
 
@@ -262,23 +262,6 @@ def posted_office(session: Session, scope: Scope, office_id: int) -> Office:
     if not 1 <= office_id <= MAX_ID:
         raise Invalid("office_id out of range", {"field": "office_id"})
     return offices.get_office(session=session, scope=scope, office_id=office_id)
-
-
-def last_event_id(
-    session: Session, *, tenant_id: int, entities: Iterable[str], entity_id: int
-) -> int:
-    """The newest audit event of one entity (0: none) — taken before and after a save, the
-    difference says whether the save wrote one (an unchanged record writes none)."""
-    return int(
-        session.scalar(
-            text(
-                "SELECT coalesce(max(id), 0) FROM audit_events WHERE tenant_id = :t"
-                " AND entity_type = ANY(:e) AND entity_id = :id"
-            ),
-            {"t": tenant_id, "e": list(entities), "id": str(entity_id)},
-        )
-        or 0
-    )
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 
-from service.coverage.predicates import REGION, T, divisions_as, offices_as
+from service.core.binds import REGION, T
+from service.coverage.predicates import divisions_as, offices_as
 from service.records.models import OfficeFacilities, OfficeStaff, OfficeWorkRecord
 
 # the values of `evaluation_params` and the selection, bound at execution
