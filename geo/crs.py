@@ -100,3 +100,44 @@ def point_to_wgs84(x: float, y: float, epsg: int) -> tuple[float, float]:
         return x, y
     lon, lat = transformer_to_wgs84(epsg).transform(x, y)
     return float(lon), float(lat)
+
+
+# OGC API (Features Part 2, Tiles): CRS named by URI. CRS84 is WGS-84 with longitude first —
+# the default of every OGC API and the order our geometries are stored in (SRID 4326, x=lon).
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
+# the CRS an OGC client may ask for: CRS84 (None here) and the supported EPSG codes
+OGC_CRS: tuple[int | None, ...] = (None, WGS84, CGCS2000, WEB_MERCATOR, *CGCS2000_GK)
+
+
+def crs_uri(epsg: int | None) -> str:
+    """The OGC URI of an EPSG code; None is CRS84."""
+    return CRS84 if epsg is None else f"{_EPSG_URI}{epsg}"
+
+
+def parse_crs_uri(value: str) -> int | None:
+    """The EPSG code a client's CRS names (an OGC URI, a safe CURIE `[EPSG:4490]`, or
+    `EPSG:4490`); None for CRS84. UnsupportedCRS for anything else."""
+    text = value.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    if text in (CRS84, "OGC:CRS84", "CRS84", "http://www.opengis.net/def/crs/OGC/0/CRS84"):
+        return None
+    for prefix in (_EPSG_URI, "http://www.opengis.net/def/crs/EPSG/0.0/", "EPSG:"):
+        if text.startswith(prefix) and text[len(prefix) :].isdigit():
+            code = int(text[len(prefix) :])
+            if code in SUPPORTED_EPSG:
+                return code
+            break
+    raise UnsupportedCRS(
+        f"{value[:200]!r} is not a CRS this service offers; use {CRS84} or one of"
+        f" {_EPSG_URI}{{4326, 4490, 3857, 4491…4554}}"
+    )
+
+
+@lru_cache(maxsize=128)
+def northing_first(epsg: int) -> bool:
+    """Whether the CRS's first axis points north (latitude or northing first): EPSG:4326 and
+    EPSG:4490 are lat,lon, the CGCS2000 Gauss-Krüger CRSs northing,easting. Coordinates in
+    such a CRS are written in that order (OGC API Features Part 2), not x,y."""
+    return CRS.from_epsg(epsg).axis_info[0].direction.lower() == "north"

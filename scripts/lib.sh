@@ -80,6 +80,8 @@ ensure_browser() {
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
     # Chinese text in screenshots
     [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+    # GDAL's OGC API - Features client, for the tests of /ogc with a real client
+    command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
     if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 

@@ -20,6 +20,8 @@ from pyogrio import raw
 from shapely.geometry.base import BaseGeometry
 
 from geo.partition import partition_polygon
+from service.divisions.kinds import DivisionLevel, kind_from_name
+from service.offices.naming import expected_name
 
 
 @lru_cache(maxsize=1)
@@ -148,3 +150,22 @@ def feature_collection(features: list[tuple[BaseGeometry | dict | None, dict]]) 
 def write_geojson(path: Path, features: list[tuple[BaseGeometry | dict | None, dict]]) -> Path:
     path.write_text(json.dumps(feature_collection(features), ensure_ascii=False), encoding="utf-8")
     return path
+
+
+COUNTY_NAMES = {"410184": "新郑市", "410122": "中牟县", "410222": "通许县", "140105": "小店区"}
+
+
+def township(code: str) -> tuple[shapely.Geometry, dict]:
+    name = "mini_shanxi" if code.startswith("14") else "mini_henan"
+    ((geom, props),) = mini_features(name, lambda c: c == code)
+    return geom, props
+
+
+def office_body(code: str) -> dict[str, Any]:
+    geom, props = township(code)
+    p = shapely.point_on_surface(geom)
+    kind = kind_from_name(props["name"], DivisionLevel.township).value
+    return {
+        "name": expected_name(COUNTY_NAMES[code[:6]], props["name"], kind),
+        "location": {"lon": p.x, "lat": p.y},
+    }

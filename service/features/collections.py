@@ -1,0 +1,245 @@
+"""The collections the OGC API serves (docs/architecture.md, "OGC API"): what each is, its
+properties, and the statement of its features at a time — SQLAlchemy Core over the mapped
+tables, in the idiom of the reports (coverage/predicates.py).
+
+Each source selects `fid` (the feature id, text), `geom` (stored, SRID 4326 lon/lat) and the
+properties under their public names, limited to the tenant (`T`) and the caller's region
+(`REGION`, a code prefix) — row-level security draws the same lines again in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from functools import cache
+from typing import Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+)
+
+from service.core.binds import REGION, T
+from service.coverage.predicates import divisions_as, offices_as
+from service.divisions.kinds import KIND_LABELS_ZH
+from service.divisions.predicates import version_valid
+from service.offices.states import ACCEPTANCE_LABELS_ZH
+
+# the date a feature's time is asked at (an instant) or the interval [START, END]
+AT = bindparam("at", type_=Date)
+START = bindparam("start", type_=Date)
+END = bindparam("end", type_=Date)
+# open ends of an interval
+EARLIEST = date(1, 1, 1)
+LATEST = date(9999, 12, 31)
+
+
+class When(StrEnum):
+    """Which versions a request reads: today's, those valid at an instant, or those valid at
+    some time in an interval."""
+
+    current = "current"
+    at = "at"
+    during = "during"
+
+
+PropertyType = Literal["string", "integer", "number", "boolean", "date"]
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property of a collection's features: its public name, Chinese title and type."""
+
+    name: str
+    title: str
+    type: PropertyType
+    # the values it can take, with their Chinese names (a closed vocabulary)
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    geometry: Literal["MultiPolygon", "Point"]
+    properties: tuple[Property, ...]
+    # what `datetime` selects: division versions valid then, or offices open then
+    temporal: str
+    source: Callable[[When], Select]
+    # the division level its region extent is read at, and the first day it has data
+    default_sort: str = "code"
+
+    def property(self, name: str) -> Property | None:
+        return next((p for p in self.properties if p.name == name), None)
+
+
+def _labels(column: object, labels: dict[str, str]) -> object:
+    return case({k: v for k, v in labels.items() if isinstance(k, str)}, value=column)
+
+
+_KIND_VALUES = tuple(sorted(k for k in KIND_LABELS_ZH if isinstance(k, str)))
+_STATE_VALUES = tuple(k for k in ACCEPTANCE_LABELS_ZH if isinstance(k, str))
+
+
+def _division_properties(level: str) -> tuple[Property, ...]:
+    props = [
+        Property("code", "区划代码", "string"),
+        Property("name", "名称", "string"),
+        Property("kind", "类型", "string", _KIND_VALUES),
+        Property("kind_label", "类型名称", "string"),
+        Property("parent_code", "上级区划代码", "string"),
+        Property("valid_from", "生效日期", "date"),
+        Property("valid_to", "失效日期", "date"),
+        Property("generated", "边界为推算生成", "boolean"),
+    ]
+    if level == "province":
+        props = [p for p in props if p.name != "parent_code"]
+    return tuple(props)
+
+
+def _division_source(level: str) -> Callable[[When], Select]:
+    @cache
+    def source(when: When) -> Select:
+        d = divisions_as("d")
+        if when is When.during:
+            version = and_(d.c.valid_from <= END, or_(d.c.valid_to.is_(None), d.c.valid_to > START))
+            # several versions of a code may fall in an interval: each is its own feature
+            fid = d.c.code + "@" + cast(d.c.valid_from, String)
+        else:
+            version = version_valid(d, AT if when is When.at else None)
+            fid = d.c.code
+        columns = [
+            fid.label("fid"),
+            d.c.geom.label("geom"),
+            d.c.code.label("code"),
+            d.c.name.label("name"),
+            d.c.kind.label("kind"),
+            _labels(d.c.kind, KIND_LABELS_ZH).label("kind_label"),  # type: ignore[attr-defined]
+            d.c.parent_code.label("parent_code"),
+            d.c.valid_from.label("valid_from"),
+            d.c.valid_to.label("valid_to"),
+            d.c.generated.label("generated"),
+        ]
+        if level == "province":
+            columns = [c for c in columns if c.name != "parent_code"]
+        return select(*columns).where(
+            d.c.tenant_id == T,
+            d.c.level == level,
+            func.starts_with(d.c.code, REGION),
+            version,
+        )
+
+    return source
+
+
+@cache
+def _office_source(when: When) -> Select:
+    o, d, c = offices_as("o"), divisions_as("d"), divisions_as("c")
+    open_then: ColumnElement[bool]
+    if when is When.current:
+        open_then = o.c.closed_at.is_(None)
+    else:
+        first, last = (AT, AT) if when is When.at else (START, END)
+        # closed on a day: open to its end
+        open_then = and_(
+            o.c.opened_on <= last, or_(o.c.closed_at.is_(None), o.c.closed_at >= first)
+        )
+    joined = o.join(d, and_(d.c.tenant_id == o.c.tenant_id, d.c.id == o.c.division_id)).outerjoin(
+        c,
+        and_(c.c.tenant_id == o.c.tenant_id, c.c.code == d.c.parent_code, c.c.valid_to.is_(None)),
+    )
+    return (
+        select(
+            cast(o.c.id, String).label("fid"),
+            o.c.geom.label("geom"),
+            o.c.id.label("id"),
+            o.c.name.label("name"),
+            o.c.division_code.label("code"),
+            d.c.name.label("township"),
+            d.c.kind.label("kind"),
+            c.c.name.label("county"),
+            o.c.located_code.label("located_code"),
+            o.c.acceptance_state.label("state"),
+            _labels(o.c.acceptance_state, ACCEPTANCE_LABELS_ZH).label("state_label"),  # type: ignore[attr-defined]
+            o.c.staff_total.label("staff_total"),
+            o.c.staff_formal.label("staff_formal"),
+            o.c.staff_civil_servants.label("staff_civil_servants"),
+            o.c.area_m2.label("area_m2"),
+            o.c.address.label("address"),
+            o.c.phone.label("phone"),
+            o.c.opened_on.label("opened_on"),
+            o.c.accepted_on.label("accepted_on"),
+            o.c.version.label("version"),
+        )
+        .select_from(joined)
+        .where(o.c.tenant_id == T, func.starts_with(o.c.division_code, REGION), open_then)
+    )
+
+
+_OFFICE_PROPERTIES = (
+    Property("id", "编号", "integer"),
+    Property("name", "名称", "string"),
+    Property("code", "所在乡镇(街道)代码", "string"),
+    Property("township", "乡镇(街道)", "string"),
+    Property("kind", "乡镇类型", "string", _KIND_VALUES),
+    Property("county", "县(市、区)", "string"),
+    Property("located_code", "实际位置所在乡镇代码", "string"),
+    Property("state", "验收状态", "string", _STATE_VALUES),
+    Property("state_label", "验收状态名称", "string"),
+    Property("staff_total", "在编人数", "integer"),
+    Property("staff_formal", "政法专项编制", "integer"),
+    Property("staff_civil_servants", "公务员人数", "integer"),
+    Property("area_m2", "业务用房面积(平方米)", "number"),
+    Property("address", "地址", "string"),
+    Property("phone", "电话", "string"),
+    Property("opened_on", "设立日期", "date"),
+    Property("accepted_on", "验收通过日期", "date"),
+    Property("version", "版本", "integer"),
+)
+
+_LEVELS = {
+    "provinces": ("province", "省级行政区", "省、自治区、直辖市的边界"),
+    "cities": ("city", "地级行政区", "地级市、地区、自治州、盟的边界"),
+    "counties": ("county", "县级行政区", "县、县级市、市辖区、旗的边界"),
+    "townships": ("township", "乡级行政区", "乡、镇、街道及其他乡级单位的边界"),
+}
+
+COLLECTIONS: dict[str, Collection] = {
+    **{
+        cid: Collection(
+            id=cid,
+            title=title,
+            description=f"{description}。datetime 选取当时有效的区划版本(默认:现行版本)。",
+            geometry="MultiPolygon",
+            properties=_division_properties(level),
+            temporal="versions",
+            source=_division_source(level),
+        )
+        for cid, (level, title, description) in _LEVELS.items()
+    },
+    "offices": Collection(
+        id="offices",
+        title="司法所",
+        description=(
+            "司法所的位置、验收状态、人员与业务用房面积。datetime 选取当时在册的司法所"
+            "(默认:现有司法所)。"
+        ),
+        geometry="Point",
+        properties=_OFFICE_PROPERTIES,
+        temporal="open",
+        source=_office_source,
+        default_sort="code",
+    ),
+}

@@ -1,0 +1,228 @@
+"""Features of a collection as GeoJSON, made by PostgreSQL: the matching features' number and
+one page of them as a JSON array, in one round trip, the geometry in the requested CRS and
+axis order. A statement is built once per shape of request (which filters are on, which
+properties, the order, the CRS) and kept; the values are bound at execution."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    String,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from geo.crs import CGCS2000, WGS84, northing_first
+from service.core.binds import LIMIT, OFFSET
+from service.core.db import plan_for_values
+from service.features.collections import EARLIEST, LATEST, Collection, When
+
+FID = bindparam("fid", type_=String)
+# the bbox, in the CRS `BBOX_SRID` names, lower-left and upper-right corners as x,y
+X1, Y1, X2, Y2 = (bindparam(n, type_=Float) for n in ("x1", "y1", "x2", "y2"))
+# decimal places written: 1e-9° (≈ 0.1 mm) in degrees, 1 mm in metres
+DEGREE_DIGITS = 9
+METRE_DIGITS = 3
+
+
+@dataclass(frozen=True)
+class Window:
+    """The time a request asks about: today's versions, an instant or an interval (open
+    ends as None)."""
+
+    when: When = When.current
+    start: date | None = None
+    end: date | None = None
+
+    def params(self) -> dict[str, Any]:
+        if self.when is When.at:
+            return {"at": self.start}
+        if self.when is When.during:
+            return {"start": self.start or EARLIEST, "end": self.end or LATEST}
+        return {}
+
+
+@dataclass(frozen=True)
+class ItemsShape:
+    """What of an items request changes its statement."""
+
+    collection: str
+    when: When
+    bbox: bool
+    bbox_epsg: int | None  # the bbox's CRS; None: CRS84
+    properties: tuple[str, ...]
+    sortby: tuple[tuple[str, bool], ...]  # (property, descending)
+    epsg: int | None  # the response CRS; None: CRS84
+    one: bool = False  # a single feature by id
+
+
+@dataclass(frozen=True)
+class ItemsRequest:
+    """An items request: its shape and the values bound to it."""
+
+    collection: Collection
+    window: Window = field(default_factory=Window)
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_epsg: int | None = None
+    properties: tuple[str, ...] | None = None  # None: all
+    sortby: tuple[tuple[str, bool], ...] = ()
+    epsg: int | None = None
+    limit: int = 10
+    offset: int = 0
+
+    def shape(self, *, one: bool = False) -> ItemsShape:
+        names = self.properties
+        if names is None:
+            names = tuple(p.name for p in self.collection.properties)
+        return ItemsShape(
+            collection=self.collection.id,
+            when=self.window.when,
+            bbox=self.bbox is not None,
+            bbox_epsg=self.bbox_epsg if self.bbox is not None else None,
+            properties=names,
+            sortby=self.sortby,
+            epsg=self.epsg,
+            one=one,
+        )
+
+
+def output_geometry(geom: Any, epsg: int | None) -> ColumnElement[Any]:
+    """The stored geometry (SRID 4326, lon/lat) in the CRS asked for, in that CRS's axis
+    order. CGCS2000 and WGS-84 coordinates are taken as equal (geo/crs.py): EPSG:4490 is the
+    stored coordinates with their SRID changed."""
+    if epsg is None:
+        return geom
+    if epsg in (WGS84, CGCS2000):
+        out = func.ST_SetSRID(geom, epsg)
+    else:
+        out = func.ST_Transform(geom, epsg)
+    return func.ST_FlipCoordinates(out) if northing_first(epsg) else out
+
+
+def bbox_condition(geom: Any, bbox_epsg: int | None) -> ColumnElement[bool]:
+    """The feature's geometry meets the bbox. The bbox comes in the axis order of its CRS
+    (OGC API Features Part 2): lat,lon for EPSG:4326/4490, northing,easting for Gauss-Krüger;
+    the caller passes it as given and this puts it in x,y order."""
+    if bbox_epsg is not None and northing_first(bbox_epsg):
+        corners = (Y1, X1, Y2, X2)
+    else:
+        corners = (X1, Y1, X2, Y2)
+    srid = WGS84 if bbox_epsg in (None, WGS84, CGCS2000) else bbox_epsg
+    box = func.ST_MakeEnvelope(*corners, srid)
+    if srid != WGS84:
+        box = func.ST_Transform(func.ST_Segmentize(box, 1000.0), WGS84)
+    return geom.op("&&")(box) & func.ST_Intersects(geom, box)
+
+
+def _property_value(column: Any, prop_type: str) -> Any:
+    # numeric(9,1) → a JSON number; the rest as PostgreSQL writes them in JSON
+    return cast(column, Float) if prop_type == "number" else column
+
+
+@lru_cache(maxsize=512)
+def items_statement(shape: ItemsShape, collection: Collection) -> Select[Any]:
+    """(matched, features): how many features match and one page of them as a JSON array
+    (text, ordered); a single feature when `shape.one` (matched is then 0 or 1)."""
+    source = collection.source(shape.when).subquery("f")
+    where: list[ColumnElement[bool]] = []
+    if shape.bbox:
+        where.append(bbox_condition(source.c.geom, shape.bbox_epsg))
+    if shape.one:
+        where.append(source.c.fid == FID)
+    return statement_over(shape, collection, source, where)
+
+
+def statement_over(
+    shape: ItemsShape, collection: Collection, source: Any, where: Sequence[ColumnElement[bool]]
+) -> Select[Any]:
+    """The items statement over `source` with the conditions `where` (a filter a library
+    parsed joins this list)."""
+    key_columns = [
+        (source.c[name].desc() if desc else source.c[name].asc()).nulls_last()
+        for name, desc in shape.sortby
+    ]
+    order = [*key_columns, source.c.fid]
+    matching = select(source).where(*where)
+    page = (
+        select(
+            source.c.fid,
+            source.c.geom,
+            *(source.c[name] for name in shape.properties),
+            func.row_number().over(order_by=order).label("n"),
+        )
+        .where(*where)
+        .order_by(*order)
+        .limit(1 if shape.one else LIMIT)
+        .offset(0 if shape.one else OFFSET)
+        .subquery("p")
+    )
+    digits = METRE_DIGITS if shape.epsg not in (None, WGS84, CGCS2000) else DEGREE_DIGITS
+    pairs: list[Any] = []
+    for name in shape.properties:
+        prop = collection.property(name)
+        assert prop is not None
+        pairs.extend((literal(name), _property_value(page.c[name], prop.type)))
+    feature = func.json_build_object(
+        literal("type"),
+        literal("Feature"),
+        literal("id"),
+        page.c.fid,
+        literal("geometry"),
+        cast(func.ST_AsGeoJSON(output_geometry(page.c.geom, shape.epsg), digits), JSON),
+        literal("properties"),
+        func.json_build_object(*pairs),
+    )
+    agg = select(
+        func.coalesce(cast(func.json_agg(aggregate_order_by(feature, page.c.n)), Text), "[]")
+    ).scalar_subquery()
+    matched = (
+        literal(0, Integer)
+        if shape.one
+        else select(func.count()).select_from(matching.subquery("m")).scalar_subquery()
+    )
+    return select(matched.label("matched"), agg.label("features"))
+
+
+def fetch_items(
+    session: Session,
+    request: ItemsRequest,
+    *,
+    tenant_id: int,
+    region: str,
+    fid: str | None = None,
+) -> tuple[int, str]:
+    """(numberMatched, the features as a JSON array text) of one page; with `fid`, the one
+    feature of that id (numberMatched 0 when there is none)."""
+    shape = request.shape(one=fid is not None)
+    params: dict[str, Any] = {
+        "t": tenant_id,
+        "region": region,
+        "limit": request.limit,
+        "offset": request.offset,
+        **request.window.params(),
+    }
+    if request.bbox is not None:
+        params.update(zip(("x1", "y1", "x2", "y2"), request.bbox, strict=True))
+    if fid is not None:
+        params["fid"] = fid
+    plan_for_values(session)
+    row = session.execute(items_statement(shape, request.collection), params).one()
+    matched = int(row.matched)
+    if fid is not None:
+        matched = 0 if row.features == "[]" else 1
+    return matched, row.features

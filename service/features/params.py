@@ -1,0 +1,152 @@
+"""The OGC API's query parameters read into an items request: `bbox`, `bbox-crs`, `crs`,
+`datetime`, `properties`, `sortby`, `limit`, `offset`. Each bad value is an `Invalid` naming
+the parameter and the problem (a 400), never a 500."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from geo.crs import UnsupportedCRS, parse_crs_uri
+from service.core.errors import Invalid
+from service.features.collections import Collection, When
+from service.features.items import ItemsRequest, Window
+
+MAX_LIMIT = 10_000
+DEFAULT_LIMIT = 10
+MAX_OFFSET = 10_000_000
+
+
+def _bad(field: str, problem: str) -> Invalid:
+    return Invalid(f"{field}: {problem}", {"field": field})
+
+
+def crs_param(value: str | None, field: str = "crs") -> int | None:
+    """The EPSG code a CRS parameter names; None for CRS84 (and when absent)."""
+    if value is None:
+        return None
+    try:
+        return parse_crs_uri(value)
+    except UnsupportedCRS as exc:
+        raise _bad(field, str(exc)) from exc
+
+
+def bbox_param(value: str) -> tuple[float, float, float, float]:
+    """Four numbers (or six, the heights ignored): the lower corner, then the upper, in the
+    axis order of `bbox-crs`."""
+    parts = value.split(",")
+    if len(parts) not in (4, 6):
+        raise _bad("bbox", "four numbers (or six with heights) separated by commas")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError as exc:
+        raise _bad("bbox", f"{value[:100]!r} holds something that is not a number") from exc
+    if not all(math.isfinite(n) for n in numbers):
+        raise _bad("bbox", "numbers must be finite")
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    a, b, c, d = numbers
+    if a > c or b > d:
+        raise _bad("bbox", "the lower corner comes first: each of its numbers ≤ the upper's")
+    return a, b, c, d
+
+
+def check_geographic_bbox(bbox: tuple[float, float, float, float], lat_first: bool) -> None:
+    lons = (bbox[1], bbox[3]) if lat_first else (bbox[0], bbox[2])
+    lats = (bbox[0], bbox[2]) if lat_first else (bbox[1], bbox[3])
+    if any(abs(x) > 180 for x in lons) or any(abs(y) > 90 for y in lats):
+        order = "lat,lon" if lat_first else "lon,lat"
+        raise _bad("bbox", f"outside the globe (this CRS takes {order} order)")
+
+
+def _instant(text: str, field: str) -> date:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text).date()
+    except ValueError as exc:
+        raise _bad(field, f"{text[:40]!r} is not an RFC 3339 date or date-time") from exc
+
+
+def datetime_param(value: str | None) -> Window:
+    """An instant (`2020-01-01`, `2020-01-01T00:00:00Z`) or an interval (`a/b`, `../b`,
+    `a/..`), read to the day (the registry's times are days)."""
+    if value is None:
+        return Window()
+    text = value.strip()
+    if "/" not in text:
+        return Window(When.at, _instant(text, "datetime"))
+    first, _, last = text.partition("/")
+    start = None if first in ("", "..") else _instant(first, "datetime")
+    end = None if last in ("", "..") else _instant(last, "datetime")
+    if start is None and end is None:
+        raise _bad("datetime", "an interval needs at least one end")
+    if start is not None and end is not None and start > end:
+        raise _bad("datetime", "the interval's start is after its end")
+    return Window(When.during, start, end)
+
+
+def properties_param(value: str | None, collection: Collection) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    unknown = [n for n in names if collection.property(n) is None]
+    if unknown:
+        raise _bad(
+            "properties",
+            f"{', '.join(unknown)[:200]} not a property of {collection.id}"
+            f" (its properties: {', '.join(p.name for p in collection.properties)})",
+        )
+    return names
+
+
+def sortby_param(value: str | None, collection: Collection) -> tuple[tuple[str, bool], ...]:
+    if value is None:
+        return ()
+    keys: list[tuple[str, bool]] = []
+    for part in value.split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("+-").strip()
+        if collection.property(name) is None:
+            raise _bad(
+                "sortby",
+                f"{name[:100]!r} is not a property of {collection.id}"
+                f" (its properties: {', '.join(p.name for p in collection.properties)})",
+            )
+        if name not in (k for k, _ in keys):
+            keys.append((name, descending))
+    return tuple(keys)
+
+
+def items_request(
+    collection: Collection,
+    *,
+    limit: int,
+    offset: int,
+    bbox: str | None,
+    bbox_crs: str | None,
+    crs: str | None,
+    datetime_: str | None,
+    properties: str | None,
+    sortby: str | None,
+) -> ItemsRequest:
+    bbox_epsg = crs_param(bbox_crs, "bbox-crs")
+    box = None
+    if bbox is not None:
+        box = bbox_param(bbox)
+        if bbox_epsg is None or bbox_epsg in (4326, 4490):
+            check_geographic_bbox(box, lat_first=bbox_epsg is not None)
+    elif bbox_crs is not None:
+        raise _bad("bbox-crs", "given without a bbox")
+    return ItemsRequest(
+        collection=collection,
+        window=datetime_param(datetime_),
+        bbox=box,
+        bbox_epsg=bbox_epsg,
+        properties=properties_param(properties, collection),
+        sortby=sortby_param(sortby, collection),
+        epsg=crs_param(crs),
+        limit=limit,
+        offset=offset,
+    )
