@@ -82,6 +82,13 @@ class Invalid(DomainError):
     status, code = 422, "invalid"
 
 
+class InvalidParameter(Invalid):
+    """A query parameter the request cannot be answered with: a 400, as the OGC API
+    standards ask (a body that fails validation stays a 422)."""
+
+    status, code = 400, "invalid_parameter"
+
+
 class InvalidLocation(Invalid):
     code = "invalid_location"
 

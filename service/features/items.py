@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from geo.crs import CGCS2000, WGS84, northing_first
 from service.core.binds import LIMIT, OFFSET
 from service.core.db import plan_for_values
+from service.features import filters
 from service.features.collections import EARLIEST, LATEST, Collection, When
 
 FID = bindparam("fid", type_=String)
@@ -84,6 +85,9 @@ class ItemsRequest:
     epsg: int | None = None
     limit: int = 10
     offset: int = 0
+    # a CQL2 filter (pygeofilter's syntax tree) and the CRS of its geometries
+    filter: Any = None
+    filter_epsg: int | None = None
 
     def shape(self, *, one: bool = False) -> ItemsShape:
         names = self.properties
@@ -134,16 +138,32 @@ def _property_value(column: Any, prop_type: str) -> Any:
     return cast(column, Float) if prop_type == "number" else column
 
 
-@lru_cache(maxsize=512)
-def items_statement(shape: ItemsShape, collection: Collection) -> Select[Any]:
-    """(matched, features): how many features match and one page of them as a JSON array
-    (text, ordered); a single feature when `shape.one` (matched is then 0 or 1)."""
-    source = collection.source(shape.when).subquery("f")
+def conditions(shape: ItemsShape, source: Any) -> list[ColumnElement[bool]]:
+    """The shape's own conditions over a collection's `source` subquery (a filter is more)."""
     where: list[ColumnElement[bool]] = []
     if shape.bbox:
         where.append(bbox_condition(source.c.geom, shape.bbox_epsg))
     if shape.one:
         where.append(source.c.fid == FID)
+    return where
+
+
+@lru_cache(maxsize=512)
+def items_statement(shape: ItemsShape, collection: Collection) -> Select[Any]:
+    """(matched, features): how many features match and one page of them as a JSON array
+    (text, ordered); a single feature when `shape.one` (matched is then 0 or 1). Built once
+    per shape; a request with a filter builds its own (`filtered_statement`)."""
+    source = collection.source(shape.when).subquery("f")
+    return statement_over(shape, collection, source, conditions(shape, source))
+
+
+def filtered_statement(request: ItemsRequest, shape: ItemsShape) -> Select[Any]:
+    """The items statement of a request with a CQL2 filter: its values are in the tree, so
+    the statement is this request's own."""
+    collection = request.collection
+    source = collection.source(shape.when).subquery("f")
+    where = conditions(shape, source)
+    where.append(filters.condition(request.filter, collection, source, request.filter_epsg))
     return statement_over(shape, collection, source, where)
 
 
@@ -221,7 +241,11 @@ def fetch_items(
     if fid is not None:
         params["fid"] = fid
     plan_for_values(session)
-    row = session.execute(items_statement(shape, request.collection), params).one()
+    if request.filter is None:
+        statement = items_statement(shape, request.collection)
+    else:
+        statement = filtered_statement(request, shape)
+    row = session.execute(statement, params).one()
     matched = int(row.matched)
     if fid is not None:
         matched = 0 if row.features == "[]" else 1

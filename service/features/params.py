@@ -1,5 +1,5 @@
 """The OGC API's query parameters read into an items request: `bbox`, `bbox-crs`, `crs`,
-`datetime`, `properties`, `sortby`, `limit`, `offset`. Each bad value is an `Invalid` naming
+`datetime`, `properties`, `sortby`, `limit`, `offset`. Each bad value is an `InvalidParameter` naming
 the parameter and the problem (a 400), never a 500."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import math
 from datetime import date, datetime
 
 from geo.crs import UnsupportedCRS, parse_crs_uri
-from service.core.errors import Invalid
+from service.core.errors import InvalidParameter
+from service.features import filters
 from service.features.collections import Collection, When
 from service.features.items import ItemsRequest, Window
 
@@ -17,8 +18,8 @@ DEFAULT_LIMIT = 10
 MAX_OFFSET = 10_000_000
 
 
-def _bad(field: str, problem: str) -> Invalid:
-    return Invalid(f"{field}: {problem}", {"field": field})
+def _bad(field: str, problem: str) -> InvalidParameter:
+    return InvalidParameter(f"{field}: {problem}", {"field": field})
 
 
 def crs_param(value: str | None, field: str = "crs") -> int | None:
@@ -130,6 +131,9 @@ def items_request(
     datetime_: str | None,
     properties: str | None,
     sortby: str | None,
+    filter_: str | None = None,
+    filter_lang: str | None = None,
+    filter_crs: str | None = None,
 ) -> ItemsRequest:
     bbox_epsg = crs_param(bbox_crs, "bbox-crs")
     box = None
@@ -139,8 +143,15 @@ def items_request(
             check_geographic_bbox(box, lat_first=bbox_epsg is not None)
     elif bbox_crs is not None:
         raise _bad("bbox-crs", "given without a bbox")
+    tree = None
+    if filter_ is not None:
+        tree = filters.parse(filter_, filter_lang or "cql2-text")
+    elif filter_lang is not None or filter_crs is not None:
+        raise _bad("filter-lang" if filter_lang else "filter-crs", "given without a filter")
     return ItemsRequest(
         collection=collection,
+        filter=tree,
+        filter_epsg=crs_param(filter_crs, "filter-crs"),
         window=datetime_param(datetime_),
         bbox=box,
         bbox_epsg=bbox_epsg,

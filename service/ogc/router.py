@@ -16,9 +16,11 @@ from fastapi.responses import Response
 from geo.crs import OGC_CRS, crs_uri
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
-from service.core.errors import Invalid, NotFound
+from service.core.errors import InvalidParameter, NotFound
+from service.features import filters
 from service.features.catalogue import region_extent
 from service.features.collections import COLLECTIONS, Collection
+from service.features.filters import MAX_FILTER
 from service.features.items import fetch_items
 from service.features.params import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, items_request
 from service.http.deps import CurrentScope, SessionDep
@@ -31,6 +33,20 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 3 and CQL2 (service/features/filters.py); temporal functions are read from
+    # CQL2-JSON only: the text parser of pygeofilter 0.4 takes them in an older syntax
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
 ]
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -57,7 +73,7 @@ def _only(request: Request, allowed: frozenset[str]) -> None:
     client must not believe a filter applied that was ignored)."""
     unknown = [k for k in request.query_params if k not in allowed]
     if unknown:
-        raise Invalid(
+        raise InvalidParameter(
             f"{unknown[0][:60]}: not a parameter of this resource"
             f" (parameters: {', '.join(sorted(allowed))})",
             {"field": unknown[0][:60]},
@@ -140,7 +156,9 @@ def _collection(cid: str) -> Collection:
 
 def _describe(request: Request, c: Collection, extent: Any) -> dict[str, Any]:
     path = f"/ogc/collections/{c.id}"
-    spatial = {"bbox": [list(extent.bbox)], "crs": crs_uri(None)} if extent.bbox else None
+    spatial = (
+        {"bbox": [list(extent.bbox)], "crs": crs_uri(None)} if extent and extent.bbox else None
+    )
     return {
         "id": c.id,
         "title": c.title,
@@ -149,7 +167,9 @@ def _describe(request: Request, c: Collection, extent: Any) -> dict[str, Any]:
         "extent": {
             **({"spatial": spatial} if spatial else {}),
             "temporal": {
-                "interval": [[extent.first_day.isoformat() if extent.first_day else None, None]],
+                "interval": [
+                    [extent.first_day.isoformat() if extent and extent.first_day else None, None]
+                ],
                 "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
             },
         },
@@ -162,6 +182,12 @@ def _describe(request: Request, c: Collection, extent: Any) -> dict[str, Any]:
                 _url(request, f"{path}/items", f="json"), "items", GEOJSON, f"{c.title}(GeoJSON)"
             ),
             _link(_url(request, f"{path}/items", f="html"), "items", HTML, f"{c.title}(HTML)"),
+            _link(
+                _url(request, f"{path}/queryables"),
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "application/schema+json",
+                "可用于筛选的属性",
+            ),
         ],
     }
 
@@ -203,8 +229,25 @@ def collection(
 
 
 ITEMS = frozenset(
-    {"f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "properties", "sortby"}
+    {
+        "f",
+        "limit",
+        "offset",
+        "bbox",
+        "bbox-crs",
+        "crs",
+        "datetime",
+        "properties",
+        "sortby",
+        "filter",
+        "filter-lang",
+        "filter-crs",
+    }
 )
+FilterLang = Annotated[
+    str | None,
+    Query(alias="filter-lang", pattern="^cql2-(text|json)$", description="cql2-text (default)"),
+]
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection")
@@ -222,7 +265,11 @@ def items(
     datetime_: Annotated[str | None, Query(alias="datetime", max_length=100)] = None,
     properties: Annotated[str | None, Query(max_length=2000)] = None,
     sortby: Annotated[str | None, Query(max_length=2000)] = None,
+    filter_: Annotated[str | None, Query(alias="filter", max_length=MAX_FILTER)] = None,
+    filter_lang: FilterLang = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None,
 ) -> Any:
+    """Features of a collection: `filter` is CQL2 (text or JSON) over its queryables."""
     _only(request, ITEMS)
     c = _collection(collection_id)
     region = _reader(scope)
@@ -236,6 +283,9 @@ def items(
         datetime_=datetime_,
         properties=properties,
         sortby=sortby,
+        filter_=filter_,
+        filter_lang=filter_lang,
+        filter_crs=filter_crs,
     )
     matched, features = fetch_items(session, query, tenant_id=scope.tenant_id, region=region)
     returned = max(0, min(limit, matched - offset))
@@ -285,6 +335,25 @@ def items(
     )
     body = f'{head[:-1]},"features":{features}}}'
     return Response(body, media_type=GEOJSON, headers={"Content-Crs": content_crs})
+
+
+@router.get("/collections/{collection_id}/queryables", summary="What a filter may name")
+def queryables(
+    collection_id: str,
+    request: Request,
+    scope: CurrentScope,
+    session: SessionDep,
+    f: Format = None,
+) -> Any:
+    _only(request, COMMON)
+    c = _collection(collection_id)
+    _reader(scope)
+    body = filters.queryables(c, _url(request, f"/ogc/collections/{c.id}/queryables"))
+    if _wants_html(request, f):
+        return render(
+            "ogc_collection.html", scope, session, body=_describe(request, c, None), collection=c
+        )
+    return _json(body, "application/schema+json")
 
 
 FEATURE = frozenset({"f", "crs", "properties", "datetime"})

@@ -473,8 +473,16 @@ MATRIX.update(
         ("GET", "/ogc/collections/{collection_id}"): Rule(
             self_only("GET", "/ogc/collections/townships"), ANYONE
         ),
+        ("GET", "/ogc/collections/{collection_id}/queryables"): Rule(
+            self_only("GET", "/ogc/collections/offices/queryables"), ANYONE
+        ),
         ("GET", "/ogc/collections/{collection_id}/items"): Rule(
-            self_only("GET", "/ogc/collections/offices/items", params={"limit": 1000}),
+            # (a filter true everywhere: it must not widen the region)
+            self_only(
+                "GET",
+                "/ogc/collections/offices/items",
+                params={"limit": 1000, "filter": "id > 0 OR code LIKE '%'"},
+            ),
             ANYONE,
             features_inside,
         ),
