@@ -31,13 +31,22 @@ from sqlalchemy import (
 )
 
 from service.core.binds import REGION, T
-from service.coverage.predicates import divisions_as, offices_as
+from service.core.errors import InvalidParameter
+from service.coverage.predicates import (
+    AS_OF,
+    Shape,
+    active_at,
+    divisions_as,
+    located,
+    offices_as,
+    towns,
+)
+from service.coverage.status import STATUS_LABELS_ZH
 from service.divisions.kinds import KIND_LABELS_ZH
 from service.divisions.predicates import version_valid
 from service.offices.states import ACCEPTANCE_LABELS_ZH
 
-# the date a feature's time is asked at (an instant) or the interval [START, END]
-AT = bindparam("at", type_=Date)
+# the interval [START, END] a request asks about (an instant is the reports' AS_OF)
 START = bindparam("start", type_=Date)
 END = bindparam("end", type_=Date)
 # open ends of an interval
@@ -75,11 +84,10 @@ class Collection:
     description: str
     geometry: Literal["MultiPolygon", "Point"]
     properties: tuple[Property, ...]
-    # what `datetime` selects: division versions valid then, or offices open then
+    # what `datetime` selects: division versions valid then, offices open then, or the
+    # coverage of one day
     temporal: str
     source: Callable[[When], Select]
-    # the division level its region extent is read at, and the first day it has data
-    default_sort: str = "code"
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)
@@ -118,7 +126,7 @@ def _division_source(level: str) -> Callable[[When], Select]:
             # several versions of a code may fall in an interval: each is its own feature
             fid = d.c.code + "@" + cast(d.c.valid_from, String)
         else:
-            version = version_valid(d, AT if when is When.at else None)
+            version = version_valid(d, AS_OF if when is When.at else None)
             fid = d.c.code
         columns = [
             fid.label("fid"),
@@ -148,14 +156,10 @@ def _division_source(level: str) -> Callable[[When], Select]:
 def _office_source(when: When) -> Select:
     o, d, c = offices_as("o"), divisions_as("d"), divisions_as("c")
     open_then: ColumnElement[bool]
-    if when is When.current:
-        open_then = o.c.closed_at.is_(None)
-    else:
-        first, last = (AT, AT) if when is When.at else (START, END)
-        # closed on a day: open to its end
-        open_then = and_(
-            o.c.opened_on <= last, or_(o.c.closed_at.is_(None), o.c.closed_at >= first)
-        )
+    if when is When.during:
+        open_then = and_(o.c.opened_on <= END, or_(o.c.closed_at.is_(None), o.c.closed_at >= START))
+    else:  # as the reports count them
+        open_then = active_at(o, Shape(dated=when is When.at, kinds=False))
     joined = o.join(d, and_(d.c.tenant_id == o.c.tenant_id, d.c.id == o.c.division_id)).outerjoin(
         c,
         and_(c.c.tenant_id == o.c.tenant_id, c.c.code == d.c.parent_code, c.c.valid_to.is_(None)),
@@ -209,6 +213,79 @@ _OFFICE_PROPERTIES = (
     Property("version", "版本", "integer"),
 )
 
+
+@cache
+def _coverage_source(when: When) -> Select:
+    """Townships with their coverage status, from the reports' own building blocks
+    (`towns`, and where the active offices stand: `located`)."""
+    if when is When.during:
+        raise InvalidParameter(
+            "datetime: coverage is of one day; give a date, not an interval",
+            {"field": "datetime"},
+        )
+    shape = Shape(dated=when is When.at, kinds=False)
+    t, lo = towns(shape), located(shape)
+    present = (
+        select(lo.c.code, func.count().label("n"))
+        .where(lo.c.code.is_not(None))
+        .group_by(lo.c.code)
+        .cte("present")
+    )
+    astray = (
+        select(lo.c.division_code.label("code"))
+        .where(lo.c.code.is_distinct_from(lo.c.division_code))
+        .distinct()
+        .cte("astray")
+    )
+    d, cty = divisions_as("d"), divisions_as("cty")
+    n = func.coalesce(present.c.n, 0)
+    status = case(
+        (n > 1, "conflict"),
+        (astray.c.code.is_not(None), "misplaced"),
+        (and_(n == 0, t.c.required), "gap"),
+        (t.c.required, "covered"),
+        else_="not_required",
+    )
+    joined = (
+        t.join(d, and_(d.c.tenant_id == T, d.c.id == t.c.id))
+        .outerjoin(present, present.c.code == t.c.code)
+        .outerjoin(astray, astray.c.code == t.c.code)
+        .outerjoin(
+            cty,
+            and_(
+                cty.c.tenant_id == T,
+                cty.c.code == t.c.parent_code,
+                version_valid(cty, AS_OF if shape.dated else None),
+            ),
+        )
+    )
+    return select(
+        t.c.code.label("fid"),
+        d.c.geom.label("geom"),
+        t.c.code.label("code"),
+        t.c.name.label("name"),
+        t.c.kind.label("kind"),
+        _labels(t.c.kind, KIND_LABELS_ZH).label("kind_label"),  # type: ignore[attr-defined]
+        cty.c.name.label("county"),
+        t.c.required.label("required"),
+        n.label("offices"),
+        status.label("status"),
+        _labels(status, STATUS_LABELS_ZH).label("status_label"),  # type: ignore[attr-defined]
+    ).select_from(joined)
+
+
+_COVERAGE_PROPERTIES = (
+    Property("code", "区划代码", "string"),
+    Property("name", "名称", "string"),
+    Property("kind", "类型", "string", _KIND_VALUES),
+    Property("kind_label", "类型名称", "string"),
+    Property("county", "县(市、区)", "string"),
+    Property("required", "必须设所", "boolean"),
+    Property("offices", "所在司法所数", "integer"),
+    Property("status", "覆盖情况", "string", tuple(STATUS_LABELS_ZH)),
+    Property("status_label", "覆盖情况名称", "string"),
+)
+
 _LEVELS = {
     "provinces": ("province", "省级行政区", "省、自治区、直辖市的边界"),
     "cities": ("city", "地级行政区", "地级市、地区、自治州、盟的边界"),
@@ -240,6 +317,17 @@ COLLECTIONS: dict[str, Collection] = {
         properties=_OFFICE_PROPERTIES,
         temporal="open",
         source=_office_source,
-        default_sort="code",
+    ),
+    "coverage": Collection(
+        id="coverage",
+        title="乡镇司法所覆盖情况",
+        description=(
+            "乡级行政区及其覆盖情况:已设司法所、未设(空白)、重复设所、司法所位置不在本乡镇、"
+            "非必设单位——与覆盖情况报表、覆盖情况图同一口径。datetime 取某一日(默认:今日)。"
+        ),
+        geometry="MultiPolygon",
+        properties=_COVERAGE_PROPERTIES,
+        temporal="day",
+        source=_coverage_source,
     ),
 }

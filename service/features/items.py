@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -51,8 +51,9 @@ class Window:
     end: date | None = None
 
     def params(self) -> dict[str, Any]:
-        if self.when is When.at:
-            return {"at": self.start}
+        if self.when is When.at and self.start is not None:
+            # (as the reports bind a date: an office closed that day was open through it)
+            return {"as_of": self.start, "as_of_end": self.start + timedelta(days=1)}
         if self.when is When.during:
             return {"start": self.start or EARLIEST, "end": self.end or LATEST}
         return {}
@@ -225,6 +226,7 @@ def fetch_items(
     tenant_id: int,
     region: str,
     fid: str | None = None,
+    required_kinds: tuple[str, ...] = (),
 ) -> tuple[int, str]:
     """(numberMatched, the features as a JSON array text) of one page; with `fid`, the one
     feature of that id (numberMatched 0 when there is none)."""
@@ -234,6 +236,8 @@ def fetch_items(
         "region": region,
         "limit": request.limit,
         "offset": request.offset,
+        "required": list(required_kinds),
+        "kinds": None,
         **request.window.params(),
     }
     if request.bbox is not None:

@@ -287,7 +287,13 @@ def items(
         filter_lang=filter_lang,
         filter_crs=filter_crs,
     )
-    matched, features = fetch_items(session, query, tenant_id=scope.tenant_id, region=region)
+    matched, features = fetch_items(
+        session,
+        query,
+        tenant_id=scope.tenant_id,
+        region=region,
+        required_kinds=scope.required_kinds,
+    )
     returned = max(0, min(limit, matched - offset))
     html = _wants_html(request, f)
     asked = {k: v for k, v in request.query_params.items() if k not in ("f", "offset", "limit")}
@@ -386,7 +392,12 @@ def item(
         sortby=None,
     )
     matched, features = fetch_items(
-        session, query, tenant_id=scope.tenant_id, region=region, fid=feature_id
+        session,
+        query,
+        tenant_id=scope.tenant_id,
+        region=region,
+        fid=feature_id,
+        required_kinds=scope.required_kinds,
     )
     if not matched:
         raise NotFound(

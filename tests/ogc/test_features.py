@@ -47,7 +47,7 @@ def test_landing_conformance_and_collections(client, auth) -> None:  # type: ign
 
     body = client.get(rels["data"]["href"], headers=auth("henan_planner")).json()
     ids = [c["id"] for c in body["collections"]]
-    assert ids == ["provinces", "cities", "counties", "townships", "offices"]
+    assert ids == ["provinces", "cities", "counties", "townships", "offices", "coverage"]
     townships = body["collections"][ids.index("townships")]
     assert townships["storageCrs"] == CRS84
     assert crs_uri(4490) in townships["crs"] and crs_uri(4546) in townships["crs"]
@@ -274,3 +274,53 @@ def test_html_in_chinese_escapes_stored_text(client, auth, session, offices) -> 
         assert "司法所" in r.text
     landing = client.get("/ogc?f=html", headers=auth("henan_admin"))
     assert "数据集合" in landing.text
+
+
+def test_coverage_collection_agrees_with_the_reports_and_the_map(
+    client, auth, session, offices
+) -> None:  # type: ignore[no-untyped-def]
+    """Each township's status as the coverage reports and the coverage map give it: an
+    office moved out of its township makes a misplaced one; a second office in a township a
+    conflict."""
+    who = auth("henan_admin")
+    # a second office standing in 新郑's 410184101, registered to 410184102 (misplaced too):
+    # written as an old import would have left it (the API derives the township from the point)
+    session.execute(
+        text(
+            "INSERT INTO offices (tenant_id, name, division_id, division_code, geom, located_code,"
+            " located_division_id, exception_reason)"
+            " SELECT o.tenant_id, o.name || '二', d.id, d.code, o.geom, o.located_code,"
+            " o.located_division_id, '测试' FROM offices o JOIN divisions d"
+            " ON d.tenant_id = o.tenant_id AND d.code = '410184102' AND d.valid_to IS NULL"
+            " WHERE o.id = :id"
+        ),
+        {"id": offices["410184101"]},
+    )
+    session.flush()
+    found = client.get(
+        "/ogc/collections/coverage/items", params={"limit": 1000}, headers=who
+    ).json()["features"]
+    status = {f["id"]: f["properties"]["status"] for f in found}
+
+    def report(name: str, field: str) -> set[str]:
+        r = client.get(f"/api/v1/coverage/{name}", params={"limit": 1000}, headers=who)
+        assert r.status_code == 200, r.text
+        return {row[field] for row in r.json()["items"]}
+
+    assert {c for c, s in status.items() if s == "conflict"} == report("conflicts", "code")
+    assert {c for c, s in status.items() if s == "conflict"} == {"410184101"}
+    assert {c for c, s in status.items() if s == "misplaced"} == {"410184102"}
+    gaps = report("gaps", "code")
+    assert {c for c, s in status.items() if s == "gap"} == gaps - {"410184102"}
+    assert {c for c, s in status.items() if s == "covered"} == {"410122101", "410222101"}
+    one = next(f for f in found if f["id"] == "410184101")["properties"]
+    assert one["offices"] == 2 and one["status_label"] == "重复设所" and one["county"] == "新郑市"
+    # the coverage of one day, not of an interval
+    r = client.get(
+        "/ogc/collections/coverage/items", params={"datetime": "2024-01-01/.."}, headers=who
+    )
+    assert r.status_code == 400 and "one day" in r.json()["message"]
+    before = client.get(
+        "/ogc/collections/coverage/items", params={"datetime": "2023-06-01"}, headers=who
+    ).json()
+    assert before["numberMatched"] == len(found)
