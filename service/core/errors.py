@@ -48,6 +48,10 @@ class TenantNotFound(NotFound):
     code = "tenant_not_found"
 
 
+class MethodNotAllowed(DomainError):
+    status, code = 405, "method_not_allowed"
+
+
 class Conflict(DomainError):
     status, code = 409, "conflict"
 

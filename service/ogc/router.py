@@ -4,19 +4,14 @@ same region scope and row-level security as /api/v1 (docs/architecture.md, "OGC 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from geo.crs import OGC_CRS, crs_uri
-from service.accounts.permissions import Action
-from service.accounts.scope import Scope
-from service.core.errors import InvalidParameter, NotFound
 from service.features import filters
 from service.features.catalogue import region_extent
 from service.features.collections import COLLECTIONS, Collection
@@ -24,6 +19,21 @@ from service.features.filters import MAX_FILTER
 from service.features.items import fetch_items
 from service.features.params import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, items_request
 from service.http.deps import CurrentScope, SessionDep
+from service.ogc.common import (
+    GEOJSON,
+    HTML,
+    JSON,
+    TITLE,
+    Format,
+    collection_of,
+    feature_response,
+    json_response,
+    link,
+    only,
+    reader,
+    url,
+    wants_html,
+)
 from service.pages.templating import render
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
@@ -33,6 +43,9 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 4 on the offices collection (service/ogc/edit_router.py)
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     # Part 3 and CQL2 (service/features/filters.py); temporal functions are read from
     # CQL2-JSON only: the text parser of pygeofilter 0.4 takes them in an older syntax
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -48,110 +61,47 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
 ]
-JSON = "application/json"
-GEOJSON = "application/geo+json"
-HTML = "text/html"
-TITLE = "司法所登记系统 OGC API"
-
-Format = Annotated[
-    str | None,
-    Query(alias="f", pattern="^(json|html)$", description="json (GeoJSON for features) or html"),
-]
-
-
-def _wants_html(request: Request, f: str | None) -> bool:
-    """`f` decides; without it, a browser (text/html before any JSON type) gets HTML."""
-    if f is not None:
-        return f == "html"
-    accept = request.headers.get("accept", "")
-    html_at, json_at = accept.find(HTML), accept.find("json")
-    return html_at >= 0 and (json_at < 0 or html_at < json_at)
-
-
-def _only(request: Request, allowed: frozenset[str]) -> None:
-    """A parameter this API does not define is a 400 naming it (Features Part 1 asks so: a
-    client must not believe a filter applied that was ignored)."""
-    unknown = [k for k in request.query_params if k not in allowed]
-    if unknown:
-        raise InvalidParameter(
-            f"{unknown[0][:60]}: not a parameter of this resource"
-            f" (parameters: {', '.join(sorted(allowed))})",
-            {"field": unknown[0][:60]},
-        )
-
-
-def _url(request: Request, path: str, **params: Any) -> str:
-    base = str(request.base_url).rstrip("/") + path
-    query = {k: v for k, v in params.items() if v is not None}
-    return f"{base}?{urlencode(query)}" if query else base
-
-
-def _link(href: str, rel: str, type_: str, title: str) -> dict[str, str]:
-    return {"href": href, "rel": rel, "type": type_, "title": title}
-
-
-def _json(body: Any, media_type: str = JSON, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False, default=str), media_type=media_type, headers=headers
-    )
-
-
-def _reader(scope: Scope) -> str:
-    scope.require(Action.read)
-    return scope.region(None)
-
-
 COMMON = frozenset({"f"})
 
 
 @router.get("", summary="Landing page")
 @router.get("/", include_in_schema=False)
 def landing(request: Request, scope: CurrentScope, session: SessionDep, f: Format = None) -> Any:
-    _only(request, COMMON)
-    _reader(scope)
+    only(request, COMMON)
+    reader(scope)
     links = [
-        _link(_url(request, "/ogc", f="json"), "self", JSON, "本页(JSON)"),
-        _link(_url(request, "/ogc", f="html"), "alternate", HTML, "本页(HTML)"),
-        _link(
-            _url(request, "/openapi.json"),
+        link(url(request, "/ogc", f="json"), "self", JSON, "本页(JSON)"),
+        link(url(request, "/ogc", f="html"), "alternate", HTML, "本页(HTML)"),
+        link(
+            url(request, "/openapi.json"),
             "service-desc",
             "application/vnd.oai.openapi+json;version=3.1",
             "API 定义(OpenAPI)",
         ),
-        _link(_url(request, "/docs"), "service-doc", HTML, "API 文档"),
-        _link(_url(request, "/ogc/conformance"), "conformance", JSON, "符合的标准类"),
-        _link(_url(request, "/ogc/collections"), "data", JSON, "数据集合"),
+        link(url(request, "/docs"), "service-doc", HTML, "API 文档"),
+        link(url(request, "/ogc/conformance"), "conformance", JSON, "符合的标准类"),
+        link(url(request, "/ogc/collections"), "data", JSON, "数据集合"),
     ]
     body = {
         "title": TITLE,
         "description": f"{scope.tenant_name}的区划边界与司法所,限于您的辖区({scope.region_code})。",
         "links": links,
     }
-    if _wants_html(request, f):
+    if wants_html(request, f):
         return render("ogc_landing.html", scope, session, body=body)
-    return _json(body)
+    return json_response(body)
 
 
 @router.get("/conformance", summary="Conformance classes")
 def conformance(
     request: Request, scope: CurrentScope, session: SessionDep, f: Format = None
 ) -> Any:
-    _only(request, COMMON)
-    _reader(scope)
+    only(request, COMMON)
+    reader(scope)
     body = {"conformsTo": CONFORMANCE}
-    if _wants_html(request, f):
+    if wants_html(request, f):
         return render("ogc_conformance.html", scope, session, body=body)
-    return _json(body)
-
-
-def _collection(cid: str) -> Collection:
-    collection = COLLECTIONS.get(cid)
-    if collection is None:
-        raise NotFound(
-            f"no collection {cid[:60]!r} (collections: {', '.join(COLLECTIONS)})",
-            {"field": "collection_id"},
-        )
-    return collection
+    return json_response(body)
 
 
 def _describe(request: Request, c: Collection, extent: Any) -> dict[str, Any]:
@@ -176,14 +126,12 @@ def _describe(request: Request, c: Collection, extent: Any) -> dict[str, Any]:
         "crs": [crs_uri(e) for e in OGC_CRS],
         "storageCrs": crs_uri(None),
         "links": [
-            _link(_url(request, path, f="json"), "self", JSON, c.title),
-            _link(_url(request, path, f="html"), "alternate", HTML, c.title),
-            _link(
-                _url(request, f"{path}/items", f="json"), "items", GEOJSON, f"{c.title}(GeoJSON)"
-            ),
-            _link(_url(request, f"{path}/items", f="html"), "items", HTML, f"{c.title}(HTML)"),
-            _link(
-                _url(request, f"{path}/queryables"),
+            link(url(request, path, f="json"), "self", JSON, c.title),
+            link(url(request, path, f="html"), "alternate", HTML, c.title),
+            link(url(request, f"{path}/items", f="json"), "items", GEOJSON, f"{c.title}(GeoJSON)"),
+            link(url(request, f"{path}/items", f="html"), "items", HTML, f"{c.title}(HTML)"),
+            link(
+                url(request, f"{path}/queryables"),
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 "application/schema+json",
                 "可用于筛选的属性",
@@ -196,19 +144,19 @@ def _describe(request: Request, c: Collection, extent: Any) -> dict[str, Any]:
 def collections(
     request: Request, scope: CurrentScope, session: SessionDep, f: Format = None
 ) -> Any:
-    _only(request, COMMON)
-    region = _reader(scope)
+    only(request, COMMON)
+    region = reader(scope)
     extent = region_extent(session, scope.tenant_id, region)
     body = {
         "links": [
-            _link(_url(request, "/ogc/collections", f="json"), "self", JSON, "数据集合"),
-            _link(_url(request, "/ogc/collections", f="html"), "alternate", HTML, "数据集合"),
+            link(url(request, "/ogc/collections", f="json"), "self", JSON, "数据集合"),
+            link(url(request, "/ogc/collections", f="html"), "alternate", HTML, "数据集合"),
         ],
         "collections": [_describe(request, c, extent) for c in COLLECTIONS.values()],
     }
-    if _wants_html(request, f):
+    if wants_html(request, f):
         return render("ogc_collections.html", scope, session, body=body)
-    return _json(body)
+    return json_response(body)
 
 
 @router.get("/collections/{collection_id}", summary="A collection")
@@ -219,13 +167,13 @@ def collection(
     session: SessionDep,
     f: Format = None,
 ) -> Any:
-    _only(request, COMMON)
-    c = _collection(collection_id)
-    region = _reader(scope)
+    only(request, COMMON)
+    c = collection_of(collection_id)
+    region = reader(scope)
     body = _describe(request, c, region_extent(session, scope.tenant_id, region))
-    if _wants_html(request, f):
+    if wants_html(request, f):
         return render("ogc_collection.html", scope, session, body=body, collection=c)
-    return _json(body)
+    return json_response(body)
 
 
 ITEMS = frozenset(
@@ -270,9 +218,9 @@ def items(
     filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None,
 ) -> Any:
     """Features of a collection: `filter` is CQL2 (text or JSON) over its queryables."""
-    _only(request, ITEMS)
-    c = _collection(collection_id)
-    region = _reader(scope)
+    only(request, ITEMS)
+    c = collection_of(collection_id)
+    region = reader(scope)
     query = items_request(
         c,
         limit=limit,
@@ -295,17 +243,17 @@ def items(
         required_kinds=scope.required_kinds,
     )
     returned = max(0, min(limit, matched - offset))
-    html = _wants_html(request, f)
+    html = wants_html(request, f)
     asked = {k: v for k, v in request.query_params.items() if k not in ("f", "offset", "limit")}
     path = f"/ogc/collections/{c.id}/items"
 
     def page(rel: str, at: int, fmt: str, type_: str, title: str) -> dict[str, str]:
-        return _link(_url(request, path, **asked, limit=limit, offset=at, f=fmt), rel, type_, title)
+        return link(url(request, path, **asked, limit=limit, offset=at, f=fmt), rel, type_, title)
 
     links = [
         page("self", offset, "html" if html else "json", HTML if html else GEOJSON, "本页"),
         page("alternate", offset, "json" if html else "html", GEOJSON if html else HTML, "本页"),
-        _link(_url(request, f"/ogc/collections/{c.id}"), "collection", JSON, c.title),
+        link(url(request, f"/ogc/collections/{c.id}"), "collection", JSON, c.title),
     ]
     if offset + returned < matched:
         fmt, type_ = ("html", HTML) if html else ("json", GEOJSON)
@@ -351,15 +299,15 @@ def queryables(
     session: SessionDep,
     f: Format = None,
 ) -> Any:
-    _only(request, COMMON)
-    c = _collection(collection_id)
-    _reader(scope)
-    body = filters.queryables(c, _url(request, f"/ogc/collections/{c.id}/queryables"))
-    if _wants_html(request, f):
+    only(request, COMMON)
+    c = collection_of(collection_id)
+    reader(scope)
+    body = filters.queryables(c, url(request, f"/ogc/collections/{c.id}/queryables"))
+    if wants_html(request, f):
         return render(
             "ogc_collection.html", scope, session, body=_describe(request, c, None), collection=c
         )
-    return _json(body, "application/schema+json")
+    return json_response(body, "application/schema+json")
 
 
 FEATURE = frozenset({"f", "crs", "properties", "datetime"})
@@ -377,53 +325,15 @@ def item(
     properties: Annotated[str | None, Query(max_length=2000)] = None,
     datetime_: Annotated[str | None, Query(alias="datetime", max_length=100)] = None,
 ) -> Any:
-    _only(request, FEATURE)
-    c = _collection(collection_id)
-    region = _reader(scope)
-    query = items_request(
-        c,
-        limit=1,
-        offset=0,
-        bbox=None,
-        bbox_crs=None,
-        crs=crs,
-        datetime_=datetime_,
-        properties=properties,
-        sortby=None,
-    )
-    matched, features = fetch_items(
+    only(request, FEATURE)
+    return feature_response(
+        request,
+        scope,
         session,
-        query,
-        tenant_id=scope.tenant_id,
-        region=region,
-        fid=feature_id,
-        required_kinds=scope.required_kinds,
+        collection_of(collection_id),
+        feature_id,
+        f=f,
+        crs=crs,
+        properties=properties,
+        datetime_=datetime_,
     )
-    if not matched:
-        raise NotFound(
-            f"no feature {feature_id[:40]!r} in {c.id} in your region", {"field": "feature_id"}
-        )
-    feature = features[1:-1]  # the array's one element
-    path = f"/ogc/collections/{c.id}/items/{feature_id}"
-    links = [
-        _link(_url(request, path, f="json"), "self", GEOJSON, "本要素"),
-        _link(_url(request, path, f="html"), "alternate", HTML, "本要素"),
-        _link(_url(request, f"/ogc/collections/{c.id}"), "collection", JSON, c.title),
-    ]
-    content_crs = f"<{crs_uri(query.epsg)}>"
-    if _wants_html(request, f):
-        response = render(
-            "ogc_item.html",
-            scope,
-            session,
-            collection=c,
-            feature=json.loads(feature),
-            links=links,
-        )
-        response.headers["Content-Crs"] = content_crs
-        return response
-    body = f'{feature[:-1]},"links":{json.dumps(links, ensure_ascii=False)}}}'
-    tag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers={"ETag": tag})
-    return Response(body, media_type=GEOJSON, headers={"Content-Crs": content_crs, "ETag": tag})

@@ -51,11 +51,12 @@ def _graph() -> dict[str, set[str]]:
 
 def http_layer(module: str) -> bool:
     """The modules that may speak HTTP: the application, the shared HTTP package, the
-    routers and their request dependencies, the pages (server-rendered HTML)."""
+    routers and their request dependencies, the pages (server-rendered HTML), the OGC API
+    (a protocol over HTTP: service/features holds its domain side)."""
     last = module.rpartition(".")[2]
     return (
         module in ("service.main", "service.asgi")
-        or module.startswith(("service.http", "service.pages"))
+        or module.startswith(("service.http", "service.pages", "service.ogc"))
         or last in ("router", "dependencies")
         or last.endswith("_router")
     )

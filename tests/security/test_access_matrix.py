@@ -491,6 +491,56 @@ MATRIX.update(
         ),
     }
 )
+
+
+def ogc_feature(code: str) -> dict[str, Any]:
+    body = office_body(code)
+    point = body["location"]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [point["lon"], point["lat"]]},
+        "properties": {"name": body["name"]},
+    }
+
+
+def ogc_create(world: World, actor: str, relation: str) -> Request | None:
+    req = create_office(world, actor, relation)
+    if req is None:
+        return None
+    code = FREE_TOWNSHIP[target_region(actor, relation) or ""]
+    assert code is not None
+    return "POST", "/ogc/collections/offices/items", {"json": ogc_feature(code)}
+
+
+def ogc_replace(world: World, actor: str, relation: str) -> Request | None:
+    req = ogc_office(world, actor, relation)
+    region = target_region(actor, relation)
+    if req is None or region is None:
+        return None
+    body = ogc_feature(OFFICE_TOWNSHIP[region])
+    return "PUT", req[1], {"json": body, "headers": {"If-Match": '"2"'}}
+
+
+MATRIX.update(
+    {
+        ("POST", "/ogc/collections/{collection_id}/items"): Rule(ogc_create, own_only(*WRITERS)),
+        ("PUT", "/ogc/collections/{collection_id}/items/{feature_id}"): Rule(
+            ogc_replace, own_only(*WRITERS)
+        ),
+        ("PATCH", "/ogc/collections/{collection_id}/items/{feature_id}"): Rule(
+            with_method(
+                ogc_office,
+                "PATCH",
+                json={"properties": {"address": "新地址"}},
+                headers={"If-Match": '"2"'},
+            ),
+            own_only(*WRITERS, "office_staff"),
+        ),
+        ("DELETE", "/ogc/collections/{collection_id}/items/{feature_id}"): Rule(
+            with_method(ogc_office, "DELETE", params={"reason": "matrix"}), own_only(*WRITERS)
+        ),
+    }
+)
 UNSCOPED = {("GET", "/healthz"), ("GET", "/")}
 
 
