@@ -150,8 +150,10 @@ def test_formula_strings_are_neutralised_and_numbers_stay_numbers(text: str) -> 
     (n1, s1), (n2, s2) = [(r[0], r[1]) for r in ws.iter_rows(min_row=2)]
     assert (n1.value, n1.data_type, n1.quotePrefix) == (-5, "n", False)
     assert (n2.value, n2.data_type) == (-2.5, "n")
-    # (XML reads a carriage return in text as a line feed)
-    assert (s1.value, s1.data_type, s1.quotePrefix) == (text.replace("\r", "\n"), "s", True)
+    # (a carriage return comes back as itself when openpyxl writes through lxml, which
+    # escapes it; through the standard library's writer XML reads it as a line feed)
+    assert s1.value in (text, text.replace("\r", "\n"))
+    assert (s1.data_type, s1.quotePrefix) == ("s", True)
     assert (s2.value, s2.quotePrefix) == ("司法所", False)
     table = list(
         csv.reader(io.StringIO(render("csv", rows, COLUMNS, title="t").decode("utf-8-sig")))
