@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -72,8 +72,8 @@ class Property:
 
     name: str
     title: str
-    type: PropertyType
-    # the values it can take, with their Chinese names (a closed vocabulary)
+    type: PropertyType = "string"
+    # the values it can take (a closed vocabulary; their Chinese names are another property)
     values: tuple[str, ...] = ()
 
 
@@ -93,21 +93,35 @@ class Collection:
         return next((p for p in self.properties if p.name == name), None)
 
 
-def _labels(column: object, labels: dict[str, str]) -> object:
-    return case({k: v for k, v in labels.items() if isinstance(k, str)}, value=column)
+def _labels(column: Any, labels: dict[Any, str]) -> Any:
+    """The Chinese name of a coded column's value (labels keyed by values or by enums)."""
+    return case({str(k): v for k, v in labels.items()}, value=column)
+
+
+def _columns(table: Any, names: str, **renamed: Any) -> list[Any]:
+    """`table`'s columns `names` (space-separated) under their own names, and the columns
+    `renamed` gives under its keys: the public names of a source's properties."""
+    own = [table.c[name].label(name) for name in names.split()]
+    return [*own, *(column.label(name) for name, column in renamed.items())]
 
 
 _KIND_VALUES = tuple(sorted(k for k in KIND_LABELS_ZH if isinstance(k, str)))
 _STATE_VALUES = tuple(k for k in ACCEPTANCE_LABELS_ZH if isinstance(k, str))
 
 
+# what every division's feature says of it
+_DIVISION = (
+    Property("code", "区划代码"),
+    Property("name", "名称"),
+    Property("kind", "类型", values=_KIND_VALUES),
+    Property("kind_label", "类型名称"),
+)
+
+
 def _division_properties(level: str) -> tuple[Property, ...]:
     props = [
-        Property("code", "区划代码", "string"),
-        Property("name", "名称", "string"),
-        Property("kind", "类型", "string", _KIND_VALUES),
-        Property("kind_label", "类型名称", "string"),
-        Property("parent_code", "上级区划代码", "string"),
+        *_DIVISION,
+        Property("parent_code", "上级区划代码"),
         Property("valid_from", "生效日期", "date"),
         Property("valid_to", "失效日期", "date"),
         Property("generated", "边界为推算生成", "boolean"),
@@ -128,20 +142,9 @@ def _division_source(level: str) -> Callable[[When], Select]:
         else:
             version = version_valid(d, AS_OF if when is When.at else None)
             fid = d.c.code
-        columns = [
-            fid.label("fid"),
-            d.c.geom.label("geom"),
-            d.c.code.label("code"),
-            d.c.name.label("name"),
-            d.c.kind.label("kind"),
-            _labels(d.c.kind, KIND_LABELS_ZH).label("kind_label"),  # type: ignore[attr-defined]
-            d.c.parent_code.label("parent_code"),
-            d.c.valid_from.label("valid_from"),
-            d.c.valid_to.label("valid_to"),
-            d.c.generated.label("generated"),
-        ]
-        if level == "province":
-            columns = [c for c in columns if c.name != "parent_code"]
+        names = "geom code name kind valid_from valid_to generated"
+        columns = _columns(d, names if level == "province" else f"{names} parent_code")
+        columns += [fid.label("fid"), _labels(d.c.kind, KIND_LABELS_ZH).label("kind_label")]
         return select(*columns).where(
             d.c.tenant_id == T,
             d.c.level == level,
@@ -167,25 +170,17 @@ def _office_source(when: When) -> Select:
     return (
         select(
             cast(o.c.id, String).label("fid"),
-            o.c.geom.label("geom"),
-            o.c.id.label("id"),
-            o.c.name.label("name"),
-            o.c.division_code.label("code"),
-            d.c.name.label("township"),
-            d.c.kind.label("kind"),
-            c.c.name.label("county"),
-            o.c.located_code.label("located_code"),
-            o.c.acceptance_state.label("state"),
-            _labels(o.c.acceptance_state, ACCEPTANCE_LABELS_ZH).label("state_label"),  # type: ignore[attr-defined]
-            o.c.staff_total.label("staff_total"),
-            o.c.staff_formal.label("staff_formal"),
-            o.c.staff_civil_servants.label("staff_civil_servants"),
-            o.c.area_m2.label("area_m2"),
-            o.c.address.label("address"),
-            o.c.phone.label("phone"),
-            o.c.opened_on.label("opened_on"),
-            o.c.accepted_on.label("accepted_on"),
-            o.c.version.label("version"),
+            _labels(o.c.acceptance_state, ACCEPTANCE_LABELS_ZH).label("state_label"),
+            *_columns(
+                o,
+                "geom id name located_code staff_total staff_formal staff_civil_servants"
+                " area_m2 address phone opened_on accepted_on version",
+                code=o.c.division_code,
+                state=o.c.acceptance_state,
+                township=d.c.name,
+                kind=d.c.kind,
+                county=c.c.name,
+            ),
         )
         .select_from(joined)
         .where(o.c.tenant_id == T, func.starts_with(o.c.division_code, REGION), open_then)
@@ -194,20 +189,20 @@ def _office_source(when: When) -> Select:
 
 _OFFICE_PROPERTIES = (
     Property("id", "编号", "integer"),
-    Property("name", "名称", "string"),
-    Property("code", "所在乡镇(街道)代码", "string"),
-    Property("township", "乡镇(街道)", "string"),
-    Property("kind", "乡镇类型", "string", _KIND_VALUES),
-    Property("county", "县(市、区)", "string"),
-    Property("located_code", "实际位置所在乡镇代码", "string"),
-    Property("state", "验收状态", "string", _STATE_VALUES),
-    Property("state_label", "验收状态名称", "string"),
+    Property("name", "名称"),
+    Property("code", "所在乡镇(街道)代码"),
+    Property("township", "乡镇(街道)"),
+    Property("kind", "乡镇类型", values=_KIND_VALUES),
+    Property("county", "县(市、区)"),
+    Property("located_code", "实际位置所在乡镇代码"),
+    Property("state", "验收状态", values=_STATE_VALUES),
+    Property("state_label", "验收状态名称"),
     Property("staff_total", "在编人数", "integer"),
     Property("staff_formal", "政法专项编制", "integer"),
     Property("staff_civil_servants", "公务员人数", "integer"),
     Property("area_m2", "业务用房面积(平方米)", "number"),
-    Property("address", "地址", "string"),
-    Property("phone", "电话", "string"),
+    Property("address", "地址"),
+    Property("phone", "电话"),
     Property("opened_on", "设立日期", "date"),
     Property("accepted_on", "验收通过日期", "date"),
     Property("version", "版本", "integer"),
@@ -260,30 +255,21 @@ def _coverage_source(when: When) -> Select:
         )
     )
     return select(
-        t.c.code.label("fid"),
-        d.c.geom.label("geom"),
-        t.c.code.label("code"),
-        t.c.name.label("name"),
-        t.c.kind.label("kind"),
-        _labels(t.c.kind, KIND_LABELS_ZH).label("kind_label"),  # type: ignore[attr-defined]
-        cty.c.name.label("county"),
-        t.c.required.label("required"),
+        _labels(t.c.kind, KIND_LABELS_ZH).label("kind_label"),
+        _labels(status, STATUS_LABELS_ZH).label("status_label"),
+        *_columns(t, "code name kind required", fid=t.c.code, geom=d.c.geom, county=cty.c.name),
         n.label("offices"),
         status.label("status"),
-        _labels(status, STATUS_LABELS_ZH).label("status_label"),  # type: ignore[attr-defined]
     ).select_from(joined)
 
 
 _COVERAGE_PROPERTIES = (
-    Property("code", "区划代码", "string"),
-    Property("name", "名称", "string"),
-    Property("kind", "类型", "string", _KIND_VALUES),
-    Property("kind_label", "类型名称", "string"),
-    Property("county", "县(市、区)", "string"),
+    *_DIVISION,
+    Property("county", "县(市、区)"),
     Property("required", "必须设所", "boolean"),
     Property("offices", "所在司法所数", "integer"),
-    Property("status", "覆盖情况", "string", tuple(STATUS_LABELS_ZH)),
-    Property("status_label", "覆盖情况名称", "string"),
+    Property("status", "覆盖情况", values=tuple(STATUS_LABELS_ZH)),
+    Property("status_label", "覆盖情况名称"),
 )
 
 _LEVELS = {

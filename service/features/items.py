@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from geo.crs import CGCS2000, WGS84, northing_first
+from service.accounts.scope import Scope
 from service.core.binds import LIMIT, OFFSET
 from service.core.db import plan_for_values
 from service.features import filters
@@ -220,23 +221,17 @@ def statement_over(
 
 
 def fetch_items(
-    session: Session,
-    request: ItemsRequest,
-    *,
-    tenant_id: int,
-    region: str,
-    fid: str | None = None,
-    required_kinds: tuple[str, ...] = (),
+    session: Session, request: ItemsRequest, scope: Scope, region: str, fid: str | None = None
 ) -> tuple[int, str]:
     """(numberMatched, the features as a JSON array text) of one page; with `fid`, the one
     feature of that id (numberMatched 0 when there is none)."""
     shape = request.shape(one=fid is not None)
     params: dict[str, Any] = {
-        "t": tenant_id,
+        "t": scope.tenant_id,
         "region": region,
         "limit": request.limit,
         "offset": request.offset,
-        "required": list(required_kinds),
+        "required": list(scope.required_kinds),
         "kinds": None,
         **request.window.params(),
     }

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from service.core.errors import InvalidParameter, NotFound
 from service.features.collections import COLLECTIONS, Collection
 from service.features.items import fetch_items
 from service.features.params import items_request
+from service.http.deps import CurrentScope, SessionDep
 from service.pages.templating import render
 
 JSON = "application/json"
@@ -33,68 +35,79 @@ Format = Annotated[
 ]
 
 
-def wants_html(request: Request, f: str | None) -> bool:
-    """`f` decides; without it, a browser (text/html before any JSON type) gets HTML."""
-    if f is not None:
-        return f == "html"
-    accept = request.headers.get("accept", "")
-    html_at, json_at = accept.find(HTML), accept.find("json")
-    return html_at >= 0 and (json_at < 0 or html_at < json_at)
+@dataclass(frozen=True)
+class Call:
+    """One request to the OGC API: the HTTP request, the caller, their transaction, the
+    region they read (their own: checked that they may read), and the format asked (`f`)."""
+
+    request: Request
+    scope: Scope
+    session: Session
+    region: str
+    f: str | None
+
+    @property
+    def html(self) -> bool:
+        """`f` decides; without it, a browser (text/html before any JSON type) gets HTML."""
+        if self.f is not None:
+            return self.f == "html"
+        accept = self.request.headers.get("accept", "")
+        html_at, json_at = accept.find(HTML), accept.find("json")
+        return html_at >= 0 and (json_at < 0 or html_at < json_at)
+
+    def only(self, allowed: frozenset[str]) -> None:
+        """A parameter this API does not define is a 400 naming it (Features Part 1 asks so:
+        a client must not believe a filter applied that was ignored)."""
+        unknown = [k for k in self.request.query_params if k not in allowed | {"f"}]
+        if unknown:
+            raise InvalidParameter(
+                f"{unknown[0][:60]}: not a parameter of this resource"
+                f" (parameters: {', '.join(sorted(allowed | {'f'}))})",
+                {"field": unknown[0][:60]},
+            )
+
+    def url(self, path: str, **params: Any) -> str:
+        base = str(self.request.base_url).rstrip("/") + path
+        query = {k: v for k, v in params.items() if v is not None}
+        return f"{base}?{urlencode(query)}" if query else base
+
+    def link(self, path: str, rel: str, type_: str, title: str, **params: Any) -> dict[str, str]:
+        return {"href": self.url(path, **params), "rel": rel, "type": type_, "title": title}
+
+    def render(self, template: str, **context: Any) -> Response:
+        return render(template, self.scope, self.session, **context)
+
+    def answer(self, body: Any, template: str, media_type: str = JSON, **context: Any) -> Response:
+        """`body` as JSON, or the page `template` shows it in."""
+        if self.html:
+            return self.render(template, body=body, **context)
+        return Response(json.dumps(body, ensure_ascii=False, default=str), media_type=media_type)
 
 
-def only(request: Request, allowed: frozenset[str]) -> None:
-    """A parameter this API does not define is a 400 naming it (Features Part 1 asks so: a
-    client must not believe a filter applied that was ignored)."""
-    unknown = [k for k in request.query_params if k not in allowed]
-    if unknown:
-        raise InvalidParameter(
-            f"{unknown[0][:60]}: not a parameter of this resource"
-            f" (parameters: {', '.join(sorted(allowed))})",
-            {"field": unknown[0][:60]},
-        )
-
-
-def url(request: Request, path: str, **params: Any) -> str:
-    base = str(request.base_url).rstrip("/") + path
-    query = {k: v for k, v in params.items() if v is not None}
-    return f"{base}?{urlencode(query)}" if query else base
-
-
-def link(href: str, rel: str, type_: str, title: str) -> dict[str, str]:
-    return {"href": href, "rel": rel, "type": type_, "title": title}
-
-
-def json_response(
-    body: Any, media_type: str = JSON, headers: dict[str, str] | None = None
-) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False, default=str), media_type=media_type, headers=headers
-    )
-
-
-def reader(scope: Scope) -> str:
+def _call(request: Request, scope: CurrentScope, session: SessionDep, f: Format = None) -> Call:
     scope.require(Action.read)
-    return scope.region(None)
+    return Call(request, scope, session, scope.region(None), f)
 
 
-def collection_of(cid: str) -> Collection:
-    collection = COLLECTIONS.get(cid)
+CallDep = Annotated[Call, Depends(_call)]
+
+
+def collection_of(collection_id: str) -> Collection:
+    """The collection a path names; 404 naming those there are."""
+    collection = COLLECTIONS.get(collection_id)
     if collection is None:
         raise NotFound(
-            f"no collection {cid[:60]!r} (collections: {', '.join(COLLECTIONS)})",
+            f"no collection {collection_id[:60]!r} (collections: {', '.join(COLLECTIONS)})",
             {"field": "collection_id"},
         )
     return collection
 
 
 def feature_response(
-    request: Request,
-    scope: Scope,
-    session: Session,
+    call: Call,
     c: Collection,
     feature_id: str,
     *,
-    f: str | None = None,
     crs: str | None = None,
     properties: str | None = None,
     datetime_: str | None = None,
@@ -104,26 +117,8 @@ def feature_response(
     """One feature of the caller's region as GeoJSON (or HTML), with its ETag: an office's
     as the office API gives it (its version: what If-Match of a write compares) in the
     default representation, else a hash of the body."""
-    region = reader(scope)
-    query = items_request(
-        c,
-        limit=1,
-        offset=0,
-        bbox=None,
-        bbox_crs=None,
-        crs=crs,
-        datetime_=datetime_,
-        properties=properties,
-        sortby=None,
-    )
-    matched, features = fetch_items(
-        session,
-        query,
-        tenant_id=scope.tenant_id,
-        region=region,
-        fid=feature_id,
-        required_kinds=scope.required_kinds,
-    )
+    query = items_request(c, crs=crs, datetime_=datetime_, properties=properties)
+    matched, features = fetch_items(call.session, query, call.scope, call.region, fid=feature_id)
     if not matched:
         raise NotFound(
             f"no feature {feature_id[:40]!r} in {c.id} in your region", {"field": "feature_id"}
@@ -131,29 +126,24 @@ def feature_response(
     feature = features[1:-1]  # the array's one element
     path = f"/ogc/collections/{c.id}/items/{feature_id}"
     links = [
-        link(url(request, path, f="json"), "self", GEOJSON, "本要素"),
-        link(url(request, path, f="html"), "alternate", HTML, "本要素"),
-        link(url(request, f"/ogc/collections/{c.id}"), "collection", JSON, c.title),
+        call.link(path, "self", GEOJSON, "本要素", f="json"),
+        call.link(path, "alternate", HTML, "本要素", f="html"),
+        call.link(f"/ogc/collections/{c.id}", "collection", JSON, c.title),
     ]
     content_crs = f"<{crs_uri(query.epsg)}>"
-    if wants_html(request, f):
-        response = render(
-            "ogc_item.html",
-            scope,
-            session,
-            collection=c,
-            feature=json.loads(feature),
-            links=links,
-        )
-        response.headers["Content-Crs"] = content_crs
-        return response
+    if call.html:
+        page = call.render("ogc_item.html", collection=c, feature=json.loads(feature), links=links)
+        page.headers["Content-Crs"] = content_crs
+        return page
     body = f'{feature[:-1]},"links":{json.dumps(links, ensure_ascii=False)}}}'
     if c.id == "offices" and crs is None and properties is None and datetime_ is None:
         tag = f'"{json.loads(feature)["properties"]["version"]}"'
     else:
         tag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-    sent = request.headers.get("if-none-match", "")
-    if request.method == "GET" and tag in [t.strip().removeprefix("W/") for t in sent.split(",")]:
+    sent = call.request.headers.get("if-none-match", "")
+    if call.request.method == "GET" and tag in [
+        t.strip().removeprefix("W/") for t in sent.split(",")
+    ]:
         return Response(status_code=304, headers={"ETag": tag})
     return Response(
         body,
@@ -161,3 +151,6 @@ def feature_response(
         media_type=GEOJSON,
         headers={"Content-Crs": content_crs, "ETag": tag, **(headers or {})},
     )
+
+
+CollectionDep = Annotated[Collection, Depends(collection_of)]

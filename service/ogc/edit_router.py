@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query
 from fastapi.responses import Response
 
 from service.core.errors import OfficeNotFound
 from service.features import edits
-from service.http.deps import CurrentScope, SessionDep
+from service.features.collections import Collection
 from service.offices import service
 from service.offices.models import Office
-from service.offices.schemas import OfficeClose
-from service.ogc.common import collection_of, feature_response, only, url
+from service.offices.schemas import OfficeClose, OfficeUpdate
+from service.ogc.common import Call, CallDep, CollectionDep, collection_of, feature_response
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -32,16 +32,29 @@ NONE = frozenset[str]()
 DEFAULT_CLOSE_REASON = "经 OGC API 删除"
 
 
-def _offices(collection_id: str) -> None:
-    collection_of(collection_id)
-    if collection_id != "offices":
-        raise edits.read_only(collection_id)
+def _offices(c: Collection) -> None:
+    if c.id != "offices":
+        raise edits.read_only(c.id)
 
 
-def _office(session: Any, scope: Any, feature_id: str) -> Office:
+def _office(call: Call, c: Collection, feature_id: str) -> Office:
+    """The office a feature id names, in the caller's region (404 otherwise)."""
+    _offices(c)
     if not feature_id.isdigit() or not 0 < int(feature_id) < 2**63:
         raise OfficeNotFound(f"no office {feature_id[:40]!r} in your region")
-    return service.get_office(session=session, scope=scope, office_id=int(feature_id))
+    return service.get_office(session=call.session, scope=call.scope, office_id=int(feature_id))
+
+
+def _update(call: Call, office: Office, data: OfficeUpdate, if_match: str | None) -> Response:
+    """An office changed through the office API's update, answered as the feature it is now."""
+    service.update_office(
+        session=call.session,
+        scope=call.scope,
+        office=office,
+        data=_changed(office, data),
+        if_match=if_match,
+    )
+    return feature_response(call, collection_of("offices"), str(office.id))
 
 
 def _uncrs(content_crs: str | None) -> str | None:
@@ -53,94 +66,61 @@ def _uncrs(content_crs: str | None) -> str | None:
 
 @router.post("/collections/{collection_id}/items", status_code=201, summary="Create a feature")
 def create_feature(
-    collection_id: str,
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
+    c: CollectionDep,
+    call: CallDep,
     feature: Annotated[Any, Body(media_type="application/geo+json")],
     content_crs: ContentCrs = None,
 ) -> Response:
     """A new office from a GeoJSON Feature (Point; properties as the collection shows them)."""
-    only(request, NONE)
-    _offices(collection_id)
-    office = service.create_office(
-        session=session, scope=scope, data=edits.office_create(feature, _uncrs(content_crs))
-    )
-    location = url(request, f"/ogc/collections/offices/items/{office.id}")
+    call.only(NONE)
+    _offices(c)
+    data = edits.office_create(feature, _uncrs(content_crs))
+    office = service.create_office(session=call.session, scope=call.scope, data=data)
+    location = call.url(f"/ogc/collections/offices/items/{office.id}")
     return feature_response(
-        request,
-        scope,
-        session,
-        collection_of("offices"),
-        str(office.id),
-        status_code=201,
-        headers={"Location": location},
+        call, c, str(office.id), status_code=201, headers={"Location": location}
     )
 
 
 @router.put("/collections/{collection_id}/items/{feature_id}", summary="Replace a feature")
-def replace_feature(
-    collection_id: str,
-    feature_id: FeatureId,
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
-    feature: Annotated[Any, Body(media_type="application/geo+json")],
-    content_crs: ContentCrs = None,
-    if_match: IfMatch = None,
-) -> Response:
-    """Replace an office's writable properties and point; If-Match with its ETag (412 when
-    stale). A writable property left out is cleared."""
-    only(request, NONE)
-    _offices(collection_id)
-    office = _office(session, scope, feature_id)
-    data = edits.office_replace(feature, _uncrs(content_crs))
-    service.update_office(
-        session=session, scope=scope, office=office, data=_changed(office, data), if_match=if_match
-    )
-    return feature_response(request, scope, session, collection_of("offices"), feature_id)
-
-
 @router.patch("/collections/{collection_id}/items/{feature_id}", summary="Update a feature")
-def update_feature(
-    collection_id: str,
+def change_feature(
+    c: CollectionDep,
     feature_id: FeatureId,
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
-    patch: Annotated[Any, Body(media_type="application/merge-patch+json")],
+    call: CallDep,
+    body: Annotated[Any, Body(media_type="application/geo+json")],
     content_crs: ContentCrs = None,
     if_match: IfMatch = None,
 ) -> Response:
-    """Change what the merge patch names (its `properties`, its `geometry`); If-Match."""
-    only(request, NONE)
-    _offices(collection_id)
-    office = _office(session, scope, feature_id)
-    data = edits.office_patch(patch, _uncrs(content_crs))
-    service.update_office(
-        session=session, scope=scope, office=office, data=_changed(office, data), if_match=if_match
-    )
-    return feature_response(request, scope, session, collection_of("offices"), feature_id)
+    """PUT replaces an office's writable properties and point (one left out is cleared);
+    PATCH, a JSON merge patch (`application/merge-patch+json`), changes what it names. Both
+    with If-Match (the ETag of the feature; 412 when stale)."""
+    call.only(NONE)
+    office = _office(call, c, feature_id)
+    if call.request.method == "PUT":
+        data = edits.office_replace(body, _uncrs(content_crs))
+    else:
+        data = edits.office_patch(body, _uncrs(content_crs))
+    return _update(call, office, data, if_match)
 
 
 @router.delete(
     "/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Delete a feature"
 )
 def delete_feature(
-    collection_id: str,
+    c: CollectionDep,
     feature_id: FeatureId,
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
+    call: CallDep,
     reason: Annotated[str | None, Query(min_length=2, max_length=500)] = None,
     if_match: IfMatch = None,
 ) -> Response:
     """Close the office (never erased: its history stays); `reason` as the office API asks."""
-    only(request, frozenset({"reason"}))
-    _offices(collection_id)
-    office = _office(session, scope, feature_id)
+    call.only(frozenset({"reason"}))
+    office = _office(call, c, feature_id)
     data = OfficeClose.model_validate({"reason": reason or DEFAULT_CLOSE_REASON})
-    service.close_office(session=session, scope=scope, office=office, data=data, if_match=if_match)
+    service.close_office(
+        session=call.session, scope=call.scope, office=office, data=data, if_match=if_match
+    )
     return Response(status_code=204)
 
 

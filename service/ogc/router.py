@@ -5,36 +5,30 @@ same region scope and row-level security as /api/v1 (docs/architecture.md, "OGC 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from geo.crs import OGC_CRS, crs_uri
 from service.features import filters
-from service.features.catalogue import region_extent
+from service.features.catalogue import Extent, region_extent
 from service.features.collections import COLLECTIONS, Collection
 from service.features.filters import MAX_FILTER
 from service.features.items import fetch_items
 from service.features.params import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, items_request
-from service.http.deps import CurrentScope, SessionDep
 from service.ogc.common import (
     GEOJSON,
     HTML,
     JSON,
     TITLE,
-    Format,
-    collection_of,
+    Call,
+    CallDep,
+    CollectionDep,
     feature_response,
-    json_response,
-    link,
-    only,
-    reader,
-    url,
-    wants_html,
 )
-from service.pages.templating import render
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -61,54 +55,47 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
 ]
-COMMON = frozenset({"f"})
+NONE = frozenset[str]()
 
 
 @router.get("", summary="Landing page")
 @router.get("/", include_in_schema=False)
-def landing(request: Request, scope: CurrentScope, session: SessionDep, f: Format = None) -> Any:
-    only(request, COMMON)
-    reader(scope)
+def landing(call: CallDep) -> Any:
+    call.only(NONE)
     links = [
-        link(url(request, "/ogc", f="json"), "self", JSON, "本页(JSON)"),
-        link(url(request, "/ogc", f="html"), "alternate", HTML, "本页(HTML)"),
-        link(
-            url(request, "/openapi.json"),
+        call.link("/ogc", "self", JSON, "本页(JSON)", f="json"),
+        call.link("/ogc", "alternate", HTML, "本页(HTML)", f="html"),
+        call.link(
+            "/openapi.json",
             "service-desc",
             "application/vnd.oai.openapi+json;version=3.1",
             "API 定义(OpenAPI)",
         ),
-        link(url(request, "/docs"), "service-doc", HTML, "API 文档"),
-        link(url(request, "/ogc/conformance"), "conformance", JSON, "符合的标准类"),
-        link(url(request, "/ogc/collections"), "data", JSON, "数据集合"),
+        call.link("/docs", "service-doc", HTML, "API 文档"),
+        call.link("/ogc/conformance", "conformance", JSON, "符合的标准类"),
+        call.link("/ogc/collections", "data", JSON, "数据集合"),
     ]
+    scope = call.scope
     body = {
         "title": TITLE,
         "description": f"{scope.tenant_name}的区划边界与司法所,限于您的辖区({scope.region_code})。",
         "links": links,
     }
-    if wants_html(request, f):
-        return render("ogc_landing.html", scope, session, body=body)
-    return json_response(body)
+    return call.answer(body, "ogc_landing.html")
 
 
 @router.get("/conformance", summary="Conformance classes")
-def conformance(
-    request: Request, scope: CurrentScope, session: SessionDep, f: Format = None
-) -> Any:
-    only(request, COMMON)
-    reader(scope)
-    body = {"conformsTo": CONFORMANCE}
-    if wants_html(request, f):
-        return render("ogc_conformance.html", scope, session, body=body)
-    return json_response(body)
+def conformance(call: CallDep) -> Any:
+    call.only(NONE)
+    return call.answer({"conformsTo": CONFORMANCE}, "ogc_conformance.html")
 
 
-def _describe(request: Request, c: Collection, extent: Any) -> dict[str, Any]:
+def _describe(call: Call, c: Collection, extent: Extent | None) -> dict[str, Any]:
     path = f"/ogc/collections/{c.id}"
     spatial = (
         {"bbox": [list(extent.bbox)], "crs": crs_uri(None)} if extent and extent.bbox else None
     )
+    first_day = extent.first_day.isoformat() if extent and extent.first_day else None
     return {
         "id": c.id,
         "title": c.title,
@@ -117,21 +104,19 @@ def _describe(request: Request, c: Collection, extent: Any) -> dict[str, Any]:
         "extent": {
             **({"spatial": spatial} if spatial else {}),
             "temporal": {
-                "interval": [
-                    [extent.first_day.isoformat() if extent and extent.first_day else None, None]
-                ],
+                "interval": [[first_day, None]],
                 "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
             },
         },
         "crs": [crs_uri(e) for e in OGC_CRS],
         "storageCrs": crs_uri(None),
         "links": [
-            link(url(request, path, f="json"), "self", JSON, c.title),
-            link(url(request, path, f="html"), "alternate", HTML, c.title),
-            link(url(request, f"{path}/items", f="json"), "items", GEOJSON, f"{c.title}(GeoJSON)"),
-            link(url(request, f"{path}/items", f="html"), "items", HTML, f"{c.title}(HTML)"),
-            link(
-                url(request, f"{path}/queryables"),
+            call.link(path, "self", JSON, c.title, f="json"),
+            call.link(path, "alternate", HTML, c.title, f="html"),
+            call.link(f"{path}/items", "items", GEOJSON, f"{c.title}(GeoJSON)", f="json"),
+            call.link(f"{path}/items", "items", HTML, f"{c.title}(HTML)", f="html"),
+            call.link(
+                f"{path}/queryables",
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 "application/schema+json",
                 "可用于筛选的属性",
@@ -141,44 +126,48 @@ def _describe(request: Request, c: Collection, extent: Any) -> dict[str, Any]:
 
 
 @router.get("/collections", summary="The collections")
-def collections(
-    request: Request, scope: CurrentScope, session: SessionDep, f: Format = None
-) -> Any:
-    only(request, COMMON)
-    region = reader(scope)
-    extent = region_extent(session, scope.tenant_id, region)
+def collections(call: CallDep) -> Any:
+    call.only(NONE)
+    extent = region_extent(call.session, call.scope.tenant_id, call.region)
     body = {
         "links": [
-            link(url(request, "/ogc/collections", f="json"), "self", JSON, "数据集合"),
-            link(url(request, "/ogc/collections", f="html"), "alternate", HTML, "数据集合"),
+            call.link("/ogc/collections", "self", JSON, "数据集合", f="json"),
+            call.link("/ogc/collections", "alternate", HTML, "数据集合", f="html"),
         ],
-        "collections": [_describe(request, c, extent) for c in COLLECTIONS.values()],
+        "collections": [_describe(call, c, extent) for c in COLLECTIONS.values()],
     }
-    if wants_html(request, f):
-        return render("ogc_collections.html", scope, session, body=body)
-    return json_response(body)
+    return call.answer(body, "ogc_collections.html")
 
 
 @router.get("/collections/{collection_id}", summary="A collection")
-def collection(
-    collection_id: str,
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
-    f: Format = None,
-) -> Any:
-    only(request, COMMON)
-    c = collection_of(collection_id)
-    region = reader(scope)
-    body = _describe(request, c, region_extent(session, scope.tenant_id, region))
-    if wants_html(request, f):
-        return render("ogc_collection.html", scope, session, body=body, collection=c)
-    return json_response(body)
+def collection(c: CollectionDep, call: CallDep) -> Any:
+    call.only(NONE)
+    extent = region_extent(call.session, call.scope.tenant_id, call.region)
+    return call.answer(_describe(call, c, extent), "ogc_collection.html", collection=c)
+
+
+@dataclass(frozen=True)
+class ItemsParams:
+    """The query parameters of /items (each read by service/features/params.py)."""
+
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
+    bbox: Annotated[str | None, Query(max_length=200)] = None
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200)] = None
+    crs: Annotated[str | None, Query(max_length=200)] = None
+    datetime_: Annotated[str | None, Query(alias="datetime", max_length=100)] = None
+    properties: Annotated[str | None, Query(max_length=2000)] = None
+    sortby: Annotated[str | None, Query(max_length=2000)] = None
+    filter_: Annotated[str | None, Query(alias="filter", max_length=MAX_FILTER)] = None
+    filter_lang: Annotated[
+        str | None,
+        Query(alias="filter-lang", pattern="^cql2-(text|json)$", description="cql2-text (default)"),
+    ] = None
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None
 
 
 ITEMS = frozenset(
-    {
-        "f",
+    [
         "limit",
         "offset",
         "bbox",
@@ -190,84 +179,41 @@ ITEMS = frozenset(
         "filter",
         "filter-lang",
         "filter-crs",
-    }
+    ]
 )
-FilterLang = Annotated[
-    str | None,
-    Query(alias="filter-lang", pattern="^cql2-(text|json)$", description="cql2-text (default)"),
-]
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection")
-def items(
-    collection_id: str,
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
-    f: Format = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    bbox: Annotated[str | None, Query(max_length=200)] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200)] = None,
-    crs: Annotated[str | None, Query(max_length=200)] = None,
-    datetime_: Annotated[str | None, Query(alias="datetime", max_length=100)] = None,
-    properties: Annotated[str | None, Query(max_length=2000)] = None,
-    sortby: Annotated[str | None, Query(max_length=2000)] = None,
-    filter_: Annotated[str | None, Query(alias="filter", max_length=MAX_FILTER)] = None,
-    filter_lang: FilterLang = None,
-    filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None,
-) -> Any:
+def items(c: CollectionDep, call: CallDep, params: Annotated[ItemsParams, Depends()]) -> Any:
     """Features of a collection: `filter` is CQL2 (text or JSON) over its queryables."""
-    only(request, ITEMS)
-    c = collection_of(collection_id)
-    region = reader(scope)
-    query = items_request(
-        c,
-        limit=limit,
-        offset=offset,
-        bbox=bbox,
-        bbox_crs=bbox_crs,
-        crs=crs,
-        datetime_=datetime_,
-        properties=properties,
-        sortby=sortby,
-        filter_=filter_,
-        filter_lang=filter_lang,
-        filter_crs=filter_crs,
-    )
-    matched, features = fetch_items(
-        session,
-        query,
-        tenant_id=scope.tenant_id,
-        region=region,
-        required_kinds=scope.required_kinds,
-    )
+    call.only(ITEMS)
+    query = items_request(c, **asdict(params))
+    matched, features = fetch_items(call.session, query, call.scope, call.region)
+    limit, offset = params.limit, params.offset
     returned = max(0, min(limit, matched - offset))
-    html = wants_html(request, f)
-    asked = {k: v for k, v in request.query_params.items() if k not in ("f", "offset", "limit")}
+    fmt, type_ = ("html", HTML) if call.html else ("json", GEOJSON)
+    other, other_type = ("json", GEOJSON) if call.html else ("html", HTML)
+    asked = {
+        k: v for k, v in call.request.query_params.items() if k not in ("f", "offset", "limit")
+    }
     path = f"/ogc/collections/{c.id}/items"
 
-    def page(rel: str, at: int, fmt: str, type_: str, title: str) -> dict[str, str]:
-        return link(url(request, path, **asked, limit=limit, offset=at, f=fmt), rel, type_, title)
+    def page(rel: str, at: int, f: str, media: str, title: str) -> dict[str, str]:
+        return call.link(path, rel, media, title, **asked, limit=limit, offset=at, f=f)
 
     links = [
-        page("self", offset, "html" if html else "json", HTML if html else GEOJSON, "本页"),
-        page("alternate", offset, "json" if html else "html", GEOJSON if html else HTML, "本页"),
-        link(url(request, f"/ogc/collections/{c.id}"), "collection", JSON, c.title),
+        page("self", offset, fmt, type_, "本页"),
+        page("alternate", offset, other, other_type, "本页"),
+        call.link(f"/ogc/collections/{c.id}", "collection", JSON, c.title),
     ]
     if offset + returned < matched:
-        fmt, type_ = ("html", HTML) if html else ("json", GEOJSON)
         links.append(page("next", offset + limit, fmt, type_, "下一页"))
     if offset > 0:
-        fmt, type_ = ("html", HTML) if html else ("json", GEOJSON)
         links.append(page("prev", max(0, offset - limit), fmt, type_, "上一页"))
     content_crs = f"<{crs_uri(query.epsg)}>"
-    stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    if html:
-        response = render(
+    if call.html:
+        response = call.render(
             "ogc_items.html",
-            scope,
-            session,
             collection=c,
             features=json.loads(features),
             matched=matched,
@@ -277,6 +223,7 @@ def items(
         )
         response.headers["Content-Crs"] = content_crs
         return response
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     head = json.dumps(
         {
             "type": "FeatureCollection",
@@ -292,48 +239,24 @@ def items(
 
 
 @router.get("/collections/{collection_id}/queryables", summary="What a filter may name")
-def queryables(
-    collection_id: str,
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
-    f: Format = None,
-) -> Any:
-    only(request, COMMON)
-    c = collection_of(collection_id)
-    reader(scope)
-    body = filters.queryables(c, url(request, f"/ogc/collections/{c.id}/queryables"))
-    if wants_html(request, f):
-        return render(
-            "ogc_collection.html", scope, session, body=_describe(request, c, None), collection=c
-        )
-    return json_response(body, "application/schema+json")
-
-
-FEATURE = frozenset({"f", "crs", "properties", "datetime"})
+def queryables(c: CollectionDep, call: CallDep) -> Any:
+    call.only(NONE)
+    body = filters.queryables(c, call.url(f"/ogc/collections/{c.id}/queryables"))
+    if call.html:
+        return call.render("ogc_collection.html", body=_describe(call, c, None), collection=c)
+    return call.answer(body, "", "application/schema+json")
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
 def item(
-    collection_id: str,
+    c: CollectionDep,
     feature_id: Annotated[str, Path(max_length=40)],
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
-    f: Format = None,
+    call: CallDep,
     crs: Annotated[str | None, Query(max_length=200)] = None,
     properties: Annotated[str | None, Query(max_length=2000)] = None,
     datetime_: Annotated[str | None, Query(alias="datetime", max_length=100)] = None,
 ) -> Any:
-    only(request, FEATURE)
+    call.only(frozenset({"crs", "properties", "datetime"}))
     return feature_response(
-        request,
-        scope,
-        session,
-        collection_of(collection_id),
-        feature_id,
-        f=f,
-        crs=crs,
-        properties=properties,
-        datetime_=datetime_,
+        call, c, feature_id, crs=crs, properties=properties, datetime_=datetime_
     )

@@ -9,24 +9,11 @@ from typing import Any
 
 import pytest
 import shapely
-from factories import office_body
 from sqlalchemy import text
 
 from geo.crs import CRS84, crs_uri
 
 GEOJSON = "application/geo+json"
-OFFICE_TOWNSHIPS = ("410184101", "410122101", "410222101")  # 新郑, 中牟 (郑州); 通许 (开封)
-
-
-@pytest.fixture
-def offices(client, auth) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """An office in two townships of 郑州 and one of 开封, by township code."""
-    made = {}
-    for code in OFFICE_TOWNSHIPS:
-        r = client.post("/api/v1/offices", json=office_body(code), headers=auth("henan_admin"))
-        assert r.status_code == 201, r.text
-        made[code] = r.json()["id"]
-    return made
 
 
 def get(client, path: str, who: str, auth, **params: Any):  # type: ignore[no-untyped-def]
@@ -222,7 +209,7 @@ def test_properties_and_sortby(client, auth, offices) -> None:  # type: ignore[n
         sortby="-code",
     ).json()
     assert [set(f["properties"]) for f in body["features"]] == [{"name", "county"}] * 3
-    codes = [str(offices[c]) for c in sorted(OFFICE_TOWNSHIPS, reverse=True)]
+    codes = [str(offices[c]) for c in sorted(offices, reverse=True)]
     assert [f["id"] for f in body["features"]] == codes
 
 

@@ -9,18 +9,14 @@ from typing import Any
 
 import pytest
 import shapely
-from factories import office_body
 
 OFFICE_TOWNSHIPS = ("410184101", "410122101", "410222101")
 
 
 @pytest.fixture
-def offices(client, auth) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    made = {}
-    for code in OFFICE_TOWNSHIPS:
-        r = client.post("/api/v1/offices", json=office_body(code), headers=auth("henan_admin"))
-        assert r.status_code == 201, r.text
-        made[code] = r.json()["id"]
+def offices(offices, client, auth) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The shared offices (conftest.py), two of them with staff numbers and an area."""
+    made = offices
     # staff numbers and an area to compare
     for code, staff, area in (("410184101", 3, 80.5), ("410122101", 1, 120.0)):
         r = client.get(f"/api/v1/offices/{made[code]}", headers=auth("henan_admin"))
