@@ -121,13 +121,13 @@ def take_step(
         standard=standard,
         as_of=effective_on,
     )
-    if rule.needs_standard_met and not result["mandatory_met"]:
+    if rule.needs_standard_met and not result.mandatory_met:
         raise StandardNotMet(
-            f"cannot {step.value}: {len(result['mandatory_open'])} mandatory criteria of "
+            f"cannot {step.value}: {len(result.mandatory_open)} mandatory criteria of "
             f"{standard.title} (version {standard.version}) are not met or not recorded",
             {
                 "standard_version": standard.version,
-                "mandatory_open": result["mandatory_open"],
+                "mandatory_open": list(result.mandatory_open),
                 "compliance": f"/api/v1/offices/{office.id}/compliance",
             },
         )
@@ -143,8 +143,8 @@ def take_step(
         username=scope.username,
         role=scope.role.value,
         standard_id=standard.id,
-        score=result["score"],
-        failed_mandatory=result["mandatory_open"],
+        score=result.score,
+        failed_mandatory=list(result.mandatory_open),
         comment=data.comment,
         reasons=data.reasons or None,
         inspection_date=data.inspection_date,
