@@ -6,13 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from service.acceptance import exports, reports, service
-from service.acceptance.rows import (
-    AcceptanceOverview,
-    CivilisedReport,
-    ProgressReport,
-    SpotCheckReport,
-)
+from service.acceptance import exports, reports, rows, service
 from service.acceptance.schemas import EventOut, StepIn, StepResult
 from service.acceptance.workflow import Step
 from service.core.exports import Column, fields_of
@@ -41,7 +35,7 @@ def acceptance_history(office: ValidOffice, scope: CurrentScope, session: Sessio
     return service.history(session=session, scope=scope, office=office)
 
 
-@router.get("/acceptance", response_model=AcceptanceOverview)
+@router.get("/acceptance", response_model=rows.AcceptanceOverview)
 def acceptance_overview(
     scope: CurrentScope,
     session: SessionDep,
@@ -68,7 +62,7 @@ def acceptance_overview(
     return download(format, body.items, exports.ACCEPTANCE, filename=f"验收状态_{body.region}")
 
 
-@router.get("/progress", response_model=ProgressReport)
+@router.get("/progress", response_model=rows.ProgressReport)
 def progress(scope: CurrentScope, session: SessionDep, query: ReportParams) -> Any:
     """Share of required divisions with a titled office, per sub-region, against the target."""
     body = reports.progress(
@@ -77,7 +71,7 @@ def progress(scope: CurrentScope, session: SessionDep, query: ReportParams) -> A
     return _per_region(query.format, body, exports.PROGRESS, "规范化进度")
 
 
-@router.get("/spot-checks", response_model=SpotCheckReport)
+@router.get("/spot-checks", response_model=rows.SpotCheckReport)
 def spot_checks(scope: CurrentScope, session: SessionDep, query: ReportParams) -> Any:
     """The province's sampling (第二篇 四 "适当比例"): per city or county, offices filed, how
     many the province spot-checked, the share, and the findings."""
@@ -87,7 +81,7 @@ def spot_checks(scope: CurrentScope, session: SessionDep, query: ReportParams) -
     return _per_region(query.format, body, exports.SPOT_CHECKS, "省厅抽检比例")
 
 
-@router.get("/civilised-offices", response_model=CivilisedReport)
+@router.get("/civilised-offices", response_model=rows.CivilisedReport)
 def civilised_offices(
     scope: CurrentScope,
     session: SessionDep,
@@ -108,7 +102,7 @@ def civilised_offices(
 
 def _per_region(
     format: ReportFormat,
-    body: ProgressReport | SpotCheckReport,
+    body: rows.ProgressReport | rows.SpotCheckReport,
     columns: list[Column],
     title: str,
 ) -> Any:

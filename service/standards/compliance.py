@@ -7,12 +7,12 @@ most and how each city or county stands.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     Integer,
@@ -51,7 +51,6 @@ from service.standards.rows import (
     OfficeCompliance,
     RegionCompliance,
     RegionComplianceReport,
-    Score,
     StandardSummary,
     Status,
 )
@@ -144,6 +143,18 @@ def _missing_items(row: _Judged) -> tuple[str, ...]:
     return tuple(labels.get(v, v) for v in c.item_values or [] if v not in present)
 
 
+class _Words(TypedDict):
+    key: str
+    category: str
+    text: str
+    mandatory: bool
+
+
+def _words(c: StandardCriterion) -> _Words:
+    """A criterion as every compliance row names it (the checklist's and the region's)."""
+    return {"key": c.key, "category": c.category, "text": c.text, "mandatory": c.mandatory}
+
+
 def _item(row: _Judged) -> ChecklistItem:
     """The checklist's line of a criterion: the requirement and the measured value in words,
     and what to do when it is not met (what is missing, or the data to record)."""
@@ -156,11 +167,8 @@ def _item(row: _Judged) -> ChecklistItem:
         if gaps:
             todo = f"{c.missing}(缺:{'、'.join(gaps)})"
     return ChecklistItem(
-        key=c.key,
-        category=c.category,
-        text=c.text,
+        **_words(c),
         source=c.source,
-        mandatory=c.mandatory,
         measure=c.measure,
         measure_label=label,
         unit=unit,
@@ -181,43 +189,40 @@ def office_compliance(
     standard = standards.resolve(
         session=session, tenant_id=scope.tenant_id, ref=standard_ref, as_of=as_of
     )
-    day = as_of or date.today()
-    rows = _office_rows(session, scope.tenant_id, office, standard, day)
-    items = tuple(_item(row) for row in rows)
-    counted = score((i.key, i.mandatory, i.status) for i in items)
+    return checklist_of(
+        session=session,
+        tenant_id=scope.tenant_id,
+        office=office,
+        standard=standard,
+        as_of=as_of or date.today(),
+    )
+
+
+def checklist_of(
+    *, session: Session, tenant_id: int, office: Office, standard: Standard, as_of: date
+) -> OfficeCompliance:
+    """One office's checklist against `standard` at a date, counted: the share of criteria
+    met and the mandatory ones still open (what a workflow step checks and records)."""
+    items = tuple(_item(row) for row in _office_rows(session, tenant_id, office, standard, as_of))
+    count = Counter(i.status for i in items)
+    mandatory_open = tuple(i.key for i in items if i.mandatory and i.status != "pass")
     return OfficeCompliance(
         office_id=office.id,
         office_name=office.name,
-        as_of=day,
+        as_of=as_of,
         standard=standard_summary(standard),
-        passed=counted.passed,
-        failed=counted.failed,
-        unknown=counted.unknown,
-        score=counted.score,
-        mandatory_met=counted.mandatory_met,
-        mandatory_open=counted.mandatory_open,
+        passed=count["pass"],
+        failed=count["fail"],
+        unknown=count["unknown"],
+        score=round(100 * count["pass"] / len(items), 1) if items else None,
+        mandatory_met=not mandatory_open,
+        mandatory_open=mandatory_open,
         items=items,
         missing=tuple(
             ("【必备】" if i.mandatory else "【建议】") + i.todo
             for i in items
             if i.todo is not None
         ),
-    )
-
-
-def score(judged: Iterable[tuple[str, bool, Status]]) -> Score:
-    """Counts of (key, mandatory, status) per criterion, the share of criteria met, and
-    whether every mandatory criterion is met."""
-    rows = list(judged)
-    counts = {s: sum(1 for _, _, status in rows if status == s) for s in STATUS_ZH}
-    mandatory_open = tuple(k for k, mandatory, status in rows if mandatory and status != "pass")
-    return Score(
-        passed=counts["pass"],
-        failed=counts["fail"],
-        unknown=counts["unknown"],
-        score=round(100 * counts["pass"] / len(rows), 1) if rows else None,
-        mandatory_met=not mandatory_open,
-        mandatory_open=mandatory_open,
     )
 
 
@@ -305,10 +310,7 @@ def region_compliance(
         if passed + failed + unknown:  # applies to some office
             by_criterion.append(
                 CriterionTally(
-                    key=c.key,
-                    text=c.text,
-                    category=c.category,
-                    mandatory=c.mandatory,
+                    **_words(c),
                     passed=passed,
                     failed=failed,
                     unknown=unknown,
@@ -364,11 +366,3 @@ def division_names(session: Session, tenant_id: int, codes: list[str]) -> dict[s
         )
     )
     return {r.code: r.name for r in rows}
-
-
-def mandatory_status(
-    *, session: Session, tenant_id: int, office: Office, standard: Standard, as_of: date
-) -> Score:
-    """Score and open mandatory criteria of one office (what a workflow step records)."""
-    rows = _office_rows(session, tenant_id, office, standard, as_of)
-    return score((r.criterion.key, r.criterion.mandatory, r.status) for r in rows)

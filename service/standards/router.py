@@ -14,10 +14,9 @@ from service.http.deps import CurrentScope, ReportFormat, ReportParams, SessionD
 from service.http.downloads import download
 from service.http.params import AsOfQuery
 from service.offices.dependencies import ValidOffice
-from service.standards import compliance, service
+from service.standards import compliance, rows, service
 from service.standards.definition import seed
 from service.standards.measures import measure_label
-from service.standards.rows import OfficeCompliance, RegionComplianceReport
 from service.standards.schemas import PublishIn, StandardDetail, StandardOut, TargetsIn
 
 router = APIRouter(prefix="/api/v1", tags=["standards"])
@@ -115,7 +114,7 @@ def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> An
     )
 
 
-@router.get("/offices/{office_id}/compliance", response_model=OfficeCompliance)
+@router.get("/offices/{office_id}/compliance", response_model=rows.OfficeCompliance)
 def office_compliance(
     office: ValidOffice,
     scope: CurrentScope,
@@ -134,7 +133,7 @@ def office_compliance(
     return download(format, body.items, exports.CHECKLIST, filename=f"自查表_{office.name}")
 
 
-@router.get("/compliance", response_model=RegionComplianceReport)
+@router.get("/compliance", response_model=rows.RegionComplianceReport)
 def region_compliance(
     scope: CurrentScope,
     session: SessionDep,

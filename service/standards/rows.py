@@ -1,7 +1,7 @@
 """One frozen type per compliance report row and per report around its rows (the idiom of
 coverage/rows.py and acceptance/rows.py): made once where the report is built, read by
 attribute by the API's JSON (the routes' response models are these types), the exports
-(core/exports.py `cell_of`), the office page and the acceptance workflow."""
+(core/exports.py `cell_of`), the office page and the acceptance workflow's check."""
 
 from __future__ import annotations
 
@@ -50,22 +50,10 @@ class ChecklistItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Score:
-    """An office's criteria counted: met, not met, without data; the share met (None: no
-    criterion applies) and the mandatory ones still open."""
-
-    passed: int
-    failed: int
-    unknown: int
-    score: float | None
-    mandatory_met: bool
-    mandatory_open: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class OfficeCompliance:
-    """One office's checklist against a standard at a date, its score (the fields of
-    `Score`), and what is missing in words."""
+    """One office's checklist against a standard at a date: the criteria met, not met and
+    without data, the share met (None: no criterion applies), the mandatory ones still open,
+    and what is missing in words."""
 
     office_id: int
     office_name: str
