@@ -30,11 +30,21 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from service.acceptance.models import AcceptanceEvent
 from service.acceptance.predicates import TITLED_STATES, is_titled, reinspection_due
 from service.acceptance.rows import (
+    AcceptanceOverview,
     CivilisedOffice,
+    CivilisedReport,
+    CivilisedRule,
     OfficeInState,
     Progress,
+    ProgressReport,
     ProgressRow,
+    RegionStates,
+    Reinspections,
+    SpotCheckReport,
     SpotCheckRow,
+    SpotCheckTotal,
+    TargetInForce,
+    TargetStep,
 )
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
@@ -169,18 +179,19 @@ def acceptance_overview(
     limit: int,
     offset: int,
     due_limit: int = 200,
-) -> dict[str, Any]:
+) -> AcceptanceOverview:
     """Offices of a region by acceptance state: counts per sub-region, a page of offices
     (optionally of one state), and the re-inspections overdue or due within 90 days (the
     first `due_limit` of them, and how many there are)."""
     scope.require(Action.read)
     width = child_width(region, level)
     today = date.today()
+    months = reinspection_months(session, scope.tenant_id)
     params = {
         "t": scope.tenant_id,
         "region": region,
         "titled": list(TITLED),
-        "months": reinspection_months(session, scope.tenant_id),
+        "months": months,
         "w": width,
         "state": state,
         "today": today,
@@ -213,39 +224,39 @@ def acceptance_overview(
     def titled(per: dict[str, int]) -> int:
         return sum(per[s] for s in TITLED)
 
-    return {
-        "region": region,
-        "state": state,
-        "state_labels": {s.value: ACCEPTANCE_LABELS_ZH[s] for s in AcceptanceState},
-        "counts": totals,
-        "offices": sum(totals.values()),
-        "titled": titled(totals),
-        "regions": [
-            {
-                "code": sub,
-                "name": names.get(sub),
-                "counts": per,
-                "offices": sum(per.values()),
-                "titled": titled(per),
-            }
+    return AcceptanceOverview(
+        region=region,
+        state=state,
+        state_labels={s.value: ACCEPTANCE_LABELS_ZH[s] for s in AcceptanceState},
+        counts=totals,
+        offices=sum(totals.values()),
+        titled=titled(totals),
+        regions=tuple(
+            RegionStates(
+                code=sub,
+                name=names.get(sub),
+                counts=per,
+                offices=sum(per.values()),
+                titled=titled(per),
+            )
             for sub, per in sorted(by_sub.items())
-        ],
-        "items": [OfficeInState.of(i, today) for i in items],
-        "total": totals[state] if state else sum(totals.values()),
-        "limit": limit,
-        "offset": offset,
-        "reinspection": {
+        ),
+        items=tuple(OfficeInState.of(i, today) for i in items),
+        total=totals[state] if state else sum(totals.values()),
+        limit=limit,
+        offset=offset,
+        reinspection=Reinspections(
             # the first `due_limit` of each, by due date; the counts are of all
-            "overdue": [OfficeInState.of(i, today) for i in due if i["due_on"] < today],
-            "due_soon": [OfficeInState.of(i, today) for i in due if i["due_on"] >= today],
-            "overdue_count": overdue,
-            "due_soon_count": due_soon,
-            "period_months": params["months"],
+            overdue=tuple(OfficeInState.of(i, today) for i in due if i["due_on"] < today),
+            due_soon=tuple(OfficeInState.of(i, today) for i in due if i["due_on"] >= today),
+            overdue_count=overdue,
+            due_soon_count=due_soon,
+            period_months=months,
             # the period is provincial policy: the documents leave it open (复验办法另行制定)
-            "policy_note": f"复验周期为本省政策规定的{params['months']}个月"
+            policy_note=f"复验周期为本省政策规定的{months}个月"
             "(规范化文件未规定复验周期,复验办法另行制定)",
-        },
-    }
+        ),
+    )
 
 
 @cache
@@ -337,7 +348,7 @@ def _status(offices: int, share: float | None, target: Target | None) -> str:
 
 def progress(
     *, session: Any, scope: Scope, region: str, as_of: date | None, level: str | None
-) -> dict[str, Any]:
+) -> ProgressReport:
     """Share of the 司法所 that hold the title (accepted, filed, recommended, excellent) — the
     denominator of 第二篇 二 ("全省…的司法所") — against the tenant's target at the date, per
     sub-region; beside it the coverage view: required townships with a titled office.
@@ -386,23 +397,23 @@ def progress(
 
     keys = ("required", "accepted", "offices", "offices_titled")
     total = {k: sum(r[k] for r in rows) for k in keys}
-    return {
-        "region": region,
-        "as_of": day,
-        "required_kinds": list(scope.required_kinds),
-        "target": {
-            "share": float(in_force.share) if in_force else None,
-            "due_on": in_force.due_on if in_force else None,
-            "aspirational": in_force.aspirational if in_force else None,
-            "next_due_on": next_target.due_on if next_target else None,
-            "next_share": float(next_target.share) if next_target else None,
-        },
-        "curve": [
-            {"due_on": t.due_on, "share": float(t.share), "aspirational": t.aspirational}
+    return ProgressReport(
+        region=region,
+        as_of=day,
+        required_kinds=tuple(scope.required_kinds),
+        target=TargetInForce(
+            share=float(in_force.share) if in_force else None,
+            due_on=in_force.due_on if in_force else None,
+            aspirational=in_force.aspirational if in_force else None,
+            next_due_on=next_target.due_on if next_target else None,
+            next_share=float(next_target.share) if next_target else None,
+        ),
+        curve=tuple(
+            TargetStep(due_on=t.due_on, share=float(t.share), aspirational=t.aspirational)
             for t in targets
-        ],
-        "total": judged(total, region),
-        "regions": [
+        ),
+        total=judged(total, region),
+        regions=tuple(
             ProgressRow(
                 **asdict(judged(r, r["sub"])),
                 code=r["sub"],
@@ -413,8 +424,8 @@ def progress(
                 ),
             )
             for r in rows
-        ],
-    }
+        ),
+    )
 
 
 @cache
@@ -503,7 +514,7 @@ def shares_at(
     *, session: Any, scope: Scope, region: str, days: list[date]
 ) -> dict[date, float | None]:
     """The region's share of titled offices on each of `days` (None: no office then), in one
-    pass — the same count as `progress(as_of=day)["total"]["share"]` (offices open that day,
+    pass — the same count as `progress(as_of=day).total.share` (offices open that day,
     titled by their last acceptance event on or before it), for drawing a curve."""
     scope.require(Action.read)
     if not days:
@@ -549,7 +560,7 @@ SELECT f.sub, count(*) AS filed, count(c.office_id) AS sampled,
 
 def spot_checks(
     *, session: Any, scope: Scope, region: str, as_of: date | None, level: str | None
-) -> dict[str, Any]:
+) -> SpotCheckReport:
     """Per sub-region: offices filed with the province, how many it sampled (spot checks),
     the share sampled and the findings (a finding never revokes: the city re-inspects)."""
     scope.require(Action.read)
@@ -564,7 +575,7 @@ def spot_checks(
     def share(filed: int, sampled: int) -> float | None:
         return round(sampled / filed, 4) if filed else None
 
-    regions = [
+    regions = tuple(
         SpotCheckRow(
             code=r["sub"],
             name=names.get(r["sub"]),
@@ -575,20 +586,20 @@ def spot_checks(
             share=share(r["filed"], r["sampled"]),
         )
         for r in rows
-    ]
+    )
     filed = sum(r.filed for r in regions)
     sampled = sum(r.sampled for r in regions)
-    return {
-        "region": region,
-        "as_of": day,
-        "total": {
-            "filed": filed,
-            "sampled": sampled,
-            "findings": sum(r.findings for r in regions),
-            "share": share(filed, sampled),
-        },
-        "regions": regions,
-    }
+    return SpotCheckReport(
+        region=region,
+        as_of=day,
+        total=SpotCheckTotal(
+            filed=filed,
+            sampled=sampled,
+            findings=sum(r.findings for r in regions),
+            share=share(filed, sampled),
+        ),
+        regions=regions,
+    )
 
 
 # 第二篇 四: "已命名的文明司法所……在2年内经验收达不到规范化要求的,取消其文明司法所称号" — the
@@ -618,7 +629,7 @@ CIVILISED_STATUS_ZH = {
 
 def civilised_offices(
     *, session: Any, scope: Scope, region: str, as_of: date | None
-) -> dict[str, Any]:
+) -> CivilisedReport:
     """Offices named 文明司法所 against the deadline a standard sets them (第二篇 四: accepted
     within 2 years of the standard, or the title is to be withdrawn): met, revoke or pending.
     The rule runs from the earliest standard in force that sets it; none → no rule, no list."""
@@ -635,7 +646,7 @@ def civilised_offices(
         .limit(1)
     ).scalar_one_or_none()
     if rule is None:
-        return {"region": region, "as_of": day, "rule": None, "counts": {}, "items": []}
+        return CivilisedReport(region=region, as_of=day, rule=None, counts={}, items=())
     deadline = add_years(rule.effective_from, rule.civilised_title_years or 0)
     rows = fetch_dicts(
         session, _CIVILISED, {"t": scope.tenant_id, "region": region, "day": day, "year": day.year}
@@ -658,20 +669,20 @@ def civilised_offices(
                 deadline=deadline,
             )
         )
-    return {
-        "region": region,
-        "as_of": day,
-        "rule": {
-            "standard": rule.title,
-            "version": rule.version,
-            "source": "第二篇 四",
-            "from": rule.effective_from,
-            "years": rule.civilised_title_years,
-            "deadline": deadline,
-        },
-        "counts": {s: sum(1 for r in items if r.status == s) for s in CIVILISED_STATUS_ZH},
-        "items": items,
-    }
+    return CivilisedReport(
+        region=region,
+        as_of=day,
+        rule=CivilisedRule(
+            standard=rule.title,
+            version=rule.version,
+            source="第二篇 四",
+            effective_from=rule.effective_from,
+            years=rule.civilised_title_years,
+            deadline=deadline,
+        ),
+        counts={s: sum(1 for r in items if r.status == s) for s in CIVILISED_STATUS_ZH},
+        items=tuple(items),
+    )
 
 
 def add_years(day: date, years: int) -> date:

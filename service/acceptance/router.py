@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from service.acceptance import exports, reports, service
+from service.acceptance import exports, reports, rows, service
 from service.acceptance.schemas import EventOut, StepIn, StepResult
 from service.acceptance.workflow import Step
 from service.core.exports import Column, fields_of
@@ -35,7 +35,7 @@ def acceptance_history(office: ValidOffice, scope: CurrentScope, session: Sessio
     return service.history(session=session, scope=scope, office=office)
 
 
-@router.get("/acceptance")
+@router.get("/acceptance", response_model=rows.AcceptanceOverview)
 def acceptance_overview(
     scope: CurrentScope,
     session: SessionDep,
@@ -59,12 +59,10 @@ def acceptance_overview(
     )
     if format == "json":
         return body
-    return download(
-        format, body["items"], exports.ACCEPTANCE, filename=f"验收状态_{body['region']}"
-    )
+    return download(format, body.items, exports.ACCEPTANCE, filename=f"验收状态_{body.region}")
 
 
-@router.get("/progress")
+@router.get("/progress", response_model=rows.ProgressReport)
 def progress(scope: CurrentScope, session: SessionDep, query: ReportParams) -> Any:
     """Share of required divisions with a titled office, per sub-region, against the target."""
     body = reports.progress(
@@ -73,7 +71,7 @@ def progress(scope: CurrentScope, session: SessionDep, query: ReportParams) -> A
     return _per_region(query.format, body, exports.PROGRESS, "规范化进度")
 
 
-@router.get("/spot-checks")
+@router.get("/spot-checks", response_model=rows.SpotCheckReport)
 def spot_checks(scope: CurrentScope, session: SessionDep, query: ReportParams) -> Any:
     """The province's sampling (第二篇 四 "适当比例"): per city or county, offices filed, how
     many the province spot-checked, the share, and the findings."""
@@ -83,7 +81,7 @@ def spot_checks(scope: CurrentScope, session: SessionDep, query: ReportParams) -
     return _per_region(query.format, body, exports.SPOT_CHECKS, "省厅抽检比例")
 
 
-@router.get("/civilised-offices")
+@router.get("/civilised-offices", response_model=rows.CivilisedReport)
 def civilised_offices(
     scope: CurrentScope,
     session: SessionDep,
@@ -98,16 +96,19 @@ def civilised_offices(
     )
     if format == "json":
         return body
-    filename = f"文明司法所验收期限_{body['region']}_{body['as_of']}"
-    return download(format, body["items"], exports.CIVILISED, filename=filename)
+    filename = f"文明司法所验收期限_{body.region}_{body.as_of}"
+    return download(format, body.items, exports.CIVILISED, filename=filename)
 
 
 def _per_region(
-    format: ReportFormat, body: dict[str, Any], columns: list[Column], title: str
+    format: ReportFormat,
+    body: rows.ProgressReport | rows.SpotCheckReport,
+    columns: list[Column],
+    title: str,
 ) -> Any:
     """A per-region report as it is, or as a sheet: its regions, then the total row."""
     if format == "json":
         return body
-    total = {"code": body["region"] or "全部", "name": "合计", **fields_of(body["total"])}
-    filename = f"{title}_{body['region']}_{body['as_of']}"
-    return download(format, [*body["regions"], total], columns, filename=filename)
+    total = {"code": body.region or "全部", "name": "合计", **fields_of(body.total)}
+    filename = f"{title}_{body.region}_{body.as_of}"
+    return download(format, [*body.regions, total], columns, filename=filename)

@@ -114,20 +114,21 @@ def take_step(
         )
     _check_step_input(step, rule, data, office)
     check_evidence_ids(session=session, scope=scope, office=office, ids=data.evidence_ids)
-    result = compliance.mandatory_status(
+    result = compliance.checklist_of(
         session=session,
         tenant_id=scope.tenant_id,
         office=office,
         standard=standard,
         as_of=effective_on,
     )
-    if rule.needs_standard_met and not result["mandatory_met"]:
+    still_open = list(result.mandatory_open)  # (stored in the event, or the refusal's details)
+    if rule.needs_standard_met and not result.mandatory_met:
         raise StandardNotMet(
-            f"cannot {step.value}: {len(result['mandatory_open'])} mandatory criteria of "
+            f"cannot {step.value}: {len(still_open)} mandatory criteria of "
             f"{standard.title} (version {standard.version}) are not met or not recorded",
             {
                 "standard_version": standard.version,
-                "mandatory_open": result["mandatory_open"],
+                "mandatory_open": still_open,
                 "compliance": f"/api/v1/offices/{office.id}/compliance",
             },
         )
@@ -143,8 +144,8 @@ def take_step(
         username=scope.username,
         role=scope.role.value,
         standard_id=standard.id,
-        score=result["score"],
-        failed_mandatory=result["mandatory_open"],
+        score=result.score,
+        failed_mandatory=still_open,
         comment=data.comment,
         reasons=data.reasons or None,
         inspection_date=data.inspection_date,

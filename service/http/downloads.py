@@ -13,12 +13,12 @@ from service.core.exports import MEDIA, Column, Format, render
 
 def download(
     fmt: Format,
-    rows: list[dict[str, Any]],
+    rows: Sequence[Any],
     columns: Sequence[Column],
     *,
     filename: str,
     note: str | None = None,
-    geometry: Callable[[dict[str, Any]], Any] | None = None,
+    geometry: Callable[[Any], Any] | None = None,
 ) -> Response:
     """The rows as a file to save (Content-Disposition names it, in Chinese if need be)."""
     body = render(fmt, rows, columns, title=filename, note=note, geometry=geometry)

@@ -366,14 +366,14 @@ def _aggregates(
         progress = acceptance.progress(
             session=session, scope=scope, region=region, as_of=f.as_of, level=level
         )
-        target = progress["target"]["share"]
-        by_code = {p.code: p for p in progress["regions"]}
+        target = progress.target.share
+        by_code = {p.code: p for p in progress.regions}
         areas = []
         for code, geometry in display_geometry(session, f, level, region).items():
             cov = rates.get(code)
             prog = by_code.get(code)
             share = prog.share if prog else None
-            props = {
+            props: dict[str, Any] = {
                 "required": cov.required if cov else None,
                 "covered": cov.covered if cov else None,
                 "coverage_rate": cov.coverage_rate if cov else None,

@@ -111,7 +111,7 @@ def dashboard(
         },
         state_labels=STATE_LABELS,
         level_label=LEVEL_LABELS[width],
-        todo=waiting_for(scope, Procedure(in_force.procedure), overview["counts"]),
+        todo=waiting_for(scope, Procedure(in_force.procedure), overview.counts),
         may_record=scope.can(Action.update_office),
         may_reinspect=any(
             Step.reinspect_pass in allowed_steps(s, scope.role, Procedure(in_force.procedure))
@@ -186,7 +186,7 @@ def dashboard_progress(
         days=[t.due_on for t in targets if t.due_on < today],
     )
     achieved: list[tuple[date, float | None]] = sorted(past.items())  # None: no office then
-    achieved.append((today, progress["total"].share))
+    achieved.append((today, progress.total.share))
     return _section(
         request,
         scope,
@@ -196,7 +196,7 @@ def dashboard_progress(
         "规范化进度与目标",
         {"psort": psort},
         progress=progress,
-        progress_rows=sorted_rows(progress["regions"], psort, PROGRESS_SORTS),
+        progress_rows=sorted_rows(progress.regions, psort, PROGRESS_SORTS),
         chart=progress_chart([(t.due_on, float(t.share)) for t in targets], achieved),
     )
 
@@ -268,8 +268,8 @@ COVERAGE_SORTS: dict[str, tuple[str, bool]] = {
 
 
 def sorted_rows(rows: Sequence[R], key: str, sorts: dict[str, tuple[str, bool]]) -> list[R]:
-    """Sub-region rows (a report's rows or dicts) by code (default), by name, or by one of
-    the table's measures (a region without a value last)."""
+    """Sub-region rows (a report's row type) by code (default), by name, or by one of the
+    table's measures named by its key (a region without a value last)."""
 
     def code(r: R) -> str:
         return str(cell_of(r, "code"))

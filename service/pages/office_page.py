@@ -39,20 +39,21 @@ from service.records.schemas import WORK_LABELS_ZH, WorkRecordIn
 from service.records.service import may_edit
 from service.standards import compliance, measures
 from service.standards import service as standards
+from service.standards.rows import ChecklistItem, OfficeCompliance
 from service.tenants.policy import reinspection_months
 
 router = APIRouter(include_in_schema=False)
 
 
-def _measured(item: dict[str, Any]) -> str:
-    value = item["measured"]
+def _measured(item: ChecklistItem) -> str:
+    value = item.measured
     if value is None:
         return "未填报"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
         return f"{len(value)} 项"
-    return f"{value} {item['unit']}".strip()
+    return f"{value} {item.unit}".strip()
 
 
 @router.get("/offices/{office_id}", response_class=HTMLResponse)
@@ -125,7 +126,7 @@ def office_context(
                 "standard": rule.needs_standard_met,
                 # offered, but not to be taken yet: why (the step would be refused)
                 "blocked": "必备项未全部达标,请先对照“缺什么补什么”补齐"
-                if rule.needs_standard_met and not report["mandatory_met"]
+                if rule.needs_standard_met and not report.mandatory_met
                 else None,
             }
         )
@@ -218,7 +219,8 @@ def take_step_form(
     except DomainError as exc:
         session.refresh(office)
         context = office_context(office=office, scope=scope, session=session, settings=settings)
-        todo = {i["key"]: i["todo"] or i["text"] for i in context["compliance"]["items"]}
+        report: OfficeCompliance = context["compliance"]
+        todo = {i.key: i.todo or i.text for i in report.items}
         context["step_error"] = {"step": step.value, "why": why_refused(exc, todo), "typed": typed}
         response = render("office.html", scope, session, **context)
         response.status_code = exc.status

@@ -7,11 +7,12 @@ most and how each city or county stands.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     Integer,
@@ -43,8 +44,18 @@ from service.standards.facts import (
 )
 from service.standards.measures import Op, item_labels, measure_label
 from service.standards.models import Standard, StandardCriterion
+from service.standards.rows import (
+    ChecklistItem,
+    CriterionTally,
+    Measured,
+    OfficeCompliance,
+    RegionCompliance,
+    RegionComplianceReport,
+    StandardSummary,
+    Status,
+)
 
-STATUS_ZH = {"pass": "达标", "fail": "未达标", "unknown": "缺少数据"}
+STATUS_ZH: dict[Status, str] = {"pass": "达标", "fail": "未达标", "unknown": "缺少数据"}
 OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
 
 
@@ -54,9 +65,18 @@ def _checklist(shape: CriteriaShape) -> Select[Any]:
     return select(statuses(shape, with_values=True))
 
 
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """A criterion that applies to the office, its status and the office's measured value."""
+
+    criterion: StandardCriterion
+    status: Status
+    value: Any
+
+
 def _office_rows(
     session: Session, tenant_id: int, office: Office, standard: Standard, day: date
-) -> list[dict[str, Any]]:
+) -> list[_Judged]:
     """Each criterion of `standard` with the office's status and measured value, in order."""
     criteria = standards.criteria_of(session=session, standard=standard)
     if not criteria:
@@ -75,27 +95,11 @@ def _office_rows(
         status = None if row is None else row[f"s{i}"]
         if status is None:  # not applicable to the office's kind of division
             continue
-        out.append(
-            {
-                "key": c.key,
-                "mandatory": c.mandatory,
-                "op": c.op,
-                "threshold": c.threshold,
-                "item_values": c.item_values,
-                "status": _STATUS[status],
-                "value": row[f"v{i}"],  # type: ignore[index]
-                "category": c.category,
-                "text": c.text,
-                "source": c.source,
-                "measure": c.measure,
-                "missing": c.missing,
-                "kinds": c.kinds,
-            }
-        )
+        out.append(_Judged(c, _STATUS[status], row[f"v{i}"]))  # type: ignore[index]
     return out
 
 
-_STATUS = {1: "pass", 0: "fail", -1: "unknown"}
+_STATUS: dict[int, Status] = {1: "pass", 0: "fail", -1: "unknown"}
 
 
 def _number(value: Decimal | int | None) -> float | int | None:
@@ -105,110 +109,132 @@ def _number(value: Decimal | int | None) -> float | int | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _threshold(row: dict[str, Any]) -> str:
+def _threshold(c: StandardCriterion) -> str:
     """The requirement in words, e.g. "≥ 120 平方米" or "所长办公室、档案资料室"."""
-    op = row["op"]
+    op = c.op
     if op in OP_ZH:
-        unit = measure_label(row["measure"])[1]
-        return f"{OP_ZH[op]} {_number(row['threshold'])} {unit}".strip()
+        unit = measure_label(c.measure)[1]
+        return f"{OP_ZH[op]} {_number(c.threshold)} {unit}".strip()
     if op == Op.is_true:
         return "是"
     if op == Op.is_false:
         return "否"
-    labels = item_labels(row["measure"].split(".")[0])
-    names = "、".join(labels.get(v, v) for v in row["item_values"])
+    labels = item_labels(c.measure.split(".")[0])
+    names = "、".join(labels.get(v, v) for v in c.item_values or [])
     return names if op == Op.has_all else f"至少其一:{names}"
 
 
-def _measured(row: dict[str, Any]) -> Any:
-    if row["op"] in (Op.is_true, Op.is_false):
-        return row["value"]
-    if row["op"] in (Op.has_all, Op.has_any):
-        items = row["value"]
+def _measured(row: _Judged) -> Measured:
+    op = row.criterion.op
+    if op in (Op.is_true, Op.is_false):
+        return row.value
+    if op in (Op.has_all, Op.has_any):
+        items = row.value
         return sorted(items) if isinstance(items, (list, dict)) else None
-    return _number(row["value"])
+    return _number(row.value)
 
 
-def _missing_items(row: dict[str, Any]) -> list[str]:
-    if row["op"] != Op.has_all or row["status"] != "fail":
-        return []
-    present = set(row["value"] or [])
-    labels = item_labels(row["measure"].split(".")[0])
-    return [labels.get(v, v) for v in row["item_values"] if v not in present]
+def _missing_items(row: _Judged) -> tuple[str, ...]:
+    c = row.criterion
+    if c.op != Op.has_all or row.status != "fail":
+        return ()
+    present = set(row.value or [])
+    labels = item_labels(c.measure.split(".")[0])
+    return tuple(labels.get(v, v) for v in c.item_values or [] if v not in present)
+
+
+class _Words(TypedDict):
+    key: str
+    category: str
+    text: str
+    mandatory: bool
+
+
+def _words(c: StandardCriterion) -> _Words:
+    """A criterion as every compliance row names it (the checklist's and the region's)."""
+    return {"key": c.key, "category": c.category, "text": c.text, "mandatory": c.mandatory}
+
+
+def _item(row: _Judged) -> ChecklistItem:
+    """The checklist's line of a criterion: the requirement and the measured value in words,
+    and what to do when it is not met (what is missing, or the data to record)."""
+    c = row.criterion
+    label, unit = measure_label(c.measure)
+    gaps = _missing_items(row)
+    todo = None
+    if row.status != "pass":
+        todo = c.missing if row.status == "fail" else f"补录数据:{label}"
+        if gaps:
+            todo = f"{c.missing}(缺:{'、'.join(gaps)})"
+    return ChecklistItem(
+        **_words(c),
+        source=c.source,
+        measure=c.measure,
+        measure_label=label,
+        unit=unit,
+        status=row.status,
+        status_label=STATUS_ZH[row.status],
+        measured=_measured(row),
+        required=_threshold(c),
+        missing_items=gaps,
+        todo=todo,
+    )
 
 
 def office_compliance(
     *, session: Session, scope: Scope, office: Office, standard_ref: str | None, as_of: date | None
-) -> dict[str, Any]:
+) -> OfficeCompliance:
     """The checklist of one office against a standard (default: the one in force)."""
     scope.require(Action.read)
     standard = standards.resolve(
         session=session, tenant_id=scope.tenant_id, ref=standard_ref, as_of=as_of
     )
-    day = as_of or date.today()
-    rows = _office_rows(session, scope.tenant_id, office, standard, day)
-    items = []
-    missing = []
-    for row in rows:
-        label, unit = measure_label(row["measure"])
-        gaps = _missing_items(row)
-        item = {
-            "key": row["key"],
-            "category": row["category"],
-            "text": row["text"],
-            "source": row["source"],
-            "mandatory": row["mandatory"],
-            "measure": row["measure"],
-            "measure_label": label,
-            "unit": unit,
-            "status": row["status"],
-            "status_label": STATUS_ZH[row["status"]],
-            "measured": _measured(row),
-            "required": _threshold(row),
-            "missing_items": gaps,
-            "todo": None,
-        }
-        if row["status"] != "pass":
-            todo = row["missing"] if row["status"] == "fail" else f"补录数据:{label}"
-            if gaps:
-                todo = f"{row['missing']}(缺:{'、'.join(gaps)})"
-            item["todo"] = todo
-            missing.append(("【必备】" if row["mandatory"] else "【建议】") + todo)
-        items.append(item)
-    return {
-        "office_id": office.id,
-        "office_name": office.name,
-        "as_of": day,
-        "standard": standard_summary(standard),
-        **score(items),
-        "items": items,
-        "missing": missing,
-    }
+    return checklist_of(
+        session=session,
+        tenant_id=scope.tenant_id,
+        office=office,
+        standard=standard,
+        as_of=as_of or date.today(),
+    )
 
 
-def score(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts, the share of criteria met, and whether every mandatory criterion is met."""
-    counts = {s: sum(1 for i in items if i["status"] == s) for s in ("pass", "fail", "unknown")}
-    mandatory_open = [i["key"] for i in items if i["mandatory"] and i["status"] != "pass"]
-    return {
-        "passed": counts["pass"],
-        "failed": counts["fail"],
-        "unknown": counts["unknown"],
-        "score": round(100 * counts["pass"] / len(items), 1) if items else None,
-        "mandatory_met": not mandatory_open,
-        "mandatory_open": mandatory_open,
-    }
+def checklist_of(
+    *, session: Session, tenant_id: int, office: Office, standard: Standard, as_of: date
+) -> OfficeCompliance:
+    """One office's checklist against `standard` at a date, counted: the share of criteria
+    met and the mandatory ones still open (what a workflow step checks and records)."""
+    items = tuple(_item(row) for row in _office_rows(session, tenant_id, office, standard, as_of))
+    count = Counter(i.status for i in items)
+    mandatory_open = tuple(i.key for i in items if i.mandatory and i.status != "pass")
+    return OfficeCompliance(
+        office_id=office.id,
+        office_name=office.name,
+        as_of=as_of,
+        standard=standard_summary(standard),
+        passed=count["pass"],
+        failed=count["fail"],
+        unknown=count["unknown"],
+        score=round(100 * count["pass"] / len(items), 1) if items else None,
+        mandatory_met=not mandatory_open,
+        mandatory_open=mandatory_open,
+        items=items,
+        missing=tuple(
+            ("【必备】" if i.mandatory else "【建议】") + i.todo
+            for i in items
+            if i.todo is not None
+        ),
+    )
 
 
-def standard_summary(standard: Standard) -> dict[str, Any]:
-    return {
-        "id": standard.id,
-        "version": standard.version,
-        "code": standard.code,
-        "title": standard.title,
-        "document": standard.document,
-        "effective_from": standard.effective_from,
-    }
+def standard_summary(standard: Standard) -> StandardSummary:
+    return StandardSummary(
+        id=standard.id,
+        version=standard.version,
+        code=standard.code,
+        title=standard.title,
+        document=standard.document,
+        effective_from=standard.effective_from,
+    )
 
 
 CHILD_LEN = bindparam("child_len", type_=Integer)
@@ -246,34 +272,6 @@ def _region(shape: CriteriaShape) -> Select[Any]:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CriterionTally:
-    """A criterion across the region's offices: how many pass, fail, lack the data."""
-
-    key: str
-    text: str
-    category: str
-    mandatory: bool
-    passed: int
-    failed: int
-    unknown: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RegionCompliance:
-    """A sub-region's offices against the standard, and the criterion most of them fail."""
-
-    code: str
-    name: str | None
-    offices: int
-    compliant: int
-    compliance_rate: float | None
-    avg_score: float | int | None
-    most_failed: str | None
-    most_failed_text: str | None
-    most_failed_count: int | None
-
-
 def region_compliance(
     *,
     session: Session,
@@ -282,7 +280,7 @@ def region_compliance(
     standard_ref: str | None,
     as_of: date | None,
     child_len: int,
-) -> dict[str, Any]:
+) -> RegionComplianceReport:
     """Which criteria fail most, and per city/county how many offices meet the standard."""
     scope.require(Action.read)
     standard = standards.resolve(
@@ -312,10 +310,7 @@ def region_compliance(
         if passed + failed + unknown:  # applies to some office
             by_criterion.append(
                 CriterionTally(
-                    key=c.key,
-                    text=c.text,
-                    category=c.category,
-                    mandatory=c.mandatory,
+                    **_words(c),
                     passed=passed,
                     failed=failed,
                     unknown=unknown,
@@ -346,16 +341,16 @@ def region_compliance(
         )
     offices = sum(r.offices for r in regions)
     compliant = sum(r.compliant for r in regions)
-    return {
-        "region": region,
-        "as_of": day,
-        "standard": standard_summary(standard),
-        "offices": offices,
-        "compliant": compliant,
-        "compliance_rate": round(compliant / offices, 4) if offices else None,
-        "criteria": by_criterion,
-        "regions": regions,
-    }
+    return RegionComplianceReport(
+        region=region,
+        as_of=day,
+        standard=standard_summary(standard),
+        offices=offices,
+        compliant=compliant,
+        compliance_rate=round(compliant / offices, 4) if offices else None,
+        criteria=tuple(by_criterion),
+        regions=tuple(regions),
+    )
 
 
 def division_names(session: Session, tenant_id: int, codes: list[str]) -> dict[str, str]:
@@ -371,14 +366,3 @@ def division_names(session: Session, tenant_id: int, codes: list[str]) -> dict[s
         )
     )
     return {r.code: r.name for r in rows}
-
-
-def mandatory_status(
-    *, session: Session, tenant_id: int, office: Office, standard: Standard, as_of: date
-) -> dict[str, Any]:
-    """Score and open mandatory criteria of one office (what a workflow step records)."""
-    return score(rows_as_items(_office_rows(session, tenant_id, office, standard, as_of)))
-
-
-def rows_as_items(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"key": r["key"], "mandatory": r["mandatory"], "status": r["status"]} for r in rows]

@@ -14,7 +14,7 @@ from service.http.deps import CurrentScope, ReportFormat, ReportParams, SessionD
 from service.http.downloads import download
 from service.http.params import AsOfQuery
 from service.offices.dependencies import ValidOffice
-from service.standards import compliance, service
+from service.standards import compliance, rows, service
 from service.standards.definition import seed
 from service.standards.measures import measure_label
 from service.standards.schemas import PublishIn, StandardDetail, StandardOut, TargetsIn
@@ -114,7 +114,7 @@ def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> An
     )
 
 
-@router.get("/offices/{office_id}/compliance")
+@router.get("/offices/{office_id}/compliance", response_model=rows.OfficeCompliance)
 def office_compliance(
     office: ValidOffice,
     scope: CurrentScope,
@@ -130,10 +130,10 @@ def office_compliance(
     )
     if format == "json":
         return body
-    return download(format, body["items"], exports.CHECKLIST, filename=f"自查表_{office.name}")
+    return download(format, body.items, exports.CHECKLIST, filename=f"自查表_{office.name}")
 
 
-@router.get("/compliance")
+@router.get("/compliance", response_model=rows.RegionComplianceReport)
 def region_compliance(
     scope: CurrentScope,
     session: SessionDep,
@@ -157,10 +157,10 @@ def region_compliance(
     if table == "criteria":
         return download(
             query.format,
-            body["criteria"],
+            body.criteria,
             exports.COMPLIANCE_CRITERIA,
             filename="规范化条目达标情况",
         )
     return download(
-        query.format, body["regions"], exports.COMPLIANCE_REGIONS, filename="规范化达标情况"
+        query.format, body.regions, exports.COMPLIANCE_REGIONS, filename="规范化达标情况"
     )
