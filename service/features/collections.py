@@ -2,7 +2,9 @@
 properties, and the statement of its features at a time — SQLAlchemy Core over the mapped
 tables, in the idiom of the reports (coverage/predicates.py).
 
-Each source selects `fid` (the feature id, text), `geom` (stored, SRID 4326 lon/lat) and the
+Each source selects `fid` (the feature id, text), `key` (what the id is looked up and the
+features ordered by: an indexed column — a code, an office's number), `geom` (stored, SRID
+4326 lon/lat) and the
 properties under their public names, limited to the tenant (`T`) and the caller's region
 (`REGION`, a code prefix) — row-level security draws the same lines again in the database.
 """
@@ -88,6 +90,8 @@ class Collection:
     # coverage of one day
     temporal: str
     source: Callable[[When], Select]
+    # the type of the `key` a feature id is read as (an office's is its number)
+    key_type: type = str
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)
@@ -144,7 +148,11 @@ def _division_source(level: str) -> Callable[[When], Select]:
             fid = d.c.code
         names = "geom code name kind valid_from valid_to generated"
         columns = _columns(d, names if level == "province" else f"{names} parent_code")
-        columns += [fid.label("fid"), _labels(d.c.kind, KIND_LABELS_ZH).label("kind_label")]
+        columns += [
+            fid.label("fid"),
+            fid.label("key"),
+            _labels(d.c.kind, KIND_LABELS_ZH).label("kind_label"),
+        ]
         return select(*columns).where(
             d.c.tenant_id == T,
             d.c.level == level,
@@ -163,28 +171,29 @@ def _office_source(when: When) -> Select:
         open_then = and_(o.c.opened_on <= END, or_(o.c.closed_at.is_(None), o.c.closed_at >= START))
     else:  # as the reports count them
         open_then = active_at(o, Shape(dated=when is When.at, kinds=False))
-    joined = o.join(d, and_(d.c.tenant_id == o.c.tenant_id, d.c.id == o.c.division_id)).outerjoin(
-        c,
-        and_(c.c.tenant_id == o.c.tenant_id, c.c.code == d.c.parent_code, c.c.valid_to.is_(None)),
+    # the township and county as scalar subqueries, not joins: a count or a filter that
+    # does not read them never looks them up, and a page looks them up for its own rows only
+    township = and_(d.c.tenant_id == o.c.tenant_id, d.c.id == o.c.division_id)
+    county = and_(
+        c.c.tenant_id == o.c.tenant_id,
+        c.c.code == func.left(o.c.division_code, 6),
+        c.c.valid_to.is_(None),
     )
-    return (
-        select(
-            cast(o.c.id, String).label("fid"),
-            _labels(o.c.acceptance_state, ACCEPTANCE_LABELS_ZH).label("state_label"),
-            *_columns(
-                o,
-                "geom id name located_code staff_total staff_formal staff_civil_servants"
-                " area_m2 address phone opened_on accepted_on version",
-                code=o.c.division_code,
-                state=o.c.acceptance_state,
-                township=d.c.name,
-                kind=d.c.kind,
-                county=c.c.name,
-            ),
-        )
-        .select_from(joined)
-        .where(o.c.tenant_id == T, func.starts_with(o.c.division_code, REGION), open_then)
-    )
+    return select(
+        cast(o.c.id, String).label("fid"),
+        o.c.id.label("key"),
+        _labels(o.c.acceptance_state, ACCEPTANCE_LABELS_ZH).label("state_label"),
+        *_columns(
+            o,
+            "geom id name located_code staff_total staff_formal staff_civil_servants"
+            " area_m2 address phone opened_on accepted_on version",
+            code=o.c.division_code,
+            state=o.c.acceptance_state,
+            township=select(d.c.name).where(township).scalar_subquery(),
+            kind=select(d.c.kind).where(township).scalar_subquery(),
+            county=select(c.c.name).where(county).scalar_subquery(),
+        ),
+    ).where(o.c.tenant_id == T, func.starts_with(o.c.division_code, REGION), open_then)
 
 
 _OFFICE_PROPERTIES = (
@@ -257,7 +266,14 @@ def _coverage_source(when: When) -> Select:
     return select(
         _labels(t.c.kind, KIND_LABELS_ZH).label("kind_label"),
         _labels(status, STATUS_LABELS_ZH).label("status_label"),
-        *_columns(t, "code name kind required", fid=t.c.code, geom=d.c.geom, county=cty.c.name),
+        *_columns(
+            t,
+            "code name kind required",
+            fid=t.c.code,
+            key=t.c.code,
+            geom=d.c.geom,
+            county=cty.c.name,
+        ),
         n.label("offices"),
         status.label("status"),
     ).select_from(joined)
@@ -303,6 +319,7 @@ COLLECTIONS: dict[str, Collection] = {
         properties=_OFFICE_PROPERTIES,
         temporal="open",
         source=_office_source,
+        key_type=int,
     ),
     "coverage": Collection(
         id="coverage",
