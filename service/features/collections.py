@@ -76,6 +76,22 @@ class Property:
     # the values it can take (a closed vocabulary; their Chinese names are another property)
     values: tuple[str, ...] = ()
 
+    def json_schema(self) -> dict[str, Any]:
+        """The property as JSON Schema (queryables, a tileset's layer fields)."""
+        entry: dict[str, Any] = {"title": self.title, **_SCHEMA_TYPES[self.type]}
+        if self.values:
+            entry["enum"] = list(self.values)
+        return entry
+
+
+_SCHEMA_TYPES: dict[PropertyType, dict[str, str]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+}
+
 
 @dataclass(frozen=True)
 class Collection:

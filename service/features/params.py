@@ -1,11 +1,12 @@
 """The OGC API's query parameters read into an items request: `bbox`, `bbox-crs`, `crs`,
-`datetime`, `properties`, `sortby`, `limit`, `offset`. Each bad value is an `InvalidParameter` naming
-the parameter and the problem (a 400), never a 500."""
+`datetime`, `properties`, `sortby`, `limit`, `offset`, `filter`. Each bad value is an
+`InvalidParameter` naming the parameter and the problem (a 400), never a 500."""
 
 from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from typing import Any
 
 from geo.crs import UnsupportedCRS, parse_crs_uri
 from service.core.errors import InvalidParameter
@@ -143,14 +144,9 @@ def items_request(
             check_geographic_bbox(box, lat_first=bbox_epsg is not None)
     elif bbox_crs is not None:
         raise _bad("bbox-crs", "given without a bbox")
-    tree = None
-    if filter_ is not None:
-        tree = filters.parse(filter_, filter_lang or "cql2-text")
-    elif filter_lang is not None or filter_crs is not None:
-        raise _bad("filter-lang" if filter_lang else "filter-crs", "given without a filter")
     return ItemsRequest(
         collection=collection,
-        filter=tree,
+        filter=filter_param(filter_, filter_lang, filter_crs),
         filter_epsg=crs_param(filter_crs, "filter-crs"),
         window=datetime_param(datetime_),
         bbox=box,
@@ -161,3 +157,12 @@ def items_request(
         limit=limit,
         offset=offset,
     )
+
+
+def filter_param(text: str | None, lang: str | None, crs: str | None) -> Any:
+    """The syntax tree of a CQL2 `filter` (cql2-text unless `filter-lang` says otherwise)."""
+    if text is not None:
+        return filters.parse(text, lang or "cql2-text")
+    if lang is not None or crs is not None:
+        raise _bad("filter-lang" if lang else "filter-crs", "given without a filter")
+    return None

@@ -16,17 +16,18 @@ from geo.crs import OGC_CRS, crs_uri
 from service.features import filters
 from service.features.catalogue import Extent, region_extent
 from service.features.collections import COLLECTIONS, Collection
-from service.features.filters import MAX_FILTER
 from service.features.items import fetch_items
 from service.features.params import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, items_request
 from service.ogc.common import (
     GEOJSON,
     HTML,
     JSON,
+    SELECTION,
     TITLE,
     Call,
     CallDep,
     CollectionDep,
+    Selection,
     feature_response,
 )
 
@@ -148,46 +149,30 @@ def collection(c: CollectionDep, call: CallDep) -> Any:
 
 @dataclass(frozen=True)
 class ItemsParams:
-    """The query parameters of /items (each read by service/features/params.py)."""
+    """The query parameters of /items beyond the `Selection` tiles share (each read by
+    service/features/params.py)."""
 
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
     bbox: Annotated[str | None, Query(max_length=200)] = None
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200)] = None
     crs: Annotated[str | None, Query(max_length=200)] = None
-    datetime_: Annotated[str | None, Query(alias="datetime", max_length=100)] = None
-    properties: Annotated[str | None, Query(max_length=2000)] = None
     sortby: Annotated[str | None, Query(max_length=2000)] = None
-    filter_: Annotated[str | None, Query(alias="filter", max_length=MAX_FILTER)] = None
-    filter_lang: Annotated[
-        str | None,
-        Query(alias="filter-lang", pattern="^cql2-(text|json)$", description="cql2-text (default)"),
-    ] = None
-    filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None
 
 
-ITEMS = frozenset(
-    [
-        "limit",
-        "offset",
-        "bbox",
-        "bbox-crs",
-        "crs",
-        "datetime",
-        "properties",
-        "sortby",
-        "filter",
-        "filter-lang",
-        "filter-crs",
-    ]
-)
+ITEMS = SELECTION | {"limit", "offset", "bbox", "bbox-crs", "crs", "sortby"}
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection")
-def items(c: CollectionDep, call: CallDep, params: Annotated[ItemsParams, Depends()]) -> Any:
+def items(
+    c: CollectionDep,
+    call: CallDep,
+    params: Annotated[ItemsParams, Depends()],
+    selection: Annotated[Selection, Depends()],
+) -> Any:
     """Features of a collection: `filter` is CQL2 (text or JSON) over its queryables."""
     call.only(ITEMS)
-    query = items_request(c, **asdict(params))
+    query = items_request(c, **asdict(params), **asdict(selection))
     matched, features = fetch_items(call.session, query, call.scope, call.region)
     limit, offset = params.limit, params.offset
     returned = max(0, min(limit, matched - offset))
