@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from service.core.binds import REGION, T
 from service.core.errors import InvalidParameter
+from service.core.versions import VersionedTable
 from service.coverage.predicates import (
     AS_OF,
     Shape,
@@ -104,6 +105,11 @@ class Collection:
     # coverage of one day
     temporal: str
     source: Callable[[When], Select]
+    # the tables its features are read from: their data versions name its tiles (ETag)
+    reads: tuple[VersionedTable, ...] = ("divisions",)
+    # what its vector tiles carry unless asked otherwise: what a map styles, labels and
+    # looks up by
+    tile_properties: tuple[str, ...] = ("code", "name", "kind")
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)
@@ -319,6 +325,8 @@ COLLECTIONS: dict[str, Collection] = {
         properties=_OFFICE_PROPERTIES,
         temporal="open",
         source=_office_source,
+        reads=("offices", "divisions"),  # the township's and county's names come with it
+        tile_properties=("id", "name", "state", "kind", "staff_total"),
     ),
     "coverage": Collection(
         id="coverage",
@@ -331,5 +339,7 @@ COLLECTIONS: dict[str, Collection] = {
         properties=_COVERAGE_PROPERTIES,
         temporal="day",
         source=_coverage_source,
+        reads=("divisions", "offices"),
+        tile_properties=("code", "name", "kind", "status"),
     ),
 }

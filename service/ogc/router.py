@@ -1,6 +1,7 @@
 """OGC API — Features (Part 1 Core, GeoJSON, HTML; Part 2 CRS) under /ogc, for desktop GIS
-(QGIS, GDAL, ArcGIS) and other systems. Every response is the caller's: the same token, the
-same region scope and row-level security as /api/v1 (docs/architecture.md, "OGC API")."""
+(QGIS, GDAL, ArcGIS) and other systems; the writes are in edit_router.py, the vector tiles
+in tiles_router.py. Every response is the caller's: the same token, the same region scope
+and row-level security as /api/v1 (docs/architecture.md, "OGC API")."""
 
 from __future__ import annotations
 
@@ -55,6 +56,14 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    # vector tiles of every collection in two tile matrix sets (service/ogc/tiles_router.py)
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 NONE = frozenset[str]()
 
@@ -75,6 +84,12 @@ def landing(call: CallDep) -> Any:
         call.link("/docs", "service-doc", HTML, "API 文档"),
         call.link("/ogc/conformance", "conformance", JSON, "符合的标准类"),
         call.link("/ogc/collections", "data", JSON, "数据集合"),
+        call.link(
+            "/ogc/tileMatrixSets",
+            "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+            JSON,
+            "瓦片矩阵集",
+        ),
     ]
     scope = call.scope
     body = {
@@ -121,6 +136,12 @@ def _describe(call: Call, c: Collection, extent: Extent | None) -> dict[str, Any
                 "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 "application/schema+json",
                 "可用于筛选的属性",
+            ),
+            call.link(
+                f"{path}/tiles",
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                JSON,
+                f"{c.title}(矢量瓦片)",
             ),
         ],
     }
