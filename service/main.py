@@ -29,6 +29,7 @@ from service.maps.router import router as maps_router
 from service.offices.router import router as offices_router
 from service.ogc.edit_router import router as ogc_edit_router
 from service.ogc.router import router as ogc_router
+from service.ogc.tiles_router import router as ogc_tiles_router
 from service.pages.dashboard import router as dashboard_router
 from service.pages.details_form import router as details_form_router
 from service.pages.evidence_form import router as evidence_form_router
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(maps_router)
     app.include_router(ogc_router)
     app.include_router(ogc_edit_router)
+    app.include_router(ogc_tiles_router)
     app.include_router(pages_router)
     app.include_router(office_list_router)
     app.include_router(dashboard_router)

@@ -4,6 +4,7 @@ from service.acceptance.models import AcceptanceEvent
 from service.accounts.models import AuthSession, LoginFailure, User
 from service.audit.models import AuditEvent
 from service.core.db import Base
+from service.core.versions import DataVersion
 from service.coverage.models import BoundaryQaCache
 from service.divisions.models import Division
 from service.offices.models import Office
@@ -23,6 +24,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "BoundaryQaCache",
+    "DataVersion",
     "Division",
     "EvidenceFile",
     "LoginFailure",

@@ -34,6 +34,7 @@ from sqlalchemy import (
 
 from service.core.binds import REGION, T
 from service.core.errors import InvalidParameter
+from service.core.versions import VersionedTable
 from service.coverage.predicates import (
     AS_OF,
     Shape,
@@ -78,6 +79,22 @@ class Property:
     # the values it can take (a closed vocabulary; their Chinese names are another property)
     values: tuple[str, ...] = ()
 
+    def json_schema(self) -> dict[str, Any]:
+        """The property as JSON Schema (queryables, a tileset's layer fields)."""
+        entry: dict[str, Any] = {"title": self.title, **_SCHEMA_TYPES[self.type]}
+        if self.values:
+            entry["enum"] = list(self.values)
+        return entry
+
+
+_SCHEMA_TYPES: dict[PropertyType, dict[str, str]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+}
+
 
 @dataclass(frozen=True)
 class Collection:
@@ -92,6 +109,11 @@ class Collection:
     source: Callable[[When], Select]
     # the type of the `key` a feature id is read as (an office's is its number)
     key_type: type = str
+    # the tables its features are read from: their data versions name its tiles (ETag)
+    reads: tuple[VersionedTable, ...] = ("divisions",)
+    # what its vector tiles carry unless asked otherwise: what a map styles, labels and
+    # looks up by
+    tile_properties: tuple[str, ...] = ("code", "name", "kind")
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)
@@ -320,6 +342,8 @@ COLLECTIONS: dict[str, Collection] = {
         temporal="open",
         source=_office_source,
         key_type=int,
+        reads=("offices", "divisions"),  # the township's and county's names come with it
+        tile_properties=("id", "name", "state", "kind", "staff_total"),
     ),
     "coverage": Collection(
         id="coverage",
@@ -332,5 +356,7 @@ COLLECTIONS: dict[str, Collection] = {
         properties=_COVERAGE_PROPERTIES,
         temporal="day",
         source=_coverage_source,
+        reads=("divisions", "offices"),
+        tile_properties=("code", "name", "kind", "status"),
     ),
 }

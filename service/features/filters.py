@@ -42,7 +42,7 @@ from sqlalchemy import (
 
 from geo.crs import CGCS2000, WGS84, northing_first
 from service.core.errors import Invalid, InvalidParameter
-from service.features.collections import Collection, PropertyType
+from service.features.collections import Collection
 
 MAX_FILTER = 20_000  # characters
 GEOMETRY = "geometry"
@@ -372,13 +372,6 @@ def _bound(value: Any) -> Any:
 
 def queryables(collection: Collection, url: str) -> dict[str, Any]:
     """The collection's queryables as a JSON Schema (Features Part 3)."""
-    schema_types: dict[PropertyType, dict[str, str]] = {
-        "string": {"type": "string"},
-        "integer": {"type": "integer"},
-        "number": {"type": "number"},
-        "boolean": {"type": "boolean"},
-        "date": {"type": "string", "format": "date"},
-    }
     properties: dict[str, Any] = {
         GEOMETRY: {
             "title": "几何",
@@ -387,10 +380,7 @@ def queryables(collection: Collection, url: str) -> dict[str, Any]:
         }
     }
     for p in collection.properties:
-        entry: dict[str, Any] = {"title": p.title, **schema_types[p.type]}
-        if p.values:
-            entry["enum"] = list(p.values)
-        properties[p.name] = entry
+        properties[p.name] = p.json_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": url,

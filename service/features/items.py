@@ -244,6 +244,18 @@ def _key(collection: Collection, fid: str) -> Any:
     return fid
 
 
+def source_params(scope: Scope, region: str, window: Window) -> dict[str, Any]:
+    """The values a collection's source reads: the tenant, the caller's region, the
+    tenant's required township kinds (the coverage status), the time asked about."""
+    return {
+        "t": scope.tenant_id,
+        "region": region,
+        "required": list(scope.required_kinds),
+        "kinds": None,
+        **window.params(),
+    }
+
+
 def fetch_items(
     session: Session, request: ItemsRequest, scope: Scope, region: str, fid: str | None = None
 ) -> tuple[int, str]:
@@ -251,13 +263,9 @@ def fetch_items(
     feature of that id (numberMatched 0 when there is none)."""
     shape = request.shape(one=fid is not None)
     params: dict[str, Any] = {
-        "t": scope.tenant_id,
-        "region": region,
+        **source_params(scope, region, request.window),
         "limit": request.limit,
         "offset": request.offset,
-        "required": list(scope.required_kinds),
-        "kinds": None,
-        **request.window.params(),
     }
     if request.bbox is not None:
         params.update(zip(("x1", "y1", "x2", "y2"), request.bbox, strict=True))

@@ -1,17 +1,22 @@
 """The OGC API's query parameters read into an items request: `bbox`, `bbox-crs`, `crs`,
-`datetime`, `properties`, `sortby`, `limit`, `offset`. Each bad value is an `InvalidParameter` naming
-the parameter and the problem (a 400), never a 500."""
+`datetime`, `properties`, `sortby`, `limit`, `offset`, `filter`; and a tile's path and
+parameters into a tile request. Each bad value is an `InvalidParameter` naming the parameter
+and the problem (a 400), never a 500; a tile that is not served is a `NotFound` (a 404)
+naming its path parameter."""
 
 from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from typing import Any
 
 from geo.crs import UnsupportedCRS, parse_crs_uri
-from service.core.errors import InvalidParameter
+from service.core.errors import InvalidParameter, NotFound
 from service.features import filters
 from service.features.collections import Collection, When
 from service.features.items import ItemsRequest, Window
+from service.features.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
+from service.features.tiles import MAX_TILE_MATRIX, TileRequest
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 10
@@ -143,14 +148,9 @@ def items_request(
             check_geographic_bbox(box, lat_first=bbox_epsg is not None)
     elif bbox_crs is not None:
         raise _bad("bbox-crs", "given without a bbox")
-    tree = None
-    if filter_ is not None:
-        tree = filters.parse(filter_, filter_lang or "cql2-text")
-    elif filter_lang is not None or filter_crs is not None:
-        raise _bad("filter-lang" if filter_lang else "filter-crs", "given without a filter")
     return ItemsRequest(
         collection=collection,
-        filter=tree,
+        filter=filter_param(filter_, filter_lang, filter_crs),
         filter_epsg=crs_param(filter_crs, "filter-crs"),
         window=datetime_param(datetime_),
         bbox=box,
@@ -160,4 +160,67 @@ def items_request(
         epsg=crs_param(crs),
         limit=limit,
         offset=offset,
+    )
+
+
+def filter_param(text: str | None, lang: str | None, crs: str | None) -> Any:
+    """The syntax tree of a CQL2 `filter` (cql2-text unless `filter-lang` says otherwise)."""
+    if text is not None:
+        return filters.parse(text, lang or "cql2-text")
+    if lang is not None or crs is not None:
+        raise _bad("filter-lang" if lang else "filter-crs", "given without a filter")
+    return None
+
+
+def tile_matrix_set(tms_id: str) -> TileMatrixSet:
+    tms = TILE_MATRIX_SETS.get(tms_id)
+    if tms is None:
+        raise NotFound(
+            f"tileMatrixSetId: no tile matrix set {tms_id[:60]!r}"
+            f" (tile matrix sets: {', '.join(TILE_MATRIX_SETS)})",
+            {"field": "tileMatrixSetId"},
+        )
+    return tms
+
+
+def tile_request(
+    collection: Collection,
+    tms_id: str,
+    z: int,
+    y: int,
+    x: int,
+    *,
+    datetime_: str | None = None,
+    properties: str | None = None,
+    filter_: str | None = None,
+    filter_lang: str | None = None,
+    filter_crs: str | None = None,
+) -> TileRequest:
+    """A tile of `collection`; a tile matrix set, matrix, row or column that is not served is
+    a 404 naming the path parameter (OGC API Tiles: out of range is not found)."""
+    tms = tile_matrix_set(tms_id)
+    top = MAX_TILE_MATRIX[tms.id]
+    if not 0 <= z <= top:
+        raise NotFound(
+            f"tileMatrix: {z} is not served in {tms.id} (0 to {top})", {"field": "tileMatrix"}
+        )
+    columns, rows = tms.matrix_size(z)
+    for name, value, count in (("tileRow", y, rows), ("tileCol", x, columns)):
+        if not 0 <= value < count:
+            raise NotFound(
+                f"{name}: {value} is outside tile matrix {z} of {tms.id} (0 to {count - 1})",
+                {"field": name},
+            )
+    return TileRequest(
+        collection=collection.id,
+        tms=tms.id,
+        z=z,
+        y=y,
+        x=x,
+        window=datetime_param(datetime_),
+        properties=properties_param(properties, collection) or collection.tile_properties,
+        filter_text=filter_,
+        filter_lang=filter_lang,
+        filter_epsg=crs_param(filter_crs, "filter-crs"),
+        filter=filter_param(filter_, filter_lang, filter_crs),
     )

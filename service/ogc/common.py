@@ -19,6 +19,7 @@ from service.accounts.permissions import Action
 from service.accounts.scope import Scope
 from service.core.errors import InvalidParameter, NotFound
 from service.features.collections import COLLECTIONS, Collection
+from service.features.filters import MAX_FILTER
 from service.features.items import fetch_items
 from service.features.params import items_request
 from service.http.deps import CurrentScope, SessionDep
@@ -33,6 +34,24 @@ Format = Annotated[
     str | None,
     Query(alias="f", pattern="^(json|html)$", description="json (GeoJSON for features) or html"),
 ]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The query parameters that choose which features and which of their properties, the
+    same for items and for tiles (each read by service/features/params.py)."""
+
+    datetime_: Annotated[str | None, Query(alias="datetime", max_length=100)] = None
+    properties: Annotated[str | None, Query(max_length=2000)] = None
+    filter_: Annotated[str | None, Query(alias="filter", max_length=MAX_FILTER)] = None
+    filter_lang: Annotated[
+        str | None,
+        Query(alias="filter-lang", pattern="^cql2-(text|json)$", description="cql2-text (default)"),
+    ] = None
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None
+
+
+SELECTION = frozenset({"datetime", "properties", "filter", "filter-lang", "filter-crs"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +92,12 @@ class Call:
 
     def link(self, path: str, rel: str, type_: str, title: str, **params: Any) -> dict[str, str]:
         return {"href": self.url(path, **params), "rel": rel, "type": type_, "title": title}
+
+    def holds(self, tag: str) -> bool:
+        """The client holds what `tag` names: If-None-Match on a GET (weak or strong)."""
+        sent = self.request.headers.get("if-none-match", "")
+        held = (t.strip().removeprefix("W/") for t in sent.split(","))
+        return self.request.method == "GET" and (sent.strip() == "*" or tag in held)
 
     def render(self, template: str, **context: Any) -> Response:
         return render(template, self.scope, self.session, **context)
@@ -140,10 +165,7 @@ def feature_response(
         tag = f'"{json.loads(feature)["properties"]["version"]}"'
     else:
         tag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-    sent = call.request.headers.get("if-none-match", "")
-    if call.request.method == "GET" and tag in [
-        t.strip().removeprefix("W/") for t in sent.split(",")
-    ]:
+    if call.holds(tag):
         return Response(status_code=304, headers={"ETag": tag})
     return Response(
         body,

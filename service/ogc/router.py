@@ -1,6 +1,7 @@
 """OGC API — Features (Part 1 Core, GeoJSON, HTML; Part 2 CRS) under /ogc, for desktop GIS
-(QGIS, GDAL, ArcGIS) and other systems. Every response is the caller's: the same token, the
-same region scope and row-level security as /api/v1 (docs/architecture.md, "OGC API")."""
+(QGIS, GDAL, ArcGIS) and other systems; the writes are in edit_router.py, the vector tiles
+in tiles_router.py. Every response is the caller's: the same token, the same region scope
+and row-level security as /api/v1 (docs/architecture.md, "OGC API")."""
 
 from __future__ import annotations
 
@@ -16,17 +17,18 @@ from geo.crs import OGC_CRS, crs_uri
 from service.features import filters
 from service.features.catalogue import Extent, region_extent
 from service.features.collections import COLLECTIONS, Collection
-from service.features.filters import MAX_FILTER
 from service.features.items import fetch_items
 from service.features.params import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, items_request
 from service.ogc.common import (
     GEOJSON,
     HTML,
     JSON,
+    SELECTION,
     TITLE,
     Call,
     CallDep,
     CollectionDep,
+    Selection,
     feature_response,
 )
 
@@ -54,6 +56,14 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    # vector tiles of every collection in two tile matrix sets (service/ogc/tiles_router.py)
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 NONE = frozenset[str]()
 
@@ -74,6 +84,12 @@ def landing(call: CallDep) -> Any:
         call.link("/docs", "service-doc", HTML, "API 文档"),
         call.link("/ogc/conformance", "conformance", JSON, "符合的标准类"),
         call.link("/ogc/collections", "data", JSON, "数据集合"),
+        call.link(
+            "/ogc/tileMatrixSets",
+            "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+            JSON,
+            "瓦片矩阵集",
+        ),
     ]
     scope = call.scope
     body = {
@@ -121,6 +137,12 @@ def _describe(call: Call, c: Collection, extent: Extent | None) -> dict[str, Any
                 "application/schema+json",
                 "可用于筛选的属性",
             ),
+            call.link(
+                f"{path}/tiles",
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                JSON,
+                f"{c.title}(矢量瓦片)",
+            ),
         ],
     }
 
@@ -148,46 +170,30 @@ def collection(c: CollectionDep, call: CallDep) -> Any:
 
 @dataclass(frozen=True)
 class ItemsParams:
-    """The query parameters of /items (each read by service/features/params.py)."""
+    """The query parameters of /items beyond the `Selection` tiles share (each read by
+    service/features/params.py)."""
 
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
     bbox: Annotated[str | None, Query(max_length=200)] = None
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200)] = None
     crs: Annotated[str | None, Query(max_length=200)] = None
-    datetime_: Annotated[str | None, Query(alias="datetime", max_length=100)] = None
-    properties: Annotated[str | None, Query(max_length=2000)] = None
     sortby: Annotated[str | None, Query(max_length=2000)] = None
-    filter_: Annotated[str | None, Query(alias="filter", max_length=MAX_FILTER)] = None
-    filter_lang: Annotated[
-        str | None,
-        Query(alias="filter-lang", pattern="^cql2-(text|json)$", description="cql2-text (default)"),
-    ] = None
-    filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None
 
 
-ITEMS = frozenset(
-    [
-        "limit",
-        "offset",
-        "bbox",
-        "bbox-crs",
-        "crs",
-        "datetime",
-        "properties",
-        "sortby",
-        "filter",
-        "filter-lang",
-        "filter-crs",
-    ]
-)
+ITEMS = SELECTION | {"limit", "offset", "bbox", "bbox-crs", "crs", "sortby"}
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection")
-def items(c: CollectionDep, call: CallDep, params: Annotated[ItemsParams, Depends()]) -> Any:
+def items(
+    c: CollectionDep,
+    call: CallDep,
+    params: Annotated[ItemsParams, Depends()],
+    selection: Annotated[Selection, Depends()],
+) -> Any:
     """Features of a collection: `filter` is CQL2 (text or JSON) over its queryables."""
     call.only(ITEMS)
-    query = items_request(c, **asdict(params))
+    query = items_request(c, **asdict(params), **asdict(selection))
     matched, features = fetch_items(call.session, query, call.scope, call.region)
     limit, offset = params.limit, params.offset
     returned = max(0, min(limit, matched - offset))

@@ -541,6 +541,31 @@ MATRIX.update(
         ),
     }
 )
+# Tiles are never refused for a place: outside the caller's region they are empty (204);
+# what a region's tile holds is decoded in tests/ogc/test_tiles.py.
+TILE = "/ogc/collections/{collection_id}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"
+MATRIX.update(
+    {
+        **own_tenant("GET", "/ogc/tileMatrixSets", ANYONE),
+        ("GET", "/ogc/tileMatrixSets/{tileMatrixSetId}"): Rule(
+            self_only("GET", "/ogc/tileMatrixSets/WorldCRS84Quad"), ANYONE
+        ),
+        ("GET", "/ogc/collections/{collection_id}/tiles"): Rule(
+            self_only("GET", "/ogc/collections/townships/tiles"), ANYONE
+        ),
+        ("GET", "/ogc/collections/{collection_id}/tiles/{tileMatrixSetId}"): Rule(
+            self_only("GET", "/ogc/collections/coverage/tiles/WebMercatorQuad"), ANYONE
+        ),
+        ("GET", TILE): Rule(
+            self_only(
+                "GET",
+                "/ogc/collections/offices/tiles/WebMercatorQuad/5/12/26",
+                params={"filter": "id > 0 OR code LIKE '%'"},
+            ),
+            ANYONE,
+        ),
+    }
+)
 UNSCOPED = {("GET", "/healthz"), ("GET", "/")}
 
 

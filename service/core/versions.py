@@ -1,0 +1,52 @@
+"""Data versions: a number per tenant and table that grows with every committed change of the
+table's rows, so that whatever is made from them (a vector tile, a cached result) can be
+named by the versions it read and revalidated without being made again.
+
+Statement-level triggers (migration 0021) bump it on every INSERT, UPDATE, DELETE and
+TRUNCATE of `divisions` and `offices`, in the writing transaction: a change and its new
+version commit together, a rolled-back change leaves the version as it was. A tenant's
+version of a table is the sum of its slots; each writing connection bumps its own slot
+(backend pid mod 16), so that concurrent writers do not queue on one row until commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any, Literal
+
+from sqlalchemy import BigInteger, Select, SmallInteger, Text, any_, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from service.core.binds import T
+from service.core.columns import TenantKey
+from service.core.db import Base
+
+# the tables whose changes are counted
+VersionedTable = Literal["divisions", "offices"]
+NAMES = bindparam("names", type_=ARRAY(Text))
+
+
+class DataVersion(Base):
+    """One slot of a tenant's version of a table (written only by the triggers)."""
+
+    __tablename__ = "data_versions"
+
+    tenant_id: Mapped[TenantKey]
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+@cache
+def _version() -> Select[Any]:
+    v = DataVersion.__table__
+    return select(cast(func.coalesce(func.sum(v.c.version), 0), BigInteger)).where(
+        v.c.tenant_id == T, v.c.name == any_(NAMES)
+    )
+
+
+def data_version(session: Session, *, tenant_id: int, names: Iterable[VersionedTable]) -> int:
+    """The tenant's version of the tables together: it changes whenever one of them does."""
+    return int(session.execute(_version(), {"t": tenant_id, "names": list(names)}).scalar_one())
