@@ -66,3 +66,20 @@ def create_code_prefix_index(
         postgresql_ops={code: "text_pattern_ops"},
         **kwargs,
     )
+
+
+APP_ROLE = "registry_app"
+
+
+def grant_to_app_role(grants: str) -> None:
+    """Run `grants` (GRANT statements naming APP_ROLE) where the service's role exists: the
+    embedded cluster and the compose set-up create it, a bare database may not have it."""
+    op.execute(
+        f"""
+        DO $$ BEGIN
+          IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+            {grants}
+          END IF;
+        END $$;
+        """
+    )
