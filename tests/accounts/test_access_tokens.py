@@ -5,13 +5,13 @@ their user is."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any
 
 import pytest
 from conftest import bearer
 from office_records import township_office_name, township_point
+from personal_tokens import basic, create, secret_of
 from sqlalchemy import text
 
 from service.audit import service as audit
@@ -19,24 +19,6 @@ from service.core.db import read_only
 from service.http.deps import CurrentScope, SessionDep
 
 XINCUN, TONGXU = "410184101", "410222101"  # a township of 郑州 (4101), one of 开封 (4102)
-
-
-def create(client, headers: dict[str, str], **body: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """A new access token (the creation's body, token included)."""
-    r = client.post("/api/v1/auth/tokens", json={"name": "QGIS", **body}, headers=headers)
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
-def secret_of(token: str) -> str:
-    """The secret part of a token (rgt_<tenant>_<id>_<secret>; the secret may hold "_")."""
-    return token.split("_", 3)[3]
-
-
-def basic(username: str, password: str) -> dict[str, str]:
-    """Authorization headers of HTTP Basic, as QGIS and GDAL send them."""
-    pair = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {pair}"}
 
 
 def office_body(code: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ Each cell runs in a savepoint rolled back afterwards, so cells do not disturb ea
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import pytest
 import shapely
 from conftest import bearer
 from factories import office_body, township
+from personal_tokens import basic, create
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 RELATIONS = ("own", "sibling", "parent", "other_tenant")
@@ -636,14 +636,8 @@ def build_world(client, auth, base_data) -> World:
         assert r.status_code == 200, r.text
     tokens = {}
     for actor in ACTORS:
-        made = [
-            client.post(
-                "/api/v1/auth/tokens", json={"name": "matrix", "write": write}, headers=auth(actor)
-            )
-            for write in (True, False)
-        ]
-        assert all(r.status_code == 201 for r in made), [r.text for r in made]
-        writer, reader = (r.json() for r in made)
+        writer = create(client, auth(actor), name="matrix", write=True)
+        reader = create(client, auth(actor), name="matrix")
         tokens[actor] = {
             "id": writer["id"],
             "token": writer["token"],
@@ -659,8 +653,7 @@ def credential_headers(world: World, auth, actor: str, credential: str) -> dict[
         return dict(auth(actor))
     if credential == "read_only_token":
         return bearer(world.tokens[actor]["read_only_token"])
-    pair = f"{actor}:{world.tokens[actor]['token']}".encode()
-    return {"Authorization": f"Basic {base64.b64encode(pair).decode()}"}
+    return basic(actor, world.tokens[actor]["token"])
 
 
 @pytest.mark.parametrize("credential", CREDENTIALS)
