@@ -45,6 +45,16 @@ def tenant_foreign_key(table: str, ondelete: str = "CASCADE") -> sa.ForeignKeyCo
     )
 
 
+def user_foreign_key(table: str) -> sa.ForeignKeyConstraint:
+    """`table`.(tenant_id, user_id) to the user it belongs to; the rows go with the user."""
+    return sa.ForeignKeyConstraint(
+        ["tenant_id", "user_id"],
+        ["users.tenant_id", "users.id"],
+        name=f"fk_{table}_user",
+        ondelete="CASCADE",
+    )
+
+
 def office_foreign_key(table: str) -> sa.ForeignKeyConstraint:
     """`table`.(tenant_id, office_id) to the office it belongs to."""
     return sa.ForeignKeyConstraint(

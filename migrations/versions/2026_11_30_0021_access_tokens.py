@@ -52,12 +52,7 @@ def upgrade() -> None:
             "expires_at > created_at", name=op.f("ck_access_tokens_expires_after_created")
         ),
         ddl.tenant_foreign_key("access_tokens"),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "user_id"],
-            ["users.tenant_id", "users.id"],
-            name="fk_access_tokens_user",
-            ondelete="CASCADE",
-        ),
+        ddl.user_foreign_key("access_tokens"),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_access_tokens")),
     )
     op.create_index("ix_access_tokens_user", "access_tokens", ["tenant_id", "user_id"])

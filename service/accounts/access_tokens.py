@@ -99,32 +99,37 @@ def token_out(row: AccessToken, now: datetime) -> AccessTokenOut:
     )
 
 
-def _audited(row: AccessToken) -> dict[str, object]:
-    """What the audit trail keeps of a token: which one and what it may do, never its secret
-    or hash."""
-    return {
-        "id": row.id,
-        "name": row.name,
-        "prefix": _prefix(row),
-        "user_id": row.user_id,
-        "expires_at": row.expires_at,
-        "write": row.can_write,
-    }
+def _audit(session: Session, scope: Scope, action: str, row: AccessToken) -> None:
+    """An audit event of the token: which one and what it may do, never its secret or hash."""
+    audit.record(
+        session,
+        tenant_id=scope.tenant_id,
+        action=action,
+        entity_type=ENTITY,
+        entity_id=str(row.id),
+        region_code=scope.region_code,
+        after={
+            "id": row.id,
+            "name": row.name,
+            "prefix": _prefix(row),
+            "user_id": row.user_id,
+            "expires_at": row.expires_at,
+            "write": row.can_write,
+            "revoked_at": row.revoked_at,
+        },
+    )
 
 
-def _active(scope: Scope) -> list[ColumnElement[bool]]:
-    return [
-        AccessToken.tenant_id == scope.tenant_id,
-        AccessToken.user_id == scope.user_id,
-        AccessToken.revoked_at.is_(None),
-        AccessToken.expires_at > func.now(),
-    ]
+def _callers(scope: Scope) -> list[ColumnElement[bool]]:
+    """The tokens of the user who asks: a user reaches only their own."""
+    return [AccessToken.tenant_id == scope.tenant_id, AccessToken.user_id == scope.user_id]
 
 
 def create_token(*, session: Session, scope: Scope, data: AccessTokenCreate) -> AccessTokenCreated:
     """A new token of the caller's, with the token itself (shown this once). Audited."""
     scope.require_interactive("creating an access token")
-    held = session.scalar(select(func.count()).where(*_active(scope))) or 0
+    active = (AccessToken.revoked_at.is_(None), AccessToken.expires_at > func.now())
+    held = session.scalar(select(func.count()).where(*_callers(scope), *active)) or 0
     if held >= MAX_ACTIVE:
         raise Conflict(
             f"you hold {MAX_ACTIVE} active access tokens, the most allowed: revoke one first",
@@ -145,15 +150,7 @@ def create_token(*, session: Session, scope: Scope, data: AccessTokenCreate) -> 
         )
         .returning(AccessToken)
     ).one()
-    audit.record(
-        session,
-        tenant_id=scope.tenant_id,
-        action="create",
-        entity_type=ENTITY,
-        entity_id=str(row.id),
-        region_code=scope.region_code,
-        after=_audited(row),
-    )
+    _audit(session, scope, "create", row)
     out = token_out(row, datetime.now(UTC))
     return AccessTokenCreated(
         **out.model_dump(), token=f"{TOKEN_PREFIX}{row.tenant_id}_{row.id}_{secret}"
@@ -163,9 +160,7 @@ def create_token(*, session: Session, scope: Scope, data: AccessTokenCreate) -> 
 def list_tokens(*, session: Session, scope: Scope) -> list[AccessTokenOut]:
     """The caller's own tokens, newest first: active, expired and revoked."""
     rows = session.scalars(
-        select(AccessToken)
-        .where(AccessToken.tenant_id == scope.tenant_id, AccessToken.user_id == scope.user_id)
-        .order_by(AccessToken.id.desc())
+        select(AccessToken).where(*_callers(scope)).order_by(AccessToken.id.desc())
     )
     now = datetime.now(UTC)
     return [token_out(row, now) for row in rows]
@@ -174,36 +169,17 @@ def list_tokens(*, session: Session, scope: Scope) -> list[AccessTokenOut]:
 def revoke_token(*, session: Session, scope: Scope, token_id: int) -> None:
     """Revoke one of the caller's tokens: it stops working at once. Revoking it again does
     nothing; another user's token is not found. The first revocation is audited."""
+    mine = [*_callers(scope), AccessToken.id == token_id]
     revoked = session.scalars(
         update(AccessToken)
-        .where(
-            AccessToken.tenant_id == scope.tenant_id,
-            AccessToken.user_id == scope.user_id,
-            AccessToken.id == token_id,
-            AccessToken.revoked_at.is_(None),
-        )
+        .where(*mine, AccessToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
         .returning(AccessToken)
     ).one_or_none()
     if revoked is not None:
-        audit.record(
-            session,
-            tenant_id=scope.tenant_id,
-            action="revoke",
-            entity_type=ENTITY,
-            entity_id=str(token_id),
-            region_code=scope.region_code,
-            after={**_audited(revoked), "revoked_at": revoked.revoked_at},
-        )
+        _audit(session, scope, "revoke", revoked)
         return
-    exists = session.scalar(
-        select(AccessToken.id).where(
-            AccessToken.tenant_id == scope.tenant_id,
-            AccessToken.user_id == scope.user_id,
-            AccessToken.id == token_id,
-        )
-    )
-    if exists is None:
+    if session.scalar(select(AccessToken.id).where(*mine)) is None:
         raise NotFound(f"you have no access token {token_id}")
 
 
