@@ -304,17 +304,23 @@ def test_a_user_holds_at_most_twenty_active_tokens(client, auth):
     create(client, viewer, name="one more")
 
 
-def test_desktop_clients_are_offered_basic_under_ogc_only(client, app):
-    """GDAL and QGIS answer a Basic challenge; pages and the API do not offer one (a browser
-    would open its own login dialog)."""
-
-    def collections(scope: CurrentScope) -> dict[str, str]:
-        return {"user": scope.username}
-
-    app.add_api_route("/ogc/collections", collections, methods=["GET"])
-    r = client.get("/ogc/collections")
-    assert r.status_code == 401
-    assert r.headers.get_list("WWW-Authenticate") == ["Bearer", 'Basic realm="registry"']
-    for path in ("/api/v1/me", "/api/v1/offices"):
+def test_desktop_clients_are_offered_basic_under_ogc_only(client, auth):
+    """GDAL and QGIS answer a Basic challenge (tests/ogc/test_gdal.py: GDAL_HTTP_AUTH=ANY);
+    pages and the API do not offer one (a browser would open its own login dialog)."""
+    wrong = basic("zhengzhou_city", "rgt_1_1_" + "x" * 43)  # (refused: asked again)
+    for path, headers in (
+        ("/ogc", {}),
+        ("/ogc/collections", {}),
+        ("/ogc/collections/offices/items", {}),
+        ("/ogc/collections", wrong),
+    ):
+        r = client.get(path, headers=headers)
+        assert r.status_code == 401
+        assert r.headers.get_list("WWW-Authenticate") == ["Bearer", 'Basic realm="registry"']
+    for path in ("/api/v1/me", "/api/v1/offices", "/ogcx"):
         r = client.get(path)
-        assert r.status_code == 401 and r.headers.get_list("WWW-Authenticate") == ["Bearer"]
+        assert r.status_code in (401, 404)
+        assert "Basic" not in str(r.headers.get_list("WWW-Authenticate"))
+    token = create(client, auth("zhengzhou_city"))["token"]
+    r = client.get("/ogc/collections", headers=basic("zhengzhou_city", token))
+    assert r.status_code == 200
