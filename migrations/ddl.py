@@ -45,6 +45,16 @@ def tenant_foreign_key(table: str, ondelete: str = "CASCADE") -> sa.ForeignKeyCo
     )
 
 
+def user_foreign_key(table: str) -> sa.ForeignKeyConstraint:
+    """`table`.(tenant_id, user_id) to the user it belongs to; the rows go with the user."""
+    return sa.ForeignKeyConstraint(
+        ["tenant_id", "user_id"],
+        ["users.tenant_id", "users.id"],
+        name=f"fk_{table}_user",
+        ondelete="CASCADE",
+    )
+
+
 def office_foreign_key(table: str) -> sa.ForeignKeyConstraint:
     """`table`.(tenant_id, office_id) to the office it belongs to."""
     return sa.ForeignKeyConstraint(
@@ -65,4 +75,21 @@ def create_code_prefix_index(
         ["tenant_id", code, *columns],
         postgresql_ops={code: "text_pattern_ops"},
         **kwargs,
+    )
+
+
+APP_ROLE = "registry_app"
+
+
+def grant_to_app_role(grants: str) -> None:
+    """Run `grants` (GRANT statements naming APP_ROLE) where the service's role exists: the
+    embedded cluster and the compose set-up create it, a bare database may not have it."""
+    op.execute(
+        f"""
+        DO $$ BEGIN
+          IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+            {grants}
+          END IF;
+        END $$;
+        """
     )

@@ -30,6 +30,7 @@ from service.offices.router import router as offices_router
 from service.ogc.edit_router import router as ogc_edit_router
 from service.ogc.router import router as ogc_router
 from service.ogc.tiles_router import router as ogc_tiles_router
+from service.pages.access_tokens_page import router as access_tokens_page_router
 from service.pages.dashboard import router as dashboard_router
 from service.pages.details_form import router as details_form_router
 from service.pages.evidence_form import router as evidence_form_router
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(facilities_form_router)
     app.include_router(staff_form_router)
     app.include_router(evidence_form_router)
+    app.include_router(access_tokens_page_router)
     # front-end packages from assets/ (npm ci), mounted before /static, which would
     # otherwise answer for them
     for name, folder in (

@@ -1,7 +1,7 @@
 """Imports every model module so that Base.metadata knows all tables (for Alembic and tests)."""
 
 from service.acceptance.models import AcceptanceEvent
-from service.accounts.models import AuthSession, LoginFailure, User
+from service.accounts.models import AccessToken, AuthSession, LoginFailure, User
 from service.audit.models import AuditEvent
 from service.core.db import Base
 from service.core.versions import DataVersion
@@ -20,6 +20,7 @@ from service.tenants.models import Tenant
 
 __all__ = [
     "AcceptanceEvent",
+    "AccessToken",
     "AuditEvent",
     "AuthSession",
     "Base",

@@ -82,3 +82,33 @@ class LoginFailure(Base):
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     window_start: Mapped[Moment]
     failures: Mapped[int] = mapped_column(Integer)
+
+
+class AccessToken(Base):
+    """A personal access token: what a desktop client or a script presents instead of a
+    login (accounts/access_tokens.py). Only the SHA-256 of its secret is kept; it acts as its
+    user, with the user's role and region as they are at each request, and only reads unless
+    `can_write`."""
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (
+        tenant_reference("fk_access_tokens_user", ondelete="CASCADE", user_id="users.id"),
+        Index("ix_access_tokens_user", "tenant_id", "user_id"),
+        CheckConstraint("length(name) BETWEEN 1 AND 100", name="name_length"),
+        CheckConstraint("octet_length(secret_hash) = 32", name="secret_hash_sha256"),
+        CheckConstraint("expires_at > created_at", name="expires_after_created"),
+    )
+
+    tenant_id: Mapped[TenantKey]
+    id: Mapped[RowId]
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    # the secret's first characters: after the tenant and id that precede the secret in the
+    # token they make its visible beginning (rgt_1_17_Ab3x…), by which a user recognises it
+    prefix: Mapped[str] = mapped_column(String(8))
+    can_write: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[WrittenAt]
+    expires_at: Mapped[Moment]
+    last_used_at: Mapped[Moment | None]
+    revoked_at: Mapped[Moment | None]

@@ -1,4 +1,5 @@
-"""Login, token refresh, logout, "who am I" and the province admin's user management."""
+"""Login, token refresh, logout, "who am I", one's own personal access tokens and the province
+admin's user management."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from service.accounts import sessions, users
+from service.accounts import access_tokens, sessions, users
 from service.accounts.permissions import Action
 from service.accounts.schemas import (
+    AccessTokenCreate,
+    AccessTokenCreated,
+    AccessTokenPage,
     LogoutOut,
     MeOut,
     PasswordChange,
@@ -72,7 +76,9 @@ async def refresh(request: Request, data: RefreshIn, settings: SettingsDep) -> T
 
 @router.post("/auth/logout", response_model=LogoutOut)
 def logout(scope: CurrentScope, session: SessionDep, everywhere: bool = False) -> LogoutOut:
-    """End this login session (or every session of the user): its tokens stop working now."""
+    """End this login session (or every session of the user): its tokens stop working now.
+    (An access token has no login session: it is revoked at DELETE /api/v1/auth/tokens/{id}.)"""
+    scope.require_interactive("logging out")
     n = sessions.logout(
         session=session,
         tenant_id=scope.tenant_id,
@@ -109,6 +115,34 @@ async def change_password(
         current_password=data.current_password,
         new_password=data.new_password,
     )
+    return Response(status_code=204)
+
+
+TokenId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.post("/auth/tokens", response_model=AccessTokenCreated, status_code=201)
+def create_access_token(
+    data: AccessTokenCreate, scope: CurrentScope, session: SessionDep
+) -> AccessTokenCreated:
+    """Create a personal access token of my own, for QGIS, GDAL, ArcGIS or a script: sent as
+    `Authorization: Bearer <token>`, or as the password of HTTP Basic with my username. The
+    token is in this response only. It acts as me, reads only unless `write`, and expires
+    after `expires_in_days`. Needs a password login (an access token cannot make another)."""
+    return access_tokens.create_token(session=session, scope=scope, data=data)
+
+
+@router.get("/auth/tokens", response_model=AccessTokenPage)
+def list_access_tokens(scope: CurrentScope, session: SessionDep) -> AccessTokenPage:
+    """My personal access tokens, newest first (never the tokens themselves)."""
+    items = access_tokens.list_tokens(session=session, scope=scope)
+    return AccessTokenPage(items=items, total=len(items))
+
+
+@router.delete("/auth/tokens/{token_id}", status_code=204)
+def revoke_access_token(token_id: TokenId, scope: CurrentScope, session: SessionDep) -> Response:
+    """Revoke one of my access tokens: it stops working at once (again: nothing happens)."""
+    access_tokens.revoke_token(session=session, scope=scope, token_id=token_id)
     return Response(status_code=204)
 
 

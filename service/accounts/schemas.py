@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.accounts.roles import Role
+from service.core.text import NO_CONTROL_CHARS
 from service.divisions.codes import RegionCode
 
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
@@ -86,4 +87,45 @@ class UserOut(BaseModel):
 
 class UserPage(BaseModel):
     items: list[UserOut]
+    total: int
+
+
+class AccessTokenCreate(BaseModel):
+    """A personal access token to create: what it is for, how long it lives, whether it may
+    change data (by default it only reads)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100), NO_CONTROL_CHARS] = Field(
+        description="what the token is for, e.g. “QGIS on the GIS office's PC”"
+    )
+    expires_in_days: int = Field(default=90, ge=1, le=365)
+    write: bool = Field(default=False, description="may change data (default: read only)")
+
+
+TokenState = Literal["active", "expired", "revoked"]
+
+
+class AccessTokenOut(BaseModel):
+    """A personal access token as its user sees it later: never the token itself."""
+
+    id: int
+    name: str
+    prefix: str = Field(description="the token's first characters, to recognise it by")
+    write: bool
+    state: TokenState
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None = Field(description="to the minute: recorded once a minute")
+    revoked_at: datetime | None
+
+
+class AccessTokenCreated(AccessTokenOut):
+    token: str = Field(
+        description="the token: shown in this response only. Send it as "
+        "`Authorization: Bearer <token>`, or as the password of HTTP Basic with your username"
+    )
+
+
+class AccessTokenPage(BaseModel):
+    items: list[AccessTokenOut]
     total: int

@@ -1,6 +1,7 @@
 """Who is asking, for which tenant, over which region: what every service takes to decide
 what a caller may see and do. The HTTP layer (`service/http/deps.py`) builds one from a
-token, the command line from a user name; both then call the same services."""
+login's token or a personal access token (through `service/accounts/credentials.py`), the
+command line from a user name; both then call the same services."""
 
 from __future__ import annotations
 
@@ -27,6 +28,15 @@ class Scope:
     session_id: int = 0
     # tenant policy: township kinds that must have an office (read with the login check)
     required_kinds: tuple[str, ...] = DEFAULT_REQUIRED_KINDS
+    # the personal access token the request came with (None: a password login's session)
+    access_token_id: int | None = None
+    # False for a read-only access token: its requests only read (the database holds it too)
+    can_write: bool = True
+
+    @property
+    def interactive(self) -> bool:
+        """Whether the user logged in with their password (not a client holding a token)."""
+        return self.access_token_id is None
 
     @property
     def region_prefix(self) -> str:
@@ -47,6 +57,14 @@ class Scope:
     def require(self, action: Action) -> None:
         if not self.can(action):
             raise Forbidden(f"role {self.role.value} may not {action.value}")
+
+    def require_interactive(self, what: str) -> None:
+        """Account actions are for the user who logged in, not for a client holding a token."""
+        if not self.interactive:
+            raise Forbidden(
+                f"{what} needs a password login (a login's bearer token or the login page),"
+                " not an access token"
+            )
 
     def region(self, requested: str | None) -> str:
         """The code prefix to filter by: the requested region, which must lie inside ours."""

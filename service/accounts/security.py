@@ -1,4 +1,5 @@
-"""Password hashing (argon2id via argon2-cffi) and bearer tokens (JWT via PyJWT)."""
+"""Password hashing (argon2id via argon2-cffi), bearer tokens (JWT via PyJWT) and the secrets
+of refresh and access tokens (random, kept as SHA-256)."""
 
 from __future__ import annotations
 
@@ -82,18 +83,25 @@ def decode_token(token: str, *, key: str) -> dict[str, Any] | None:
     return claims
 
 
-def new_refresh_secret() -> tuple[str, bytes]:
-    """A refresh secret for the client and the hash we keep (we never store the secret)."""
-    secret = secrets.token_urlsafe(32)
-    return secret, refresh_hash(secret)
+SECRET_BYTES = 32
 
 
-def refresh_hash(secret: str) -> bytes:
+def new_secret() -> tuple[str, bytes]:
+    """A secret for the client (a refresh token's, an access token's: 32 random bytes,
+    base64url) and the hash we keep (we never store the secret)."""
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    return secret, secret_hash(secret)
+
+
+def secret_hash(secret: str) -> bytes:
+    """SHA-256: a secret of 32 random bytes cannot be guessed, so a slow hash (as for
+    passwords) would only cost every request time."""
     return hashlib.sha256(secret.encode()).digest()
 
 
-def refresh_matches(stored: bytes, secret: str) -> bool:
-    return hmac.compare_digest(stored, refresh_hash(secret))
+def secret_matches(stored: bytes, secret: str) -> bool:
+    """Whether `secret` is the one `stored` was made from (in constant time)."""
+    return hmac.compare_digest(stored, secret_hash(secret))
 
 
 DEVICE_AUDIENCE = "registry-device"

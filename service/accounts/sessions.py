@@ -31,9 +31,9 @@ from service.accounts.security import (
     issue_device_token,
     issue_token,
     needs_rehash,
-    new_refresh_secret,
-    refresh_hash,
-    refresh_matches,
+    new_secret,
+    secret_hash,
+    secret_matches,
     verify_password,
 )
 from service.accounts.throttle import Allowance, Rule
@@ -132,7 +132,7 @@ def _open(
         _bind_user(session, user, tenant, client.request_id)
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        secret, digest = new_refresh_secret()
+        secret, digest = new_secret()
         login = AuthSession(
             tenant_id=user.tenant_id,
             user_id=user.id,
@@ -223,8 +223,8 @@ def _rotate(
         now = datetime.now(UTC)
         if login is None or login.revoked_at is not None or login.expires_at <= now:
             return "the session has ended; log in again"
-        if not refresh_matches(login.refresh_hash, secret):
-            if refresh_hash(secret) in login.rotated_hashes:
+        if not secret_matches(login.refresh_hash, secret):
+            if secret_hash(secret) in login.rotated_hashes:
                 # a refresh token this session issued and already replaced: stolen or
                 # replayed. End the session (committed with the block).
                 login.revoked_at, login.revoked_reason = now, "refresh token reused"
@@ -235,11 +235,11 @@ def _rotate(
         if not user.is_active:
             return "the account is disabled"
         _bind_user(session, user, tenant, request_id)
-        new_secret, digest = new_refresh_secret()
+        fresh, digest = new_secret()
         login.rotated_hashes = [*login.rotated_hashes, login.refresh_hash][-ROTATED_KEPT:]
         login.refresh_hash, login.last_used_at = digest, now
         session.flush()
-        return _tokens(settings, user, tenant, login, new_secret)
+        return _tokens(settings, user, tenant, login, fresh)
 
 
 async def refresh(*, db: Database, settings: Settings, token: str, client: Client) -> TokenPair:

@@ -129,7 +129,9 @@ async def change_own_password(
     new_password: str,
 ) -> None:
     """Change my own password: the current one is required (wrong guesses are limited per
-    user), and every other login session of mine ends — whoever else held one is out."""
+    user), and every other login session of mine ends — whoever else held one is out. Not
+    with an access token: a stolen one must not be a way to the account."""
+    scope.require_interactive("changing the password")
     check_password_strength(new_password)
     allowance = Allowance(
         f"password:{scope.tenant_id}:{scope.user_id}", PASSWORD_LIMIT, Rule.FAILURES_RESET

@@ -105,7 +105,7 @@ def _run_after_rollback(session: Session) -> None:
             log.exception("after-rollback callback %r failed", callback)
 
 
-_BIND = text(
+_BIND_SQL = (
     "SELECT set_config('app.tenant_id', :tenant_id, true),"
     " set_config('app.region', :region, true),"
     " set_config('app.user_id', :user_id, true),"
@@ -113,6 +113,10 @@ _BIND = text(
     " set_config('app.role', :role, true),"
     " set_config('app.request_id', :request_id, true)"
 )
+_BIND = text(_BIND_SQL)
+# the same, and then SET TRANSACTION READ ONLY (the setting it sets, in the same round trip):
+# from here on the transaction cannot write, whatever a route tries
+_BIND_READ_ONLY = text(_BIND_SQL + ", set_config('transaction_read_only', 'on', true)")
 
 
 WHOLE_TENANT = "*"
@@ -127,9 +131,10 @@ def bind_context(
     username: str | None = None,
     role: str | None = None,
     request_id: str | None = None,
+    read_only: bool = False,
 ) -> None:
     """Scope the current transaction to one tenant and one region of it, and say who acts and
-    in which request (the audit triggers read the rest).
+    in which request (the audit triggers read the rest); `read_only` ends its writing.
 
     Row-level security reads `app.tenant_id` and `app.region`: `region` is a division-code
     prefix, WHOLE_TENANT for all of the tenant, or None for none of its offices and their
@@ -138,7 +143,7 @@ def bind_context(
     if region is not None and region != WHOLE_TENANT and not region.isdigit():
         raise ValueError(f"not a region to bind: {region!r}")
     session.execute(
-        _BIND,
+        _BIND_READ_ONLY if read_only else _BIND,
         {
             "tenant_id": str(tenant_id),
             "region": region or "",
@@ -148,6 +153,14 @@ def bind_context(
             "request_id": request_id or "",
         },
     )
+
+
+_READ_ONLY = text("SELECT current_setting('transaction_read_only') = 'on'")
+
+
+def read_only(session: Session) -> bool:
+    """Whether the transaction may not write (a read-only access token's request)."""
+    return bool(session.scalar(_READ_ONLY))
 
 
 _PLAN_FOR_VALUES = text("SET LOCAL plan_cache_mode = force_custom_plan")

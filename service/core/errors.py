@@ -32,6 +32,12 @@ class Forbidden(DomainError):
     status, code = 403, "forbidden"
 
 
+class ReadOnly(Forbidden):
+    """A read-only access token asked to change something."""
+
+    code = "read_only"
+
+
 class NotFound(DomainError):
     status, code = 404, "not_found"
 

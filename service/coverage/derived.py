@@ -1,7 +1,8 @@
 """Results derived from a tenant's boundaries, kept until the boundaries change: stored
 under a key with the fingerprint of the tenant's divisions (any import changes it), so a
 second look at unchanged boundaries is instant. The boundary checks (boundaries.py) and the
-maps' simplified geometry (service/maps/geometry.py) keep theirs here."""
+maps' simplified geometry (service/maps/geometry.py) keep theirs here. These are the only
+writes a GET makes; a read-only transaction skips them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from service.core.db import read_only
 
 
 def fingerprint(session: Session, tenant_id: int) -> str:
@@ -36,7 +39,11 @@ def cached(session: Session, tenant_id: int, key: str) -> tuple[str, Any] | None
 def store(
     session: Session, tenant_id: int, key: str, stamp: str, seconds: float, result: Any
 ) -> None:
-    """Keep a computed result under `key` for the boundary version `stamp`."""
+    """Keep a computed result under `key` for the boundary version `stamp` — unless the
+    transaction is read-only (a read-only access token's GET): the result is answered all the
+    same, and kept by the next request that may write."""
+    if read_only(session):
+        return
     session.execute(
         text(
             "INSERT INTO boundary_qa_cache (tenant_id, key, fingerprint, seconds, result)"

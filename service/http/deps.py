@@ -1,28 +1,28 @@
-"""Request dependencies: the database session, the authenticated user and their Scope, and
-the question every region report is asked."""
+"""Request dependencies: the database session, the authenticated user and their Scope (from
+the credential the request carries; `accounts/credentials.py` checks it), and the question
+every region report is asked."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.accounts.models import AuthSession, User
-from service.accounts.roles import Role
+from service.accounts.access_tokens import is_access_token
+from service.accounts.credentials import scope_of_access_token, scope_of_login
 from service.accounts.scope import Scope
-from service.accounts.security import decode_token
 from service.core.context import request_id_var
-from service.core.db import WHOLE_TENANT, Database, bind_context
-from service.core.errors import NotAuthenticated
+from service.core.db import Database
+from service.core.errors import NotAuthenticated, ReadOnly
 from service.core.settings import Settings
 from service.http.params import AsOfQuery, RegionParam
-from service.tenants.models import DEFAULT_REQUIRED_KINDS, Tenant, db_region
 
 TOKEN_COOKIE = "registry_token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -48,93 +48,82 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+READING = ("GET", "HEAD", "OPTIONS")  # what a read-only access token may ask
+BASIC_NEEDS_TOKEN = (
+    "HTTP Basic takes an access token as the password, not the account's password:"
+    " create one on the page /account/tokens or at POST /api/v1/auth/tokens"
+)
+READ_ONLY = (
+    "this access token is read-only: it may read, not change anything;"
+    " create a token with write access to change data"
+)
+MALFORMED_BASIC = "malformed HTTP Basic credentials: expected base64 of username:access-token"
+
+
 def current_scope(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Scope:
-    """The Scope of the bearer token's user, with the transaction bound to their tenant.
+    """The Scope of the request's user, with the transaction bound to their tenant and region.
 
-    401 when the token is missing, invalid or expired, its login session was revoked
-    (logout) or has ended, or the user was disabled.
+    The credential is `Authorization: Bearer` with a login's token or a personal access token,
+    `Authorization: Basic` with the username and a personal access token as the password
+    (what QGIS, GDAL and ArcGIS send), or — for pages and maps in a browser — the login
+    cookie. Never a URL's query: a token there would end up in proxies' logs and browsers'
+    histories. 401 saying why a credential is refused; 403 for a read-only access token
+    asking to change something.
     """
-    if not token and request.method in ("GET", "HEAD"):
-        # pages and maps in a browser: the login cookie (HttpOnly, SameSite=Strict); it never
-        # authorises a change, which needs the bearer header (no cross-site request forgery)
-        token = request.cookies.get(TOKEN_COOKIE)
-    if not token:
-        raise NotAuthenticated("authentication required: send Authorization: Bearer <token>")
-    return scope_for_token(request, session, settings, token)
+    request_id = request_id_var.get()
+    basic = basic_credentials(request.headers.get("authorization"))
+    if basic is not None:
+        username, password = basic
+        if not is_access_token(password):
+            raise NotAuthenticated(BASIC_NEEDS_TOKEN)
+        scope = scope_of_access_token(
+            session, token=password, username=username, request_id=request_id
+        )
+    elif bearer and is_access_token(bearer):
+        scope = scope_of_access_token(session, token=bearer, username=None, request_id=request_id)
+    else:
+        if not bearer and request.method in ("GET", "HEAD"):
+            # pages and maps in a browser: the login cookie (HttpOnly, SameSite=Strict); it
+            # never authorises a change, which needs the bearer header (no cross-site request
+            # forgery)
+            bearer = request.cookies.get(TOKEN_COOKIE)
+        if not bearer:
+            raise NotAuthenticated("authentication required: send Authorization: Bearer <token>")
+        scope = scope_for_token(request, session, settings, bearer)
+    if not scope.can_write and request.method not in READING:
+        raise ReadOnly(READ_ONLY)
+    request.state.scope = scope
+    return scope
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """(username, password) of an `Authorization: Basic` header; None for another scheme or
+    none; 401 for one that cannot be read."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        if len(value) > 1000:  # (an access token and a username fit in a fraction of it)
+            raise ValueError
+        username, colon, password = (
+            base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        )
+    except (ValueError, binascii.Error) as exc:  # (UnicodeDecodeError is a ValueError)
+        raise NotAuthenticated(MALFORMED_BASIC) from exc
+    if not colon:
+        raise NotAuthenticated(MALFORMED_BASIC)
+    return username, password
 
 
 def scope_for_token(request: Request, session: Session, settings: Settings, token: str) -> Scope:
-    """Check a token against its login session and user; bind the transaction to them."""
-    claims = decode_token(token, key=settings.signing_key())
-    if claims is None:
-        raise NotAuthenticated("invalid or expired token")
-    try:
-        user_id, tenant_id, session_id = int(claims["sub"]), int(claims["tid"]), int(claims["sid"])
-    except (TypeError, ValueError) as exc:
-        raise NotAuthenticated("invalid token") from exc
-    if not (0 < tenant_id < 2**31 and 0 < user_id < 2**63 and 0 < session_id < 2**63):
-        raise NotAuthenticated("invalid token")
-    request_id = request_id_var.get()
-    claimed_region = claims.get("reg")
-    if not isinstance(claimed_region, str) or not (
-        claimed_region == WHOLE_TENANT or claimed_region.isdigit()
-    ):
-        claimed_region = None  # learnt from the user's row below
-    bind_context(
-        session,
-        tenant_id=tenant_id,
-        region=claimed_region,
-        user_id=user_id,
-        username=claims.get("usr"),
-        role=claims.get("rol"),
-        request_id=request_id,
-    )
-    row = session.execute(
-        select(User, Tenant, AuthSession.revoked_at, AuthSession.expires_at)
-        .join(Tenant, Tenant.id == User.tenant_id)
-        .join(
-            AuthSession,
-            (AuthSession.tenant_id == User.tenant_id)
-            & (AuthSession.user_id == User.id)
-            & (AuthSession.id == session_id),
-        )
-        .where(User.tenant_id == tenant_id, User.id == user_id)
-    ).one_or_none()
-    if row is None or not row.User.is_active:
-        raise NotAuthenticated("the account no longer exists or is disabled")
-    if row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
-        raise NotAuthenticated("the login session has ended; log in again")
-    user, tenant = row.User, row.Tenant
-    region = db_region(user.region_code, tenant.code)
-    if (
-        user.role != claims.get("rol")
-        or user.username != claims.get("usr")
-        or region != claimed_region
-    ):  # the token is older than a change of the user: bind what the database says now
-        bind_context(
-            session,
-            tenant_id=tenant_id,
-            region=region,
-            user_id=user_id,
-            username=user.username,
-            role=user.role,
-            request_id=request_id,
-        )
-    scope = Scope(
-        user_id=user.id,
-        username=user.username,
-        tenant_id=tenant.id,
-        tenant_code=tenant.code,
-        tenant_name=tenant.name,
-        role=Role(user.role),
-        region_code=user.region_code,
-        session_id=session_id,
-        required_kinds=tuple(tenant.required_kinds or DEFAULT_REQUIRED_KINDS),
+    """The Scope of a password login's bearer token (from the header or the login cookie)."""
+    scope = scope_of_login(
+        session, token=token, key=settings.signing_key(), request_id=request_id_var.get()
     )
     request.state.scope = scope
     return scope

@@ -12,10 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InternalError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.core.errors import DomainError, error_body
+from service.core.errors import DomainError, ReadOnly, error_body
 
 log = logging.getLogger("registry.errors")
 
@@ -62,6 +62,13 @@ def wants_page(request: Request) -> bool:
     )
 
 
+# Desktop GIS clients (GDAL, QGIS) answer a Basic challenge by sending or asking for a
+# username and access token; under the OGC API they are offered one beside Bearer. Nowhere
+# else: a browser would open its own login dialog over the pages.
+OGC_PREFIX = "/ogc"
+BASIC_CHALLENGE = 'Basic realm="registry"'
+READ_ONLY_SQLSTATE = "25006"  # read_only_sql_transaction
+
 _OFFICE_PAGE = re.compile(r"^(/offices/[0-9]{1,18})/")
 
 
@@ -100,7 +107,7 @@ def register_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         if wants_page(request):  # (its headers too: Retry-After of a 429 …)
             return page_error(request, exc.status, exc.headers)
-        return JSONResponse(
+        response = JSONResponse(
             error_body(exc.code, exc.message, exc.details),
             status_code=exc.status,
             headers={
@@ -109,6 +116,10 @@ def register_error_handlers(app: FastAPI) -> None:
             }
             or None,
         )
+        path = request.url.path
+        if exc.status == 401 and (path == OGC_PREFIX or path.startswith(OGC_PREFIX + "/")):
+            response.headers.append("WWW-Authenticate", BASIC_CHALLENGE)
+        return response
 
     async def _validation(
         request: Request, exc: RequestValidationError | ValidationError
@@ -171,6 +182,16 @@ def register_error_handlers(app: FastAPI) -> None:
             error_body("unavailable", "the database is unavailable; try again shortly"),
             status_code=503,
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(InternalError)
+    async def _internal(request: Request, exc: InternalError) -> Response:
+        # a route that tried to write in a read-only access token's transaction: the
+        # database refused it (the method check lets no change through, so this is a GET)
+        if getattr(exc.orig, "sqlstate", None) != READ_ONLY_SQLSTATE:
+            return await _unexpected(request, exc)
+        return await _domain(
+            request, ReadOnly("this access token is read-only: the request would write")
         )
 
     @app.exception_handler(Exception)

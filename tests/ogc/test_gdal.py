@@ -1,7 +1,8 @@
 """GDAL's own OGC API - Features driver (Debian gdal-bin) against the running service:
 ogrinfo lists the collections, ogr2ogr pages through `next` links into a GeoPackage in
 EPSG:4490 with the database's count and coordinates; a city bureau's copy holds only its
-city. Nothing here is written by us but the checks."""
+city, also when it sends an access token as HTTP Basic credentials. Nothing here is written
+by us but the checks."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 import shapely
 from live import live_app
 from sqlalchemy import text
+
+from service.accounts.security import new_secret
 
 # (gdal-bin is installed by scripts/test: a missing ogr2ogr fails here, it is not skipped)
 
@@ -122,5 +125,44 @@ def test_ogr2ogr_copies_townships_in_cgcs2000(
 
 def test_a_city_bureaus_copy_holds_only_its_city(server, base_data, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = gdal_env(tmp_path, base_data.logins["zhengzhou_city"].headers(settings))
+    rows, _ = copy(server, env, tmp_path / "city.gpkg", "townships")
+    assert rows and all(code.startswith("4101") for code, _ in rows)
+
+
+@pytest.fixture
+def city_token(base_data, owner_engine) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A personal access token of the city bureau, committed for the live server (which has
+    transactions of its own) and removed afterwards, as the tables' owner."""
+    secret, digest = new_secret()
+    login = base_data.logins["zhengzhou_city"]
+    with owner_engine.begin() as conn:
+        token_id = conn.scalar(
+            text(
+                "INSERT INTO access_tokens (tenant_id, user_id, name, secret_hash, prefix,"
+                " expires_at) VALUES (:t, :u, 'GDAL', :h, :p, now() + interval '1 day')"
+                " RETURNING id"
+            ),
+            {"t": login.tenant_id, "u": login.user_id, "h": digest, "p": secret[:4]},
+        )
+    try:
+        yield f"rgt_{login.tenant_id}_{token_id}_{secret}"
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM access_tokens WHERE id = :id"), {"id": token_id})
+
+
+@pytest.mark.parametrize("scheme", ["BASIC", "ANY"])
+def test_a_city_bureaus_access_token_copies_only_its_city(
+    server, city_token, tmp_path, scheme
+) -> None:  # type: ignore[no-untyped-def]
+    """The username and an access token as HTTP Basic credentials, sent at once (BASIC) or
+    after the 401's Basic challenge (ANY: curl first asks without them)."""
+    env = {
+        **os.environ,
+        "GDAL_HTTP_AUTH": scheme,
+        "GDAL_HTTP_USERPWD": f"zhengzhou_city:{city_token}",
+        "CPL_DEBUG": "OFF",
+        "GDAL_HTTP_TIMEOUT": "60",
+    }
     rows, _ = copy(server, env, tmp_path / "city.gpkg", "townships")
     assert rows and all(code.startswith("4101") for code, _ in rows)

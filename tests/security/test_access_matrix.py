@@ -1,9 +1,13 @@
 """The access matrix, from outside through HTTP: every endpoint × every role × the target's
-place relative to the role's home region {own, sibling, parent, other tenant}.
+place relative to the role's home region {own, sibling, parent, other tenant} × the
+credential {the password login's token, a personal access token that may write (sent as
+HTTP Basic), a read-only one (sent as Bearer)}.
 
 Each cell has an expected allow/deny. A deny must be a 4xx; an allow a 2xx; and any list
-an actor gets back must hold only rows inside the actor's region. An endpoint of the app
-that has no entry here fails the test, so new endpoints are born with their rules.
+an actor gets back must hold only rows inside the actor's region. An access token allows
+what its user's login allows, except the account actions that need a password login
+(`Rule.interactive`); a read-only one only what reads. An endpoint of the app that has no
+entry here fails the test, so new endpoints are born with their rules.
 Each cell runs in a savepoint rolled back afterwards, so cells do not disturb each other.
 """
 
@@ -16,11 +20,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 import shapely
+from conftest import bearer
 from factories import office_body, township
+from personal_tokens import basic, create
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 RELATIONS = ("own", "sibling", "parent", "other_tenant")
+CREDENTIALS = ("login", "token", "read_only_token")
+READING = ("GET", "HEAD")
 
 # actor → (role, home region, sibling region, parent region)
 ACTORS: dict[str, tuple[str, str, str | None, str | None]] = {
@@ -62,6 +71,7 @@ class World:
     users: dict[str, int]  # username → id (base users)
     staff: dict[int, int]  # office id → a staff member's id
     evidence: dict[int, int]  # office id → an evidence file's id
+    tokens: dict[str, dict[str, Any]]  # actor → {id: a token's id, token, read_only_token}
 
 
 def target_region(actor: str, relation: str) -> str | None:
@@ -84,6 +94,14 @@ class Rule:
     build: Builder
     allowed: Callable[[str, str], bool]  # (role, relation) → allowed?
     check: Callable[[Any, str], list[str]] | None = None  # extra checks of a 2xx body
+    interactive: bool = False  # only with a password login, never with an access token
+
+    def allows(self, credential: str, verb: str, role: str, relation: str) -> bool:
+        if credential != "login" and self.interactive:
+            return False
+        if credential == "read_only_token" and verb not in READING:
+            return False
+        return self.allowed(role, relation)
 
 
 def own_only(*roles: str) -> Callable[[str, str], bool]:
@@ -222,6 +240,23 @@ def user_create(world: World, actor: str, relation: str) -> Request | None:
     )
 
 
+def token_url(world: World, actor: str, relation: str) -> Request | None:
+    """One of the actor's own access tokens, or another user's (of its tenant or another)."""
+    if relation == "own":
+        owner: str | None = actor
+    elif relation == "other_tenant":
+        owner = "henan_viewer" if actor.startswith("shanxi") else "shanxi_admin"
+    elif relation == "sibling":  # (another user of the same tenant)
+        owner = None if actor.startswith("shanxi") else next(a for a in ACTORS if a != actor)
+    else:
+        owner = None
+    return (
+        None
+        if owner is None
+        else ("DELETE", f"/api/v1/auth/tokens/{world.tokens[owner]['id']}", {})
+    )
+
+
 def self_only(method: str, path: str, **kwargs: Any) -> Builder:
     return lambda world, actor, relation: (method, path, kwargs) if relation == "own" else None
 
@@ -242,11 +277,18 @@ def region_listing(
 
 
 def own_tenant(
-    method: str, path: str, allowed: Callable[[str, str], bool], **request: Any
+    method: str,
+    path: str,
+    allowed: Callable[[str, str], bool],
+    *,
+    interactive: bool = False,
+    **request: Any,
 ) -> dict[tuple[str, str], Rule]:
     """The rule of an endpoint about the caller or the caller's tenant, not a region (only the
     own relation can be tried), its method and path written once for the key and the request."""
-    return {(method, path): Rule(self_only(method, path, **request), allowed)}
+    return {
+        (method, path): Rule(self_only(method, path, **request), allowed, interactive=interactive)
+    }
 
 
 ADMIN = ("province_admin",)
@@ -263,14 +305,18 @@ MATRIX: dict[tuple[str, str], Rule] = {
         public("POST", "/api/v1/auth/refresh", json={"refresh_token": "1.1.not-a-real-secret"}),
         lambda role, relation: False,
     ),
-    **own_tenant("POST", "/api/v1/auth/logout", ANYONE),
+    **own_tenant("POST", "/api/v1/auth/logout", ANYONE, interactive=True),
     **own_tenant("GET", "/api/v1/me", ANYONE),
     **own_tenant(
         "POST",
         "/api/v1/me/password",
         ANYONE,
+        interactive=True,
         json={"current_password": "correct-horse-battery", "new_password": "matrix-new-pass-1"},
     ),
+    **own_tenant("POST", "/api/v1/auth/tokens", ANYONE, interactive=True, json={"name": "matrix"}),
+    **own_tenant("GET", "/api/v1/auth/tokens", ANYONE),
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): Rule(token_url, own_only()),
     **region_listing("/api/v1/users", own_only(*ADMIN), only_inside(lambda u: u["region_code"])),
     ("POST", "/api/v1/users"): Rule(user_create, own_only(*ADMIN)),
     ("GET", "/api/v1/users/{user_id}"): Rule(user_url, own_only(*ADMIN)),
@@ -613,10 +659,30 @@ def build_world(client, auth, base_data) -> World:
             f"/api/v1/offices/{office}/work-records/{LAST_YEAR}", json=record, headers=who
         )
         assert r.status_code == 200, r.text
-    return World(offices, users, staff, evidence)
+    tokens = {}
+    for actor in ACTORS:
+        writer = create(client, auth(actor), name="matrix", write=True)
+        reader = create(client, auth(actor), name="matrix")
+        tokens[actor] = {
+            "id": writer["id"],
+            "token": writer["token"],
+            "read_only_token": reader["token"],
+        }
+    return World(offices, users, staff, evidence, tokens)
 
 
-def test_access_matrix(client, auth, base_data, db):
+def credential_headers(world: World, auth, actor: str, credential: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The actor's login token, its access token as HTTP Basic's password, or its read-only
+    access token as a bearer token."""
+    if credential == "login":
+        return dict(auth(actor))
+    if credential == "read_only_token":
+        return bearer(world.tokens[actor]["read_only_token"])
+    return basic(actor, world.tokens[actor]["token"])
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+def test_access_matrix(client, auth, base_data, db, credential):
     world = build_world(client, auth, base_data)
     cells = leaks = 0
     failures: list[str] = []
@@ -628,16 +694,19 @@ def test_access_matrix(client, auth, base_data, db):
                 if request is None:
                     continue
                 verb, url, kwargs = request[0], request[1], dict(request[2])
-                headers = {**kwargs.pop("headers", {}), **auth(actor)}
+                headers = {
+                    **kwargs.pop("headers", {}),
+                    **credential_headers(world, auth, actor, credential),
+                }
                 cells += 1
                 savepoint = db.connection.begin_nested()
                 try:
                     response = client.request(verb, url, headers=headers, **kwargs)
                 finally:
                     savepoint.rollback()
-                allowed = rule.allowed(role, relation)
+                allowed = rule.allows(credential, verb, role, relation)
                 status = response.status_code
-                where = f"{verb} {url} as {actor} ({role}, {relation}): {status}"
+                where = f"{verb} {url} as {actor} ({role}, {relation}, {credential}): {status}"
                 if allowed and not 200 <= status < 300:
                     failures.append(f"expected allow, got {where} {response.text[:200]}")
                 elif not allowed and not 400 <= status < 500:
@@ -648,9 +717,16 @@ def test_access_matrix(client, auth, base_data, db):
                     leaks += len(problems)
                     failures += [f"LEAK in {where}: {p}" for p in problems]
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "access_matrix.json").write_text(
+    name = "access_matrix.json" if credential == "login" else f"access_matrix_{credential}.json"
+    (ARTIFACTS / name).write_text(
         json.dumps(
-            {"endpoints": len(MATRIX), "actors": len(ACTORS), "cells": cells, "leaks": leaks},
+            {
+                "credential": credential,
+                "endpoints": len(MATRIX),
+                "actors": len(ACTORS),
+                "cells": cells,
+                "leaks": leaks,
+            },
             indent=1,
         )
     )

@@ -15,6 +15,7 @@ TENANT_TABLES = {
     "offices",
     "users",
     "auth_sessions",
+    "access_tokens",
     "audit_events",
     "boundary_qa_cache",
     "data_versions",
@@ -50,6 +51,8 @@ INSERTS = {
     " VALUES (:b, 'intruder', 'x', 'viewer', '14')",
     "auth_sessions": "INSERT INTO auth_sessions (tenant_id, user_id, refresh_hash, expires_at)"
     " VALUES (:b, 1, 'x', now() + interval '1 day')",
+    "access_tokens": "INSERT INTO access_tokens (tenant_id, user_id, name, secret_hash, prefix,"
+    " expires_at) VALUES (:b, 1, 'x', sha256('x'), 'abcd', now() + interval '1 day')",
     "audit_events": "INSERT INTO audit_events (tenant_id, username, action, entity_type)"
     " VALUES (:b, 'x', 'forged', 'offices')",
     "boundary_qa_cache": "INSERT INTO boundary_qa_cache (tenant_id, key, fingerprint, seconds, result)"
@@ -78,6 +81,10 @@ INSERTS = {
 }
 # rows of tenant A's own (for an office of A, :o) that a test then tries to move to B
 OWN_ROWS = {
+    "access_tokens": [
+        "INSERT INTO access_tokens (tenant_id, user_id, name, secret_hash, prefix, expires_at)"
+        " SELECT :a, min(id), 'x', sha256('x'), 'abcd', now() + interval '1 day' FROM users"
+    ],
     "office_facilities": ["INSERT INTO office_facilities (tenant_id, office_id) VALUES (:a, :o)"],
     "office_work_records": [
         "INSERT INTO office_work_records (tenant_id, office_id, year) VALUES (:a, :o, 2024)"
