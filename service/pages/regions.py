@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.accounts.scope import Scope
 from service.core.errors import Invalid
@@ -60,6 +61,26 @@ class RegionNav:
     trail: list[Place]
     children: list[Place]
     child_level: str | None
+
+
+@dataclass(frozen=True)
+class RegionPageRequest:
+    """A request for a page of a region: the request, who asks, the session, and the region
+    as asked (None or "": the user's own; `Scope.region` checks it where the page reads it)."""
+
+    request: Request
+    scope: Scope
+    session: Session
+    region: str | None
+
+
+def region_page(
+    request: Request, scope: CurrentScope, session: SessionDep, region: RegionParam = None
+) -> RegionPageRequest:
+    return RegionPageRequest(request, scope, session, region)
+
+
+RegionPage = Annotated[RegionPageRequest, Depends(region_page)]
 
 
 def children_of(session: Any, tenant_id: int, region: str) -> list[tuple[str, str]]:
