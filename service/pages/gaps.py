@@ -63,7 +63,6 @@ def gaps_page(
         scope,
         session,
         nav=region_nav(session, scope, f.region, "/gaps", params),
-        nav_path="/gaps",
         region=f.region,
         table=table,
         kind=kind or "",

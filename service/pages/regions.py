@@ -56,11 +56,13 @@ class Place:
 
 @dataclass(frozen=True)
 class RegionNav:
-    """The trail (home region first, the shown region last) and the shown region's children."""
+    """The trail (home region first, the shown region last) and the shown region's children,
+    on the page at `path` (where the picker's next level links to)."""
 
     trail: list[Place]
     children: list[Place]
     child_level: str | None
+    path: str
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def region_nav(session: Any, scope: Scope, region: str, path: str, params: Param
     ]
     kids = children_of(session, scope.tenant_id, region)
     level = LEVEL_NAMES.get(len(kids[0][0])) if kids else None
-    return RegionNav(trail, [Place(c, n, link(path, params, c)) for c, n in kids], level)
+    return RegionNav(trail, [Place(c, n, link(path, params, c)) for c, n in kids], level, path)
 
 
 @router.get("/regions/children", response_class=HTMLResponse)
