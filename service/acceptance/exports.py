@@ -14,12 +14,22 @@ def _pct(value: Any) -> Any:
     return None if value is None else round(float(value) * 100, 1)
 
 
-ACCEPTANCE = [
+# the columns that name an office (with its township and county), and a sub-region, the same
+# in every table that lists them
+OFFICE = [
     Column("id", "司法所编号"),
     Column("name", "司法所名称"),
     Column("division_code", "乡镇(街道)代码"),
     Column("division_name", "乡镇(街道)"),
     Column("county_name", "县(市、区)"),
+]
+REGION = [
+    Column("code", "区划代码"),
+    Column("name", "区划名称"),
+]
+
+ACCEPTANCE = [
+    *OFFICE,
     Column("state_label", "验收状态"),
     Column("state_changed_on", "状态变更日期"),
     Column("accepted_on", "授予称号日期"),
@@ -28,8 +38,7 @@ ACCEPTANCE = [
     Column("overdue", "复验逾期"),
 ]
 PROGRESS = [
-    Column("code", "区划代码"),
-    Column("name", "区划名称"),
+    *REGION,
     Column("offices", "司法所数"),
     Column("offices_titled", "规范化司法所数"),
     Column("share", "规范化比例(%)", _pct),
@@ -41,8 +50,7 @@ PROGRESS = [
     Column("coverage_share", "乡镇覆盖比例(%)", _pct),
 ]
 COMPLIANCE_REGIONS = [
-    Column("code", "区划代码"),
-    Column("name", "区划名称"),
+    *REGION,
     Column("offices", "司法所数"),
     Column("compliant", "必备项全部达标数"),
     Column("compliance_rate", "达标比例(%)", _pct),
@@ -71,8 +79,7 @@ CHECKLIST = [
     Column("todo", "缺什么补什么"),
 ]
 SPOT_CHECKS = [
-    Column("code", "区划代码"),
-    Column("name", "区划名称"),
+    *REGION,
     Column("filed", "已备案司法所数"),
     Column("sampled", "省厅已抽检数"),
     Column("share", "抽检比例(%)", _pct),
@@ -81,11 +88,7 @@ SPOT_CHECKS = [
 ]
 
 CIVILISED = [
-    Column("id", "司法所编号"),
-    Column("name", "司法所名称"),
-    Column("division_code", "乡镇(街道)代码"),
-    Column("division_name", "乡镇(街道)"),
-    Column("county_name", "县(市、区)"),
+    *OFFICE,
     Column("first_listed", "年度工作记录中首次列有文明司法所称号的年份"),
     Column("state_label", "验收状态"),
     Column("accepted_on", "通过验收日期"),

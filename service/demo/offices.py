@@ -129,6 +129,22 @@ SELECT :t, u.name, d.id, d.code,
   JOIN divisions d ON d.tenant_id = :t AND d.code = u.code AND d.valid_to IS NULL
 ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
 """
+# the arrays `_INSERT` unnests: bind name → the field of DemoOffice it carries
+_ARRAYS = {
+    "codes": "code",
+    "names": "name",
+    "seeds": "seed",
+    "addresses": "address",
+    "phones": "phone",
+    "staff": "staff_total",
+    "formal": "staff_formal",
+    "civil": "staff_civil_servants",
+    "area": "area_m2",
+    "states": "state",
+    "reasons": "exception_reason",
+    "exts": "external_id",
+    "opened": "opened_on",
+}
 
 
 def load_offices(*, session: Session, tenant_id: int) -> int:
@@ -145,22 +161,7 @@ def load_offices(*, session: Session, tenant_id: int) -> int:
     plan = plan_offices([(r.code, r.name, r.kind, r.county) for r in townships])
     result = session.execute(
         text(_INSERT),
-        {
-            "t": tenant_id,
-            "codes": [o.code for o in plan],
-            "names": [o.name for o in plan],
-            "seeds": [o.seed for o in plan],
-            "addresses": [o.address for o in plan],
-            "phones": [o.phone for o in plan],
-            "staff": [o.staff_total for o in plan],
-            "formal": [o.staff_formal for o in plan],
-            "civil": [o.staff_civil_servants for o in plan],
-            "area": [o.area_m2 for o in plan],
-            "states": [o.state for o in plan],
-            "reasons": [o.exception_reason for o in plan],
-            "exts": [o.external_id for o in plan],
-            "opened": [o.opened_on for o in plan],
-        },
+        {"t": tenant_id, **{bind: [getattr(o, f) for o in plan] for bind, f in _ARRAYS.items()}},
     )
     created = int(result.rowcount or 0)  # type: ignore[attr-defined]
     if created:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import numpy as np
 import shapely
 
 from geo.crs import GEOGRAPHIC_PASS_THROUGH
+from geo.repair import Repair
 from geo.wkb import with_srid
 from service.core.errors import ImportRejected
 
@@ -35,6 +36,11 @@ class RepairedFeature:
     area_after_m2: float
     area_change_m2: float
     area_change_share: float | None  # None when the rings as given enclose no area
+
+    @classmethod
+    def of(cls, repair: Repair, *, index: int, code: str) -> RepairedFeature:
+        """The geometry module's repair, placed in the file: its feature index and code."""
+        return cls(**{**asdict(repair), "index": index, "code": code})
 
 
 @dataclass

@@ -218,15 +218,7 @@ def _repair(
     for j, failure in done.failures.items():
         add(int(idx[j]), failure)
     repairs = [
-        RepairedFeature(
-            index=int(idx[r.index]),
-            code=written[int(idx[r.index])],
-            problem=r.problem,
-            area_before_m2=r.area_before_m2,
-            area_after_m2=r.area_after_m2,
-            area_change_m2=r.area_change_m2,
-            area_change_share=r.area_change_share,
-        )
+        RepairedFeature.of(r, index=int(idx[r.index]), code=written[int(idx[r.index])])
         for r in done.repairs
     ]
     if wkb is not None and repairs:

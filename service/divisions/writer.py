@@ -15,8 +15,9 @@ from it — whole statements, not composed; nothing here takes a filter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -91,21 +92,73 @@ def write_batch(
     run writes exactly as the import would and always rolls back, so its report and its
     refusals are the import's by construction.
     """
+    with _all_or_nothing(session, batch, verify, dry_run):
+        advisory_lock(session, "divisions-import", tenant.id)
+        rows = [
+            (i, tenant.id, c, n, k, lv, p, valid_from, g, source)
+            for i, (c, n, k, lv, p, g) in enumerate(
+                zip(
+                    batch.codes,
+                    batch.names,
+                    batch.kinds,
+                    batch.levels,
+                    batch.parents,
+                    batch.ewkb(),
+                    strict=True,
+                )
+            )
+        ]
+        if progress:
+            progress("write", 0, len(rows))
+        _stage_rows(session, rows, progress)
+        params = {"t": tenant.id, "vf": valid_from}
+        session.execute(text(_CLASSIFY), params)
+        registered: list[int] = []
+        if correction_reason is None:
+            created, closed_ids, opened = _open_versions(session, batch, params)
+            located_in = closed_ids
+        else:
+            _refuse_new_codes(session, batch)
+            created, closed_ids = [], []
+            opened = correct_in_place(
+                session=session, tenant_id=tenant.id, reason=correction_reason
+            )
+            report.corrected = len(opened)
+            # the same versions, new boundaries: offices registered to or located in them, and
+            # offices their new boundaries now cover, have their located township recomputed
+            located_in = registered = [r.id for r in opened]
+        report.created, report.changed = len(created), len(closed_ids)
+        report.unchanged = len(rows) - report.created - report.changed - report.corrected
+        if progress:
+            progress("write", len(rows), len(rows))
+        written = report.created + report.changed + report.corrected
+        if not dry_run and written >= ANALYZE_AFTER_ROWS:
+            refresh_statistics(session, "divisions")  # before relocating offices against them
+
+        new_township_ids = [r.id for r in (*created, *opened) if r.level == "township"]
+        if located_in or (new_township_ids and _tenant_has_offices(session, tenant)):
+            report.offices_relinked = _relink_offices(session, tenant, closed_ids)
+            report.offices_relocated = relocate_offices(
+                session=session,
+                tenant_id=tenant.id,
+                closed_ids=located_in,
+                new_ids=new_township_ids,
+                registered_ids=registered,
+            )
+
+
+@contextmanager
+def _all_or_nothing(
+    session: Session, batch: DivisionBatch, verify: Callable[[], list[Problem]], dry_run: bool
+) -> Iterator[None]:
+    """The writing of `batch` in a savepoint while `verify` runs in a second thread: if the
+    writing fails, or `verify` finds a problem, the savepoint is rolled back and
+    ImportRejected names the problems; a dry run is always rolled back."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-verify") as pool:
         checking = pool.submit(verify)
         savepoint = session.begin_nested()
         try:
-            _write(
-                session,
-                tenant,
-                batch,
-                valid_from,
-                source,
-                report,
-                progress,
-                dry_run,
-                correction_reason,
-            )
+            yield
             problems = checking.result()
             if problems:
                 raise rejection(problems, len(batch))
@@ -121,69 +174,6 @@ def write_batch(
             savepoint.rollback()
         else:
             savepoint.commit()
-
-
-def _write(
-    session: Session,
-    tenant: Tenant,
-    batch: DivisionBatch,
-    valid_from: date,
-    source: str,
-    report: ImportReport,
-    progress: Progress | None,
-    dry_run: bool,
-    correction_reason: str | None,
-) -> None:
-    advisory_lock(session, "divisions-import", tenant.id)
-    rows = [
-        (i, tenant.id, c, n, k, lv, p, valid_from, g, source)
-        for i, (c, n, k, lv, p, g) in enumerate(
-            zip(
-                batch.codes,
-                batch.names,
-                batch.kinds,
-                batch.levels,
-                batch.parents,
-                batch.ewkb(),
-                strict=True,
-            )
-        )
-    ]
-    if progress:
-        progress("write", 0, len(rows))
-    _stage_rows(session, rows, progress)
-    params = {"t": tenant.id, "vf": valid_from}
-    session.execute(text(_CLASSIFY), params)
-    registered: list[int] = []
-    if correction_reason is None:
-        created, closed_ids, opened = _open_versions(session, batch, params)
-        located_in = closed_ids
-    else:
-        _refuse_new_codes(session, batch)
-        created, closed_ids = [], []
-        opened = correct_in_place(session=session, tenant_id=tenant.id, reason=correction_reason)
-        report.corrected = len(opened)
-        # the same versions, new boundaries: offices registered to or located in them, and
-        # offices their new boundaries now cover, have their located township recomputed
-        located_in = registered = [r.id for r in opened]
-    report.created, report.changed = len(created), len(closed_ids)
-    report.unchanged = len(rows) - report.created - report.changed - report.corrected
-    if progress:
-        progress("write", len(rows), len(rows))
-    written = report.created + report.changed + report.corrected
-    if not dry_run and written >= ANALYZE_AFTER_ROWS:
-        refresh_statistics(session, "divisions")  # before relocating offices against them
-
-    new_township_ids = [r.id for r in (*created, *opened) if r.level == "township"]
-    if located_in or (new_township_ids and _tenant_has_offices(session, tenant)):
-        report.offices_relinked = _relink_offices(session, tenant, closed_ids)
-        report.offices_relocated = relocate_offices(
-            session=session,
-            tenant_id=tenant.id,
-            closed_ids=located_in,
-            new_ids=new_township_ids,
-            registered_ids=registered,
-        )
 
 
 def _open_versions(

@@ -3,11 +3,13 @@ routers)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query
 
-from service.core.dates import RANGE_TEXT, PlausibleDate
+from service.core.dates import RANGE_TEXT, PlausibleDate, out_of_range
+from service.core.errors import Invalid
 from service.divisions.codes import REGION_OR_ALL_PATTERN, REGION_PATTERN
 
 RegionParam = Annotated[
@@ -29,3 +31,17 @@ AsOfQuery = Annotated[
     PlausibleDate | None,
     Query(description=f"answer as of this date ({RANGE_TEXT}; default today)"),
 ]
+
+
+def page_date(raw: str | None, field: str = "as_of") -> date | None:
+    """A page form's date field: empty is no date; otherwise a plausible ISO date."""
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise Invalid(f"{field}: {raw} is not a date", {"field": field}) from exc
+    problem = out_of_range(day)
+    if problem:
+        raise Invalid(f"{field}: {problem}", {"field": field})
+    return day

@@ -3,7 +3,6 @@ division kind, date). Served as HTML that loads only the registry's own files.""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -15,12 +14,11 @@ from maps.base import Basemap, page_html
 from maps.base import inert_html as escape  # the bar is rendered again as a template
 from maps.themes import build_map
 from service.accounts.permissions import Action
-from service.core.dates import out_of_range
 from service.core.errors import Invalid
 from service.core.settings import Settings
 from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH, TOWNSHIP_KINDS
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
-from service.http.params import PageRegionParam
+from service.http.params import PageRegionParam, page_date
 from service.maps.data import map_data
 from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.regions import RegionNav, region_nav
@@ -127,21 +125,12 @@ def map_page(
     unknown = sorted(set(kinds) - {k.value for k in TOWNSHIP_KINDS})
     if unknown:
         raise Invalid(f"kind: {', '.join(unknown)} is not a township kind", {"field": "kind"})
-    day = None
-    if as_of:
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError as exc:
-            raise Invalid(f"as_of: {as_of} is not a date", {"field": "as_of"}) from exc
-        problem = out_of_range(day)
-        if problem:
-            raise Invalid(f"as_of: {problem}", {"field": "as_of"})
     data = map_data(
         session=session,
         scope=scope,
         theme=theme,
         region=prefix,
-        as_of=day,
+        as_of=page_date(as_of),
         state=state or None,
         kinds=kinds or None,
     )

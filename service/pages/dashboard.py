@@ -4,12 +4,13 @@ progress and coverage sections, which load beside it (htmx) or open as pages of 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from service.acceptance import reports as acceptance
 from service.acceptance.workflow import PROCEDURES, Procedure, Step, allowed_steps
@@ -20,11 +21,11 @@ from service.core.exports import cell_of
 from service.coverage import service as coverage
 from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
-from service.http.deps import TOKEN_COOKIE, CurrentScope, SessionDep, SettingsDep
+from service.http.deps import TOKEN_COOKIE, SettingsDep
 from service.offices.queries import offices_in_township
 from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.chart import progress_chart
-from service.pages.regions import RegionParam, link, region_nav
+from service.pages.regions import RegionPage, RegionPageRequest, link, region_nav
 from service.pages.templating import TEMPLATES, pct, render
 from service.standards import service as standards
 
@@ -48,10 +49,7 @@ def home(request: Request, settings: SettingsDep) -> Response:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
-    region: RegionParam = None,
+    page: RegionPage,
     psort: Annotated[SortKey, Query()] = "code",
     csort: Annotated[SortKey, Query()] = "code",
 ) -> Response:
@@ -59,7 +57,8 @@ def dashboard(
     against the target with its chart, coverage per sub-region, gaps and conflicts, links to
     the lists, maps and exports. Every sub-region opens its own dashboard; a township shows its
     offices. A city bureau's first screen answers "which of my offices are in which state"."""
-    if region is None and len(scope.region_prefix) == 9:
+    scope, session = page.scope, page.session
+    if page.region is None and len(scope.region_prefix) == 9:
         # office staff: their office is the page to work on
         own = offices_in_township(
             session=session, tenant_id=scope.tenant_id, code=scope.region_prefix
@@ -67,8 +66,8 @@ def dashboard(
         office_id = own[0].id if own else None
         if office_id is not None:
             return RedirectResponse(f"/offices/{office_id}", status_code=303)
-    region = scope.region(region)
-    params = {k: v for k, v in request.query_params.items() if k in ("psort", "csort")}
+    region = scope.region(page.region)
+    params = {k: v for k, v in page.request.query_params.items() if k in ("psort", "csort")}
     nav = region_nav(session, scope, region, "/dashboard", params)
     if len(region) == 9:
         offices = offices_in_township(session=session, tenant_id=scope.tenant_id, code=region)
@@ -77,7 +76,6 @@ def dashboard(
             scope,
             session,
             nav=nav,
-            nav_path="/dashboard",
             township=nav.trail[-1],
             offices=offices,
             state_labels=STATE_LABELS,
@@ -99,7 +97,6 @@ def dashboard(
         scope,
         session,
         nav=nav,
-        nav_path="/dashboard",
         region=region,
         region_title=nav.trail[-1].name,
         overview=overview,
@@ -122,18 +119,48 @@ def dashboard(
     )
 
 
+@router.get("/dashboard/progress", response_class=HTMLResponse)
+def dashboard_progress(page: RegionPage, psort: Annotated[SortKey, Query()] = "code") -> Response:
+    """The dashboard's progress against the target: the share titled, its curve over the
+    target dates, and per sub-region (sortable)."""
+    return _section(
+        page,
+        "progress",
+        "规范化进度与目标",
+        {"psort": psort},
+        lambda region: _progress(page.scope, page.session, region, psort),
+    )
+
+
+@router.get("/dashboard/coverage", response_class=HTMLResponse)
+def dashboard_coverage(page: RegionPage, csort: Annotated[SortKey, Query()] = "code") -> Response:
+    """The dashboard's coverage: per sub-region (sortable), the first townships without an
+    office and those with more than one."""
+    return _section(
+        page,
+        "coverage",
+        "覆盖情况",
+        {"csort": csort},
+        lambda region: _coverage(page.scope, page.session, region, csort),
+    )
+
+
 def _section(
-    request: Request,
-    scope: Scope,
-    session: Any,
-    region: str,
+    page: RegionPageRequest,
     name: str,
     title: str,
     params: dict[str, str],
-    **context: Any,
-) -> HTMLResponse:
-    """A dashboard section: the fragment htmx puts into the dashboard, or — opened by
-    itself (no script, a link, a bookmark) — a page of its own with the region picker."""
+    content: Callable[[str], dict[str, Any]],
+) -> Response:
+    """A dashboard section of the region asked for, its `content` read for the checked
+    region: the fragment htmx puts into the dashboard, or — opened by itself (no script, a
+    link, a bookmark) — a page of its own with the region picker. A township has no regions
+    below: its dashboard, which lists its offices, instead."""
+    scope, session = page.scope, page.session
+    region = scope.region(page.region)
+    if len(region) == 9:
+        return RedirectResponse(link("/dashboard", {}, region), status_code=303)
+    context = content(region)
     width = acceptance.child_width(region, None)
     context.update(
         region=region,
@@ -143,7 +170,7 @@ def _section(
         csort=params.get("csort", "code"),
         child_link=lambda code, **extra: link("/dashboard", extra, code),
     )
-    if request.headers.get("HX-Request") == "true":
+    if page.request.headers.get("HX-Request") == "true":
         return HTMLResponse(TEMPLATES.get_template(f"_{name}.html").render(pct=pct, **context))
     nav = region_nav(session, scope, region, f"/dashboard/{name}", params)
     return render(
@@ -151,26 +178,15 @@ def _section(
         scope,
         session,
         nav=nav,
-        nav_path=f"/dashboard/{name}",
         section=f"_{name}.html",
         title=f"{nav.trail[-1].name} {title}",
         **context,
     )
 
 
-@router.get("/dashboard/progress", response_class=HTMLResponse)
-def dashboard_progress(
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
-    region: RegionParam = None,
-    psort: Annotated[SortKey, Query()] = "code",
-) -> Response:
-    """The dashboard's progress against the target: the share titled, its curve over the
-    target dates, and per sub-region (sortable)."""
-    region = scope.region(region)
-    if len(region) == 9:  # a township has no regions below: its dashboard lists its offices
-        return RedirectResponse(link("/dashboard", {}, region), status_code=303)
+def _progress(scope: Scope, session: Session, region: str, sort: str) -> dict[str, Any]:
+    """The progress section: the region's progress, its sub-regions sorted by `sort`, and
+    the chart of the target curve against what was achieved at its past dates and today."""
     progress = acceptance.progress(
         session=session, scope=scope, region=region, as_of=None, level=None
     )
@@ -187,51 +203,26 @@ def dashboard_progress(
     )
     achieved: list[tuple[date, float | None]] = sorted(past.items())  # None: no office then
     achieved.append((today, progress.total.share))
-    return _section(
-        request,
-        scope,
-        session,
-        region,
-        "progress",
-        "规范化进度与目标",
-        {"psort": psort},
-        progress=progress,
-        progress_rows=sorted_rows(progress.regions, psort, PROGRESS_SORTS),
-        chart=progress_chart([(t.due_on, float(t.share)) for t in targets], achieved),
-    )
+    return {
+        "progress": progress,
+        "progress_rows": sorted_rows(progress.regions, sort, PROGRESS_SORTS),
+        "chart": progress_chart([(t.due_on, float(t.share)) for t in targets], achieved),
+    }
 
 
-@router.get("/dashboard/coverage", response_class=HTMLResponse)
-def dashboard_coverage(
-    request: Request,
-    scope: CurrentScope,
-    session: SessionDep,
-    region: RegionParam = None,
-    csort: Annotated[SortKey, Query()] = "code",
-) -> Response:
-    """The dashboard's coverage: per sub-region (sortable), the first townships without an
-    office and those with more than one."""
-    region = scope.region(region)
-    if len(region) == 9:  # (as the progress)
-        return RedirectResponse(link("/dashboard", {}, region), status_code=303)
+def _coverage(scope: Scope, session: Session, region: str, sort: str) -> dict[str, Any]:
+    """The coverage section: the sub-regions sorted by `sort`, the first gaps and conflicts."""
     width = acceptance.child_width(region, None)
     f = CoverageFilter(
         tenant_id=scope.tenant_id, region=region, required_kinds=scope.required_kinds
     )
     summary = coverage.summary(session, f, level=LEVEL_NAMES[width])
-    return _section(
-        request,
-        scope,
-        session,
-        region,
-        "coverage",
-        "覆盖情况",
-        {"csort": csort},
-        coverage=sorted_rows(summary.rows, csort, COVERAGE_SORTS),
-        gaps=coverage.gaps(session, f, limit=DASHBOARD_ROWS),
-        conflicts=coverage.conflicts(session, f, limit=DASHBOARD_ROWS),
-        note=summary.note,
-    )
+    return {
+        "coverage": sorted_rows(summary.rows, sort, COVERAGE_SORTS),
+        "gaps": coverage.gaps(session, f, limit=DASHBOARD_ROWS),
+        "conflicts": coverage.conflicts(session, f, limit=DASHBOARD_ROWS),
+        "note": summary.note,
+    }
 
 
 def waiting_for(scope: Scope, procedure: Procedure, counts: dict[str, int]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,6 @@ from service.pages.form_errors import field_errors, refused_fields
 from service.pages.record_labels import CRS_CHOICES, OFFICE_LABELS_ZH
 from service.pages.record_pages import (
     REFUSED,
-    UNCHANGED,
     PostedForm,
     PostedRecord,
     RecordPage,
@@ -185,10 +184,7 @@ def save_details(record: PostedRecord) -> Response:
         record.session.refresh(office)
         typed = {**stored, **form.singles(), "version": str(office.version)}
         return _page(record, form=typed, refusal=outcome)
-    after = record.last_event(["offices"], office.id)
-    if after > before:
-        return RedirectResponse(f"/offices/{office.id}?saved={after}", status_code=303)
-    return _page(record, form=_stored(record), notice=UNCHANGED)
+    return _page.after_save(record, ["offices"], before, _stored)
 
 
 def _refused(exc: DomainError, scope: Scope) -> Refusal:

@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from service.pages.form_errors import field_errors
 from service.pages.record_labels import FACILITY_GROUPS, FACILITY_LABELS_ZH, PARTY_CHOICES
 from service.pages.record_pages import (
     REFUSED,
-    UNCHANGED,
     PostedForm,
     PostedRecord,
     RecordPage,
@@ -165,7 +164,4 @@ def save_facilities(record: PostedRecord) -> Response:
         outcome = Refusal(REFUSED, 422, contradictions)
     if isinstance(outcome, Refusal):
         return _page(record, form=_typed_form(form), refusal=outcome)
-    after = record.last_event(ENTITY, office.id)
-    if after > before:
-        return RedirectResponse(f"/offices/{office.id}?saved={after}", status_code=303)
-    return _page(record, form=_stored(record), notice=UNCHANGED)
+    return _page.after_save(record, ENTITY, before, _stored)

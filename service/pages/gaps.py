@@ -5,14 +5,12 @@ export and the dashboard count the same townships."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from service.core.dates import out_of_range
 from service.core.errors import Invalid
 from service.coverage import service as coverage
 from service.coverage.dependencies import coverage_filter
@@ -21,25 +19,12 @@ from service.divisions.kinds import (
     DivisionKind,
 )
 from service.http.deps import CurrentScope, SessionDep
+from service.http.params import page_date
 from service.pages.regions import RegionParam, link, region_nav
 from service.pages.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZES = (20, 50, 100)
-
-
-def page_date(raw: str | None, field: str = "as_of") -> date | None:
-    """A form's date field: empty is no date; otherwise a plausible ISO date."""
-    if not raw:
-        return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError as exc:
-        raise Invalid(f"{field}: {raw} is not a date", {"field": field}) from exc
-    problem = out_of_range(day)
-    if problem:
-        raise Invalid(f"{field}: {problem}", {"field": field})
-    return day
 
 
 @router.get("/gaps", response_class=HTMLResponse)
@@ -78,7 +63,6 @@ def gaps_page(
         scope,
         session,
         nav=region_nav(session, scope, f.region, "/gaps", params),
-        nav_path="/gaps",
         region=f.region,
         table=table,
         kind=kind or "",

@@ -268,7 +268,6 @@ def _page(
         scope,
         session,
         nav=nav,
-        nav_path="/offices",
         params=params,
         total=total,
         pages=pages,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -237,6 +237,22 @@ class RecordPage:
             form=form,
             **self.shows(record),
         )
+
+    def after_save(
+        self,
+        record: RecordRequest,
+        entities: Iterable[str],
+        before: int,
+        stored: Callable[[RecordRequest], Mapping[str, Any]],
+    ) -> Response:
+        """After a save the page did not refuse: the office page with the save's notice
+        (`?saved=`, the audit event it wrote after `before`), or — it wrote nothing — this
+        page again with what is `stored`, saying nothing changed."""
+        office_id = record.office.id
+        after = record.last_event(entities, office_id)
+        if after > before:
+            return RedirectResponse(f"/offices/{office_id}?saved={after}", status_code=303)
+        return self(record, form=stored(record), notice=UNCHANGED)
 
 
 def saved_id(raw: str | None) -> int | None:

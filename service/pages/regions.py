@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.accounts.scope import Scope
 from service.core.errors import Invalid
@@ -55,11 +56,33 @@ class Place:
 
 @dataclass(frozen=True)
 class RegionNav:
-    """The trail (home region first, the shown region last) and the shown region's children."""
+    """The trail (home region first, the shown region last) and the shown region's children,
+    on the page at `path` (where the picker's next level links to)."""
 
     trail: list[Place]
     children: list[Place]
     child_level: str | None
+    path: str
+
+
+@dataclass(frozen=True)
+class RegionPageRequest:
+    """A request for a page of a region: the request, who asks, the session, and the region
+    as asked (None or "": the user's own; `Scope.region` checks it where the page reads it)."""
+
+    request: Request
+    scope: Scope
+    session: Session
+    region: str | None
+
+
+def region_page(
+    request: Request, scope: CurrentScope, session: SessionDep, region: RegionParam = None
+) -> RegionPageRequest:
+    return RegionPageRequest(request, scope, session, region)
+
+
+RegionPage = Annotated[RegionPageRequest, Depends(region_page)]
 
 
 def children_of(session: Any, tenant_id: int, region: str) -> list[tuple[str, str]]:
@@ -98,7 +121,7 @@ def region_nav(session: Any, scope: Scope, region: str, path: str, params: Param
     ]
     kids = children_of(session, scope.tenant_id, region)
     level = LEVEL_NAMES.get(len(kids[0][0])) if kids else None
-    return RegionNav(trail, [Place(c, n, link(path, params, c)) for c, n in kids], level)
+    return RegionNav(trail, [Place(c, n, link(path, params, c)) for c, n in kids], level, path)
 
 
 @router.get("/regions/children", response_class=HTMLResponse)

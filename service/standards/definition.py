@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from service.divisions.kinds import TOWNSHIP_KINDS
 from service.standards.measures import (
     BOOLEAN_OPS,
     NUMBER_OPS,
@@ -23,16 +24,6 @@ from service.standards.measures import (
     measure_type,
 )
 
-TOWNSHIP_KINDS = (
-    "town",
-    "township",
-    "street",
-    "development_zone",
-    "farm",
-    "forest_area",
-    "mining_area",
-    "other",
-)
 CriterionKey = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,39}$")]
 ChineseText = Annotated[
     str, StringConstraints(min_length=2, max_length=1000, strip_whitespace=True)
