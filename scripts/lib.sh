@@ -74,7 +74,8 @@ ensure_assets() {
 }
 
 ensure_browser() {
-    # Debian's Chromium and ChromeDriver, for the real-browser tests of the maps
+    # Debian's Chromium and ChromeDriver, for the real-browser tests of the maps, and the
+    # real clients of the OGC API
     local missing=()
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
@@ -82,6 +83,8 @@ ensure_browser() {
     [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
     # GDAL's OGC API - Features client, for the tests of /ogc with a real client
     command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
+    # QGIS 3.22 (headless, Debian's python3), for the tests of /ogc with a desktop GIS
+    [ -d /usr/lib/python3/dist-packages/qgis ] || missing+=(python3-qgis)
     if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 

@@ -17,8 +17,6 @@ import shapely
 from live import live_app
 from sqlalchemy import text
 
-from service.accounts.security import new_secret
-
 # (gdal-bin is installed by scripts/test: a missing ogr2ogr fails here, it is not skipped)
 
 
@@ -127,28 +125,6 @@ def test_a_city_bureaus_copy_holds_only_its_city(server, base_data, settings, tm
     env = gdal_env(tmp_path, base_data.logins["zhengzhou_city"].headers(settings))
     rows, _ = copy(server, env, tmp_path / "city.gpkg", "townships")
     assert rows and all(code.startswith("4101") for code, _ in rows)
-
-
-@pytest.fixture
-def city_token(base_data, owner_engine) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """A personal access token of the city bureau, committed for the live server (which has
-    transactions of its own) and removed afterwards, as the tables' owner."""
-    secret, digest = new_secret()
-    login = base_data.logins["zhengzhou_city"]
-    with owner_engine.begin() as conn:
-        token_id = conn.scalar(
-            text(
-                "INSERT INTO access_tokens (tenant_id, user_id, name, secret_hash, prefix,"
-                " expires_at) VALUES (:t, :u, 'GDAL', :h, :p, now() + interval '1 day')"
-                " RETURNING id"
-            ),
-            {"t": login.tenant_id, "u": login.user_id, "h": digest, "p": secret[:4]},
-        )
-    try:
-        yield f"rgt_{login.tenant_id}_{token_id}_{secret}"
-    finally:
-        with owner_engine.begin() as conn:
-            conn.execute(text("DELETE FROM access_tokens WHERE id = :id"), {"id": token_id})
 
 
 @pytest.mark.parametrize("scheme", ["BASIC", "ANY"])
