@@ -10,6 +10,7 @@
     scripts/bench roster    legacy rosters: Henan (empty and full registry), the nation's 40,000 rows
     scripts/bench login     a storm of 50 parallel logins and a bystander's latency meanwhile
     scripts/bench cli       registry --help, and a coverage report beyond its own query
+    scripts/bench ogc       the OGC API against tipg on the same data: items, tiles, GDAL copy
 
 A private cluster lives in var/bench-pg (durable settings, like production); the national set
 (31 provinces, ~41,000 generated townships) is built once and cached in var/cache/.
@@ -540,6 +541,7 @@ BENCHES: dict[str, tuple[Callable[..., dict], Callable[[argparse.Namespace], tup
     "roster": (later("bench_roster", "bench_roster"), lambda a: (max(a.runs, 3),)),
     "login": (later("bench_roster", "bench_login"), lambda a: ()),
     "cli": (later("bench_cli", "bench_cli"), lambda a: (max(a.runs, 7),)),
+    "ogc": (later("bench_ogc", "bench_ogc"), lambda a: (max(a.runs, 3),)),
 }
 
 

@@ -240,3 +240,37 @@ def ensure_records(c: Any, tenant: int) -> dict[str, int]:
             for table in ("office_facilities", "office_staff", "acceptance_events", "offices"):
                 conn.execute(f"VACUUM ANALYZE {table}")
     return loaded
+
+
+def ensure_user(c: LocalCluster, username: str, role: str, region: str) -> str:
+    """A user of the national tenant (made once, password PASSWORD); its name."""
+    with sql_conn(c, OWNER_ROLE) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM users u JOIN tenants t ON t.id = u.tenant_id"
+            " WHERE t.code = '00' AND u.username = %s",
+            (username,),
+        ).fetchone()
+    if not exists:
+        pw = VAR / "bench-var" / "admin-password"
+        registry(
+            c, "user", "create", "--tenant", "00", "--username", username, "--role", role,
+            "--region", region, "--password-file", str(pw),
+        )  # fmt: skip
+    return username
+
+
+def access_token(base: str, username: str) -> str:
+    """A read-only personal access token of `username`, made through the API as a user does."""
+    import httpx2 as httpx
+
+    with httpx.Client(base_url=base, timeout=30) as client:
+        login = client.post(
+            "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+        ).json()["access_token"]
+        made = client.post(
+            "/api/v1/auth/tokens",
+            json={"name": "bench", "expires_in_days": 1},
+            headers={"Authorization": f"Bearer {login}"},
+        )
+        made.raise_for_status()
+        return str(made.json()["token"])

@@ -1,0 +1,269 @@
+"""`scripts/bench ogc`: the OGC API against its peer, tipg (PyPI), serving the same townships
+and offices from the same database in the same run. tipg lives in its own virtualenv
+(var/bench-tipg, made by this script) and reads two views of the national set's current
+townships and open offices as the database superuser (it has no authentication); ours keeps
+its own on: every request carries a personal access token and is scoped by row-level
+security to a Henan planner's region.
+
+Bars (issue "Open standards"): throughput ≥ tipg's at 1 and at 8 concurrent clients for an
+item by id, 100 items of one county, and MVT tiles over Henan at z8 and z12 (aim 2×); GDAL's
+copy of Henan's 2,586 townships in EPSG:4490 ≤ 3 s; the server's peak RSS ≤ 500 MB."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import benchlib as bench
+
+TIPG_VENV = bench.VAR / "bench-tipg"
+TIPG_VERSION = "1.6.1"
+OUR_PORT, TIPG_PORT = 18811, 18812
+CLIENTS = (1, 8)
+COPY_BAR_S = 3.0
+RSS_BAR_MB = 500.0
+COUNTY = "410102"  # 中原区, 郑州
+CENTRE = (113.65, 34.75)  # 郑州: the tiles asked for are around it
+PEER_VIEWS = """
+CREATE SCHEMA IF NOT EXISTS peer;
+CREATE OR REPLACE VIEW peer.townships AS
+  SELECT code AS id, code, name, kind, parent_code, valid_from, generated, geom
+    FROM public.divisions
+   WHERE tenant_id = %(t)s AND level = 'township' AND valid_to IS NULL;
+CREATE OR REPLACE VIEW peer.offices AS
+  SELECT o.id, o.name, o.division_code AS code, o.acceptance_state AS state, o.staff_total,
+         o.area_m2, o.geom
+    FROM public.offices o WHERE o.tenant_id = %(t)s AND o.closed_at IS NULL;
+"""
+
+
+def ensure_tipg() -> Path:
+    """tipg's own virtualenv (its FastAPI and asyncpg stay out of ours)."""
+    uvicorn = TIPG_VENV / "bin" / "uvicorn"
+    if not uvicorn.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)
+        pip = [str(TIPG_VENV / "bin" / "pip"), "install", "-q"]
+        subprocess.run([*pip, f"tipg=={TIPG_VERSION}", "uvicorn"], check=True)
+    return uvicorn
+
+
+def superuser_url(c: Any) -> str:
+    """tipg reads as the cluster's superuser: it has no tenants, so it must not meet the
+    row-level security our role is under."""
+    password = c.credentials()["superuser_password"]
+    return f"postgresql://postgres:{password}@127.0.0.1:{c.port}/{bench.BENCH_DB}"
+
+
+@contextmanager
+def tipg(c: Any) -> Iterator[str]:
+    url = superuser_url(c)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "TIPG_DB_SCHEMAS": '["peer"]',
+        "TIPG_TABLE_CONFIG__peer_offices__PK": "id",
+        "TIPG_TABLE_CONFIG__peer_townships__PK": "id",
+        "TIPG_MAX_FEATURES_PER_QUERY": "10000",
+    }
+    server = subprocess.Popen(
+        [str(ensure_tipg()), "tipg.main:app", "--port", str(TIPG_PORT), "--log-level", "warning"],
+        env=env,
+        cwd=tempfile.gettempdir(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{TIPG_PORT}"
+    try:
+        wait_for(f"{base}/collections")
+        yield base
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def wait_for(url: str) -> None:
+    import httpx2 as httpx
+
+    for _ in range(300):
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """WebMercatorQuad (col, row) of a point."""
+    n = 2**z
+    col = int((lon + 180) / 360 * n)
+    rad = math.radians(lat)
+    row = int((1 - math.log(math.tan(rad) + 1 / math.cos(rad)) / math.pi) / 2 * n)
+    return col, row
+
+
+def tiles_around(z: int) -> list[tuple[int, int, int]]:
+    col, row = tile_of(*CENTRE, z)
+    return [(z, row + dy, col + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+
+
+def throughput(
+    base: str, paths: list[str], headers: dict[str, str], clients: int, n: int
+) -> dict[str, float]:
+    """Requests/s of `clients` threads, each with its own connection, sharing `n` requests
+    over `paths` in turn; and the p50 latency."""
+    import httpx2 as httpx
+
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(n))
+
+    def worker() -> None:
+        nonlocal errors
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            client.get(paths[0])  # the connection, before the clock
+            for i in counter:
+                t0 = time.perf_counter()
+                r = client.get(paths[i % len(paths)])
+                ms = (time.perf_counter() - t0) * 1000
+                with lock:
+                    latencies.append(ms)
+                    errors += r.status_code >= 400
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    latencies.sort()
+    return {
+        "req_s": round(n / wall, 1),
+        "p50_ms": round(latencies[len(latencies) // 2], 1),
+        "errors": errors,
+    }
+
+
+def cases(c: Any, tenant: int) -> dict[str, tuple[list[str], list[str]]]:
+    """name → (our paths, tipg's paths): the same features asked of both."""
+    with bench.sql_conn(c, bench.OWNER_ROLE) as conn:
+        office_ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM offices WHERE tenant_id = %s AND starts_with(division_code, '41')"
+                " AND closed_at IS NULL ORDER BY id LIMIT 50",
+                (tenant,),
+            )
+        ]
+    county = f"code LIKE '{COUNTY}%'"
+    out = {
+        "item by id": (
+            [f"/ogc/collections/offices/items/{i}" for i in office_ids],
+            [f"/collections/peer.offices/items/{i}" for i in office_ids],
+        ),
+        "100 items of one county": (
+            [f"/ogc/collections/townships/items?limit=100&filter={county}"],
+            [f"/collections/peer.townships/items?limit=100&filter={county}"],
+        ),
+    }
+    if os.environ.get("REGISTRY_BENCH_OGC_TILES", "1") == "1":
+        for z in (8, 12):
+            tiles = tiles_around(z)
+            out[f"MVT townships z{z}"] = (
+                [
+                    f"/ogc/collections/townships/tiles/WebMercatorQuad/{t}/{r}/{x}"
+                    for t, r, x in tiles
+                ],
+                [
+                    f"/collections/peer.townships/tiles/WebMercatorQuad/{t}/{r}/{x}"
+                    for t, r, x in tiles
+                ],
+            )
+    return out
+
+
+def gdal_copy(base: str, username: str, token: str) -> dict[str, Any]:
+    """ogr2ogr of the Henan planner's townships (the whole collection) into a GeoPackage in
+    EPSG:4490, through the OAPIF driver with HTTP Basic (the token as password)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "townships.gpkg"
+        cmd = [
+            "ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{base}/ogc", "townships",
+            "-oo", f"USERPWD={username}:{token}", "-oo", "PAGE_SIZE=10000",
+            "-t_srs", "EPSG:4490",
+        ]  # fmt: skip
+        t0 = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        if done.returncode:
+            raise SystemExit(f"ogr2ogr failed: {done.stderr[-500:]}")
+        info = subprocess.run(
+            ["ogrinfo", "-so", str(out), "townships"], capture_output=True, text=True
+        ).stdout
+        count = next(
+            (int(line.split(":")[1]) for line in info.splitlines() if "Feature Count" in line), -1
+        )
+    return {"seconds": round(seconds, 2), "features": count, "within_bar": seconds <= COPY_BAR_S}
+
+
+def bench_ogc(runs: int) -> dict[str, Any]:
+    if shutil.which("ogr2ogr") is None:
+        raise SystemExit("ogr2ogr (gdal-bin) is needed: scripts/test installs it")
+    c = bench.cluster()
+    tenant = bench.ensure_national_offices(c)
+    planner = bench.ensure_user(c, "henan_planner", "province_planner", "41")
+    import psycopg
+
+    with psycopg.connect(superuser_url(c)) as conn:  # tipg's views, read as the superuser
+        for statement in PEER_VIEWS.split(";"):
+            if statement.strip():
+                conn.execute(statement.replace("%(t)s", str(int(tenant))))
+        conn.commit()
+    n = max(runs, 1) * 100
+    results: dict[str, Any] = {"benchmark": "ogc", "requests_per_case": n}
+    server = bench.serve(c, OUR_PORT)
+    ours = f"http://127.0.0.1:{OUR_PORT}"
+    try:
+        token = bench.access_token(ours, planner)
+        headers = {"Authorization": f"Bearer {token}"}
+        with tipg(c) as theirs:
+            for name, (our_paths, their_paths) in cases(c, tenant).items():
+                row: dict[str, Any] = {}
+                for clients in CLIENTS:
+                    throughput(ours, our_paths, headers, clients, n // 5)  # warm both
+                    throughput(theirs, their_paths, {}, clients, n // 5)
+                    a = throughput(ours, our_paths, headers, clients, n)
+                    b = throughput(theirs, their_paths, {}, clients, n)
+                    row[f"{clients} client(s)"] = {
+                        "ours": a,
+                        "tipg": b,
+                        "ratio": round(a["req_s"] / b["req_s"], 2),
+                        "within_bar": a["req_s"] >= b["req_s"] and not a["errors"],
+                    }
+                results[name] = row
+        results["GDAL copy of Henan townships, EPSG:4490"] = gdal_copy(ours, planner, token)
+        rss = bench.peak_rss_mb(server.pid)
+        results["server peak RSS MB"] = round(rss, 1)
+        results["rss_within_bar"] = rss <= RSS_BAR_MB
+    finally:
+        server.terminate()
+        server.wait()
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(bench_ogc(int(sys.argv[1]) if len(sys.argv) > 1 else 3), ensure_ascii=False))
