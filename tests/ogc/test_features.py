@@ -311,3 +311,18 @@ def test_coverage_collection_agrees_with_the_reports_and_the_map(
         "/ogc/collections/coverage/items", params={"datetime": "2023-06-01"}, headers=who
     ).json()
     assert before["numberMatched"] == len(found)
+
+
+def test_a_city_bureaus_coverage_is_its_city(client, auth, offices) -> None:  # type: ignore[no-untyped-def]
+    """The coverage collection (built from the reports' blocks, not the divisions source) is
+    scoped like the others, with a date and with a filter true everywhere."""
+    for params in ({}, {"datetime": "2024-01-01"}, {"filter": "code LIKE '%' OR 1 = 1"}):
+        body = client.get(
+            "/ogc/collections/coverage/items",
+            params={"limit": 1000, **params},
+            headers=auth("zhengzhou_city"),
+        ).json()
+        codes = [f["id"] for f in body["features"]]
+        assert codes and all(c.startswith("4101") for c in codes), (params, codes)
+    r = client.get("/ogc/collections/coverage/items/410222101", headers=auth("zhengzhou_city"))
+    assert r.status_code == 404
