@@ -1,13 +1,15 @@
 """Who a request's credential says it is: a password login's bearer token (a JWT naming its
 login session) or a personal access token (`accounts/access_tokens.py`).
 
-Either way the same steps: bind the transaction to the credential's tenant and look the user
-up together with their tenant and the credential's row, in one round trip (`_find`); check
-the credential; then (`_scope_of`) check the user, bind the transaction to them as the
-database knows them now (region, role: row-level security and the audit trail read them) and
-build the Scope. A read-only
-access token's transaction is then made read-only as well: after its last use is written,
-nothing else can be. `service/http/deps.py` reads the credential from the request.
+Either way two statements, the same for both: bind the transaction to the tenant the
+credential names (row-level security then lets the lookup see that tenant's rows), then look
+up the user, their tenant and the credential's row — a statement that also binds the
+transaction to the user as the database knows them now (region, role, name: row-level
+security and the audit trail read them). The credential is checked after that second
+statement: when it is refused, the request fails and its transaction, settings included, is
+rolled back before anything else runs in it. A read-only access token's transaction is made
+read-only by the same statement (or, once a minute, right after its last use is written).
+`service/http/deps.py` reads the credential from the request.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, Text, and_, bindparam, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from service.accounts import access_tokens
@@ -23,18 +25,38 @@ from service.accounts.models import AccessToken, AuthSession, User
 from service.accounts.roles import Role
 from service.accounts.scope import Scope
 from service.accounts.security import decode_token, secret_matches
-from service.core.db import WHOLE_TENANT, bind_context
+from service.core.db import bind_context, make_read_only
 from service.core.errors import NotAuthenticated
-from service.tenants.models import DEFAULT_REQUIRED_KINDS, Tenant, db_region
+from service.tenants.models import DEFAULT_REQUIRED_KINDS, Tenant, db_region_of
 
 DISABLED = "the account no longer exists or is disabled"
+
+# the user as the database knows them now, bound to the transaction in the lookup itself
+_BOUND = (
+    func.set_config("app.region", db_region_of(User.region_code, Tenant.code), True),
+    func.set_config("app.user_id", cast(User.id, Text), True),
+    func.set_config("app.username", User.username, True),
+    func.set_config("app.role", User.role, True),
+)
 
 
 def _user_with(credential: type[AuthSession] | type[AccessToken], *columns: Any) -> Select[Any]:
     """The user, their tenant and `columns` of the credential's row `:credential_id`, in
-    tenant `:tenant_id` (built once: this runs on every request)."""
+    tenant `:tenant_id`, binding the transaction to the user (built once: this runs on every
+    request; plain rows, no ORM objects)."""
     return (
-        select(User, Tenant, *columns)
+        select(
+            User.id.label("user_id"),
+            User.username,
+            User.role,
+            User.region_code,
+            User.is_active,
+            Tenant.code.label("tenant_code"),
+            Tenant.name.label("tenant_name"),
+            Tenant.required_kinds,
+            *columns,
+            *_BOUND,
+        )
         .join(Tenant, Tenant.id == User.tenant_id)
         .join(
             credential,
@@ -49,17 +71,26 @@ def _user_with(credential: type[AuthSession] | type[AccessToken], *columns: Any)
 _LOGIN = _user_with(AuthSession, AuthSession.revoked_at, AuthSession.expires_at).where(
     User.id == bindparam("user_id")
 )
+# whether the token's last use is to be written now (as `record_use` decides it)
+_STALE_USE = or_(
+    AccessToken.last_used_at.is_(None),
+    AccessToken.last_used_at < func.now() - literal(access_tokens.LAST_USE_EVERY),
+)
 _TOKEN = _user_with(
     AccessToken,
     AccessToken.secret_hash,
     AccessToken.revoked_at,
     AccessToken.expires_at,
-    AccessToken.last_used_at,
     AccessToken.can_write,
+    _STALE_USE.label("stale_use"),
+    # read-only from here on, unless the last use must be written first
+    case(
+        (
+            and_(~AccessToken.can_write, ~_STALE_USE),
+            func.set_config("transaction_read_only", "on", True),
+        )
+    ).label("made_read_only"),
 )
-
-
-Claimed = tuple[str | None, str | None, str | None]  # region, username, role
 
 
 def _find(
@@ -68,63 +99,36 @@ def _find(
     tenant_id: int,
     lookup: Select[Any],
     params: dict[str, Any],
-    claimed: Claimed | None,
     request_id: str | None,
 ) -> Row[Any] | None:
     """The user a credential names, with their tenant and the credential's row, for either
-    kind of credential. The transaction is bound first to the tenant and to what the
-    credential `claimed` of its user (None: nothing yet) — enough for the lookup."""
-    region, username, role = claimed or (None, None, None)
-    bind_context(
-        session,
-        tenant_id=tenant_id,
-        region=region,
-        user_id=params.get("user_id"),
-        username=username,
-        role=role,
-        request_id=request_id,
-    )
+    kind of credential; the transaction bound to the tenant first (enough for the lookup),
+    then to the user by the lookup."""
+    bind_context(session, tenant_id=tenant_id, region=None, request_id=request_id)
     return session.execute(lookup, {"tenant_id": tenant_id, **params}).one_or_none()
 
 
 def _scope_of(
-    session: Session,
     row: Row[Any],
     *,
-    claimed: Claimed | None,
-    request_id: str | None,
+    tenant_id: int,
     session_id: int = 0,
     access_token_id: int | None = None,
     can_write: bool = True,
 ) -> Scope:
-    """The Scope of the user `_find` found (401 if disabled), for either kind of credential;
-    the transaction bound again to the user as found if that is not as claimed, and made
-    read-only for a read-only credential."""
-    user, tenant = row.User, row.Tenant
-    if not user.is_active:
+    """The Scope of the user `_find` found (401 if disabled), for either kind of credential."""
+    if not row.is_active:
         raise NotAuthenticated(DISABLED)
-    region = db_region(user.region_code, tenant.code)
-    if (region, user.username, user.role) != claimed or not can_write:
-        bind_context(
-            session,
-            tenant_id=tenant.id,
-            region=region,
-            user_id=user.id,
-            username=user.username,
-            role=user.role,
-            request_id=request_id,
-            read_only=not can_write,
-        )
     return Scope(
-        user_id=user.id,
-        username=user.username,
-        tenant_id=tenant.id,
-        tenant_code=tenant.code,
-        tenant_name=tenant.name,
-        role=Role(user.role),
-        region_code=user.region_code,
+        user_id=row.user_id,
+        username=row.username,
+        tenant_id=tenant_id,
+        tenant_code=row.tenant_code,
+        tenant_name=row.tenant_name,
+        role=Role(row.role),
+        region_code=row.region_code,
         session_id=session_id,
-        required_kinds=tuple(tenant.required_kinds or DEFAULT_REQUIRED_KINDS),
+        required_kinds=tuple(row.required_kinds or DEFAULT_REQUIRED_KINDS),
         access_token_id=access_token_id,
         can_write=can_write,
     )
@@ -142,23 +146,18 @@ def scope_of_login(session: Session, *, token: str, key: str, request_id: str | 
         raise NotAuthenticated("invalid token") from exc
     if not (0 < tenant_id < 2**31 and 0 < user_id < 2**63 and 0 < session_id < 2**63):
         raise NotAuthenticated("invalid token")
-    region = claims.get("reg")
-    if not isinstance(region, str) or not (region == WHOLE_TENANT or region.isdigit()):
-        region = None  # learnt from the user's row
-    claimed = (region, claims.get("usr"), claims.get("rol"))
     row = _find(
         session,
         tenant_id=tenant_id,
         lookup=_LOGIN,
         params={"user_id": user_id, "credential_id": session_id},
-        claimed=claimed,
         request_id=request_id,
     )
     if row is None:
         raise NotAuthenticated(DISABLED)
     if row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
         raise NotAuthenticated("the login session has ended; log in again")
-    return _scope_of(session, row, claimed=claimed, request_id=request_id, session_id=session_id)
+    return _scope_of(row, tenant_id=tenant_id, session_id=session_id)
 
 
 def scope_of_access_token(
@@ -175,26 +174,25 @@ def scope_of_access_token(
         tenant_id=presented.tenant_id,
         lookup=_TOKEN,
         params={"credential_id": presented.token_id},
-        claimed=None,
         request_id=request_id,
     )
     # (the secret first: only its holder learns whose it is and whether it still works)
     if row is None or not secret_matches(row.secret_hash, presented.secret):
         raise NotAuthenticated("invalid access token")
-    if username is not None and username.strip().lower() != row.User.username:
+    if username is not None and username.strip().lower() != row.username:
         raise NotAuthenticated("the username is not that of the access token's user")
     if row.revoked_at is not None:
         raise NotAuthenticated("this access token was revoked")
     now = datetime.now(UTC)
     if row.expires_at <= now:
         raise NotAuthenticated(f"this access token expired at {row.expires_at:%Y-%m-%d %H:%M} UTC")
-    if row.last_used_at is None or now - row.last_used_at >= access_tokens.LAST_USE_EVERY:
+    if row.stale_use:
         access_tokens.record_use(session, presented)
+        if not row.can_write:
+            make_read_only(session)
     return _scope_of(
-        session,
         row,
-        claimed=None,
-        request_id=request_id,
+        tenant_id=presented.tenant_id,
         access_token_id=presented.token_id,
         can_write=row.can_write,
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy import MetaData, create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
@@ -32,21 +32,50 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# A pooled connection idle for longer than this is pinged before it is used again.
+PING_AFTER_IDLE_S = 5.0
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
-    """A psycopg 3 engine; pre-ping so a restarted database does not fail the first request."""
+    """A psycopg 3 engine whose pool pings a connection that has been idle a while, so a
+    restarted database does not fail the first request."""
     if not url:
         raise ValueError("no database URL: set DATABASE_URL (scripts/run sets it for you)")
     engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         echo=echo,
         connect_args={"application_name": "registry"},
     )
+    event.listen(engine, "checkin", _idle_from_now)
+    event.listen(engine, "checkout", _ping_if_idle(engine))
     event.listen(engine, "before_cursor_execute", _started)
     event.listen(engine, "after_cursor_execute", _finished)
     return engine
+
+
+def _idle_from_now(dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    """A checkout hook: ping (one round trip) a connection idle for PING_AFTER_IDLE_S or more;
+    one that failed is replaced by a new one. SQLAlchemy's pool_pre_ping would ping on every
+    checkout — a round trip on every request, when a connection in steady use has just
+    proved itself. A connection that the database dropped within the last seconds fails its
+    request; the pool is then discarded whole (SQLAlchemy does so on a disconnect)."""
+
+    def ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"a pooled connection failed its ping: {error}") from error
+
+    return ping
 
 
 def _started(conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: Any) -> None:
@@ -153,6 +182,14 @@ def bind_context(
             "request_id": request_id or "",
         },
     )
+
+
+_MAKE_READ_ONLY = text("SELECT set_config('transaction_read_only', 'on', true)")
+
+
+def make_read_only(session: Session) -> None:
+    """End the transaction's writing: from here on it cannot write, whatever a route tries."""
+    session.execute(_MAKE_READ_ONLY)
 
 
 _READ_ONLY = text("SELECT current_setting('transaction_read_only') = 'on'")

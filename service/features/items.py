@@ -274,7 +274,8 @@ def fetch_items(
         if key is None:
             return 0, "[]"
         params["key"] = key
-    plan_for_values(session)
+    else:  # (a lookup by key is planned well for any values: keep the cached plan)
+        plan_for_values(session)
     if request.filter is None:
         statement = items_statement(shape, request.collection)
     else:

@@ -40,7 +40,11 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that only compute are `async def`: FastAPI runs them in the event loop, where
+# a plain `def` would cost each request a hop to the thread pool and back.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -149,7 +153,7 @@ class ReportQuery:
     format: ReportFormat
 
 
-def report_query(
+async def report_query(
     scope: CurrentScope,
     region: RegionParam = None,
     as_of: AsOfQuery = None,

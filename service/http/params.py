@@ -3,14 +3,33 @@ routers)."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Coroutine
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 
 from service.core.dates import RANGE_TEXT, PlausibleDate, out_of_range
 from service.core.errors import Invalid
 from service.divisions.codes import REGION_OR_ALL_PATTERN, REGION_PATTERN
+
+T = TypeVar("T")
+
+
+def in_loop(cls: Callable[..., T]) -> Callable[..., Coroutine[Any, Any, T]]:
+    """A dependency that builds `cls` (a dataclass of query parameters) from its own
+    signature, in the event loop: FastAPI runs a class dependency (`Depends()`) in the thread
+    pool, a hop there and back per request for what is only a constructor."""
+
+    async def build(**values: Any) -> T:
+        return cls(**values)
+
+    # evaluated: FastAPI cannot resolve the dataclass's string annotations from this module
+    build.__signature__ = inspect.signature(cls, eval_str=True)  # type: ignore[attr-defined]
+    build.__name__ = getattr(cls, "__name__", "parameters")
+    return build
+
 
 RegionParam = Annotated[
     str | None,

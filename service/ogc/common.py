@@ -23,6 +23,7 @@ from service.features.filters import MAX_FILTER
 from service.features.items import fetch_items
 from service.features.params import items_request
 from service.http.deps import CurrentScope, SessionDep
+from service.http.params import in_loop
 from service.pages.templating import render
 
 JSON = "application/json"
@@ -51,6 +52,7 @@ class Selection:
     filter_crs: Annotated[str | None, Query(alias="filter-crs", max_length=200)] = None
 
 
+SelectionDep = Annotated[Selection, Depends(in_loop(Selection))]
 SELECTION = frozenset({"datetime", "properties", "filter", "filter-lang", "filter-crs"})
 
 
@@ -109,7 +111,9 @@ class Call:
         return Response(json.dumps(body, ensure_ascii=False, default=str), media_type=media_type)
 
 
-def _call(request: Request, scope: CurrentScope, session: SessionDep, f: Format = None) -> Call:
+async def _call(
+    request: Request, scope: CurrentScope, session: SessionDep, f: Format = None
+) -> Call:
     scope.require(Action.read)
     return Call(request, scope, session, scope.region(None), f)
 
@@ -175,4 +179,8 @@ def feature_response(
     )
 
 
-CollectionDep = Annotated[Collection, Depends(collection_of)]
+async def _collection(collection_id: str) -> Collection:
+    return collection_of(collection_id)
+
+
+CollectionDep = Annotated[Collection, Depends(_collection)]

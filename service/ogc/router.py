@@ -19,6 +19,7 @@ from service.features.catalogue import Extent, region_extent
 from service.features.collections import COLLECTIONS, Collection
 from service.features.items import fetch_items
 from service.features.params import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, items_request
+from service.http.params import in_loop
 from service.ogc.common import (
     GEOJSON,
     HTML,
@@ -28,7 +29,7 @@ from service.ogc.common import (
     Call,
     CallDep,
     CollectionDep,
-    Selection,
+    SelectionDep,
     feature_response,
 )
 
@@ -188,8 +189,8 @@ ITEMS = SELECTION | {"limit", "offset", "bbox", "bbox-crs", "crs", "sortby"}
 def items(
     c: CollectionDep,
     call: CallDep,
-    params: Annotated[ItemsParams, Depends()],
-    selection: Annotated[Selection, Depends()],
+    params: Annotated[ItemsParams, Depends(in_loop(ItemsParams))],
+    selection: SelectionDep,
 ) -> Any:
     """Features of a collection: `filter` is CQL2 (text or JSON) over its queryables."""
     call.only(ITEMS)

@@ -17,7 +17,7 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from geo.crs import CRS84
@@ -27,7 +27,7 @@ from service.features.collections import Collection
 from service.features.params import tile_matrix_set, tile_request
 from service.features.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
 from service.features.tiles import MVT, fetch_tile, layer_description, matrix_limits, tile_etag
-from service.ogc.common import JSON, SELECTION, Call, CallDep, CollectionDep, Selection
+from service.ogc.common import JSON, SELECTION, Call, CallDep, CollectionDep, SelectionDep
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"])
 
@@ -155,7 +155,7 @@ def tile(
     y: Annotated[int, Path(alias="tileRow")],
     x: Annotated[int, Path(alias="tileCol")],
     call: CallDep,
-    params: Annotated[Selection, Depends()],
+    params: SelectionDep,
 ) -> Response:
     """One tile: `properties` chooses the layer's fields (default: the collection's styling
     fields), `datetime` and `filter` (CQL2) choose the features as for items."""

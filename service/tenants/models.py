@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Integer,
+    SQLColumnExpression,
+    String,
+    Text,
+    case,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,6 +25,14 @@ NATIONAL_CODE = "00"
 def db_region(region_code: str, tenant_code: str) -> str:
     """`app.region` for a home region: the whole tenant when the region is all of it."""
     return WHOLE_TENANT if region_code in (tenant_code, NATIONAL_CODE) else region_code
+
+
+def db_region_of(
+    region_code: SQLColumnExpression[str], tenant_code: SQLColumnExpression[str]
+) -> ColumnElement[str]:
+    """`db_region` in SQL, for a statement that binds `app.region` from the user's row."""
+    whole = (region_code == tenant_code) | (region_code == NATIONAL_CODE)
+    return case((whole, WHOLE_TENANT), else_=region_code)
 
 
 DEFAULT_REQUIRED_KINDS = ("town", "township", "street")

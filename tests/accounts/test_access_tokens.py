@@ -205,6 +205,9 @@ def test_read_only_tokens_cannot_write(client, auth, app):
     r = client.get("/api/v1/test/writes-on-get", headers=read_only_token)
     assert r.status_code == 403 and r.json()["code"] == "read_only", r.text
     assert client.get("/api/v1/offices", headers=read_only_token).status_code == 200
+    # its use written a moment ago, the lookup itself makes the transaction read-only
+    r = client.get("/api/v1/test/writes-on-get", headers=read_only_token)
+    assert r.status_code == 403 and r.json()["code"] == "read_only", r.text
     r = client.get("/api/v1/test/writes-on-get", headers=writer)
     assert r.status_code == 200 and r.json() == {"read_only": False}
     r = client.post("/api/v1/offices", json=office_body(XINCUN), headers=writer)

@@ -1,0 +1,58 @@
+"""The pool pings a connection only when it has been idle a while (service/core/db.py): a
+connection the database dropped meanwhile is replaced without failing the request, and one
+in steady use costs no extra round trip."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
+
+from service.core import db as db_module
+from service.core.db import make_engine
+from service.core.settings import Settings
+
+
+def test_an_idle_connection_the_database_dropped_is_replaced(settings: Settings) -> None:
+    engine = make_engine(settings.database_url, pool_size=1)
+    other = make_engine(settings.database_url, pool_size=1)  # (the same role may end it)
+    try:
+        with engine.connect() as conn:
+            first_pid = conn.scalar(text("SELECT pg_backend_pid()"))
+        with engine.connect() as conn:  # at once: no ping, the same connection
+            assert conn.scalar(text("SELECT pg_backend_pid()")) == first_pid
+        with other.begin() as conn:  # the database drops it
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        # as if it had been idle for longer than PING_AFTER_IDLE_S
+        record = engine.pool._pool.queue[0]  # type: ignore[attr-defined]
+        record.info["idle_since"] = time.monotonic() - db_module.PING_AFTER_IDLE_S - 1
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT pg_backend_pid()")) != first_pid
+    finally:
+        engine.dispose()
+        other.dispose()
+
+
+def test_a_connection_in_steady_use_is_not_pinged(settings: Settings) -> None:
+    engine = make_engine(settings.database_url, pool_size=1)
+    pings = 0
+    real_ping = engine.dialect.do_ping
+
+    def counted(dbapi_connection) -> bool:  # type: ignore[no-untyped-def]
+        nonlocal pings
+        pings += 1
+        return real_ping(dbapi_connection)
+
+    engine.dialect.do_ping = counted  # type: ignore[method-assign]
+    try:
+        for _ in range(5):
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        assert pings == 0
+        record = engine.pool._pool.queue[0]  # type: ignore[attr-defined]
+        record.info["idle_since"] -= db_module.PING_AFTER_IDLE_S + 1
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        assert pings == 1
+    finally:
+        engine.dispose()
