@@ -1,5 +1,6 @@
 """DDL the migrations repeat, written once: a tenant table's row-level policy, the tenant_id
-and id columns, the foreign keys to the tenant and to an office, the code-prefix index.
+and id columns, the foreign keys to the tenant and to an office, the code-prefix index, the
+region guard of an office's records.
 
 The migrations are landed history: what each emits must stay what it emitted. A change here
 changes every migration that calls it, so change nothing here; a new shape is a new function.
@@ -14,6 +15,12 @@ from alembic import op
 
 # A scalar subquery: evaluated once per query (an InitPlan), not once per row.
 TENANT = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::int)"
+# The caller's region (`app.region`, set by `bind_context`): '*' for the whole tenant, a code
+# prefix for a subtree, unset or empty for nothing.
+REGION = "(SELECT current_setting('app.region', true))"
+# the region's code prefix; NULL for '*' (all), '' and unset (nothing), so that no code
+# starts with it then
+REGION_PREFIX = f"NULLIF(NULLIF({REGION}, '*'), '')"
 
 
 def enable_tenant_isolation(table: str) -> None:
@@ -22,6 +29,24 @@ def enable_tenant_isolation(table: str) -> None:
     op.execute(
         f"CREATE POLICY tenant_isolation ON {table}"
         f" USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
+    )
+
+
+def office_in_region(table: str) -> str:
+    """The condition that a row of `table` belongs to an office registered in the
+    transaction's region (the whole-tenant test first: one comparison a row for those users)."""
+    return (
+        f"({REGION} = '*' OR EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = {table}.tenant_id"
+        f" AND o.id = {table}.office_id AND starts_with(o.division_code, {REGION_PREFIX})))"
+    )
+
+
+def guard_office_records(table: str) -> None:
+    """The restrictive policy `region_guard` on `table`, rows of an office's records: read and
+    written only for offices registered in the transaction's region."""
+    guard = office_in_region(table)
+    op.execute(
+        f"CREATE POLICY region_guard ON {table} AS RESTRICTIVE USING ({guard}) WITH CHECK ({guard})"
     )
 
 
