@@ -1,6 +1,6 @@
 """DDL the migrations repeat, written once: a tenant table's row-level policy, the tenant_id
 and id columns, the foreign keys to the tenant and to an office, the code-prefix index, the
-region guard of an office's records.
+region guard of an office's records, the latest version of a standard in each tenant.
 
 The migrations are landed history: what each emits must stay what it emitted. A change here
 changes every migration that calls it, so change nothing here; a new shape is a new function.
@@ -117,4 +117,25 @@ def grant_to_app_role(grants: str) -> None:
           END IF;
         END $$;
         """
+    )
+
+
+def latest_standard_versions(bind: sa.Connection, code: str) -> list[tuple[int, int]]:
+    """(tenant id, standard id) of the latest version of standard `code` in each tenant that
+    has published it; read as the tables' owner, whom row-level security does not restrict."""
+    rows = bind.execute(
+        sa.text(
+            "SELECT DISTINCT ON (tenant_id) tenant_id, id FROM standards WHERE code = :code"
+            " ORDER BY tenant_id, version DESC"
+        ),
+        {"code": code},
+    ).all()
+    return [(tenant_id, standard_id) for tenant_id, standard_id in rows]
+
+
+def lock_standards(bind: sa.Connection, tenant_id: int) -> None:
+    """The lock a publication takes (service/standards/service.py `publish`), so that no two
+    versions of the tenant's standards get the same number."""
+    bind.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext('standards'), :t)"), {"t": tenant_id}
     )
