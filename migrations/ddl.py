@@ -1,5 +1,6 @@
 """DDL the migrations repeat, written once: a tenant table's row-level policy, the tenant_id
-and id columns, the foreign keys to the tenant and to an office, the code-prefix index.
+and id columns, the foreign keys to the tenant and to an office, the code-prefix index, the
+region guard of an office's records, the latest version of a standard in each tenant.
 
 The migrations are landed history: what each emits must stay what it emitted. A change here
 changes every migration that calls it, so change nothing here; a new shape is a new function.
@@ -14,6 +15,12 @@ from alembic import op
 
 # A scalar subquery: evaluated once per query (an InitPlan), not once per row.
 TENANT = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::int)"
+# The caller's region (`app.region`, set by `bind_context`): '*' for the whole tenant, a code
+# prefix for a subtree, unset or empty for nothing.
+REGION = "(SELECT current_setting('app.region', true))"
+# the region's code prefix; NULL for '*' (all), '' and unset (nothing), so that no code
+# starts with it then
+REGION_PREFIX = f"NULLIF(NULLIF({REGION}, '*'), '')"
 
 
 def enable_tenant_isolation(table: str) -> None:
@@ -22,6 +29,24 @@ def enable_tenant_isolation(table: str) -> None:
     op.execute(
         f"CREATE POLICY tenant_isolation ON {table}"
         f" USING (tenant_id = {TENANT}) WITH CHECK (tenant_id = {TENANT})"
+    )
+
+
+def office_in_region(table: str) -> str:
+    """The condition that a row of `table` belongs to an office registered in the
+    transaction's region (the whole-tenant test first: one comparison a row for those users)."""
+    return (
+        f"({REGION} = '*' OR EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = {table}.tenant_id"
+        f" AND o.id = {table}.office_id AND starts_with(o.division_code, {REGION_PREFIX})))"
+    )
+
+
+def guard_office_records(table: str) -> None:
+    """The restrictive policy `region_guard` on `table`, rows of an office's records: read and
+    written only for offices registered in the transaction's region."""
+    guard = office_in_region(table)
+    op.execute(
+        f"CREATE POLICY region_guard ON {table} AS RESTRICTIVE USING ({guard}) WITH CHECK ({guard})"
     )
 
 
@@ -92,4 +117,25 @@ def grant_to_app_role(grants: str) -> None:
           END IF;
         END $$;
         """
+    )
+
+
+def latest_standard_versions(bind: sa.Connection, code: str) -> list[tuple[int, int]]:
+    """(tenant id, standard id) of the latest version of standard `code` in each tenant that
+    has published it; read as the tables' owner, whom row-level security does not restrict."""
+    rows = bind.execute(
+        sa.text(
+            "SELECT DISTINCT ON (tenant_id) tenant_id, id FROM standards WHERE code = :code"
+            " ORDER BY tenant_id, version DESC"
+        ),
+        {"code": code},
+    ).all()
+    return [(tenant_id, standard_id) for tenant_id, standard_id in rows]
+
+
+def lock_standards(bind: sa.Connection, tenant_id: int) -> None:
+    """The lock a publication takes (service/standards/service.py `publish`), so that no two
+    versions of the tenant's standards get the same number."""
+    bind.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext('standards'), :t)"), {"t": tenant_id}
     )

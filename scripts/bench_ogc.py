@@ -131,7 +131,7 @@ def throughput(
     lock = threading.Lock()
     counter = iter(range(n))
 
-    def worker() -> None:
+    def worker(_: int) -> None:
         nonlocal errors
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             client.get(paths[0])  # the connection, before the clock
@@ -143,13 +143,7 @@ def throughput(
                     latencies.append(ms)
                     errors += r.status_code >= 400
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
+    wall = bench.run_at_once(worker, clients)
     latencies.sort()
     return {
         "req_s": round(n / wall, 1),

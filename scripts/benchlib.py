@@ -9,7 +9,9 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +210,18 @@ def timed_get(client: Any, path: str, params: Any, headers: dict[str, str]) -> t
     r = client.get(path, params=params, headers=headers)
     r.raise_for_status()
     return r, (time.perf_counter() - t0) * 1000
+
+
+def run_at_once(target: Callable[[int], None], count: int) -> float:
+    """`target(i)` for i in range(count), each on its own thread, all started together: the
+    seconds from the first start until the last one ends."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
 
 def server_timing(header: str) -> tuple[float, float]:

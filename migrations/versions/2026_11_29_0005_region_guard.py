@@ -28,38 +28,29 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import ddl
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "registry_app"
-REGION = "(SELECT current_setting('app.region', true))"
-# the region's code prefix; NULL for '*' (all), '' and unset (nothing), so that no code
-# starts with it then
-PREFIX = f"NULLIF(NULLIF({REGION}, '*'), '')"
 
 
 def _in_region(*codes: str) -> str:
     """Any of `codes` lies in the transaction's region ('*' = all; empty or unset = none).
     The whole-tenant test comes first: for those users each row costs one comparison."""
-    tests = " OR ".join(f"starts_with({code}, {PREFIX})" for code in codes)
-    return f"({REGION} = '*' OR {tests})"
-
-
-def _office_in_region(table: str) -> str:
-    return (
-        f"({REGION} = '*' OR EXISTS (SELECT 1 FROM offices o WHERE o.tenant_id = {table}.tenant_id"
-        f" AND o.id = {table}.office_id AND starts_with(o.division_code, {PREFIX})))"
-    )
+    tests = " OR ".join(f"starts_with({code}, {ddl.REGION_PREFIX})" for code in codes)
+    return f"({ddl.REGION} = '*' OR {tests})"
 
 
 OFFICE_RECORDS = ["office_facilities", "office_staff", "evidence_files", "acceptance_events"]
 STAFF_PERSONAL = (
-    f"({REGION} = '*' OR EXISTS (SELECT 1 FROM office_staff s JOIN offices o"
+    f"({ddl.REGION} = '*' OR EXISTS (SELECT 1 FROM office_staff s JOIN offices o"
     " ON o.tenant_id = s.tenant_id AND o.id = s.office_id"
-    " WHERE s.tenant_id = office_staff_personal.tenant_id"
-    f" AND s.id = office_staff_personal.staff_id AND starts_with(o.division_code, {PREFIX})))"
+    " WHERE s.tenant_id = office_staff_personal.tenant_id AND s.id = office_staff_personal.staff_id"
+    f" AND starts_with(o.division_code, {ddl.REGION_PREFIX})))"
 )
 
 
@@ -105,11 +96,7 @@ def upgrade() -> None:
         f" USING ({registered}) WITH CHECK ({registered})"
     )
     for table in OFFICE_RECORDS:
-        guard = _office_in_region(table)
-        op.execute(
-            f"CREATE POLICY region_guard ON {table} AS RESTRICTIVE"
-            f" USING ({guard}) WITH CHECK ({guard})"
-        )
+        ddl.guard_office_records(table)
     op.execute(
         f"CREATE POLICY region_guard ON office_staff_personal AS RESTRICTIVE"
         f" USING ({STAFF_PERSONAL}) WITH CHECK ({STAFF_PERSONAL})"

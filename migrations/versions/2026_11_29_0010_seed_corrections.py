@@ -29,6 +29,8 @@ from typing import Any
 from alembic import op
 from sqlalchemy import text
 
+from migrations import ddl
+
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
@@ -110,14 +112,7 @@ def upgrade() -> None:
     for code in sorted({code for code, _ in FIXES} | {code for code, _ in ADDED}):
         fixes = {key: fix for (c, key), fix in FIXES.items() if c == code}
         additions = {key: row for (c, key), row in ADDED.items() if c == code}
-        latest = bind.execute(
-            text(
-                "SELECT DISTINCT ON (tenant_id) tenant_id, id FROM standards WHERE code = :code"
-                " ORDER BY tenant_id, version DESC"
-            ),
-            {"code": code},
-        ).all()
-        for tenant_id, standard_id in latest:
+        for tenant_id, standard_id in ddl.latest_standard_versions(bind, code):
             wrong = [
                 key
                 for key, ((measure, old_op), _) in fixes.items()
@@ -160,7 +155,7 @@ def _publish_corrected(
     bind: Any, tenant_id: int, standard_id: int, fixed: dict, added: list[str]
 ) -> int:
     """The corrected copy of the version (its id); `added` criteria are inserted after."""
-    bind.execute(text("SELECT pg_advisory_xact_lock(hashtext('standards'), :t)"), {"t": tenant_id})
+    ddl.lock_standards(bind, tenant_id)
     note = f" Corrected by migration 0010 (issue 16): {', '.join(sorted([*fixed, *added]))}."
     corrected = bind.scalar(
         text(

@@ -34,13 +34,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "registry_app"
-REGION = "(SELECT current_setting('app.region', true))"
-PREFIX = f"NULLIF(NULLIF({REGION}, '*'), '')"
-IN_REGION = (
-    f"({REGION} = '*' OR EXISTS (SELECT 1 FROM offices o"
-    " WHERE o.tenant_id = office_work_records.tenant_id"
-    f" AND o.id = office_work_records.office_id AND starts_with(o.division_code, {PREFIX})))"
-)
 COUNTS = (
     "mediation_cases",
     "mediation_successes",
@@ -141,10 +134,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "office_id", "year", name="pk_office_work_records"),
     )
     ddl.enable_tenant_isolation("office_work_records")
-    op.execute(
-        f"CREATE POLICY region_guard ON office_work_records AS RESTRICTIVE"
-        f" USING ({IN_REGION}) WITH CHECK ({IN_REGION})"
-    )
+    ddl.guard_office_records("office_work_records")
     op.execute(
         "CREATE TRIGGER office_work_records_audit AFTER INSERT OR UPDATE OR DELETE"
         " ON office_work_records FOR EACH ROW EXECUTE FUNCTION audit_row_change()"

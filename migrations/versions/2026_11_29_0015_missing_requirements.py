@@ -19,6 +19,8 @@ from typing import Any
 from alembic import op
 from sqlalchemy import text
 
+from migrations import ddl
+
 revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
@@ -305,14 +307,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     # (as the tables' owner, whom row-level security does not restrict)
     for code, criteria in ADDED.items():
-        latest = bind.execute(
-            text(
-                "SELECT DISTINCT ON (tenant_id) tenant_id, id FROM standards WHERE code = :code"
-                " ORDER BY tenant_id, version DESC"
-            ),
-            {"code": code},
-        ).all()
-        for tenant_id, standard_id in latest:
+        for tenant_id, standard_id in ddl.latest_standard_versions(bind, code):
             have = set(
                 bind.scalars(
                     text(
@@ -328,7 +323,7 @@ def upgrade() -> None:
 
 
 def _publish_with(bind: Any, tenant_id: int, standard_id: int, added: list[dict]) -> None:
-    bind.execute(text("SELECT pg_advisory_xact_lock(hashtext('standards'), :t)"), {"t": tenant_id})
+    ddl.lock_standards(bind, tenant_id)
     keys = ", ".join(c["key"] for c in added)
     new = bind.scalar(
         text(
