@@ -1,11 +1,11 @@
 """Who a request's credential says it is: a password login's bearer token (a JWT naming its
 login session) or a personal access token (`accounts/access_tokens.py`).
 
-Either way two statements, the same for both: bind the transaction to the tenant the
-credential names (row-level security then lets the lookup see that tenant's rows), then look
-up the user, their tenant and the credential's row — a statement that also binds the
-transaction to the user as the database knows them now (region, role, name: row-level
-security and the audit trail read them). The credential is checked after that second
+Either way one statement, the same for both: look up the user the credential names, their
+tenant and the credential's row (through a narrow database function: the request has no
+tenant bound yet for row-level security to admit it, migrations/versions/…0023), and bind
+the transaction to that tenant and user as the database knows them now (region, role, name:
+row-level security and the audit trail read them). The credential is checked after that
 statement: when it is refused, the request fails and its transaction, settings included, is
 rolled back before anything else runs in it. A read-only access token's transaction is made
 read-only by the same statement (or, once a minute, right after its last use is written).
@@ -17,76 +17,101 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Text, and_, bindparam, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    LargeBinary,
+    Row,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableValuedAlias
 
 from service.accounts import access_tokens
-from service.accounts.models import AccessToken, AuthSession, User
 from service.accounts.roles import Role
 from service.accounts.scope import Scope
 from service.accounts.security import decode_token, secret_matches
-from service.core.db import bind_context, make_read_only
+from service.core.db import context_settings, make_read_only
 from service.core.errors import NotAuthenticated
-from service.tenants.models import DEFAULT_REQUIRED_KINDS, Tenant, db_region_of
+from service.tenants.models import DEFAULT_REQUIRED_KINDS, db_region_of
 
 DISABLED = "the account no longer exists or is disabled"
 
-# the user as the database knows them now, bound to the transaction in the lookup itself
-_BOUND = (
-    func.set_config("app.region", db_region_of(User.region_code, Tenant.code), True),
-    func.set_config("app.user_id", cast(User.id, Text), True),
-    func.set_config("app.username", User.username, True),
-    func.set_config("app.role", User.role, True),
+_TENANT = bindparam("tenant_id", type_=Integer)
+_CREDENTIAL = bindparam("credential_id", type_=BigInteger)
+_USER = (
+    column("user_id", BigInteger),
+    column("username", Text),
+    column("role", Text),
+    column("region_code", Text),
+    column("is_active", Boolean),
+    column("tenant_code", Text),
+    column("tenant_name", Text),
+    column("required_kinds", ARRAY(Text)),
 )
+_MOMENT = DateTime(timezone=True)
 
 
-def _user_with(credential: type[AuthSession] | type[AccessToken], *columns: Any) -> Select[Any]:
-    """The user, their tenant and `columns` of the credential's row `:credential_id`, in
-    tenant `:tenant_id`, binding the transaction to the user (built once: this runs on every
-    request; plain rows, no ORM objects)."""
-    return (
-        select(
-            User.id.label("user_id"),
-            User.username,
-            User.role,
-            User.region_code,
-            User.is_active,
-            Tenant.code.label("tenant_code"),
-            Tenant.name.label("tenant_name"),
-            Tenant.required_kinds,
-            *columns,
-            *_BOUND,
-        )
-        .join(Tenant, Tenant.id == User.tenant_id)
-        .join(
-            credential,
-            (credential.tenant_id == User.tenant_id)
-            & (credential.user_id == User.id)
-            & (credential.id == bindparam("credential_id")),
-        )
-        .where(User.tenant_id == bindparam("tenant_id"))
+def _bound(found: TableValuedAlias) -> Select[Any]:
+    """All of what `found` (a credential lookup's one row, or none) returns, binding the
+    transaction to its tenant and user (built once: this runs on every request)."""
+    c = found.c
+    return select(
+        found,
+        *context_settings(
+            {
+                "tenant_id": cast(_TENANT, Text),
+                "region": db_region_of(c.region_code, c.tenant_code),
+                "user_id": cast(c.user_id, Text),
+                "username": c.username,
+                "role": c.role,
+                "request_id": bindparam("request_id", type_=Text),
+            }
+        ),
     )
 
 
-_LOGIN = _user_with(AuthSession, AuthSession.revoked_at, AuthSession.expires_at).where(
-    User.id == bindparam("user_id")
+_LOGIN = _bound(
+    func.registry_login_of(_TENANT, bindparam("user_id", type_=BigInteger), _CREDENTIAL)
+    .table_valued(*_USER, column("revoked_at", _MOMENT), column("expires_at", _MOMENT))
+    .alias("found")
+)
+_TOKEN_ROW = (
+    func.registry_access_token_of(_TENANT, _CREDENTIAL)
+    .table_valued(
+        *_USER,
+        column("secret_hash", LargeBinary),
+        column("revoked_at", _MOMENT),
+        column("expires_at", _MOMENT),
+        column("can_write", Boolean),
+        column("last_used_at", _MOMENT),
+    )
+    .alias("found")
 )
 # whether the token's last use is to be written now (as `record_use` decides it)
 _STALE_USE = or_(
-    AccessToken.last_used_at.is_(None),
-    AccessToken.last_used_at < func.now() - literal(access_tokens.LAST_USE_EVERY),
+    _TOKEN_ROW.c.last_used_at.is_(None),
+    _TOKEN_ROW.c.last_used_at < func.now() - literal(access_tokens.LAST_USE_EVERY),
 )
-_TOKEN = _user_with(
-    AccessToken,
-    AccessToken.secret_hash,
-    AccessToken.revoked_at,
-    AccessToken.expires_at,
-    AccessToken.can_write,
+_TOKEN = _bound(_TOKEN_ROW).add_columns(
     _STALE_USE.label("stale_use"),
     # read-only from here on, unless the last use must be written first
     case(
         (
-            and_(~AccessToken.can_write, ~_STALE_USE),
+            and_(~_TOKEN_ROW.c.can_write, ~_STALE_USE),
             func.set_config("transaction_read_only", "on", True),
         )
     ).label("made_read_only"),
@@ -102,10 +127,9 @@ def _find(
     request_id: str | None,
 ) -> Row[Any] | None:
     """The user a credential names, with their tenant and the credential's row, for either
-    kind of credential; the transaction bound to the tenant first (enough for the lookup),
-    then to the user by the lookup."""
-    bind_context(session, tenant_id=tenant_id, region=None, request_id=request_id)
-    return session.execute(lookup, {"tenant_id": tenant_id, **params}).one_or_none()
+    kind of credential; the transaction bound to them by the same statement."""
+    values = {"tenant_id": tenant_id, "request_id": request_id or "", **params}
+    return session.execute(lookup, values).one_or_none()
 
 
 def _scope_of(

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event, exc, text
+from sqlalchemy import (
+    ColumnElement,
+    MetaData,
+    Text,
+    bindparam,
+    create_engine,
+    event,
+    exc,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
@@ -134,18 +145,27 @@ def _run_after_rollback(session: Session) -> None:
             log.exception("after-rollback callback %r failed", callback)
 
 
-_BIND_SQL = (
-    "SELECT set_config('app.tenant_id', :tenant_id, true),"
-    " set_config('app.region', :region, true),"
-    " set_config('app.user_id', :user_id, true),"
-    " set_config('app.username', :username, true),"
-    " set_config('app.role', :role, true),"
-    " set_config('app.request_id', :request_id, true)"
-)
-_BIND = text(_BIND_SQL)
+# What a transaction's context is made of: who it serves and who acts in which request,
+# each a transaction-local setting app.<name> (row-level security and the audit triggers
+# read them).
+CONTEXT = ("tenant_id", "region", "user_id", "username", "role", "request_id")
+
+
+def context_settings(values: Mapping[str, ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+    """set_config('app.<name>', value, true) for every setting of the context: the columns of
+    a statement that binds the transaction (values may be parameters or a looked-up row's
+    columns, as the credential check does: service/accounts/credentials.py)."""
+    return [
+        func.set_config(f"app.{name}", values[name], True).label(f"app_{name}") for name in CONTEXT
+    ]
+
+
+_BIND = select(*context_settings({name: bindparam(name, type_=Text) for name in CONTEXT}))
 # the same, and then SET TRANSACTION READ ONLY (the setting it sets, in the same round trip):
 # from here on the transaction cannot write, whatever a route tries
-_BIND_READ_ONLY = text(_BIND_SQL + ", set_config('transaction_read_only', 'on', true)")
+_MAKE_READ_ONLY = func.set_config("transaction_read_only", "on", True)
+_BIND_READ_ONLY = _BIND.add_columns(_MAKE_READ_ONLY)
+_READ_ONLY_NOW = select(_MAKE_READ_ONLY)
 
 
 WHOLE_TENANT = "*"
@@ -184,12 +204,9 @@ def bind_context(
     )
 
 
-_MAKE_READ_ONLY = text("SELECT set_config('transaction_read_only', 'on', true)")
-
-
 def make_read_only(session: Session) -> None:
     """End the transaction's writing: from here on it cannot write, whatever a route tries."""
-    session.execute(_MAKE_READ_ONLY)
+    session.execute(_READ_ONLY_NOW)
 
 
 _READ_ONLY = text("SELECT current_setting('transaction_read_only') = 'on'")
