@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from geo.crs import crs_uri
@@ -30,6 +31,35 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 TITLE = "司法所登记系统 OGC API"
+
+
+class Problem(BaseModel):
+    """An error's body (service/core/errors.py `error_body`, answered by
+    service/http/errors.py): what the API definition says every 4xx and 5xx carries."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+# every route of /ogc answers errors so (a browser asking for HTML gets a Chinese page);
+# declared on the routers, so FastAPI does not describe its own validation error instead
+ERRORS: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": Problem, "description": "请求有误、未认证、无权限或不存在"},
+    "5XX": {"model": Problem, "description": "服务器或数据库错误"},
+}
+
+
+def answers(
+    *media_types: str, status: int = 200, others: dict[int, str] | None = None
+) -> dict[int | str, Any]:
+    """The responses a route declares beside ERRORS: its success in each media type it
+    answers in (`f` and Accept choose), and any other status it answers with, described."""
+    described: dict[int | str, Any] = {
+        status: {"description": "成功", "content": {m: {} for m in media_types}}
+    }
+    return described | {code: {"description": d} for code, d in (others or {}).items()}
+
 
 Format = Annotated[
     str | None,

@@ -17,9 +17,18 @@ from service.features.collections import Collection
 from service.offices import service
 from service.offices.models import Office
 from service.offices.schemas import OfficeClose, OfficeUpdate
-from service.ogc.common import Call, CallDep, CollectionDep, collection_of, feature_response
+from service.ogc.common import (
+    ERRORS,
+    GEOJSON,
+    Call,
+    CallDep,
+    CollectionDep,
+    answers,
+    collection_of,
+    feature_response,
+)
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
+router = APIRouter(prefix="/ogc", tags=["OGC API - Features"], responses=ERRORS)
 
 FeatureId = Annotated[str, Path(max_length=40)]
 ContentCrs = Annotated[
@@ -64,7 +73,13 @@ def _uncrs(content_crs: str | None) -> str | None:
     return content_crs.strip().removeprefix("<").removesuffix(">")
 
 
-@router.post("/collections/{collection_id}/items", status_code=201, summary="Create a feature")
+@router.post(
+    "/collections/{collection_id}/items",
+    status_code=201,
+    summary="Create a feature",
+    response_class=Response,
+    responses=answers(GEOJSON, status=201),
+)
 def create_feature(
     c: CollectionDep,
     call: CallDep,
@@ -82,8 +97,18 @@ def create_feature(
     )
 
 
-@router.put("/collections/{collection_id}/items/{feature_id}", summary="Replace a feature")
-@router.patch("/collections/{collection_id}/items/{feature_id}", summary="Update a feature")
+@router.put(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="Replace a feature",
+    response_class=Response,
+    responses=answers(GEOJSON),
+)
+@router.patch(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="Update a feature",
+    response_class=Response,
+    responses=answers(GEOJSON),
+)
 def change_feature(
     c: CollectionDep,
     feature_id: FeatureId,
@@ -105,7 +130,10 @@ def change_feature(
 
 
 @router.delete(
-    "/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Delete a feature"
+    "/collections/{collection_id}/items/{feature_id}",
+    status_code=204,
+    summary="Delete a feature",
+    response_class=Response,
 )
 def delete_feature(
     c: CollectionDep,

@@ -1,6 +1,6 @@
-"""OGC API — Features (Part 1 Core, GeoJSON, HTML; Part 2 CRS) under /ogc, for desktop GIS
-(QGIS, GDAL, ArcGIS) and other systems; the writes are in edit_router.py, the vector tiles
-in tiles_router.py. Every response is the caller's: the same token, the same region scope
+"""OGC API — Features (Part 1 Core, GeoJSON, HTML, OAS 3.0; Part 2 CRS) under /ogc, for
+desktop GIS (QGIS, GDAL, ArcGIS) and other systems; the writes are in edit_router.py, the
+vector tiles in tiles_router.py, the API definition is made by openapi.py. Every response is the caller's: the same token, the same region scope
 and row-level security as /api/v1 (docs/architecture.md, "OGC API")."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from geo.crs import OGC_CRS, crs_uri
 from service.features import filters
@@ -21,6 +21,7 @@ from service.features.items import fetch_items
 from service.features.params import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, items_request
 from service.http.params import in_loop
 from service.ogc.common import (
+    ERRORS,
     GEOJSON,
     HTML,
     JSON,
@@ -30,15 +31,23 @@ from service.ogc.common import (
     CallDep,
     CollectionDep,
     SelectionDep,
+    answers,
     feature_response,
 )
+from service.ogc.openapi import ogc_definition
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
+router = APIRouter(prefix="/ogc", tags=["OGC API - Features"], responses=ERRORS)
+# the API definition's media type, as Features Part 1 (class oas30) names it
+OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
+# the success of a route answered by `Call.answer` (JSON, or HTML by `f` or Accept)
+PAGE = answers(JSON, HTML)
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     # Part 4 on the offices collection (service/ogc/edit_router.py)
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
@@ -69,19 +78,14 @@ CONFORMANCE = [
 NONE = frozenset[str]()
 
 
-@router.get("", summary="Landing page")
+@router.get("", summary="Landing page", response_class=Response, responses=PAGE)
 @router.get("/", include_in_schema=False)
 def landing(call: CallDep) -> Any:
     call.only(NONE)
     links = [
         call.link("/ogc", "self", JSON, "本页(JSON)", f="json"),
         call.link("/ogc", "alternate", HTML, "本页(HTML)", f="html"),
-        call.link(
-            "/openapi.json",
-            "service-desc",
-            "application/vnd.oai.openapi+json;version=3.1",
-            "API 定义(OpenAPI)",
-        ),
+        call.link("/ogc/api", "service-desc", OPENAPI_30, "API 定义(OpenAPI 3.0)", f="json"),
         call.link("/docs", "service-doc", HTML, "API 文档"),
         call.link("/ogc/conformance", "conformance", JSON, "符合的标准类"),
         call.link("/ogc/collections", "data", JSON, "数据集合"),
@@ -101,7 +105,24 @@ def landing(call: CallDep) -> Any:
     return call.answer(body, "ogc_landing.html")
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get(
+    "/api",
+    summary="The API definition (OpenAPI 3.0)",
+    response_class=Response,
+    responses=answers(OPENAPI_30, others={303: "HTML:转到 API 文档页 /docs"}),
+)
+def api_definition(call: CallDep) -> Response:
+    """This API's paths in OpenAPI 3.0, made from the routes served (openapi.py); in HTML,
+    the app's API documentation page, which shows them among the others."""
+    call.only(NONE)
+    if call.html:
+        return RedirectResponse(call.url("/docs"), status_code=303)
+    server = str(call.request.base_url).rstrip("/")
+    body = ogc_definition(call.request.app, server, TITLE)
+    return Response(json.dumps(body, ensure_ascii=False), media_type=OPENAPI_30)
+
+
+@router.get("/conformance", summary="Conformance classes", response_class=Response, responses=PAGE)
 def conformance(call: CallDep) -> Any:
     call.only(NONE)
     return call.answer({"conformsTo": CONFORMANCE}, "ogc_conformance.html")
@@ -148,7 +169,7 @@ def _describe(call: Call, c: Collection, extent: Extent | None) -> dict[str, Any
     }
 
 
-@router.get("/collections", summary="The collections")
+@router.get("/collections", summary="The collections", response_class=Response, responses=PAGE)
 def collections(call: CallDep) -> Any:
     call.only(NONE)
     extent = region_extent(call.session, call.scope.tenant_id, call.region)
@@ -162,7 +183,9 @@ def collections(call: CallDep) -> Any:
     return call.answer(body, "ogc_collections.html")
 
 
-@router.get("/collections/{collection_id}", summary="A collection")
+@router.get(
+    "/collections/{collection_id}", summary="A collection", response_class=Response, responses=PAGE
+)
 def collection(c: CollectionDep, call: CallDep) -> Any:
     call.only(NONE)
     extent = region_extent(call.session, call.scope.tenant_id, call.region)
@@ -185,7 +208,12 @@ class ItemsParams:
 ITEMS = SELECTION | {"limit", "offset", "bbox", "bbox-crs", "crs", "sortby"}
 
 
-@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection",
+    response_class=Response,
+    responses=answers(GEOJSON, HTML),
+)
 def items(
     c: CollectionDep,
     call: CallDep,
@@ -245,16 +273,26 @@ def items(
     return Response(body, media_type=GEOJSON, headers={"Content-Crs": content_crs})
 
 
-@router.get("/collections/{collection_id}/queryables", summary="What a filter may name")
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="What a filter may name",
+    response_class=Response,
+    responses=answers(SCHEMA, HTML),
+)
 def queryables(c: CollectionDep, call: CallDep) -> Any:
     call.only(NONE)
     body = filters.queryables(c, call.url(f"/ogc/collections/{c.id}/queryables"))
     if call.html:
         return call.render("ogc_collection.html", body=_describe(call, c, None), collection=c)
-    return call.answer(body, "", "application/schema+json")
+    return call.answer(body, "", SCHEMA)
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="One feature",
+    response_class=Response,
+    responses=answers(GEOJSON, HTML, others={304: "If-None-Match 所指的 ETag 仍是当前版本"}),
+)
 def item(
     c: CollectionDep,
     feature_id: Annotated[str, Path(max_length=40)],

@@ -27,9 +27,9 @@ from service.features.collections import Collection
 from service.features.params import tile_matrix_set, tile_request
 from service.features.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
 from service.features.tiles import MVT, fetch_tile, layer_description, matrix_limits, tile_etag
-from service.ogc.common import JSON, SELECTION, Call, CallDep, CollectionDep, SelectionDep
+from service.ogc.common import ERRORS, JSON, SELECTION, Call, CallDep, CollectionDep, SelectionDep
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"])
+router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"], responses=ERRORS)
 
 TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 NONE = frozenset[str]()

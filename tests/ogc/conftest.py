@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from cql2_cases import STAFFED
 from factories import office_body
 from sqlalchemy import text
 
@@ -23,6 +24,22 @@ def offices(client, auth) -> dict[str, int]:  # type: ignore[no-untyped-def]
         assert r.status_code == 201, r.text
         made[code] = r.json()["id"]
     return made
+
+
+@pytest.fixture
+def staffed_offices(offices, client, auth) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The offices above, two of them with staff numbers and an area (what the CQL2 cases of
+    tests/cql2_cases.py compare)."""
+    for code, staff, area in STAFFED:
+        r = client.get(f"/api/v1/offices/{offices[code]}", headers=auth("henan_admin"))
+        patch = {"staff_total": staff, "staff_formal": staff, "area_m2": area}
+        r = client.patch(
+            f"/api/v1/offices/{offices[code]}",
+            json=patch,
+            headers={**auth("henan_admin"), "If-Match": r.headers["etag"]},
+        )
+        assert r.status_code == 200, r.text
+    return offices
 
 
 @pytest.fixture

@@ -6,30 +6,10 @@ bureau cannot write outside its region through /ogc either."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from factories import office_body
+from office_features import GEOJSON, feature, post
 
-GEOJSON = "application/geo+json"
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
-
-
-def feature(code: str, **props: Any) -> dict[str, Any]:
-    body = office_body(code)
-    point = body["location"]
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [point["lon"], point["lat"]]},
-        "properties": {"name": body["name"], **props},
-    }
-
-
-def post(client, who: str, auth, body: Any, **headers: str):  # type: ignore[no-untyped-def]
-    return client.post(
-        "/ogc/collections/offices/items",
-        content=json.dumps(body, ensure_ascii=False),
-        headers={**auth(who), "Content-Type": GEOJSON, **headers},
-    )
 
 
 def test_create_then_read_replace_patch_and_delete(client, auth) -> None:  # type: ignore[no-untyped-def]

@@ -1,47 +1,21 @@
 """OGC API Features Part 3 and CQL2 from outside: queryables, and a filter of each class
-/ogc/conformance declares (text and JSON), checked against the features without a filter —
-a filter narrows to exactly those that satisfy it, and a bad one is a 400 naming it."""
+/ogc/conformance declares (text and JSON; the cases in tests/cql2_cases.py), checked against
+the features without a filter — a filter narrows to exactly those that satisfy it, and a bad
+one is a 400 naming it."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 import shapely
-
-OFFICE_TOWNSHIPS = ("410184101", "410122101", "410222101")
+from cql2_cases import CASES, features, ids, township_shape
 
 
 @pytest.fixture
-def offices(offices, client, auth) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """The shared offices (conftest.py), two of them with staff numbers and an area."""
-    made = offices
-    # staff numbers and an area to compare
-    for code, staff, area in (("410184101", 3, 80.5), ("410122101", 1, 120.0)):
-        r = client.get(f"/api/v1/offices/{made[code]}", headers=auth("henan_admin"))
-        patch = {"staff_total": staff, "staff_formal": staff, "area_m2": area}
-        r = client.patch(
-            f"/api/v1/offices/{made[code]}",
-            json=patch,
-            headers={**auth("henan_admin"), "If-Match": r.headers["etag"]},
-        )
-        assert r.status_code == 200, r.text
-    return made
-
-
-def features(client, auth, collection: str, who: str = "henan_admin", **params: Any) -> list[dict]:  # type: ignore[no-untyped-def]
-    r = client.get(
-        f"/ogc/collections/{collection}/items", params={"limit": 1000, **params}, headers=auth(who)
-    )
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["numberMatched"] == len(body["features"])
-    return body["features"]
-
-
-def ids(found: list[dict]) -> set[str]:
-    return {f["id"] for f in found}
+def offices(staffed_offices) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The shared offices, two of them with staff numbers and an area (conftest.py)."""
+    return staffed_offices
 
 
 def test_queryables_describe_the_properties(client, auth) -> None:  # type: ignore[no-untyped-def]
@@ -58,95 +32,6 @@ def test_queryables_describe_the_properties(client, auth) -> None:  # type: igno
     assert any(x["rel"].endswith("/queryables") for x in links)
 
 
-# (the class it exercises, cql2-text, the same in cql2-json, which offices it keeps)
-CASES: list[tuple[str, str, dict, set[str]]] = [
-    (
-        "basic-cql2",
-        "staff_total >= 2 AND state = 'not_applied'",
-        {
-            "op": "and",
-            "args": [
-                {"op": ">=", "args": [{"property": "staff_total"}, 2]},
-                {"op": "=", "args": [{"property": "state"}, "not_applied"]},
-            ],
-        },
-        {"410184101"},
-    ),
-    (
-        "basic-cql2",
-        "NOT (staff_total IS NULL) OR code = '410222101'",
-        {
-            "op": "or",
-            "args": [
-                {"op": "not", "args": [{"op": "isNull", "args": [{"property": "staff_total"}]}]},
-                {"op": "=", "args": [{"property": "code"}, "410222101"]},
-            ],
-        },
-        set(OFFICE_TOWNSHIPS),
-    ),
-    (
-        "advanced-comparison-operators",
-        "area_m2 BETWEEN 100 AND 200",
-        {"op": "between", "args": [{"property": "area_m2"}, 100, 200]},
-        {"410122101"},
-    ),
-    (
-        "advanced-comparison-operators",
-        "code IN ('410184101', '410222101')",
-        {"op": "in", "args": [{"property": "code"}, ["410184101", "410222101"]]},
-        {"410184101", "410222101"},
-    ),
-    (
-        "advanced-comparison-operators",
-        "county LIKE '新郑%'",
-        {"op": "like", "args": [{"property": "county"}, "新郑%"]},
-        {"410184101"},
-    ),
-    (
-        "case-insensitive-comparison",
-        "CASEI(state) = CASEI('NOT_APPLIED') AND code LIKE '4101%'",
-        {
-            "op": "and",
-            "args": [
-                {
-                    "op": "=",
-                    "args": [
-                        {"op": "casei", "args": [{"property": "state"}]},
-                        {"op": "casei", "args": ["NOT_APPLIED"]},
-                    ],
-                },
-                {"op": "like", "args": [{"property": "code"}, "4101%"]},
-            ],
-        },
-        {"410184101", "410122101"},
-    ),
-    (
-        "arithmetic",
-        "staff_total * 2 + 1 > 4",
-        {
-            "op": ">",
-            "args": [
-                {"op": "+", "args": [{"op": "*", "args": [{"property": "staff_total"}, 2]}, 1]},
-                4,
-            ],
-        },
-        {"410184101"},
-    ),
-    (
-        "property-property",
-        "staff_formal = staff_total AND staff_total > 2",
-        {
-            "op": "and",
-            "args": [
-                {"op": "=", "args": [{"property": "staff_formal"}, {"property": "staff_total"}]},
-                {"op": ">", "args": [{"property": "staff_total"}, 2]},
-            ],
-        },
-        {"410184101"},
-    ),
-]
-
-
 @pytest.mark.parametrize(("klass", "text", "as_json", "kept"), CASES)
 def test_a_filter_keeps_exactly_what_satisfies_it(  # type: ignore[no-untyped-def]
     client, auth, offices, klass, text, as_json, kept
@@ -157,24 +42,6 @@ def test_a_filter_keeps_exactly_what_satisfies_it(  # type: ignore[no-untyped-de
         client, auth, "offices", filter=json.dumps(as_json), **{"filter-lang": "cql2-json"}
     )
     assert ids(by_json) == expected, klass
-
-
-def test_conformance_declares_only_what_is_tested(client, auth) -> None:  # type: ignore[no-untyped-def]
-    declared = client.get("/ogc/conformance", headers=auth("henan_planner")).json()["conformsTo"]
-    cql2 = {c.rsplit("/", 1)[1] for c in declared if "/spec/cql2/" in c}
-    tested = {k for k, *_ in CASES} | {
-        "cql2-text",
-        "cql2-json",
-        "basic-spatial-functions",
-        "basic-spatial-functions-plus",
-        "spatial-functions",
-    }
-    assert cql2 <= tested, cql2 - tested
-
-
-def township_shape(client, auth, code: str) -> shapely.Geometry:  # type: ignore[no-untyped-def]
-    r = client.get(f"/ogc/collections/townships/items/{code}", headers=auth("henan_admin"))
-    return shapely.geometry.shape(r.json()["geometry"])
 
 
 def test_spatial_functions(client, auth, offices) -> None:  # type: ignore[no-untyped-def]

@@ -515,6 +515,7 @@ MATRIX.update(
     {
         **own_tenant("GET", "/ogc", ANYONE),
         **own_tenant("GET", "/ogc/conformance", ANYONE),
+        **own_tenant("GET", "/ogc/api", ANYONE),
         **own_tenant("GET", "/ogc/collections", ANYONE),
         ("GET", "/ogc/collections/{collection_id}"): Rule(
             self_only("GET", "/ogc/collections/townships"), ANYONE
