@@ -178,9 +178,12 @@ def median_ms(conn: psycopg.Connection, sql: str, params: dict, runs: int) -> fl
     return statistics.median(times)
 
 
-def serve(c: LocalCluster, port: int) -> subprocess.Popen:
+def serve(c: LocalCluster, port: int, workers: int = 1) -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "registry"), "serve", "--port", str(port)],
+        [
+            str(ROOT / ".venv" / "bin" / "registry"),
+            *("serve", "--port", str(port), "--workers", str(workers)),
+        ],
         env=env_for(c),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -197,10 +200,16 @@ def serve(c: LocalCluster, port: int) -> subprocess.Popen:
 
 
 def peak_rss_mb(pid: int) -> float:
+    """The peak resident memory of a process and of all its children (a server's workers),
+    added up: what the machine had to hold for it."""
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+            total += int(line.split()[1]) / 1024
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += peak_rss_mb(int(child))
+    return total
 
 
 def timed_get(client: Any, path: str, params: Any, headers: dict[str, str]) -> tuple[Any, float]:

@@ -222,7 +222,9 @@ def statement_over(
         literal("id"),
         page.c.fid,
         literal("geometry"),
-        cast(func.ST_AsGeoJSON(output_geometry(page.c.geom, shape.epsg), digits), JSON),
+        # (options 0: no "crs" member in the geometry — RFC 7946 has none; the CRS is in the
+        # Content-Crs header, OGC API Features Part 2)
+        cast(func.ST_AsGeoJSON(output_geometry(page.c.geom, shape.epsg), digits, 0), JSON),
         literal("properties"),
         func.json_build_object(*pairs),
     )
