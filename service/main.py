@@ -125,6 +125,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Location", "X-Request-ID"],
         )
+    # The OGC API first: FastAPI tries the routes in order, and desktop clients ask for
+    # features and tiles at a rate no page is asked (its paths, all under /ogc, meet no other)
+    app.include_router(ogc_router)
+    app.include_router(ogc_edit_router)
+    app.include_router(ogc_tiles_router)
     app.include_router(accounts_router)
     app.include_router(divisions_router)
     app.include_router(offices_router)
@@ -135,9 +140,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(standards_router)
     app.include_router(acceptance_router)
     app.include_router(maps_router)
-    app.include_router(ogc_router)
-    app.include_router(ogc_edit_router)
-    app.include_router(ogc_tiles_router)
     app.include_router(pages_router)
     app.include_router(office_list_router)
     app.include_router(dashboard_router)

@@ -67,10 +67,18 @@ MALFORMED_BASIC = "malformed HTTP Basic credentials: expected base64 of username
 def current_scope(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Scope:
-    """The Scope of the request's user, with the transaction bound to their tenant and region.
+    """The Scope of the request's user, with the transaction bound to their tenant and region
+    (`authenticate`)."""
+    return authenticate(request, session, bearer)
+
+
+def authenticate(request: Request, session: Session, bearer: str | None) -> Scope:
+    """The Scope of the request's user, with the transaction `session` bound to their tenant
+    and region: the one check of a request's credential, for every route (CurrentScope) and
+    for the OGC API's routes, which run it in the same thread as their work
+    (service/ogc/common.py).
 
     The credential is `Authorization: Bearer` with a login's token or a personal access token,
     `Authorization: Basic` with the username and a personal access token as the password
@@ -98,6 +106,7 @@ def current_scope(
             bearer = request.cookies.get(TOKEN_COOKIE)
         if not bearer:
             raise NotAuthenticated("authentication required: send Authorization: Bearer <token>")
+        settings: Settings = request.app.state.settings
         scope = scope_for_token(request, session, settings, bearer)
     if not scope.can_write and request.method not in READING:
         raise ReadOnly(READ_ONLY)

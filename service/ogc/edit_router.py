@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query
+from fastapi import Body, Header, Path, Query
 from fastapi.responses import Response
 
 from service.core.errors import OfficeNotFound
@@ -23,12 +23,13 @@ from service.ogc.common import (
     Call,
     CallDep,
     CollectionDep,
+    OgcRouter,
     answers,
     collection_of,
     feature_response,
 )
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features"], responses=ERRORS)
+router = OgcRouter(prefix="/ogc", tags=["OGC API - Features"], responses=ERRORS)
 
 FeatureId = Annotated[str, Path(max_length=40)]
 ContentCrs = Annotated[

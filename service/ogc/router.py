@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from fastapi.responses import RedirectResponse, Response
 
 from geo.crs import OGC_CRS, crs_uri
@@ -30,13 +30,14 @@ from service.ogc.common import (
     Call,
     CallDep,
     CollectionDep,
+    OgcRouter,
     SelectionDep,
     answers,
     feature_response,
 )
 from service.ogc.openapi import ogc_definition
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features"], responses=ERRORS)
+router = OgcRouter(prefix="/ogc", tags=["OGC API - Features"], responses=ERRORS)
 # the API definition's media type, as Features Part 1 (class oas30) names it
 OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA = "application/schema+json"

@@ -17,7 +17,7 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from fastapi.responses import Response
 
 from geo.crs import CRS84
@@ -27,9 +27,18 @@ from service.features.collections import Collection
 from service.features.params import tile_matrix_set, tile_request
 from service.features.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
 from service.features.tiles import MVT, fetch_tile, layer_description, matrix_limits, tile_etag
-from service.ogc.common import ERRORS, JSON, SELECTION, Call, CallDep, CollectionDep, SelectionDep
+from service.ogc.common import (
+    ERRORS,
+    JSON,
+    SELECTION,
+    Call,
+    CallDep,
+    CollectionDep,
+    OgcRouter,
+    SelectionDep,
+)
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Tiles"], responses=ERRORS)
+router = OgcRouter(prefix="/ogc", tags=["OGC API - Tiles"], responses=ERRORS)
 
 TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 NONE = frozenset[str]()
