@@ -78,6 +78,9 @@ class Property:
     type: PropertyType = "string"
     # the values it can take (a closed vocabulary; their Chinese names are another property)
     values: tuple[str, ...] = ()
+    # the column of standards/scores.py `scored` it shows: measured for a page's features
+    # only, once paged (items.statement_over), so neither a filter, a sort nor a tile reads it
+    measured: str | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """The property as JSON Schema (queryables, a tileset's layer fields)."""
@@ -114,6 +117,14 @@ class Collection:
     # what its vector tiles carry unless asked otherwise: what a map styles, labels and
     # looks up by
     tile_properties: tuple[str, ...] = ("code", "name", "kind")
+
+    @property
+    def queryables(self) -> tuple[Property, ...]:
+        """The properties its source selects: what a filter, a sort and a tile may read."""
+        return tuple(p for p in self.properties if p.measured is None)
+
+    def queryable(self, name: str) -> Property | None:
+        return next((p for p in self.queryables if p.name == name), None)
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)
@@ -237,6 +248,8 @@ _OFFICE_PROPERTIES = (
     Property("opened_on", "设立日期", "date"),
     Property("accepted_on", "验收通过日期", "date"),
     Property("version", "版本", "integer"),
+    Property("compliance_score", "规范化达标得分", "number", measured="score"),
+    Property("mandatory_met", "必备项全部达标", "boolean", measured="mandatory_met"),
 )
 
 
@@ -334,8 +347,9 @@ COLLECTIONS: dict[str, Collection] = {
         id="offices",
         title="司法所",
         description=(
-            "司法所的位置、验收状态、人员与业务用房面积。datetime 选取当时在册的司法所"
-            "(默认:现有司法所)。"
+            "司法所的位置、验收状态、人员与业务用房面积,及按规范化标准自查的得分。datetime"
+            " 选取当时在册的司法所(默认:现有司法所);得分按当日施行的标准计算(时间段取其"
+            "末日,晚于今日则取今日),与司法所自查表一致,不能用于筛选、排序和矢量瓦片。"
         ),
         geometry="Point",
         properties=_OFFICE_PROPERTIES,

@@ -31,6 +31,8 @@ DERIVED = frozenset(
         "state_label",
         "accepted_on",
         "version",
+        "compliance_score",
+        "mandatory_met",
     }
 )
 

@@ -3,7 +3,7 @@ JSON encoding into its syntax tree; this module turns the tree into one SQLAlche
 condition over a collection's source (its `geom` and its properties), with every value a
 bound parameter. Nothing here parses text.
 
-What a filter may name is the collection's queryables (`Collection.properties`, plus
+What a filter may name is the collection's queryables (`Collection.queryables`, plus
 `geometry`); each comparison is checked against the property's type before it reaches the
 database, so a filter that could only fail there is a 400 naming the problem instead.
 Spatial predicates carry their bounding-box operator (`&&`), so the GiST index serves them
@@ -125,9 +125,9 @@ def _literal(value: Any, type_: str) -> Operand:
 def _attribute(name: str, ctx: _Context) -> Operand:
     if name in (GEOMETRY, "geom"):
         return Operand(ctx.source.c.geom, GEOMETRY)
-    prop = ctx.collection.property(name)
+    prop = ctx.collection.queryable(name)
     if prop is None:
-        names = ", ".join([GEOMETRY, *(p.name for p in ctx.collection.properties)])
+        names = ", ".join([GEOMETRY, *(p.name for p in ctx.collection.queryables)])
         raise _bad(f"{name[:60]!r} is not a queryable of {ctx.collection.id} (queryables: {names})")
     column = ctx.source.c[name]
     return Operand(cast(column, Float) if prop.type == "number" else column, prop.type)
@@ -379,7 +379,7 @@ def queryables(collection: Collection, url: str) -> dict[str, Any]:
             "x-ogc-role": "primary-geometry",
         }
     }
-    for p in collection.properties:
+    for p in collection.queryables:
         properties[p.name] = p.json_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

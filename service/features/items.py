@@ -6,12 +6,13 @@ properties, the order, the CRS) and kept; the values are bound at execution."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     Float,
     Integer,
     Select,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    null,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
@@ -32,6 +34,9 @@ from service.core.binds import LIMIT, OFFSET
 from service.core.db import plan_for_values
 from service.features import filters
 from service.features.collections import EARLIEST, LATEST, Collection, When
+from service.standards.facts import CriteriaShape
+from service.standards.scores import in_force, scored_over
+from service.standards.sources import sources_of
 
 KEY: BindParameter[Any] = bindparam(
     "key"
@@ -60,6 +65,16 @@ class Window:
             return {"start": self.start or EARLIEST, "end": self.end or LATEST}
         return {}
 
+    def day(self) -> date:
+        """The day a measure of the features is taken on (their compliance score): the
+        instant; an interval's last day, today if it ends later or is open; today."""
+        today = date.today()
+        if self.when is When.at and self.start is not None:
+            return self.start
+        if self.when is When.during and self.end is not None:
+            return min(self.end, today)
+        return today
+
 
 @dataclass(frozen=True)
 class ItemsShape:
@@ -73,6 +88,9 @@ class ItemsShape:
     sortby: tuple[tuple[str, bool], ...]  # (property, descending)
     epsg: int | None  # the response CRS; None: CRS84
     one: bool = False  # a single feature by id
+    # the criteria the page's offices are measured against (the properties `measured`);
+    # None: none asked for, or no standard in force
+    criteria: CriteriaShape | None = None
 
 
 @dataclass(frozen=True)
@@ -198,18 +216,23 @@ def statement_over(
         .order_by(*order)
         .limit(1 if shape.one else LIMIT)
         .offset(0 if shape.one else OFFSET)
-        .subquery("k")
+        .cte("k")
     )
-    page = (
-        select(
-            source.c.fid,
-            source.c.geom,
-            *(source.c[name] for name in shape.properties),
-            keys.c.n,
-        )
-        .join_from(source, keys, source.c.key == keys.c.key)
-        .subquery("p")
-    )
+    # what is measured (the compliance score) is measured for the page's offices only
+    scored = _measured(shape, collection, keys)
+    joined = source.join(keys, source.c.key == keys.c.key)
+    if scored is not None:
+        joined = joined.outerjoin(scored, scored.c.id == keys.c.key)
+    columns = []
+    for name in shape.properties:
+        prop = collection.property(name)
+        assert prop is not None
+        if prop.measured is None:
+            columns.append(source.c[name])
+        else:  # NULL where no standard is in force
+            value = null() if scored is None else scored.c[prop.measured]
+            columns.append(value.label(name))
+    page = select(source.c.fid, source.c.geom, *columns, keys.c.n).select_from(joined).subquery("p")
     digits = METRE_DIGITS if shape.epsg not in (None, WGS84, CGCS2000) else DEGREE_DIGITS
     pairs: list[Any] = []
     for name in shape.properties:
@@ -237,6 +260,22 @@ def statement_over(
         else select(func.count()).select_from(matching).scalar_subquery()
     )
     return select(matched.label("matched"), agg.label("features"))
+
+
+def _asks_measured(collection: Collection, names: tuple[str, ...]) -> bool:
+    """Whether a property of `names` is measured for the page (`Property.measured`)."""
+    return any(p.measured for p in map(collection.property, names) if p)
+
+
+def _measured(shape: ItemsShape, collection: Collection, keys: CTE) -> CTE | None:
+    """The page's offices (its `keys`) measured against the shape's criteria — `scored` of
+    standards/scores.py, over these offices only — when a property of the shape shows it."""
+    if shape.criteria is None or not _asks_measured(collection, shape.properties):
+        return None
+    # materialized: the join below is a nested loop over few rows, and would otherwise
+    # compute every office's tallies again for each of the page's features
+    scored = scored_over(shape.criteria, sources_of(select(keys.c.key)))
+    return scored.prefix_with("MATERIALIZED")
 
 
 def _key(collection: Collection, fid: str) -> Any:
@@ -276,7 +315,13 @@ def fetch_items(
         if key is None:
             return 0, "[]"
         params["key"] = key
-    else:  # (a lookup by key is planned well for any values: keep the cached plan)
+    if _asks_measured(request.collection, shape.properties):
+        evaluation = in_force(session=session, tenant_id=scope.tenant_id, day=request.window.day())
+        if evaluation is not None:
+            shape = replace(shape, criteria=evaluation.shape)
+            # (the window's own values first: its `as_of` is the day's, or not read)
+            params = {**evaluation.params, **params}
+    if fid is None:  # (a lookup by key is planned well for any values: keep the cached plan)
         plan_for_values(session)
     if request.filter is None:
         statement = items_statement(shape, request.collection)

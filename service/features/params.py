@@ -13,7 +13,7 @@ from typing import Any
 from geo.crs import UnsupportedCRS, parse_crs_uri
 from service.core.errors import InvalidParameter, NotFound
 from service.features import filters
-from service.features.collections import Collection, When
+from service.features.collections import Collection, Property, When
 from service.features.items import ItemsRequest, Window
 from service.features.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
 from service.features.tiles import MAX_TILE_MATRIX, TileRequest
@@ -92,18 +92,26 @@ def datetime_param(value: str | None) -> Window:
     return Window(When.during, start, end)
 
 
-def properties_param(value: str | None, collection: Collection) -> tuple[str, ...] | None:
+def properties_param(
+    value: str | None, collection: Collection, *, measured: bool = True
+) -> tuple[str, ...] | None:
+    """The properties asked for; with `measured` False (a tile's) only the queryables."""
     if value is None:
         return None
     names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
-    unknown = [n for n in names if collection.property(n) is None]
+    served = collection.properties if measured else collection.queryables
+    unknown = [n for n in names if all(p.name != n for p in served)]
     if unknown:
         raise _bad(
             "properties",
             f"{', '.join(unknown)[:200]} not a property of {collection.id}"
-            f" (its properties: {', '.join(p.name for p in collection.properties)})",
+            f"{'' if measured else ' in tiles'} (its properties: {_names(served)})",
         )
     return names
+
+
+def _names(properties: tuple[Property, ...]) -> str:
+    return ", ".join(p.name for p in properties)
 
 
 def sortby_param(value: str | None, collection: Collection) -> tuple[tuple[str, bool], ...]:
@@ -114,11 +122,11 @@ def sortby_param(value: str | None, collection: Collection) -> tuple[tuple[str, 
         name = part.strip()
         descending = name.startswith("-")
         name = name.lstrip("+-").strip()
-        if collection.property(name) is None:
+        if collection.queryable(name) is None:
             raise _bad(
                 "sortby",
-                f"{name[:100]!r} is not a property of {collection.id}"
-                f" (its properties: {', '.join(p.name for p in collection.properties)})",
+                f"{name[:100]!r} is not a sortable property of {collection.id}"
+                f" (its sortable properties: {_names(collection.queryables)})",
             )
         if name not in (k for k, _ in keys):
             keys.append((name, descending))
@@ -218,7 +226,8 @@ def tile_request(
         y=y,
         x=x,
         window=datetime_param(datetime_),
-        properties=properties_param(properties, collection) or collection.tile_properties,
+        properties=properties_param(properties, collection, measured=False)
+        or collection.tile_properties,
         filter_text=filter_,
         filter_lang=filter_lang,
         filter_epsg=crs_param(filter_crs, "filter-crs"),

@@ -25,9 +25,8 @@ from service.offices.schemas import (
 )
 from service.offices.statements import ONE_OFFICE, ListShape, page_of, rows_of
 from service.offices.states import TITLED, AcceptanceState
-from service.standards import service as standards
-from service.standards.facts import CriteriaShape, evaluation_params, shape_of, status_params
-from service.standards.service import StandardNotFound
+from service.standards.facts import CriteriaShape
+from service.standards.scores import in_force
 from service.tenants.policy import reinspection_months
 
 
@@ -176,11 +175,13 @@ def list_offices(
         "offset": offset,
     }
     measure_all = filters.needs_compliance or sort is OfficeSort.score
-    evaluation = _evaluation(session, scope) if measure_all or with_compliance else None
+    evaluation = None
+    if measure_all or with_compliance:
+        evaluation = in_force(session=session, tenant_id=scope.tenant_id, day=today)
     criteria = None
     if evaluation is not None:
-        criteria = shape_of(evaluation[0])
-        params.update(evaluation[1])
+        criteria = evaluation.shape
+        params.update(evaluation.params, offices=None)
     shape = _list_shape(filters, sort, descending, criteria if measure_all else None)
     total, page = session.execute(page_of(shape), params).one()
     if not page:
@@ -196,21 +197,6 @@ def list_offices(
     return int(total), [
         _listed(by_id[i], score=score, met=met) for i, score, met in page if i in by_id
     ]
-
-
-def _evaluation(session: Session, scope: Scope) -> tuple[list[Any], dict[str, Any]] | None:
-    """The criteria of the standard in force and the parameters that measure offices
-    against it; None when the tenant has published no standard."""
-    try:
-        standard = standards.resolve(session=session, tenant_id=scope.tenant_id, ref=None)
-    except StandardNotFound:
-        return None
-    criteria = standards.criteria_of(session=session, standard=standard)
-    return criteria, {
-        **evaluation_params(standard, date.today()),
-        **status_params(criteria),
-        "offices": None,
-    }
 
 
 def _listed(row: Any, **measured: Any) -> ListedOffice:

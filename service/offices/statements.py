@@ -28,7 +28,6 @@ from sqlalchemy import (
     cast,
     false,
     func,
-    literal_column,
     null,
     select,
 )
@@ -38,7 +37,8 @@ from service.acceptance.predicates import reinspection_due
 from service.core.binds import LIMIT, OFFSET, SOON, TODAY
 from service.coverage.predicates import REGION, T, divisions_as, offices_as
 from service.offices.schemas import ComplianceFilter, OfficeSort, ReinspectionFilter
-from service.standards.facts import CriteriaShape, statuses, tallies
+from service.standards.facts import CriteriaShape
+from service.standards.scores import scored
 from service.standards.sources import OFFICE_IDS
 
 o, d, c = offices_as("o"), divisions_as("d"), divisions_as("c")
@@ -157,17 +157,10 @@ _NO_SCORES = (
 )
 
 
-@lru_cache(maxsize=32)
 def _scored(criteria: CriteriaShape | None) -> CTE:
     """`scored` (id, score, mandatory_met) of the offices `facts` selects (:region, :offices),
-    measured against `criteria`; none without criteria."""
-    if not criteria:
-        return _NO_SCORES
-    s = statuses(criteria)
-    tallied = select(s.c.id, *tallies(criteria, s)).cte("tallied")
-    share = literal_column("100.0", Numeric) * tallied.c.passed
-    score = func.round(share / func.nullif(tallied.c.applicable, 0), 1)
-    return select(tallied.c.id, score.label("score"), tallied.c.mandatory_met).cte("scored")
+    measured against `criteria` (standards/scores.py); none without criteria."""
+    return scored(criteria) if criteria else _NO_SCORES
 
 
 # what each sort orders by, over the columns of `matching`; the sort key comes from a closed

@@ -233,7 +233,11 @@ def facts(roots: tuple[str, ...]) -> CTE:
     """`facts`: one row per active office of the selection (:region, :offices) with its id,
     division code and kind and one column per measure of `roots` (named as the measure; only
     those are computed)."""
-    x = sources()
+    return facts_over(roots, sources())
+
+
+def facts_over(roots: tuple[str, ...], x: Sources) -> CTE:
+    """`facts` over the offices the sources `x` select (sources.sources_of)."""
     return (
         select(
             x.sel.c.id,
@@ -368,9 +372,15 @@ def statuses(shape: CriteriaShape, *, with_values: bool = False) -> CTE:
     """`statuses`: per office id, division_code and s0 … sN (the status of each criterion,
     see `_status`); with `with_values` also v0 … vN, the measured values (for an office's
     checklist). Built once per shape of criteria (`shape_of`) and kept."""
+    return statuses_over(shape, sources(), with_values=with_values)
+
+
+def statuses_over(shape: CriteriaShape, x: Sources, *, with_values: bool = False) -> CTE:
+    """`statuses` over the offices the sources `x` select (sources.sources_of)."""
     if not shape:
         raise ValueError("a standard without criteria cannot be evaluated")
-    f = facts(tuple(sorted({c.root for c in shape})))
+    roots = tuple(sorted({c.root for c in shape}))
+    f = facts(roots) if x is sources() else facts_over(roots, x)
     columns = [_status(f, c, i).label(f"s{i}") for i, c in enumerate(shape)]
     if with_values:
         columns += [_value(f, c, i).label(f"v{i}") for i, c in enumerate(shape)]

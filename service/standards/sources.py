@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
+from sqlalchemy.sql import Select
 
 from service.core.binds import REGION, T
 from service.coverage.predicates import divisions_as, offices_as
@@ -127,7 +128,19 @@ def _staff(sel: CTE) -> CTE:
 def sources() -> Sources:
     """The CTEs the measures read, over the offices of the selection (:region, :offices):
     built once, they do not depend on the criteria."""
+    return sources_of(None)
+
+
+def sources_of(picked: Select[Any] | None) -> Sources:
+    """The CTEs the measures read, over the active offices of :region that `picked` (a
+    statement of office ids: a page of a larger statement) selects, or with None those
+    :offices names (NULL: all). Not kept: the statement `picked` is part of is."""
     o, d, c = offices_as("o"), divisions_as("d"), divisions_as("c")
+    chosen = (
+        o.c.id.in_(picked)
+        if picked is not None
+        else or_(OFFICE_IDS.is_(None), o.c.id == any_(OFFICE_IDS))
+    )
     sel = (
         select(
             o.c.id,
@@ -155,7 +168,7 @@ def sources() -> Sources:
             o.c.tenant_id == T,
             o.c.closed_at.is_(None),
             func.starts_with(o.c.division_code, REGION),
-            or_(OFFICE_IDS.is_(None), o.c.id == any_(OFFICE_IDS)),
+            chosen,
         )
         .cte("sel")
         .prefix_with("MATERIALIZED")
