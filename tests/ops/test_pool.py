@@ -56,3 +56,25 @@ def test_a_connection_in_steady_use_is_not_pinged(settings: Settings) -> None:
         assert pings == 1
     finally:
         engine.dispose()
+
+
+def test_a_long_statement_is_converted_once(settings: Settings) -> None:
+    """psycopg keeps the conversion of a statement's placeholders only for short statements
+    unless service/core/db.py raises its limits: a report's statement (20,000 characters, 60
+    parameters) would be parsed again on every execution."""
+    import psycopg._queries as queries
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    columns = ", ".join(f"%(p{i})s::int + {i} AS c{i}" for i in range(80))
+    sql = f"SELECT {columns} /* {'x' * 20_000} */"
+    params = {f"p{i}": i for i in range(80)}
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql(sql, params).one()[79] == 79 + 79
+            before = queries._query2pg.cache_info()
+            for _ in range(2):
+                assert conn.exec_driver_sql(sql, params).one()[79] == 79 + 79
+            after = queries._query2pg.cache_info()
+        assert (after.misses - before.misses, after.hits - before.hits) == (0, 2)
+    finally:
+        engine.dispose()
