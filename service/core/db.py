@@ -34,9 +34,11 @@ log = logging.getLogger("registry.db")
 # every execution. Our report and feature statements are longer (an office's compliance score
 # is 20,000 characters and 60 parameters): parsing it took 2.3 ms of each 8.5 ms request. The
 # limits are module constants of psycopg (no public setting); tests/ops/test_pool.py checks
-# that a long statement's conversion is kept, so an upgrade that moves them is noticed.
+# that a long statement's conversion is kept, so an upgrade that moves them is noticed. The
+# cache stays psycopg's LRU of 128 statements: at most 128 × 64 KB of statement text (a CQL2
+# filter changes a statement's shape, never puts its values in the text).
 _psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = max(
-    _psycopg_queries.MAX_CACHED_STATEMENT_LENGTH, 1 << 17
+    _psycopg_queries.MAX_CACHED_STATEMENT_LENGTH, 1 << 16
 )
 _psycopg_queries.MAX_CACHED_STATEMENT_PARAMS = max(
     _psycopg_queries.MAX_CACHED_STATEMENT_PARAMS, 1 << 12

@@ -165,6 +165,9 @@ def one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
     signature = inspect.signature(handler, eval_str=True)
     (name,) = (p.name for p in signature.parameters.values() if p.annotation is CallDep)
     kept = [p for p in signature.parameters.values() if p.name != name]
+    taken = {"request", "bearer", "f"} & {p.name for p in kept}
+    if taken:  # (the endpoint's own parameters: the handler's would be shadowed)
+        raise TypeError(f"{handler.__name__}: parameter names taken by one_hop: {taken}")
     keyword = inspect.Parameter.KEYWORD_ONLY
 
     async def endpoint(request: Request, bearer: Bearer, f: Format = None, **values: Any) -> Any:

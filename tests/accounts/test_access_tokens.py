@@ -327,3 +327,26 @@ def test_desktop_clients_are_offered_basic_under_ogc_only(client, auth):
     token = create(client, auth("zhengzhou_city"))["token"]
     r = client.get("/ogc/collections", headers=basic("zhengzhou_city", token))
     assert r.status_code == 200
+
+
+def test_a_refused_token_binds_nothing_that_outlives_its_refusal(client, auth, session):
+    """The lookup binds the transaction to the token's user in the same statement, before the
+    secret is compared (service/accounts/credentials.py): a wrong secret is refused, and the
+    rollback that follows every refusal takes the binding with it."""
+    from service.accounts.credentials import scope_of_access_token
+    from service.core.errors import NotAuthenticated
+
+    token = create(client, auth("zhengzhou_city"))["token"]
+    wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
+
+    def bound(name: str) -> Any:
+        return session.scalar(text("SELECT current_setting(:n, true)"), {"n": name})
+
+    before = bound("app.request_id")
+    refused = session.begin_nested()
+    with pytest.raises(NotAuthenticated):
+        scope_of_access_token(session, token=wrong, username=None, request_id="refused-probe")
+    assert (bound("app.request_id"), bound("app.username")) == ("refused-probe", "zhengzhou_city")
+    refused.rollback()
+    assert bound("app.request_id") == before != "refused-probe"
+    assert bound("app.username") != "zhengzhou_city"
