@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from service.core.cluster import free_port
 
 REGISTRY = str(Path(sys.executable).parent / "registry")
 SCRIPTS_RUN = str(Path(__file__).resolve().parents[1] / "scripts" / "run")
+SERVER_LOGS: dict[str, deque[str]] = {}  # base URL → the last lines its server wrote
 
 
 def make_database(pg_cluster, name: str, var: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -59,10 +61,11 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    # nobody reads the server's log lines: drained here, or the pipe fills (64 KiB, a few
-    # hundred requests) and the server blocks on its next log line
-    threading.Thread(target=_drain, args=(server.stderr,), daemon=True).start()
     base = f"http://127.0.0.1:{port}"
+    # read all along, or the pipe fills (64 KiB, a few hundred requests) and the server
+    # blocks on its next log line; the last lines are kept for a failing test to show
+    tail = SERVER_LOGS.setdefault(base, deque(maxlen=200))
+    threading.Thread(target=_drain, args=(server.stderr, tail), daemon=True).start()
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -75,9 +78,14 @@ def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.2)
 
 
-def _drain(stream: IO[bytes] | None) -> None:
-    while stream is not None and stream.read(65536):
-        pass
+def _drain(stream: IO[bytes] | None, tail: deque[str]) -> None:
+    for line in stream or ():
+        tail.append(line.decode(errors="replace").rstrip())
+
+
+def server_log(base: str) -> str:
+    """The last lines the server at `base` (started by `serve`) wrote to its log."""
+    return "\n".join(SERVER_LOGS.get(base, ()))
 
 
 @contextmanager

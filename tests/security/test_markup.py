@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import pytest
 from hostile import MARKUP, PASSWORD, Planted
+from operator_env import server_log
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -95,9 +97,21 @@ def page_text(driver: Any, base: str, path: str) -> str:
     return str(driver.execute_script("return document.body.innerText;"))
 
 
+# what the browser shows, for a map that never drew its layers
+SHOWN = """return [location.href, document.title,
+                 document.body ? document.body.innerText.slice(0, 800) : null];"""
+
+
 def open_map(driver: Any, base: str, path: str) -> tuple[str, list[dict[str, Any]]]:
     driver.get(base + path)
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script(LAYERS_READY))
+    try:
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script(LAYERS_READY))
+    except TimeoutException:
+        href, title, body = driver.execute_script(SHOWN)
+        pytest.fail(
+            f"{path}: no map layer after 30 s; the browser shows {href} {title!r}: {body!r}"
+            f"\nthe server's last log lines:\n{server_log(base)}"
+        )
     features = driver.execute_script(HOVER_AND_OPEN)
     return nothing_ran(driver, path), features
 
