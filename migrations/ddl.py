@@ -1,6 +1,7 @@
 """DDL the migrations repeat, written once: a tenant table's row-level policy, the tenant_id
 and id columns, the foreign keys to the tenant and to an office, the code-prefix index, the
-region guard of an office's records, the latest version of a standard in each tenant.
+region guard of an office's records, the latest version of a standard in each tenant, a
+required column added to a table that has rows.
 
 The migrations are landed history: what each emits must stay what it emitted. A change here
 changes every migration that calls it, so change nothing here; a new shape is a new function.
@@ -58,6 +59,14 @@ def tenant_id_column() -> sa.Column[Any]:
 def row_id_column() -> sa.Column[Any]:
     """The row's number within its tenant (second part of its primary key)."""
     return sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False)
+
+
+def add_column_with_default(
+    table: str, name: str, type_: sa.types.TypeEngine[Any], default: str
+) -> None:
+    """Add the NOT NULL column `name` to `table`, its rows (those there and those to come)
+    taking `default`, an SQL expression."""
+    op.add_column(table, sa.Column(name, type_, server_default=sa.text(default), nullable=False))
 
 
 def tenant_foreign_key(table: str, ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:

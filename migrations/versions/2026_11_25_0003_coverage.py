@@ -23,14 +23,8 @@ TOWNSHIP_KINDS = "'town', 'township', 'street', 'development_zone', 'farm', 'for
 
 
 def upgrade() -> None:
-    op.add_column(
-        "tenants",
-        sa.Column(
-            "required_kinds",
-            postgresql.ARRAY(sa.String(24)),
-            server_default=sa.text("'{town,township,street}'"),
-            nullable=False,
-        ),
+    ddl.add_column_with_default(
+        "tenants", "required_kinds", postgresql.ARRAY(sa.String(24)), "'{town,township,street}'"
     )
     op.create_check_constraint(
         "ck_tenants_required_kinds_valid",

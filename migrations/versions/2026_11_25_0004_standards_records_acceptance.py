@@ -367,12 +367,7 @@ def upgrade() -> None:
         ["tenant_id", "standard_id"],
         ["tenant_id", "id"],
     )
-    op.add_column(
-        "tenants",
-        sa.Column(
-            "reinspection_months", sa.Integer(), server_default=sa.text("24"), nullable=False
-        ),
-    )
+    ddl.add_column_with_default("tenants", "reinspection_months", sa.Integer(), "24")
     op.create_check_constraint(
         "ck_tenants_reinspection_months_range", "tenants", "reinspection_months BETWEEN 1 AND 120"
     )

@@ -117,14 +117,8 @@ def upgrade() -> None:
         REVOKE ALL ON FUNCTION registry_taken_external_ids(text[]) FROM PUBLIC;
         """
     )
-    op.add_column(
-        "auth_sessions",
-        sa.Column(
-            "rotated_hashes",
-            postgresql.ARRAY(sa.LargeBinary()),
-            server_default=sa.text("'{}'"),
-            nullable=False,
-        ),
+    ddl.add_column_with_default(
+        "auth_sessions", "rotated_hashes", postgresql.ARRAY(sa.LargeBinary()), "'{}'"
     )
     op.execute(
         f"""

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import ddl
+
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
@@ -22,10 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "tenants",
-        sa.Column("demo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-    )
+    ddl.add_column_with_default("tenants", "demo", sa.Boolean(), "false")
     # (as the tables' owner, whom row-level security does not restrict)
     op.execute(
         "UPDATE tenants t SET demo = true WHERE EXISTS"

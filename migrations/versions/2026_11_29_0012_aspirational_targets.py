@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import ddl
+
 revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
@@ -21,10 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "targets",
-        sa.Column("aspirational", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-    )
+    ddl.add_column_with_default("targets", "aspirational", sa.Boolean(), "false")
     # (as the tables' owner, whom row-level security does not restrict)
     op.execute(
         "UPDATE targets SET aspirational = true WHERE due_on = DATE '2008-12-31' AND share = 1"

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import ddl
+
 revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
@@ -23,10 +25,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "standards",
-        sa.Column("procedure", sa.String(16), server_default=sa.text("'city'"), nullable=False),
-    )
+    ddl.add_column_with_default("standards", "procedure", sa.String(16), "'city'")
     op.create_check_constraint(
         op.f("ck_standards_procedure_valid"), "standards", "procedure IN ('city', 'province')"
     )

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import ddl
+
 revision: str = "0017"
 down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
@@ -21,10 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "targets",
-        sa.Column("region_code", sa.String(12), server_default=sa.text("''"), nullable=False),
-    )
+    ddl.add_column_with_default("targets", "region_code", sa.String(12), "''")
     op.create_check_constraint(
         op.f("ck_targets_region_code_digits"), "targets", "region_code ~ '^([0-9]{2,12})?$'"
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from service.acceptance import exports, reports, rows, service
 from service.acceptance.schemas import EventOut, StepIn, StepResult
@@ -12,7 +12,7 @@ from service.acceptance.workflow import Step
 from service.core.exports import Column, fields_of
 from service.http.deps import CurrentScope, Level, ReportFormat, ReportParams, SessionDep
 from service.http.downloads import download
-from service.http.params import AsOfQuery, RegionParam
+from service.http.params import AsOfQuery, Offset, PageLimit, RegionParam
 from service.offices.dependencies import ValidOffice
 from service.offices.states import AcceptanceState
 
@@ -42,8 +42,8 @@ def acceptance_overview(
     region: RegionParam = None,
     state: AcceptanceState | None = None,
     level: Level | None = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: PageLimit = 100,
+    offset: Offset = 0,
     format: ReportFormat = "json",
 ) -> Any:
     """Offices by acceptance state with counts per sub-region, and re-inspections overdue or

@@ -11,7 +11,7 @@ from service.accounts.permissions import Action
 from service.audit import service
 from service.audit.schemas import EventOut, EventPage
 from service.http.deps import CurrentScope, SessionDep
-from service.http.params import RegionParam
+from service.http.params import Offset, RegionParam
 from service.offices.dependencies import ValidOffice
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -46,7 +46,7 @@ def audit_log(
     | None = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: Offset = 0,
 ) -> EventPage:
     """Changes in a region, newest first (province admins, city and county bureaus)."""
     scope.require(Action.read_audit)

@@ -24,13 +24,13 @@ from service.coverage.schemas import (
 )
 from service.http.deps import CurrentScope, SessionDep
 from service.http.downloads import download
+from service.http.params import Offset
 from service.tenants.policy import policy_of, set_required_kinds
 
 router = APIRouter(prefix="/api/v1", tags=["coverage"])
 
 Fmt = Literal["json", "csv", "xlsx", "geojson"]
 Limit = Annotated[int, Query(ge=1, le=5000, description="page size (JSON only)")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
 def _file(fmt: Fmt, table: service.Table) -> Any:

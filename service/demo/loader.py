@@ -37,24 +37,32 @@ DEMO_VALID_FROM = date(2023, 1, 1)  # the code lists are the 2023 statistical di
 GENERATED_SOURCE = "generated"  # prefix of `source` for generated (not official) boundaries
 TENANT_NAMES = {"41": "河南省司法厅", "14": "山西省司法厅"}
 USERNAME_STEMS = {"41": "henan", "14": "shanxi"}
-# (suffix, role, region) — region codes for 河南 and 山西 picked for a useful demo
+DemoUser = tuple[str, Role, str]  # (suffix, role, region)
+
+
+def _province_users(province: str, *local: DemoUser) -> list[DemoUser]:
+    """A demo province's users: its administrator and planner, the `local` ones, and a viewer
+    of the whole province."""
+    return [
+        ("admin", Role.province_admin, province),
+        ("planner", Role.province_planner, province),
+        *local,
+        ("viewer", Role.viewer, province),
+    ]
+
+
+# region codes for 河南 and 山西 picked for a useful demo
 DEMO_USERS = {
-    "41": [
-        ("admin", Role.province_admin, "41"),
-        ("planner", Role.province_planner, "41"),
+    "41": _province_users(
+        "41",
         ("zhengzhou", Role.city_bureau, "4101"),
         ("kaifeng", Role.city_bureau, "4102"),
         ("xinzheng", Role.county_bureau, "410184"),
         ("xincun", Role.office_staff, "410184101"),
-        ("viewer", Role.viewer, "41"),
-    ],
-    "14": [
-        ("admin", Role.province_admin, "14"),
-        ("planner", Role.province_planner, "14"),
-        ("taiyuan", Role.city_bureau, "1401"),
-        ("xiaodian", Role.county_bureau, "140105"),
-        ("viewer", Role.viewer, "14"),
-    ],
+    ),
+    "14": _province_users(
+        "14", ("taiyuan", Role.city_bureau, "1401"), ("xiaodian", Role.county_bureau, "140105")
+    ),
 }
 
 Progress = Callable[[str, int, int], None]

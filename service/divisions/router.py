@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from service.accounts.permissions import Action
@@ -23,7 +23,7 @@ from service.divisions.schemas import (
     boundary_note,
 )
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
-from service.http.params import AsOfQuery
+from service.http.params import AsOfQuery, Offset, PageLimit
 from service.http.uploads import spooled_upload
 from service.tenants.service import get_tenant
 
@@ -85,8 +85,8 @@ def list_divisions(
     level: DivisionLevel | None = None,
     kind: DivisionKind | None = None,
     as_of: AsOfQuery = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: PageLimit = 100,
+    offset: Offset = 0,
     format: Literal["json", "geojson"] = "json",
 ) -> Any:
     """Divisions of a region, valid today or at `as_of`; GeoJSON includes the polygons."""

@@ -46,6 +46,9 @@ PageRegionParam = Annotated[
         description="division code subtree (default: your region)",
     ),
 ]
+# a page of a list: how many rows (at most what an export holds), and how many to skip
+PageLimit = Annotated[int, Query(ge=1, le=5000)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 AsOfQuery = Annotated[
     PlausibleDate | None,
     Query(description=f"answer as of this date ({RANGE_TEXT}; default today)"),

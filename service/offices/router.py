@@ -13,6 +13,7 @@ from service.core.errors import Invalid
 from service.core.exports import Column
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.downloads import download
+from service.http.params import Offset, PageLimit
 from service.http.uploads import spooled_upload
 from service.offices import roster_store, service
 from service.offices.dependencies import ValidOffice
@@ -69,25 +70,26 @@ def get_offices(
     scope: CurrentScope,
     session: SessionDep,
     params: Annotated[OfficeListParams, Query()],
-    limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: PageLimit = 100,
+    offset: Offset = 0,
     format: Literal["json", "geojson", "csv", "xlsx"] = "json",
 ) -> Any:
     """Offices in a region (city, county or township subtree), filtered, sorted and
     paginated. CSV/XLSX: every page of the same list (up to 5,000 offices) with Chinese
     headers, the compliance score and the re-inspection due date."""
     filters = office_filter(params, scope)
-    if format in ("csv", "xlsx"):
-        total, listed = list_offices(
-            session=session,
-            scope=scope,
-            filters=filters,
-            limit=EXPORT_LIMIT,
-            offset=0,
-            sort=params.sort,
-            descending=params.order == "desc",
-            with_compliance=True,
-        )
+    export = format in ("csv", "xlsx")
+    total, listed = list_offices(
+        session=session,
+        scope=scope,
+        filters=filters,
+        limit=EXPORT_LIMIT if export else limit,
+        offset=0 if export else offset,
+        sort=params.sort,
+        descending=params.order == "desc",
+        with_compliance=export,
+    )
+    if export:
         return download(
             format,
             [export_row(item) for item in listed],
@@ -97,15 +99,6 @@ def get_offices(
             if total > EXPORT_LIMIT
             else None,
         )
-    total, listed = list_offices(
-        session=session,
-        scope=scope,
-        filters=filters,
-        limit=limit,
-        offset=offset,
-        sort=params.sort,
-        descending=params.order == "desc",
-    )
     items = [item.office for item in listed]
     links = page_links(request, total, limit, offset)
     if format == "geojson":

@@ -281,14 +281,15 @@ def own_tenant(
     path: str,
     allowed: Callable[[str, str], bool],
     *,
+    example: str | None = None,
     interactive: bool = False,
     **request: Any,
 ) -> dict[tuple[str, str], Rule]:
     """The rule of an endpoint about the caller or the caller's tenant, not a region (only the
-    own relation can be tried), its method and path written once for the key and the request."""
-    return {
-        (method, path): Rule(self_only(method, path, **request), allowed, interactive=interactive)
-    }
+    own relation can be tried), its method and path written once for the key and the request;
+    where the path has parameters, the request goes to `example`, a path it matches."""
+    asked = self_only(method, example or path, **request)
+    return {(method, path): Rule(asked, allowed, interactive=interactive)}
 
 
 ADMIN = ("province_admin",)
@@ -474,9 +475,7 @@ MATRIX.update(
         ),
         **region_listing("/api/v1/compliance", own_only(), regions_inside),
         **own_tenant("GET", "/api/v1/standards", ANYONE),
-        ("GET", "/api/v1/standards/{ref}"): Rule(
-            self_only("GET", "/api/v1/standards/current"), ANYONE
-        ),
+        **own_tenant("GET", "/api/v1/standards/{ref}", ANYONE, example="/api/v1/standards/current"),
         **own_tenant(
             "POST",
             "/api/v1/standards",
@@ -517,11 +516,14 @@ MATRIX.update(
         **own_tenant("GET", "/ogc/conformance", ANYONE),
         **own_tenant("GET", "/ogc/api", ANYONE),
         **own_tenant("GET", "/ogc/collections", ANYONE),
-        ("GET", "/ogc/collections/{collection_id}"): Rule(
-            self_only("GET", "/ogc/collections/townships"), ANYONE
+        **own_tenant(
+            "GET", "/ogc/collections/{collection_id}", ANYONE, example="/ogc/collections/townships"
         ),
-        ("GET", "/ogc/collections/{collection_id}/queryables"): Rule(
-            self_only("GET", "/ogc/collections/offices/queryables"), ANYONE
+        **own_tenant(
+            "GET",
+            "/ogc/collections/{collection_id}/queryables",
+            ANYONE,
+            example="/ogc/collections/offices/queryables",
         ),
         ("GET", "/ogc/collections/{collection_id}/items"): Rule(
             # (a filter true everywhere: it must not widen the region)
@@ -594,22 +596,30 @@ TILE = "/ogc/collections/{collection_id}/tiles/{tileMatrixSetId}/{tileMatrix}/{t
 MATRIX.update(
     {
         **own_tenant("GET", "/ogc/tileMatrixSets", ANYONE),
-        ("GET", "/ogc/tileMatrixSets/{tileMatrixSetId}"): Rule(
-            self_only("GET", "/ogc/tileMatrixSets/WorldCRS84Quad"), ANYONE
-        ),
-        ("GET", "/ogc/collections/{collection_id}/tiles"): Rule(
-            self_only("GET", "/ogc/collections/townships/tiles"), ANYONE
-        ),
-        ("GET", "/ogc/collections/{collection_id}/tiles/{tileMatrixSetId}"): Rule(
-            self_only("GET", "/ogc/collections/coverage/tiles/WebMercatorQuad"), ANYONE
-        ),
-        ("GET", TILE): Rule(
-            self_only(
-                "GET",
-                "/ogc/collections/offices/tiles/WebMercatorQuad/5/12/26",
-                params={"filter": "id > 0 OR code LIKE '%'"},
-            ),
+        **own_tenant(
+            "GET",
+            "/ogc/tileMatrixSets/{tileMatrixSetId}",
             ANYONE,
+            example="/ogc/tileMatrixSets/WorldCRS84Quad",
+        ),
+        **own_tenant(
+            "GET",
+            "/ogc/collections/{collection_id}/tiles",
+            ANYONE,
+            example="/ogc/collections/townships/tiles",
+        ),
+        **own_tenant(
+            "GET",
+            "/ogc/collections/{collection_id}/tiles/{tileMatrixSetId}",
+            ANYONE,
+            example="/ogc/collections/coverage/tiles/WebMercatorQuad",
+        ),
+        **own_tenant(
+            "GET",
+            TILE,
+            ANYONE,
+            example="/ogc/collections/offices/tiles/WebMercatorQuad/5/12/26",
+            params={"filter": "id > 0 OR code LIKE '%'"},
         ),
     }
 )
