@@ -198,6 +198,20 @@ def etag(office: Office) -> str:
     return f'"{office.version}"'
 
 
+def representation_etag(version: int, digest: str) -> str:
+    """The ETag of a representation that shows more than the office's record (the OGC API's
+    feature, with the compliance score measured from its other records): the record's
+    version and a digest of the body. If-Match compares the version (`check_if_match`)."""
+    return f'"{version}.{digest}"'
+
+
+def _version_named(tag: str) -> str:
+    """The record's ETag that an If-Match tag names: itself, or the version that leads a
+    representation's (`representation_etag`)."""
+    version, dot, digest = tag.strip('"').partition(".")
+    return f'"{version}"' if dot and version.isdigit() and digest.isalnum() else tag
+
+
 def check_if_match(office: Office, if_match: str | None, *, required: bool) -> None:
     if if_match is None:
         if required:
@@ -205,7 +219,7 @@ def check_if_match(office: Office, if_match: str | None, *, required: bool) -> N
                 "If-Match header required: send the ETag from GET /api/v1/offices/{id}"
             )
         return
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    tags = [_version_named(t.strip().removeprefix("W/")) for t in if_match.split(",")]
     if tags == ["*"]:
         raise PreconditionRequired("If-Match must carry the office's ETag, not *")
     if etag(office) not in tags:

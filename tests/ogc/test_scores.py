@@ -5,11 +5,12 @@ page's offices only, so no filter, sort or tile reads them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from criteria_cases import COUNTY, STREET, TOWN
-from office_records import OfficeSpec, register
+from office_records import OfficeSpec, full_facilities, register
 
 ITEMS = "/ogc/collections/offices/items"
 # what each office records: everything; nothing; a smaller office lacking registers; a street
@@ -93,3 +94,29 @@ def test_the_html_page_shows_the_score(client, auth, recorded) -> None:  # type:
     assert r.status_code == 200 and "规范化达标得分" in r.text and "必备项全部达标" in r.text
     score = checklist(client, auth, office_id, None)["score"]
     assert f"<th>规范化达标得分</th><td>{score:g}</td>" in r.text
+
+
+def test_the_etag_follows_the_score_and_still_guards_writes(client, auth) -> None:  # type: ignore[no-untyped-def]
+    """The score changes with the office's other records, not with its version: a feature
+    read before its facilities were recorded is not answered 304 after them. Its new ETag
+    still serves If-Match (the version it names is current); the old one is stale once a
+    write moved the version."""
+    office_id = register(client, auth(COUNTY), "410184103", SPECS["410184103"])  # no records
+    url, record = f"{ITEMS}/{office_id}", f"/api/v1/offices/{office_id}"
+    before = client.get(url, headers=auth(COUNTY))
+    version = client.get(record, headers=auth(COUNTY)).headers["etag"]
+    r = client.put(f"{record}/facilities", json=full_facilities(), headers=auth(COUNTY))
+    assert r.status_code == 200, r.text
+    assert client.get(record, headers=auth(COUNTY)).headers["etag"] == version  # not moved
+    after = client.get(url, headers={**auth(COUNTY), "If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    scores = [x.json()["properties"]["compliance_score"] for x in (before, after)]
+    assert scores[0] != scores[1]
+    assert after.headers["etag"] != before.headers["etag"]
+    again = client.get(url, headers={**auth(COUNTY), "If-None-Match": after.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == after.headers["etag"]
+    patch = json.dumps({"properties": {"phone": "0371-62600000"}})
+    headers = {**auth(COUNTY), "Content-Type": "application/merge-patch+json"}
+    for tag, status in ((after.headers["etag"], 200), (before.headers["etag"], 412)):
+        r = client.patch(url, content=patch, headers={**headers, "If-Match": tag})
+        assert r.status_code == status, r.text
