@@ -20,8 +20,8 @@ import folium
 from branca.element import MacroElement, Template
 from folium.utilities import JsCode
 
-from maps.base import inert_json
 from maps.data import Area, MapData, OfficeMark
+from maps.inert import inert_json
 
 Style = Callable[[dict[str, Any]], dict[str, Any]]
 

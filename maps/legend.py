@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import folium
 from branca.element import MacroElement, Template
 
-from maps.base import inert_html as escape  # branca renders the legend again as a template
+from maps.inert import inert_html as escape  # branca renders the legend again as a template
 
 
 class Legend(MacroElement):

@@ -3,16 +3,13 @@ division kind, date). Served as HTML that loads only the registry's own files.""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlencode
 
-import folium
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from maps.base import Basemap, page_html
-from maps.base import inert_html as escape  # the bar is rendered again as a template
-from maps.themes import build_map
+from maps.inert import inert_html as escape  # the bar is rendered again as a template
 from service.accounts.permissions import Action
 from service.core.errors import Invalid
 from service.core.settings import Settings
@@ -22,6 +19,9 @@ from service.http.params import PageRegionParam, page_date
 from service.maps.data import map_data
 from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.regions import RegionNav, region_nav
+
+if TYPE_CHECKING:
+    from maps.base import Basemap
 
 router = APIRouter(tags=["maps"])
 Theme = Literal["coverage", "facility", "staffing", "acceptance", "aggregates"]
@@ -35,6 +35,8 @@ THEME_LABELS = {
 
 
 def basemap_of(settings: Settings) -> Basemap:
+    from maps.base import Basemap
+
     key = settings.tianditu_key.get_secret_value() if settings.tianditu_key else None
     return Basemap(
         kind=settings.basemap,
@@ -119,6 +121,13 @@ def map_page(
 ) -> HTMLResponse:
     """The themed map of a region (default: the user's), as a page. Empty filter fields (as
     the page's form sends them) mean "no filter"."""
+    # folium is loaded by the first map a process draws (12 MB and 0.3 s of start-up that a
+    # worker serving the API, the OGC API or tiles never needs)
+    import folium
+
+    from maps.base import page_html
+    from maps.themes import build_map
+
     scope.require(Action.read)
     prefix = scope.region(region or None)
     kinds = tuple(k for k in (kind or []) if k)

@@ -6,6 +6,8 @@ through others."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,3 +121,17 @@ def test_no_module_reaches_itself_through_others() -> None:
         if v not in index:
             visit(v)
     assert cycles == []
+
+
+def test_the_app_loads_no_folium_until_a_map_is_drawn() -> None:
+    """A worker that serves the API, the OGC API and tiles never pays folium's 12 MB: the
+    map pages load it with the first map (service/maps/router.py; tests/maps draw them)."""
+    code = (
+        "import sys; from service.main import create_app; create_app(); print(sorted(sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = done.stdout.split("'")
+    assert "service.maps.router" in loaded  # (the map routes are there)
+    assert not {"folium", "branca", "maps.base", "maps.themes"} & set(loaded)
