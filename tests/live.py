@@ -10,10 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from service.core.cluster import free_port
 from service.core.settings import Settings
@@ -62,3 +65,17 @@ def chromium_driver(user_data_dir: Path, *, logs: bool = False) -> Any:
     driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     driver.set_page_load_timeout(60)
     return driver
+
+
+def log_in_through_the_form(
+    driver: Any, base: str, username: str, password: str, next_path: str
+) -> None:
+    """Log in with the login page's form, then wait until the browser shows `next_path` —
+    its path, not merely its name in the address: the login page's own address names it
+    (?next=…), and a wait for the name went on before the login was answered, so that the
+    test's next page could meet no session."""
+    driver.get(f"{base}/login?next={next_path}")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 30).until(lambda d: urlsplit(d.current_url).path == next_path)

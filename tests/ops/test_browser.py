@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live import chromium_driver
+from live import chromium_driver, log_in_through_the_form
 from operator_env import owner_connection, serve
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -69,11 +69,7 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
     server, base = serve(env)
     try:
         driver = browser
-        driver.get(f"{base}/login?next=/maps/coverage")
-        driver.find_element(By.ID, "username").send_keys(city["username"])
-        driver.find_element(By.ID, "password").send_keys(city["password"])
-        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        WebDriverWait(driver, 30).until(lambda d: "/maps/coverage" in d.current_url)
+        log_in_through_the_form(driver, base, city["username"], city["password"], "/maps/coverage")
         WebDriverWait(driver, 30).until(
             lambda d: (
                 d.execute_script(FIND_LAYERS) and d.find_elements(By.CLASS_NAME, "registry-legend")

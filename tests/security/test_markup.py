@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from hostile import MARKUP, PASSWORD, Planted
+from live import log_in_through_the_form
 from operator_env import server_log
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -68,11 +69,7 @@ LAYERS_READY = """return Object.keys(window).some(function (k) {
 
 def log_in(driver: Any, base: str, username: str) -> None:
     driver.delete_all_cookies()
-    driver.get(f"{base}/login?next=/dashboard")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("/dashboard"))
+    log_in_through_the_form(driver, base, username, PASSWORD, "/dashboard")
 
 
 def nothing_ran(driver: Any, where: str) -> str:
@@ -204,11 +201,7 @@ def test_lists_pickers_and_record_forms_show_hostile_strings_as_text(
     text = page_text(chromium, site.base, "/regions/children?region=4101&path=/offices")
     assert site.divisions["410184"] in text and site.divisions["410122"] in text
     chromium.delete_all_cookies()
-    chromium.get(f"{site.base}/login?next=/offices")
-    chromium.find_element(By.ID, "username").send_keys("xz_county")
-    chromium.find_element(By.ID, "password").send_keys(PASSWORD)
-    chromium.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(chromium, 30).until(lambda d: "/offices" in d.current_url)
+    log_in_through_the_form(chromium, site.base, "xz_county", PASSWORD, "/offices")
     listed = page_text(chromium, site.base, "/offices?size=100")
     mine = {n: i for n, i in site.offices.items() if n in listed}
     assert mine  # (the county's offices of the planted ones)
