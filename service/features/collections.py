@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
 )
 
 from service.core.binds import REGION, T
@@ -263,40 +264,27 @@ def _coverage_source(when: When) -> Select:
             {"field": "datetime"},
         )
     shape = Shape(dated=when is When.at, kinds=False)
-    t, lo = towns(shape), located(shape)
-    present = (
-        select(lo.c.code, func.count().label("n"))
-        .where(lo.c.code.is_not(None))
-        .group_by(lo.c.code)
-        .cte("present")
-    )
-    astray = (
-        select(lo.c.division_code.label("code"))
-        .where(lo.c.code.is_distinct_from(lo.c.division_code))
-        .distinct()
-        .cte("astray")
-    )
+    t = towns(shape)
     d, cty = divisions_as("d"), divisions_as("cty")
-    n = func.coalesce(present.c.n, 0)
+    joined = t.join(d, and_(d.c.tenant_id == T, d.c.id == t.c.id))
+    if shape.dated:  # where each office stood then: located again over the whole region
+        joined, n, misplaced = _placed_then(joined, t, located(shape))
+    else:
+        joined, n, misplaced = _placed_today(joined, t)
     status = case(
         (n > 1, "conflict"),
-        (astray.c.code.is_not(None), "misplaced"),
+        (misplaced, "misplaced"),
         (and_(n == 0, t.c.required), "gap"),
         (t.c.required, "covered"),
         else_="not_required",
     )
-    joined = (
-        t.join(d, and_(d.c.tenant_id == T, d.c.id == t.c.id))
-        .outerjoin(present, present.c.code == t.c.code)
-        .outerjoin(astray, astray.c.code == t.c.code)
-        .outerjoin(
-            cty,
-            and_(
-                cty.c.tenant_id == T,
-                cty.c.code == t.c.parent_code,
-                version_valid(cty, AS_OF if shape.dated else None),
-            ),
-        )
+    joined = joined.outerjoin(
+        cty,
+        and_(
+            cty.c.tenant_id == T,
+            cty.c.code == t.c.parent_code,
+            version_valid(cty, AS_OF if shape.dated else None),
+        ),
     )
     return select(
         _labels(t.c.kind, KIND_LABELS_ZH).label("kind_label"),
@@ -312,6 +300,54 @@ def _coverage_source(when: When) -> Select:
         n.label("offices"),
         status.label("status"),
     ).select_from(joined)
+
+
+def _placed_today(joined: Any, t: Any) -> tuple[Any, ColumnElement[Any], ColumnElement[bool]]:
+    """Each township's active offices standing in it, and whether an office registered to it
+    stands elsewhere, from the stored relation (`located_code`): two index lookups per
+    township (ix_offices_located_code_active, ix_offices_misplaced), so that a tile or a
+    page reads the offices of its own townships only, not the whole region's."""
+    o, m = offices_as("o"), offices_as("m")
+    present = (
+        select(func.count().label("n"))
+        .where(o.c.tenant_id == T, o.c.closed_at.is_(None), o.c.located_code == t.c.code)
+        .lateral("present")
+    )
+    astray = (
+        select(m.c.id)
+        .where(
+            m.c.tenant_id == T,
+            m.c.closed_at.is_(None),
+            m.c.division_code == t.c.code,
+            m.c.located_code.is_distinct_from(m.c.division_code),
+        )
+        .limit(1)
+        .lateral("astray")
+    )
+    joined = joined.join(present, true()).outerjoin(astray, true())
+    return joined, present.c.n, astray.c.id.is_not(None)
+
+
+def _placed_then(
+    joined: Any, t: Any, lo: Any
+) -> tuple[Any, ColumnElement[Any], ColumnElement[bool]]:
+    """The same at a past date, over `located` (the offices active then, where they stood)."""
+    present = (
+        select(lo.c.code, func.count().label("n"))
+        .where(lo.c.code.is_not(None))
+        .group_by(lo.c.code)
+        .cte("present")
+    )
+    astray = (
+        select(lo.c.division_code.label("code"))
+        .where(lo.c.code.is_distinct_from(lo.c.division_code))
+        .distinct()
+        .cte("astray")
+    )
+    joined = joined.outerjoin(present, present.c.code == t.c.code).outerjoin(
+        astray, astray.c.code == t.c.code
+    )
+    return joined, func.coalesce(present.c.n, 0), astray.c.code.is_not(None)
 
 
 _COVERAGE_PROPERTIES = (
