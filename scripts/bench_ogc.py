@@ -310,7 +310,11 @@ def bench_ogc(runs: int) -> dict[str, Any]:
     n = max(runs, 1) * 100
     results: dict[str, Any] = {"benchmark": "ogc", "requests_per_case": n}
     results["workers (each server)"] = WORKERS
-    server = bench.serve(c, OUR_PORT, WORKERS)
+    # tiles made for every request, as tipg makes them: our workers keep none here
+    # (REGISTRY_BENCH_TILE_CACHE_MB; the service's default keeps 16 MB of them)
+    kept = os.environ.get("REGISTRY_BENCH_TILE_CACHE_MB", "0")
+    server = bench.serve(c, OUR_PORT, WORKERS, {"REGISTRY_TILE_CACHE_MB": kept})
+    results["our tile cache MB"] = int(kept)
     ours = f"http://127.0.0.1:{OUR_PORT}"
     try:
         token = bench.access_token(ours, planner)

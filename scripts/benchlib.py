@@ -178,13 +178,16 @@ def median_ms(conn: psycopg.Connection, sql: str, params: dict, runs: int) -> fl
     return statistics.median(times)
 
 
-def serve(c: LocalCluster, port: int, workers: int = 1) -> subprocess.Popen:
+def serve(
+    c: LocalCluster, port: int, workers: int = 1, settings: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """`registry serve` on the bench cluster, waited for; `settings`: more environment."""
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "registry"),
             *("serve", "--port", str(port), "--workers", str(workers)),
         ],
-        env=env_for(c),
+        env={**env_for(c), **(settings or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

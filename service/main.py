@@ -23,6 +23,7 @@ from service.core.db import Database, make_engine
 from service.core.settings import Settings
 from service.coverage.router import router as coverage_router
 from service.divisions.router import router as divisions_router
+from service.features.tile_cache import TileCache
 from service.http.errors import register_error_handlers
 from service.http.middleware import RegistryMiddleware
 from service.maps.router import router as maps_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.tile_cache = TileCache(settings.tile_cache_mb)
     # logins and password changes queue here for a worker thread that checks the hash
     app.state.password_limiter = anyio.CapacityLimiter(settings.password_hash_workers)
     if database is not None:

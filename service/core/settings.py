@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=100, ge=1, le=2048)
     max_evidence_mb: int = Field(default=20, ge=1, le=2048)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    tile_cache_mb: int = Field(
+        default=16,
+        ge=0,
+        le=4096,
+        description="vector tiles kept by each worker, by ETag (0: none kept)",
+    )
     password_hash_workers: int = Field(
         default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
         ge=1,

@@ -279,6 +279,46 @@ def test_etag_revalidates_and_follows_every_office_change(client, auth, session,
     assert stale.status_code == 200
 
 
+def _queries(r: Any) -> int:
+    """How many statements the request ran (its Server-Timing)."""
+    timing = dict(p.strip().split(";", 1) for p in r.headers["server-timing"].split(","))
+    return int(timing["db"].split('desc="')[1].split()[0])
+
+
+def test_a_worker_keeps_a_tile_until_its_data_changes(
+    client, auth, session, offices, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The same tile asked again is the kept one (no tile is made: fewer statements), the
+    same bytes; another region's is its own; after a write the next read makes the tile
+    anew, with the change in it."""
+    office_id = offices["410184101"]
+    point = stored(session, "offices", "id = :id", id=office_id)
+    z = 14
+    y, x = tile_of(WMQ, point.x, point.y, z)
+    first = get_tile(client, auth, "henan_admin", "offices", WMQ, z, y, x)
+    again = get_tile(client, auth, "henan_admin", "offices", WMQ, z, y, x)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    assert _queries(again) < _queries(first)
+    city = get_tile(client, auth, "zhengzhou_city", "offices", WMQ, z, y, x)
+    assert city.headers["etag"] != first.headers["etag"] and _queries(city) == _queries(first)
+    checked = client.post(
+        f"/api/v1/offices/{office_id}/acceptance/self_check",
+        json={},
+        headers=auth("xinzheng_county"),
+    )
+    assert checked.status_code in (200, 201), checked.text
+    after = get_tile(client, auth, "henan_admin", "offices", WMQ, z, y, x)
+    assert after.headers["etag"] != first.headers["etag"]
+    assert _queries(after) == _queries(first)
+    ((before_state, after_state),) = [
+        (b["properties"]["state"], a["properties"]["state"])
+        for b in decode(first.content, tmp_path, WMQ, z, y, x)
+        for a in decode(after.content, tmp_path, WMQ, z, y, x)
+    ]
+    assert (before_state, after_state) == ("not_applied", "self_checked")
+
+
 def test_a_filter_narrows_a_tile_as_it_narrows_items(client, auth, offices, tmp_path) -> None:  # type: ignore[no-untyped-def]
     z = 7
     y, x = tile_of(WMQ, 114.2, 34.5, z)  # 郑州 and 开封
