@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import shapely
-from cql2_cases import CASES, features, ids, township_shape
+from cql2_cases import CASES, STAFFED, features, ids, township_shape
 from fastapi.routing import APIRoute
 from office_features import GEOJSON, feature, post
 from openapi_spec_validator.validation import OpenAPIV30SpecValidator
@@ -263,6 +263,28 @@ def cases_of(encoding: str, *classes: str) -> Callable[[Server], None]:
     return check
 
 
+def property_property(s: Server) -> None:
+    """Properties and literals on either side of every declared predicate: comparisons,
+    BETWEEN and IN with properties among their values, a spatial function with the literal
+    first."""
+    cases_of("both", "property-property")(s)
+    staffed = {str(s.offices[c]) for c, *_ in STAFFED}
+    for cql2, kept in (
+        ("2 < staff_total", {str(s.offices[TOWN])}),
+        ("staff_formal BETWEEN 1 AND staff_total", staffed),
+        ("staff_total IN (staff_formal, 7)", staffed),
+        ("staff_formal <> staff_total", set()),
+        (
+            {"op": "<=", "args": [{"property": "staff_formal"}, {"property": "staff_total"}]},
+            staffed,
+        ),
+    ):
+        assert s.filtered("offices", cql2) == kept, cql2
+    point = township_shape(s.client, s.auth, TOWN).representative_point()
+    literal_first = f"S_INTERSECTS(POINT({point.x} {point.y}), geometry)"
+    assert s.filtered("townships", literal_first) == {TOWN}
+
+
 def test_arithmetic_is_not_declared_while_part_of_it_is_missing(server) -> None:  # type: ignore[no-untyped-def]
     """CQL2's arithmetic class has +, -, * and / (they work) and %, ^ and div, which
     pygeofilter 0.4 reads neither in text nor in JSON: a 400, and the class not declared."""
@@ -425,6 +447,7 @@ CHECKS: dict[str, Callable[[Server], None]] = {
     CQL2 + "basic-cql2": cases_of("both", "basic-cql2"),
     CQL2 + "advanced-comparison-operators": cases_of("both", "advanced-comparison-operators"),
     CQL2 + "case-insensitive-comparison": cases_of("both", "case-insensitive-comparison"),
+    CQL2 + "property-property": property_property,
     CQL2 + "basic-spatial-functions": basic_spatial_functions,
     CQL2 + "basic-spatial-functions-plus": basic_spatial_functions_plus,
     CQL2 + "spatial-functions": spatial_functions,
