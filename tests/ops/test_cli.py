@@ -330,14 +330,16 @@ def test_serve_answers_a_demo_login(demo_env):
         token = httpx.post(
             f"{base}/api/v1/auth/token",
             data={"username": "henan_admin", "password": admin["password"]},
+            timeout=60,
         ).json()["access_token"]
         page = httpx.get(
             f"{base}/api/v1/offices",
             params={"region": "4101", "limit": 5},
             headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
         ).json()
         assert page["total"] > 100 and len(page["items"]) == 5
-        assert httpx.get(f"{base}/docs").status_code == 200
+        assert httpx.get(f"{base}/docs", timeout=60).status_code == 200
     finally:
         server.terminate()
         server.wait(timeout=15)

@@ -105,7 +105,9 @@ def roster(cells: dict[str, BaseGeometry]) -> bytes:
 
 
 def login(base: str, username: str, password: str) -> dict[str, str]:
-    r = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password})
+    r = httpx.post(
+        f"{base}/api/v1/auth/token", data={"username": username, "password": password}, timeout=60
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
@@ -163,7 +165,7 @@ def test_a_real_province_first_day(pg_cluster, tmp_path):
         # 5. coverage: the province admin's gaps from the API, the operator's from the CLI
         admin = login(base, "henan_admin", "henan-admin-first-day")
         gaps = httpx.get(
-            f"{base}/api/v1/coverage/gaps", params={"region": XINZHENG}, headers=admin
+            f"{base}/api/v1/coverage/gaps", params={"region": XINZHENG}, headers=admin, timeout=60
         ).json()
         assert sorted(g["code"] for g in gaps["items"]) == ["410184003", "410184107", "410184200"]
         assert gaps["note"] is None  # official boundaries: no "generated" notice

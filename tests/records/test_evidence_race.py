@@ -59,7 +59,10 @@ def server(settings, base_data, owner_engine, auth) -> Iterator[Server]:  # type
             offices = {}
             for actor, place in OFFICES.items():
                 r = httpx.post(
-                    f"{url}/api/v1/offices", json=office_body(*place), headers=auth(actor)
+                    f"{url}/api/v1/offices",
+                    json=office_body(*place),
+                    headers=auth(actor),
+                    timeout=60,
                 )
                 assert r.status_code == 201, r.text
                 offices[actor] = r.json()["id"]
@@ -108,7 +111,7 @@ def race(server: Server, auth, data: bytes, uploads: list[tuple[str, str, float]
 def stored(server: Server, auth, actor: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The sha256 of the evidence files of the actor's office."""
     office = server.offices[actor]
-    r = httpx.get(f"{server.url}/api/v1/offices/{office}/evidence", headers=auth(actor))
+    r = httpx.get(f"{server.url}/api/v1/offices/{office}/evidence", headers=auth(actor), timeout=60)
     assert r.status_code == 200, r.text
     return [e["sha256"] for e in r.json()]
 
@@ -144,7 +147,7 @@ def test_a_failing_upload_racing_a_stored_one_never_removes_its_bytes(
     assert accepted.status_code == 201, accepted.text
     assert on_disk(settings.var_dir, data) == [blob(settings.var_dir, data)]
     assert blob(settings.var_dir, data).read_bytes() == data
-    got = httpx.get(f"{server.url}{accepted.json()['href']}", headers=auth(winner))
+    got = httpx.get(f"{server.url}{accepted.json()['href']}", headers=auth(winner), timeout=60)
     assert got.status_code == 200 and got.content == data
     assert stored(server, auth, winner) == [hashlib.sha256(data).hexdigest()]
     if winner != "henan_admin":

@@ -49,27 +49,30 @@ def test_concurrent_patches(server):
     ((geom, _),) = mini_features("mini_henan", lambda c: c == TOWNSHIP)
     p = shapely.point_on_surface(geom)
     login = httpx.post(
-        f"{server}/api/v1/auth/token", data={"username": "henan_admin", "password": PASSWORD}
+        f"{server}/api/v1/auth/token",
+        data={"username": "henan_admin", "password": PASSWORD},
+        timeout=60,
     )
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
     created = httpx.post(
         f"{server}/api/v1/offices",
         json={"name": "通许县司法局竖岗司法所", "location": {"lon": p.x, "lat": p.y}},
         headers=headers,
+        timeout=60,
     )
     assert created.status_code == 201, created.text
     url = f"{server}/api/v1/offices/{created.json()['id']}"
     outcomes = []
     for round_no in range(ROUNDS):
-        etag = httpx.get(url, headers=headers).headers["ETag"]
+        etag = httpx.get(url, headers=headers, timeout=60).headers["ETag"]
         results = race(url, {**headers, "If-Match": etag}, (10 * round_no + 1, 10 * round_no + 2))
         codes = sorted(r.status_code for r in results.values())
         assert codes == [200, 412], {k: (r.status_code, r.text[:200]) for k, r in results.items()}
         winner = next(k for k, r in results.items() if r.status_code == 200)
-        stored = httpx.get(url, headers=headers).json()
+        stored = httpx.get(url, headers=headers, timeout=60).json()
         assert stored["staff_total"] == winner
         assert stored["version"] == round_no + 2
         outcomes.append(winner)
-    history = httpx.get(f"{url}/history", headers=headers).json()
+    history = httpx.get(f"{url}/history", headers=headers, timeout=60).json()
     updates = [e for e in history if e["action"] == "update"]
     assert [e["after"]["staff_total"] for e in updates] == outcomes  # one event per winner

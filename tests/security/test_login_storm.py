@@ -53,7 +53,9 @@ def verifications(monkeypatch):  # type: ignore[no-untyped-def]
 
 def test_a_login_storm_stalls_nobody(server, base_data, engine, verifications):
     bystander = httpx.post(
-        f"{server}/api/v1/auth/token", data={"username": "henan_viewer", "password": PASSWORD}
+        f"{server}/api/v1/auth/token",
+        data={"username": "henan_viewer", "password": PASSWORD},
+        timeout=60,
     )
     headers = {"Authorization": f"Bearer {bystander.json()['access_token']}"}
     verifications.clear()
