@@ -13,10 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-import pyogrio
 import shapely
-from pyogrio import raw
-from pyogrio.errors import DataLayerError, DataSourceError
 
 
 class UnreadableFile(ValueError):
@@ -128,6 +125,12 @@ def read_features(
     path: Path, *, layer: str | None = None, zip_limits: ZipLimits = ZipLimits()
 ) -> FeatureTable:
     """Read every feature of one layer of `path` into a FeatureTable."""
+    # GDAL's bindings are loaded by the first file read, not by every worker that imports
+    # this module: they hold 29 MB that a worker serving the API never uses
+    import pyogrio
+    from pyogrio import raw
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     fmt = sniff_format(path)
     source = str(path)
     shapefile_needs_decoding = False

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import jwt
@@ -14,10 +15,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
-# Verifying against this keeps the time of a login for an unknown user like a real one.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 TOKEN_ALGORITHM = "HS256"
 TOKEN_AUDIENCE = "registry-api"
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps the time of a login for an unknown user like a real one.
+    Made by the first login, not at import: argon2id takes 64 MiB for a moment, which a
+    worker that serves no login never needs to hold."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 def hash_password(password: str) -> str:
@@ -27,7 +34,9 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; always does the work of one verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

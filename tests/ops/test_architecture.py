@@ -123,15 +123,24 @@ def test_no_module_reaches_itself_through_others() -> None:
     assert cycles == []
 
 
-def test_the_app_loads_no_folium_until_a_map_is_drawn() -> None:
-    """A worker that serves the API, the OGC API and tiles never pays folium's 12 MB: the
-    map pages load it with the first map (service/maps/router.py; tests/maps draw them)."""
+def test_the_app_loads_no_folium_gdal_or_password_hash_until_it_needs_them() -> None:
+    """A worker that serves the API, the OGC API and tiles never pays folium's 12 MB, GDAL's
+    bindings' 29 MB or argon2id's 64 MiB: the map pages load folium with the first map
+    (service/maps/router.py; tests/maps draw them), the first file read loads pyogrio
+    (geo/readers.py; tests/divisions read files), the first login makes the hash that an
+    unknown user's login is verified against (service/accounts/security.py)."""
     code = (
-        "import sys; from service.main import create_app; create_app(); print(sorted(sys.modules))"
+        "import sys; from service.main import create_app; create_app(); print(sorted(sys.modules));"
+        # (VmHWM: getrusage's peak would include this process's, the parent of a fork)
+        " print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    loaded = done.stdout.split("'")
+    modules, peak_kb = done.stdout.splitlines()
+    loaded = modules.split("'")
     assert "service.maps.router" in loaded  # (the map routes are there)
-    assert not {"folium", "branca", "maps.base", "maps.themes"} & set(loaded)
+    assert "geo.readers" in loaded  # (and the file imports)
+    assert not {"folium", "branca", "maps.base", "maps.themes", "pyogrio"} & set(loaded)
+    # argon2id's 64 MiB would show as a peak of ~175 MB (the app alone is ~130 MB)
+    assert int(peak_kb) < 160 * 1024, f"peak RSS {int(peak_kb) // 1024} MB at start-up"
