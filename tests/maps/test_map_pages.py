@@ -13,7 +13,8 @@ from office_records import OfficeSpec, register
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from maps.themes import COVERAGE, STATE_COLOURS, build_map, staffing_class
+from maps.symbols import COVERAGE, STATE_COLOURS, staffing_class
+from maps.themes import build_map
 from service.accounts.scope import Scope
 from service.maps.data import MapData, map_data
 
