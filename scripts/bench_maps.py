@@ -1,7 +1,8 @@
 """`scripts/bench maps`: map pages of the national set over HTTP — Henan's coverage map
 (≈2,600 township polygons and offices), a city's, and the national overview: size, cold
 build (display geometry simplified and cached) and warm build times, against the raw SQL
-that reads the same townships' geometry (the floor a page cannot go below)."""
+that reads the same townships' geometry (the floor a page cannot go below); and the same
+maps printed (PDF, PNG)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,17 @@ PAGES = {
     "city staffing 4101": ("/maps/staffing", {"region": "4101"}),
     "nation aggregates": ("/maps/aggregates", {}),
 }
+# printed maps (issue "Maps at full detail…": Henan's A4 PDF <= 3 s)
+PRINTS = {
+    "printed province coverage 41, A4 PDF": ("/maps/coverage.pdf", {"region": "41"}),
+    "printed province coverage 41, A3 PNG": (
+        "/maps/coverage.png",
+        {"region": "41", "paper": "A3"},
+    ),
+    "printed city acceptance 4101, A4 PDF": ("/maps/acceptance.pdf", {"region": "4101"}),
+}
 BARS = {
+    "printed province coverage 41, A4 PDF": "warm <= 3 s",
     "province coverage 41": "HTML <= 3 MB, warm build <= 1.5 s",
     "city coverage 4101": "warm <= 300 ms",
     "nation aggregates": "HTML <= 2 MB",
@@ -97,14 +108,14 @@ def bench_maps(runs: int) -> dict[str, Any]:
                 data={"username": "nation_admin", "password": bench.PASSWORD},
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
-            for name, (path, params) in PAGES.items():
+            for name, (path, params) in {**PAGES, **PRINTS}.items():
                 r, cold_ms = bench.timed_get(client, path, params, headers)
                 warm = []
                 for _ in range(runs):
                     r, ms = bench.timed_get(client, path, params, headers)
                     warm.append(ms)
                 out[name] = {
-                    "html_mb": round(len(r.content) / 1e6, 2),
+                    ("html_mb" if name in PAGES else "mb"): round(len(r.content) / 1e6, 2),
                     "cold_s": round(cold_ms / 1000, 2),
                     "warm_p50_ms": round(statistics.median(warm), 1),
                     "server_db_p50_ms": round(

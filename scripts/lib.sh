@@ -40,6 +40,9 @@ ensure_system_packages() {
     have_postgis || missing+=(postgresql-15-postgis-3 postgresql-contrib)
     command -v python3 >/dev/null || missing+=(python3)
     have_venv_module || missing+=(python3-venv)
+    # the CJK font of printed maps (/maps/{theme}.pdf; REGISTRY_PRINT_FONT) and of the
+    # browser tests' screenshots
+    [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
     if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
@@ -79,8 +82,6 @@ ensure_browser() {
     local missing=()
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
-    # Chinese text in screenshots
-    [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
     # GDAL's OGC API - Features client, for the tests of /ogc with a real client
     command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
     # QGIS 3.22 (headless, Debian's python3), for the tests of /ogc with a desktop GIS

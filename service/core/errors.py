@@ -54,6 +54,12 @@ class TenantNotFound(NotFound):
     code = "tenant_not_found"
 
 
+class Unavailable(DomainError):
+    """Something the service needs is missing on this machine (the operator can fix it)."""
+
+    status, code = 503, "unavailable"
+
+
 class MethodNotAllowed(DomainError):
     status, code = 405, "method_not_allowed"
 

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         default="none", description="what maps draw under the data"
     )
     basemap_url: str | None = Field(default=None, description="XYZ tile URL template")
+    print_font: Path = Field(
+        default=Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+        description="the CJK font of printed maps (Debian fonts-noto-cjk; scripts/lib.sh "
+        "and docker/Dockerfile install it)",
+    )
     basemap_attribution: str = ""
     tianditu_key: SecretStr | None = None
     log_sql: bool = False

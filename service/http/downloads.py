@@ -1,4 +1,4 @@
-"""Report rows as a file to save: the bytes from `service/core/exports.py`, the response here."""
+"""Files to save: report rows (the bytes from `service/core/exports.py`) and printed maps."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def download(
 ) -> Response:
     """The rows as a file to save (Content-Disposition names it, in Chinese if need be)."""
     body = render(fmt, rows, columns, title=filename, note=note, geometry=geometry)
-    name = f"{filename}.{fmt}"
-    disposition = f"attachment; filename=\"export.{fmt}\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})
+    return attachment(body, MEDIA[fmt], filename, fmt)
+
+
+def attachment(body: bytes, media_type: str, filename: str, ext: str) -> Response:
+    """A file to save, named `filename.ext` (in Chinese if need be: RFC 6266's filename*,
+    with a plain ASCII name for clients that read only `filename`)."""
+    name = quote(f"{filename}.{ext}", safe="")
+    disposition = f"attachment; filename=\"export.{ext}\"; filename*=UTF-8''{name}"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})

@@ -1,20 +1,25 @@
 """Map pages: /maps/{theme} for any region the user may see, with filters (region, state,
-division kind, date). Served as HTML that loads only the registry's own files."""
+division kind, date), served as HTML that loads only the registry's own files; and the same
+maps to print, /maps/{theme}.pdf and .png."""
 
 from __future__ import annotations
 
+import os
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
+from maps.data import MapData
 from maps.inert import inert_html as escape  # the bar is rendered again as a template
 from service.accounts.permissions import Action
-from service.core.errors import Invalid
+from service.core.errors import Invalid, Unavailable
 from service.core.settings import Settings
 from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH, TOWNSHIP_KINDS
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.downloads import attachment
 from service.http.params import PageRegionParam, page_date
 from service.maps.data import map_data
 from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
@@ -32,6 +37,15 @@ THEME_LABELS = {
     "acceptance": "验收状态",
     "aggregates": "分区统计",
 }
+
+
+# the printed versions a map page links to: (format, paper, label)
+PRINTS = [
+    ("pdf", {"paper": "A4", "orientation": "landscape"}, "PDF A4 横向"),
+    ("pdf", {"paper": "A4", "orientation": "portrait"}, "PDF A4 纵向"),
+    ("pdf", {"paper": "A3", "orientation": "landscape"}, "PDF A3 横向"),
+    ("png", {"paper": "A4", "orientation": "landscape"}, "PNG 图片"),
+]
 
 
 def basemap_of(settings: Settings) -> Basemap:
@@ -81,6 +95,11 @@ def filter_bar(
         f'<option value="{k}"{" selected" if params.get("kind") == k else ""}>{label}</option>'
         for k, label in TOWNSHIP_KIND_LABELS_ZH.items()
     )
+    here = {**params, "region": region}
+    prints = " · ".join(
+        f'<a href="/maps/{theme}.{fmt}?{escape(urlencode({**here, **sheet}))}" download>{label}</a>'
+        for fmt, sheet, label in PRINTS
+    )
     notices = "".join(
         f'<div class="registry-message" role="status">{escape(m)}</div>' for m in messages
     )
@@ -97,27 +116,107 @@ def filter_bar(
         f'<label>类型 <select name="kind" id="kind-filter"><option value="">全部</option>'
         f"{kinds}</select></label> "
         f'<label>日期 <input type="date" name="as_of" value="{escape(params.get("as_of", ""))}">'
-        f'</label> <button type="submit">筛选</button></form></div></div>{notices}'
+        f'</label> <button type="submit">筛选</button></form>'
+        f'<nav class="registry-prints" aria-label="下载打印版">下载打印版:{prints}</nav>'
+        f"</div></div>{notices}"
     )
+
+
+StateParam = Annotated[
+    str | None,
+    Query(pattern="^(" + "|".join(s.value for s in AcceptanceState) + ")?$"),
+]
+KindParam = Annotated[
+    list[str] | None,
+    Query(description="township kinds (town, township, street, development_zone …)"),
+]
+AsOfParam = Annotated[str | None, Query(pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
+PRINT_MEDIA = {"pdf": "application/pdf", "png": "image/png"}
+
+
+def _map_data(
+    theme: Theme,
+    scope: CurrentScope,
+    session: SessionDep,
+    region: PageRegionParam = None,
+    state: StateParam = None,
+    kind: KindParam = None,
+    as_of: AsOfParam = None,
+) -> MapData:
+    """What the map of `theme` shows in the caller's region (or one inside it), with the
+    filters; the same for the page and for the printed map. Empty filter fields (as the
+    page's form sends them) mean "no filter"."""
+    scope.require(Action.read)
+    prefix = scope.region(region or None)
+    kinds = tuple(k for k in (kind or []) if k)
+    unknown = sorted(set(kinds) - {k.value for k in TOWNSHIP_KINDS})
+    if unknown:
+        raise Invalid(f"kind: {', '.join(unknown)} is not a township kind", {"field": "kind"})
+    return map_data(
+        session=session,
+        scope=scope,
+        theme=theme,
+        region=prefix,
+        as_of=page_date(as_of),
+        state=state or None,
+        kinds=kinds or None,
+    )
+
+
+MapDataDep = Annotated[MapData, Depends(_map_data)]
+
+
+@router.get(
+    "/maps/{theme}.{fmt}",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in PRINT_MEDIA.values()}}},
+)
+def printed_map(
+    theme: Theme,
+    fmt: Literal["pdf", "png"],
+    data: MapDataDep,
+    scope: CurrentScope,
+    settings: SettingsDep,
+    paper: Literal["A4", "A3"] = "A4",
+    orientation: Literal["landscape", "portrait"] = "landscape",
+) -> Response:
+    """The themed map of a region as a page to print (PDF or PNG, A4 or A3): the same
+    data, colours and legend counts as the map page, with a title, scale bar, north arrow,
+    the data's date and filters, notes and the issuing unit."""
+    font = settings.print_font
+    if not font.is_file():
+        raise Unavailable(
+            f"printed maps need a CJK font at {font} (REGISTRY_PRINT_FONT): install Debian's"
+            " fonts-noto-cjk",
+            {"field": "print_font"},
+        )
+    # matplotlib is loaded by the first printed map (as folium by the first map page)
+    os.environ.setdefault("MPLCONFIGDIR", str(settings.var_dir / "matplotlib"))
+    from maps.printed import Imprint, Sheet, render, title_of
+
+    today = date.today()
+    state = data.filters.get("state")
+    shown = [ACCEPTANCE_LABELS_ZH[AcceptanceState(state)]] if state else []
+    shown += [TOWNSHIP_KIND_LABELS_ZH.get(k, k) for k in data.filters.get("kinds") or ()]
+    imprint = Imprint(
+        issued_by=scope.tenant_name,
+        printed_on=today,
+        data_date=data.filters.get("as_of") or today,
+        filters="、".join(shown) or None,
+    )
+    body = render(theme, data, Sheet(paper, orientation), imprint, fmt=fmt, font_path=str(font))
+    name = f"{title_of(theme, data)}_{imprint.data_date:%Y%m%d}_{paper}"
+    return attachment(body, PRINT_MEDIA[fmt], name, fmt)
 
 
 @router.get("/maps/{theme}", response_class=HTMLResponse)
 def map_page(
     theme: Theme,
     request: Request,
+    data: MapDataDep,
     scope: CurrentScope,
     session: SessionDep,
     settings: SettingsDep,
-    region: PageRegionParam = None,
-    state: Annotated[
-        str | None,
-        Query(pattern="^(" + "|".join(s.value for s in AcceptanceState) + ")?$"),
-    ] = None,
-    kind: Annotated[
-        list[str] | None,
-        Query(description="township kinds (town, township, street, development_zone …)"),
-    ] = None,
-    as_of: Annotated[str | None, Query(pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")] = None,
 ) -> HTMLResponse:
     """The themed map of a region (default: the user's), as a page. Empty filter fields (as
     the page's form sends them) mean "no filter"."""
@@ -128,21 +227,7 @@ def map_page(
     from maps.base import page_html
     from maps.themes import build_map
 
-    scope.require(Action.read)
-    prefix = scope.region(region or None)
-    kinds = tuple(k for k in (kind or []) if k)
-    unknown = sorted(set(kinds) - {k.value for k in TOWNSHIP_KINDS})
-    if unknown:
-        raise Invalid(f"kind: {', '.join(unknown)} is not a township kind", {"field": "kind"})
-    data = map_data(
-        session=session,
-        scope=scope,
-        theme=theme,
-        region=prefix,
-        as_of=page_date(as_of),
-        state=state or None,
-        kinds=kinds or None,
-    )
+    prefix = data.region_code
     params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}
     # (urlencode turns the braces of a value into %7B/%7D: only "{theme}" is a placeholder)
     data.drill = f"/maps/{{theme}}?{urlencode({**params, 'region': ''})}"

@@ -124,9 +124,10 @@ def test_no_module_reaches_itself_through_others() -> None:
 
 
 def test_the_app_loads_no_folium_gdal_or_password_hash_until_it_needs_them() -> None:
-    """A worker that serves the API, the OGC API and tiles never pays folium's 12 MB, GDAL's
-    bindings' 29 MB or argon2id's 64 MiB: the map pages load folium with the first map
-    (service/maps/router.py; tests/maps draw them), the first file read loads pyogrio
+    """A worker that serves the API, the OGC API and tiles never pays folium's 12 MB,
+    matplotlib's, GDAL's bindings' 29 MB or argon2id's 64 MiB: the map pages load folium
+    with the first map and matplotlib with the first printed one (service/maps/router.py;
+    tests/maps draw them), the first file read loads pyogrio
     (geo/readers.py; tests/divisions read files), the first login makes the hash that an
     unknown user's login is verified against (service/accounts/security.py)."""
     code = (
@@ -141,6 +142,7 @@ def test_the_app_loads_no_folium_gdal_or_password_hash_until_it_needs_them() -> 
     loaded = modules.split("'")
     assert "service.maps.router" in loaded  # (the map routes are there)
     assert "geo.readers" in loaded  # (and the file imports)
-    assert not {"folium", "branca", "maps.base", "maps.themes", "pyogrio"} & set(loaded)
+    lazy = {"folium", "branca", "maps.base", "maps.themes", "maps.printed", "matplotlib"}
+    assert not (lazy | {"pyogrio"}) & set(loaded)
     # argon2id's 64 MiB would show as a peak of ~175 MB (the app alone is ~130 MB)
     assert int(peak_kb) < 160 * 1024, f"peak RSS {int(peak_kb) // 1024} MB at start-up"

@@ -485,6 +485,7 @@ MATRIX.update(
         **own_tenant("GET", "/api/v1/targets", ANYONE),
         # (that a page holds only the user's region is tested in tests/maps)
         ("GET", "/maps/{theme}"): Rule(region_list("/maps/acceptance"), own_only()),
+        ("GET", "/maps/{theme}.{fmt}"): Rule(region_list("/maps/acceptance.pdf"), own_only()),
         **own_tenant(
             "PUT",
             "/api/v1/targets",
