@@ -1,5 +1,5 @@
-"""CQL2 filters (OGC API Features Part 3) into the query idiom: pygeofilter parses the text or
-JSON encoding into its syntax tree; this module turns the tree into one SQLAlchemy Core
+"""CQL2 filters (OGC API Features Part 3) into the query idiom: cql2 reads the text encoding
+into the JSON one, pygeofilter reads JSON into its syntax tree; this module turns the tree into one SQLAlchemy Core
 condition over a collection's source (its `geom` and its properties), with every value a
 bound parameter. Nothing here parses text.
 
@@ -13,16 +13,18 @@ under row-level security (coverage/predicates.py says why).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import cql2
 import shapely
 import shapely.validation
 from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_json import parse as parse_json
-from pygeofilter.parsers.cql2_text import parse as parse_text
+from pygeofilter.parsers.cql2_json.parser import BINARY_OP_PREDICATES_MAP
 from sqlalchemy import (
     Boolean,
     ColumnElement,
@@ -68,34 +70,94 @@ def parse(text: str, lang: str) -> ast.AstType:
     if len(text) > MAX_FILTER:
         raise _bad(f"longer than {MAX_FILTER} characters")
     try:
-        if lang == "cql2-json":
-            return parse_json(_as_pygeofilter_reads(json.loads(text)))
-        return parse_text(text)
+        # CQL2-text is read by cql2 (the standard's grammar, temporal functions included)
+        # into CQL2-JSON, which pygeofilter reads: one tree for both encodings
+        tree = json.loads(text) if lang == "cql2-json" else _text_as_json(text)
+        return parse_json(_as_pygeofilter_reads(tree))
     except Invalid:
         raise
-    except Exception as exc:  # the parser's own errors (lark, JSON, values): all the client's
-        message = " ".join(str(exc).split()).split(" Expected one of")[0][:300]
+    except Exception as exc:  # the parsers' own errors (cql2, JSON, values): all the client's
+        message = " ".join(str(exc).split())[:300]
         raise _bad(f"cannot read it as {lang}: {message}") from exc
+
+
+# cql2's parser (Rust) recurses once per level of nesting and has no limit of its own: a
+# filter of 2,000 opening parentheses overflowed a worker thread's 8 MB stack and killed the
+# process. It runs on a thread of its own with a stack that holds the deepest filter that
+# MAX_FILTER allows (10,000 levels need ≈ 100 MB; the memory is reserved, touched only as
+# deep as the filter goes). tests/ogc/test_filters.py sends such filters.
+PARSER_STACK = 256 * 1024 * 1024
+_stack_size = threading.Lock()
+
+
+def _text_as_json(text: str) -> Any:
+    """CQL2-text as CQL2-JSON, read by cql2 on a thread with a stack deep enough for it."""
+    result: dict[str, Any] = {}
+
+    def read() -> None:
+        try:
+            result["json"] = cql2.parse_text(text).to_json()
+        except Exception as exc:  # its ParseError and ValueError: the client's
+            result["error"] = exc
+
+    with _stack_size:
+        before = threading.stack_size(PARSER_STACK)
+        try:
+            reader = threading.Thread(target=read, name="cql2-text")
+            reader.start()
+        finally:
+            threading.stack_size(before)
+    reader.join()
+    if "error" in result:
+        raise result["error"]
+    return result["json"]
 
 
 def _as_pygeofilter_reads(node: Any) -> Any:
     """CQL2-JSON (OGC 21-065r2) in the shapes pygeofilter 0.4 reads: `{"bbox": [minx, miny,
     maxx, maxy]}` as the polygon it means (pygeofilter puts the numbers into its envelope in
-    another order), and `between` with three arguments as `[value, [low, high]]` (its
-    reading of an earlier draft)."""
+    another order), `between` with three arguments as `[value, [low, high]]` (its reading
+    of an earlier draft), a function call as the draft wrote it, and a geometry collection
+    as one geometry."""
     if isinstance(node, dict):
+        if node.get("type") == "GeometryCollection":
+            return _collection_as_one_geometry(node)
         box = node.get("bbox")
         if set(node) == {"bbox"} and isinstance(box, list) and len(box) in (4, 6):
             x1, y1, x2, y2 = (box[0], box[1], box[3], box[4]) if len(box) == 6 else box
             ring = [[x1, y1], [x2, y1], [x2, y2], [x1, y2], [x1, y1]]
             return {"type": "Polygon", "coordinates": [ring]}
         args = node.get("args")
-        if node.get("op") == "between" and isinstance(args, list) and len(args) == 3:
+        op = node.get("op")
+        if op == "between" and isinstance(args, list) and len(args) == 3:
             node = {**node, "args": [args[0], [args[1], args[2]]]}
+        elif isinstance(op, str) and op not in _PYGEOFILTER_OPS:
+            # a function call, {"op": name, "args": [...]}, in its earlier draft's shape
+            return {"function": {"name": op, "arguments": _as_pygeofilter_reads(args or [])}}
         return {k: _as_pygeofilter_reads(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_as_pygeofilter_reads(v) for v in node]
     return node
+
+
+# the operators pygeofilter reads as such; any other `op` is a function's name
+_PYGEOFILTER_OPS = frozenset(
+    {"and", "or", "not", "isNull", "between", "like", "in", "casei", *BINARY_OP_PREDICATES_MAP}
+)
+
+
+def _collection_as_one_geometry(node: dict[str, Any]) -> dict[str, Any]:
+    """A GEOMETRYCOLLECTION literal as the one geometry of the same points (pygeofilter 0.4
+    reads no collection): its members' union, a point, line or polygon or a multi- of them.
+    Every spatial predicate answers alike for both (they compare point sets); a collection
+    of different kinds (points and polygons, say) has no such geometry and is refused."""
+    try:
+        union = shapely.union_all(shapely.geometry.shape(node).geoms)
+    except Exception as exc:  # shapely's errors on a malformed literal
+        raise _bad(f"unreadable GEOMETRYCOLLECTION: {str(exc)[:200]}") from exc
+    if union.geom_type == "GeometryCollection":
+        raise _bad("a GEOMETRYCOLLECTION must hold geometries of one kind (points, lines or areas)")
+    return dict(shapely.geometry.mapping(union))
 
 
 @dataclass(frozen=True)

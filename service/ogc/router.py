@@ -53,8 +53,9 @@ CONFORMANCE = [
     # Part 4 on the offices collection (service/ogc/edit_router.py)
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
-    # Part 3 and CQL2 (service/features/filters.py); temporal functions are read from
-    # CQL2-JSON only: the text parser of pygeofilter 0.4 takes them in an older syntax
+    # Part 3 and CQL2 (service/features/filters.py); temporal functions (T_AFTER, T_BEFORE,
+    # T_DURING, T_EQUALS, T_DISJOINT, T_OVERLAPS between a date and a date or interval) are
+    # read in both encodings but not all of the class "temporal-functions", so not declared
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
