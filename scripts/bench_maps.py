@@ -73,41 +73,43 @@ def screen_tiles(z: int, lon: float, lat: float) -> list[tuple[int, int, int]]:
 
 def tile_sequence(client: Any, headers: dict[str, str]) -> dict[str, Any]:
     """Each view's coverage tiles fetched as made (cold: the worker has not kept them) and
-    again (warm: kept by the worker, as the next user of the same view gets them); p50 per
-    zoom and over the whole sequence, with the tiles' sizes."""
+    again (warm: kept by the worker, as the next user of the same view gets them); p50 and
+    maximum per zoom over the tiles that hold townships (a screen at z4 is mostly sea and
+    other countries: empty tiles, answered at once, would hide the slow ones), with their
+    sizes; the bar is judged on those."""
     cold: dict[int, list[float]] = {}
     warm: dict[int, list[float]] = {}
     sizes: dict[int, list[int]] = {}
+    empty: dict[int, int] = {}
     for z, lon, lat in SEQUENCE:
         for _, row, col in screen_tiles(z, lon, lat):
             path = f"/ogc/collections/coverage/tiles/WebMercatorQuad/{z}/{row}/{col}"
             r, ms = bench.timed_get(client, path, {}, headers)
-            cold.setdefault(z, []).append(ms)
-            sizes.setdefault(z, []).append(len(r.content))
             _, again = bench.timed_get(client, path, {}, headers)
+            if not r.content:
+                empty[z] = empty.get(z, 0) + 1
+                continue
+            cold.setdefault(z, []).append(ms)
             warm.setdefault(z, []).append(again)
+            sizes.setdefault(z, []).append(len(r.content))
     out: dict[str, Any] = {
         f"z{z}": {
-            "tiles": len(cold[z]),
+            "tiles with townships": len(cold[z]),
+            "empty tiles (not counted)": empty.get(z, 0),
             "cold_p50_ms": round(statistics.median(cold[z]), 1),
+            "cold_max_ms": round(max(cold[z]), 1),
             "warm_p50_ms": round(statistics.median(warm[z]), 1),
             "kb_p50": round(statistics.median(sizes[z]) / 1024, 1),
+            "kb_max": round(max(sizes[z]) / 1024, 1),
         }
         for z in sorted(cold)
     }
-    every_cold = [ms for v in cold.values() for ms in v]
-    every_warm = [ms for v in warm.values() for ms in v]
-    out["all"] = {
-        "tiles": len(every_cold),
-        "cold_p50_ms": round(statistics.median(every_cold), 1),
-        "warm_p50_ms": round(statistics.median(every_warm), 1),
-        "bar": "warm <= 20 ms, cold <= 100 ms at every zoom",
-        "within_bar": all(
-            statistics.median(warm[z]) <= TILE_BARS_MS["warm"]
-            and statistics.median(cold[z]) <= TILE_BARS_MS["cold"]
-            for z in cold
-        ),
-    }
+    out["bar"] = "p50 per zoom: warm <= 20 ms, cold <= 100 ms"
+    out["within_bar"] = all(
+        statistics.median(warm[z]) <= TILE_BARS_MS["warm"]
+        and statistics.median(cold[z]) <= TILE_BARS_MS["cold"]
+        for z in cold
+    )
     return out
 
 

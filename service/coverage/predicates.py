@@ -121,19 +121,19 @@ def of_level(d: FromClause, level: Any, shape: Shape) -> ColumnElement[bool]:
     )
 
 
-def towns(shape: Shape) -> CTE:
+def towns(shape: Shape, *, geometry: bool = False) -> CTE:
     """`towns`: the township versions of the region valid at the date (the filter's kinds),
-    each saying whether its kind must have an office."""
+    each saying whether its kind must have an office; with `geometry`, their polygons too
+    (for features and tiles: read in the same pass, not joined back to divisions)."""
     d = divisions_as("d")
     conditions = [of_level(d, "township", shape)]
     if shape.kinds:
         conditions.append(d.c.kind == any_(KINDS))
     required = d.c.kind == any_(REQUIRED)
-    return (
-        select(d.c.id, d.c.code, d.c.name, d.c.kind, d.c.parent_code, required.label("required"))
-        .where(*conditions)
-        .cte("towns")
-    )
+    columns = [d.c.id, d.c.code, d.c.name, d.c.kind, d.c.parent_code, required.label("required")]
+    if geometry:
+        columns.append(d.c.geom)
+    return select(*columns).where(*conditions).cte("towns")
 
 
 def located(shape: Shape) -> CTE:

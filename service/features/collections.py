@@ -264,9 +264,9 @@ def _coverage_source(when: When) -> Select:
             {"field": "datetime"},
         )
     shape = Shape(dated=when is When.at, kinds=False)
-    t = towns(shape)
-    d, cty = divisions_as("d"), divisions_as("cty")
-    joined = t.join(d, and_(d.c.tenant_id == T, d.c.id == t.c.id))
+    t = towns(shape, geometry=True)
+    cty = divisions_as("cty")
+    joined: Any = t
     if shape.dated:  # where each office stood then: located again over the whole region
         joined, n, misplaced = _placed_then(joined, t, located(shape))
     else:
@@ -294,7 +294,7 @@ def _coverage_source(when: When) -> Select:
             "code name kind required",
             fid=t.c.code,
             key=t.c.code,
-            geom=d.c.geom,
+            geom=t.c.geom,
             county=cty.c.name,
         ),
         n.label("offices"),
