@@ -226,7 +226,10 @@ def draw(theme: str, data: MapData, sheet: Sheet, imprint: Imprint, *, font_path
         side.set_linewidth(0.6)
     fills = area_fills(theme, data)
     drawn = _draw_areas(ax, fills, to_map)
+    # the nation's 2,800 counties: hairlines, or their lines would hide the townships
+    thin = len(data.counties) > 1000
     for areas, (colour, width) in ((data.counties, COUNTY_LINE), (data.cities, CITY_LINE)):
+        width = width * 0.4 if thin else width
         if areas:
             lines = shapely.boundary(_projected(areas, to_map))
             ax.add_collection(
@@ -263,7 +266,9 @@ def _draw_areas(ax: Any, fills: list[tuple[Area, str]], to_map: Transformer) -> 
 
 
 def _draw_offices(ax: Any, theme: str, data: MapData, to_map: Transformer) -> None:
-    if not data.offices:
+    """The offices' marks; on the coverage map of the nation none (40,000 marks would cover
+    its townships, whose colour already says where an office is)."""
+    if not data.offices or (theme == "coverage" and len(data.region_code) < 2):
         return
     x, y = to_map.transform([o.lon for o in data.offices], [o.lat for o in data.offices])
     points = len(data.offices)

@@ -31,6 +31,7 @@ PRINTS = {
         {"region": "41", "paper": "A3"},
     ),
     "printed city acceptance 4101, A4 PDF": ("/maps/acceptance.pdf", {"region": "4101"}),
+    "printed nation coverage (every township), A3 PDF": ("/maps/coverage.pdf", {"paper": "A3"}),
 }
 BARS = {
     "printed province coverage 41, A4 PDF": "warm <= 3 s",

@@ -50,6 +50,9 @@ from service.tenants.models import Tenant
 
 FACILITY_CATEGORY = "基础设施"
 NATION_THEMES = frozenset({"aggregates"})
+# a national map of every township: printed only (a page of 41,000 polygons would be too
+# large to send; the printed page is drawn on the server)
+PRINTED_NATION_THEMES = frozenset({"aggregates", "coverage"})
 
 
 @cache
@@ -115,10 +118,14 @@ def map_data(
     as_of: date | None,
     state: str | None,
     kinds: tuple[str, ...] | None,
+    printed: bool = False,
 ) -> MapData:
-    if len(region) < 2 and theme not in NATION_THEMES:
+    """What the map of `theme` shows of `region`; `printed`: for a printed map, which may
+    show the nation's townships."""
+    if len(region) < 2 and theme not in (PRINTED_NATION_THEMES if printed else NATION_THEMES):
         raise Invalid(
-            "region: a national map shows only the aggregates; choose a province or smaller",
+            "region: a national map shows only the aggregates (printed, also coverage);"
+            " choose a province or smaller",
             {"field": "region"},
         )
     f = CoverageFilter(

@@ -136,6 +136,7 @@ PRINT_MEDIA = {"pdf": "application/pdf", "png": "image/png"}
 
 def _map_data(
     theme: Theme,
+    request: Request,
     scope: CurrentScope,
     session: SessionDep,
     region: PageRegionParam = None,
@@ -144,8 +145,9 @@ def _map_data(
     as_of: AsOfParam = None,
 ) -> MapData:
     """What the map of `theme` shows in the caller's region (or one inside it), with the
-    filters; the same for the page and for the printed map. Empty filter fields (as the
-    page's form sends them) mean "no filter"."""
+    filters; the same for the page and for the printed map (its path has a format; it may
+    show the nation's townships). Empty filter fields (as the page's form sends them) mean
+    "no filter"."""
     scope.require(Action.read)
     prefix = scope.region(region or None)
     kinds = tuple(k for k in (kind or []) if k)
@@ -160,6 +162,7 @@ def _map_data(
         as_of=page_date(as_of),
         state=state or None,
         kinds=kinds or None,
+        printed="fmt" in request.path_params,
     )
 
 

@@ -226,3 +226,24 @@ def test_every_map_page_links_its_printed_versions(client, auth, offices):
             headers=auth("xinzheng_county" if theme != "aggregates" else "zhengzhou_city"),
         )
         assert got.status_code == 200 and got.content.startswith(b"%PDF"), got.text[:300]
+
+
+def test_a_printed_national_map_shows_every_township(client, auth, session, base_data, offices):
+    """The ministry's question on one page: every township of the tenant coloured by its
+    coverage (a page of them is refused: printed only), the legend counting them all."""
+    from service.core.errors import Invalid
+
+    scope = scope_of(base_data, "henan_admin")
+    nation = {"session": session, "scope": scope, "theme": "coverage", "region": ""}
+    with pytest.raises(Invalid, match="printed, also coverage"):
+        map_data(**nation, as_of=None, state=None, kinds=None)
+    data = map_data(**nation, as_of=None, state=None, kinds=None, printed=True)
+    province = coverage_data(session, base_data, "henan_admin", "41")
+    assert len(data.townships) == len(province.townships) > 0
+    counts = Counter(a.props["coverage"] for a in data.townships)
+    assert counts == Counter(a.props["coverage"] for a in province.townships)
+    body = render("coverage", data, Sheet("A3"), imprint(), fmt="pdf", font_path=FONT)
+    text, reader = pdf_text(body)
+    assert round(float(reader.pages[0].mediabox.width)) == round(420 * PT_PER_MM)
+    for key, (_, label) in COVERAGE.items():
+        assert f"{label} {counts.get(key, 0)}" in text
