@@ -189,6 +189,7 @@ def test_a_bad_filter_is_a_400_naming_the_problem(client, auth, text, lang, says
         "(" * 2000 + "staff_total = 1" + ")" * 2000,  # once killed the worker (cql2's stack)
         "(" * 9990 + "staff_total = 1" + ")" * 9990,  # as deep as MAX_FILTER allows
         "NOT " * 4990 + "staff_total = 1",
+        "staff_total = " + "-" * 19980 + "1",
         "staff_total * 99999999999999999999999999 > 1",
         "staff_total / 0 > 1",
         "area_m2 > 1e400",
