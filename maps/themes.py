@@ -45,6 +45,27 @@ def _frame(data: MapData, basemap: Basemap, theme: str) -> folium.Map:
     return m
 
 
+def _office_style(theme: str, data: MapData, edge: str) -> Callable[[dict[str, Any]], dict]:
+    """Each office's mark on the map of `theme`: its fill, and the ring that flags it (3 px;
+    dashed, and sized by staff, on the staffing map) or a thin `edge`."""
+    offices = {o.id: o for o in data.offices}
+
+    def style(f: dict[str, Any]) -> dict[str, Any]:
+        office = offices[f["id"]]
+        ring = office_ring(theme, office)
+        out: dict[str, Any] = {
+            "fillColor": office_fill(theme, office),
+            "color": ring or edge,
+            "weight": 3 if ring else 1,
+        }
+        if theme == "staffing":
+            out["dashArray"] = "3 3" if ring else None
+            out["radius"] = staffing_radius(office.staff_total)
+        return out
+
+    return style
+
+
 def _finish(m: folium.Map, spec: LegendSpec) -> folium.Map:
     add_legend(m, Legend(spec.key, spec.title, spec.entries, spec.note, spec.shape))
     folium.LayerControl(collapsed=False).add_to(m)
@@ -113,30 +134,18 @@ def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
         ),
     )
 
-    offices = {o.id: o for o in data.offices}
-
-    def style(f: dict[str, Any]) -> dict[str, Any]:
-        office = offices[f["id"]]
-        ring = office_ring("acceptance", office)
-        return {
-            "fillColor": office_fill("acceptance", office),
-            "color": ring or "#212121",
-            "weight": 3 if ring else 1,
-        }
-
     popup = office_popup(
         data,
         [row("应复验日期", "due_on"), row("复验逾期", "overdue", labels="yesno")],
         {"yesno": {"true": "是", "false": "否"}},
     )
-    office_layer(m, "司法所", data.offices, style, popup)
+    office_layer(m, "司法所", data.offices, _office_style("acceptance", data, "#212121"), popup)
     return _finish(m, legend_of("acceptance", data))
 
 
 def facility_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """Offices coloured by the facility criteria of their standard."""
     m = _frame(data, basemap, "facility")
-    offices = {o.id: o for o in data.offices}
     popup = office_popup(
         data,
         [row("设施", "facility", labels="facility"), row("缺项", "facility_missing", default="无")],
@@ -146,7 +155,7 @@ def facility_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
         m,
         "司法所设施",
         data.offices,
-        lambda f: {"fillColor": office_fill("facility", offices[f["id"]]), "color": "#212121"},
+        _office_style("facility", data, "#212121"),
         popup,
     )
     return _finish(m, legend_of("facility", data))
@@ -156,23 +165,11 @@ def staffing_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """Offices sized by staff and coloured against ≥3 / ≥5; a dashed black ring flags no
     civil servant or a director without the required status or degree."""
     m = _frame(data, basemap, "staffing")
-    offices = {o.id: o for o in data.offices}
-
-    def style(f: dict[str, Any]) -> dict[str, Any]:
-        office = offices[f["id"]]
-        ring = office_ring("staffing", office)
-        return {
-            "fillColor": office_fill("staffing", office),
-            "color": ring or "#616161",
-            "weight": 3 if ring else 1,
-            "dashArray": "3 3" if ring else None,
-            "radius": staffing_radius(office.staff_total),
-        }
 
     popup = office_popup(
         data, [row("公务员", "civil_servants", unit=" 人"), row("问题", "problems", default="无")]
     )
-    office_layer(m, "司法所人员", data.offices, style, popup)
+    office_layer(m, "司法所人员", data.offices, _office_style("staffing", data, "#616161"), popup)
     return _finish(m, legend_of("staffing", data))
 
 
