@@ -246,6 +246,10 @@ def draw(theme: str, data: MapData, sheet: Sheet, imprint: Imprint, *, font_path
     _scale_bar(ax, box, sheet, font_path)
     _north_arrow(ax, font_path)
     _texts(fig, theme, data, imprint, box, font_path)
+    if data.messages:  # e.g. a date before the region's first boundaries: say why it is empty
+        ax.text(0.5, 0.5, _wrapped("\n".join(data.messages), 40), ha="center", va="center",
+                transform=ax.transAxes, fontproperties=_font(font_path, 11), zorder=6,
+                bbox={"facecolor": "#fff8e1", "edgecolor": "#f9a825"})  # fmt: skip
     _legend(fig, legend_of(theme, data), box, sheet, font_path)
     return fig
 

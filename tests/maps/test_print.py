@@ -247,3 +247,15 @@ def test_a_printed_national_map_shows_every_township(client, auth, session, base
     assert round(float(reader.pages[0].mediabox.width)) == round(420 * PT_PER_MM)
     for key, (_, label) in COVERAGE.items():
         assert f"{label} {counts.get(key, 0)}" in text
+
+
+def test_a_printed_map_of_an_empty_date_says_why(client, auth):
+    r = client.get(
+        "/maps/coverage.pdf",
+        params={"region": XINZHENG, "as_of": "1990-01-01"},
+        headers=auth("xinzheng_county"),
+    )
+    assert r.status_code == 200, r.text
+    text, _ = pdf_text(r.content)
+    assert "数据日期:1990年01月01日" in text
+    assert "没有区划数据" in text.replace(" ", "")
