@@ -5,6 +5,8 @@ maps to print, /maps/{theme}.pdf and .png."""
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlencode
@@ -168,6 +170,27 @@ def _map_data(
 
 MapDataDep = Annotated[MapData, Depends(_map_data)]
 
+# Printed maps drawn at once by a worker, their data included: a national one holds ≈450 MB
+# while it is made (scripts/bench maps), so a burst of them must queue, not pile up
+PRINTS_AT_ONCE = 2
+PRINT_WAIT_S = 20.0
+_print_slots = threading.BoundedSemaphore(PRINTS_AT_ONCE)
+
+
+def _print_slot(scope: CurrentScope) -> Iterator[None]:
+    """A place among the worker's printed maps, taken before their data is read (after the
+    caller's credential); 503 with Retry-After when none frees up within PRINT_WAIT_S."""
+    if not _print_slots.acquire(timeout=PRINT_WAIT_S):
+        raise Unavailable(
+            "too many printed maps are being drawn; try again in a minute",
+            {"retry_after": 30},
+            headers={"Retry-After": "30"},
+        )
+    try:
+        yield
+    finally:
+        _print_slots.release()
+
 
 @router.get(
     "/maps/{theme}.{fmt}",
@@ -177,8 +200,9 @@ MapDataDep = Annotated[MapData, Depends(_map_data)]
 def printed_map(
     theme: Theme,
     fmt: Literal["pdf", "png"],
-    data: MapDataDep,
     scope: CurrentScope,
+    _slot: Annotated[None, Depends(_print_slot, scope="function")],
+    data: MapDataDep,
     settings: SettingsDep,
     paper: Literal["A4", "A3"] = "A4",
     orientation: Literal["landscape", "portrait"] = "landscape",

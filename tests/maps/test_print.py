@@ -259,3 +259,24 @@ def test_a_printed_map_of_an_empty_date_says_why(client, auth):
     text, _ = pdf_text(r.content)
     assert "数据日期:1990年01月01日" in text
     assert "没有区划数据" in text.replace(" ", "")
+
+
+def test_a_busy_worker_queues_printed_maps_then_says_when_to_retry(client, auth, monkeypatch):
+    from service.maps import router
+
+    monkeypatch.setattr(router, "PRINT_WAIT_S", 0.2)
+    taken = [router._print_slots.acquire(timeout=1) for _ in range(router.PRINTS_AT_ONCE)]
+    try:
+        assert all(taken)
+        r = client.get(
+            "/maps/coverage.pdf", params={"region": XINZHENG}, headers=auth("xinzheng_county")
+        )
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "30" and "too many printed maps" in r.json()["message"]
+    finally:
+        for _ in taken:
+            router._print_slots.release()
+    r = client.get(
+        "/maps/coverage.pdf", params={"region": XINZHENG}, headers=auth("xinzheng_county")
+    )
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
