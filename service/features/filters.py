@@ -1,7 +1,7 @@
 """CQL2 filters (OGC API Features Part 3) into the query idiom: cql2 reads the text encoding
-into the JSON one, pygeofilter reads JSON into its syntax tree; this module turns the tree into one SQLAlchemy Core
-condition over a collection's source (its `geom` and its properties), with every value a
-bound parameter. Nothing here parses text.
+into the JSON one, pygeofilter reads JSON into its syntax tree; this module turns the tree
+into one SQLAlchemy Core condition over a collection's source (its `geom` and its
+properties), with every value a bound parameter. Nothing here parses text.
 
 What a filter may name is the collection's queryables (`Collection.queryables`, plus
 `geometry`); each comparison is checked against the property's type before it reaches the
