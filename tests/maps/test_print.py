@@ -176,6 +176,13 @@ def test_a_printed_map_only_of_the_users_region(client, auth, offices):
         assert r.status_code == 403, (user, region, r.text)
     r = client.get("/maps/coverage.pdf", params={"region": XINZHENG})
     assert r.status_code == 401
+    # the nation's printed map is only a nationwide user's: asked for by code or left empty,
+    # a province's or city's user gets their own region
+    for user in ("henan_admin", "zhengzhou_city"):
+        r = client.get("/maps/coverage.pdf", params={"region": "00"}, headers=auth(user))
+        assert r.status_code == 403, (user, r.text)
+    r = client.get("/maps/coverage.pdf", params={"region": ""}, headers=auth("zhengzhou_city"))
+    assert "郑州市司法所覆盖情况图" in pdf_text(r.content)[0]
     # a city's own map holds its counties only
     r = client.get("/maps/acceptance.pdf", headers=auth("zhengzhou_city"))
     text, _ = pdf_text(r.content)
