@@ -8,6 +8,7 @@ from typing import Literal
 
 import folium
 import folium.features
+from branca.element import MacroElement, Template
 from folium.utilities import JsCode
 
 from maps.inert import inert_html, inert_json
@@ -67,6 +68,9 @@ def new_map(bounds: list[list[float]] | None, basemap: Basemap, title: str) -> O
         renderer=JsCode("L.canvas({tolerance: window.innerWidth < 600 ? 14 : 2})"),  # type: ignore[arg-type]
         attribution_control=basemap.kind != "none",
     )
+    # set (folium gives it to its tile layer only), so that a layer drawn from a zoom on (the
+    # county lines' tiles) does not make Leaflet zoom the whole map in to that zoom
+    m.options["minZoom"] = 3
     m.get_root().header.add_child(  # type: ignore[attr-defined]
         folium.Element(f"<title>{inert_html(title)}</title>")
     )
@@ -86,8 +90,26 @@ def new_map(bounds: list[list[float]] | None, basemap: Basemap, title: str) -> O
             tiles=basemap.url, attr=basemap.attribution or "底图", name="底图", max_zoom=19
         ).add_to(m)
     if bounds:
-        m.fit_bounds(bounds)
+        m.add_child(FitBounds(bounds))
     return m
+
+
+class FitBounds(MacroElement):
+    """The map fitted to `bounds` at once (folium's fit_bounds animates the zoom from the
+    map's first one, and the layers added meanwhile load their tiles at that zoom)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds }}, {animate: false});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = inert_json([[float(v) for v in corner] for corner in bounds])
 
 
 def page_html(m: folium.Map) -> str:

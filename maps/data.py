@@ -59,3 +59,11 @@ class MapData:
     # the service's names of coded values, by property ("state": acceptance states, "kind":
     # township kinds): the maps colour by code and name by these
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # the townships and the county and city lines come as the service's vector tiles (at
+    # full detail at every zoom), not in the page: the tiles' URL templates by collection
+    # ("coverage", "counties", "cities"); `townships` then carry no geometry
+    tiles: dict[str, str] = field(default_factory=dict)
+    # the offices come from this URL (GeoJSON with each mark's style, maps.themes
+    # office_features) once the page has loaded, not in the page; `offices` then serve the
+    # legend's counts only
+    offices_url: str | None = None

@@ -18,6 +18,8 @@ from typing import Any
 
 import folium
 from branca.element import MacroElement, Template
+from folium.elements import JSCSSMixin
+from folium.map import Layer
 from folium.utilities import JsCode
 
 from maps.data import Area, MapData, OfficeMark
@@ -77,11 +79,12 @@ class PopupSpec:
     link: tuple[str, str, str] | None = None
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "rows": self.rows, "link": self.link, "labels": self.labels}
+
     def spec(self) -> str:
         """The spec as a JavaScript literal that cannot close the page's script element."""
-        return _js_literal(
-            {"title": self.title, "rows": self.rows, "link": self.link, "labels": self.labels}
-        )
+        return _js_literal(self.as_dict())
 
 
 def _js_literal(value: Any) -> str:
@@ -206,17 +209,9 @@ def office_popup(
     )
 
 
-def office_layer(
-    m: folium.Map,
-    name: str,
-    offices: list[OfficeMark],
-    style: Style,
-    popup: PopupSpec,
-    show: bool = True,
-) -> folium.GeoJson:
-    """Offices as circle markers of one GeoJSON layer; `style` sees each office's properties."""
-    ensure_feature_script(m)
-    data = {
+def office_collection(offices: list[OfficeMark]) -> dict[str, Any]:
+    """Offices as a GeoJSON FeatureCollection of points with their popups' properties."""
+    return {
         "type": "FeatureCollection",
         "features": [
             {
@@ -228,8 +223,20 @@ def office_layer(
             for o in offices
         ],
     }
+
+
+def office_layer(
+    m: folium.Map,
+    name: str,
+    offices: list[OfficeMark],
+    style: Style,
+    popup: PopupSpec,
+    show: bool = True,
+) -> folium.GeoJson:
+    """Offices as circle markers of one GeoJSON layer; `style` sees each office's properties."""
+    ensure_feature_script(m)
     layer = folium.GeoJson(
-        data,
+        office_collection(offices),
         name=layer_name(name),
         marker=folium.CircleMarker(radius=5, fill=True, fill_opacity=0.9, weight=1),
         style_function=style,
@@ -238,3 +245,181 @@ def office_layer(
     )
     layer.add_to(m)
     return layer
+
+
+VECTORGRID_JS = "/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+
+
+class VectorTiles(JSCSSMixin, Layer):
+    """A layer of the service's own vector tiles (OGC API Tiles, MVT) drawn by
+    Leaflet.VectorGrid (npm, served by the registry): polygons filled by the colour their
+    class `key` names in `colours` (else `fallback`), or lines only (no `key`). A feature's
+    class is its property, or what `extra` gives for its code (a township's acceptance
+    state, which the tiles do not carry); `aliases` copy a property under another name.
+    With a popup spec, a name tooltip and a popup on click, built as the GeoJSON layers'
+    are (`registryPopup`: text, never markup); a township's county (for the drill-down
+    link) is its code's first six digits. Features are SVG paths (a test can find and click
+    them); the layer sets `registryLoaded` when the tiles in view have been drawn. Below
+    `detail_from`, the tiles come from `url_low` (their class alone: a zoom-4 tile of the
+    nation's townships is 0.34 MB so, 0.86 MB with names) and the features are not
+    interactive (a township is a few pixels wide there)."""
+
+    default_js = [("vectorgrid", VECTORGRID_JS)]  # noqa: RUF012 - folium's class attribute
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function (o, map) {
+          function props(p) {
+            var q = Object.assign({}, p);
+            Object.keys(o.aliases).forEach(function (k) { q[k] = p[o.aliases[k]]; });
+            if (o.extra) { q[o.key] = o.extra[p.code]; }
+            if (q.code != null) { q.county = String(q.code).slice(0, 6); }
+            return q;
+          }
+          var styles = {};
+          styles[o.layer] = function (p, zoom) {
+            // (below o.edgesFrom the fills alone: a township is a few pixels wide there)
+            var edge = zoom >= o.edgesFrom;
+            if (!o.key) { return {fill: false, color: o.edge, weight: o.weight}; }
+            return {fill: true, fillColor: o.colours[props(p)[o.key]] || o.fallback,
+                    fillOpacity: o.opacity, stroke: edge, color: o.edge, weight: o.weight};
+          };
+          var layer = L.vectorGrid.protobuf(o.url, {
+            rendererFactory: L.svg.tile, interactive: !!o.popup, maxNativeZoom: 18,
+            minZoom: o.minZoom,
+            vectorTileLayerStyles: styles, getFeatureId: function (f) { return f.properties.code; }
+          });
+          if (o.urlLow) {  // below o.detailFrom, the tiles of the class alone (smaller)
+            var vectorTile = layer._getVectorTilePromise;
+            layer._getVectorTilePromise = function (coords, bounds) {
+              this._url = coords.z < o.detailFrom ? o.urlLow : o.url;
+              return vectorTile.call(this, coords, bounds);
+            };
+          }
+          function detailed() { return !o.urlLow || map.getZoom() >= o.detailFrom; }
+          if (o.popup) {
+            var tip = L.tooltip({sticky: true, className: 'foliumtooltip'});
+            layer.on('mouseover', function (e) {
+              if (!detailed()) { return; }
+              var div = document.createElement('div');
+              var name = e.layer.properties[o.popup.title];
+              div.textContent = name == null ? '' : String(name);
+              tip.setLatLng(e.latlng).setContent(div);
+              map.openTooltip(tip);
+            });
+            layer.on('mouseout', function () { map.closeTooltip(tip); });
+            layer.on('click', function (e) {
+              if (!detailed()) { return; }
+              L.popup().setLatLng(e.latlng)
+                .setContent(window.registryPopup(props(e.layer.properties), o.popup))
+                .openOn(map);
+            });
+          }
+          // drawn: every tile in view is, or the zoom is below the layer's (no tile to load)
+          function outside() { return map.getZoom() < o.minZoom; }
+          layer.registryLoaded = outside();
+          layer.on('loading', function () { layer.registryLoaded = false; });
+          layer.on('load', function () { layer.registryLoaded = true; });
+          map.on('zoomend', function () { if (outside()) { layer.registryLoaded = true; } });
+          return layer.addTo(map);
+        })({{ this.options }}, {{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        layer: str,
+        *,
+        key: str | None = None,
+        colours: dict[str, str] | None = None,
+        fallback: str = "#bdbdbd",
+        extra: dict[str, Any] | None = None,
+        aliases: dict[str, str] | None = None,
+        popup: PopupSpec | None = None,
+        edge: str = "#616161",
+        weight: float = 0.6,
+        opacity: float = 0.55,
+        min_zoom: int = 0,
+        edges_from: int = 0,
+        url_low: str | None = None,
+        detail_from: int = 0,
+    ) -> None:
+        super().__init__(name=layer_name(name), overlay=True, control=True, show=True)
+        self._name = "VectorTiles"
+        self.options = _js_literal(
+            {
+                "url": url,
+                "layer": layer,
+                "key": key,
+                "colours": colours or {},
+                "fallback": fallback,
+                "extra": extra,
+                "aliases": aliases or {},
+                "popup": popup.as_dict() if popup is not None else None,
+                "edge": edge,
+                "weight": weight,
+                "opacity": opacity,
+                "minZoom": min_zoom,
+                "edgesFrom": edges_from,
+                "urlLow": url_low,
+                "detailFrom": detail_from,
+            }
+        )
+
+
+class FetchedOffices(Layer):
+    """Offices loaded by the page from `url` once it has loaded (GeoJSON points, each with
+    the `style` of its mark: service /maps/{theme}/offices), as circle markers with a name
+    tooltip and a popup. Drawn as SVG in their own pane above the tiles (a canvas would
+    cover the tiles' townships and take their clicks); `registryLoaded` once drawn, and a
+    message in the map if they cannot be loaded."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function (o, map) {
+          if (!map.getPane('registryOffices')) {
+            map.createPane('registryOffices').style.zIndex = 450;
+          }
+          var renderer = L.svg({pane: 'registryOffices',
+                                tolerance: window.innerWidth < 600 ? 14 : 2});
+          var layer = L.geoJSON(null, {
+            pointToLayer: function (f, latlng) {
+              return L.circleMarker(latlng, Object.assign(
+                {radius: 5, fill: true, fillOpacity: 0.9, weight: 1,
+                 renderer: renderer, pane: 'registryOffices'}, f.style));
+            },
+            onEachFeature: function (feature, marker) {
+              window.registryTooltip(marker, feature.properties, 'name');
+              marker.bindPopup(function () {
+                return window.registryPopup(feature.properties, o.popup); });
+            }
+          });
+          layer.registryLoaded = false;
+          fetch(o.url, {credentials: 'same-origin', headers: {Accept: 'application/geo+json'}})
+            .then(function (r) {
+              if (!r.ok) { throw new Error('HTTP ' + r.status); }
+              return r.json();
+            })
+            .then(function (data) { layer.addData(data); layer.registryLoaded = true; })
+            .catch(function (err) {
+              var box = document.createElement('div');
+              box.className = 'registry-message';
+              box.setAttribute('role', 'alert');
+              box.textContent = '司法所数据加载失败(' + err.message + '),请刷新页面重试。';
+              map.getContainer().appendChild(box);
+            });
+          return layer.addTo(map);
+        })({{ this.options }}, {{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, url: str, popup: PopupSpec) -> None:
+        super().__init__(name=layer_name(name), overlay=True, control=True, show=True)
+        self._name = "FetchedOffices"
+        self.options = _js_literal({"url": url, "popup": popup.as_dict()})

@@ -13,14 +13,28 @@ import folium
 
 from maps.base import Basemap, new_map
 from maps.data import Area, MapData
-from maps.layers import PopupSpec, boundary_layer, office_layer, office_popup, polygon_layer, row
+from maps.layers import (
+    FetchedOffices,
+    PopupSpec,
+    Style,
+    VectorTiles,
+    boundary_layer,
+    ensure_feature_script,
+    office_collection,
+    office_layer,
+    office_popup,
+    polygon_layer,
+    row,
+)
 from maps.legend import Legend, add_legend
 from maps.metric import MetricSwitch
 from maps.symbols import (
+    COVERAGE,
     COVERAGE_LABELS,
     FACILITY,
     NO_OFFICE,
     RATE_CLASSES,
+    STATE_COLOURS,
     TITLES,
     TOWNSHIP_FILL,
     LegendSpec,
@@ -36,13 +50,71 @@ def _fill(color: str, opacity: float = 0.55) -> dict[str, Any]:
     return {"fillColor": color, "color": "#616161", "weight": 0.6, "fillOpacity": opacity}
 
 
+# the county and city lines: name, collection, colour, weight, and from which zoom the
+# tiles draw them (a county is a few pixels wide below zoom 6)
+LINES = [
+    ("县级界线", "counties", "#37474f", 1.6, 6),
+    ("市级界线", "cities", "#000000", 2.6, 0),
+]
+
+
 def _frame(data: MapData, basemap: Basemap, theme: str) -> folium.Map:
     m = new_map(data.bounds, basemap, f"{data.region_name}{TITLES[theme]}")
-    if data.counties:
-        boundary_layer("县级界线", data.counties, "#37474f", 1.6).add_to(m)
-    if data.cities:
-        boundary_layer("市级界线", data.cities, "#000000", 2.6).add_to(m)
+    ensure_feature_script(m)  # (the tooltips and popups of the layers added later)
+    for name, collection, colour, weight, min_zoom in LINES:
+        if collection in data.tiles:
+            VectorTiles(
+                name,
+                data.tiles[collection],
+                collection,
+                edge=colour,
+                weight=weight,
+                min_zoom=min_zoom,
+            ).add_to(m)
+        elif areas := getattr(data, collection):
+            boundary_layer(name, areas, colour, weight).add_to(m)
     return m
+
+
+# the zoom from which the townships' tiles carry their names (and can be pointed at)
+DETAIL_FROM = 6
+
+
+def _townships(
+    m: folium.Map, data: MapData, theme: str, name: str, popup: PopupSpec, opacity: float
+) -> None:
+    """The townships filled by the theme's class: from the vector tiles (a province or the
+    nation; the coverage class is the tiles' `status`, the acceptance state is sent by
+    township code), or from the page's own GeoJSON."""
+    if not data.tiles:
+        fill = TOWNSHIP_FILL[theme]
+        polygon_layer(
+            m, name, data.townships, lambda f: _fill(fill(f["properties"]), opacity), popup
+        )
+        return
+    if theme == "coverage":
+        # (the tiles' `status` is the class the page's own townships call `coverage`)
+        key, colours = "coverage", {k: colour for k, (colour, _) in COVERAGE.items()}
+        extra, aliases = None, {"coverage": "status"}
+    else:
+        key, colours = "state", dict(STATE_COLOURS)
+        extra = {a.code: a.props["state"] for a in data.townships if a.props.get("state")}
+        aliases = None
+    VectorTiles(
+        name,
+        data.tiles["coverage"],
+        "coverage",
+        key=key,
+        colours=colours,
+        fallback=NO_OFFICE[0],
+        extra=extra,
+        aliases=aliases,
+        popup=popup,
+        opacity=opacity,
+        edges_from=7,
+        url_low=data.tiles.get("coverage_low"),
+        detail_from=DETAIL_FROM,
+    ).add_to(m)
 
 
 def _office_style(theme: str, data: MapData, edge: str) -> Callable[[dict[str, Any]], dict]:
@@ -66,6 +138,55 @@ def _office_style(theme: str, data: MapData, edge: str) -> Callable[[dict[str, A
     return style
 
 
+def _office_marks(theme: str, data: MapData) -> tuple[str, Style, PopupSpec]:
+    """The theme's office layer: its name, each mark's style and the popup."""
+    if theme == "coverage":
+        return "司法所", lambda f: {"color": "#212121", "fillColor": "#ffffff"}, office_popup(data)
+    if theme == "acceptance":
+        popup = office_popup(
+            data,
+            [row("应复验日期", "due_on"), row("复验逾期", "overdue", labels="yesno")],
+            {"yesno": {"true": "是", "false": "否"}},
+        )
+        return "司法所", _office_style("acceptance", data, "#212121"), popup
+    if theme == "facility":
+        popup = office_popup(
+            data,
+            [
+                row("设施", "facility", labels="facility"),
+                row("缺项", "facility_missing", default="无"),
+            ],
+            {"facility": {k: label for k, (_, label) in FACILITY.items()}},
+        )
+        return "司法所设施", _office_style("facility", data, "#212121"), popup
+    popup = office_popup(
+        data, [row("公务员", "civil_servants", unit=" 人"), row("问题", "problems", default="无")]
+    )
+    return "司法所人员", _office_style("staffing", data, "#616161"), popup
+
+
+def _offices(m: folium.Map, theme: str, data: MapData) -> None:
+    """The theme's offices: in the page, or loaded by it from `data.offices_url` (the
+    marks and styles office_features makes); none on the nation's map."""
+    if len(data.region_code) < 2:
+        return
+    name, style, popup = _office_marks(theme, data)
+    if data.offices_url:
+        FetchedOffices(name, data.offices_url, popup).add_to(m)
+    else:
+        office_layer(m, name, data.offices, style, popup)
+
+
+def office_features(theme: str, data: MapData) -> dict[str, Any]:
+    """The offices of the map of `theme` as GeoJSON, each with the `style` of its mark —
+    what a page that loads its offices (FetchedOffices) draws, the same marks as in a page."""
+    _, style, _ = _office_marks(theme, data)
+    features = office_collection(data.offices)
+    for f in features["features"]:
+        f["style"] = {k: v for k, v in style(f).items() if v is not None}
+    return features
+
+
 def _finish(m: folium.Map, spec: LegendSpec) -> folium.Map:
     add_legend(m, Legend(spec.key, spec.title, spec.entries, spec.note, spec.shape))
     folium.LayerControl(collapsed=False).add_to(m)
@@ -75,30 +196,19 @@ def _finish(m: folium.Map, spec: LegendSpec) -> folium.Map:
 def coverage_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """Townships coloured has office / gap / conflict / misplaced / not required."""
     m = _frame(data, basemap, "coverage")
-    polygon_layer(
-        m,
-        "乡镇(街道)覆盖情况",
-        data.townships,
-        lambda f: _fill(TOWNSHIP_FILL["coverage"](f["properties"])),
-        PopupSpec(
-            title="name",
-            rows=[
-                row("代码", "code"),
-                row("类型", "kind", labels="kind"),
-                row("覆盖情况", "coverage", labels="coverage"),
-                row("在册司法所", "offices"),
-            ],
-            link=_county_link(data),
-            labels={"kind": data.labels.get("kind", {}), "coverage": COVERAGE_LABELS},
-        ),
+    popup = PopupSpec(
+        title="name",
+        rows=[
+            row("代码", "code"),
+            row("类型", "kind", labels="kind"),
+            row("覆盖情况", "coverage", labels="coverage"),
+            row("在册司法所", "offices"),
+        ],
+        link=_county_link(data),
+        labels={"kind": data.labels.get("kind", {}), "coverage": COVERAGE_LABELS},
     )
-    office_layer(
-        m,
-        "司法所",
-        data.offices,
-        lambda f: {"color": "#212121", "fillColor": "#ffffff"},
-        office_popup(data),
-    )
+    _townships(m, data, "coverage", "乡镇(街道)覆盖情况", popup, 0.55)
+    _offices(m, "coverage", data)
     return _finish(m, legend_of("coverage", data))
 
 
@@ -118,46 +228,24 @@ def acceptance_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """Offices and their townships coloured by acceptance state; overdue re-inspections
     ringed in red."""
     m = _frame(data, basemap, "acceptance")
-    polygon_layer(
-        m,
-        "乡镇(街道)验收状态",
-        data.townships,
-        lambda f: _fill(TOWNSHIP_FILL["acceptance"](f["properties"]), 0.5),
-        PopupSpec(
-            title="name",
-            rows=[
-                row("代码", "code"),
-                row("验收状态", "state", labels="state", default=NO_OFFICE[1]),
-            ],
-            link=_county_link(data),
-            labels={"state": data.labels.get("state", {})},
-        ),
+    popup = PopupSpec(
+        title="name",
+        rows=[
+            row("代码", "code"),
+            row("验收状态", "state", labels="state", default=NO_OFFICE[1]),
+        ],
+        link=_county_link(data),
+        labels={"state": data.labels.get("state", {})},
     )
-
-    popup = office_popup(
-        data,
-        [row("应复验日期", "due_on"), row("复验逾期", "overdue", labels="yesno")],
-        {"yesno": {"true": "是", "false": "否"}},
-    )
-    office_layer(m, "司法所", data.offices, _office_style("acceptance", data, "#212121"), popup)
+    _townships(m, data, "acceptance", "乡镇(街道)验收状态", popup, 0.5)
+    _offices(m, "acceptance", data)
     return _finish(m, legend_of("acceptance", data))
 
 
 def facility_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """Offices coloured by the facility criteria of their standard."""
     m = _frame(data, basemap, "facility")
-    popup = office_popup(
-        data,
-        [row("设施", "facility", labels="facility"), row("缺项", "facility_missing", default="无")],
-        {"facility": {k: label for k, (_, label) in FACILITY.items()}},
-    )
-    office_layer(
-        m,
-        "司法所设施",
-        data.offices,
-        _office_style("facility", data, "#212121"),
-        popup,
-    )
+    _offices(m, "facility", data)
     return _finish(m, legend_of("facility", data))
 
 
@@ -165,11 +253,7 @@ def staffing_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """Offices sized by staff and coloured against ≥3 / ≥5; a dashed black ring flags no
     civil servant or a director without the required status or degree."""
     m = _frame(data, basemap, "staffing")
-
-    popup = office_popup(
-        data, [row("公务员", "civil_servants", unit=" 人"), row("问题", "problems", default="无")]
-    )
-    office_layer(m, "司法所人员", data.offices, _office_style("staffing", data, "#616161"), popup)
+    _offices(m, "staffing", data)
     return _finish(m, legend_of("staffing", data))
 
 

@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     # otherwise answer for them
     for name, folder in (
         ("leaflet", "leaflet/dist"),
+        ("vectorgrid", "leaflet.vectorgrid/dist"),
         ("htmx", "htmx.org/dist"),
         ("swagger-ui", "swagger-ui-dist"),
     ):

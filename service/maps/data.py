@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlencode
 
 from sqlalchemy import (
     Select,
@@ -49,10 +50,19 @@ from service.standards.facts import evaluation_params, shape_of, status_params, 
 from service.tenants.models import Tenant
 
 FACILITY_CATEGORY = "基础设施"
-NATION_THEMES = frozenset({"aggregates"})
-# a national map of every township: printed only (a page of 41,000 polygons would be too
-# large to send; the printed page is drawn on the server)
-PRINTED_NATION_THEMES = frozenset({"aggregates", "coverage"})
+# the themes with a map of the whole nation (region ""): the aggregates, and every township
+# by coverage (its townships and lines come as vector tiles, and no office is drawn)
+NATION_THEMES = frozenset({"aggregates", "coverage"})
+# what map_data is asked for: a page, a printed map, or the offices of a page that draws
+# them after it has loaded (its `offices_url`)
+Purpose = Literal["page", "print", "offices"]
+
+
+def tiled(region: str) -> bool:
+    """A page of a province or of the nation draws its townships and its county and city
+    lines from the service's vector tiles (full detail at every zoom, a small page) and
+    loads its offices after it; a city's or a county's page carries them itself."""
+    return len(region) <= 2
 
 
 @cache
@@ -118,14 +128,14 @@ def map_data(
     as_of: date | None,
     state: str | None,
     kinds: tuple[str, ...] | None,
-    printed: bool = False,
+    purpose: Purpose = "page",
 ) -> MapData:
-    """What the map of `theme` shows of `region`; `printed`: for a printed map, which may
-    show the nation's townships."""
-    if len(region) < 2 and theme not in (PRINTED_NATION_THEMES if printed else NATION_THEMES):
+    """What the map of `theme` shows of `region` (`purpose`: for a page, a printed map, or
+    only the offices that a page loads after it)."""
+    if len(region) < 2 and (theme not in NATION_THEMES or purpose == "offices"):
         raise Invalid(
-            "region: a national map shows only the aggregates (printed, also coverage);"
-            " choose a province or smaller",
+            "region: a national map shows only the aggregates and the townships' coverage,"
+            " without offices; choose a province or smaller",
             {"field": "region"},
         )
     f = CoverageFilter(
@@ -136,6 +146,13 @@ def map_data(
         required_kinds=scope.required_kinds,
     )
     plan_for_values(session)
+    filters = {"as_of": as_of, "state": state, "kinds": kinds}
+    if purpose == "offices":
+        data = MapData(title=theme, region_code=region, region_name="", bounds=None)
+        data.filters = filters
+        data.labels = {"state": dict(ACCEPTANCE_LABELS_ZH)}
+        _theme_offices(session, scope, f, data, theme, state, as_of)
+        return data
     names = _names(session, f, region)
     data = MapData(
         title=theme,
@@ -143,7 +160,7 @@ def map_data(
         region_name=names.get(region, region or "全国"),
         bounds=bounds(session, f, region),
         note=GENERATED_NOTE if coverage.generated_boundaries(session, f) else None,
-        filters={"as_of": as_of, "state": state, "kinds": kinds},
+        filters=filters,
         labels={"state": dict(ACCEPTANCE_LABELS_ZH), "kind": dict(TOWNSHIP_KIND_LABELS_ZH)},
     )
     if as_of is not None:
@@ -151,20 +168,85 @@ def map_data(
     if theme == "aggregates":
         _aggregates(session, scope, f, region, data, names)
         return data
-    # the county and city lines drawn over the townships: those of the region, or the
-    # county and city the region lies in
-    data.counties = _areas(session, f, "county", region[:6], names)
-    data.cities = _areas(session, f, "city", region[:4], names)
-    data.offices = _offices(session, scope, f, state)
+    from_tiles = purpose == "page" and tiled(region)
+    if from_tiles:
+        data.tiles = tile_urls(region, as_of, kinds)
+        if region:
+            data.offices_url = offices_url(theme, region, as_of, state, kinds)
+    else:
+        # the county and city lines drawn over the townships: those of the region, or the
+        # county and city the region lies in
+        data.counties = _areas(session, f, "county", region[:6], names)
+        data.cities = _areas(session, f, "city", region[:4], names)
+    if region:  # (the nation's map draws no office: 40,000 marks say nothing at that scale)
+        _theme_offices(session, scope, f, data, theme, state, as_of)
     if theme in ("coverage", "acceptance"):
-        data.townships, gap_codes = _townships(session, f, region, data.offices, theme)
+        data.townships, gap_codes = _townships(
+            session, f, region, data.offices, theme, outlines=not from_tiles
+        )
         if theme == "coverage":
             data.counting_note = gap_note(data.townships, gap_codes)
+    return data
+
+
+def _theme_offices(
+    session: Session,
+    scope: Scope,
+    f: CoverageFilter,
+    data: MapData,
+    theme: str,
+    state: str | None,
+    as_of: date | None,
+) -> None:
+    """The offices of the map with what the theme colours them by."""
+    data.offices = _offices(session, scope, f, state)
     if theme == "facility":
         _facility(session, scope, f, data.offices, as_of)
     if theme == "staffing":
         _staffing(session, scope, data.offices)
-    return data
+
+
+TILE_PATH = "/ogc/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}?{query}"
+# what the map reads of each collection's tiles: the coverage class (and what the popup
+# shows), and the lines' codes
+TILE_PROPERTIES = {
+    "coverage": "code,name,kind,status,offices",
+    "coverage_low": "code,status",  # (at low zoom: the class alone)
+    "counties": "code",
+    "cities": "code",
+}
+
+
+def tile_urls(region: str, as_of: date | None, kinds: tuple[str, ...] | None) -> dict[str, str]:
+    """Leaflet URL templates of the coverage tiles and the county and city lines of `region`
+    with the map's filters: the date (`datetime`), the region and the township kinds (in
+    CQL2; the region is digits and the kinds are known names, both checked before)."""
+    out = {}
+    for collection, properties in TILE_PROPERTIES.items():
+        where = [f"code LIKE '{region}%'"] if region else []
+        if kinds and collection.startswith("coverage"):
+            where.append("kind IN (" + ", ".join(f"'{k}'" for k in kinds) + ")")
+        query = {"properties": properties}
+        if as_of is not None:
+            query["datetime"] = as_of.isoformat()
+        if where:
+            query["filter"] = " AND ".join(where)
+        collection_id = collection.removesuffix("_low")
+        out[collection] = TILE_PATH.format(collection=collection_id, query=urlencode(query))
+    return out
+
+
+def offices_url(
+    theme: str, region: str, as_of: date | None, state: str | None, kinds: tuple[str, ...] | None
+) -> str:
+    """Where a page loads its offices from: the same filters, the same region guard."""
+    query: list[tuple[str, str]] = [("region", region)]
+    if state:
+        query.append(("state", state))
+    query += [("kind", k) for k in kinds or ()]
+    if as_of is not None:
+        query.append(("as_of", as_of.isoformat()))
+    return f"/maps/{theme}/offices?{urlencode(query)}"
 
 
 def gap_note(townships: list[Area], gap_codes: set[str]) -> str:
@@ -238,10 +320,17 @@ def _towns_stmt(shape: Shape) -> Select:
 
 
 def _townships(
-    session: Session, f: CoverageFilter, region: str, offices: list[OfficeMark], theme: str
+    session: Session,
+    f: CoverageFilter,
+    region: str,
+    offices: list[OfficeMark],
+    theme: str,
+    *,
+    outlines: bool = True,
 ) -> tuple[list[Area], set[str]]:
-    """The townships with what the theme colours them by; and the coverage reports' gaps."""
-    geometry = display_geometry(session, f, "township", region)
+    """The townships with what the theme colours them by (`outlines`: with their display
+    geometry; else none, the map draws them from tiles); and the coverage reports' gaps."""
+    geometry = display_geometry(session, f, "township", region) if outlines else None
     rows = fetch_dicts(session, _towns_stmt(Shape.of(f)), f.params())
     status: dict[str, str] = {}
     gap_codes: set[str] = set()
@@ -260,7 +349,7 @@ def _townships(
     out = []
     for r in rows:
         code = r["code"]
-        if code not in geometry:
+        if geometry is not None and code not in geometry:
             continue
         own = registered.get(code, [])
         props: dict[str, Any] = {"kind": r["kind"], "offices": len(own), "county": code[:6]}
@@ -268,7 +357,7 @@ def _townships(
             props["coverage"] = status.get(code) or ("covered" if r["required"] else "not_required")
         else:
             props["state"] = max((o.state for o in own), key=rank.__getitem__) if own else None
-        out.append(Area(code, r["name"], geometry[code], props))
+        out.append(Area(code, r["name"], geometry[code] if geometry is not None else {}, props))
     return out, gap_codes
 
 

@@ -4,26 +4,31 @@ maps to print, /maps/{theme}.pdf and .png."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from maps.data import MapData
 from maps.inert import inert_html as escape  # the bar is rendered again as a template
 from service.accounts.permissions import Action
+from service.accounts.scope import Scope
 from service.core.errors import Invalid, Unavailable
 from service.core.settings import Settings
 from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH, TOWNSHIP_KINDS
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.downloads import attachment
 from service.http.params import PageRegionParam, page_date
-from service.maps.data import map_data
+from service.maps.data import Purpose, map_data
 from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.regions import RegionNav, region_nav
 
@@ -136,39 +141,54 @@ AsOfParam = Annotated[str | None, Query(pattern=r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?
 PRINT_MEDIA = {"pdf": "application/pdf", "png": "image/png"}
 
 
-def _map_data(
+@dataclass(frozen=True)
+class MapQuery:
+    """A map's region and filters, checked: the one place the map routes (page, printed
+    map, the page's offices) apply the caller's region guard."""
+
+    session: Session
+    scope: Scope
+    theme: str
+    region: str
+    as_of: date | None
+    state: str | None
+    kinds: tuple[str, ...] | None
+
+    def data(self, purpose: Purpose) -> MapData:
+        return map_data(
+            session=self.session,
+            scope=self.scope,
+            theme=self.theme,
+            region=self.region,
+            as_of=self.as_of,
+            state=self.state,
+            kinds=self.kinds,
+            purpose=purpose,
+        )
+
+
+def _map_query(
     theme: Theme,
-    request: Request,
     scope: CurrentScope,
     session: SessionDep,
     region: PageRegionParam = None,
     state: StateParam = None,
     kind: KindParam = None,
     as_of: AsOfParam = None,
-) -> MapData:
-    """What the map of `theme` shows in the caller's region (or one inside it), with the
-    filters; the same for the page and for the printed map (its path has a format; it may
-    show the nation's townships). Empty filter fields (as the page's form sends them) mean
-    "no filter"."""
+) -> MapQuery:
+    """The map of `theme` in the caller's region (or one inside it), with the filters.
+    Empty filter fields (as the page's form sends them) mean "no filter"."""
     scope.require(Action.read)
     prefix = scope.region(region or None)
     kinds = tuple(k for k in (kind or []) if k)
     unknown = sorted(set(kinds) - {k.value for k in TOWNSHIP_KINDS})
     if unknown:
         raise Invalid(f"kind: {', '.join(unknown)} is not a township kind", {"field": "kind"})
-    return map_data(
-        session=session,
-        scope=scope,
-        theme=theme,
-        region=prefix,
-        as_of=page_date(as_of),
-        state=state or None,
-        kinds=kinds or None,
-        printed="fmt" in request.path_params,
-    )
+    return MapQuery(session, scope, theme, prefix, page_date(as_of), state or None, kinds or None)
 
 
-MapDataDep = Annotated[MapData, Depends(_map_data)]
+MapQueryDep = Annotated[MapQuery, Depends(_map_query)]
+
 
 # Printed maps drawn at once by a worker, their data included: a national one holds ≈450 MB
 # while it is made (scripts/bench maps), so a burst of them must queue, not pile up
@@ -202,7 +222,7 @@ def printed_map(
     fmt: Literal["pdf", "png"],
     scope: CurrentScope,
     _slot: Annotated[None, Depends(_print_slot, scope="function")],
-    data: MapDataDep,
+    query: MapQueryDep,
     settings: SettingsDep,
     paper: Literal["A4", "A3"] = "A4",
     orientation: Literal["landscape", "portrait"] = "landscape",
@@ -217,6 +237,7 @@ def printed_map(
             " fonts-noto-cjk",
             {"field": "print_font"},
         )
+    data = query.data("print")
     # matplotlib is loaded by the first printed map (as folium by the first map page)
     os.environ.setdefault("MPLCONFIGDIR", str(settings.var_dir / "matplotlib"))
     from maps.printed import Imprint, Sheet, render, title_of
@@ -240,7 +261,7 @@ def printed_map(
 def map_page(
     theme: Theme,
     request: Request,
-    data: MapDataDep,
+    query: MapQueryDep,
     scope: CurrentScope,
     session: SessionDep,
     settings: SettingsDep,
@@ -254,6 +275,7 @@ def map_page(
     from maps.base import page_html
     from maps.themes import build_map
 
+    data = query.data("page")
     prefix = data.region_code
     params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}
     # (urlencode turns the braces of a value into %7B/%7D: only "{theme}" is a placeholder)
@@ -263,3 +285,22 @@ def map_page(
     bar = filter_bar(theme, prefix, params, nav, data.messages)
     m.get_root().html.add_child(folium.Element(bar))  # type: ignore[attr-defined]
     return HTMLResponse(page_html(m))
+
+
+@router.get("/maps/{theme}/offices")
+def map_offices(theme: Theme, request: Request, query: MapQueryDep) -> Response:
+    """The offices of a province's map page as GeoJSON, each with its mark's style and what
+    its popup shows: the page loads them after it has loaded (maps.layers FetchedOffices),
+    so that it stays small. The same region guard and filters as the page."""
+    from maps.themes import office_features
+
+    if theme == "aggregates":
+        raise Invalid("theme: the aggregates map draws no offices", {"field": "theme"})
+    features = office_features(theme, query.data("offices"))
+    body = json.dumps(features, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {"Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
+    # a province's offices are ≈1 MB of repetitive JSON and ≈10 % of it compressed
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="application/geo+json", headers=headers)

@@ -1,17 +1,26 @@
 """Maps as data and as pages: layers, colours and counts agree with the reports for the same
-region; pages load nothing from outside; a user sees only their region; login by cookie."""
+region; pages load nothing from outside; a user sees only their region; login by cookie.
+
+Pages of a province (and of the nation) draw their townships and their county and city
+lines from the service's vector tiles, and load their offices after they have loaded: the
+page stays small whatever the region. What the tiles and the loaded offices carry must be
+what the page's legend counts, and what a city's page (which carries its own layers) shows."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
+from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from conftest import browser_login, scope_of
 from office_records import OfficeSpec, register
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from vector_tiles import MVT, WMQ, decode, tile_of
 
 from maps.symbols import COVERAGE, STATE_COLOURS, staffing_class
 from maps.themes import build_map
@@ -153,12 +162,29 @@ def test_a_province_map_without_offices_still_draws(client, auth):
     assert r.status_code == 200 and "乡镇(街道)覆盖情况" in r.text
 
 
-def test_national_maps_show_only_aggregates(session, base_data):
+def test_national_maps_show_aggregates_and_coverage_without_offices(session, base_data):
     from service.core.errors import Invalid
 
     scope = scope_of(base_data, "henan_admin")
+    for theme in ("facility", "staffing", "acceptance"):
+        with pytest.raises(Invalid, match="national map"):
+            unfiltered(session, scope, theme, "")
     with pytest.raises(Invalid, match="national map"):
-        unfiltered(session, scope, "coverage", "")
+        map_data(
+            session=session,
+            scope=scope,
+            theme="coverage",
+            region="",
+            as_of=None,
+            state=None,
+            kinds=None,
+            purpose="offices",
+        )
+    # every township of the nation, from the tiles; their classes (no outline) for the legend
+    data = unfiltered(session, scope, "coverage", "")
+    assert data.offices == [] and data.offices_url is None
+    assert {"coverage", "coverage_low", "counties", "cities"} <= set(data.tiles)
+    assert len(data.townships) > 10 and all(a.geometry == {} for a in data.townships)
     data = unfiltered(session, scope, "aggregates", "")
     assert data.townships == [] and {c.code for c in data.cities} == {"4101", "4102"}
 
@@ -245,3 +271,141 @@ def test_the_filter_bar_sends_empty_fields_and_kinds(client, auth, world):
     assert codes and all(c[6] == "0" for c in codes)  # 新郑's streets are 410184001–003
     bad = client.get("/maps/coverage", params={"kind": "palace"}, headers=auth("xinzheng_county"))
     assert bad.status_code == 422 and "kind" in bad.text
+
+
+THEMES = ("coverage", "acceptance", "facility", "staffing")
+PAGE_BAR = 300_000  # bytes of HTML, whatever the region (issue: maps from tiles)
+
+
+def items_of(template: str) -> tuple[str, dict[str, str]]:
+    """The items request with the same collection and query as a tile URL template."""
+    parts = urlsplit(template)
+    path = parts.path.split("/tiles/")[0] + "/items"
+    return path, {**dict(parse_qsl(parts.query)), "limit": "10000"}
+
+
+def test_a_province_page_is_small_and_draws_from_tiles(client, auth, world):
+    for theme in (*THEMES, "aggregates"):
+        r = client.get(f"/maps/{theme}", params={"region": "41"}, headers=auth("henan_planner"))
+        assert r.status_code == 200, (theme, r.text[:300])
+        assert len(r.content) < PAGE_BAR, (theme, len(r.content))
+        if theme == "aggregates":
+            continue
+        page = r.text
+        assert "/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js" in page
+        for collection in ("counties", "cities"):
+            assert f"/ogc/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}" in page
+        assert ("/ogc/collections/coverage/tiles/" in page) == (theme in ("coverage", "acceptance"))
+        assert f"/maps/{theme}/offices?region=41" in page
+        assert '"type":"Feature","id":' not in page  # no office, township or line in it
+    assert (
+        client.get("/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js").status_code == 200
+    )
+
+
+def test_the_tiles_carry_the_classes_the_legend_counts(
+    client, auth, session, base_data, world, tmp_path
+):
+    """The coverage tiles of a province page hold each township's class as the page's data
+    (the legend) has it — with the page's filters: all, by kind, at a date."""
+    scope = scope_of(base_data, "henan_planner")
+    for kinds, as_of in ((None, None), (("town",), None), (None, date(2024, 6, 30))):
+        data = map_data(
+            session=session,
+            scope=scope,
+            theme="coverage",
+            region="41",
+            as_of=as_of,
+            state=None,
+            kinds=kinds,
+        )
+        path, params = items_of(data.tiles["coverage"])
+        params["properties"] = "code,status"
+        r = client.get(path, params=params, headers=auth("henan_planner"))
+        assert r.status_code == 200, r.text
+        tiled = {f["properties"]["code"]: f["properties"]["status"] for f in r.json()["features"]}
+        assert tiled == {a.code: a.props["coverage"] for a in data.townships}, (kinds, as_of)
+    # a tile over 新郑, asked by the page's own URL and decoded by GDAL: the same classes
+    data = unfiltered(session, scope, "coverage", "41")
+    y, x = tile_of(WMQ, 113.74, 34.40, 10)
+    url = data.tiles["coverage"].replace("{z}", "10").replace("{y}", str(y)).replace("{x}", str(x))
+    r = client.get(url, headers=auth("henan_planner"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith(MVT)
+    expected = {a.code: a.props["coverage"] for a in data.townships}
+    features = decode(r.content, tmp_path, WMQ, 10, y, x)
+    got = {f["properties"]["code"]: f["properties"]["status"] for f in features}
+    assert set(TOWNS) <= set(got)
+    assert all(expected[c] == s for c, s in got.items())
+    assert got[TOWNS[0]] == "conflict"
+
+
+def test_a_page_loads_the_offices_it_would_carry(client, auth, session, base_data, world):
+    """A province page's offices, loaded after it: the offices of its data, each with the
+    mark a city's page draws for it (the same style function), the state filter applied;
+    compressed when the browser asks so."""
+    scope = scope_of(base_data, "henan_planner")
+    for theme in THEMES:
+        data = unfiltered(session, scope, theme, "41")
+        assert data.offices_url == f"/maps/{theme}/offices?region=41"
+        r = client.get(
+            data.offices_url, headers={**auth("henan_planner"), "Accept-Encoding": "gzip"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "application/geo+json"
+        assert r.headers["content-encoding"] == "gzip"
+        body = r.json()
+        ids = {f["id"] for f in body["features"]}
+        assert ids == {o.id for o in data.offices} and ids >= set(world.values())
+        # the same marks as the embedded layer of a page that carries its offices
+        city = unfiltered(session, scope, theme, "4101")
+        embedded = geojson_layers(build_map(theme, city))
+        layer = next(v for k, v in embedded.items() if k.startswith("司法所"))
+        styles = {f["id"]: layer.style_function(f) for f in layer.data["features"]}
+        for f in body["features"]:
+            if f["id"] in styles:
+                expected = {k: v for k, v in styles[f["id"]].items() if v is not None}
+                assert f["style"] == expected, (theme, f["id"])
+                assert f["properties"] == next(
+                    g["properties"] for g in layer.data["features"] if g["id"] == f["id"]
+                )
+    r = client.get(
+        "/maps/acceptance/offices",
+        params={"region": "41", "state": "not_applied"},
+        headers={**auth("henan_planner"), "Accept-Encoding": "identity"},
+    )
+    states = {f["properties"]["state"] for f in r.json()["features"]}
+    assert r.status_code == 200 and states == {"not_applied"}
+    assert "content-encoding" not in r.headers  # (not asked for)
+    assert json.loads(r.content)["type"] == "FeatureCollection"
+
+
+def test_a_page_that_loads_offices_refuses_what_has_none(client, auth):
+    r = client.get(
+        "/maps/aggregates/offices", params={"region": "41"}, headers=auth("henan_planner")
+    )
+    assert r.status_code in (400, 422) and "theme" in r.text
+    # (the nation's map, which draws no office: test_national_maps_show_aggregates_and_…)
+    # another province's offices: the region guard of every map route
+    r = client.get("/maps/coverage/offices", params={"region": "14"}, headers=auth("henan_planner"))
+    assert r.status_code == 403
+
+
+def test_the_acceptance_tiles_are_coloured_by_the_pages_states(
+    client, auth, session, base_data, world
+):
+    """The acceptance map's townships come from the coverage tiles, coloured by the state the
+    page sends for each township code: the same states as a city's own polygons."""
+    office = world[TOWNS[1]]
+    r = client.post(
+        f"/api/v1/offices/{office}/acceptance/self_check", json={}, headers=auth("xinzheng_county")
+    )
+    assert r.status_code == 200
+    scope = scope_of(base_data, "henan_planner")
+    page = client.get("/maps/acceptance", params={"region": "41"}, headers=auth("henan_planner"))
+    data = unfiltered(session, scope, "acceptance", "41")
+    states = {a.code: a.props["state"] for a in data.townships if a.props.get("state")}
+    assert states[TOWNS[1]] == "self_checked"
+    assert json.dumps(states, ensure_ascii=False, separators=(",", ":")) in page.text
+    city = unfiltered(session, scope, "acceptance", "4101")
+    colours = fill_colors(geojson_layers(build_map("acceptance", city))["乡镇(街道)验收状态"])
+    assert sum(colours.values()) == len(city.townships)

@@ -237,14 +237,15 @@ def test_every_map_page_links_its_printed_versions(client, auth, offices):
 
 def test_a_printed_national_map_shows_every_township(client, auth, session, base_data, offices):
     """The ministry's question on one page: every township of the tenant coloured by its
-    coverage (a page of them is refused: printed only), the legend counting them all."""
+    coverage, the legend counting them all."""
     from service.core.errors import Invalid
 
     scope = scope_of(base_data, "henan_admin")
     nation = {"session": session, "scope": scope, "theme": "coverage", "region": ""}
-    with pytest.raises(Invalid, match="printed, also coverage"):
-        map_data(**nation, as_of=None, state=None, kinds=None)
-    data = map_data(**nation, as_of=None, state=None, kinds=None, printed=True)
+    with pytest.raises(Invalid, match="without offices"):
+        map_data(**nation, as_of=None, state=None, kinds=None, purpose="offices")
+    data = map_data(**nation, as_of=None, state=None, kinds=None, purpose="print")
+    assert data.offices == [] and not data.tiles  # (drawn whole, no office marks)
     province = coverage_data(session, base_data, "henan_admin", "41")
     assert len(data.townships) == len(province.townships) > 0
     counts = Counter(a.props["coverage"] for a in data.townships)

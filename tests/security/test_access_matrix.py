@@ -157,6 +157,13 @@ def only_inside(field: Callable[[dict], str]) -> Callable[[Any, str], list[str]]
     return check
 
 
+def offices_inside(body: Any, actor: str) -> list[str]:
+    """A map's offices (GeoJSON; the township named "name(code)") all in the actor's region."""
+    home = ACTORS[actor][1]
+    codes = [f["properties"]["township"].rsplit("(", 1)[1].rstrip(")") for f in body["features"]]
+    return [f"office outside {home}: {c}" for c in codes if not c.startswith(home)]
+
+
 def regions_inside(body: Any, actor: str) -> list[str]:
     home = ACTORS[actor][1]
     return [
@@ -486,6 +493,9 @@ MATRIX.update(
         # (that a page holds only the user's region is tested in tests/maps)
         ("GET", "/maps/{theme}"): Rule(region_list("/maps/acceptance"), own_only()),
         ("GET", "/maps/{theme}.{fmt}"): Rule(region_list("/maps/acceptance.pdf"), own_only()),
+        ("GET", "/maps/{theme}/offices"): Rule(
+            region_list("/maps/acceptance/offices"), own_only(), offices_inside
+        ),
         **own_tenant(
             "PUT",
             "/api/v1/targets",
