@@ -163,3 +163,136 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+TILED_READY = """
+var keys = Object.keys(window).filter(function (k) {
+  return (k.indexOf('vector_tiles_') === 0 || k.indexOf('fetched_offices_') === 0) && window[k];
+});
+return keys.length && keys.every(function (k) { return window[k].registryLoaded; })
+  ? keys.length : 0;
+"""
+POPUP = """
+var popup = document.querySelector('.leaflet-popup-content');
+return popup ? popup.textContent : null;
+"""
+
+
+# points of the page where an element of `css` (arguments[0]) is what a click meets (it is
+# not covered by another), a few per element, at most 40
+CLICKABLE = """
+var out = [];
+var els = document.querySelectorAll(arguments[0]);
+for (var i = 0; i < els.length && out.length < 40; i++) {
+  var b = els[i].getBoundingClientRect();
+  for (var fx = 0.2; fx < 1; fx += 0.2) {
+    for (var fy = 0.2; fy < 1; fy += 0.2) {
+      var x = Math.round(b.x + b.width * fx), y = Math.round(b.y + b.height * fy);
+      if (x < 0 || y < 0 || x >= window.innerWidth || y >= window.innerHeight) { continue; }
+      if (document.elementFromPoint(x, y) === els[i]) { out.push([x, y]); fx = fy = 1; }
+    }
+  }
+}
+return out;
+"""
+
+
+def click_until_popup(driver: Any, css: str, wanted: str) -> str:
+    """Click (a real click of the pointer) points where an element of `css` is on top,
+    until a popup says `wanted`; its text."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    points = driver.execute_script(CLICKABLE, css)
+    assert points, f"no element of {css} can be clicked"
+    for x, y in points:
+        actions = ActionBuilder(driver)
+        actions.pointer_action.move_to_location(x, y).click()
+        actions.perform()
+        text = driver.execute_script(POPUP)
+        if text and wanted in text:
+            return str(text)
+    raise AssertionError(f"no element of {css} opened a popup with {wanted}")
+
+
+def test_province_planner_uses_the_tiled_maps(demo_loaded, browser):
+    """A province's coverage map draws its townships and lines from vector tiles and loads
+    its offices after the page: every layer toggles, a township (an SVG path of a tile) and
+    an office open their popups by a real click, the kind filter reaches the tiles, and a
+    township seen close up is drawn at full detail (screenshot)."""
+    env = demo_loaded
+    logins = json.loads((Path(env["REGISTRY_VAR_DIR"]) / "demo_logins.json").read_text())
+    planner = next(x for x in logins if x["username"] == "henan_planner")
+    server, base = serve(env)
+    try:
+        driver = browser
+        log_in_through_the_form(
+            driver, base, planner["username"], planner["password"], "/maps/coverage"
+        )
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        served = driver.execute_script(
+            "return performance.getEntriesByType('navigation')[0].decodedBodySize"
+        )
+        assert 0 < served < 300_000  # the page as served (its data come as tiles)
+        tiles = driver.find_elements(By.CSS_SELECTOR, "svg.leaflet-tile path.leaflet-interactive")
+        assert len(tiles) > 100  # the province's townships
+        shot(driver, "7-coverage-henan-tiles")
+
+        boxes = driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays input")
+        assert len(boxes) == 4
+        for box in boxes:
+            box.click()
+            assert not box.is_selected()
+            box.click()
+            assert box.is_selected()
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+
+        # a township of a tile, then an office, by real clicks (the offices' pane must not
+        # take the clicks meant for the townships under it)
+        text = click_until_popup(driver, "svg.leaflet-tile path.leaflet-interactive", "覆盖情况")
+        assert "代码" in text and "打开所在县(市、区)的地图" in text
+        shot(driver, "8-township-popup")
+        driver.execute_script(
+            "document.querySelectorAll('.leaflet-popup-close-button')"
+            ".forEach(function (b) { b.click(); });"
+        )
+        text = click_until_popup(
+            driver, ".leaflet-registryOffices-pane path.leaflet-interactive", "验收状态"
+        )
+        assert "查看司法所详情" in text
+
+        # close up on a township: the tiles of zoom 14 (full detail), still clickable
+        driver.execute_script(
+            """
+            var m = Object.keys(window).filter(function (k) { return k.indexOf('map_') === 0; })
+              .map(function (k) { return window[k]; })[0];
+            m.setView([34.40, 113.74], 14, {animate: false});
+            """
+        )
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        urls = requested_urls(driver)
+        assert any("/ogc/collections/coverage/tiles/WebMercatorQuad/14/" in u for u in urls)
+        shot(driver, "9-township-zoom-14")
+
+        # the kind filter goes to the tiles (CQL2) and the offices
+        Select(driver.find_element(By.ID, "kind-filter")).select_by_value("street")
+        driver.find_element(By.CSS_SELECTOR, ".registry-bar button").click()
+        WebDriverWait(driver, 30).until(lambda d: "kind=street" in d.current_url)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        urls = requested_urls(driver)
+        assert any("/coverage/tiles/" in u and "street" in u for u in urls)
+        assert any("/maps/coverage/offices?" in u and "kind=street" in u for u in urls)
+        shot(driver, "10-coverage-henan-streets")
+
+        # every theme of the province draws
+        for theme in ("acceptance", "facility", "staffing"):
+            driver.get(f"{base}/maps/{theme}")
+            WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) >= 3)
+            shot(driver, f"11-{theme}-henan")
+
+        assert console_errors(driver) == []
+        network = [u for u in requested_urls(driver) if u.startswith(("http", "ws"))]
+        assert any(u.startswith(f"{base}/static/vendor/vectorgrid/") for u in network)
+        assert [u for u in network if not u.startswith(base + "/")] == []
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
