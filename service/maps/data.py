@@ -5,6 +5,7 @@ compliance facts, rates from the summary and progress reports."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from functools import cache
 from typing import Any, Literal
@@ -166,7 +167,7 @@ def map_data(
     if as_of is not None:
         data.messages.extend(_date_messages(session, f, as_of))
     if theme == "aggregates":
-        _aggregates(session, scope, f, region, data, names)
+        _aggregates(session, scope, f, region, data, names, coarse=purpose == "page")
         return data
     from_tiles = purpose == "page" and tiled(region)
     if from_tiles:
@@ -453,6 +454,8 @@ def _aggregates(
     region: str,
     data: MapData,
     names: dict[str, str],
+    *,
+    coarse: bool,
 ) -> None:
     levels = ["city"] if len(region) < 2 else ["county", "city"] if len(region) == 2 else ["county"]
     for level in levels:
@@ -465,7 +468,8 @@ def _aggregates(
         target = progress.target.share
         by_code = {p.code: p for p in progress.regions}
         areas = []
-        for code, geometry in display_geometry(session, f, level, region).items():
+        shapes = display_geometry(session, f, level, region, coarse=coarse and len(region) <= 2)
+        for code, geometry in shapes.items():
             cov = rates.get(code)
             prog = by_code.get(code)
             share = prog.share if prog else None
@@ -477,13 +481,15 @@ def _aggregates(
                 "accepted": prog.offices_titled if prog else None,
                 "acceptance_rate": share,
                 "target": target,
-                "progress_ratio": min(share / target, 1.0)
+                "progress_ratio": math.floor(min(share / target, 1.0) * 10_000) / 10_000
                 if share is not None and target
                 else share,
                 "progress_zh": acceptance.PROGRESS_STATUS_ZH[prog.status] if prog else None,
             }
             for key in ("coverage_rate", "acceptance_rate", "target"):
                 value = props[key]
+                if value is not None:  # (floored: the colour classes' bounds are kept)
+                    props[key] = math.floor(value * 10_000) / 10_000
                 props[key.replace("_rate", "") + "_pct"] = (
                     None if value is None else round(value * 100, 1)
                 )
