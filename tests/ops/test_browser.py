@@ -62,6 +62,17 @@ def shot(driver: Any, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
+def toggle_every_layer(driver: Any, count: int) -> None:
+    """Every layer off and on again through the layer control, which lists `count`."""
+    boxes = driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays input")
+    assert len(boxes) == count
+    for box in boxes:
+        box.click()
+        assert not box.is_selected()
+        box.click()
+        assert box.is_selected()
+
+
 def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
     env = demo_loaded
     logins = json.loads((Path(env["REGISTRY_VAR_DIR"]) / "demo_logins.json").read_text())
@@ -79,14 +90,7 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
         assert len(layers) == 4 and min(layers.values()) > 0, layers  # townships, offices, lines
         shot(driver, "1-coverage-zhengzhou")
 
-        # every layer off and on again through the layer control
-        boxes = driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays input")
-        assert len(boxes) == 4
-        for box in boxes:
-            box.click()
-            assert not box.is_selected()
-            box.click()
-            assert box.is_selected()
+        toggle_every_layer(driver, 4)
 
         # a popup of an office, opened as a click would
         text = driver.execute_script(
@@ -237,13 +241,7 @@ def test_province_planner_uses_the_tiled_maps(demo_loaded, browser):
         assert len(tiles) > 100  # the province's townships
         shot(driver, "7-coverage-henan-tiles")
 
-        boxes = driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays input")
-        assert len(boxes) == 4
-        for box in boxes:
-            box.click()
-            assert not box.is_selected()
-            box.click()
-            assert box.is_selected()
+        toggle_every_layer(driver, 4)
         WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
 
         # a township of a tile, then an office, by real clicks (the offices' pane must not
