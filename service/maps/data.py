@@ -60,10 +60,10 @@ Purpose = Literal["page", "print", "offices"]
 
 
 def tiled(region: str) -> bool:
-    """A page of a province or of the nation draws its townships and its county and city
-    lines from the service's vector tiles (full detail at every zoom, a small page) and
-    loads its offices after it; a city's or a county's page carries them itself."""
-    return len(region) <= 2
+    """A page of a city, a province or the nation draws its townships and its county and
+    city lines from the service's vector tiles (full detail at every zoom, a small page) and
+    loads its offices after it; a county's page (a few dozen townships) carries them itself."""
+    return len(region) <= 4
 
 
 @cache

@@ -1,10 +1,10 @@
 """Maps as data and as pages: layers, colours and counts agree with the reports for the same
 region; pages load nothing from outside; a user sees only their region; login by cookie.
 
-Pages of a province (and of the nation) draw their townships and their county and city
+Pages of a city, a province (and of the nation) draw their townships and their county and city
 lines from the service's vector tiles, and load their offices after they have loaded: the
 page stays small whatever the region. What the tiles and the loaded offices carry must be
-what the page's legend counts, and what a city's page (which carries its own layers) shows."""
+what the page's legend counts, and what a county's page (which carries its own layers) shows."""
 
 from __future__ import annotations
 
@@ -120,10 +120,10 @@ def test_acceptance_map_agrees_with_the_overview(client, auth, session, base_dat
         f"/api/v1/offices/{office}/acceptance/self_check", json={}, headers=auth("xinzheng_county")
     )
     assert r.status_code == 200
-    scope = scope_of(base_data, "zhengzhou_city")
-    data = unfiltered(session, scope, "acceptance", "4101")
+    scope = scope_of(base_data, "xinzheng_county")
+    data = unfiltered(session, scope, "acceptance", XINZHENG)
     overview = client.get(
-        "/api/v1/acceptance", params={"region": "4101"}, headers=auth("zhengzhou_city")
+        "/api/v1/acceptance", params={"region": XINZHENG}, headers=auth("xinzheng_county")
     ).json()
     states = Counter(o.state for o in data.offices)
     assert {k: v for k, v in overview["counts"].items() if v} == dict(states)
@@ -152,9 +152,18 @@ def test_another_citys_offices_are_absent(client, auth, world):
     other = register(client, auth("henan_admin"), "410222101", OfficeSpec())
     r = client.get("/maps/acceptance", headers=auth("zhengzhou_city"))
     assert r.status_code == 200
-    ids = {int(i) for i in re.findall(r'"type":"Feature","id":(\d+),', r.text)}
+    assert "通许" not in r.text  # no other city's names
+    # the city's page loads its offices after it, from the same region guard
+    (url,) = set(re.findall(r'"(/maps/acceptance/offices\?[^"]*)"', r.text))
+    assert url == "/maps/acceptance/offices?region=4101"
+    loaded = client.get(url, headers=auth("zhengzhou_city")).json()["features"]
+    ids = {f["id"] for f in loaded}
     assert other not in ids and world[TOWNS[1]] in ids
-    assert "通许" not in r.text  # nor another city's names
+    county = client.get(
+        "/maps/acceptance", params={"region": XINZHENG}, headers=auth("zhengzhou_city")
+    )
+    ids = {int(i) for i in re.findall(r'"type":"Feature","id":(\d+),', county.text)}
+    assert other not in ids and world[TOWNS[1]] in ids  # (a county's page carries them)
 
 
 def test_a_province_map_without_offices_still_draws(client, auth):
@@ -341,7 +350,7 @@ def test_the_tiles_carry_the_classes_the_legend_counts(
 
 def test_a_page_loads_the_offices_it_would_carry(client, auth, session, base_data, world):
     """A province page's offices, loaded after it: the offices of its data, each with the
-    mark a city's page draws for it (the same style function), the state filter applied;
+    mark a county's page draws for it (the same style function), the state filter applied;
     compressed when the browser asks so."""
     scope = scope_of(base_data, "henan_planner")
     for theme in THEMES:
@@ -357,8 +366,8 @@ def test_a_page_loads_the_offices_it_would_carry(client, auth, session, base_dat
         ids = {f["id"] for f in body["features"]}
         assert ids == {o.id for o in data.offices} and ids >= set(world.values())
         # the same marks as the embedded layer of a page that carries its offices
-        city = unfiltered(session, scope, theme, "4101")
-        embedded = geojson_layers(build_map(theme, city))
+        county = unfiltered(session, scope, theme, XINZHENG)
+        embedded = geojson_layers(build_map(theme, county))
         layer = next(v for k, v in embedded.items() if k.startswith("司法所"))
         styles = {f["id"]: layer.style_function(f) for f in layer.data["features"]}
         for f in body["features"]:
@@ -394,7 +403,7 @@ def test_the_acceptance_tiles_are_coloured_by_the_pages_states(
     client, auth, session, base_data, world
 ):
     """The acceptance map's townships come from the coverage tiles, coloured by the state the
-    page sends for each township code: the same states as a city's own polygons."""
+    page sends for each township code: the same states as a county's own polygons."""
     office = world[TOWNS[1]]
     r = client.post(
         f"/api/v1/offices/{office}/acceptance/self_check", json={}, headers=auth("xinzheng_county")
@@ -406,6 +415,6 @@ def test_the_acceptance_tiles_are_coloured_by_the_pages_states(
     states = {a.code: a.props["state"] for a in data.townships if a.props.get("state")}
     assert states[TOWNS[1]] == "self_checked"
     assert json.dumps(states, ensure_ascii=False, separators=(",", ":")) in page.text
-    city = unfiltered(session, scope, "acceptance", "4101")
-    colours = fill_colors(geojson_layers(build_map("acceptance", city))["乡镇(街道)验收状态"])
-    assert sum(colours.values()) == len(city.townships)
+    county = unfiltered(session, scope, "acceptance", XINZHENG)
+    colours = fill_colors(geojson_layers(build_map("acceptance", county))["乡镇(街道)验收状态"])
+    assert sum(colours.values()) == len(county.townships)

@@ -1,6 +1,7 @@
 """The maps in a real browser (Debian's headless Chromium through ChromeDriver) against
 `registry serve` on the demo data: a city bureau logs in, opens its city's coverage map,
-toggles every layer, opens a popup, filters by state. No request may leave 127.0.0.1, the
+toggles every layer, opens a popup, filters by state; a province planner uses the tiled
+maps. No request may leave 127.0.0.1, the
 console must stay free of errors, and no office of another city may be on the page.
 Screenshots are kept in test-artifacts/."""
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,8 @@ def toggle_every_layer(driver: Any, count: int) -> None:
 
 
 def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
+    """A city's map draws from the tiles and loads its offices after it (this city's only);
+    a county's map, which carries its own layers, draws too."""
     env = demo_loaded
     logins = json.loads((Path(env["REGISTRY_VAR_DIR"]) / "demo_logins.json").read_text())
     city = next(x for x in logins if x["username"] == "henan_zhengzhou")
@@ -81,68 +83,53 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
     try:
         driver = browser
         log_in_through_the_form(driver, base, city["username"], city["password"], "/maps/coverage")
-        WebDriverWait(driver, 30).until(
+        WebDriverWait(driver, 60).until(
             lambda d: (
-                d.execute_script(FIND_LAYERS) and d.find_elements(By.CLASS_NAME, "registry-legend")
+                d.execute_script(TILED_READY) == 4
+                and d.find_elements(By.CLASS_NAME, "registry-legend")
             )
         )
-        layers = dict(driver.execute_script(FIND_LAYERS))
-        assert len(layers) == 4 and min(layers.values()) > 0, layers  # townships, offices, lines
+        served = driver.execute_script(
+            "return performance.getEntriesByType('navigation')[0].decodedBodySize"
+        )
+        assert 0 < served < 300_000
+        tiles = driver.find_elements(By.CSS_SELECTOR, "svg.leaflet-tile path.leaflet-interactive")
+        assert len(tiles) > 50  # the city's townships
         shot(driver, "1-coverage-zhengzhou")
 
         toggle_every_layer(driver, 4)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
 
-        # a popup of an office, opened as a click would
-        text = driver.execute_script(
-            """
-            var keys = Object.keys(window).filter(function (k) {
-              return k.indexOf('geo_json_') === 0 && window[k] && window[k].getLayers; });
-            for (var i = 0; i < keys.length; i++) {
-              var layers = window[keys[i]].getLayers();
-              if (layers.length && layers[0].feature.geometry.type === 'Point') {
-                layers[0].openPopup(); break; }
-            }
-            var popup = document.querySelector('.leaflet-popup-content');
-            return popup ? popup.textContent : null;
-            """
+        # a popup of an office, by a real click
+        text = click_until_popup(
+            driver, ".leaflet-registryOffices-pane path.leaflet-interactive", "验收状态"
         )
-        assert text and "验收状态" in text and "查看司法所详情" in text
+        assert "查看司法所详情" in text
         shot(driver, "2-popup")
 
-        # the page holds this city's offices only
-        on_page = {int(i) for i in re.findall(r'"type":"Feature","id":(\d+),', driver.page_source)}
+        # the page loaded this city's offices only
+        loaded = {int(p["id"]) for p in driver.execute_script(LOADED_OFFICES)}
         zhengzhou = offices_of_city(env, "4101")
-        assert on_page and on_page <= zhengzhou
-        assert not on_page & offices_of_city(env, "4102")
+        assert loaded and loaded <= zhengzhou
+        assert not loaded & offices_of_city(env, "4102")
 
-        # filter by state through the bar's form
+        # filter by state through the bar's form: the offices loaded again, of that state
         Select(driver.find_element(By.ID, "state-filter")).select_by_value("accepted")
         driver.find_element(By.CSS_SELECTOR, ".registry-bar button").click()
         WebDriverWait(driver, 30).until(lambda d: "state=accepted" in d.current_url)
-        WebDriverWait(driver, 30).until(lambda d: d.execute_script(FIND_LAYERS))
-        states = driver.execute_script(
-            """
-            var out = [];
-            Object.keys(window).forEach(function (k) {
-              if (k.indexOf('geo_json_') === 0 && window[k] && window[k].getLayers) {
-                window[k].getLayers().forEach(function (l) {
-                  if (l.feature.geometry.type === 'Point') { out.push(l.feature.properties.state); }
-                });
-              }
-            });
-            return out;
-            """
-        )
-        assert states and set(states) == {"accepted"}
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        states = {p["state"] for p in driver.execute_script(LOADED_OFFICES)}
+        assert states == {"accepted"}
         shot(driver, "3-filtered-accepted")
 
-        # the other themes draw too
-        for theme in ("facility", "staffing", "acceptance", "aggregates"):
-            started = time.monotonic()
+        # the other themes draw too (the aggregates carry the city's counties themselves)
+        for theme in ("facility", "staffing", "acceptance"):
             driver.get(f"{base}/maps/{theme}")
-            WebDriverWait(driver, 30).until(lambda d: d.execute_script(FIND_LAYERS))
-            assert time.monotonic() - started < 30
+            WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) >= 3)
             shot(driver, f"4-{theme}")
+        driver.get(f"{base}/maps/aggregates")
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script(FIND_LAYERS))
+        shot(driver, "4-aggregates")
         # the aggregates' rate switch recolours the same polygons
         radios = driver.find_elements(By.CSS_SELECTOR, ".registry-metric input[type=radio]")
         assert len(radios) == 3
@@ -151,11 +138,22 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
             assert radio.is_selected()
         shot(driver, "4-aggregates-progress")
 
+        # a county's map carries its townships and offices in the page
+        driver.get(f"{base}/maps/coverage?region=410184")
+        WebDriverWait(driver, 30).until(lambda d: len(d.execute_script(FIND_LAYERS)) == 4)
+        layers = dict(driver.execute_script(FIND_LAYERS))
+        assert min(layers.values()) > 0, layers  # townships, offices, lines
+        on_page = {int(i) for i in re.findall(r'"type":"Feature","id":(\d+),', driver.page_source)}
+        assert on_page and on_page <= offices_of_city(env, "410184")
+        text = driver.execute_script(OPEN_FIRST_POPUP, "Point")
+        assert text and "验收状态" in text and "查看司法所详情" in text
+        shot(driver, "4-coverage-xinzheng")
+
         # the dashboard and an office page of the city, from the popup's link
         driver.get(f"{base}/dashboard")
         assert "郑州市 工作台" in driver.page_source
         shot(driver, "5-dashboard")
-        driver.get(f"{base}/offices/{min(on_page)}")
+        driver.get(f"{base}/offices/{min(loaded)}")
         assert "对照标准自查" in driver.page_source and "验收记录" in driver.page_source
         shot(driver, "6-office")
 
@@ -167,6 +165,34 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# the popup's text of the first feature of a geometry type (arguments[0]) in the page's
+# GeoJSON layers, opened as a click would
+OPEN_FIRST_POPUP = """
+var keys = Object.keys(window).filter(function (k) {
+  return k.indexOf('geo_json_') === 0 && window[k] && window[k].getLayers; });
+for (var i = 0; i < keys.length; i++) {
+  var layers = window[keys[i]].getLayers();
+  if (layers.length && layers[0].feature.geometry.type === arguments[0]) {
+    layers[0].openPopup(); break; }
+}
+var popup = document.querySelector('.leaflet-popup-content');
+return popup ? popup.textContent : null;
+"""
+
+# the properties (with the id) of the offices a page has loaded
+LOADED_OFFICES = """
+var out = [];
+Object.keys(window).forEach(function (k) {
+  if (k.indexOf('fetched_offices_') === 0 && window[k] && window[k].getLayers) {
+    window[k].getLayers().forEach(function (l) {
+      out.push(Object.assign({id: l.feature.id}, l.feature.properties));
+    });
+  }
+});
+return out;
+"""
 
 
 TILED_READY = """

@@ -31,7 +31,8 @@ THEMES = {
 HOVER_AND_OPEN = """
 var features = [];
 Object.keys(window).filter(function (k) {
-  return k.indexOf('geo_json_') === 0 && window[k] && window[k].getLayers;
+  return (k.indexOf('geo_json_') === 0 || k.indexOf('fetched_offices_') === 0)
+    && window[k] && window[k].getLayers;
 }).forEach(function (k) {
   window[k].getLayers().forEach(function (layer) {
     var p = layer.feature && layer.feature.properties;
@@ -63,8 +64,53 @@ return out;
 """
 RAN = """return [window.__pwned === undefined ? null : String(window.__pwned),
                  document.querySelectorAll('[data-pwn]').length, document.title];"""
-LAYERS_READY = """return Object.keys(window).some(function (k) {
-  return k.indexOf('geo_json_') === 0 && window[k] && window[k].getLayers; });"""
+# the features of the vector-tile layers drawn in view (VectorGrid keeps each tile's
+# features by id): each hovered and clicked as the layer's events deliver them (the event's
+# `layer` is the feature), the tooltip and the popup read from the page
+TILED_HOVER_AND_OPEN = """
+var map = Object.keys(window).filter(function (k) { return k.indexOf('map_') === 0; })
+  .map(function (k) { return window[k]; })[0];
+var at = map.getCenter(), out = [];
+// the tooltip or popup open now (a closed one fades out for a moment: opacity 0)
+function shown(css) {
+  return Array.from(document.querySelectorAll(css))
+    .filter(function (e) { return e.style.opacity !== '0'; })[0];
+}
+Object.keys(window).filter(function (k) {
+  return k.indexOf('vector_tiles_') === 0 && window[k] && window[k]._vectorTiles;
+}).forEach(function (k) {
+  var layer = window[k], seen = {};
+  Object.keys(layer._vectorTiles).forEach(function (key) {
+    var features = layer._vectorTiles[key]._features || {};
+    Object.keys(features).forEach(function (id) {
+      var f = features[id].feature, p = f.properties;
+      if (seen[id] || !p || p.name === undefined) { return; }
+      seen[id] = true;
+      layer.fire('mouseover', {layer: f, latlng: at});
+      var tip = shown('.leaflet-tooltip');
+      tip = tip ? tip.textContent : null;
+      layer.fire('mouseout', {layer: f, latlng: at});
+      layer.fire('click', {layer: f, latlng: at});
+      var content = shown('.leaflet-popup');
+      content = content && content.querySelector('.leaflet-popup-content');
+      out.push({name: p.name, tip: tip, title: content && content.querySelector('b').textContent,
+                text: content && content.textContent, township: null, county: null,
+                missing: null});
+      map.closePopup();
+    });
+  });
+});
+return out;
+"""
+# a page's layers are there: GeoJSON carried by the page, or tiles and loaded offices drawn
+LAYERS_READY = """
+var keys = Object.keys(window);
+if (keys.some(function (k) {
+  return k.indexOf('geo_json_') === 0 && window[k] && window[k].getLayers; })) { return true; }
+var loading = keys.filter(function (k) {
+  return (k.indexOf('vector_tiles_') === 0 || k.indexOf('fetched_offices_') === 0) && window[k];
+});
+return loading.length > 0 && loading.every(function (k) { return window[k].registryLoaded; });"""
 
 
 def log_in(driver: Any, base: str, username: str) -> None:
@@ -109,7 +155,7 @@ def open_map(driver: Any, base: str, path: str) -> tuple[str, list[dict[str, Any
             f"{path}: no map layer after 30 s; the browser shows {href} {title!r}: {body!r}"
             f"\nthe server's last log lines:\n{server_log(base)}"
         )
-    features = driver.execute_script(HOVER_AND_OPEN)
+    features = driver.execute_script(HOVER_AND_OPEN) + driver.execute_script(TILED_HOVER_AND_OPEN)
     return nothing_ran(driver, path), features
 
 
@@ -119,7 +165,8 @@ def site(hostile_site: Planted) -> Planted:
 
 
 def test_maps_show_hostile_names_as_text(site: Planted, chromium: Any) -> None:
-    """Tooltips, popups and titles of every theme of 郑州市 (markup names everywhere)."""
+    """Tooltips, popups and titles of every theme of 郑州市 (markup names everywhere): the
+    townships from the tiles, the offices the page loads, the counties it carries."""
     log_in(chromium, site.base, "zz_city")
     city = site.divisions["4101"]
     townships = {n for c, n in site.divisions.items() if len(c) == 9}
