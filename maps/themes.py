@@ -112,7 +112,9 @@ def _townships(
         popup=popup,
         opacity=opacity,
         edges_from=7,
-        url_low=data.tiles.get("coverage_low"),
+        # (below DETAIL_FROM: the coverage classes merged in each tile; the acceptance
+        # states are looked up by code)
+        url_low=data.tiles["coverage_classes" if theme == "coverage" else "coverage_low"],
         detail_from=DETAIL_FROM,
     ).add_to(m)
 

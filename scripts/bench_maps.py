@@ -16,7 +16,7 @@ import psycopg
 
 from maps.themes import DETAIL_FROM
 from service.core.cluster import OWNER_ROLE
-from service.maps.data import TILE_PROPERTIES
+from service.maps.data import TILE_QUERIES
 
 PAGES = {
     "province coverage 41": ("/maps/coverage", {"region": "41"}),
@@ -91,9 +91,7 @@ def tile_sequence(client: Any, headers: dict[str, str]) -> dict[str, Any]:
         for _, row, col in screen_tiles(z, lon, lat):
             # as the nation's page asks for them (service/maps/data.py tile_urls)
             path = f"/ogc/collections/coverage/tiles/WebMercatorQuad/{z}/{row}/{col}"
-            query = {
-                "properties": TILE_PROPERTIES["coverage" if z >= DETAIL_FROM else "coverage_low"]
-            }
+            query = TILE_QUERIES["coverage" if z >= DETAIL_FROM else "coverage_classes"]
             r, ms = bench.timed_get(client, path, query, headers)
             _, again = bench.timed_get(client, path, query, headers)
             if not r.content:

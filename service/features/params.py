@@ -203,6 +203,7 @@ def tile_request(
     filter_: str | None = None,
     filter_lang: str | None = None,
     filter_crs: str | None = None,
+    coalesce: bool = False,
 ) -> TileRequest:
     """A tile of `collection`; a tile matrix set, matrix, row or column that is not served is
     a 404 naming the path parameter (OGC API Tiles: out of range is not found)."""
@@ -232,4 +233,5 @@ def tile_request(
         filter_lang=filter_lang,
         filter_epsg=crs_param(filter_crs, "filter-crs"),
         filter=filter_param(filter_, filter_lang, filter_crs),
+        coalesce=coalesce,
     )

@@ -209,12 +209,16 @@ def _theme_offices(
 
 TILE_PATH = "/ogc/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}?{query}"
 # what the map reads of each collection's tiles: the coverage class (and what the popup
-# shows), and the lines' codes
-TILE_PROPERTIES = {
-    "coverage": "code,name,kind,status,offices",
-    "coverage_low": "code,status",  # (at low zoom: the class alone)
-    "counties": "code",
-    "cities": "code",
+# shows), and the lines' codes; below the zoom of detail (maps/themes.py DETAIL_FROM) the
+# townships' code and class (the acceptance map looks its states up by code), or the class
+# alone with the townships of a class merged in each tile (the coverage map: a national
+# view draws a few features a tile instead of 35,000 paths)
+TILE_QUERIES: dict[str, dict[str, str]] = {
+    "coverage": {"properties": "code,name,kind,status,offices"},
+    "coverage_low": {"properties": "code,status"},
+    "coverage_classes": {"properties": "status", "coalesce": "true"},
+    "counties": {"properties": "code"},
+    "cities": {"properties": "code"},
 }
 
 
@@ -223,17 +227,17 @@ def tile_urls(region: str, as_of: date | None, kinds: tuple[str, ...] | None) ->
     with the map's filters: the date (`datetime`), the region and the township kinds (in
     CQL2; the region is digits and the kinds are known names, both checked before)."""
     out = {}
-    for collection, properties in TILE_PROPERTIES.items():
+    for name, asked in TILE_QUERIES.items():
+        collection = name.split("_")[0]
         where = [f"code LIKE '{region}%'"] if region else []
-        if kinds and collection.startswith("coverage"):
+        if kinds and collection == "coverage":
             where.append("kind IN (" + ", ".join(f"'{k}'" for k in kinds) + ")")
-        query = {"properties": properties}
+        query = dict(asked)
         if as_of is not None:
             query["datetime"] = as_of.isoformat()
         if where:
             query["filter"] = " AND ".join(where)
-        collection_id = collection.removesuffix("_low")
-        out[collection] = TILE_PATH.format(collection=collection_id, query=urlencode(query))
+        out[name] = TILE_PATH.format(collection=collection, query=urlencode(query))
     return out
 
 

@@ -19,7 +19,7 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import Path
+from fastapi import Path, Query
 from fastapi.responses import Response
 
 from geo.crs import CRS84
@@ -168,11 +168,21 @@ def tile(
     x: Annotated[int, Path(alias="tileCol")],
     call: CallDep,
     params: SelectionDep,
+    coalesce: Annotated[
+        bool,
+        Query(
+            description="true: the features of the tile whose chosen `properties` are equal"
+            " are merged into one (a client has fewer features to draw; none can be told"
+            " apart from the others with the same values)"
+        ),
+    ] = False,
 ) -> Response:
     """One tile: `properties` chooses the layer's fields (default: the collection's styling
-    fields), `datetime` and `filter` (CQL2) choose the features as for items."""
-    call.only(SELECTION)
-    wanted = tile_request(c, tms_id, z, y, x, **asdict(params))
+    fields), `datetime` and `filter` (CQL2) choose the features as for items; `coalesce`
+    merges those with the same properties (a map styled by a class draws a few features a
+    tile instead of thousands)."""
+    call.only(SELECTION | {"coalesce"})
+    wanted = tile_request(c, tms_id, z, y, x, coalesce=coalesce, **asdict(params))
     version = data_version(call.session, tenant_id=call.scope.tenant_id, names=c.reads)
     tag = tile_etag(wanted, version=version, scope=call.scope, region=call.region)
     headers = {"ETag": tag, "Cache-Control": CACHING}

@@ -192,7 +192,7 @@ def test_national_maps_show_aggregates_and_coverage_without_offices(session, bas
     # every township of the nation, from the tiles; their classes (no outline) for the legend
     data = unfiltered(session, scope, "coverage", "")
     assert data.offices == [] and data.offices_url is None
-    assert {"coverage", "coverage_low", "counties", "cities"} <= set(data.tiles)
+    assert {"coverage", "coverage_low", "coverage_classes", "counties", "cities"} <= set(data.tiles)
     assert len(data.townships) > 10 and all(a.geometry == {} for a in data.townships)
     data = unfiltered(session, scope, "aggregates", "")
     assert data.townships == [] and {c.code for c in data.cities} == {"4101", "4102"}

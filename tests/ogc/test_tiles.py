@@ -25,6 +25,10 @@ def stored(session, table: str, where: str, **params: Any) -> BaseGeometry:  # t
     return shapely.from_wkt(wkt)
 
 
+def read(feature: dict[str, Any]) -> BaseGeometry:
+    return shapely.geometry.shape(feature["geometry"])
+
+
 def township(session, code: str) -> BaseGeometry:  # type: ignore[no-untyped-def]
     return stored(session, "divisions", "code = :c AND valid_to IS NULL", c=code)
 
@@ -380,6 +384,47 @@ def test_coverage_tile_colours_townships_as_the_reports_do(
         for f in decode(again.content, tmp_path, WMQ, z, y, x)
     }
     assert now[free]["status"] == "covered"
+
+
+@pytest.mark.parametrize("tms", [WMQ, CRS84Q])
+def test_a_coalesced_tile_draws_each_class_once_over_the_same_ground(
+    client, auth, session, offices, tmp_path, tms
+) -> None:  # type: ignore[no-untyped-def]
+    """`coalesce=true` merges the features whose chosen properties are equal: one feature a
+    status, covering exactly the townships of that status in the plain tile (GDAL reads
+    both), and a tile of its own (ETag)."""
+    centre = township(session, "410184101").representative_point()
+    z = 9
+    y, x = tile_of(tms, centre.x, centre.y, z)
+    plain = get_tile(client, auth, "henan_planner", "coverage", tms, z, y, x, properties="status")
+    merged = get_tile(
+        client,
+        auth,
+        "henan_planner",
+        "coverage",
+        tms,
+        z,
+        y,
+        x,
+        properties="status",
+        coalesce="true",
+    )
+    assert plain.status_code == merged.status_code == 200, merged.text
+    assert merged.headers["etag"] != plain.headers["etag"]
+    by_status: dict[str, list[Any]] = {}
+    for f in decode(plain.content, tmp_path, tms, z, y, x):
+        by_status.setdefault(f["properties"]["status"], []).append(read(f))
+    assert len(by_status) >= 2 and sum(map(len, by_status.values())) >= 5
+    (tmp_path / "merged").mkdir()
+    drawn = decode(merged.content, tmp_path / "merged", tms, z, y, x)
+    assert sorted(f["properties"]["status"] for f in drawn) == sorted(by_status)
+    for f in drawn:
+        ground = shapely.union_all(by_status[f["properties"]["status"]])
+        merged_ground = shapely.union_all(shapely.get_parts(read(f)))
+        assert merged_ground.symmetric_difference(ground).area < 1e-6 * ground.area
+    # an empty tile stays empty, and the flag is checked
+    r = get_tile(client, auth, "henan_planner", "coverage", tms, 0, 0, 0, coalesce="maybe")
+    assert r.status_code in (400, 422) and "coalesce" in r.text
 
 
 @pytest.mark.parametrize(
