@@ -247,15 +247,25 @@ def office_layer(
     return layer
 
 
+def values_table(rows: dict[str, dict[str, Any]], keys: list[str]) -> dict[str, Any]:
+    """Properties by feature code as a VectorTiles layer takes them: the keys once, then
+    each code's values in their order (a page sends a province's 2,600 townships' states,
+    or the nation's 342 cities' rates, without repeating the names)."""
+    return {"keys": keys, "rows": {code: [p.get(k) for k in keys] for code, p in rows.items()}}
+
+
 VECTORGRID_JS = "/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
 
 
 class VectorTiles(JSCSSMixin, Layer):
     """A layer of the service's own vector tiles (OGC API Tiles, MVT) drawn by
     Leaflet.VectorGrid (npm, served by the registry): polygons filled by the colour their
-    class `key` names in `colours` (else `fallback`), or lines only (no `key`). A feature's
-    class is its property, or what `extra` gives for its code (a township's acceptance
-    state, which the tiles do not carry); `aliases` copy a property under another name.
+    class `key` names in `colours` (else `fallback`), or by the class of `classes` (upper
+    bound, colour) their number `key` falls in; or lines only (no `key`). A feature's
+    properties are the tile's and those `values` gives for its code (a township's
+    acceptance state, a region's rates: what the tiles do not carry; `values_table`);
+    `aliases` copy a property under another name. `registryMetric(key)` colours the
+    features by another number (the aggregates' rate switch, maps/metric.py).
     With a popup spec, a name tooltip and a popup on click, built as the GeoJSON layers'
     are (`registryPopup`: text, never markup); a township's county (for the drill-down
     link) is its code's first six digits. Features are SVG paths (a test can find and click
@@ -273,18 +283,30 @@ class VectorTiles(JSCSSMixin, Layer):
           function props(p) {
             var q = Object.assign({}, p);
             Object.keys(o.aliases).forEach(function (k) { q[k] = p[o.aliases[k]]; });
-            if (o.extra) { q[o.key] = o.extra[p.code]; }
+            var row = o.values && o.values.rows[p.code];
+            if (o.values) {
+              o.values.keys.forEach(function (k, i) { q[k] = row ? row[i] : null; });
+            }
             if (q.code != null) { q.county = String(q.code).slice(0, 6); }
             return q;
           }
-          var styles = {};
-          styles[o.layer] = function (p, zoom) {
+          function fill(value) {
+            if (!o.classes) { return o.colours[value] || o.fallback; }
+            if (value === null || value === undefined) { return o.fallback; }
+            for (var i = 0; i < o.classes.length; i++) {
+              if (value < o.classes[i][0]) { return o.classes[i][1]; }
+            }
+            return o.classes[o.classes.length - 1][1];
+          }
+          function style(p, zoom) {
             // (below o.edgesFrom the fills alone: a township is a few pixels wide there)
             var edge = zoom >= o.edgesFrom;
             if (!o.key) { return {fill: false, color: o.edge, weight: o.weight}; }
-            return {fill: true, fillColor: o.colours[props(p)[o.key]] || o.fallback,
+            return {fill: true, fillColor: fill(props(p)[o.key]),
                     fillOpacity: o.opacity, stroke: edge, color: o.edge, weight: o.weight};
-          };
+          }
+          var styles = {};
+          styles[o.layer] = style;
           var layer = L.vectorGrid.protobuf(o.url, {
             rendererFactory: L.svg.tile, interactive: !!o.popup, maxNativeZoom: 18,
             minZoom: o.minZoom,
@@ -322,6 +344,13 @@ class VectorTiles(JSCSSMixin, Layer):
           layer.on('loading', function () { layer.registryLoaded = false; });
           layer.on('load', function () { layer.registryLoaded = true; });
           map.on('zoomend', function () { if (outside()) { layer.registryLoaded = true; } });
+          // coloured by another number: every feature with values, drawn or still to come
+          layer.registryMetric = function (key) {
+            o.key = key;
+            Object.keys(o.values ? o.values.rows : {}).forEach(function (code) {
+              layer.setFeatureStyle(code, style({code: code}, map.getZoom()));
+            });
+          };
           return layer.addTo(map);
         })({{ this.options }}, {{ this._parent.get_name() }});
         {% endmacro %}
@@ -336,8 +365,9 @@ class VectorTiles(JSCSSMixin, Layer):
         *,
         key: str | None = None,
         colours: dict[str, str] | None = None,
+        classes: list[tuple[float, str]] | None = None,
         fallback: str = "#bdbdbd",
-        extra: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
         aliases: dict[str, str] | None = None,
         popup: PopupSpec | None = None,
         edge: str = "#616161",
@@ -356,8 +386,9 @@ class VectorTiles(JSCSSMixin, Layer):
                 "layer": layer,
                 "key": key,
                 "colours": colours or {},
+                "classes": classes,
                 "fallback": fallback,
-                "extra": extra,
+                "values": values,
                 "aliases": aliases or {},
                 "popup": popup.as_dict() if popup is not None else None,
                 "edge": edge,

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import folium
 from branca.element import MacroElement, Template
 
 
 class MetricSwitch(MacroElement):
-    """Radio buttons (top left, under the zoom buttons) choosing which rate colours `layers`."""
+    """Radio buttons (top left, under the zoom buttons) choosing which rate colours `layers`
+    (GeoJSON layers, or layers of tiles: maps/layers.py VectorTiles)."""
 
     _template = Template(
         """
@@ -26,6 +26,8 @@ class MetricSwitch(MacroElement):
           }
           function show(metric) {
             layers.forEach(function (layer) {
+              // (a layer of tiles colours its features by the rates it was sent)
+              if (layer.registryMetric) { layer.registryMetric(metric); return; }
               layer.setStyle(function (f) {
                 return {fillColor: colour(f.properties[metric]), color: '#616161',
                         weight: 0.6, fillOpacity: 0.7};
@@ -55,7 +57,7 @@ class MetricSwitch(MacroElement):
 
     def __init__(
         self,
-        layers: list[folium.GeoJson],
+        layers: list[Any],
         metrics: list[tuple[str, str]],
         classes: list[tuple[float, str]],
     ) -> None:

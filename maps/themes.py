@@ -25,6 +25,7 @@ from maps.layers import (
     office_popup,
     polygon_layer,
     row,
+    values_table,
 )
 from maps.legend import Legend, add_legend
 from maps.metric import MetricSwitch
@@ -33,6 +34,7 @@ from maps.symbols import (
     COVERAGE_LABELS,
     FACILITY,
     NO_OFFICE,
+    NO_RATE,
     RATE_CLASSES,
     STATE_COLOURS,
     TITLES,
@@ -95,11 +97,11 @@ def _townships(
     if theme == "coverage":
         # (the tiles' `status` is the class the page's own townships call `coverage`)
         key, colours = "coverage", {k: colour for k, (colour, _) in COVERAGE.items()}
-        extra, aliases = None, {"coverage": "status"}
+        values, aliases = None, {"coverage": "status"}
     else:
         key, colours = "state", dict(STATE_COLOURS)
-        extra = {a.code: a.props["state"] for a in data.townships if a.props.get("state")}
-        aliases = None
+        states = {a.code: a.props for a in data.townships if a.props.get("state")}
+        values, aliases = values_table(states, ["state"]), None
     VectorTiles(
         name,
         data.tiles["coverage"],
@@ -107,7 +109,7 @@ def _townships(
         key=key,
         colours=colours,
         fallback=NO_OFFICE[0],
-        extra=extra,
+        values=values,
         aliases=aliases,
         popup=popup,
         opacity=opacity,
@@ -266,11 +268,26 @@ AGGREGATES: list[tuple[str, str, Callable[[Area], float | None]]] = [
 ]
 
 
+# what the aggregates' popups and colours read of a region (the tiles give its code and name)
+AGGREGATE_PROPERTIES = [
+    "required",
+    "covered",
+    "coverage_pct",
+    "offices",
+    "accepted",
+    "acceptance_pct",
+    "target_pct",
+    "progress_zh",
+    *(key for key, _, _ in AGGREGATES),
+]
+
+
 def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
     """County and city choropleths of coverage rate, acceptance rate and progress against
     the tenant's target (acceptance rate ÷ target share at the date, capped at 1). One
     polygon layer per level; a switch recolours them by the chosen rate."""
     m = new_map(data.bounds, basemap, f"{data.region_name}{TITLES['aggregates']}")
+    ensure_feature_script(m)  # (the tiles' tooltips and popups)
     popup = PopupSpec(
         title="name",
         rows=[
@@ -285,15 +302,35 @@ def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
             row("进度", "progress_zh"),
         ],
     )
-    layers = []
-    for level, areas, theme in (("县级", data.counties, "coverage"), ("市级", data.cities, None)):
-        if areas:
-            # a city opens its own statistics map; a county, its townships' coverage map
-            link = _drill(data, theme or "aggregates", "code", "打开该区域的地图")
-            spec = PopupSpec(popup.title, popup.rows, link, popup.labels)
-            layers.append(
-                polygon_layer(m, f"{level}分区", areas, _rate_style(AGGREGATES[0][0]), spec)
-            )
+    layers: list[Any] = []
+    for level, areas, theme, collection in (
+        ("县级", data.counties, "coverage", "counties"),
+        ("市级", data.cities, None, "cities"),
+    ):
+        if not areas:
+            continue
+        # a city opens its own statistics map; a county, its townships' coverage map
+        link = _drill(data, theme or "aggregates", "code", "打开该区域的地图")
+        spec = PopupSpec(popup.title, popup.rows, link, popup.labels)
+        name, first = f"{level}分区", AGGREGATES[0][0]
+        if collection not in data.tiles:
+            layers.append(polygon_layer(m, name, areas, _rate_style(first), spec))
+            continue
+        # from the tiles (their outlines and names), the rates sent by code
+        rates = values_table({a.code: a.props for a in areas}, AGGREGATE_PROPERTIES)
+        tiles = VectorTiles(
+            name,
+            data.tiles[collection],
+            collection,
+            key=first,
+            classes=RATE_CLASSES,
+            fallback=NO_RATE,
+            values=rates,
+            popup=spec,
+            edge="#616161",
+            opacity=0.7,
+        )
+        layers.append(tiles.add_to(m))
     m.add_child(MetricSwitch(layers, [(k, label) for k, label, _ in AGGREGATES], RATE_CLASSES))
     return _finish(m, legend_of("aggregates", data))
 

@@ -166,10 +166,12 @@ def map_data(
     )
     if as_of is not None:
         data.messages.extend(_date_messages(session, f, as_of))
-    if theme == "aggregates":
-        _aggregates(session, scope, f, region, data, names, coarse=purpose == "page")
-        return data
     from_tiles = purpose == "page" and tiled(region)
+    if theme == "aggregates":
+        if from_tiles:
+            data.tiles = tile_urls(region, as_of, kinds)
+        _aggregates(session, scope, f, region, data, names, outlines=not from_tiles)
+        return data
     if from_tiles:
         data.tiles = tile_urls(region, as_of, kinds)
         if region:
@@ -209,7 +211,7 @@ def _theme_offices(
 
 TILE_PATH = "/ogc/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}?{query}"
 # what the map reads of each collection's tiles: the coverage class (and what the popup
-# shows), and the lines' codes; below the zoom of detail (maps/themes.py DETAIL_FROM) the
+# shows), the counties' and cities' codes and names (lines, and the aggregates); below the zoom of detail (maps/themes.py DETAIL_FROM) the
 # townships' code and class (the acceptance map looks its states up by code), or the class
 # alone with the townships of a class merged in each tile (the coverage map: a national
 # view draws a few features a tile instead of 35,000 paths)
@@ -217,8 +219,8 @@ TILE_QUERIES: dict[str, dict[str, str]] = {
     "coverage": {"properties": "code,name,kind,status,offices"},
     "coverage_low": {"properties": "code,status"},
     "coverage_classes": {"properties": "status", "coalesce": "true"},
-    "counties": {"properties": "code"},
-    "cities": {"properties": "code"},
+    "counties": {"properties": "code,name"},
+    "cities": {"properties": "code,name"},
 }
 
 
@@ -459,8 +461,10 @@ def _aggregates(
     data: MapData,
     names: dict[str, str],
     *,
-    coarse: bool,
+    outlines: bool,
 ) -> None:
+    """The counties and cities of `region` with their rates; their outlines too, unless the
+    page draws them from the tiles."""
     levels = ["city"] if len(region) < 2 else ["county", "city"] if len(region) == 2 else ["county"]
     for level in levels:
         if len(region) >= {"city": 4, "county": 6}[level]:
@@ -472,7 +476,11 @@ def _aggregates(
         target = progress.target.share
         by_code = {p.code: p for p in progress.regions}
         areas = []
-        shapes = display_geometry(session, f, level, region, coarse=coarse and len(region) <= 2)
+        size = {"city": 4, "county": 6}[level]
+        if outlines:
+            shapes = display_geometry(session, f, level, region)
+        else:
+            shapes = {c: {} for c in names if len(c) == size and c.startswith(region)}
         for code, geometry in shapes.items():
             cov = rates.get(code)
             prog = by_code.get(code)

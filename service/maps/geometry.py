@@ -19,8 +19,6 @@ from service.coverage.query import CoverageFilter
 
 # metres of simplification by the code length of the region shown (its map's usual zoom)
 TOLERANCE_M = {0: 4000.0, 2: 800.0, 4: 150.0, 6: 40.0, 9: 15.0}
-# the tolerance's factor for a coarse map (below), by the code length of the region shown
-COARSE = {0: 3, 2: 2}
 # decimals of a degree kept (4 ≈ 11 m, 3 ≈ 110 m): below what the map's scale can show
 DIGITS = {0: 3, 2: 4, 4: 5, 6: 5, 9: 5}
 
@@ -51,14 +49,11 @@ def _extent(shape: Shape) -> Select:
 
 
 def display_geometry(
-    session: Session, f: CoverageFilter, level: str, region: str, *, coarse: bool = False
+    session: Session, f: CoverageFilter, level: str, region: str
 ) -> dict[str, dict[str, Any]]:
-    """code → GeoJSON geometry of the divisions of `level` inside `region` (at f.as_of);
-    `coarse`: two or three times the tolerance, a tenth of the precision (the aggregates'
-    page of a province or of the nation, which carries its counties and cities itself: at
-    its zoom a pixel is 1 or 8 km, and the page must stay within 300 KB)."""
-    tolerance = TOLERANCE_M[len(region)] * (COARSE.get(len(region), 1) if coarse else 1)
-    digits = DIGITS[len(region)] - (1 if coarse else 0)
+    """code → GeoJSON geometry of the divisions of `level` inside `region` (at f.as_of)."""
+    tolerance = TOLERANCE_M[len(region)]
+    digits = DIGITS[len(region)]
     key_text = json.dumps(["map", region, level, str(f.as_of), tolerance, digits])
     key = "map:" + hashlib.sha256(key_text.encode()).hexdigest()[:28]
     stamp = fingerprint(session, f.tenant_id)

@@ -40,6 +40,15 @@ def geojson_layers(m: Any) -> dict[str, Any]:
     }
 
 
+def tile_layers(m: Any) -> dict[str, dict[str, Any]]:
+    """name → options of the layers of tiles of a built map."""
+    return {
+        child.layer_name: json.loads(child.options)
+        for child in m._children.values()
+        if type(child).__name__ == "VectorTiles"
+    }
+
+
 def fill_colors(layer: Any) -> Counter[str]:
     return Counter(layer.style_function(f)["fillColor"] for f in layer.data["features"])
 
@@ -237,8 +246,16 @@ def test_aggregates_and_staffing_agree_with_the_reports(client, auth, session, b
         assert counties[row["code"]]["coverage_rate"] == row["coverage_rate"]
     for row in progress:
         assert counties[row["code"]]["acceptance_rate"] == row["share"]
-    layers = geojson_layers(build_map("aggregates", data))
+    # the page draws them from the tiles and sends their rates by code
+    layers = tile_layers(build_map("aggregates", data))
     assert set(layers) == {"县级分区", "市级分区"}
+    assert "counties/tiles/" in layers["县级分区"]["url"]
+    sent = layers["县级分区"]["values"]
+    for code, values in sent["rows"].items():
+        assert dict(zip(sent["keys"], values, strict=True)) == {
+            k: counties[code].get(k) for k in sent["keys"]
+        }
+    assert set(sent["rows"]) == set(counties) and {r["code"] for r in summary} <= set(counties)
     staffing = unfiltered(session, scope_of(base_data, "xinzheng_county"), "staffing", XINZHENG)
     # five staff each in the registered offices; the twin inserted in SQL recorded none
     assert Counter(staffing_class(o.staff_total) for o in staffing.offices) == {
@@ -414,7 +431,8 @@ def test_the_acceptance_tiles_are_coloured_by_the_pages_states(
     data = unfiltered(session, scope, "acceptance", "41")
     states = {a.code: a.props["state"] for a in data.townships if a.props.get("state")}
     assert states[TOWNS[1]] == "self_checked"
-    assert json.dumps(states, ensure_ascii=False, separators=(",", ":")) in page.text
+    rows = {code: [state] for code, state in states.items()}  # (maps/layers.py values_table)
+    assert json.dumps(rows, ensure_ascii=False, separators=(",", ":")) in page.text
     county = unfiltered(session, scope, "acceptance", XINZHENG)
     colours = fill_colors(geojson_layers(build_map("acceptance", county))["乡镇(街道)验收状态"])
     assert sum(colours.values()) == len(county.townships)

@@ -128,14 +128,17 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
             WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) >= 3)
             shot(driver, f"4-{theme}")
         driver.get(f"{base}/maps/aggregates")
-        WebDriverWait(driver, 30).until(lambda d: d.execute_script(FIND_LAYERS))
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 1)
         shot(driver, "4-aggregates")
-        # the aggregates' rate switch recolours the same polygons
+        # the aggregates' rate switch recolours the same counties (drawn from the tiles)
         radios = driver.find_elements(By.CSS_SELECTOR, ".registry-metric input[type=radio]")
         assert len(radios) == 3
+        fills = []
         for radio in radios:
             radio.click()
             assert radio.is_selected()
+            fills.append(driver.execute_script(FILLS))
+        assert len(fills[0]) >= 10 and len(set(map(tuple, fills))) > 1, fills
         shot(driver, "4-aggregates-progress")
 
         # a county's map carries its townships and offices in the page
@@ -179,6 +182,12 @@ for (var i = 0; i < keys.length; i++) {
 }
 var popup = document.querySelector('.leaflet-popup-content');
 return popup ? popup.textContent : null;
+"""
+
+# the fill of every path the tiles drew
+FILLS = """
+return Array.from(document.querySelectorAll('svg.leaflet-tile path'))
+  .map(function (p) { return p.getAttribute('fill'); });
 """
 
 # the properties (with the id) of the offices a page has loaded

@@ -77,7 +77,9 @@ function shown(css) {
     .filter(function (e) { return e.style.opacity !== '0'; })[0];
 }
 Object.keys(window).filter(function (k) {
-  return k.indexOf('vector_tiles_') === 0 && window[k] && window[k]._vectorTiles;
+  // (the layers that answer the pointer: not the county and city lines)
+  return k.indexOf('vector_tiles_') === 0 && window[k] && window[k]._vectorTiles
+    && window[k].options.interactive;
 }).forEach(function (k) {
   var layer = window[k], seen = {};
   Object.keys(layer._vectorTiles).forEach(function (key) {
@@ -166,7 +168,7 @@ def site(hostile_site: Planted) -> Planted:
 
 def test_maps_show_hostile_names_as_text(site: Planted, chromium: Any) -> None:
     """Tooltips, popups and titles of every theme of 郑州市 (markup names everywhere): the
-    townships from the tiles, the offices the page loads, the counties it carries."""
+    townships from the tiles, the offices the page loads, the counties of its statistics map (tiles too)."""
     log_in(chromium, site.base, "zz_city")
     city = site.divisions["4101"]
     townships = {n for c, n in site.divisions.items() if len(c) == 9}
