@@ -10,8 +10,9 @@ from branca.element import MacroElement, Template
 
 
 class MetricSwitch(MacroElement):
-    """Radio buttons (top left, under the zoom buttons) choosing which rate colours `layers`
-    (GeoJSON layers, or layers of tiles: maps/layers.py VectorTiles)."""
+    """Radio buttons (bottom left, above the scale: the filter bar fills the top) choosing
+    which rate colours `layers` (GeoJSON layers, or layers of tiles: maps/layers.py
+    VectorTiles)."""
 
     _template = Template(
         """
@@ -34,7 +35,7 @@ class MetricSwitch(MacroElement):
               });
             });
           }
-          var control = L.control({position: 'topleft'});
+          var control = L.control({position: 'bottomleft'});
           control.onAdd = function () {
             var div = L.DomUtil.create('div', 'registry-metric');
             var metrics = {{ this.metrics }};

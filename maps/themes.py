@@ -303,9 +303,9 @@ def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
         ],
     )
     layers: list[Any] = []
-    for level, areas, theme, collection in (
-        ("县级", data.counties, "coverage", "counties"),
-        ("市级", data.cities, None, "cities"),
+    for level, areas, theme, tiled in (
+        ("县级", data.counties, "coverage", "county_areas"),
+        ("市级", data.cities, None, "city_areas"),
     ):
         if not areas:
             continue
@@ -313,15 +313,15 @@ def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
         link = _drill(data, theme or "aggregates", "code", "打开该区域的地图")
         spec = PopupSpec(popup.title, popup.rows, link, popup.labels)
         name, first = f"{level}分区", AGGREGATES[0][0]
-        if collection not in data.tiles:
+        if tiled not in data.tiles:
             layers.append(polygon_layer(m, name, areas, _rate_style(first), spec))
             continue
         # from the tiles (their outlines and names), the rates sent by code
         rates = values_table({a.code: a.props for a in areas}, AGGREGATE_PROPERTIES)
         tiles = VectorTiles(
             name,
-            data.tiles[collection],
-            collection,
+            data.tiles[tiled],
+            "counties" if tiled == "county_areas" else "cities",
             key=first,
             classes=RATE_CLASSES,
             fallback=NO_RATE,

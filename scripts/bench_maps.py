@@ -91,7 +91,7 @@ def tile_sequence(client: Any, headers: dict[str, str]) -> dict[str, Any]:
         for _, row, col in screen_tiles(z, lon, lat):
             # as the nation's page asks for them (service/maps/data.py tile_urls)
             path = f"/ogc/collections/coverage/tiles/WebMercatorQuad/{z}/{row}/{col}"
-            query = TILE_QUERIES["coverage" if z >= DETAIL_FROM else "coverage_classes"]
+            _, query = TILE_QUERIES["coverage" if z >= DETAIL_FROM else "coverage_classes"]
             r, ms = bench.timed_get(client, path, query, headers)
             _, again = bench.timed_get(client, path, query, headers)
             if not r.content:

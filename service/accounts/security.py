@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jwt
@@ -78,17 +79,28 @@ def issue_token(
 
 
 def decode_token(token: str, *, key: str) -> dict[str, Any] | None:
-    """The claims of a valid, unexpired token, or None."""
+    """The claims of a valid, unexpired token, or None. A token found valid is kept with its
+    claims (checking its signature again was a tenth of a small request's time); its expiry
+    is checked at every use. Whether its login session still stands is the database's to
+    say, at every request (service/accounts/credentials.py)."""
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=[TOKEN_ALGORITHM],
-            audience=TOKEN_AUDIENCE,
-            options={"require": ["sub", "tid", "sid", "exp", "iat"]},
-        )
+        claims = _verified(token, key)
     except jwt.PyJWTError:
         return None
+    if claims["exp"] <= time.time():
+        return None
+    return dict(claims)
+
+
+@lru_cache(maxsize=4096)  # (an invalid token raises: it is not kept)
+def _verified(token: str, key: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=[TOKEN_ALGORITHM],
+        audience=TOKEN_AUDIENCE,
+        options={"require": ["sub", "tid", "sid", "exp", "iat"]},
+    )
     return claims
 
 

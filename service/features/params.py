@@ -213,6 +213,8 @@ def tile_request(
         raise NotFound(
             f"tileMatrix: {z} is not served in {tms.id} (0 to {top})", {"field": "tileMatrix"}
         )
+    # (an empty `properties`: none, each feature its outline alone)
+    asked = properties_param(properties, collection, measured=False)
     columns, rows = tms.matrix_size(z)
     for name, value, count in (("tileRow", y, rows), ("tileCol", x, columns)):
         if not 0 <= value < count:
@@ -227,8 +229,7 @@ def tile_request(
         y=y,
         x=x,
         window=datetime_param(datetime_),
-        properties=properties_param(properties, collection, measured=False)
-        or collection.tile_properties,
+        properties=collection.tile_properties if asked is None else asked,
         filter_text=filter_,
         filter_lang=filter_lang,
         filter_epsg=crs_param(filter_crs, "filter-crs"),

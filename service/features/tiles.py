@@ -65,6 +65,11 @@ BUFFER = 64  # units drawn beyond each edge (4 pixels), so strokes meet across t
 # zoomed in further draws these tiles larger.
 MAX_TILE_MATRIX = {WEB_MERCATOR_QUAD.id: 16, WORLD_CRS84_QUAD.id: 15}
 
+# Below this zoom a tile is planned for its values (service/core/db.py plan_for_values): a
+# tile of a quarter of the country with the cached plan of a county's took 1.6× as long at
+# its slowest. From it, the cached plan: the planning and its round trip were a third of a
+# zoom-12 tile's time (`scripts/bench maps`, tiles cold at z12: 4.2 → 3.1 ms).
+PLANNED_BELOW = 6
 Z, X, Y = (bindparam(n, type_=Integer) for n in ("z", "x", "y"))
 # the snapping grid (a pixel in degrees of lon and lat), the tile's box grown by the buffer
 # in lon/lat (what a feature must meet), the tile itself in lon/lat (WorldCRS84Quad)
@@ -167,14 +172,24 @@ def tile_statement(shape: TileShape) -> Select[Any]:
 
 def filtered_tile_statement(request: TileRequest) -> Select[Any]:
     """The tile statement of a request with a CQL2 filter: its values are in the tree, so
-    the statement is this request's own (as items' `filtered_statement`)."""
-    shape = request.shape()
+    the statement is the filter's own (as items' `filtered_statement`). Kept by the filter's
+    text: a map asks every tile of its view with the same filter (its region, its kinds),
+    and building the statement and its cache key again was a third of a tile's time."""
+    assert request.filter_text is not None
+    return _filtered_statement(
+        request.shape(),
+        request.filter_text,
+        request.filter_lang or "cql2-text",
+        request.filter_epsg,
+    )
+
+
+@lru_cache(maxsize=256)
+def _filtered_statement(shape: TileShape, text: str, lang: str, epsg: int | None) -> Select[Any]:
     collection = COLLECTIONS[shape.collection]
     source = collection.source(shape.when).subquery("f")
-    where = [
-        in_tile(source.c.geom),
-        filters.condition(request.filter, collection, source, request.filter_epsg),
-    ]
+    tree = filters.parse(text, lang)  # (the request's own tree, read again from its text)
+    where = [in_tile(source.c.geom), filters.condition(tree, collection, source, epsg)]
     return tile_statement_over(shape, source, where)
 
 
@@ -256,7 +271,8 @@ def tile_etag(request: TileRequest, *, version: int, scope: Scope, region: str) 
 def fetch_tile(session: Session, request: TileRequest, scope: Scope, region: str) -> bytes:
     """The tile's MVT bytes; empty when no feature of the caller's region is in it."""
     params = {**source_params(scope, region, request.window), **request.params()}
-    plan_for_values(session)
+    if request.z < PLANNED_BELOW:
+        plan_for_values(session)
     if request.filter is None:
         statement = tile_statement(request.shape())
     else:

@@ -427,6 +427,29 @@ def test_a_coalesced_tile_draws_each_class_once_over_the_same_ground(
     assert r.status_code in (400, 422) and "coalesce" in r.text
 
 
+def test_a_tile_of_outlines_alone_is_one_feature(client, auth, session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An empty `properties` asks for the outlines alone (no field); coalesced, the county
+    lines of a tile are one feature over the same ground as the counties in the tile."""
+    centre = township(session, "410184101").representative_point()
+    z = 8
+    y, x = tile_of(WMQ, centre.x, centre.y, z)
+    plain = get_tile(client, auth, "henan_planner", "counties", WMQ, z, y, x, properties="code")
+    lines = get_tile(
+        client, auth, "henan_planner", "counties", WMQ, z, y, x, properties="", coalesce="true"
+    )
+    assert plain.status_code == lines.status_code == 200, lines.text
+    counties = decode(plain.content, tmp_path, WMQ, z, y, x)
+    assert len(counties) >= 2
+    (tmp_path / "lines").mkdir()
+    (drawn,) = decode(lines.content, tmp_path / "lines", WMQ, z, y, x)
+    assert drawn["properties"] == {}
+    ground = shapely.union_all([read(f) for f in counties])
+    assert (
+        shapely.union_all(shapely.get_parts(read(drawn))).symmetric_difference(ground).area
+        < 1e-6 * ground.area
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "params", "status", "named"),
     [
