@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# the zoom from which a map's townships carry their names (and can be pointed at) and its
+# county lines are drawn: below it a township or a county is a few pixels wide
+DETAIL_FROM = 6
+
 
 @dataclass(frozen=True)
 class Area:

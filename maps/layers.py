@@ -258,21 +258,24 @@ VECTORGRID_JS = "/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
 
 
 class VectorTiles(JSCSSMixin, Layer):
-    """A layer of the service's own vector tiles (OGC API Tiles, MVT) drawn by
-    Leaflet.VectorGrid (npm, served by the registry): polygons filled by the colour their
-    class `key` names in `colours` (else `fallback`), or by the class of `classes` (upper
-    bound, colour) their number `key` falls in; or lines only (no `key`). A feature's
-    properties are the tile's and those `values` gives for its code (a township's
-    acceptance state, a region's rates: what the tiles do not carry; `values_table`);
-    `aliases` copy a property under another name. `registryMetric(key)` colours the
-    features by another number (the aggregates' rate switch, maps/metric.py).
-    With a popup spec, a name tooltip and a popup on click, built as the GeoJSON layers'
-    are (`registryPopup`: text, never markup); a township's county (for the drill-down
-    link) is its code's first six digits. Features are SVG paths (a test can find and click
-    them); the layer sets `registryLoaded` when the tiles in view have been drawn. Below
-    `detail_from`, the tiles come from `url_low` (their class alone: a zoom-4 tile of the
-    nation's townships is 0.34 MB so, 0.86 MB with names) and the features are not
-    interactive (a township is a few pixels wide there)."""
+    """A layer of the service's own vector tiles (Mapbox Vector Tiles: a page's own,
+    service/maps/tiles.py, or the OGC API's) drawn by Leaflet.VectorGrid (npm, served by the
+    registry). Its tile layer `layer` holds polygons filled by the colour their class `key`
+    names in `colours` (else `fallback`), or by the class of `classes` (upper bound, colour)
+    their number `key` falls in. A feature's properties are the tile's and those `values`
+    gives for its code (a township's acceptance state, a region's rates: what the tiles do
+    not carry; `values_table`); `aliases` copy a property under another name.
+    `registryMetric(key)` colours the features by another number (the aggregates' rate
+    switch, maps/metric.py). With a popup spec, a name tooltip and a popup on click, built
+    as the GeoJSON layers' are (`registryPopup`: text, never markup), from zoom
+    `detail_from` (below it a township is a few pixels wide); a township's county (for the
+    drill-down link) is its code's first six digits.
+
+    `lines` are more tile layers drawn from the same tiles as lines only (the county and
+    city lines of a page's tile), above the fills and never in the pointer's way. A layer of
+    several parts is not in the layer control itself: each part is (`TilePart`), and hides
+    its own paths. Features are SVG paths (a test can find and click them); the layer sets
+    `registryLoaded` when the tiles in view have been drawn."""
 
     default_js = [("vectorgrid", VECTORGRID_JS)]  # noqa: RUF012 - folium's class attribute
 
@@ -300,50 +303,47 @@ class VectorTiles(JSCSSMixin, Layer):
           }
           function style(p, zoom) {
             // (below o.edgesFrom the fills alone: a township is a few pixels wide there)
-            var edge = zoom >= o.edgesFrom;
-            if (!o.key) { return {fill: false, color: o.edge, weight: o.weight}; }
-            return {fill: true, fillColor: fill(props(p)[o.key]),
-                    fillOpacity: o.opacity, stroke: edge, color: o.edge, weight: o.weight};
+            return {fill: true, fillColor: fill(props(p)[o.key]), fillOpacity: o.opacity,
+                    stroke: zoom >= o.edgesFrom, color: o.edge, weight: o.weight,
+                    className: 'registry-part-' + o.layer};
           }
           var styles = {};
-          styles[o.layer] = style;
+          if (o.layer) { styles[o.layer] = style; }
+          Object.keys(o.lines).forEach(function (name) {
+            var line = o.lines[name];
+            styles[name] = function () {
+              return {fill: false, color: line.edge, weight: line.weight,
+                      className: 'registry-line registry-part-' + name};
+            };
+          });
           var layer = L.vectorGrid.protobuf(o.url, {
-            rendererFactory: L.svg.tile, interactive: !!o.popup, maxNativeZoom: 18,
-            minZoom: o.minZoom,
+            rendererFactory: L.svg.tile, interactive: !!o.popup, maxNativeZoom: o.maxZoom,
             vectorTileLayerStyles: styles, getFeatureId: function (f) { return f.properties.code; }
           });
-          if (o.urlLow) {  // below o.detailFrom, the tiles of the class alone (smaller)
-            var vectorTile = layer._getVectorTilePromise;
-            layer._getVectorTilePromise = function (coords, bounds) {
-              this._url = coords.z < o.detailFrom ? o.urlLow : o.url;
-              return vectorTile.call(this, coords, bounds);
-            };
-          }
-          function detailed() { return !o.urlLow || map.getZoom() >= o.detailFrom; }
+          layer.registryParts = Object.keys(styles);
+          function detailed() { return map.getZoom() >= o.detailFrom; }
           if (o.popup) {
             var tip = L.tooltip({sticky: true, className: 'foliumtooltip'});
             layer.on('mouseover', function (e) {
-              if (!detailed()) { return; }
-              var div = document.createElement('div');
               var name = e.layer.properties[o.popup.title];
+              if (!detailed() || name === undefined) { return; }
+              var div = document.createElement('div');
               div.textContent = name == null ? '' : String(name);
               tip.setLatLng(e.latlng).setContent(div);
               map.openTooltip(tip);
             });
             layer.on('mouseout', function () { map.closeTooltip(tip); });
             layer.on('click', function (e) {
-              if (!detailed()) { return; }
+              if (!detailed() || e.layer.properties[o.popup.title] === undefined) { return; }
               L.popup().setLatLng(e.latlng)
                 .setContent(window.registryPopup(props(e.layer.properties), o.popup))
                 .openOn(map);
             });
           }
-          // drawn: every tile in view is, or the zoom is below the layer's (no tile to load)
-          function outside() { return map.getZoom() < o.minZoom; }
-          layer.registryLoaded = outside();
+          // drawn: every tile in view is
+          layer.registryLoaded = false;
           layer.on('loading', function () { layer.registryLoaded = false; });
           layer.on('load', function () { layer.registryLoaded = true; });
-          map.on('zoomend', function () { if (outside()) { layer.registryLoaded = true; } });
           // coloured by another number: every feature with values, drawn or still to come
           layer.registryMetric = function (key) {
             o.key = key;
@@ -351,8 +351,8 @@ class VectorTiles(JSCSSMixin, Layer):
               layer.setFeatureStyle(code, style({code: code}, map.getZoom()));
             });
           };
-          return layer.addTo(map);
-        })({{ this.options }}, {{ this._parent.get_name() }});
+          return o.parted ? layer : layer.addTo(map);
+        })({{ this.options_js }}, {{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -361,7 +361,7 @@ class VectorTiles(JSCSSMixin, Layer):
         self,
         name: str,
         url: str,
-        layer: str,
+        layer: str | None,
         *,
         key: str | None = None,
         colours: dict[str, str] | None = None,
@@ -373,33 +373,82 @@ class VectorTiles(JSCSSMixin, Layer):
         edge: str = "#616161",
         weight: float = 0.6,
         opacity: float = 0.55,
-        min_zoom: int = 0,
         edges_from: int = 0,
-        url_low: str | None = None,
         detail_from: int = 0,
+        max_zoom: int = 16,
     ) -> None:
         super().__init__(name=layer_name(name), overlay=True, control=True, show=True)
         self._name = "VectorTiles"
-        self.options = _js_literal(
-            {
-                "url": url,
-                "layer": layer,
-                "key": key,
-                "colours": colours or {},
-                "classes": classes,
-                "fallback": fallback,
-                "values": values,
-                "aliases": aliases or {},
-                "popup": popup.as_dict() if popup is not None else None,
-                "edge": edge,
-                "weight": weight,
-                "opacity": opacity,
-                "minZoom": min_zoom,
-                "edgesFrom": edges_from,
-                "urlLow": url_low,
-                "detailFrom": detail_from,
-            }
-        )
+        self.options: dict[str, Any] = {
+            "url": url,
+            "layer": layer,
+            "key": key,
+            "colours": colours or {},
+            "classes": classes,
+            "fallback": fallback,
+            "values": values,
+            "aliases": aliases or {},
+            "popup": popup.as_dict() if popup is not None else None,
+            "edge": edge,
+            "weight": weight,
+            "opacity": opacity,
+            "edgesFrom": edges_from,
+            "detailFrom": detail_from,
+            "maxZoom": max_zoom,
+            "lines": {},
+            "parted": False,
+        }
+
+    def parted(self) -> VectorTiles:
+        """Its parts, each in the layer control (`TilePart`), instead of itself."""
+        self.control = False
+        self.options["parted"] = True
+        return self
+
+    def add_lines(self, layer: str, edge: str, weight: float) -> None:
+        """Tile layer `layer` drawn as lines of `edge` colour and `weight` pixels."""
+        self.options["lines"][layer] = {"edge": edge, "weight": weight}
+
+    @property
+    def options_js(self) -> str:
+        return _js_literal(self.options)
+
+
+class TilePart(Layer):
+    """One part of a parted `VectorTiles` layer (a tile layer of its tiles) as an entry of
+    the layer control: turned off, its paths are hidden (a class on the map's container,
+    service/pages/static/maps.css); the tiles stop loading when every part is off."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function (grid, part, map) {
+          var shown = grid.registryShown || (grid.registryShown = {});
+          function sync() {
+            var box = map.getContainer();
+            grid.registryParts.forEach(function (p) {
+              if (shown[p]) { L.DomUtil.removeClass(box, 'registry-hide-' + p); }
+              else { L.DomUtil.addClass(box, 'registry-hide-' + p); }
+            });
+            var any = grid.registryParts.some(function (p) { return shown[p]; });
+            if (any && !map.hasLayer(grid)) { grid.addTo(map); }
+            if (!any && map.hasLayer(grid)) { map.removeLayer(grid); }
+          }
+          var Part = L.Layer.extend({
+            onAdd: function () { shown[part] = true; sync(); },
+            onRemove: function () { shown[part] = false; sync(); }
+          });
+          return new Part().addTo(map);
+        })({{ this.grid.get_name() }}, {{ this.part_js }}, {{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, grid: VectorTiles, part: str) -> None:
+        super().__init__(name=layer_name(name), overlay=True, control=True, show=True)
+        self._name = "TilePart"
+        self.grid = grid
+        self.part_js = _js_literal(part)
 
 
 class FetchedOffices(Layer):

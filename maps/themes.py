@@ -12,11 +12,12 @@ from typing import Any
 import folium
 
 from maps.base import Basemap, new_map
-from maps.data import Area, MapData
+from maps.data import DETAIL_FROM, Area, MapData
 from maps.layers import (
     FetchedOffices,
     PopupSpec,
     Style,
+    TilePart,
     VectorTiles,
     boundary_layer,
     ensure_feature_script,
@@ -52,42 +53,38 @@ def _fill(color: str, opacity: float = 0.55) -> dict[str, Any]:
     return {"fillColor": color, "color": "#616161", "weight": 0.6, "fillOpacity": opacity}
 
 
-# the county and city lines: name, collection, colour, weight, and from which zoom the
-# tiles draw them (a county is a few pixels wide below zoom 6)
+# the county and city lines: name, collection, colour, weight (from tiles, the county
+# lines come from zoom DETAIL_FROM: below it a county is a few pixels wide)
 LINES = [
-    ("县级界线", "counties", "#37474f", 1.6, 6),
-    ("市级界线", "cities", "#000000", 2.6, 0),
+    ("县级界线", "counties", "#37474f", 1.6),
+    ("市级界线", "cities", "#000000", 2.6),
 ]
 
 
 def _frame(data: MapData, basemap: Basemap, theme: str) -> folium.Map:
+    """The map with its county and city lines: parts of the page's tiles (with the
+    townships, which the theme adds), or GeoJSON layers of the page."""
     m = new_map(data.bounds, basemap, f"{data.region_name}{TITLES[theme]}")
     ensure_feature_script(m)  # (the tooltips and popups of the layers added later)
-    for name, collection, colour, weight, min_zoom in LINES:
-        if collection in data.tiles:
-            VectorTiles(
-                name,
-                data.tiles[collection],
-                collection,
-                edge=colour,
-                weight=weight,
-                min_zoom=min_zoom,
-            ).add_to(m)
+    if "page" in data.tiles:
+        # (the townships' part, if the theme has one, is set up by _townships)
+        grid = VectorTiles("乡镇(街道)", data.tiles["page"], None, detail_from=DETAIL_FROM)
+        m.add_child(grid.parted(), name="page_tiles")
+    for name, collection, colour, weight in LINES:
+        if "page" in data.tiles:
+            grid.add_lines(collection, colour, weight)
+            TilePart(name, grid, collection).add_to(m)
         elif areas := getattr(data, collection):
             boundary_layer(name, areas, colour, weight).add_to(m)
     return m
 
 
-# the zoom from which the townships' tiles carry their names (and can be pointed at)
-DETAIL_FROM = 6
-
-
 def _townships(
     m: folium.Map, data: MapData, theme: str, name: str, popup: PopupSpec, opacity: float
 ) -> None:
-    """The townships filled by the theme's class: from the vector tiles (a province or the
-    nation; the coverage class is the tiles' `status`, the acceptance state is sent by
-    township code), or from the page's own GeoJSON."""
+    """The townships filled by the theme's class: a part of the page's tiles (a city, a
+    province or the nation; the coverage class is the tiles' `status`, the acceptance state
+    is sent by township code), or the page's own GeoJSON."""
     if not data.tiles:
         fill = TOWNSHIP_FILL[theme]
         polygon_layer(
@@ -102,23 +99,20 @@ def _townships(
         key, colours = "state", dict(STATE_COLOURS)
         states = {a.code: a.props for a in data.townships if a.props.get("state")}
         values, aliases = values_table(states, ["state"]), None
-    VectorTiles(
-        name,
-        data.tiles["coverage"],
-        "coverage",
+    grid = m._children["page_tiles"]
+    assert isinstance(grid, VectorTiles)
+    grid.options.update(
+        layer="coverage",
         key=key,
         colours=colours,
         fallback=NO_OFFICE[0],
         values=values,
-        aliases=aliases,
-        popup=popup,
+        aliases=aliases or {},
+        popup=popup.as_dict(),
         opacity=opacity,
-        edges_from=7,
-        # (below DETAIL_FROM: the coverage classes merged in each tile; the acceptance
-        # states are looked up by code)
-        url_low=data.tiles["coverage_classes" if theme == "coverage" else "coverage_low"],
-        detail_from=DETAIL_FROM,
-    ).add_to(m)
+        edgesFrom=7,
+    )
+    TilePart(name, grid, "coverage").add_to(m)
 
 
 def _office_style(theme: str, data: MapData, edge: str) -> Callable[[dict[str, Any]], dict]:

@@ -41,18 +41,22 @@ def lonlat_box(tms: str, z: int, y: int, x: int) -> tuple[float, float, float, f
     return -180 + x * size, 90 - (y + 1) * size, -180 + (x + 1) * size, 90 - y * size
 
 
-def decode(data: bytes, tmp_path: Path, tms: str, z: int, y: int, x: int) -> list[dict[str, Any]]:
+def decode(
+    data: bytes, tmp_path: Path, tms: str, z: int, y: int, x: int, layer: str | None = None
+) -> list[dict[str, Any]]:
     """The tile's features as GDAL reads them, geometry in lon/lat: GDAL places a
     WebMercatorQuad tile itself (X/Y/Z open options) and we ask it for EPSG:4326; a
     WorldCRS84Quad tile GDAL reads in its own units (0–4096 from the lower left corner),
-    placed here by the tile's box."""
+    placed here by the tile's box. `layer`: that layer of a tile of several."""
     tile = tmp_path / f"{tms}-{z}-{y}-{x}.mvt"
     tile.write_bytes(data)
-    out = tmp_path / f"{tms}-{z}-{y}-{x}.geojson"
+    out = tmp_path / f"{tms}-{z}-{y}-{x}-{layer or ''}.geojson"
     placed = ["-oo", f"X={x}", "-oo", f"Y={y}", "-oo", f"Z={z}", "-t_srs", "EPSG:4326"]
     args = placed if tms == WMQ else []
     done = subprocess.run(
-        ["ogr2ogr", "-f", "GeoJSON", str(out), str(tile), *args], capture_output=True, text=True
+        ["ogr2ogr", "-f", "GeoJSON", str(out), str(tile), *([layer] if layer else []), *args],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     features = json.loads(out.read_text())["features"]

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from maps.data import Area, MapData, OfficeMark
+from maps.data import DETAIL_FROM, Area, MapData, OfficeMark
 from service.acceptance import reports as acceptance
 from service.acceptance.predicates import reinspection_due
 from service.accounts.scope import Scope
@@ -169,11 +169,11 @@ def map_data(
     from_tiles = purpose == "page" and tiled(region)
     if theme == "aggregates":
         if from_tiles:
-            data.tiles = tile_urls(region, as_of, kinds)
+            data.tiles = tile_urls(theme, region, as_of, kinds)
         _aggregates(session, scope, f, region, data, names, outlines=not from_tiles)
         return data
     if from_tiles:
-        data.tiles = tile_urls(region, as_of, kinds)
+        data.tiles = tile_urls(theme, region, as_of, kinds)
         if region:
             data.offices_url = offices_url(theme, region, as_of, state, kinds)
     else:
@@ -210,40 +210,53 @@ def _theme_offices(
 
 
 TILE_PATH = "/ogc/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}?{query}"
-# what the map reads of each collection's tiles (name: collection, query): the coverage
-# class (and what the popup shows); below the zoom of detail (maps/themes.py DETAIL_FROM)
-# the townships' code and class (the acceptance map looks its states up by code), or the
-# class alone with the townships of a class merged in each tile (the coverage map: a
-# national view draws a few features a tile instead of 35,000 paths); the county and city
-# lines, nothing but their outlines, merged (a tile at zoom 10 is one path instead of a
-# dozen: a pan there drew in 0.43 s instead of 0.52); the counties and cities of the
-# aggregates, with their codes and names
-TILE_QUERIES: dict[str, tuple[str, dict[str, str]]] = {
-    "coverage": ("coverage", {"properties": "code,name,kind,status,offices"}),
-    "coverage_low": ("coverage", {"properties": "code,status"}),
-    "coverage_classes": ("coverage", {"properties": "status", "coalesce": "true"}),
-    "counties": ("counties", {"properties": "", "coalesce": "true"}),
-    "cities": ("cities", {"properties": "", "coalesce": "true"}),
-    "county_areas": ("counties", {"properties": "code,name"}),
-    "city_areas": ("cities", {"properties": "code,name"}),
-}
+PAGE_TILE_PATH = "/maps/{theme}/tiles/{{z}}/{{y}}/{{x}}?{query}"
+# the layers of a page's tile (service/maps/tiles.py), each as the OGC API's tile of its
+# collection with these parameters: the townships' coverage class and what the popup
+# shows; below DETAIL_FROM the townships' code and class (the acceptance map looks its
+# states up by code), or the class alone with the townships of a class merged in each tile
+# (the coverage map: a national view draws a few features a tile instead of 35,000 paths);
+# the county and city lines, their outlines alone, merged into one feature a tile
+TOWNSHIPS = {"properties": "code,name,kind,status,offices"}
+TOWNSHIPS_LOW = {"acceptance": {"properties": "code,status"}}
+CLASSES_LOW = {"properties": "status", "coalesce": True}
+LINES = {"properties": "", "coalesce": True}
+# the counties and cities of the aggregates, with their codes and names (OGC API tiles)
+AREAS = {"county_areas": "counties", "city_areas": "cities"}
 
 
-def tile_urls(region: str, as_of: date | None, kinds: tuple[str, ...] | None) -> dict[str, str]:
-    """Leaflet URL templates of the coverage tiles and the county and city lines of `region`
-    with the map's filters: the date (`datetime`), the region and the township kinds (in
-    CQL2; the region is digits and the kinds are known names, both checked before)."""
-    out = {}
-    for name, (collection, asked) in TILE_QUERIES.items():
-        where = [f"code LIKE '{region}%'"] if region else []
-        if kinds and collection == "coverage":
-            where.append("kind IN (" + ", ".join(f"'{k}'" for k in kinds) + ")")
-        query = dict(asked)
+def tile_parts(theme: str, z: int) -> list[tuple[str, dict[str, Any]]]:
+    """The layers of a page's tile at zoom `z`: (collection, the OGC tile's parameters)."""
+    parts: list[tuple[str, dict[str, Any]]] = []
+    if theme in ("coverage", "acceptance"):
+        low = TOWNSHIPS_LOW.get(theme, CLASSES_LOW)
+        parts.append(("coverage", TOWNSHIPS if z >= DETAIL_FROM else low))
+    if z >= DETAIL_FROM:
+        parts.append(("counties", LINES))
+    parts.append(("cities", LINES))
+    return parts
+
+
+def tile_urls(
+    theme: str, region: str, as_of: date | None, kinds: tuple[str, ...] | None
+) -> dict[str, str]:
+    """Leaflet URL templates of a page's tiles with its filters: its townships and lines in
+    one tile (`page`: the same region guard and filters as the page), or the counties and
+    cities of the aggregates (the OGC API's tiles; the region in CQL2: digits, checked)."""
+    if theme != "aggregates":
+        query: list[tuple[str, str]] = [("region", region)]
+        query += [("kind", k) for k in kinds or ()]
         if as_of is not None:
-            query["datetime"] = as_of.isoformat()
-        if where:
-            query["filter"] = " AND ".join(where)
-        out[name] = TILE_PATH.format(collection=collection, query=urlencode(query))
+            query.append(("as_of", as_of.isoformat()))
+        return {"page": PAGE_TILE_PATH.format(theme=theme, query=urlencode(query))}
+    out = {}
+    for name, collection in AREAS.items():
+        asked = {"properties": "code,name"}
+        if as_of is not None:
+            asked["datetime"] = as_of.isoformat()
+        if region:
+            asked["filter"] = f"code LIKE '{region}%'"
+        out[name] = TILE_PATH.format(collection=collection, query=urlencode(asked))
     return out
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -304,3 +304,29 @@ def map_offices(theme: Theme, request: Request, query: MapQueryDep) -> Response:
         body = gzip.compress(body, compresslevel=5)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/geo+json", headers=headers)
+
+
+@router.get(
+    "/maps/{theme}/tiles/{z}/{y}/{x}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/vnd.mapbox-vector-tile": {}}, "description": "the tile"},
+        204: {"description": "nothing of the map in the tile"},
+        304: {"description": "the tile the ETag in If-None-Match names is still current"},
+    },
+)
+def map_tile(
+    theme: Theme,
+    z: Annotated[int, Path()],
+    y: Annotated[int, Path()],
+    x: Annotated[int, Path()],
+    request: Request,
+    query: MapQueryDep,
+) -> Response:
+    """A map page's tile (WebMercatorQuad, z/row/column): its townships and its county and
+    city lines as layers of one Mapbox Vector Tile, each made as the OGC API's tile of its
+    collection is. The same region guard and filters as the page (the state filter colours
+    only the offices)."""
+    from service.maps.tiles import page_tile
+
+    return page_tile(request, query, z, y, x)

@@ -26,6 +26,7 @@ from service.features.collections import COLLECTIONS, Collection
 from service.features.filters import MAX_FILTER
 from service.features.items import fetch_items
 from service.features.params import items_request
+from service.http.caching import client_holds
 from service.http.deps import CurrentScope, SessionDep, authenticate, oauth2_scheme
 from service.http.params import in_loop
 from service.offices.service import representation_etag
@@ -131,9 +132,7 @@ class Call:
 
     def holds(self, tag: str) -> bool:
         """The client holds what `tag` names: If-None-Match on a GET (weak or strong)."""
-        sent = self.request.headers.get("if-none-match", "")
-        held = (t.strip().removeprefix("W/") for t in sent.split(","))
-        return self.request.method == "GET" and (sent.strip() == "*" or tag in held)
+        return client_holds(self.request, tag)
 
     def render(self, template: str, **context: Any) -> Response:
         return render(template, self.scope, self.session, **context)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -43,7 +44,7 @@ def geojson_layers(m: Any) -> dict[str, Any]:
 def tile_layers(m: Any) -> dict[str, dict[str, Any]]:
     """name → options of the layers of tiles of a built map."""
     return {
-        child.layer_name: json.loads(child.options)
+        child.layer_name: child.options
         for child in m._children.values()
         if type(child).__name__ == "VectorTiles"
     }
@@ -201,7 +202,7 @@ def test_national_maps_show_aggregates_and_coverage_without_offices(session, bas
     # every township of the nation, from the tiles; their classes (no outline) for the legend
     data = unfiltered(session, scope, "coverage", "")
     assert data.offices == [] and data.offices_url is None
-    assert {"coverage", "coverage_low", "coverage_classes", "counties", "cities"} <= set(data.tiles)
+    assert data.tiles == {"page": "/maps/coverage/tiles/{z}/{y}/{x}?region="}
     assert len(data.townships) > 10 and all(a.geometry == {} for a in data.townships)
     data = unfiltered(session, scope, "aggregates", "")
     assert data.townships == [] and {c.code for c in data.cities} == {"4101", "4102"}
@@ -315,27 +316,77 @@ def test_a_province_page_is_small_and_draws_from_tiles(client, auth, world):
         r = client.get(f"/maps/{theme}", params={"region": "41"}, headers=auth("henan_planner"))
         assert r.status_code == 200, (theme, r.text[:300])
         assert len(r.content) < PAGE_BAR, (theme, len(r.content))
-        if theme == "aggregates":
-            continue
         page = r.text
         assert "/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js" in page
-        for collection in ("counties", "cities"):
-            assert f"/ogc/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}" in page
-        assert ("/ogc/collections/coverage/tiles/" in page) == (theme in ("coverage", "acceptance"))
-        assert f"/maps/{theme}/offices?region=41" in page
         assert '"type":"Feature","id":' not in page  # no office, township or line in it
+        if theme == "aggregates":  # (the OGC API's county and city tiles)
+            for collection in ("counties", "cities"):
+                assert f"/ogc/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/" in page
+            continue
+        assert f"/maps/{theme}/tiles/{{z}}/{{y}}/{{x}}?region=41" in page
+        assert f"/maps/{theme}/offices?region=41" in page
     assert (
         client.get("/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js").status_code == 200
+    )
+
+
+def page_tiles(
+    client: Any, auth: Any, who: str, template: str, z: int, box: tuple, tmp_path: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """The layers of a page's tiles over `box` (west, south, east, north) at zoom `z`, asked
+    by the page's own URL and decoded by GDAL: layer → features."""
+    (top, left), (bottom, right) = tile_of(WMQ, box[0], box[3], z), tile_of(WMQ, box[2], box[1], z)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for y in range(top, bottom + 1):
+        for x in range(left, right + 1):
+            url = template.replace("{z}", str(z)).replace("{y}", str(y)).replace("{x}", str(x))
+            r = client.get(url, headers=auth(who))
+            assert r.status_code in (200, 204), r.text
+            if r.status_code == 204:
+                continue
+            assert r.headers["content-type"].startswith(MVT) and r.headers["etag"]
+            for layer in ("coverage", "counties", "cities"):
+                found = subprocess.run(
+                    ["ogrinfo", "-q", "-so", str(save(r.content, tmp_path, z, y, x)), layer],
+                    capture_output=True,
+                )
+                if found.returncode == 0:
+                    out.setdefault(layer, []).extend(
+                        decode(r.content, tmp_path, WMQ, z, y, x, layer)
+                    )
+    return out
+
+
+def save(data: bytes, tmp_path: Any, z: int, y: int, x: int) -> Any:
+    path = tmp_path / f"page-{z}-{y}-{x}.mvt"
+    path.write_bytes(data)
+    return path
+
+
+def townships_box(session: Session, region: str) -> tuple[float, float, float, float]:
+    return tuple(
+        session.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT"
+                " ST_Extent(geom) AS e FROM divisions WHERE level = 'township'"
+                " AND starts_with(code, :r) AND valid_to IS NULL) s"
+            ),
+            {"r": region},
+        ).one()
     )
 
 
 def test_the_tiles_carry_the_classes_the_legend_counts(
     client, auth, session, base_data, world, tmp_path
 ):
-    """The coverage tiles of a province page hold each township's class as the page's data
-    (the legend) has it — with the page's filters: all, by kind, at a date."""
+    """A province page's tiles (its own route, decoded by GDAL) hold each township's class
+    as the page's data (the legend) has it — with the page's filters: all, by kind, at a
+    date — and the county and city lines as one outline a tile."""
     scope = scope_of(base_data, "henan_planner")
-    for kinds, as_of in ((None, None), (("town",), None), (None, date(2024, 6, 30))):
+    box = townships_box(session, "41")
+    for n, (kinds, as_of) in enumerate(
+        ((None, None), (("town",), None), (None, date(2024, 6, 30)))
+    ):
         data = map_data(
             session=session,
             scope=scope,
@@ -345,24 +396,53 @@ def test_the_tiles_carry_the_classes_the_legend_counts(
             state=None,
             kinds=kinds,
         )
-        path, params = items_of(data.tiles["coverage"])
-        params["properties"] = "code,status"
-        r = client.get(path, params=params, headers=auth("henan_planner"))
-        assert r.status_code == 200, r.text
-        tiled = {f["properties"]["code"]: f["properties"]["status"] for f in r.json()["features"]}
+        (tmp_path / str(n)).mkdir()
+        layers = page_tiles(
+            client, auth, "henan_planner", data.tiles["page"], 9, box, tmp_path / str(n)
+        )
+        tiled = {f["properties"]["code"]: f["properties"]["status"] for f in layers["coverage"]}
         assert tiled == {a.code: a.props["coverage"] for a in data.townships}, (kinds, as_of)
-    # a tile over 新郑, asked by the page's own URL and decoded by GDAL: the same classes
-    data = unfiltered(session, scope, "coverage", "41")
-    y, x = tile_of(WMQ, 113.74, 34.40, 10)
-    url = data.tiles["coverage"].replace("{z}", "10").replace("{y}", str(y)).replace("{x}", str(x))
-    r = client.get(url, headers=auth("henan_planner"))
-    assert r.status_code == 200 and r.headers["content-type"].startswith(MVT)
-    expected = {a.code: a.props["coverage"] for a in data.townships}
-    features = decode(r.content, tmp_path, WMQ, 10, y, x)
-    got = {f["properties"]["code"]: f["properties"]["status"] for f in features}
-    assert set(TOWNS) <= set(got)
-    assert all(expected[c] == s for c, s in got.items())
-    assert got[TOWNS[0]] == "conflict"
+        if kinds is None and as_of is None:
+            assert set(TOWNS) <= set(tiled) and tiled[TOWNS[0]] == "conflict"
+        for lines in ("counties", "cities"):
+            assert layers[lines] and all(f["properties"] == {} for f in layers[lines])
+
+
+def test_a_page_tile_holds_only_the_callers_region(client, auth, session, tmp_path, world):
+    """A city's page tiles over the province hold that city's townships only; another
+    city's page tile is refused, and below zoom 6 the coverage map's classes come merged
+    (one feature a class) without the county lines."""
+    layers = page_tiles(
+        client,
+        auth,
+        "zhengzhou_city",
+        "/maps/coverage/tiles/{z}/{y}/{x}?region=",
+        9,
+        townships_box(session, "41"),
+        tmp_path,
+    )
+    codes = {f["properties"]["code"] for f in layers["coverage"]}
+    assert codes and all(c.startswith("4101") for c in codes) and set(TOWNS) <= codes
+    r = client.get(
+        "/maps/coverage/tiles/9/200/420", params={"region": "4102"}, headers=auth("zhengzhou_city")
+    )
+    assert r.status_code == 403
+    (tmp_path / "low").mkdir()
+    low = page_tiles(
+        client,
+        auth,
+        "henan_planner",
+        "/maps/coverage/tiles/{z}/{y}/{x}?region=41",
+        5,
+        (113.74, 34.40, 113.74, 34.40),
+        tmp_path / "low",
+    )
+    statuses = [f["properties"]["status"] for f in low["coverage"]]
+    assert len(statuses) >= 2 and len(statuses) == len(set(statuses))  # one feature a class
+    assert all(set(f["properties"]) == {"status"} for f in low["coverage"])
+    assert "counties" not in low and low["cities"]
+    r = client.get("/maps/aggregates/tiles/5/12/26", headers=auth("henan_planner"))
+    assert r.status_code in (400, 422) and "theme" in r.text
 
 
 def test_a_page_loads_the_offices_it_would_carry(client, auth, session, base_data, world):

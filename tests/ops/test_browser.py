@@ -85,7 +85,7 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
         log_in_through_the_form(driver, base, city["username"], city["password"], "/maps/coverage")
         WebDriverWait(driver, 60).until(
             lambda d: (
-                d.execute_script(TILED_READY) == 4
+                d.execute_script(TILED_READY) == 2
                 and d.find_elements(By.CLASS_NAME, "registry-legend")
             )
         )
@@ -98,7 +98,7 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
         shot(driver, "1-coverage-zhengzhou")
 
         toggle_every_layer(driver, 4)
-        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 2)
 
         # a popup of an office, by a real click
         text = click_until_popup(
@@ -117,7 +117,7 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
         Select(driver.find_element(By.ID, "state-filter")).select_by_value("accepted")
         driver.find_element(By.CSS_SELECTOR, ".registry-bar button").click()
         WebDriverWait(driver, 30).until(lambda d: "state=accepted" in d.current_url)
-        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 2)
         states = {p["state"] for p in driver.execute_script(LOADED_OFFICES)}
         assert states == {"accepted"}
         shot(driver, "3-filtered-accepted")
@@ -125,7 +125,7 @@ def test_city_bureau_uses_the_coverage_map(demo_loaded, browser):
         # the other themes draw too (the aggregates carry the city's counties themselves)
         for theme in ("facility", "staffing", "acceptance"):
             driver.get(f"{base}/maps/{theme}")
-            WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) >= 3)
+            WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 2)
             shot(driver, f"4-{theme}")
         driver.get(f"{base}/maps/aggregates")
         WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 1)
@@ -267,7 +267,7 @@ def test_province_planner_uses_the_tiled_maps(demo_loaded, browser):
         log_in_through_the_form(
             driver, base, planner["username"], planner["password"], "/maps/coverage"
         )
-        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 2)
         served = driver.execute_script(
             "return performance.getEntriesByType('navigation')[0].decodedBodySize"
         )
@@ -277,7 +277,7 @@ def test_province_planner_uses_the_tiled_maps(demo_loaded, browser):
         shot(driver, "7-coverage-henan-tiles")
 
         toggle_every_layer(driver, 4)
-        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 2)
 
         # a township of a tile, then an office, by real clicks (the offices' pane must not
         # take the clicks meant for the townships under it)
@@ -301,25 +301,25 @@ def test_province_planner_uses_the_tiled_maps(demo_loaded, browser):
             m.setView([34.40, 113.74], 14, {animate: false});
             """
         )
-        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 2)
         urls = requested_urls(driver)
-        assert any("/ogc/collections/coverage/tiles/WebMercatorQuad/14/" in u for u in urls)
+        assert any("/maps/coverage/tiles/14/" in u for u in urls)
         shot(driver, "9-township-zoom-14")
 
         # the kind filter goes to the tiles (CQL2) and the offices
         Select(driver.find_element(By.ID, "kind-filter")).select_by_value("street")
         driver.find_element(By.CSS_SELECTOR, ".registry-bar button").click()
         WebDriverWait(driver, 30).until(lambda d: "kind=street" in d.current_url)
-        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 4)
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 2)
         urls = requested_urls(driver)
-        assert any("/coverage/tiles/" in u and "street" in u for u in urls)
+        assert any("/maps/coverage/tiles/" in u and "kind=street" in u for u in urls)
         assert any("/maps/coverage/offices?" in u and "kind=street" in u for u in urls)
         shot(driver, "10-coverage-henan-streets")
 
         # every theme of the province draws
         for theme in ("acceptance", "facility", "staffing"):
             driver.get(f"{base}/maps/{theme}")
-            WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) >= 3)
+            WebDriverWait(driver, 60).until(lambda d: d.execute_script(TILED_READY) == 2)
             shot(driver, f"11-{theme}-henan")
 
         assert console_errors(driver) == []

@@ -496,6 +496,10 @@ MATRIX.update(
         ("GET", "/maps/{theme}/offices"): Rule(
             region_list("/maps/acceptance/offices"), own_only(), offices_inside
         ),
+        # (what a page's tile holds: tests/maps/test_map_pages.py decodes one)
+        ("GET", "/maps/{theme}/tiles/{z}/{y}/{x}"): Rule(
+            region_list("/maps/acceptance/tiles/5/12/26"), own_only()
+        ),
         **own_tenant(
             "PUT",
             "/api/v1/targets",
