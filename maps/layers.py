@@ -381,23 +381,53 @@ class VectorTiles(JSCSSMixin, Layer):
         self._name = "VectorTiles"
         self.options: dict[str, Any] = {
             "url": url,
-            "layer": layer,
-            "key": key,
-            "colours": colours or {},
-            "classes": classes,
-            "fallback": fallback,
-            "values": values,
-            "aliases": aliases or {},
-            "popup": popup.as_dict() if popup is not None else None,
             "edge": edge,
             "weight": weight,
-            "opacity": opacity,
-            "edgesFrom": edges_from,
             "detailFrom": detail_from,
             "maxZoom": max_zoom,
             "lines": {},
             "parted": False,
         }
+        self.fill(
+            layer,
+            key=key,
+            colours=colours,
+            classes=classes,
+            fallback=fallback,
+            values=values,
+            aliases=aliases,
+            popup=popup,
+            opacity=opacity,
+            edges_from=edges_from,
+        )
+
+    def fill(
+        self,
+        layer: str | None,
+        *,
+        key: str | None = None,
+        colours: dict[str, str] | None = None,
+        classes: list[tuple[float, str]] | None = None,
+        fallback: str = "#bdbdbd",
+        values: dict[str, Any] | None = None,
+        aliases: dict[str, str] | None = None,
+        popup: PopupSpec | None = None,
+        opacity: float = 0.55,
+        edges_from: int = 0,
+    ) -> None:
+        """Tile layer `layer` drawn as polygons filled by their class (see the class)."""
+        self.options.update(
+            layer=layer,
+            key=key,
+            colours=colours or {},
+            classes=classes,
+            fallback=fallback,
+            values=values,
+            aliases=aliases or {},
+            popup=popup.as_dict() if popup is not None else None,
+            opacity=opacity,
+            edgesFrom=edges_from,
+        )
 
     def parted(self) -> VectorTiles:
         """Its parts, each in the layer control (`TilePart`), instead of itself."""

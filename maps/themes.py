@@ -101,16 +101,16 @@ def _townships(
         values, aliases = values_table(states, ["state"]), None
     grid = m._children["page_tiles"]
     assert isinstance(grid, VectorTiles)
-    grid.options.update(
-        layer="coverage",
+    grid.fill(
+        "coverage",
         key=key,
         colours=colours,
         fallback=NO_OFFICE[0],
         values=values,
-        aliases=aliases or {},
-        popup=popup.as_dict(),
+        aliases=aliases,
+        popup=popup,
         opacity=opacity,
-        edgesFrom=7,
+        edges_from=7,
     )
     TilePart(name, grid, "coverage").add_to(m)
 

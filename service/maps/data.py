@@ -484,7 +484,8 @@ def _aggregates(
     page draws them from the tiles."""
     levels = ["city"] if len(region) < 2 else ["county", "city"] if len(region) == 2 else ["county"]
     for level in levels:
-        if len(region) >= {"city": 4, "county": 6}[level]:
+        size = {"city": 4, "county": 6}[level]  # (the length of its codes)
+        if len(region) >= size:
             continue
         rates = {r.code: r for r in coverage.summary(session, f, level=level)}
         progress = acceptance.progress(
@@ -493,7 +494,6 @@ def _aggregates(
         target = progress.target.share
         by_code = {p.code: p for p in progress.regions}
         areas = []
-        size = {"city": 4, "county": 6}[level]
         if outlines:
             shapes = display_geometry(session, f, level, region)
         else:
