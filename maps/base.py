@@ -71,6 +71,9 @@ def new_map(bounds: list[list[float]] | None, basemap: Basemap, title: str) -> O
     # set (folium gives it to its tile layer only), so that a layer drawn from a zoom on (the
     # county lines' tiles) does not make Leaflet zoom the whole map in to that zoom
     m.options["minZoom"] = 3
+    # a tile is shown whole once drawn: fading translucent fills in over 0.2 s showed a
+    # half-drawn map a moment after the tiles had loaded (what `registryLoaded` reports)
+    m.options["fadeAnimation"] = False
     m.get_root().header.add_child(  # type: ignore[attr-defined]
         folium.Element(f"<title>{inert_html(title)}</title>")
     )
