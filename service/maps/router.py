@@ -25,6 +25,7 @@ from service.accounts.scope import Scope
 from service.core.errors import Invalid, Unavailable
 from service.core.settings import Settings
 from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH, TOWNSHIP_KINDS
+from service.http.caching import client_holds
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.downloads import attachment
 from service.http.params import PageRegionParam, page_date
@@ -327,6 +328,24 @@ def map_tile(
     city lines as layers of one Mapbox Vector Tile, each made as the OGC API's tile of its
     collection is. The same region guard and filters as the page (the state filter colours
     only the offices)."""
+    from service.features.tiles import MVT
     from service.maps.tiles import page_tile
 
-    return page_tile(request, query, z, y, x)
+    tag, body = page_tile(
+        query.session,
+        query.scope,
+        request.app.state.tile_cache,
+        query.theme,
+        query.region,
+        query.as_of,
+        query.kinds,
+        (z, y, x),
+        held=lambda tag: client_holds(request, tag),
+    )
+    # (what a tile holds depends on who asks: revalidated by every client, kept by none)
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    if body is None:
+        return Response(status_code=304, headers=headers)
+    if not body:
+        return Response(status_code=204, headers=headers)
+    return Response(body, media_type=MVT, headers=headers)

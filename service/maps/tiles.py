@@ -14,26 +14,20 @@ bounds an OGC tile, and row-level security applies in the database.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
 
-from fastapi.responses import Response
-from starlette.requests import Request
+from sqlalchemy.orm import Session
 
+from service.accounts.scope import Scope
 from service.core.errors import Invalid
 from service.core.versions import data_version
 from service.features.collections import COLLECTIONS
 from service.features.params import tile_request
 from service.features.tile_cache import TileCache
 from service.features.tilematrixsets import WEB_MERCATOR_QUAD
-from service.features.tiles import MVT, TileRequest, fetch_tile, tile_etag
-from service.http.caching import client_holds
+from service.features.tiles import TileRequest, fetch_tile, tile_etag
 from service.maps.data import NATION_THEMES, tile_parts
-
-if TYPE_CHECKING:
-    from service.maps.router import MapQuery
-
-CACHING = "private, no-cache"  # (what a tile holds depends on who asks)
 
 
 def page_tile_requests(
@@ -62,36 +56,42 @@ def page_tile_requests(
     return out
 
 
-def page_tile(request: Request, query: MapQuery, z: int, y: int, x: int) -> Response:
-    """The tile of a map page: 304 when the client holds it, 204 when it is empty."""
-    if query.theme == "aggregates":
+def page_tile(
+    session: Session,
+    scope: Scope,
+    cache: TileCache,
+    theme: str,
+    region: str,
+    as_of: date | None,
+    kinds: tuple[str, ...] | None,
+    tile: tuple[int, int, int],
+    held: Callable[[str], bool],
+) -> tuple[str, bytes | None]:
+    """(ETag, the tile's bytes) of a map page's tile (z, y, x) of `region` (the page's,
+    checked by its guard); no bytes when the client holds the tag (`held`), empty bytes
+    when nothing of the map is in it."""
+    if theme == "aggregates":
         raise Invalid(
             "theme: the aggregates map draws the OGC API's county and city tiles",
             {"field": "theme"},
         )
-    if len(query.region) < 2 and query.theme not in NATION_THEMES:
+    if len(region) < 2 and theme not in NATION_THEMES:
         raise Invalid(
             "region: a national map shows only the townships' coverage; choose a province",
             {"field": "region"},
         )
-    parts = page_tile_requests(query.theme, z, y, x, query.as_of, query.kinds)
-    scope = query.scope
+    parts = page_tile_requests(theme, *tile, as_of, kinds)
     reads = sorted({t for p in parts for t in COLLECTIONS[p.collection].reads})
-    version = data_version(query.session, tenant_id=scope.tenant_id, names=reads)
-    tags = [tile_etag(p, version=version, scope=scope, region=query.region) for p in parts]
+    version = data_version(session, tenant_id=scope.tenant_id, names=reads)
+    tags = [tile_etag(p, version=version, scope=scope, region=region) for p in parts]
     tag = '"' + hashlib.sha256("|".join(tags).encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": tag, "Cache-Control": CACHING}
-    if client_holds(request, tag):
-        return Response(status_code=304, headers=headers)
-    cache: TileCache = request.app.state.tile_cache
+    if held(tag):
+        return tag, None
     layers = []
     for part, part_tag in zip(parts, tags, strict=True):
         data = cache.get(part_tag)
         if data is None:
-            data = fetch_tile(query.session, part, scope, query.region)
+            data = fetch_tile(session, part, scope, region)
             cache.put(part_tag, data)
         layers.append(data)
-    body = b"".join(layers)
-    if not body:
-        return Response(status_code=204, headers=headers)
-    return Response(body, media_type=MVT, headers=headers)
+    return tag, b"".join(layers)
