@@ -361,22 +361,13 @@ class VectorTiles(JSCSSMixin, Layer):
         self,
         name: str,
         url: str,
-        layer: str | None,
         *,
-        key: str | None = None,
-        colours: dict[str, str] | None = None,
-        classes: list[tuple[float, str]] | None = None,
-        fallback: str = "#bdbdbd",
-        values: dict[str, Any] | None = None,
-        aliases: dict[str, str] | None = None,
-        popup: PopupSpec | None = None,
         edge: str = "#616161",
         weight: float = 0.6,
-        opacity: float = 0.55,
-        edges_from: int = 0,
         detail_from: int = 0,
         max_zoom: int = 16,
     ) -> None:
+        """Tiles of `url`; what they draw is set by `fill` and `add_lines`."""
         super().__init__(name=layer_name(name), overlay=True, control=True, show=True)
         self._name = "VectorTiles"
         self.options: dict[str, Any] = {
@@ -388,18 +379,7 @@ class VectorTiles(JSCSSMixin, Layer):
             "lines": {},
             "parted": False,
         }
-        self.fill(
-            layer,
-            key=key,
-            colours=colours,
-            classes=classes,
-            fallback=fallback,
-            values=values,
-            aliases=aliases,
-            popup=popup,
-            opacity=opacity,
-            edges_from=edges_from,
-        )
+        self.fill(None)
 
     def fill(
         self,
@@ -414,8 +394,9 @@ class VectorTiles(JSCSSMixin, Layer):
         popup: PopupSpec | None = None,
         opacity: float = 0.55,
         edges_from: int = 0,
-    ) -> None:
-        """Tile layer `layer` drawn as polygons filled by their class (see the class)."""
+    ) -> VectorTiles:
+        """Tile layer `layer` drawn as polygons filled by their class (see the class);
+        returns the layer."""
         self.options.update(
             layer=layer,
             key=key,
@@ -428,6 +409,7 @@ class VectorTiles(JSCSSMixin, Layer):
             opacity=opacity,
             edgesFrom=edges_from,
         )
+        return self
 
     def parted(self) -> VectorTiles:
         """Its parts, each in the layer control (`TilePart`), instead of itself."""

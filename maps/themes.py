@@ -68,7 +68,7 @@ def _frame(data: MapData, basemap: Basemap, theme: str) -> folium.Map:
     ensure_feature_script(m)  # (the tooltips and popups of the layers added later)
     if "page" in data.tiles:
         # (the townships' part, if the theme has one, is set up by _townships)
-        grid = VectorTiles("乡镇(街道)", data.tiles["page"], None, detail_from=DETAIL_FROM)
+        grid = VectorTiles("乡镇(街道)", data.tiles["page"], detail_from=DETAIL_FROM)
         m.add_child(grid.parted(), name="page_tiles")
     for name, collection, colour, weight in LINES:
         if "page" in data.tiles:
@@ -312,16 +312,13 @@ def aggregates_map(data: MapData, basemap: Basemap = Basemap()) -> folium.Map:
             continue
         # from the tiles (their outlines and names), the rates sent by code
         rates = values_table({a.code: a.props for a in areas}, AGGREGATE_PROPERTIES)
-        tiles = VectorTiles(
-            name,
-            data.tiles[tiled],
+        tiles = VectorTiles(name, data.tiles[tiled]).fill(
             "counties" if tiled == "county_areas" else "cities",
             key=first,
             classes=RATE_CLASSES,
             fallback=NO_RATE,
             values=rates,
             popup=spec,
-            edge="#616161",
             opacity=0.7,
         )
         layers.append(tiles.add_to(m))
