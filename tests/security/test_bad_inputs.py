@@ -169,6 +169,19 @@ CORPUS: list[tuple[str, Send, int, str]] = [
     ("SQL in a region filter", get("/api/v1/offices", region="41' OR '1'='1"), 422, "region"),
     ("NUL in a search", get("/api/v1/offices", q="新村\x00"), 422, '"field": "q"'),
     ("a control character in a map filter", get("/maps/coverage", kind="town\x1b"), 422, "kind"),
+    # a map page's tile: its address and its filters, checked as the page's and the OGC's
+    ("a map tile beyond the matrix", get("/maps/coverage/tiles/17/0/0"), 404, "tileMatrix"),
+    ("a map tile's row out of range", get("/maps/coverage/tiles/3/8/0"), 404, "tileRow"),
+    ("a map tile's negative column", get("/maps/coverage/tiles/3/0/-1"), 404, "tileCol"),
+    ("a map tile that is not a number", get("/maps/coverage/tiles/z/0/0"), 422, "z"),
+    ("an unknown kind in a map tile", get("/maps/coverage/tiles/3/0/0", kind="moon"), 422, "kind"),
+    (
+        "SQL in a map tile's region",
+        get("/maps/coverage/tiles/3/0/0", region="41'--"),
+        422,
+        "region",
+    ),
+    ("the aggregates as a map tile", get("/maps/aggregates/tiles/3/0/0"), 422, "theme"),
     ("negative staff", post_json("/api/v1/offices", office(staff_total=-3)), 422, "staff_total"),
     ("unknown field", post_json("/api/v1/offices", office(colour="red")), 422, "colour"),
     (
