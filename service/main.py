@@ -26,6 +26,7 @@ from service.divisions.router import router as divisions_router
 from service.features.tile_cache import TileCache
 from service.http.errors import register_error_handlers
 from service.http.middleware import RegistryMiddleware
+from service.http.ops import router as ops_router
 from service.maps.router import router as maps_router
 from service.offices.router import router as offices_router
 from service.ogc.edit_router import router as ogc_edit_router
@@ -69,7 +70,7 @@ def warn_if_indexes_unusable(db: Database) -> None:
                     " AND NOT proleakproof"
                 )
             )
-    except Exception:  # the database may be down at start; /healthz will tell
+    except Exception:  # the database may be down at start; /readyz will tell
         return
     if missing:
         logging.getLogger("registry").warning(
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(staff_form_router)
     app.include_router(evidence_form_router)
     app.include_router(access_tokens_page_router)
+    app.include_router(ops_router)
     # front-end packages from assets/ (npm ci), mounted before /static, which would
     # otherwise answer for them
     for name, folder in (
@@ -185,12 +187,5 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        """Liveness and database reachability."""
-        with app.state.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok"}
 
     return app

@@ -38,7 +38,8 @@ from service.accounts.security import (
 )
 from service.accounts.throttle import Allowance, Rule
 from service.core.db import Database, bind_context
-from service.core.errors import NotAuthenticated
+from service.core.errors import NotAuthenticated, TooManyAttempts
+from service.core.metrics import LOGIN_FAILURES
 from service.core.settings import Settings
 from service.tenants.models import Tenant, db_region
 
@@ -182,12 +183,17 @@ async def login(
     name = username.strip().lower()[:64]
     device = device_of(client.device_token, key=settings.signing_key(), username=name)
     allowances = login_allowances(name, client, device)
-    reservation = await _in_thread(
-        lambda: throttle.reserve(db.engine, allowances, what="login attempts")
-    )
+    try:
+        reservation = await _in_thread(
+            lambda: throttle.reserve(db.engine, allowances, what="login attempts")
+        )
+    except TooManyAttempts:
+        LOGIN_FAILURES.labels(reason="throttled").inc()
+        raise
     found = await _in_thread(_lookup, db, name)
     ok = await check_password(limiter, found.password_hash if found else None, password)
     if not ok or found is None or not found.is_active:
+        LOGIN_FAILURES.labels(reason="wrong_credentials").inc()
         raise NotAuthenticated("wrong username or password")
     pair = await _in_thread(_open, db, settings, found, password, client)
     await _in_thread(lambda: throttle.settle(db.engine, reservation, success=True))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from service.cli.common import load_settings
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # (service/core/metrics.py reads it)
 
 
 def serve(
@@ -12,7 +15,8 @@ def serve(
     port: int = 8000,
     workers: int = 1,
 ) -> None:
-    """Serve the API (OpenAPI docs at /docs)."""
+    """Serve the API (OpenAPI docs at /docs); with --workers N, N processes under uvicorn's
+    supervisor, which restarts one that dies."""
     import uvicorn
 
     from service.core.logs import configure_logging
@@ -22,6 +26,10 @@ def serve(
     os.environ["REGISTRY_DATABASE_URL"] = settings.database_url
     os.environ["REGISTRY_MIGRATION_DATABASE_URL"] = settings.migration_database_url
     os.environ.pop("DATABASE_URL", None)
+    if workers > 1:
+        # each worker counts in files here, and a scrape of any of them sums all
+        # (service/core/metrics.py); emptied first: the counts of a former run are not ours
+        os.environ[MULTIPROC_ENV] = str(_metrics_dir(settings.var_dir / "metrics" / str(port)))
     uvicorn.run(
         "service.asgi:app",
         host=host,
@@ -36,3 +44,11 @@ def serve(
         log_config=None,
         access_log=False,
     )
+
+
+def _metrics_dir(path: Path) -> Path:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path

@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 
 from service.core.context import db_timing_var
+from service.core.metrics import DB_CONNECTIONS
 
 log = logging.getLogger("registry.db")
 
@@ -63,9 +64,12 @@ class Base(DeclarativeBase):
 PING_AFTER_IDLE_S = 5.0
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, name: str = "primary"
+) -> Engine:
     """A psycopg 3 engine whose pool pings a connection that has been idle a while, so a
-    restarted database does not fail the first request."""
+    restarted database does not fail the first request. Its connections, open and in use,
+    are counted for /metrics under `name` (the database it reaches)."""
     if not url:
         raise ValueError("no database URL: set DATABASE_URL (scripts/run sets it for you)")
     engine = create_engine(
@@ -79,7 +83,20 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     event.listen(engine, "checkout", _ping_if_idle(engine))
     event.listen(engine, "before_cursor_execute", _started)
     event.listen(engine, "after_cursor_execute", _finished)
+    _count_connections(engine, name)
     return engine
+
+
+def _count_connections(engine: Engine, name: str) -> None:
+    """Keep the pool's gauges (service/core/metrics.py) as its connections open, close, are
+    lent and come back."""
+    opened = DB_CONNECTIONS.labels(database=name, state="open")
+    in_use = DB_CONNECTIONS.labels(database=name, state="in_use")
+    event.listen(engine, "connect", lambda *_: opened.inc())
+    event.listen(engine, "close", lambda *_: opened.dec())
+    event.listen(engine, "close_detached", lambda *_: opened.dec())
+    event.listen(engine, "checkout", lambda *_: in_use.inc())
+    event.listen(engine, "checkin", lambda *_: in_use.dec())
 
 
 def _idle_from_now(dbapi_connection: Any, record: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -73,6 +74,11 @@ class Settings(BaseSettings):
         description="addresses of reverse proxies whose X-Forwarded-For is trusted (comma "
         "separated); empty: the connecting address is the client's",
     )
+    metrics_allow: str = Field(
+        default="127.0.0.1/32,::1/128",
+        description="networks (comma separated, CIDR) whose clients may read /metrics, e.g. "
+        "the Prometheus server's; everyone else gets 403",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -88,6 +94,10 @@ class Settings(BaseSettings):
             raise ValueError("REGISTRY_BASEMAP=xyz needs REGISTRY_BASEMAP_URL")
         if self.basemap == "tianditu" and not self.tianditu_key:
             raise ValueError("REGISTRY_BASEMAP=tianditu needs REGISTRY_TIANDITU_KEY")
+        try:
+            self.metrics_networks()
+        except ValueError as exc:
+            raise ValueError(f"REGISTRY_METRICS_ALLOW: {exc}") from exc
         key = self.secret_key.get_secret_value()
         if self.env == "production" and (key in _WEAK_SECRETS or len(key) < 32):
             raise ValueError(
@@ -107,6 +117,14 @@ class Settings(BaseSettings):
             if parts.scheme and parts.netloc:  # "{s}.tiles.example" → "*.tiles.example"
                 return [f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"]
         return []
+
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The networks of `metrics_allow` (ValueError naming one that is not a network)."""
+        return [
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in self.metrics_allow.split(",")
+            if part.strip()
+        ]
 
     def signing_key(self) -> str:
         """The token signing key; outside production an unset key is generated and kept in var/."""

@@ -12,6 +12,8 @@ from threading import Lock
 
 from cachetools import LRUCache
 
+from service.core.metrics import CACHE_LOOKUPS
+
 
 class TileCache:
     """Tiles by ETag, at most `megabytes` of them (an empty tile counts one byte)."""
@@ -23,12 +25,16 @@ class TileCache:
             else None
         )
         self._lock = Lock()  # (the tile routes run in the thread pool; LRUCache is not safe)
+        self._hits = CACHE_LOOKUPS.labels(cache="tiles", result="hit")
+        self._misses = CACHE_LOOKUPS.labels(cache="tiles", result="miss")
 
     def get(self, tag: str) -> bytes | None:
         if self._tiles is None:
             return None
         with self._lock:
-            return self._tiles.get(tag)
+            found = self._tiles.get(tag)
+        (self._misses if found is None else self._hits).inc()
+        return found
 
     def put(self, tag: str, data: bytes) -> None:
         if self._tiles is None or len(data) > self._tiles.maxsize:

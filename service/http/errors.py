@@ -13,9 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError, InternalError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.core.errors import DomainError, ReadOnly, error_body
+from service.core.metrics import DB_WAITS
 
 log = logging.getLogger("registry.errors")
 
@@ -173,9 +175,20 @@ def register_error_handlers(app: FastAPI) -> None:
             status_code=422,
         )
 
+    @app.exception_handler(PoolTimeout)
+    async def _busy(request: Request, exc: PoolTimeout) -> Response:
+        # every pooled connection stayed in use for the pool's whole timeout: too many
+        # requests at once for this worker; the client may retry (counted for operators)
+        DB_WAITS.labels(database="primary").inc()
+        log.error("no database connection free in time: %s", exc)
+        return _unavailable_response(request)
+
     @app.exception_handler(OperationalError)
     async def _unavailable(request: Request, exc: OperationalError) -> Response:
         log.error("database unavailable: %s", exc.orig)
+        return _unavailable_response(request)
+
+    def _unavailable_response(request: Request) -> Response:
         if wants_page(request):
             return page_error(request, 503, {"Retry-After": "5"})
         return JSONResponse(

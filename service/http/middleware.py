@@ -1,8 +1,9 @@
-"""ASGI middleware: request ids, access logs, body-size limits, security headers.
+"""ASGI middleware: request ids, access logs, metrics, body-size limits, security headers.
 
 One pure-ASGI layer (no BaseHTTPMiddleware, so streaming and the threadpool are unaffected):
 - every request gets an id (a sane incoming X-Request-ID is kept), returned as a header,
   bound to the database transaction for the audit trail, and logged as JSON;
+- every request is counted, with its latency, under its route's template (/metrics);
 - bodies over the limit are refused with 413 naming the limit: by Content-Length before
   reading, or when a body without a length grows past it; a query parameter holding a
   control character (NUL …) with 422 naming it;
@@ -23,6 +24,7 @@ from urllib.parse import parse_qsl
 
 from service.core.context import DbTiming, client_ip_var, db_timing_var, request_id_var
 from service.core.errors import error_body
+from service.core.metrics import LATENCY, REQUESTS, SERVER_ERRORS
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -150,6 +152,7 @@ class RegistryMiddleware:
             if exceeded["flag"]:
                 await _too_large(send_with_headers, limit)
         finally:
+            _count(scope, status["code"], time.perf_counter() - started)
             log.info(
                 "request",
                 extra={
@@ -169,6 +172,22 @@ class RegistryMiddleware:
             request_id_var.reset(id_token)
             client_ip_var.reset(ip_token)
             db_timing_var.reset(timing_token)
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _count(scope: Scope, status: int, seconds: float) -> None:
+    """Count the request for /metrics under its route's template (never its path: ids and
+    unknown paths would make a series each), "-" when no route answered it."""
+    route = getattr(scope.get("route"), "path", None) or "-"
+    method = scope.get("method", "")
+    if method not in _METHODS:
+        method = "other"
+    REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+    LATENCY.labels(method=method, route=route).observe(seconds)
+    if status >= 500:
+        SERVER_ERRORS.labels(route=route).inc()
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
