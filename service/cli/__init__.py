@@ -4,6 +4,7 @@ it runs, so `registry --help` does not load the application."""
 
 from __future__ import annotations
 
+from service.cli.backup import backup, restore
 from service.cli.cluster import cluster_app, db_app
 from service.cli.common import group
 from service.cli.coverage import coverage_app
@@ -21,6 +22,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(coverage_app, name="coverage")
 app.add_typer(standards_app, name="standards")
 app.command("serve")(serve)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 def main() -> None:
