@@ -52,11 +52,12 @@ def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Complete
     return proc
 
 
-def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """`registry serve` on a free port, waited for; returns the process and its base URL."""
+def serve(env: dict[str, str], *options: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`registry serve [OPTIONS]` on a free port, waited for; returns the process and its
+    base URL."""
     port = free_port()
     server = subprocess.Popen(
-        [REGISTRY, "serve", "--port", str(port)],
+        [REGISTRY, "serve", "--port", str(port), *options],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

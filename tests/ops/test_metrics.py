@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
-from operator_env import REGISTRY, _drain
+from operator_env import serve
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -149,35 +149,15 @@ def test_readiness_fails_when_the_database_is_gone_and_liveness_does_not(setting
 def test_several_workers_are_counted_as_one_service(demo_loaded) -> None:  # type: ignore[no-untyped-def]
     """`registry serve --workers 2`: every scrape, whichever worker answers it, counts the
     requests both workers answered."""
-    import subprocess
-    import threading
-    from collections import deque
-
     env = demo_loaded
-    port = free_port()
-    server = subprocess.Popen(
-        [REGISTRY, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    threading.Thread(target=_drain, args=(server.stderr, deque(maxlen=50)), daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
+    server, base = serve(env, "--workers", "2")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.3)
         sent = 60
         for _ in range(sent):  # (a new connection each: either worker may take it)
             assert httpx.get(f"{base}/livez", timeout=10).status_code == 200
         # each worker keeps its own counts in its own file: both answered some
-        directory = Path(env["REGISTRY_VAR_DIR"]) / "metrics" / str(port)
+        port = base.rsplit(":", 1)[1]
+        directory = Path(env["REGISTRY_VAR_DIR"]) / "metrics" / port
         per_worker = [
             sum(
                 v
