@@ -176,3 +176,28 @@ def test_several_workers_are_counted_as_one_service(demo_loaded) -> None:  # typ
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_no_free_connection_is_a_503_and_counted(settings, auth) -> None:  # type: ignore[no-untyped-def]
+    """Every pooled connection held for the pool's whole timeout: the request is told to come
+    back (503, Retry-After), not failed with a 500, and operators see it counted."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(settings.database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    busy = Database(engine)
+    try:
+        app = create_app(settings, database=busy)
+        with TestClient(app, raise_server_exceptions=False, client=LOCAL) as c:
+            before = scrape(c)
+            with engine.connect():  # (the pool's one connection, held)
+                r = c.get("/api/v1/me", headers=auth("henan_admin"))
+            assert r.status_code == 503 and r.headers["retry-after"] == "5", r.text
+            # (once the connection is back, the same request is answered)
+            assert c.get("/api/v1/me", headers=auth("henan_admin")).status_code == 200
+            after = scrape(c)
+        waits = "registry_db_pool_timeouts_total"
+        assert (
+            value(after, waits, database="primary") - value(before, waits, database="primary") == 1
+        )
+    finally:
+        engine.dispose()
