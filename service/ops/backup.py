@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from service.core.cluster import APP_ROLE, LEAKPROOF_SQL, ClusterError, find_pg_bindir
@@ -181,7 +182,9 @@ def _row_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
         )
     ]
     return {
-        name: conn.execute(f'SELECT count(*) FROM public."{name}"').fetchone()[0]  # type: ignore[index]
+        name: conn.execute(
+            sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(name))
+        ).fetchone()[0]  # type: ignore[index]
         for name in names
     }
 
@@ -319,7 +322,9 @@ def _prepare(superuser_url: str) -> list[str]:
                 "restore only into a new, empty database"
             )
         for extension in EXTENSIONS:
-            conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
+            conn.execute(
+                sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension))
+            )
         conn.execute(LEAKPROOF_SQL)
         extension_tables = [
             r[0]
@@ -331,5 +336,9 @@ def _prepare(superuser_url: str) -> list[str]:
         ]
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone():
             database = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
-            conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{APP_ROLE}"')
+            conn.execute(
+                sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                    sql.Identifier(database), sql.Identifier(APP_ROLE)
+                )
+            )
     return extension_tables
