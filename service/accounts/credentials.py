@@ -23,7 +23,6 @@ from sqlalchemy import (
     DateTime,
     Integer,
     LargeBinary,
-    Row,
     Select,
     Text,
     and_,
@@ -44,7 +43,7 @@ from service.accounts import access_tokens
 from service.accounts.roles import Role
 from service.accounts.scope import Scope
 from service.accounts.security import decode_token, secret_matches
-from service.core.db import context_settings, make_read_only
+from service.core.db import Precompiled, context_settings, make_read_only
 from service.core.errors import NotAuthenticated
 from service.tenants.models import DEFAULT_REQUIRED_KINDS, db_region_of
 
@@ -84,10 +83,12 @@ def _bound(found: TableValuedAlias) -> Select[Any]:
     )
 
 
-_LOGIN = _bound(
-    func.registry_login_of(_TENANT, bindparam("user_id", type_=BigInteger), _CREDENTIAL)
-    .table_valued(*_USER, column("revoked_at", _MOMENT), column("expires_at", _MOMENT))
-    .alias("found")
+_LOGIN = Precompiled(
+    _bound(
+        func.registry_login_of(_TENANT, bindparam("user_id", type_=BigInteger), _CREDENTIAL)
+        .table_valued(*_USER, column("revoked_at", _MOMENT), column("expires_at", _MOMENT))
+        .alias("found")
+    )
 )
 _TOKEN_ROW = (
     func.registry_access_token_of(_TENANT, _CREDENTIAL)
@@ -106,15 +107,17 @@ _STALE_USE = or_(
     _TOKEN_ROW.c.last_used_at.is_(None),
     _TOKEN_ROW.c.last_used_at < func.now() - literal(access_tokens.LAST_USE_EVERY),
 )
-_TOKEN = _bound(_TOKEN_ROW).add_columns(
-    _STALE_USE.label("stale_use"),
-    # read-only from here on, unless the last use must be written first
-    case(
-        (
-            and_(~_TOKEN_ROW.c.can_write, ~_STALE_USE),
-            func.set_config("transaction_read_only", "on", True),
-        )
-    ).label("made_read_only"),
+_TOKEN = Precompiled(
+    _bound(_TOKEN_ROW).add_columns(
+        _STALE_USE.label("stale_use"),
+        # read-only from here on, unless the last use must be written first
+        case(
+            (
+                and_(~_TOKEN_ROW.c.can_write, ~_STALE_USE),
+                func.set_config("transaction_read_only", "on", True),
+            )
+        ).label("made_read_only"),
+    )
 )
 
 
@@ -122,18 +125,18 @@ def _find(
     session: Session,
     *,
     tenant_id: int,
-    lookup: Select[Any],
+    lookup: Precompiled,
     params: dict[str, Any],
     request_id: str | None,
-) -> Row[Any] | None:
+) -> Any:
     """The user a credential names, with their tenant and the credential's row, for either
     kind of credential; the transaction bound to them by the same statement."""
     values = {"tenant_id": tenant_id, "request_id": request_id or "", **params}
-    return session.execute(lookup, values).one_or_none()
+    return lookup.one_or_none(session, values)
 
 
 def _scope_of(
-    row: Row[Any],
+    row: Any,
     *,
     tenant_id: int,
     session_id: int = 0,

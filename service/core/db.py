@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -12,6 +13,7 @@ import psycopg._queries as _psycopg_queries
 from sqlalchemy import (
     ColumnElement,
     MetaData,
+    Select,
     Text,
     bindparam,
     create_engine,
@@ -133,6 +135,122 @@ def _finished(conn: Any, cursor: Any, statement: Any, params: Any, context: Any,
     if timing is not None and started is not None:
         timing.queries += 1
         timing.seconds += time.perf_counter() - started
+
+
+class Precompiled:
+    """A SELECT that every request runs (the credential check, a feature by id), compiled
+    once and run on the session's own psycopg connection, in its transaction.
+
+    SQLAlchemy's execution (cache key, parameter processing, result metadata from the
+    cursor's description) cost these statements ≈0.15 ms each, a fifth of a request.
+    Here parameters are processed as SQLAlchemy would (the statement's own values once,
+    the caller's at each run) and rows come back as named tuples of the statement's
+    columns. What SQLAlchemy's execution does besides is kept: the engine's cursor events
+    fire (Server-Timing counts the round trip; a test may watch what is sent), a driver
+    error is raised as SQLAlchemy's DBAPIError of the same kind (service/http/errors.py
+    maps it) and a lost connection is invalidated, not returned to the pool."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        # by dialect (one per kind of engine); None: one SQLAlchemy must expand at each run
+        self._compiled: dict[int, _Compiled | None] = {}
+
+    def all(self, session: Session, params: Mapping[str, Any]) -> list[Any]:
+        connection = session.connection()
+        key = id(connection.dialect)
+        if key not in self._compiled:
+            self._compiled[key] = _Compiled.of(self.statement, connection.dialect)
+        compiled = self._compiled[key]
+        if compiled is None:
+            return list(session.execute(self.statement, params).all())
+        return compiled.run(connection, params)
+
+    def one_or_none(self, session: Session, params: Mapping[str, Any]) -> Any:
+        rows = self.all(session, params)
+        if len(rows) > 1:
+            raise exc.MultipleResultsFound("more than one row where one or none was expected")
+        return rows[0] if rows else None
+
+
+class _Compiled:
+    """A Precompiled statement for one dialect: its SQL, its own parameters processed, and
+    how to process the caller's and the rows'."""
+
+    @classmethod
+    def of(cls, statement: Select[Any], dialect: Any) -> _Compiled | None:
+        compiled = statement.compile(dialect=dialect)
+        if (
+            compiled.positional
+            or compiled.escaped_bind_names
+            or compiled.post_compile_params
+            or compiled.literal_execute_params
+        ):
+            return None  # (an expanding IN, a parameter name to escape: SQLAlchemy's to run)
+        return cls(compiled, dialect)
+
+    def __init__(self, compiled: Any, dialect: Any) -> None:
+        self.sql = compiled.string
+        self.bind_processors = dict(compiled._bind_processors)
+        self.required = frozenset(n for b, n in compiled.bind_names.items() if b.required)
+        self.own = {
+            name: self._bound(name, value)
+            for name, value in compiled.construct_params(_check=False).items()
+            if name not in self.required
+        }
+        self.columns = compiled._result_columns
+        self.row: Any = namedtuple("Row", [c.keyname for c in self.columns])  # type: ignore[misc]
+        # (column, processor) where SQLAlchemy would process a value; learnt from the first
+        # run's column types (a number's processing depends on the type the database sends)
+        self.result_processors: list[tuple[int, Any]] | None = None
+        self.dialect = dialect
+        self.dbapi_error = dialect.loaded_dbapi.Error
+
+    def _bound(self, name: str, value: Any) -> Any:
+        processor = self.bind_processors.get(name)
+        return value if processor is None or value is None else processor(value)
+
+    def _result_processors(self, description: Any) -> list[tuple[int, Any]]:
+        processors = (
+            (i, c.type._cached_result_processor(self.dialect, d.type_code))
+            for i, (c, d) in enumerate(zip(self.columns, description, strict=True))
+        )
+        return [(i, p) for i, p in processors if p is not None]
+
+    def run(self, connection: Any, values: Mapping[str, Any]) -> list[Any]:
+        if not self.required <= values.keys():
+            missing = ", ".join(sorted(self.required - values.keys()))
+            raise exc.InvalidRequestError(f"a value is required for parameter(s) {missing}")
+        params = {**self.own, **{k: self._bound(k, v) for k, v in values.items()}}
+        dbapi_connection = connection.connection.driver_connection
+        events = connection.dispatch
+        try:
+            with dbapi_connection.cursor() as cursor:
+                for listener in events.before_cursor_execute:
+                    listener(connection, cursor, self.sql, params, None, False)
+                cursor.execute(self.sql, params)
+                rows = cursor.fetchall()
+                if self.result_processors is None:
+                    self.result_processors = self._result_processors(cursor.description)
+                for listener in events.after_cursor_execute:
+                    listener(connection, cursor, self.sql, params, None, False)
+        except self.dbapi_error as error:
+            lost = connection.dialect.is_disconnect(error, dbapi_connection, None)
+            if lost:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(
+                self.sql,
+                params,
+                error,
+                self.dbapi_error,
+                connection_invalidated=lost,
+                dialect=connection.dialect,
+            ) from error
+        if self.result_processors:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for i, processor in self.result_processors:
+                    row[i] = processor(row[i])
+        return [self.row._make(row) for row in rows]
 
 
 class Database:

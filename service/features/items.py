@@ -31,7 +31,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from geo.crs import CGCS2000, WGS84, northing_first
 from service.accounts.scope import Scope
 from service.core.binds import LIMIT, OFFSET
-from service.core.db import plan_for_values
+from service.core.db import Precompiled, plan_for_values
 from service.features import filters
 from service.features.collections import EARLIEST, LATEST, Collection, When
 from service.standards.facts import CriteriaShape
@@ -170,12 +170,12 @@ def conditions(shape: ItemsShape, source: Any) -> list[ColumnElement[bool]]:
 
 
 @lru_cache(maxsize=512)
-def items_statement(shape: ItemsShape, collection: Collection) -> Select[Any]:
+def items_statement(shape: ItemsShape, collection: Collection) -> Precompiled:
     """(matched, features): how many features match and one page of them as a JSON array
-    (text, ordered); a single feature when `shape.one` (matched is then 0 or 1). Built once
-    per shape; a request with a filter builds its own (`filtered_statement`)."""
+    (text, ordered); a single feature when `shape.one` (matched is then 0 or 1). Built and
+    compiled once per shape; a request with a filter builds its own (`filtered_statement`)."""
     source = collection.source(shape.when).subquery("f")
-    return statement_over(shape, collection, source, conditions(shape, source))
+    return Precompiled(statement_over(shape, collection, source, conditions(shape, source)))
 
 
 def filtered_statement(request: ItemsRequest, shape: ItemsShape) -> Select[Any]:
@@ -324,10 +324,9 @@ def fetch_items(
     if fid is None:  # (a lookup by key is planned well for any values: keep the cached plan)
         plan_for_values(session)
     if request.filter is None:
-        statement = items_statement(shape, request.collection)
+        row = items_statement(shape, request.collection).one_or_none(session, params)
     else:
-        statement = filtered_statement(request, shape)
-    row = session.execute(statement, params).one()
+        row = session.execute(filtered_statement(request, shape), params).one()
     matched = int(row.matched)
     if fid is not None:
         matched = 0 if row.features == "[]" else 1
