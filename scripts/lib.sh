@@ -76,9 +76,9 @@ ensure_assets() {
     echo "$want" >"$stamp"
 }
 
-ensure_browser() {
-    # Debian's Chromium and ChromeDriver, for the real-browser tests of the maps, and the
-    # real clients of the OGC API
+ensure_test_tools() {
+    # Debian's Chromium and ChromeDriver, for the real-browser tests of the maps, the real
+    # clients of the OGC API, and the connection pooler the service is tested through
     local missing=()
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
@@ -86,6 +86,8 @@ ensure_browser() {
     command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
     # QGIS 3.22 (headless, Debian's python3), for the tests of /ogc with a desktop GIS
     [ -d /usr/lib/python3/dist-packages/qgis ] || missing+=(python3-qgis)
+    # PgBouncer, for the tests of the service behind it in transaction mode
+    command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
     if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 

@@ -89,7 +89,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         owned = database is None
         app.state.db = database or Database(
             make_engine(
-                settings.database_url, pool_size=settings.db_pool_size, echo=settings.log_sql
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                echo=settings.log_sql,
+                prepared_statements=settings.db_prepared_statements,
             )
         )
         warn_if_indexes_unusable(app.state.db)

@@ -29,6 +29,7 @@ from sqlalchemy.sql import Executable
 
 from service.core.context import db_timing_var
 from service.core.metrics import DB_CONNECTIONS
+from service.core.settings import Settings
 
 log = logging.getLogger("registry.db")
 
@@ -67,19 +68,36 @@ PING_AFTER_IDLE_S = 5.0
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, echo: bool = False, name: str = "primary"
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    name: str = "primary",
+    prepared_statements: bool = True,
 ) -> Engine:
     """A psycopg 3 engine whose pool pings a connection that has been idle a while, so a
     restarted database does not fail the first request. Its connections, open and in use,
-    are counted for /metrics under `name` (the database it reaches)."""
+    are counted for /metrics under `name` (the database it reaches).
+
+    psycopg prepares a statement a connection has run five times (the server keeps its
+    plan). Behind a pooler in transaction mode a client connection meets several server
+    connections and the prepared name is missing, or taken, on the next one: PgBouncer
+    before 1.21 keeps no prepared statements, so `prepared_statements=False` turns it off
+    (REGISTRY_DB_PREPARED_STATEMENTS; tests/ops/test_pooler.py shows both through one).
+    Everything else the service binds to a connection is per transaction already: the
+    tenant and user (set_config(..., true)), SET LOCAL, advisory transaction locks,
+    temporary tables dropped on commit."""
     if not url:
         raise ValueError("no database URL: set DATABASE_URL (scripts/run sets it for you)")
+    connect_args: dict[str, Any] = {"application_name": "registry"}
+    if not prepared_statements:
+        connect_args["prepare_threshold"] = None
     engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         echo=echo,
-        connect_args={"application_name": "registry"},
+        connect_args=connect_args,
     )
     event.listen(engine, "checkin", _idle_from_now)
     event.listen(engine, "checkout", _ping_if_idle(engine))
@@ -87,6 +105,15 @@ def make_engine(
     event.listen(engine, "after_cursor_execute", _finished)
     _count_connections(engine, name)
     return engine
+
+
+def engine_for(settings: Settings, *, owner: bool = False, pool_size: int = 1) -> Engine:
+    """The engine of the service role (or, with `owner`, the schema owner's) as `settings`
+    say to reach it: what the operator's commands use (the app sizes its own pool)."""
+    url = settings.migration_database_url if owner else settings.database_url
+    return make_engine(
+        url, pool_size=pool_size, prepared_statements=settings.db_prepared_statements
+    )
 
 
 def _count_connections(engine: Engine, name: str) -> None:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
+from service.core.db import WHOLE_TENANT, Database, bind_context, engine_for
 from service.core.settings import Settings
 
 
@@ -32,7 +32,7 @@ def operator_name() -> str:
 @contextmanager
 def owner_session(settings: Settings) -> Iterator[Session]:
     """A committed-on-success session as the schema owner (bypasses row-level security)."""
-    database = Database(make_engine(settings.migration_database_url, pool_size=1))
+    database = Database(engine_for(settings, owner=True))
     try:
         with database.session() as session:
             yield session
@@ -57,7 +57,7 @@ def tenant_session(
 ) -> Iterator[Session]:
     """A session of the service role bound to `tenant`, acting as the operator."""
     own = database is None
-    db = database or Database(make_engine(settings.database_url, pool_size=1))
+    db = database or Database(engine_for(settings))
     try:
         with db.session() as session:
             bind_operator(session, tenant.id)

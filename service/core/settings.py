@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=100, ge=1, le=2048)
     max_evidence_mb: int = Field(default=20, ge=1, le=2048)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_prepared_statements: bool = Field(
+        default=True,
+        description="let psycopg prepare a statement a connection runs often; false behind a "
+        "pooler in transaction mode that does not keep them (PgBouncer before 1.21)",
+    )
     tile_cache_mb: int = Field(
         default=16,
         ge=0,

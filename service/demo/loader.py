@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from service.accounts.models import User
 from service.accounts.roles import Role
 from service.accounts.service import create_user
-from service.core.db import Database, make_engine
+from service.core.db import Database, engine_for
 from service.core.operator import owner_session, tenant_session
 from service.core.settings import Settings
 from service.demo.builder import cached_build
@@ -104,7 +104,7 @@ def load_demo(
     step = progress or (lambda stage, done, total: None)
     with owner_session(settings) as owner:  # before the slow build: a real tenant refuses
         check_demo_separation(session=owner, demo=True)
-    database = Database(make_engine(settings.database_url, pool_size=1))
+    database = Database(engine_for(settings))
     saved = _saved_logins(settings)
     logins: dict[str, DemoLogin] = {}
     try:
