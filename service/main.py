@@ -93,14 +93,23 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 pool_size=settings.db_pool_size,
                 echo=settings.log_sql,
                 prepared_statements=settings.db_prepared_statements,
+            ),
+            make_engine(
+                settings.database_read_url,
+                pool_size=settings.db_pool_size,
+                echo=settings.log_sql,
+                name="replica",
+                prepared_statements=settings.db_prepared_statements,
             )
+            if settings.database_read_url
+            else None,
         )
         warn_if_indexes_unusable(app.state.db)
         try:
             yield
         finally:
             if owned:
-                app.state.db.engine.dispose()
+                app.state.db.dispose()
 
     app = FastAPI(
         title="司法所登记系统 (Judicial office registry)",

@@ -80,6 +80,7 @@ class TransactionalDatabase(Database):
 
     def __init__(self, connection: Connection, tenant_id: int) -> None:
         self.engine = connection.engine
+        self.read_engine = self.read_sessionmaker = None  # (no replica: one transaction)
         self.connection = connection
         self.tenant_id = tenant_id
         self.sessionmaker = sessionmaker(

@@ -43,6 +43,35 @@ def cluster_status() -> None:
     typer.echo(state)
 
 
+@cluster_app.command("replica")
+def cluster_replica(
+    action: str = typer.Argument(..., help="start or stop"),
+    port: int = typer.Option(0, help="its port (default: the embedded cluster's + 1)"),
+) -> None:
+    """A streaming replica of the embedded cluster under var/pg-replica (pg_basebackup -R the
+    first time), to try DATABASE_READ_URL: `start` prints the URL to set."""
+    from service.core.cluster import APP_ROLE, ClusterError, LocalCluster
+    from service.core.settings import Settings
+
+    settings = Settings()
+    cluster = embedded_cluster(settings)
+    base = settings.var_dir / "pg-replica"
+    if action == "stop":
+        LocalCluster(base).stop()
+        say("replica stopped")
+        return
+    if action != "start":
+        raise fail(f"{action}: not an action (start or stop)")
+    if not cluster.is_running():
+        raise fail("the embedded cluster is not running: registry cluster start")
+    try:
+        replica = cluster.replica(base, port or int(str(cluster.credentials()["port"])) + 1)
+    except ClusterError as exc:
+        raise fail(str(exc)) from exc
+    say(f"replica streaming from the embedded cluster, in {replica.data_dir}")
+    typer.echo(f"DATABASE_READ_URL={replica.url(APP_ROLE)}")
+
+
 @cluster_app.command("url")
 def cluster_url(owner: bool = typer.Option(False, help="the schema owner's URL")) -> None:
     """Print the service's (or owner's) database URL of the embedded cluster."""

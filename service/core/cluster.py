@@ -215,6 +215,43 @@ class LocalCluster:
         self.stop()
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
+    # -- a streaming replica ---------------------------------------------------------------------
+
+    def replica(self, base_dir: Path, port: int) -> LocalCluster:
+        """A hot standby of this (running) cluster in `base_dir`, on `port`: made by
+        pg_basebackup -R (streaming from this one, as its superuser), started, and described
+        by its own credentials.json (the same roles and passwords: they are replicated). An
+        existing standby there is only started."""
+        replica = LocalCluster(base_dir=base_dir, port=port, database=self.database)
+        if not replica.exists():
+            creds = self.credentials()
+            bindir = find_pg_bindir()
+            base_dir.mkdir(parents=True, exist_ok=True)
+            replica.socket_dir.mkdir(parents=True, exist_ok=True)
+            user = self._server_user()
+            if user:
+                for path in (base_dir, replica.socket_dir):
+                    shutil.chown(path, user=user)
+                self._make_traversable(base_dir)
+            self._run(
+                [
+                    str(bindir / "pg_basebackup"),
+                    *("-h", "127.0.0.1", "-p", str(creds["port"]), "-U", "postgres"),
+                    *("-D", str(replica.data_dir), "-R", "-X", "stream", "--checkpoint=fast"),
+                    "--no-password",
+                ],
+                env={**os.environ, "PGPASSWORD": str(creds["superuser_password"])},
+            )
+            with open(replica.data_dir / "postgresql.auto.conf", "a") as fh:
+                fh.write(
+                    f"port = {port}\nunix_socket_directories = '{replica.socket_dir}'\n"
+                    "hot_standby = on\nhot_standby_feedback = on\n"
+                )
+            replica.credentials_file.write_text(json.dumps({**creds, "port": port}, indent=2))
+            replica.credentials_file.chmod(0o600)
+        replica.start()
+        return replica
+
     # -- database setup ------------------------------------------------------------------------
 
     def credentials(self) -> dict[str, object]:

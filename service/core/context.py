@@ -19,3 +19,8 @@ class DbTiming:
 
 
 db_timing_var: ContextVar[DbTiming | None] = ContextVar("db_timing", default=None)
+
+
+# whether this request's transactions may read from the read replica (a GET or HEAD not yet
+# answered again on the primary: service/http/middleware.py, service/core/db.py)
+replica_reads_var: ContextVar[bool] = ContextVar("replica_reads", default=False)

@@ -27,8 +27,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 
-from service.core.context import db_timing_var
-from service.core.metrics import DB_CONNECTIONS
+from service.core.context import db_timing_var, replica_reads_var
+from service.core.metrics import DB_CONNECTIONS, REPLICA_LAG, REPLICA_LAG_BYTES, REPLICA_READS
 from service.core.settings import Settings
 
 log = logging.getLogger("registry.db")
@@ -89,7 +89,7 @@ def make_engine(
     temporary tables dropped on commit."""
     if not url:
         raise ValueError("no database URL: set DATABASE_URL (scripts/run sets it for you)")
-    connect_args: dict[str, Any] = {"application_name": "registry"}
+    connect_args: dict[str, Any] = {"application_name": "registry", "connect_timeout": 5}
     if not prepared_statements:
         connect_args["prepare_threshold"] = None
     engine = create_engine(
@@ -280,27 +280,156 @@ class _Compiled:
         return [self.row._make(row) for row in rows]
 
 
-class Database:
-    """Engine plus session factory; one per app (kept on app.state.db)."""
+class ReplicaUnusable(Exception):
+    """The replica cannot answer this request: it was lost in the middle of it, or the request
+    must write. Nothing was answered yet: the middleware (service/http/middleware.py) answers
+    the request again, on the primary."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+READ_ONLY_SQLSTATE = "25006"  # read_only_sql_transaction: a write on a standby
+RECOVERY_CONFLICT_SQLSTATE = "40001"  # a standby cancelled a read that replay needed gone
+REPLICA_WAIT_MS = 200  # how long a read waits for the replica to replay the primary's writes
+REPLICA_RETRY_S = 5.0  # after losing the replica, how long reads go to the primary
+_PRIMARY_POSITION = text("SELECT pg_current_wal_insert_lsn()::text")
+_REPLAYED = text("SELECT registry_replayed(CAST(:lsn AS pg_lsn), :wait_ms)")
+
+
+class Database:
+    """Engine plus session factory; one per app (kept on app.state.db). With a `read_engine`
+    (DATABASE_READ_URL: a streaming replica), the sessions of requests that may read there
+    (`replica_reads_var`) are the replica's once it has replayed every write the primary had
+    made when the session began — a write is seen by the next read, whoever makes it — and
+    the primary's when it lags further than REPLICA_WAIT_MS or is unreachable."""
+
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+        self.read_engine = read_engine
+        self.read_sessionmaker = (
+            sessionmaker(bind=read_engine, expire_on_commit=False, autoflush=False)
+            if read_engine is not None
+            else None
+        )
+        self._positions = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._replica_down_until = 0.0
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session committed when the block ends normally, rolled back otherwise (then its
-        `after_rollback` callbacks run)."""
-        with self.sessionmaker() as session:
+        `after_rollback` callbacks run): the replica's when this request may read there and
+        it is current, else the primary's."""
+        replica = self._replica_session() if replica_reads_var.get() else None
+        if replica is None:
+            with self.sessionmaker() as session:
+                yield from _committed(session)
+            return
+        with replica:
             try:
-                yield session
-                session.commit()
-            except BaseException:
-                try:
-                    session.rollback()
-                finally:
-                    _run_after_rollback(session)
+                yield from _committed(replica)
+            except exc.DBAPIError as error:
+                lost = _lost(error)
+                if lost:
+                    self._replica_down_until = time.monotonic() + REPLICA_RETRY_S
+                state = getattr(error.orig, "sqlstate", None)
+                if lost or state == RECOVERY_CONFLICT_SQLSTATE:
+                    raise ReplicaUnusable("primary_down") from error
+                if state == READ_ONLY_SQLSTATE:
+                    raise ReplicaUnusable("primary_write") from error
                 raise
+        REPLICA_READS.labels(outcome="replica").inc()
+
+    def _replica_session(self) -> Session | None:
+        """A session on the replica once it has replayed all the primary had written when
+        asked (None: read from the primary; counted why)."""
+        if self.read_sessionmaker is None:
+            return None
+        if time.monotonic() < self._replica_down_until:
+            REPLICA_READS.labels(outcome="primary_down").inc()
+            return None
+        with self._positions.connect() as conn:
+            position = conn.scalar(_PRIMARY_POSITION)
+        session = self.read_sessionmaker()
+        try:
+            current = session.scalar(_REPLAYED, {"lsn": position, "wait_ms": REPLICA_WAIT_MS})
+        except exc.DBAPIError as error:
+            session.close()
+            if not _lost(error) and not isinstance(error, exc.OperationalError):
+                raise
+            log.warning("the read replica is unreachable, reading from the primary: %s", error)
+            self._replica_down_until = time.monotonic() + REPLICA_RETRY_S
+            REPLICA_READS.labels(outcome="primary_down").inc()
+            return None
+        if not current:
+            session.close()
+            REPLICA_READS.labels(outcome="primary_lagging").inc()
+            return None
+        return session
+
+    def measure_replica_lag(self) -> None:
+        """Set the replica-lag gauges (/metrics) from the primary's WAL position and the
+        replica's replay: seconds since the last transaction it replayed when it is behind,
+        else 0; NaN when either cannot be asked."""
+        if self.read_engine is None:
+            return
+        try:
+            with self._positions.connect() as conn:
+                position = _lsn(conn.scalar(_PRIMARY_POSITION))
+            with self.read_engine.connect() as conn:
+                replayed, behind_s = conn.execute(_REPLAY_STATE).one()
+            behind = max(0, position - _lsn(replayed)) if replayed else None
+        except exc.DBAPIError as error:
+            log.warning("replica lag: cannot ask: %s", error)
+            behind = None
+        if behind is None:
+            REPLICA_LAG.set(float("nan"))
+            REPLICA_LAG_BYTES.set(float("nan"))
+            return
+        REPLICA_LAG_BYTES.set(behind)
+        REPLICA_LAG.set(float(behind_s or 0.0) if behind > 0 else 0.0)
+
+
+# a server gone or going: connection exceptions; admin, crash shutdown; cannot connect now
+_LOST_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _lost(error: exc.DBAPIError) -> bool:
+    """Whether `error` says the server was lost (not that a statement failed)."""
+    state = getattr(error.orig, "sqlstate", None) or ""
+    return error.connection_invalidated or state.startswith(_LOST_SQLSTATES)
+
+
+_REPLAY_STATE = text(
+    "SELECT pg_last_wal_replay_lsn()::text,"
+    " extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())"
+)
+
+
+def _lsn(text_lsn: str) -> int:
+    """A WAL position ('16/B374D848') as a byte offset."""
+    high, _, low = text_lsn.partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def _committed(session: Session) -> Iterator[Session]:
+    """Yield `session`; commit it when the block ends normally, roll it back otherwise."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        try:
+            session.rollback()
+        finally:
+            _run_after_rollback(session)
+        raise
 
 
 _AFTER_ROLLBACK = "after_rollback"

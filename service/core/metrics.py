@@ -74,8 +74,21 @@ LOGIN_FAILURES = Counter(
 )
 REPLICA_LAG = Gauge(
     "registry_replica_lag_seconds",
-    "How far the read replica's replay is behind the primary, as last measured",
+    "How far the read replica's replay is behind the primary, as last measured (at a read "
+    "sent to it, or a scrape): 0 when it has replayed all the primary has written",
     multiprocess_mode="max",
+)
+REPLICA_LAG_BYTES = Gauge(
+    "registry_replica_lag_bytes",
+    "WAL the read replica has yet to replay, as last measured (at a read or a scrape)",
+    multiprocess_mode="max",
+)
+REPLICA_READS = Counter(
+    "registry_replica_reads",
+    "Requests that could read from the replica, by where they were answered: replica, "
+    "primary_lagging (it had not replayed the primary's writes in time), primary_down (it was "
+    "unreachable or lost mid-request), primary_write (the request had to write)",
+    ["outcome"],
 )
 
 

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "REGISTRY_DATABASE_URL"),
         description="SQLAlchemy URL the service connects with (postgresql+psycopg://...).",
     )
+    database_read_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("DATABASE_READ_URL", "REGISTRY_DATABASE_READ_URL"),
+        description="a streaming replica of the database, as the service role: GET requests "
+        "read there once it has replayed the primary's writes (empty: none)",
+    )
     migration_database_url: str = Field(
         default="",
         description="URL of the schema owner, used for migrations; defaults to database_url.",
@@ -89,6 +95,10 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if self.database_url.startswith("postgresql://"):
             self.database_url = "postgresql+psycopg://" + self.database_url[len("postgresql://") :]
+        if self.database_read_url.startswith("postgresql://"):
+            self.database_read_url = (
+                "postgresql+psycopg://" + self.database_read_url[len("postgresql://") :]
+            )
         if self.migration_database_url.startswith("postgresql://"):
             self.migration_database_url = (
                 "postgresql+psycopg://" + self.migration_database_url[len("postgresql://") :]

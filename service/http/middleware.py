@@ -22,9 +22,16 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from service.core.context import DbTiming, client_ip_var, db_timing_var, request_id_var
+from service.core.context import (
+    DbTiming,
+    client_ip_var,
+    db_timing_var,
+    replica_reads_var,
+    request_id_var,
+)
+from service.core.db import ReplicaUnusable
 from service.core.errors import error_body
-from service.core.metrics import LATENCY, REQUESTS, SERVER_ERRORS
+from service.core.metrics import LATENCY, REPLICA_READS, REQUESTS, SERVER_ERRORS
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -148,7 +155,7 @@ class RegistryMiddleware:
                 )
                 return
             with contextlib.suppress(PayloadLimitExceeded):
-                await self.app(scope, limited_receive, guarded_send)
+                await self._answer(scope, limited_receive, guarded_send)
             if exceeded["flag"]:
                 await _too_large(send_with_headers, limit)
         finally:
@@ -172,6 +179,45 @@ class RegistryMiddleware:
             request_id_var.reset(id_token)
             client_ip_var.reset(ip_token)
             db_timing_var.reset(timing_token)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request; a GET or HEAD may read from the read replica, and one the
+        replica could not answer (ReplicaUnusable: lost, or the request had to write) before
+        anything was sent is answered again on the primary."""
+        reads = scope.get("method") in ("GET", "HEAD")
+        token = replica_reads_var.set(reads)
+        begun = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal begun
+            begun = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except ReplicaUnusable as unusable:
+            if begun:
+                raise
+            REPLICA_READS.labels(outcome=unusable.outcome).inc()
+            replica_reads_var.set(False)
+            await self.app(scope, _again(receive), send)
+        finally:
+            replica_reads_var.reset(token)
+
+
+def _again(receive: Receive) -> Receive:
+    """`receive` for answering a GET again: its (empty) body first, as the first answer may
+    have taken it, then whatever comes (a disconnect)."""
+    given = False
+
+    async def again() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    return again
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

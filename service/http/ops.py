@@ -77,12 +77,13 @@ async def metrics_endpoint(request: Request) -> Response:
     client = request.client.host if request.client else None
     if not _allowed(client, request.app.state.settings.metrics_networks()):
         raise Forbidden("metrics are answered only to the networks of REGISTRY_METRICS_ALLOW")
-    body, content_type = await anyio.to_thread.run_sync(_scrape)
+    body, content_type = await anyio.to_thread.run_sync(_scrape, request.app.state.db)
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
 
-def _scrape() -> tuple[bytes, str]:
+def _scrape(db: Database) -> tuple[bytes, str]:
     metrics.forget_dead_workers()
+    db.measure_replica_lag()
     return metrics.exposition()
 
 

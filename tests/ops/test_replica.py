@@ -1,0 +1,176 @@
+"""The service with a read replica (DATABASE_READ_URL): a real hot standby of the test cluster,
+made by pg_basebackup -R (LocalCluster.replica, what `registry cluster replica start` runs),
+in front of the demo database.
+
+GETs read from the replica once it has replayed what the primary had written, so a write is
+seen by the next read; a replica that lags or is stopped in the middle of a run leaves the
+reads to the primary without one failed request; /metrics shows where reads went and the lag.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import psycopg
+import pytest
+from operator_env import serve
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import make_url
+
+from service.core.cluster import APP_ROLE, LocalCluster, free_port
+
+
+@pytest.fixture(scope="module")
+def replica(pg_cluster, demo_loaded, tmp_path_factory) -> Iterator[LocalCluster]:  # type: ignore[no-untyped-def]
+    standby = pg_cluster.replica(tmp_path_factory.mktemp("replica"), free_port())
+    yield standby
+    standby.destroy()
+
+
+@pytest.fixture(scope="module")
+def served(replica, demo_loaded) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    database = make_url(demo_loaded["DATABASE_URL"]).database
+    env = {**demo_loaded, "DATABASE_READ_URL": replica.url(APP_ROLE, database)}
+    server, base = serve(env)
+    saved = json.loads((Path(env["REGISTRY_VAR_DIR"]) / "demo_logins.json").read_text())
+    passwords = {x["username"]: x["password"] for x in saved}
+    headers = {}
+    for user in ("henan_xinzheng", "henan_kaifeng", "shanxi_taiyuan"):
+        r = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": user, "password": passwords[user]}
+        )
+        assert r.status_code == 200, r.text
+        headers[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    try:
+        yield {"base": base, "headers": headers}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def metric(base: str, name: str, **labels: str) -> float:
+    text = httpx.get(f"{base}/metrics").text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+def reads(base: str, outcome: str) -> float:
+    return metric(base, "registry_replica_reads_total", outcome=outcome)
+
+
+def superuser(cluster: LocalCluster) -> psycopg.Connection:
+    url = cluster.url("postgres", "postgres").replace("postgresql+psycopg", "postgresql")
+    return psycopg.connect(url, autocommit=True)
+
+
+def test_a_write_is_seen_by_the_next_read_from_the_replica(served) -> None:  # type: ignore[no-untyped-def]
+    base, who = served["base"], served["headers"]["henan_xinzheng"]
+    office = httpx.get(f"{base}/api/v1/offices", params={"limit": 1}, headers=who).json()
+    url = f"{base}/api/v1/offices/{office['items'][0]['id']}"
+    before = reads(base, "replica"), reads(base, "primary_lagging")
+    for n in range(15):
+        current = httpx.get(url, headers=who)
+        phone = f"0371-6200{n:04d}"
+        changed = httpx.patch(
+            url, json={"phone": phone}, headers={**who, "If-Match": current.headers["ETag"]}
+        )
+        assert changed.status_code == 200, changed.text
+        assert httpx.get(url, headers=who).json()["phone"] == phone  # at once, every time
+    # the audit trail (read the same way) names the writer of every one of those changes
+    trail = httpx.get(f"{url}/history", headers=who)
+    assert trail.status_code == 200, trail.text
+    phones = [e["after"]["phone"] for e in trail.json() if e["username"] == "henan_xinzheng"]
+    assert phones[-15:] == [f"0371-6200{n:04d}" for n in range(15)]
+    # every read was the replica's but for those it had not replayed the write for within
+    # REPLICA_WAIT_MS (the test cluster commits asynchronously: its WAL is sent a little later)
+    on_replica, lagging = (
+        reads(base, "replica") - before[0],
+        reads(base, "primary_lagging") - before[1],
+    )
+    assert on_replica + lagging == 31 and on_replica >= 10
+
+
+def test_the_replica_answers_each_user_their_region_only(served) -> None:  # type: ignore[no-untyped-def]
+    base = served["base"]
+    regions = {"henan_xinzheng": "410184", "henan_kaifeng": "4102", "shanxi_taiyuan": "1401"}
+    before = reads(base, "replica")
+    for user, region in regions.items():
+        got = httpx.get(
+            f"{base}/ogc/collections/offices/items",
+            params={"limit": 200},
+            headers=served["headers"][user],
+        )
+        assert got.status_code == 200, got.text
+        codes = [f["properties"]["code"] for f in got.json()["features"]]
+        assert codes and all(code.startswith(region) for code in codes), user
+    assert reads(base, "replica") - before >= len(regions)
+
+
+def test_a_lagging_replica_leaves_the_read_to_the_primary_and_shows_its_lag(
+    served, replica
+) -> None:  # type: ignore[no-untyped-def]
+    base, who = served["base"], served["headers"]["henan_xinzheng"]
+    office = httpx.get(f"{base}/api/v1/offices", params={"limit": 1}, headers=who).json()
+    url = f"{base}/api/v1/offices/{office['items'][0]['id']}"
+    with superuser(replica) as standby:
+        standby.execute("SELECT pg_wal_replay_pause()")
+        try:
+            lagging = reads(base, "primary_lagging")
+            current = httpx.get(url, headers=who)
+            changed = httpx.patch(
+                url,
+                json={"phone": "0371-62009999"},
+                headers={**who, "If-Match": current.headers["ETag"]},
+            )
+            assert changed.status_code == 200, changed.text
+            assert httpx.get(url, headers=who).json()["phone"] == "0371-62009999"
+            assert reads(base, "primary_lagging") > lagging
+            assert metric(base, "registry_replica_lag_bytes") > 0
+            assert metric(base, "registry_replica_lag_seconds") > 0
+        finally:
+            standby.execute("SELECT pg_wal_replay_resume()")
+    deadline = time.monotonic() + 10
+    while metric(base, "registry_replica_lag_bytes") > 0:
+        assert time.monotonic() < deadline, "the replica did not catch up"
+        time.sleep(0.2)
+    assert metric(base, "registry_replica_lag_seconds") == 0
+
+
+def test_stopping_the_replica_mid_run_fails_no_request(served, replica) -> None:  # type: ignore[no-untyped-def]
+    base, headers = served["base"], served["headers"]
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def load(user: str) -> None:
+        with httpx.Client(base_url=base, headers=headers[user], timeout=30) as client:
+            while not stop.is_set():
+                statuses.append(client.get("/api/v1/offices", params={"limit": 20}).status_code)
+                statuses.append(
+                    client.get("/ogc/collections/townships/items", params={"limit": 5}).status_code
+                )
+
+    workers = [threading.Thread(target=load, args=(user,)) for user in headers for _ in (1, 2)]
+    for worker in workers:
+        worker.start()
+    try:
+        time.sleep(2)
+        on_replica = reads(base, "replica")
+        replica.stop()  # (fast shutdown: its sessions are cut off mid-query)
+        time.sleep(3)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+        replica.start()
+    assert on_replica > 0 and len(statuses) > 50
+    assert [s for s in statuses if s != 200] == []
+    assert reads(base, "primary_down") > 0
