@@ -11,6 +11,7 @@
     scripts/bench login     a storm of 50 parallel logins and a bystander's latency meanwhile
     scripts/bench cli       registry --help, and a coverage report beyond its own query
     scripts/bench ogc       the OGC API against tipg on the same data: items, tiles, GDAL copy
+    scripts/bench capacity  CPU of one request of each kind, app and database (docs/scale-out.md)
 
 A private cluster lives in var/bench-pg (durable settings, like production); the national set
 (31 provinces, ~41,000 generated townships) is built once and cached in var/cache/.
@@ -542,6 +543,7 @@ BENCHES: dict[str, tuple[Callable[..., dict], Callable[[argparse.Namespace], tup
     "login": (later("bench_roster", "bench_login"), lambda a: ()),
     "cli": (later("bench_cli", "bench_cli"), lambda a: (max(a.runs, 7),)),
     "ogc": (later("bench_ogc", "bench_ogc"), lambda a: (max(a.runs, 3),)),
+    "capacity": (later("bench_capacity", "bench_capacity"), lambda a: (max(a.runs, 5),)),
 }
 
 
