@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 from service.cli.common import load_settings
@@ -28,8 +29,10 @@ def serve(
     os.environ.pop("DATABASE_URL", None)
     if workers > 1:
         # each worker counts in files here, and a scrape of any of them sums all
-        # (service/core/metrics.py); emptied first: the counts of a former run are not ours
-        os.environ[MULTIPROC_ENV] = str(_metrics_dir(settings.var_dir / "metrics" / str(port)))
+        # (service/core/metrics.py); emptied first: the counts of a former run are not ours.
+        # Named by host too: app containers may share one var/ (docker/compose.yaml)
+        here = f"{socket.gethostname()}-{port}"
+        os.environ[MULTIPROC_ENV] = str(_metrics_dir(settings.var_dir / "metrics" / here))
     uvicorn.run(
         "service.asgi:app",
         host=host,

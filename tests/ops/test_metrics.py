@@ -4,6 +4,7 @@ counts of several worker processes summed by whichever worker is scraped."""
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -157,7 +158,7 @@ def test_several_workers_are_counted_as_one_service(demo_loaded) -> None:  # typ
             assert httpx.get(f"{base}/livez", timeout=10).status_code == 200
         # each worker keeps its own counts in its own file: both answered some
         port = base.rsplit(":", 1)[1]
-        directory = Path(env["REGISTRY_VAR_DIR"]) / "metrics" / port
+        directory = Path(env["REGISTRY_VAR_DIR"]) / "metrics" / f"{socket.gethostname()}-{port}"
         per_worker = [
             sum(
                 v
