@@ -18,12 +18,12 @@ from sqlalchemy import text
 from service.acceptance.router import router as acceptance_router
 from service.accounts.router import router as accounts_router
 from service.audit.router import router as audit_router
+from service.core.byte_cache import ByteCache
 from service.core.cluster import LEAKPROOF_SQL
 from service.core.db import Database, make_engine
 from service.core.settings import Settings
 from service.coverage.router import router as coverage_router
 from service.divisions.router import router as divisions_router
-from service.features.tile_cache import TileCache
 from service.http.errors import register_error_handlers
 from service.http.middleware import RegistryMiddleware
 from service.http.ops import router as ops_router
@@ -120,7 +120,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.tile_cache = TileCache(settings.tile_cache_mb)
+    app.state.tile_cache = ByteCache(settings.tile_cache_mb, "tiles")
+    app.state.page_cache = ByteCache(settings.page_cache_mb, "pages")
     # logins and password changes queue here for a worker thread that checks the hash
     app.state.password_limiter = anyio.CapacityLimiter(settings.password_hash_workers)
     if database is not None:

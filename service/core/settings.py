@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         le=4096,
         description="vector tiles kept by each worker, by ETag (0: none kept)",
     )
+    page_cache_mb: int = Field(
+        default=32,
+        ge=0,
+        le=4096,
+        description="map pages kept by each worker, by ETag (data versions, tenant, region, "
+        "filters, day); 0: none kept",
+    )
     password_hash_workers: int = Field(
         default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
         ge=1,

@@ -2,8 +2,8 @@
 table's rows, so that whatever is made from them (a vector tile, a cached result) can be
 named by the versions it read and revalidated without being made again.
 
-Statement-level triggers (migration 0021) bump it on every INSERT, UPDATE, DELETE and
-TRUNCATE of `divisions` and `offices`, in the writing transaction: a change and its new
+Statement-level triggers (migrations 0021 and 0025) bump it on every INSERT, UPDATE, DELETE
+and TRUNCATE of the tables of `VersionedTable`, in the writing transaction: a change and its new
 version commit together, a rolled-back change leaves the version as it was. A tenant's
 version of a table is the sum of its slots; each writing connection bumps its own slot
 (backend pid mod 16), so that concurrent writers do not queue on one row until commit.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqlalchemy import BigInteger, Select, SmallInteger, Text, any_, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -23,8 +23,22 @@ from service.core.binds import T
 from service.core.columns import TenantKey
 from service.core.db import Base
 
-# the tables whose changes are counted
-VersionedTable = Literal["divisions", "offices"]
+# the tables whose changes are counted (migrations 0021, 0025)
+VersionedTable = Literal[
+    "divisions",
+    "offices",
+    "office_facilities",
+    "office_staff",
+    "office_work_records",
+    "evidence_files",
+    "acceptance_events",
+    "standards",
+    "standard_criteria",
+    "targets",
+    "tenants",
+]
+# all of them: what a map page may read (its theme's data, the standard in force, targets)
+EVERY_TABLE: tuple[VersionedTable, ...] = get_args(VersionedTable)
 NAMES = bindparam("names", type_=ARRAY(Text))
 
 

@@ -5,6 +5,7 @@ maps to print, /maps/{theme}.pdf and .png."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import threading
@@ -22,8 +23,10 @@ from maps.data import MapData
 from maps.inert import inert_html as escape  # the bar is rendered again as a template
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
+from service.core.byte_cache import ByteCache
 from service.core.errors import Invalid, Unavailable
-from service.core.settings import Settings
+from service.core.settings import PROJECT_ROOT, Settings
+from service.core.versions import EVERY_TABLE, data_version
 from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH, TOWNSHIP_KINDS
 from service.http.caching import client_holds
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
@@ -276,16 +279,66 @@ def map_page(
     from maps.base import page_html
     from maps.themes import build_map
 
+    params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}
+    tag = page_etag(query, params)
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    if client_holds(request, tag):
+        return HTMLResponse(status_code=304, headers=headers)
+    cache: ByteCache = request.app.state.page_cache
+    kept = cache.get(tag)
+    if kept is not None:
+        return HTMLResponse(kept, headers=headers)
     data = query.data("page")
     prefix = data.region_code
-    params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}
     # (urlencode turns the braces of a value into %7B/%7D: only "{theme}" is a placeholder)
     data.drill = f"/maps/{{theme}}?{urlencode({**params, 'region': ''})}"
     m = build_map(theme, data, basemap_of(settings))
     nav = region_nav(session, scope, prefix, f"/maps/{theme}", params)
     bar = filter_bar(theme, prefix, params, nav, data.messages)
     m.get_root().html.add_child(folium.Element(bar))  # type: ignore[attr-defined]
-    return HTMLResponse(page_html(m))
+    page = page_html(m).encode()
+    cache.put(tag, page)
+    return HTMLResponse(page, headers=headers)
+
+
+def page_etag(query: MapQuery, params: dict[str, str]) -> str:
+    """A map page's entity tag: equal exactly when the page would be the same — the same
+    code (BUILD), the data versions of everything a page reads (read in the request's own
+    transaction: a write is seen by the next page), the caller's tenant, own region and role
+    (the region trail and what they may see), the region shown, the filters and the day
+    (what "today" means for acceptance, re-inspections and targets)."""
+    scope = query.scope
+    version = data_version(query.session, tenant_id=scope.tenant_id, names=EVERY_TABLE)
+    key = "|".join(
+        (
+            BUILD,
+            str(version),
+            str(scope.tenant_id),
+            scope.region_code,
+            scope.role.value,
+            query.theme,
+            query.region,
+            urlencode(sorted(params.items())),
+            (query.as_of or date.today()).isoformat(),
+        )
+    )
+    return f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
+
+
+def _build() -> str:
+    """What identifies this code's pages: a digest of the map builders and their templates
+    (maps/, service/maps/), so a deployment that changes them changes every page's tag."""
+    digest = hashlib.sha256()
+    for package in ("maps", "service/maps"):
+        root = PROJECT_ROOT / package
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".html", ".js", ".css", ".json"):
+                digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+BUILD = _build()
 
 
 @router.get("/maps/{theme}/offices")
@@ -297,13 +350,24 @@ def map_offices(theme: Theme, request: Request, query: MapQueryDep) -> Response:
 
     if theme == "aggregates":
         raise Invalid("theme: the aggregates map draws no offices", {"field": "theme"})
-    features = office_features(theme, query.data("offices"))
-    body = json.dumps(features, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = {"Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
-    # a province's offices are ≈1 MB of repetitive JSON and ≈10 % of it compressed
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        body = gzip.compress(body, compresslevel=5)
+    zipped = "gzip" in request.headers.get("accept-encoding", "")
+    params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}
+    # (its own tag: the same query as the page's, but another body, zipped or not)
+    tag = page_etag(query, {**params, "_": "offices.gz" if zipped else "offices"})
+    headers = {"ETag": tag, "Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
+    if client_holds(request, tag):
+        return Response(status_code=304, headers=headers)
+    if zipped:
         headers["Content-Encoding"] = "gzip"
+    cache: ByteCache = request.app.state.page_cache
+    body = cache.get(tag)
+    if body is None:
+        features = office_features(theme, query.data("offices"))
+        body = json.dumps(features, ensure_ascii=False, separators=(",", ":")).encode()
+        # a province's offices are ≈1 MB of repetitive JSON and ≈10 % of it compressed
+        if zipped:
+            body = gzip.compress(body, compresslevel=5)
+        cache.put(tag, body)
     return Response(body, media_type="application/geo+json", headers=headers)
 
 

@@ -20,11 +20,11 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from service.accounts.scope import Scope
+from service.core.byte_cache import ByteCache
 from service.core.errors import Invalid
 from service.core.versions import data_version
 from service.features.collections import COLLECTIONS
 from service.features.params import tile_request
-from service.features.tile_cache import TileCache
 from service.features.tilematrixsets import WEB_MERCATOR_QUAD
 from service.features.tiles import TileRequest, fetch_tile, tile_etag
 from service.maps.data import NATION_THEMES, tile_parts
@@ -59,7 +59,7 @@ def page_tile_requests(
 def page_tile(
     session: Session,
     scope: Scope,
-    cache: TileCache,
+    cache: ByteCache,
     theme: str,
     region: str,
     as_of: date | None,

@@ -9,7 +9,7 @@ knows there is nothing to draw without parsing, and GDAL, MapLibre and Leaflet.V
 read it as an empty tile. Every tile carries an ETag from the data versions it read and
 `Cache-Control: private, no-cache` (what it holds depends on who asks): a client revalidates
 with If-None-Match and is answered 304 without the tile being made; a worker keeps the
-tiles it made under their ETags (service/features/tile_cache.py) and answers the next
+tiles it made under their ETags (service/core/byte_cache.py) and answers the next
 request for the same tag without making it again.
 """
 
@@ -23,11 +23,11 @@ from fastapi import Path, Query
 from fastapi.responses import Response
 
 from geo.crs import CRS84
+from service.core.byte_cache import ByteCache
 from service.core.versions import data_version
 from service.features.catalogue import region_extent
 from service.features.collections import Collection
 from service.features.params import tile_matrix_set, tile_request
-from service.features.tile_cache import TileCache
 from service.features.tilematrixsets import TILE_MATRIX_SETS, TileMatrixSet
 from service.features.tiles import MVT, fetch_tile, layer_description, matrix_limits, tile_etag
 from service.ogc.common import (
@@ -188,7 +188,7 @@ def tile(
     headers = {"ETag": tag, "Cache-Control": CACHING}
     if call.holds(tag):
         return Response(status_code=304, headers=headers)
-    cache: TileCache = call.request.app.state.tile_cache
+    cache: ByteCache = call.request.app.state.tile_cache
     data = cache.get(tag)
     if data is None:
         data = fetch_tile(call.session, wanted, call.scope, call.region)

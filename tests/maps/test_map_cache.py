@@ -1,0 +1,98 @@
+"""Map pages and their offices are kept and revalidated by the data versions of everything a
+page reads (service/maps/router.py `page_etag`, migration 0025): asked again, the same page
+comes from the worker's memory, or as a 304 to a client that holds it; any write of what a
+page reads — an office, its facilities, staff, records, the standards — changes the tag, so
+the next page is made again and shows it."""
+
+from __future__ import annotations
+
+import pytest
+from office_records import OfficeSpec, register
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+from service.core.versions import EVERY_TABLE, data_version
+
+PAGE = ("/maps/coverage", {"region": "410184"})
+
+
+@pytest.fixture
+def world(client, auth) -> list[int]:  # type: ignore[no-untyped-def]
+    """Two offices in 新郑's townships."""
+    return [register(client, auth("xinzheng_county"), code, OfficeSpec()) for code in TOWNS]
+
+
+TOWNS = ["410184101", "410184102"]
+
+
+def kept(result: str) -> float:
+    labels = {"cache": "pages", "result": result}
+    return REGISTRY.get_sample_value("registry_cache_lookups_total", labels) or 0.0
+
+
+def test_a_page_asked_again_is_kept_and_revalidated(client, auth, world) -> None:  # type: ignore[no-untyped-def]
+    who = auth("xinzheng_county")
+    first = client.get(PAGE[0], params=PAGE[1], headers=who)
+    assert first.status_code == 200 and first.headers["ETag"].startswith('"')
+    hits = kept("hit")
+    again = client.get(PAGE[0], params=PAGE[1], headers=who)
+    assert again.headers["ETag"] == first.headers["ETag"] and again.text == first.text
+    assert kept("hit") == hits + 1
+    held = client.get(
+        PAGE[0], params=PAGE[1], headers={**who, "If-None-Match": first.headers["ETag"]}
+    )
+    assert held.status_code == 304 and held.content == b""
+    # another filter, another region or another user's view is another page
+    other = client.get(PAGE[0], params={**PAGE[1], "state": "accepted"}, headers=who)
+    assert other.headers["ETag"] != first.headers["ETag"]
+    city = client.get(PAGE[0], params=PAGE[1], headers=auth("zhengzhou_city"))
+    assert city.status_code == 200 and city.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_write_is_on_the_next_page(client, auth, world) -> None:  # type: ignore[no-untyped-def]
+    who = auth("xinzheng_county")
+    first = client.get(PAGE[0], params=PAGE[1], headers=who)
+    url = f"/api/v1/offices/{world[0]}"
+    current = client.get(url, headers=who)
+    changed = client.patch(
+        url, json={"phone": "0371-62001234"}, headers={**who, "If-Match": current.headers["ETag"]}
+    )
+    assert changed.status_code == 200, changed.text
+    misses = kept("miss")
+    after = client.get(
+        PAGE[0], params=PAGE[1], headers={**who, "If-None-Match": first.headers["ETag"]}
+    )
+    assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
+    assert kept("miss") == misses + 1  # (made again, not found)
+
+
+@pytest.mark.parametrize("table", EVERY_TABLE)
+def test_every_table_a_page_reads_moves_its_version(
+    client, auth, session, base_data, table
+) -> None:  # type: ignore[no-untyped-def]
+    who = auth("xinzheng_county")
+    before = data_version(session, tenant_id=base_data.henan_id, names=EVERY_TABLE)
+    tag = client.get(PAGE[0], params=PAGE[1], headers=who).headers["ETag"]
+    # a statement that changes no row still moves the version (the triggers are per
+    # statement): one the service role may run on the table
+    session.execute(text(_no_change(session, table)))
+    assert data_version(session, tenant_id=base_data.henan_id, names=EVERY_TABLE) > before
+    assert client.get(PAGE[0], params=PAGE[1], headers=who).headers["ETag"] != tag
+
+
+def _no_change(session, table: str) -> str:  # type: ignore[no-untyped-def]
+    """A statement on `table` that changes no row, of a kind the service role may run."""
+    allowed = {
+        kind
+        for kind in ("UPDATE", "INSERT", "DELETE")
+        if session.scalar(text(f"SELECT has_table_privilege('{table}', '{kind}')"))
+    }
+    if table == "tenants":  # (its one column a tenant's administrator may change)
+        return "UPDATE tenants SET required_kinds = required_kinds WHERE false"
+    column = "tenant_id"
+    if "UPDATE" in allowed:
+        return f"UPDATE {table} SET {column} = {column} WHERE false"
+    if "INSERT" in allowed:
+        return f"INSERT INTO {table} SELECT * FROM {table} WHERE false"
+    assert "DELETE" in allowed, f"the service role may not change {table}"
+    return f"DELETE FROM {table} WHERE false"
