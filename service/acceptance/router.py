@@ -12,11 +12,12 @@ from service.acceptance.workflow import Step
 from service.core.exports import Column, fields_of
 from service.http.deps import CurrentScope, Level, ReportFormat, ReportParams, SessionDep
 from service.http.downloads import download
+from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import AsOfQuery, Offset, PageLimit, RegionParam
 from service.offices.dependencies import ValidOffice
 from service.offices.states import AcceptanceState
 
-router = APIRouter(prefix="/api/v1", tags=["acceptance"])
+router = APIRouter(route_class=ExportRoute, prefix="/api/v1", tags=["acceptance"])
 
 
 @router.post("/offices/{office_id}/acceptance/{step}", response_model=StepResult)
@@ -35,7 +36,7 @@ def acceptance_history(office: ValidOffice, scope: CurrentScope, session: Sessio
     return service.history(session=session, scope=scope, office=office)
 
 
-@router.get("/acceptance", response_model=rows.AcceptanceOverview)
+@router.get("/acceptance", response_model=rows.AcceptanceOverview, dependencies=[KEPT_EXPORTS])
 def acceptance_overview(
     scope: CurrentScope,
     session: SessionDep,
@@ -62,7 +63,7 @@ def acceptance_overview(
     return download(format, body.items, exports.ACCEPTANCE, filename=f"验收状态_{body.region}")
 
 
-@router.get("/progress", response_model=rows.ProgressReport)
+@router.get("/progress", response_model=rows.ProgressReport, dependencies=[KEPT_EXPORTS])
 def progress(scope: CurrentScope, session: SessionDep, query: ReportParams) -> Any:
     """Share of required divisions with a titled office, per sub-region, against the target."""
     body = reports.progress(
@@ -71,7 +72,7 @@ def progress(scope: CurrentScope, session: SessionDep, query: ReportParams) -> A
     return _per_region(query.format, body, exports.PROGRESS, "规范化进度")
 
 
-@router.get("/spot-checks", response_model=rows.SpotCheckReport)
+@router.get("/spot-checks", response_model=rows.SpotCheckReport, dependencies=[KEPT_EXPORTS])
 def spot_checks(scope: CurrentScope, session: SessionDep, query: ReportParams) -> Any:
     """The province's sampling (第二篇 四 "适当比例"): per city or county, offices filed, how
     many the province spot-checked, the share, and the findings."""
@@ -81,7 +82,7 @@ def spot_checks(scope: CurrentScope, session: SessionDep, query: ReportParams) -
     return _per_region(query.format, body, exports.SPOT_CHECKS, "省厅抽检比例")
 
 
-@router.get("/civilised-offices", response_model=rows.CivilisedReport)
+@router.get("/civilised-offices", response_model=rows.CivilisedReport, dependencies=[KEPT_EXPORTS])
 def civilised_offices(
     scope: CurrentScope,
     session: SessionDep,

@@ -24,10 +24,11 @@ from service.coverage.schemas import (
 )
 from service.http.deps import CurrentScope, SessionDep
 from service.http.downloads import download
+from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import Offset
 from service.tenants.policy import policy_of, set_required_kinds
 
-router = APIRouter(prefix="/api/v1", tags=["coverage"])
+router = APIRouter(route_class=ExportRoute, prefix="/api/v1", tags=["coverage"])
 
 Fmt = Literal["json", "csv", "xlsx", "geojson"]
 Limit = Annotated[int, Query(ge=1, le=5000, description="page size (JSON only)")]
@@ -72,7 +73,7 @@ def _answer(
     return _file(format, table) if whole else _page(f, table, limit, offset)
 
 
-@router.get("/coverage/gaps", response_model=GapPage)
+@router.get("/coverage/gaps", response_model=GapPage, dependencies=[KEPT_EXPORTS])
 def coverage_gaps(
     f: Filter,
     session: SessionDep,
@@ -86,7 +87,7 @@ def coverage_gaps(
     return _answer(format, f, limit, offset, report)
 
 
-@router.get("/coverage/conflicts", response_model=ConflictPage)
+@router.get("/coverage/conflicts", response_model=ConflictPage, dependencies=[KEPT_EXPORTS])
 def coverage_conflicts(
     f: Filter, session: SessionDep, format: Fmt = "json", limit: Limit = 100, offset: Offset = 0
 ) -> Any:
@@ -95,7 +96,7 @@ def coverage_conflicts(
     return _answer(format, f, limit, offset, report)
 
 
-@router.get("/coverage/misplaced", response_model=MisplacedPage)
+@router.get("/coverage/misplaced", response_model=MisplacedPage, dependencies=[KEPT_EXPORTS])
 def coverage_misplaced(
     f: Filter,
     session: SessionDep,
@@ -113,7 +114,7 @@ def coverage_misplaced(
     )
 
 
-@router.get("/coverage/boundaries", response_model=BoundaryOut)
+@router.get("/coverage/boundaries", response_model=BoundaryOut, dependencies=[KEPT_EXPORTS])
 def coverage_boundaries(
     f: Filter,
     session: SessionDep,
@@ -132,7 +133,7 @@ def coverage_boundaries(
     return BoundaryOut(**table.extra, note=table.note)
 
 
-@router.get("/coverage/summary", response_model=SummaryOut)
+@router.get("/coverage/summary", response_model=SummaryOut, dependencies=[KEPT_EXPORTS])
 def coverage_summary(
     f: Filter,
     session: SessionDep,

@@ -23,9 +23,10 @@ from maps.data import MapData
 from maps.inert import inert_html as escape  # the bar is rendered again as a template
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
+from service.core.build import BUILD
 from service.core.byte_cache import ByteCache
 from service.core.errors import Invalid, Unavailable
-from service.core.settings import PROJECT_ROOT, Settings
+from service.core.settings import Settings
 from service.core.versions import EVERY_TABLE, data_version
 from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH, TOWNSHIP_KINDS
 from service.http.caching import client_holds
@@ -303,7 +304,7 @@ def map_page(
 
 def page_etag(query: MapQuery, params: dict[str, str]) -> str:
     """A map page's entity tag: equal exactly when the page would be the same — the same
-    code (BUILD), the data versions of everything a page reads (read in the request's own
+    code (service/core/build.py), the data versions of everything a page reads (read in the request's own
     transaction: a write is seen by the next page), the caller's tenant, own region and role
     (the region trail and what they may see), the region shown, the filters and the day
     (what "today" means for acceptance, re-inspections and targets)."""
@@ -323,22 +324,6 @@ def page_etag(query: MapQuery, params: dict[str, str]) -> str:
         )
     )
     return f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
-
-
-def _build() -> str:
-    """What identifies this code's pages: a digest of the map builders and their templates
-    (maps/, service/maps/), so a deployment that changes them changes every page's tag."""
-    digest = hashlib.sha256()
-    for package in ("maps", "service/maps"):
-        root = PROJECT_ROOT / package
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".html", ".js", ".css", ".json"):
-                digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-BUILD = _build()
 
 
 @router.get("/maps/{theme}/offices")

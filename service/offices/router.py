@@ -13,6 +13,7 @@ from service.core.errors import Invalid
 from service.core.exports import Column
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.downloads import download
+from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import Offset, PageLimit
 from service.http.uploads import spooled_upload
 from service.offices import roster_store, service
@@ -34,7 +35,7 @@ from service.offices.schemas import (
     office_feature,
 )
 
-router = APIRouter(prefix="/api/v1/offices", tags=["offices"])
+router = APIRouter(route_class=ExportRoute, prefix="/api/v1/offices", tags=["offices"])
 
 
 def page_links(request: Request, total: int, limit: int, offset: int) -> Links:
@@ -64,7 +65,7 @@ def create_office(
     return _answer(session, scope, office, response)
 
 
-@router.get("", response_model=OfficePage)
+@router.get("", response_model=OfficePage, dependencies=[KEPT_EXPORTS])
 def get_offices(
     request: Request,
     scope: CurrentScope,
@@ -137,7 +138,7 @@ def import_roster(
     return RosterReportOut(**report.__dict__)
 
 
-@router.get("/import/template")
+@router.get("/import/template", dependencies=[KEPT_EXPORTS])
 def roster_template(scope: CurrentScope, format: Literal["xlsx", "csv"] = "xlsx") -> Response:
     """An empty roster with the expected columns and one example row."""
     columns = [Column(key, header) for key, (header, _) in ROSTER_COLUMNS.items()]

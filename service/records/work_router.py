@@ -10,12 +10,13 @@ from fastapi import APIRouter, Path, Query, Response
 
 from service.http.deps import CurrentScope, SessionDep
 from service.http.downloads import download
+from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import RegionParam
 from service.offices.dependencies import ValidOffice
 from service.records import exports, work
 from service.records.schemas import RegionWorkRecords, WorkRecordIn, WorkRecordOut
 
-router = APIRouter(prefix="/api/v1", tags=["office records"])
+router = APIRouter(route_class=ExportRoute, prefix="/api/v1", tags=["office records"])
 Year = Annotated[int, Path(ge=2000, le=2100, description="the year the record is of")]
 RECORD = "/offices/{office_id}/work-records"
 
@@ -50,7 +51,7 @@ def delete_work_record(
     return Response(status_code=204)
 
 
-@router.get("/work-records", response_model=RegionWorkRecords)
+@router.get("/work-records", response_model=RegionWorkRecords, dependencies=[KEPT_EXPORTS])
 def region_work_records(
     scope: CurrentScope,
     session: SessionDep,

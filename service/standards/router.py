@@ -12,6 +12,7 @@ from service.accounts.permissions import Action
 from service.audit import service as audit
 from service.http.deps import CurrentScope, ReportFormat, ReportParams, SessionDep
 from service.http.downloads import download
+from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import AsOfQuery
 from service.offices.dependencies import ValidOffice
 from service.standards import compliance, rows, service
@@ -19,7 +20,7 @@ from service.standards.definition import seed
 from service.standards.measures import measure_label
 from service.standards.schemas import PublishIn, StandardDetail, StandardOut, TargetsIn
 
-router = APIRouter(prefix="/api/v1", tags=["standards"])
+router = APIRouter(route_class=ExportRoute, prefix="/api/v1", tags=["standards"])
 StandardRef = Annotated[
     str | None,
     Query(
@@ -114,7 +115,11 @@ def put_targets(data: TargetsIn, scope: CurrentScope, session: SessionDep) -> An
     )
 
 
-@router.get("/offices/{office_id}/compliance", response_model=rows.OfficeCompliance)
+@router.get(
+    "/offices/{office_id}/compliance",
+    response_model=rows.OfficeCompliance,
+    dependencies=[KEPT_EXPORTS],
+)
 def office_compliance(
     office: ValidOffice,
     scope: CurrentScope,
@@ -133,7 +138,7 @@ def office_compliance(
     return download(format, body.items, exports.CHECKLIST, filename=f"自查表_{office.name}")
 
 
-@router.get("/compliance", response_model=rows.RegionComplianceReport)
+@router.get("/compliance", response_model=rows.RegionComplianceReport, dependencies=[KEPT_EXPORTS])
 def region_compliance(
     scope: CurrentScope,
     session: SessionDep,
