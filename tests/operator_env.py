@@ -121,3 +121,34 @@ def scripts_run(env: dict[str, str], *args: str) -> Iterator[tuple[str, list[byt
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def demo_headers(base: str, env: dict[str, str], users: list[str]) -> dict[str, dict[str, str]]:
+    """Each demo user's Authorization header from a password login at `base` (their
+    passwords from the demo's var/demo_logins.json). Each username has five logins a window
+    from a client it has not logged in from: a test should take users no other test needs."""
+    import json
+
+    saved = json.loads((Path(env["REGISTRY_VAR_DIR"]) / "demo_logins.json").read_text())
+    passwords = {x["username"]: x["password"] for x in saved}
+    headers = {}
+    for user in users:
+        r = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": user, "password": passwords[user]}
+        )
+        assert r.status_code == 200, r.text
+        headers[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return headers
+
+
+def set_phone(base: str, who: dict[str, str], phone: str) -> str:
+    """Give the first office of the user's region a new phone number through the API (its
+    ETag first, then PATCH with If-Match); the office's URL."""
+    office = httpx.get(f"{base}/api/v1/offices", params={"limit": 1}, headers=who).json()
+    url = f"{base}/api/v1/offices/{office['items'][0]['id']}"
+    current = httpx.get(url, headers=who)
+    changed = httpx.patch(
+        url, json={"phone": phone}, headers={**who, "If-Match": current.headers["ETag"]}
+    )
+    assert changed.status_code == 200, changed.text
+    return url

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,10 +23,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.accounts.scope import Scope
-from service.core.build import BUILD
 from service.core.byte_cache import ByteCache
-from service.core.versions import EVERY_TABLE, data_version
-from service.http.caching import client_holds
+from service.http.caching import client_holds, data_tag
 from service.http.deps import CurrentScope, SessionDep
 
 EXPORTS = frozenset({"csv", "xlsx", "geojson"})
@@ -43,22 +40,8 @@ class Kept(Exception):
 
 
 def export_etag(request: Request, scope: Scope, session: Session) -> str:
-    import hashlib
-
-    version = data_version(session, tenant_id=scope.tenant_id, names=EVERY_TABLE)
-    key = "|".join(
-        (
-            BUILD,
-            str(version),
-            str(scope.tenant_id),
-            scope.region_code,
-            scope.role.value,
-            request.url.path,
-            urlencode(sorted(request.query_params.multi_items())),
-            date.today().isoformat(),
-        )
-    )
-    return f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
+    query = urlencode(sorted(request.query_params.multi_items()))
+    return data_tag(session, scope, request.url.path, query)
 
 
 async def kept_export(request: Request, scope: CurrentScope, session: SessionDep) -> None:

@@ -5,7 +5,6 @@ maps to print, /maps/{theme}.pdf and .png."""
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import threading
@@ -23,13 +22,11 @@ from maps.data import MapData
 from maps.inert import inert_html as escape  # the bar is rendered again as a template
 from service.accounts.permissions import Action
 from service.accounts.scope import Scope
-from service.core.build import BUILD
 from service.core.byte_cache import ByteCache
 from service.core.errors import Invalid, Unavailable
 from service.core.settings import Settings
-from service.core.versions import EVERY_TABLE, data_version
 from service.divisions.kinds import TOWNSHIP_KIND_LABELS_ZH, TOWNSHIP_KINDS
-from service.http.caching import client_holds
+from service.http.caching import client_holds, data_tag
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.downloads import attachment
 from service.http.params import PageRegionParam, page_date
@@ -303,27 +300,17 @@ def map_page(
 
 
 def page_etag(query: MapQuery, params: dict[str, str]) -> str:
-    """A map page's entity tag: equal exactly when the page would be the same — the same
-    code (service/core/build.py), the data versions of everything a page reads (read in the request's own
-    transaction: a write is seen by the next page), the caller's tenant, own region and role
-    (the region trail and what they may see), the region shown, the filters and the day
-    (what "today" means for acceptance, re-inspections and targets)."""
-    scope = query.scope
-    version = data_version(query.session, tenant_id=scope.tenant_id, names=EVERY_TABLE)
-    key = "|".join(
-        (
-            BUILD,
-            str(version),
-            str(scope.tenant_id),
-            scope.region_code,
-            scope.role.value,
-            query.theme,
-            query.region,
-            urlencode(sorted(params.items())),
-            (query.as_of or date.today()).isoformat(),
-        )
+    """A map page's entity tag (service/http/caching.py `data_tag`): the theme, the region
+    shown, the filters and the date asked, beside the data and the caller."""
+    as_of = query.as_of.isoformat() if query.as_of else ""
+    return data_tag(
+        query.session,
+        query.scope,
+        query.theme,
+        query.region,
+        urlencode(sorted(params.items())),
+        as_of,
     )
-    return f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
 
 
 @router.get("/maps/{theme}/offices")

@@ -9,7 +9,6 @@ shown to break through this pooler, and REGISTRY_DB_PREPARED_STATEMENTS=false to
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import shutil
@@ -24,7 +23,7 @@ from typing import Any
 import httpx2 as httpx
 import psycopg
 import pytest
-from operator_env import owner_connection, serve
+from operator_env import demo_headers, owner_connection, serve, set_phone
 from sqlalchemy import exc, make_url, text
 
 from service.core.cluster import free_port
@@ -126,11 +125,6 @@ def test_prepared_statements_break_behind_it_unless_turned_off(bouncer) -> None:
     assert errors(prepared=False) == []
 
 
-def logins(env: dict[str, str]) -> dict[str, str]:
-    saved = json.loads((Path(env["REGISTRY_VAR_DIR"]) / "demo_logins.json").read_text())
-    return {x["username"]: x["password"] for x in saved}
-
-
 def test_users_sharing_server_connections_each_see_their_region(bouncer, demo_loaded) -> None:  # type: ignore[no-untyped-def]
     env = {
         **demo_loaded,
@@ -142,16 +136,9 @@ def test_users_sharing_server_connections_each_see_their_region(bouncer, demo_lo
     before = stats(bouncer, database)
     server, base = serve(env)
     try:
-        passwords = logins(demo_loaded)
         # (users no other test logs in: each username has 5 logins a window from a new client)
         regions = {"henan_viewer": "41", "shanxi_taiyuan": "1401", "shanxi_xiaodian": "140105"}
-        headers = {}
-        for user in regions:
-            r = httpx.post(
-                f"{base}/api/v1/auth/token", data={"username": user, "password": passwords[user]}
-            )
-            assert r.status_code == 200, r.text
-            headers[user] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        headers = demo_headers(base, demo_loaded, list(regions))
 
         def ask(i: int) -> tuple[str, list[str], int]:
             user = list(regions)[i % len(regions)]
@@ -174,21 +161,13 @@ def test_users_sharing_server_connections_each_see_their_region(bouncer, demo_lo
         # a county bureau's write: the audit trail names the writer (set for its transaction
         # only, on whichever server connection served it)
         who = headers["shanxi_xiaodian"]
-        office = httpx.get(f"{base}/api/v1/offices", params={"limit": 1}, headers=who).json()
-        url = f"{base}/api/v1/offices/{office['items'][0]['id']}"
-        current = httpx.get(url, headers=who)
-        changed = httpx.patch(
-            url,
-            json={"phone": "0351-66668888"},
-            headers={**who, "If-Match": current.headers["ETag"]},
-        )
-        assert changed.status_code == 200, changed.text
+        url = set_phone(base, who, "0351-66668888")
         assert httpx.get(url, headers=who).json()["phone"] == "0351-66668888"
         with owner_connection(demo_loaded) as conn:
             (writer,) = conn.execute(
                 "SELECT username FROM audit_events WHERE entity_type = 'offices'"
                 " AND entity_id = %s ORDER BY id DESC LIMIT 1",
-                (str(office["items"][0]["id"]),),
+                (url.rsplit("/", 1)[1],),
             ).fetchone() or (None,)
         assert writer == "shanxi_xiaodian"
     finally:
