@@ -21,6 +21,21 @@ import benchlib as bench
 PORT = 18821
 CLIENT_TICKS = os.sysconf("SC_CLK_TCK")
 
+# the same asked again of a worker that keeps pages and tiles (service/core/byte_cache.py)
+KEPT = [
+    ("map page, city coverage, kept", "/maps/coverage", {"region": "4101"}),
+    (
+        "gaps, province, CSV export, kept",
+        "/api/v1/coverage/gaps",
+        {"region": "41", "format": "csv"},
+    ),
+    (
+        "map tile, z8 coverage, kept",
+        "/ogc/collections/coverage/tiles/WebMercatorQuad/8/101/208",
+        {},
+    ),
+]
+
 # name → (path, query): what planners, city bureaus and county bureaus ask most
 CASES: dict[str, tuple[str, dict[str, str]]] = {
     "baseline: /livez (no credential, no database)": ("/livez", {}),
@@ -29,6 +44,7 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
     "office list, one county (50)": ("/api/v1/offices", {"region": "410102", "limit": "50"}),
     "office list, province (50)": ("/api/v1/offices", {"region": "41", "limit": "50"}),
     "gaps, province (first 100)": ("/api/v1/coverage/gaps", {"region": "41", "limit": "100"}),
+    "gaps, province, CSV export": ("/api/v1/coverage/gaps", {"region": "41", "format": "csv"}),
     "coverage summary, province": ("/api/v1/coverage/summary", {"region": "41"}),
     "acceptance overview, city": ("/api/v1/acceptance", {"region": "4101"}),
     "map page, city coverage": ("/maps/coverage", {"region": "4101"}),
@@ -102,7 +118,10 @@ def bench_capacity(runs: int) -> dict[str, Any]:
             "SELECT min(id) FROM offices WHERE tenant_id = %s AND division_code LIKE '4101%%'",
             (tenant,),
         ).fetchone()[0]
-    server = bench.serve(c, PORT, 1, {"REGISTRY_TILE_CACHE_MB": "0"})
+    # everything made for every request (tiles and pages kept by no worker): what a request
+    # costs the first time; then the pages kept, as a worker answers a page asked again
+    made = {"REGISTRY_TILE_CACHE_MB": "0", "REGISTRY_PAGE_CACHE_MB": "0"}
+    server = bench.serve(c, PORT, 1, made)
     n = max(runs, 1) * 100
     results: dict[str, Any] = {"benchmark": "capacity", "requests per case": n}
     try:
@@ -115,8 +134,18 @@ def bench_capacity(runs: int) -> dict[str, Any]:
                     cl, path.format(office=office), query, workers, _postmaster(c), n
                 )
                 bench.log(f"{name}: {results[name]}")
+    finally:
+        server.terminate()
+        server.wait()
+    server = bench.serve(c, PORT, 1, {"REGISTRY_TILE_CACHE_MB": "16"})
+    try:
+        workers = [server.pid, *_children(server.pid)]
+        with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", headers=headers, timeout=60) as cl:
+            for name, path, query in KEPT:
+                results[name] = measure(cl, path, query, workers, _postmaster(c), n)
+                bench.log(f"{name}: {results[name]}")
         base = results["baseline: /livez (no credential, no database)"]["app CPU ms"]
-        for name in CASES:
+        for name in [*CASES, *(k for k, _, _ in KEPT)]:
             results[name]["app CPU / baseline"] = round(results[name]["app CPU ms"] / base, 1)
     finally:
         server.terminate()

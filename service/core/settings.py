@@ -62,8 +62,8 @@ class Settings(BaseSettings):
         default=32,
         ge=0,
         le=4096,
-        description="map pages kept by each worker, by ETag (data versions, tenant, region, "
-        "filters, day); 0: none kept",
+        description="map pages, their offices and report exports kept by each worker, by "
+        "ETag (data versions, tenant, region, role, query, day); 0: none kept",
     )
     password_hash_workers: int = Field(
         default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
