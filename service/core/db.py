@@ -294,6 +294,9 @@ READ_ONLY_SQLSTATE = "25006"  # read_only_sql_transaction: a write on a standby
 RECOVERY_CONFLICT_SQLSTATE = "40001"  # a standby cancelled a read that replay needed gone
 REPLICA_WAIT_MS = 200  # how long a read waits for the replica to replay the primary's writes
 REPLICA_RETRY_S = 5.0  # after losing the replica, how long reads go to the primary
+# after the replica lagged further than REPLICA_WAIT_MS, how long reads go to the primary
+# without waiting for it (a lagging replica must not hold every read for the whole wait)
+REPLICA_LAG_BACKOFF_S = 1.0
 _PRIMARY_POSITION = text("SELECT pg_current_wal_insert_lsn()::text")
 _REPLAYED = text("SELECT registry_replayed(CAST(:lsn AS pg_lsn), :wait_ms)")
 
@@ -315,7 +318,7 @@ class Database:
             else None
         )
         self._positions = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._replica_down_until = 0.0
+        self._replica_down_until = self._replica_lagging_until = 0.0
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -355,6 +358,9 @@ class Database:
         if time.monotonic() < self._replica_down_until:
             REPLICA_READS.labels(outcome="primary_down").inc()
             return None
+        if time.monotonic() < self._replica_lagging_until:
+            REPLICA_READS.labels(outcome="primary_lagging").inc()
+            return None
         with self._positions.connect() as conn:
             position = conn.scalar(_PRIMARY_POSITION)
         session = self.read_sessionmaker()
@@ -370,6 +376,7 @@ class Database:
             return None
         if not current:
             session.close()
+            self._replica_lagging_until = time.monotonic() + REPLICA_LAG_BACKOFF_S
             REPLICA_READS.labels(outcome="primary_lagging").inc()
             return None
         return session
