@@ -350,6 +350,11 @@ class Database:
                 raise
         REPLICA_READS.labels(outcome="replica").inc()
 
+    def begins_with_io(self) -> bool:
+        """Whether `session()` asks a database before its block runs (for a read that may
+        go to the replica); else beginning one only makes a Session object."""
+        return self.read_sessionmaker is not None and replica_reads_var.get()
+
     def _replica_session(self) -> Session | None:
         """A session on the replica once it has replayed all the primary had written when
         asked (None: read from the primary; counted why)."""

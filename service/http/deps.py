@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.accounts.access_tokens import is_access_token
 from service.accounts.credentials import scope_of_access_token, scope_of_login
@@ -28,11 +29,26 @@ TOKEN_COOKIE = "registry_token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Request-scoped session: the one place where the service commits."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Request-scoped session: the one place where the service commits (`Database.session`).
+
+    Its beginning makes a Session object, nothing more, unless it is a read replica's
+    (which asks the databases first): then, and for the commit, it goes to the thread pool.
+    As a plain generator FastAPI took it there twice, entering and leaving — a hop between
+    the event loop and the pool (0.1–0.2 ms) on every request for nothing."""
     db: Database = request.app.state.db
-    with db.session() as session:
+    context = db.session()
+    if db.begins_with_io():
+        session = await run_in_threadpool(context.__enter__)
+    else:
+        session = context.__enter__()
+    try:
         yield session
+    except BaseException as error:
+        # (rolls back and re-raises `error`, or raises what it became: ReplicaUnusable)
+        await run_in_threadpool(context.__exit__, type(error), error, error.__traceback__)
+        raise
+    await run_in_threadpool(context.__exit__, None, None, None)
 
 
 # scope="function": the commit runs when the route returns, before the response is sent, so
