@@ -278,7 +278,7 @@ def map_page(
     from maps.themes import build_map
 
     params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}
-    tag = page_etag(query, params)
+    tag = page_etag(query, params, "page")
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
     if client_holds(request, tag):
         return HTMLResponse(status_code=304, headers=headers)
@@ -299,13 +299,16 @@ def map_page(
     return HTMLResponse(page, headers=headers)
 
 
-def page_etag(query: MapQuery, params: dict[str, str]) -> str:
-    """A map page's entity tag (service/http/caching.py `data_tag`): the theme, the region
-    shown, the filters and the date asked, beside the data and the caller."""
+def page_etag(query: MapQuery, params: dict[str, str], what: str) -> str:
+    """The entity tag of `what` a map route makes ("page", "offices", "offices.gz") from
+    its query (service/http/caching.py `data_tag`): the theme, the region shown, the filters
+    and the date asked, beside the data and the caller. `what` is a part of its own, never
+    a query parameter: no query can make one route's tag name another route's bytes."""
     as_of = query.as_of.isoformat() if query.as_of else ""
     return data_tag(
         query.session,
         query.scope,
+        what,
         query.theme,
         query.region,
         urlencode(sorted(params.items())),
@@ -325,7 +328,7 @@ def map_offices(theme: Theme, request: Request, query: MapQueryDep) -> Response:
     zipped = "gzip" in request.headers.get("accept-encoding", "")
     params = {k: v for k, v in request.query_params.items() if k not in ("region",) and v}
     # (its own tag: the same query as the page's, but another body, zipped or not)
-    tag = page_etag(query, {**params, "_": "offices.gz" if zipped else "offices"})
+    tag = page_etag(query, params, "offices.gz" if zipped else "offices")
     headers = {"ETag": tag, "Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
     if client_holds(request, tag):
         return Response(status_code=304, headers=headers)

@@ -96,3 +96,18 @@ def _no_change(session, table: str) -> str:  # type: ignore[no-untyped-def]
         return f"INSERT INTO {table} SELECT * FROM {table} WHERE false"
     assert "DELETE" in allowed, f"the service role may not change {table}"
     return f"DELETE FROM {table} WHERE false"
+
+
+def test_a_page_is_never_answered_with_its_offices(client, auth, world) -> None:  # type: ignore[no-untyped-def]
+    """The page and its offices' GeoJSON are kept under different tags whatever the query
+    says: a page asked with a parameter that once named the GeoJSON's tag is still a page."""
+    who = auth("xinzheng_county")
+    for zipped, name in ((False, "offices"), (True, "offices.gz")):
+        encoding = {"Accept-Encoding": "gzip" if zipped else "identity"}
+        data = client.get("/maps/coverage/offices", params=PAGE[1], headers={**who, **encoding})
+        assert data.status_code == 200
+        page = client.get(PAGE[0], params={**PAGE[1], "_": name}, headers={**who, **encoding})
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["ETag"] != data.headers["ETag"]
+        assert page.text.lstrip().lower().startswith("<!doctype html")
