@@ -13,7 +13,7 @@ from threading import Lock
 
 from cachetools import LRUCache
 
-from service.core.metrics import CACHE_LOOKUPS
+from service.core.metrics import CACHE_BYTES, CACHE_LOOKUPS
 
 
 class ByteCache:
@@ -29,6 +29,7 @@ class ByteCache:
         self._lock = Lock()  # (the routes run in the thread pool; LRUCache is not safe)
         self._hits = CACHE_LOOKUPS.labels(cache=name, result="hit")
         self._misses = CACHE_LOOKUPS.labels(cache=name, result="miss")
+        self._bytes = CACHE_BYTES.labels(cache=name)
 
     def get(self, tag: str) -> bytes | None:
         if self._tiles is None:
@@ -43,3 +44,5 @@ class ByteCache:
             return
         with self._lock:
             self._tiles[tag] = data
+            held = self._tiles.currsize
+        self._bytes.set(held)

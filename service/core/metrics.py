@@ -67,6 +67,13 @@ CACHE_LOOKUPS = Counter(
     "Lookups of a kept result (a vector tile by its ETag), by cache and hit or miss",
     ["cache", "result"],
 )
+CACHE_BYTES = Gauge(
+    "registry_cache_bytes",
+    "Bytes a cache of kept results holds, summed over the live workers (each is bounded by "
+    "REGISTRY_TILE_CACHE_MB or REGISTRY_PAGE_CACHE_MB)",
+    ["cache"],
+    multiprocess_mode="livesum",
+)
 LOGIN_FAILURES = Counter(
     "registry_login_failures",
     "Password logins refused: wrong username or password, or too many attempts (throttled)",

@@ -110,6 +110,8 @@ def test_login_failures_and_tile_cache_lookups_are_counted(local, auth, base_dat
         before, lookups, cache="tiles", result="miss"
     )
     assert (hits, misses) == (1, 1)
+    # the tile made was kept: the worker's tile cache holds its bytes (at least one)
+    assert value(after, "registry_cache_bytes", cache="tiles") >= 1
 
 
 def test_metrics_answer_only_the_allowed_networks(app, settings, db) -> None:  # type: ignore[no-untyped-def]
