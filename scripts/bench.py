@@ -12,6 +12,7 @@
     scripts/bench cli       registry --help, and a coverage report beyond its own query
     scripts/bench ogc       the OGC API against tipg on the same data: items, tiles, GDAL copy
     scripts/bench capacity  CPU of one request of each kind, app and database (docs/scale-out.md)
+    scripts/bench load      50 bureau users at once (locust), this tree against commit 5d83116
 
 A private cluster lives in var/bench-pg (durable settings, like production); the national set
 (31 provinces, ~41,000 generated townships) is built once and cached in var/cache/.
@@ -544,6 +545,7 @@ BENCHES: dict[str, tuple[Callable[..., dict], Callable[[argparse.Namespace], tup
     "cli": (later("bench_cli", "bench_cli"), lambda a: (max(a.runs, 7),)),
     "ogc": (later("bench_ogc", "bench_ogc"), lambda a: (max(a.runs, 3),)),
     "capacity": (later("bench_capacity", "bench_capacity"), lambda a: (max(a.runs, 5),)),
+    "load": (later("bench_load", "bench_load"), lambda a: (300, 120)),
 }
 
 

@@ -10,16 +10,13 @@ request costs the app before its own work."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import benchlib as bench
 
 PORT = 18821
-CLIENT_TICKS = os.sysconf("SC_CLK_TCK")
 
 # the same asked again of a worker that keeps pages and tiles (service/core/byte_cache.py)
 KEPT = [
@@ -56,34 +53,6 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:  # (a backend that ended meanwhile: its time is lost)
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / CLIENT_TICKS
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int(Path(entry, "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                continue
-            if parent == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _postmaster(c: Any) -> int:
-    return int((c.data_dir / "postmaster.pid").read_text().splitlines()[0])
-
-
 def measure(
     client: Any, path: str, query: dict[str, str], server: list[int], database: int, n: int
 ) -> dict[str, Any]:
@@ -91,13 +60,13 @@ def measure(
         r = client.get(path, params=query)
         if r.status_code >= 400:
             raise SystemExit(f"{path}: {r.status_code} {r.text[:300]}")
-    backends = [database, *_children(database)]
-    app0, db0, t0 = _cpu_seconds(server), _cpu_seconds(backends), time.perf_counter()
+    backends = [database, *bench.children(database)]
+    app0, db0, t0 = bench.cpu_seconds(server), bench.cpu_seconds(backends), time.perf_counter()
     for _ in range(n):
         client.get(path, params=query)
     wall = time.perf_counter() - t0
-    app_ms = (_cpu_seconds(server) - app0) / n * 1000
-    db_ms = (_cpu_seconds(backends) - db0) / n * 1000
+    app_ms = (bench.cpu_seconds(server) - app0) / n * 1000
+    db_ms = (bench.cpu_seconds(backends) - db0) / n * 1000
     return {
         "app CPU ms": round(app_ms, 3),
         "database CPU ms": round(db_ms, 3),
@@ -126,12 +95,12 @@ def bench_capacity(runs: int) -> dict[str, Any]:
     results: dict[str, Any] = {"benchmark": "capacity", "requests per case": n}
     try:
         token = bench.access_token(f"http://127.0.0.1:{PORT}", planner)
-        workers = [server.pid, *_children(server.pid)]
+        workers = [server.pid, *bench.children(server.pid)]
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", headers=headers, timeout=60) as cl:
             for name, (path, query) in CASES.items():
                 results[name] = measure(
-                    cl, path.format(office=office), query, workers, _postmaster(c), n
+                    cl, path.format(office=office), query, workers, bench.postmaster_pid(c), n
                 )
                 bench.log(f"{name}: {results[name]}")
     finally:
@@ -139,10 +108,10 @@ def bench_capacity(runs: int) -> dict[str, Any]:
         server.wait()
     server = bench.serve(c, PORT, 1, {"REGISTRY_TILE_CACHE_MB": "16"})
     try:
-        workers = [server.pid, *_children(server.pid)]
+        workers = [server.pid, *bench.children(server.pid)]
         with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", headers=headers, timeout=60) as cl:
             for name, path, query in KEPT:
-                results[name] = measure(cl, path, query, workers, _postmaster(c), n)
+                results[name] = measure(cl, path, query, workers, bench.postmaster_pid(c), n)
                 bench.log(f"{name}: {results[name]}")
         base = results["baseline: /livez (no credential, no database)"]["app CPU ms"]
         for name in [*CASES, *(k for k, _, _ in KEPT)]:

@@ -27,6 +27,7 @@ from service.core.settings import DEFAULT_VAR_DIR  # noqa: E402
 
 VAR = DEFAULT_VAR_DIR
 BENCH_DB = "bench"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PASSWORD = "bench-password-123"
 
 
@@ -300,3 +301,34 @@ def access_token(base: str, username: str) -> str:
         )
         made.raise_for_status()
         return str(made.json()["token"])
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # (a backend that ended meanwhile: its time is lost)
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int(Path(entry, "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if parent == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def postmaster_pid(c: Any) -> int:
+    """The PostgreSQL server process of a cluster (its backends are its children)."""
+    return int((c.data_dir / "postmaster.pid").read_text().splitlines()[0])
