@@ -2,11 +2,17 @@
 table's rows, so that whatever is made from them (a vector tile, a cached result) can be
 named by the versions it read and revalidated without being made again.
 
-Statement-level triggers (migrations 0021 and 0025) bump it on every INSERT, UPDATE, DELETE
-and TRUNCATE of the tables of `VersionedTable`, in the writing transaction: a change and its new
-version commit together, a rolled-back change leaves the version as it was. A tenant's
-version of a table is the sum of its slots; each writing connection bumps its own slot
-(backend pid mod 16), so that concurrent writers do not queue on one row until commit.
+Statement-level triggers (migrations 0021, 0025 and 0026) bump it on every INSERT, UPDATE,
+DELETE and TRUNCATE of the tables of `VersionedTable`, in the writing transaction: a change
+and its new version commit together, a rolled-back change leaves the version as it was. A
+tenant's version of a table is the sum of its slots; each writing connection bumps its own
+slot (backend pid mod 16), so that concurrent writers do not queue on one row until commit.
+
+Offices and their records (`REGIONAL`) are counted per city (migration 0026): a change bumps
+the region of the city the office is registered in and of the one it lies in; everything
+else, and TRUNCATE, bumps region '' (the whole tenant). So what is made from one city's data
+(a map of the city or of a county in it) is named by `data_version(..., region=...)`, and
+stays valid while another city's bureaus write.
 """
 
 from __future__ import annotations
@@ -37,6 +43,17 @@ VersionedTable = Literal[
     "targets",
     "tenants",
 ]
+# the tables counted per city (migration 0026)
+REGIONAL: frozenset[VersionedTable] = frozenset(
+    {
+        "offices",
+        "office_facilities",
+        "office_staff",
+        "office_work_records",
+        "evidence_files",
+        "acceptance_events",
+    }
+)
 # all of them: what a map page may read (its theme's data, the standard in force, targets)
 EVERY_TABLE: tuple[VersionedTable, ...] = get_args(VersionedTable)
 NAMES = bindparam("names", type_=ARRAY(Text))
@@ -49,18 +66,33 @@ class DataVersion(Base):
 
     tenant_id: Mapped[TenantKey]
     name: Mapped[str] = mapped_column(Text, primary_key=True)
+    region: Mapped[str] = mapped_column(Text, primary_key=True, server_default="")
     slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+CITY = bindparam("city", type_=Text)
+
+
 @cache
-def _version() -> Select[Any]:
+def _version(regional: bool) -> Select[Any]:
     v = DataVersion.__table__
-    return select(cast(func.coalesce(func.sum(v.c.version), 0), BigInteger)).where(
+    stmt = select(cast(func.coalesce(func.sum(v.c.version), 0), BigInteger)).where(
         v.c.tenant_id == T, v.c.name == any_(NAMES)
     )
+    return stmt.where(v.c.region.in_(("", CITY))) if regional else stmt
 
 
-def data_version(session: Session, *, tenant_id: int, names: Iterable[VersionedTable]) -> int:
-    """The tenant's version of the tables together: it changes whenever one of them does."""
-    return int(session.execute(_version(), {"t": tenant_id, "names": list(names)}).scalar_one())
+def data_version(
+    session: Session, *, tenant_id: int, names: Iterable[VersionedTable], region: str = ""
+) -> int:
+    """The tenant's version of the tables together: it changes whenever one of them does.
+    `region`: the division (a city, or a county or township in it) that everything made from
+    the version is bounded by — what it reads of offices and their records lies in that city
+    — so that a change in another city leaves it as it was; "" or a province for anything
+    wider."""
+    params: dict[str, Any] = {"t": tenant_id, "names": list(names)}
+    if len(region) >= 4:
+        params["city"] = region[:4]
+        return int(session.execute(_version(True), params).scalar_one())
+    return int(session.execute(_version(False), params).scalar_one())

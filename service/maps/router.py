@@ -302,7 +302,7 @@ def map_page(
 def page_etag(query: MapQuery, params: dict[str, str], what: str) -> str:
     """The entity tag of `what` a map route makes ("page", "offices", "offices.gz") from
     its query (service/http/caching.py `data_tag`): the theme, the region shown, the filters
-    and the date asked, beside the data and the caller. `what` is a part of its own, never
+    and the date asked, beside the data (of the region's city) and the caller. `what` is a part of its own, never
     a query parameter: no query can make one route's tag name another route's bytes."""
     as_of = query.as_of.isoformat() if query.as_of else ""
     return data_tag(
@@ -313,6 +313,7 @@ def page_etag(query: MapQuery, params: dict[str, str], what: str) -> str:
         query.region,
         urlencode(sorted(params.items())),
         as_of,
+        bounded_by=query.region,  # (a map shows the offices of its region, and what lies in it)
     )
 
 

@@ -82,7 +82,8 @@ def page_tile(
         )
     parts = page_tile_requests(theme, *tile, as_of, kinds)
     reads = sorted({t for p in parts for t in COLLECTIONS[p.collection].reads})
-    version = data_version(session, tenant_id=scope.tenant_id, names=reads)
+    # (every layer reads only what lies in the region: writes in other cities leave it)
+    version = data_version(session, tenant_id=scope.tenant_id, names=reads, region=region)
     tags = [tile_etag(p, version=version, scope=scope, region=region) for p in parts]
     tag = '"' + hashlib.sha256("|".join(tags).encode()).hexdigest()[:32] + '"'
     if held(tag):

@@ -2,16 +2,17 @@
 page reads (service/maps/router.py `page_etag`, migration 0025): asked again, the same page
 comes from the worker's memory, or as a 304 to a client that holds it; any write of what a
 page reads — an office, its facilities, staff, records, the standards — changes the tag, so
-the next page is made again and shows it."""
+the next page is made again and shows it; a write of an office in another city does not."""
 
 from __future__ import annotations
 
 import pytest
+from evidence_files import pdf, upload
 from office_records import OfficeSpec, register
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from service.core.versions import EVERY_TABLE, data_version
+from service.core.versions import EVERY_TABLE, REGIONAL, data_version
 
 PAGE = ("/maps/coverage", {"region": "410184"})
 
@@ -68,16 +69,44 @@ def test_a_write_is_on_the_next_page(client, auth, world) -> None:  # type: igno
 
 @pytest.mark.parametrize("table", EVERY_TABLE)
 def test_every_table_a_page_reads_moves_its_version(
-    client, auth, session, base_data, table
+    client, auth, session, base_data, world, table
 ) -> None:  # type: ignore[no-untyped-def]
-    who = auth("xinzheng_county")
+    """A change of any table a page reads makes the page again. A change of an office or
+    its records makes again only the maps of the cities it is in (migration 0026): 开封's
+    page stays kept while 新郑 writes; a change of anything else makes every page again."""
+    who, province = auth("xinzheng_county"), auth("henan_admin")
     before = data_version(session, tenant_id=base_data.henan_id, names=EVERY_TABLE)
     tag = client.get(PAGE[0], params=PAGE[1], headers=who).headers["ETag"]
-    # a statement that changes no row still moves the version (the triggers are per
-    # statement): one the service role may run on the table
-    session.execute(text(_no_change(session, table)))
+    there = client.get(ELSEWHERE[0], params=ELSEWHERE[1], headers=province).headers["ETag"]
+    if table in REGIONAL:
+        _change_a_row(client, who, session, table, world[0])
+    else:
+        # a statement that changes no row moves the version of a table counted for the
+        # whole tenant (the triggers are per statement): one the service role may run
+        session.execute(text(_no_change(session, table)))
     assert data_version(session, tenant_id=base_data.henan_id, names=EVERY_TABLE) > before
     assert client.get(PAGE[0], params=PAGE[1], headers=who).headers["ETag"] != tag
+    elsewhere = client.get(ELSEWHERE[0], params=ELSEWHERE[1], headers=province)
+    assert (elsewhere.headers["ETag"] == there) is (table in REGIONAL)
+
+
+ELSEWHERE = ("/maps/coverage", {"region": "410222"})  # 通许县, 开封
+
+
+def _change_a_row(client, who, session, table: str, office: int) -> None:  # type: ignore[no-untyped-def]
+    """A committed change of one row of `table` for `office` (of 新郑), as a user makes it."""
+    if table == "acceptance_events":
+        r = client.post(f"/api/v1/offices/{office}/acceptance/self_check", json={}, headers=who)
+    elif table == "evidence_files":
+        r = upload(client, who, office, "a.pdf", pdf())
+    else:
+        key = "id" if table == "offices" else "office_id"
+        changed = session.execute(
+            text(f"UPDATE {table} SET tenant_id = tenant_id WHERE {key} = :o"), {"o": office}
+        )
+        assert changed.rowcount >= 1
+        return
+    assert r.status_code in (200, 201), r.text
 
 
 def _no_change(session, table: str) -> str:  # type: ignore[no-untyped-def]
