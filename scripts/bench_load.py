@@ -345,14 +345,17 @@ def run_mix(c: LocalCluster, v: Version, seconds: int, workers: int) -> dict[str
     bench.log(f"{v.name}: {USERS} users for {seconds} s ...")
     try:
         sampler.start()
-        app0, db0 = _cpu(_tree(server.pid)), _cpu(_tree(bench.postmaster_pid(c)))
+        postmaster = bench.postmaster_pid(c)
+        app0, db0 = _cpu(_tree(server.pid)), _cpu(_tree(postmaster))
+        ended0 = _reaped(postmaster)
         client0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
         machine0 = _machine()
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=v.var)
         wall = time.perf_counter() - t0
         machine1 = _machine()
         client1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        app1, db1 = _cpu(_tree(server.pid)), _cpu(_tree(bench.postmaster_pid(c)))
+        app1, db1 = _cpu(_tree(server.pid)), _cpu(_tree(postmaster))
+        ended = _reaped(postmaster) - ended0
         stop.set()
         sampler.join()
         if done.returncode != 0 or not out.exists():
@@ -368,7 +371,8 @@ def run_mix(c: LocalCluster, v: Version, seconds: int, workers: int) -> dict[str
     client = sum(getattr(client1, f) - getattr(client0, f) for f in ("ru_utime", "ru_stime"))
     cores = {
         "app (server and workers)": used(app1, app0),
-        "database (every backend)": used(db1, db0),
+        # (with the backends that ended meanwhile: a pool's overflow connections come and go)
+        "database (every backend)": round(used(db1, db0) + ended / wall, 2),
         "locust": round(client / wall, 2),
         "the whole machine": round((machine1 - machine0) / wall, 2),
     }
@@ -389,6 +393,12 @@ def _machine() -> float:
 def _tree(pid: int) -> list[int]:
     """A process and all its descendants."""
     return [pid, *(p for child in bench.children(pid) for p in _tree(child))]
+
+
+def _reaped(pid: int) -> float:
+    """CPU seconds of a process's children that have ended (and been waited for)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / bench.CLOCK_TICKS
 
 
 def _cpu(pids: list[int]) -> dict[int, float]:
