@@ -296,21 +296,6 @@ def login_all(v: Version) -> Path:
     return path
 
 
-def _rss_mb(pid: int) -> float:
-    """Resident memory now of a process and its children (a server's workers), in MB."""
-    total = 0.0
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                total += _rss_mb(int(child))
-    except FileNotFoundError:
-        pass
-    return total
-
-
 def run_mix(c: LocalCluster, v: Version, seconds: int, workers: int) -> dict[str, Any]:
     """The mix against a fresh copy of the version's demo: locust's figures and the server's
     memory every 5 s."""
@@ -324,7 +309,7 @@ def run_mix(c: LocalCluster, v: Version, seconds: int, workers: int) -> dict[str
 
     def sample() -> None:
         while not stop.wait(5):
-            memory.append(round(_rss_mb(server.pid), 1))
+            memory.append(round(bench.memory_mb(server.pid), 1))
             cached.append(round(_cache_mb(v), 1))
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -206,13 +206,22 @@ def serve(
 def peak_rss_mb(pid: int) -> float:
     """The peak resident memory of a process and of all its children (a server's workers),
     added up: what the machine had to hold for it."""
+    return memory_mb(pid, "VmHWM")
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of /proc/<pid>/status (resident now: VmRSS, peak: VmHWM) of a process
+    and of all its children, added up; what has ended meanwhile counts nothing."""
     total = 0.0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            total += int(line.split()[1]) / 1024
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            total += peak_rss_mb(int(child))
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += memory_mb(int(child), field)
+    except FileNotFoundError:
+        pass
     return total
 
 

@@ -84,6 +84,29 @@ END $$;
 """
 
 
+def _tenant_wide(*, regional: bool) -> str:
+    """0021's bump of the bound tenant (every tenant for a writer bound to none, or a
+    TRUNCATE), into region '' once regions exist."""
+    region = ("region, ", "'', ") if regional else ("", "")
+    return f"""
+CREATE OR REPLACE FUNCTION data_versions_bump() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  bound int := NULLIF(current_setting('app.tenant_id', true), '')::int;
+BEGIN
+  INSERT INTO data_versions AS v (tenant_id, name, {region[0]}slot, version)
+  SELECT t.id, TG_TABLE_NAME, {region[1]}pg_backend_pid() % {SLOTS},
+         (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+    FROM tenants t
+   WHERE t.id = bound OR bound IS NULL OR TG_OP = 'TRUNCATE'
+   ORDER BY t.id
+  ON CONFLICT (tenant_id, name, {region[0]}slot)
+  DO UPDATE SET version = greatest(v.version + 1, excluded.version);
+  RETURN NULL;
+END $$;
+"""
+
+
 def upgrade() -> None:
     op.execute("ALTER TABLE data_versions ADD COLUMN region text NOT NULL DEFAULT ''")
     op.execute("ALTER TABLE data_versions DROP CONSTRAINT pk_data_versions")
@@ -92,25 +115,7 @@ def upgrade() -> None:
         " PRIMARY KEY (tenant_id, name, region, slot)"
     )
     # the tenant-wide bump of 0021, with the region its rows now have
-    op.execute(
-        f"""
-CREATE OR REPLACE FUNCTION data_versions_bump() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  bound int := NULLIF(current_setting('app.tenant_id', true), '')::int;
-BEGIN
-  INSERT INTO data_versions AS v (tenant_id, name, region, slot, version)
-  SELECT t.id, TG_TABLE_NAME, '', pg_backend_pid() % {SLOTS},
-         (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
-    FROM tenants t
-   WHERE t.id = bound OR bound IS NULL OR TG_OP = 'TRUNCATE'
-   ORDER BY t.id
-  ON CONFLICT (tenant_id, name, region, slot)
-  DO UPDATE SET version = greatest(v.version + 1, excluded.version);
-  RETURN NULL;
-END $$;
-"""
-    )
+    op.execute(_tenant_wide(regional=True))
     for table in REGIONAL:
         op.execute(f"DROP TRIGGER {table}_data_version ON {table}")
         op.execute(_function(table))
@@ -155,22 +160,4 @@ def downgrade() -> None:
     )
     op.execute("INSERT INTO data_versions SELECT tenant_id, name, slot, version FROM dv")
     op.execute("DROP TABLE dv")
-    op.execute(
-        f"""
-CREATE OR REPLACE FUNCTION data_versions_bump() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  bound int := NULLIF(current_setting('app.tenant_id', true), '')::int;
-BEGIN
-  INSERT INTO data_versions AS v (tenant_id, name, slot, version)
-  SELECT t.id, TG_TABLE_NAME, pg_backend_pid() % {SLOTS},
-         (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
-    FROM tenants t
-   WHERE t.id = bound OR bound IS NULL OR TG_OP = 'TRUNCATE'
-   ORDER BY t.id
-  ON CONFLICT (tenant_id, name, slot)
-  DO UPDATE SET version = greatest(v.version + 1, excluded.version);
-  RETURN NULL;
-END $$;
-"""
-    )
+    op.execute(_tenant_wide(regional=False))
