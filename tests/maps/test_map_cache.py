@@ -140,3 +140,28 @@ def test_a_page_is_never_answered_with_its_offices(client, auth, world) -> None:
         assert page.headers["content-type"].startswith("text/html")
         assert page.headers["ETag"] != data.headers["ETag"]
         assert page.text.lstrip().lower().startswith("<!doctype html")
+
+
+TILE = "/maps/coverage/tiles/8/101/208"  # (z/y/x: a tile over 郑州 and 开封)
+
+
+def test_a_write_in_one_city_leaves_another_citys_tiles(client, auth, world) -> None:  # type: ignore[no-untyped-def]
+    """A page's tile is named by the data versions of its region's city (migration 0026):
+    新郑's edit makes 新郑's tile again and leaves 通许's (开封) as it was."""
+    province = auth("henan_admin")
+
+    def tag(region: str) -> str:
+        r = client.get(TILE, params={"region": region}, headers=province)
+        assert r.status_code in (200, 204), r.text
+        return str(r.headers["ETag"])
+
+    here, there = tag("410184"), tag("410222")
+    who = auth("xinzheng_county")
+    url = f"/api/v1/offices/{world[0]}"
+    current = client.get(url, headers=who)
+    changed = client.patch(
+        url, json={"phone": "0371-62005678"}, headers={**who, "If-Match": current.headers["ETag"]}
+    )
+    assert changed.status_code == 200, changed.text
+    assert tag("410184") != here
+    assert tag("410222") == there
