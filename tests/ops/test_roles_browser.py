@@ -145,7 +145,11 @@ def api(site: dict[str, Any], username: str, password: str | None = None) -> htt
 
 
 def _login(site: dict[str, Any], username: str, password: str | None) -> httpx.Client:
-    client = httpx.Client(base_url=site["base"], timeout=60)
+    # an idle connection is dropped by the client before the server's keep-alive (uvicorn: 5 s)
+    # closes it: reused as the server closed it, a request got no answer at all
+    client = httpx.Client(
+        base_url=site["base"], timeout=60, limits=httpx.Limits(keepalive_expiry=1.0)
+    )
     password = password or site["logins"][username]["password"]
     r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert r.status_code == 200, r.text
