@@ -29,31 +29,26 @@ from service.core.binds import T
 from service.core.columns import TenantKey
 from service.core.db import Base
 
-# the tables whose changes are counted (migrations 0021, 0025)
-VersionedTable = Literal[
-    "divisions",
+# the tables counted per city (migration 0026): offices and their records
+RegionalTable = Literal[
     "offices",
     "office_facilities",
     "office_staff",
     "office_work_records",
     "evidence_files",
     "acceptance_events",
+]
+# the tables whose changes are counted (migrations 0021, 0025): those and the rest, counted
+# for the whole tenant
+VersionedTable = Literal[
+    "divisions",
+    RegionalTable,
     "standards",
     "standard_criteria",
     "targets",
     "tenants",
 ]
-# the tables counted per city (migration 0026)
-REGIONAL: frozenset[VersionedTable] = frozenset(
-    {
-        "offices",
-        "office_facilities",
-        "office_staff",
-        "office_work_records",
-        "evidence_files",
-        "acceptance_events",
-    }
-)
+REGIONAL: frozenset[VersionedTable] = frozenset(get_args(RegionalTable))
 # all of them: what a map page may read (its theme's data, the standard in force, targets)
 EVERY_TABLE: tuple[VersionedTable, ...] = get_args(VersionedTable)
 NAMES = bindparam("names", type_=ARRAY(Text))
