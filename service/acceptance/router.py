@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from service.acceptance import exports, reports, rows, service
 from service.acceptance.schemas import EventOut, StepIn, StepResult
 from service.acceptance.workflow import Step
@@ -14,10 +12,11 @@ from service.http.deps import CurrentScope, Level, ReportFormat, ReportParams, S
 from service.http.downloads import download
 from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import AsOfQuery, Offset, PageLimit, RegionParam
+from service.http.routing import Router
 from service.offices.dependencies import ValidOffice
 from service.offices.states import AcceptanceState
 
-router = APIRouter(route_class=ExportRoute, prefix="/api/v1", tags=["acceptance"])
+router = Router(route_class=ExportRoute, prefix="/api/v1", tags=["acceptance"])
 
 
 @router.post("/offices/{office_id}/acceptance/{step}", response_model=StepResult)

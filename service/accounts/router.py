@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from fastapi import Depends, Form, Path, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service.accounts import access_tokens, sessions, users
@@ -28,8 +28,9 @@ from service.accounts.schemas import (
 from service.core.context import client_ip_var, request_id_var
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.params import RegionParam
+from service.http.routing import Router
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = Router(prefix="/api/v1", tags=["accounts"])
 
 
 def client_of(request: Request, device_token: str | None = None) -> sessions.Client:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from service.accounts.permissions import Action
 from service.audit import service
 from service.audit.schemas import EventOut, EventPage
 from service.http.deps import CurrentScope, SessionDep
 from service.http.params import Offset, RegionParam
+from service.http.routing import Router
 from service.offices.dependencies import ValidOffice
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = Router(prefix="/api/v1", tags=["audit"])
 
 
 @router.get("/offices/{office_id}/history", response_model=list[EventOut])

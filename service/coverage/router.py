@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from service.coverage import service
 from service.coverage.causes import DiagnosisFilter
@@ -26,9 +26,10 @@ from service.http.deps import CurrentScope, SessionDep
 from service.http.downloads import download
 from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import Offset
+from service.http.routing import Router
 from service.tenants.policy import policy_of, set_required_kinds
 
-router = APIRouter(route_class=ExportRoute, prefix="/api/v1", tags=["coverage"])
+router = Router(route_class=ExportRoute, prefix="/api/v1", tags=["coverage"])
 
 Fmt = Literal["json", "csv", "xlsx", "geojson"]
 Limit = Annotated[int, Query(ge=1, le=5000, description="page size (JSON only)")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
 from service.accounts.permissions import Action
@@ -24,10 +24,11 @@ from service.divisions.schemas import (
 )
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.params import AsOfQuery, Offset, PageLimit
+from service.http.routing import Router
 from service.http.uploads import spooled_upload
 from service.tenants.service import get_tenant
 
-router = APIRouter(prefix="/api/v1/divisions", tags=["divisions"])
+router = Router(prefix="/api/v1/divisions", tags=["divisions"])
 
 
 @router.post("/import", response_model=ImportReportOut)

@@ -11,15 +11,16 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from service.core import metrics
 from service.core.db import Database
 from service.core.errors import Forbidden
+from service.http.routing import Router
 
-router = APIRouter(tags=["ops"])
+router = Router(tags=["ops"])
 log = logging.getLogger("registry.ops")
 
 # how long readiness waits for the database before it says the worker is not ready

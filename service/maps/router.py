@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from service.http.caching import client_holds, data_tag
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.downloads import attachment
 from service.http.params import PageRegionParam, page_date
+from service.http.routing import Router
 from service.maps.data import Purpose, map_data
 from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.regions import RegionNav, region_nav
@@ -37,7 +38,7 @@ from service.pages.regions import RegionNav, region_nav
 if TYPE_CHECKING:
     from maps.base import Basemap
 
-router = APIRouter(tags=["maps"])
+router = Router(tags=["maps"])
 Theme = Literal["coverage", "facility", "staffing", "acceptance", "aggregates"]
 THEME_LABELS = {
     "coverage": "覆盖情况",

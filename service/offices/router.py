@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import Body, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.downloads import download
 from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import Offset, PageLimit
+from service.http.routing import Router
 from service.http.uploads import spooled_upload
 from service.offices import roster_store, service
 from service.offices.dependencies import ValidOffice
@@ -35,7 +36,7 @@ from service.offices.schemas import (
     office_feature,
 )
 
-router = APIRouter(route_class=ExportRoute, prefix="/api/v1/offices", tags=["offices"])
+router = Router(route_class=ExportRoute, prefix="/api/v1/offices", tags=["offices"])
 
 
 def page_links(request: Request, total: int, limit: int, offset: int) -> Links:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
@@ -30,6 +30,7 @@ from service.features.params import items_request
 from service.http.caching import client_holds
 from service.http.deps import CurrentScope, SessionDep, authenticate, oauth2_scheme
 from service.http.params import in_loop
+from service.http.routing import Router
 from service.offices.service import representation_etag
 from service.pages.templating import render
 
@@ -222,7 +223,7 @@ def _in_transaction(
         return handler(**{name: Call(request, scope, session, scope.region(None), f)}, **values)
 
 
-class OgcRouter(APIRouter):
+class OgcRouter(Router):
     """The OGC API's routers: a route whose handler takes a `CallDep` runs in one hop
     (`one_hop`), so that no route of the API can forget it."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from service.accounts.scope import Scope
 from service.core.errors import DomainError
 from service.core.settings import Settings
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.routing import Router
 from service.pages.form_errors import summary
 from service.pages.forms import csrf_token, form_scope
 from service.pages.record_pages import (
@@ -36,7 +37,7 @@ from service.pages.record_pages import (
 )
 from service.pages.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 PAGE = "/account/tokens"
 LABELS_ZH = {"name": "用途", "expires_in_days": "有效期(天)", "write": "权限"}
 STATES_ZH = {"active": "有效", "expired": "已过期", "revoked": "已撤销"}

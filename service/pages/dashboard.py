@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from service.coverage import service as coverage
 from service.coverage.query import CoverageFilter
 from service.divisions.kinds import LEVEL_WIDTH
 from service.http.deps import TOKEN_COOKIE, SettingsDep
+from service.http.routing import Router
 from service.offices.queries import offices_in_township
 from service.offices.states import ACCEPTANCE_LABELS_ZH, AcceptanceState
 from service.pages.chart import progress_chart
@@ -29,7 +30,7 @@ from service.pages.regions import RegionPage, RegionPageRequest, link, region_na
 from service.pages.templating import TEMPLATES, pct, render
 from service.standards import service as standards
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 STATE_LABELS = ACCEPTANCE_LABELS_ZH
 STATUS_LABEL = acceptance.PROGRESS_STATUS_ZH
 LEVEL_LABELS = {2: "省(区、市)", 4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from service.accounts.roles import Role
 from service.accounts.scope import Scope
 from service.core.errors import DomainError
 from service.divisions.service import list_divisions
+from service.http.routing import Router
 from service.offices import service as offices
 from service.offices.models import Office
 from service.offices.queries import office_out
@@ -43,7 +43,7 @@ from service.pages.record_pages import (
 )
 from service.records.service import staff_list_counts
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 TEXTS = ("name", "address", "phone", "area_m2", "opened_on", "exception_reason")
 STAFF_NUMBERS = ("staff_total", "staff_formal", "staff_civil_servants")
 WGS84 = "EPSG:4326"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import Depends, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.core.errors import DomainError
 from service.http.evidence_upload import store_upload
+from service.http.routing import Router
 from service.pages.form_errors import refused_fields
 from service.pages.record_pages import (
     BEIJING,
@@ -29,7 +30,7 @@ from service.pages.record_pages import (
 from service.records import evidence
 from service.records.evidence import EvidenceNotFound
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 LABELS_ZH = {"file": "文件", "description": "说明"}
 REFUSED = "未能上传,请按提示修改后再提交"
 REFUSALS_ZH = {

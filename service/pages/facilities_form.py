@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from service.http.routing import Router
 from service.pages.form_errors import field_errors
 from service.pages.record_labels import FACILITY_GROUPS, FACILITY_LABELS_ZH, PARTY_CHOICES
 from service.pages.record_pages import (
@@ -31,7 +31,7 @@ from service.records import service as records
 from service.records.schemas import FacilitiesIn
 from service.standards import measures
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 BOOLEANS = {"true": True, "false": False}
 YES_NO = ("own_premises", "separated_from_legal_service", "party_branch")
 NUMBERS = {  # name → (min, max, step)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from service.core.errors import Invalid
@@ -20,10 +20,11 @@ from service.divisions.kinds import (
 )
 from service.http.deps import CurrentScope, SessionDep
 from service.http.params import page_date
+from service.http.routing import Router
 from service.pages.regions import RegionParam, link, region_nav
 from service.pages.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 PAGE_SIZES = (20, 50, 100)
 
 

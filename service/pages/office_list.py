@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse
 from pydantic import Field, field_validator, model_validator
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from service.divisions.kinds import (
     TOWNSHIP_KIND_LABELS_ZH,
 )
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.routing import Router
 from service.offices import service as offices
 from service.offices.dependencies import MAX_ID
 from service.offices.exports import HEADERS, state_label
@@ -44,7 +45,7 @@ from service.pages.templating import render
 from service.standards import service as standards
 from service.standards.service import StandardNotFound
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 PAGE_SIZES = (20, 50, 100)
 BULK_LIMIT = 200
 SORT_LABELS = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.acceptance import service as workflow
@@ -18,6 +18,7 @@ from service.accounts.scope import Scope
 from service.core.errors import DomainError, Invalid
 from service.core.settings import Settings
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
+from service.http.routing import Router
 from service.offices import service as offices
 from service.offices.dependencies import MAX_ID, ValidOffice
 from service.offices.models import Office
@@ -42,7 +43,7 @@ from service.standards import service as standards
 from service.standards.rows import ChecklistItem, OfficeCompliance
 from service.tenants.policy import reinspection_months
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 
 def _measured(item: ChecklistItem) -> str:

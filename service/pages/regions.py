@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,10 +25,11 @@ from service.divisions.models import Division
 from service.divisions.predicates import version_valid
 from service.http.deps import CurrentScope, SessionDep
 from service.http.params import PageRegionParam
+from service.http.routing import Router
 from service.pages.templating import TEMPLATES
 from service.standards.compliance import division_names
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 RegionParam = PageRegionParam  # "" or absent: the user's own region
 WIDTHS = (2, 4, 6, 9)
 LEVEL_NAMES = {2: "省", 4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}

@@ -9,7 +9,7 @@ from html import escape
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.accounts import sessions
@@ -18,8 +18,9 @@ from service.core.context import client_ip_var, request_id_var
 from service.core.db import bind_context
 from service.core.errors import DomainError
 from service.http.deps import TOKEN_COOKIE, SessionDep, SettingsDep
+from service.http.routing import Router
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 LOGIN = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.core.errors import DomainError
+from service.http.routing import Router
 from service.offices.dependencies import MAX_ID
 from service.pages.form_errors import refused_fields
 from service.pages.record_labels import EDUCATION_CHOICES, POSITION_CHOICES, STAFF_LABELS_ZH
@@ -33,7 +34,7 @@ from service.records import service as records
 from service.records.models import Position
 from service.records.schemas import StaffIn, StaffLeave, StaffUpdate
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 StaffId = Annotated[int, Path(ge=1, le=MAX_ID)]
 BOOLEANS = {"true": True, "false": False}
 TRI = ("law_major", "party_member")  # yes / no / not recorded

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from service.accounts.scope import Scope
 from service.core.errors import DomainError, Invalid
 from service.http.deps import SessionDep, SettingsDep
+from service.http.routing import Router
 from service.offices import service as offices
 from service.offices.dependencies import MAX_ID
 from service.pages.form_errors import field_errors, refused_fields
@@ -23,7 +24,7 @@ from service.pages.templating import render
 from service.records import work
 from service.records.schemas import WORK_LABELS_ZH, WorkRecordIn
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 BOOLEANS = {"true": True, "false": False}
 FIELD_NAMES = [name for name, _, _ in WORK_FORM_FIELDS]
 # (the title vocabulary is this form's one choice: said so, not "不是可选项")

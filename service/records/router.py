@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi import File, Form, Path, UploadFile
 from fastapi.responses import FileResponse
 
 from service.http.deps import CurrentScope, SessionDep, SettingsDep
 from service.http.evidence_upload import store_upload
+from service.http.routing import Router
 from service.offices.dependencies import MAX_ID, ValidOffice
 from service.records import evidence, service
 from service.records.schemas import (
@@ -21,7 +22,7 @@ from service.records.schemas import (
     StaffUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/offices/{office_id}", tags=["office records"])
+router = Router(prefix="/api/v1/offices/{office_id}", tags=["office records"])
 StaffId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

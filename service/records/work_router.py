@@ -6,17 +6,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from service.http.deps import CurrentScope, SessionDep
 from service.http.downloads import download
 from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import RegionParam
+from service.http.routing import Router
 from service.offices.dependencies import ValidOffice
 from service.records import exports, work
 from service.records.schemas import RegionWorkRecords, WorkRecordIn, WorkRecordOut
 
-router = APIRouter(route_class=ExportRoute, prefix="/api/v1", tags=["office records"])
+router = Router(route_class=ExportRoute, prefix="/api/v1", tags=["office records"])
 Year = Annotated[int, Path(ge=2000, le=2100, description="the year the record is of")]
 RECORD = "/offices/{office_id}/work-records"
 

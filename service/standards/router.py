@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from service.acceptance import exports
 from service.acceptance.reports import child_width
@@ -14,13 +14,14 @@ from service.http.deps import CurrentScope, ReportFormat, ReportParams, SessionD
 from service.http.downloads import download
 from service.http.kept_exports import KEPT_EXPORTS, ExportRoute
 from service.http.params import AsOfQuery
+from service.http.routing import Router
 from service.offices.dependencies import ValidOffice
 from service.standards import compliance, rows, service
 from service.standards.definition import seed
 from service.standards.measures import measure_label
 from service.standards.schemas import PublishIn, StandardDetail, StandardOut, TargetsIn
 
-router = APIRouter(route_class=ExportRoute, prefix="/api/v1", tags=["standards"])
+router = Router(route_class=ExportRoute, prefix="/api/v1", tags=["standards"])
 StandardRef = Annotated[
     str | None,
     Query(
