@@ -296,17 +296,23 @@ def ensure_user(c: LocalCluster, username: str, role: str, region: str) -> str:
 
 
 def access_token(base: str, username: str) -> str:
-    """A read-only personal access token of `username`, made through the API as a user does."""
+    """A read-only personal access token of `username`, made through the API as a user does;
+    the tokens earlier runs made are revoked first (a user holds a bounded number, and the
+    bench database outlives a run)."""
     import httpx2 as httpx
 
     with httpx.Client(base_url=base, timeout=30) as client:
         login = client.post(
             "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
         ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {login}"}
+        held = client.get("/api/v1/auth/tokens", headers=headers)
+        held.raise_for_status()
+        for token in held.json()["items"]:
+            if token["name"] == "bench" and token["state"] == "active":
+                client.delete(f"/api/v1/auth/tokens/{token['id']}", headers=headers)
         made = client.post(
-            "/api/v1/auth/tokens",
-            json={"name": "bench", "expires_in_days": 1},
-            headers={"Authorization": f"Bearer {login}"},
+            "/api/v1/auth/tokens", json={"name": "bench", "expires_in_days": 1}, headers=headers
         )
         made.raise_for_status()
         return str(made.json()["token"])
