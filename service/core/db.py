@@ -65,6 +65,14 @@ class Base(DeclarativeBase):
 
 # A pooled connection idle for longer than this is pinged before it is used again.
 PING_AFTER_IDLE_S = 5.0
+# How long a request waits for a connection before it is answered 503 (SQLAlchemy's default)
+POOL_TIMEOUT_S = 30.0
+
+
+def pool_capacity(pool_size: int) -> int:
+    """The connections an engine's pool opens at most: `pool_size` kept, as many more while
+    they are needed."""
+    return 2 * pool_size
 
 
 def make_engine(
@@ -95,7 +103,8 @@ def make_engine(
     engine = create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_capacity(pool_size) - pool_size,
+        pool_timeout=POOL_TIMEOUT_S,
         echo=echo,
         connect_args=connect_args,
     )

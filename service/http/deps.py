@@ -23,6 +23,7 @@ from service.core.context import request_id_var
 from service.core.db import Database
 from service.core.errors import NotAuthenticated, ReadOnly
 from service.core.settings import Settings
+from service.http.admission import Admission
 from service.http.params import AsOfQuery, RegionParam
 
 TOKEN_COOKIE = "registry_token"
@@ -35,20 +36,23 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Its beginning makes a Session object, nothing more, unless it is a read replica's
     (which asks the databases first): then, and for the commit, it goes to the thread pool.
     As a plain generator FastAPI took it there twice, entering and leaving — a hop between
-    the event loop and the pool (0.1–0.2 ms) on every request for nothing."""
+    the event loop and the pool (0.1–0.2 ms) on every request for nothing. The request is
+    admitted to the database first (service/http/admission.py)."""
     db: Database = request.app.state.db
-    context = db.session()
-    if db.begins_with_io():
-        session = await run_in_threadpool(context.__enter__)
-    else:
-        session = context.__enter__()
-    try:
-        yield session
-    except BaseException as error:
-        # (rolls back and re-raises `error`, or raises what it became: ReplicaUnusable)
-        await run_in_threadpool(context.__exit__, type(error), error, error.__traceback__)
-        raise
-    await run_in_threadpool(context.__exit__, None, None, None)
+    admission: Admission = request.app.state.admission
+    async with admission.admitted():  # (before the first thread: see admission.py)
+        context = db.session()
+        if db.begins_with_io():
+            session = await run_in_threadpool(context.__enter__)
+        else:
+            session = context.__enter__()
+        try:
+            yield session
+        except BaseException as error:
+            # (rolls back and re-raises `error`, or raises what it became: ReplicaUnusable)
+            await run_in_threadpool(context.__exit__, type(error), error, error.__traceback__)
+            raise
+        await run_in_threadpool(context.__exit__, None, None, None)
 
 
 # scope="function": the commit runs when the route returns, before the response is sent, so

@@ -185,7 +185,10 @@ def one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
         if collection is not None:
             values[collection] = collection_of(values.pop("collection_id"))
         bearer = bearer_token(request)
-        return await run_in_threadpool(_in_transaction, handler, name, request, bearer, f, values)
+        async with request.app.state.admission.admitted():  # (service/http/admission.py)
+            return await run_in_threadpool(
+                _in_transaction, handler, name, request, bearer, f, values
+            )
 
     own = [inspect.Parameter("request", keyword, annotation=Request)]
     if collection is not None:

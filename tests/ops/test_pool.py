@@ -78,3 +78,30 @@ def test_a_long_statement_is_converted_once(settings: Settings) -> None:
         assert (after.misses - before.misses, after.hits - before.hits) == (0, 2)
     finally:
         engine.dispose()
+
+
+def test_a_burst_beyond_the_pool_and_the_threads_waits_its_turn(settings, auth, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Far more requests at once than the worker has connections (4) and threads (40): each
+    is answered, none waits out the pool's timeout (service/http/admission.py). Without the
+    admission, the threads filled with requests waiting for a connection while the requests
+    holding the connections waited for a thread to finish: 503s after the pool's timeout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+
+    monkeypatch.setattr(db_module, "POOL_TIMEOUT_S", 3.0)  # (a deadlock would end in 3 s)
+    app = create_app(settings.model_copy(update={"db_pool_size": 2}))
+    headers = auth("henan_admin")
+    with TestClient(app, raise_server_exceptions=False) as client:
+
+        def ask(_: int) -> int:
+            return client.get("/api/v1/me", headers=headers).status_code
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(120) as clients:
+            statuses = list(clients.map(ask, range(360)))
+        took = time.monotonic() - started
+    assert statuses.count(200) == 360, {s: statuses.count(s) for s in set(statuses)}
+    assert took < 3.0  # (no request waited out a timeout)
