@@ -24,7 +24,6 @@ from service.core.db import Database, make_engine
 from service.core.settings import Settings
 from service.coverage.router import router as coverage_router
 from service.divisions.router import router as divisions_router
-from service.http.admission import Admission
 from service.http.errors import register_error_handlers
 from service.http.middleware import RegistryMiddleware
 from service.http.ops import router as ops_router
@@ -123,8 +122,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.tile_cache = ByteCache(settings.tile_cache_mb, "tiles")
     app.state.page_cache = ByteCache(settings.page_cache_mb, "pages")
-    # requests at once in the database: no more than the pool's connections (admission.py)
-    app.state.admission = Admission.for_pool(settings.db_pool_size)
     # logins and password changes queue here for a worker thread that checks the hash
     app.state.password_limiter = anyio.CapacityLimiter(settings.password_hash_workers)
     if database is not None:

@@ -83,8 +83,11 @@ def login_allowances(username: str, client: Client, device: str | None) -> list[
     return allowances
 
 
-async def _in_thread(fn: Callable[..., T], *args: Any) -> T:
-    return await anyio.to_thread.run_sync(fn, *args)
+async def _in_thread(db: Database, fn: Callable[..., T], *args: Any) -> T:
+    """A step that works with `db`, in a thread once the database admits it (at most as many
+    at once as its pool has connections: service/core/admission.py)."""
+    async with db.admission.admitted():
+        return await anyio.to_thread.run_sync(fn, *args)
 
 
 async def check_password(
@@ -185,18 +188,18 @@ async def login(
     allowances = login_allowances(name, client, device)
     try:
         reservation = await _in_thread(
-            lambda: throttle.reserve(db.engine, allowances, what="login attempts")
+            db, lambda: throttle.reserve(db.engine, allowances, what="login attempts")
         )
     except TooManyAttempts:
         LOGIN_FAILURES.labels(reason="throttled").inc()
         raise
-    found = await _in_thread(_lookup, db, name)
+    found = await _in_thread(db, _lookup, db, name)
     ok = await check_password(limiter, found.password_hash if found else None, password)
     if not ok or found is None or not found.is_active:
         LOGIN_FAILURES.labels(reason="wrong_credentials").inc()
         raise NotAuthenticated("wrong username or password")
-    pair = await _in_thread(_open, db, settings, found, password, client)
-    await _in_thread(lambda: throttle.settle(db.engine, reservation, success=True))
+    pair = await _in_thread(db, _open, db, settings, found, password, client)
+    await _in_thread(db, lambda: throttle.settle(db.engine, reservation, success=True))
     pair.device_token = issue_device_token(
         key=settings.signing_key(), username=name, device_id=device
     )
@@ -253,12 +256,12 @@ async def refresh(*, db: Database, settings: Settings, token: str, client: Clien
     Failed refreshes are limited per client address."""
     allowance = [Allowance(f"refresh-ip:{client.ip or '-'}", REFRESH_LIMIT, Rule.FAILURES)]
     reservation = await _in_thread(
-        lambda: throttle.reserve(db.engine, allowance, what="failed token refreshes")
+        db, lambda: throttle.reserve(db.engine, allowance, what="failed token refreshes")
     )
-    outcome = await _in_thread(_rotate, db, settings, token, client.request_id)
+    outcome = await _in_thread(db, _rotate, db, settings, token, client.request_id)
     if isinstance(outcome, str):
         raise NotAuthenticated(outcome)
-    await _in_thread(lambda: throttle.settle(db.engine, reservation, success=True))
+    await _in_thread(db, lambda: throttle.settle(db.engine, reservation, success=True))
     return outcome
 
 

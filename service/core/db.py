@@ -7,6 +7,7 @@ import time
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 import psycopg._queries as _psycopg_queries
@@ -25,8 +26,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import Executable
 
+from service.core.admission import Admission
 from service.core.context import db_timing_var, replica_reads_var
 from service.core.metrics import DB_CONNECTIONS, REPLICA_LAG, REPLICA_LAG_BYTES, REPLICA_READS
 from service.core.settings import Settings
@@ -328,6 +331,14 @@ class Database:
         )
         self._positions = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._replica_down_until = self._replica_lagging_until = 0.0
+
+    @cached_property
+    def admission(self) -> Admission:
+        """The gate of the requests to this database: as many at once as the primary's pool
+        has connections (service/core/admission.py)."""
+        pool = self.engine.pool  # (make_engine's is a QueuePool; another holds one at most)
+        size = pool.size() if isinstance(pool, QueuePool) else 1
+        return Admission(pool_capacity(size), POOL_TIMEOUT_S)
 
     def dispose(self) -> None:
         self.engine.dispose()

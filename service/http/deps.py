@@ -23,7 +23,6 @@ from service.core.context import request_id_var
 from service.core.db import Database
 from service.core.errors import NotAuthenticated, ReadOnly
 from service.core.settings import Settings
-from service.http.admission import Admission
 from service.http.params import AsOfQuery, RegionParam
 
 TOKEN_COOKIE = "registry_token"
@@ -37,10 +36,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     (which asks the databases first): then, and for the commit, it goes to the thread pool.
     As a plain generator FastAPI took it there twice, entering and leaving — a hop between
     the event loop and the pool (0.1–0.2 ms) on every request for nothing. The request is
-    admitted to the database first (service/http/admission.py)."""
+    admitted to the database first (service/core/admission.py)."""
     db: Database = request.app.state.db
-    admission: Admission = request.app.state.admission
-    async with admission.admitted():  # (before the first thread: see admission.py)
+    async with db.admission.admitted():  # (before the first thread: core/admission.py)
         context = db.session()
         if db.begins_with_io():
             session = await run_in_threadpool(context.__enter__)

@@ -185,7 +185,7 @@ def one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
         if collection is not None:
             values[collection] = collection_of(values.pop("collection_id"))
         bearer = bearer_token(request)
-        async with request.app.state.admission.admitted():  # (service/http/admission.py)
+        async with request.app.state.db.admission.admitted():  # (core/admission.py)
             return await run_in_threadpool(
                 _in_transaction, handler, name, request, bearer, f, values
             )

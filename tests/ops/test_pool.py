@@ -80,7 +80,9 @@ def test_a_long_statement_is_converted_once(settings: Settings) -> None:
         engine.dispose()
 
 
-def test_a_burst_beyond_the_pool_and_the_threads_waits_its_turn(settings, auth, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_burst_beyond_the_pool_and_the_threads_waits_its_turn(
+    settings, auth, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """Far more requests at once than the worker has connections (4) and threads (40): each
     is answered, none waits out the pool's timeout (service/http/admission.py). Without the
     admission, the threads filled with requests waiting for a connection while the requests

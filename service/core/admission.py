@@ -11,10 +11,15 @@ clients against one worker with 4 connections: 25 × 503 and read timeouts, wher
 costs 2 ms). Admitted requests are never more than the connections, so none waits for one
 in a thread, and every admitted request finds a thread (tests/ops/test_pool.py).
 
-The gate is taken by every request's session (`service/http/deps.py` `get_session`) and by
-the OGC API's one trip (`service/ogc/common.py`), before their first thread. A request that
-waits longer than the pool would have (POOL_TIMEOUT_S) gets the pool's answer: 503 with
-Retry-After, counted in registry_db_pool_timeouts."""
+Every path of a request to the database takes it before its first thread: the request's
+session (`service/http/deps.py` `get_session`), the OGC API's one trip
+(`service/ogc/common.py`), each database step of a login or a token refresh
+(`service/accounts/sessions.py`). It is the Database's (`Database.admission`), sized to its
+pool. A request that waits longer than the pool would have (POOL_TIMEOUT_S) gets the pool's
+answer: 503 with Retry-After, counted in registry_db_pool_timeouts.
+
+(A password change takes a second connection for its attempt counter while it holds its
+session's: a worker busy with nothing but password changes can still wait out the pool.)"""
 
 from __future__ import annotations
 
@@ -25,23 +30,17 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from service.core.db import POOL_TIMEOUT_S, pool_capacity
-
 
 class Admission:
     """At most `size` requests of this worker at once in the database."""
 
-    def __init__(self, size: int, timeout_s: float = POOL_TIMEOUT_S) -> None:
+    def __init__(self, size: int, timeout_s: float) -> None:
         self.size, self.timeout_s = size, timeout_s
         # one per event loop (a semaphore belongs to the loop it first waits in; tests run
         # one app in several)
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
-
-    @classmethod
-    def for_pool(cls, pool_size: int) -> Admission:
-        return cls(pool_capacity(pool_size))
 
     @asynccontextmanager
     async def admitted(self) -> AsyncIterator[None]:
