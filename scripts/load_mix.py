@@ -50,6 +50,8 @@ class Record:
     def __init__(self) -> None:
         self.started: float | None = None
         self.requests: list[float] = []
+        # request name → its response times (what the slowest requests are)
+        self.by_name: dict[str, list[float]] = {}
         self.statuses: dict[str, int] = {}
         self.actions: dict[str, list[float]] = {}
         self.failures: dict[str, int] = {}
@@ -86,6 +88,7 @@ def _request(request_type: str, name: str, response_time: float, exception: Any,
         RECORD.actions.setdefault(name, []).append(response_time)
         return
     RECORD.requests.append(response_time)
+    RECORD.by_name.setdefault(name, []).append(response_time)
     response = kw.get("response")
     status = str(getattr(response, "status_code", "none"))
     RECORD.statuses[status] = RECORD.statuses.get(status, 0) + 1
@@ -101,6 +104,7 @@ def _stopped(**_: Any) -> None:
             {
                 "seconds": time.perf_counter() - RECORD.started,
                 "requests": RECORD.requests,
+                "by name": RECORD.by_name,
                 "statuses": RECORD.statuses,
                 "actions": RECORD.actions,
                 "failures": RECORD.failures,
