@@ -3,22 +3,27 @@
 CPython's cycle collector runs a young-generation pass every 700 net allocations of
 container objects and a full pass when enough of them have survived. A worker's requests
 allocate hundreds of thousands of containers (rows, GeoJSON dicts, ORM state), so under
-load the collector ran all the time: in `scripts/bench load` (50 users, 2 workers, 120 s)
-each worker spent ≈13 s in it, 23 full passes of 250–530 ms each, during which every
-request of the worker waited; the request p99 of ≈1 s was the same for every kind of
-request, from a 1 ms list to a map page.
+load the collector ran all the time. In `scripts/bench load` (50 users, 2 workers, 120 s;
+each pass timed by `gc.callbacks`, its CPU by `time.thread_time`) each worker spent 5.6–6.3 s
+of CPU in it, about a tenth of its CPU: ≈2,700 young passes, ≈250 middle ones and 21–22
+full passes of ≈145 ms CPU each. A full pass holds the GIL throughout: on the loaded
+machine one took up to 530 ms, and every request of that worker waited for it.
 
 Two changes, made once a worker has built its app (`service/asgi.py`):
 - `gc.freeze()` moves everything alive then (≈190,000 objects: modules, classes, the
   app and its routes, SQLAlchemy's metadata) out of the collector's reach: they live as
-  long as the process, and a full pass no longer walks them (≈95 ms of each pass here);
+  long as the process, and a full pass no longer walks them (a full pass over them alone
+  took ≈95 ms in a worker at rest);
 - the young generation's threshold is raised to `YOUNG_THRESHOLD`, so that a pass runs
   every 50,000 net allocations instead of 700. What is left for the collector is cyclic
   garbage (most objects are freed by reference counting the moment the last reference
   goes); a pass later than Python's default keeps at most that many of them a little
-  longer (a few MB).
+  longer.
 
-Measured with the same mix: the collector's time fell from ≈13 s to ≈0.8 s per worker.
+Measured with the same mix: the collector's CPU fell to ≈0.45 s per worker (≈400 young
+passes, 37 middle, 4 full), the longest pass to ≈175 ms. The price is memory: the workers'
+RSS ended ≈20 MB higher (garbage cycles wait longer for their pass).
+
 Tests build many apps in one process and keep Python's defaults: freezing there would keep
 every app built before it alive (frozen objects are never collected).
 """
