@@ -15,14 +15,15 @@ Two changes, made once a worker has built its app (`service/asgi.py`):
   long as the process, and a full pass no longer walks them (a full pass over them alone
   took ≈95 ms in a worker at rest);
 - the young generation's threshold is raised to `YOUNG_THRESHOLD`, so that a pass runs
-  every 50,000 net allocations instead of 700. What is left for the collector is cyclic
+  every 10,000 net allocations instead of 700. What is left for the collector is cyclic
   garbage (most objects are freed by reference counting the moment the last reference
   goes); a pass later than Python's default keeps at most that many of them a little
   longer.
 
-Measured with the same mix: the collector's CPU fell to ≈0.45 s per worker (≈400 young
-passes, 37 middle, 4 full), the longest pass to ≈175 ms. The price is memory: the workers'
-RSS ended ≈20 MB higher (garbage cycles wait longer for their pass).
+Measured with the same mix: the collector's CPU fell to ≈0.4–0.55 s per worker (≈430 young
+passes, 37 middle, 4 full), the longest pass to ≈165 ms. A young threshold of 50,000 saved
+no more CPU and cost ≈50 MB more peak RSS in `scripts/bench ogc` (461 against 413 MB with
+10,000): garbage cycles waited longer for their pass.
 
 Tests build many apps in one process and keep Python's defaults: freezing there would keep
 every app built before it alive (frozen objects are never collected).
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import gc
 
-YOUNG_THRESHOLD = 50_000
+YOUNG_THRESHOLD = 10_000
 # (Python's own for the middle and old generations: 10 and 10; old passes are the dear ones)
 MIDDLE_THRESHOLD = 20
 OLD_THRESHOLD = 100
