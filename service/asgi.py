@@ -1,5 +1,5 @@
 """ASGI entry point for uvicorn: the app built from environment settings, in a worker whose
-garbage collector no longer stalls its requests (service/core/heap.py)."""
+garbage collector stalls its requests far less (service/core/heap.py)."""
 
 from service.core import heap
 from service.core.logs import configure_logging

@@ -1,4 +1,4 @@
-"""The garbage collector of a serving worker: tuned so that it does not stall requests.
+"""The garbage collector of a serving worker: tuned so that it stalls requests far less.
 
 CPython's cycle collector runs a young-generation pass every 700 net allocations of
 container objects and a full pass when enough of them have survived. A worker's requests
