@@ -350,3 +350,27 @@ def test_a_refused_token_binds_nothing_that_outlives_its_refusal(client, auth, s
     refused.rollback()
     assert bound("app.request_id") == before != "refused-probe"
     assert bound("app.username") != "zhengzhou_city"
+
+
+def test_the_credential_checks_keep_their_plans(client, auth, session):
+    """The statement that checks a credential and binds the transaction runs on every request:
+    once prepared, PostgreSQL keeps its plan rather than planning it again at each run (it
+    did so while the tenant's setting was cast from its integer parameter in the statement,
+    service/accounts/credentials.py)."""
+    login = auth("zhengzhou_city")
+    token = bearer(create(client, login)["token"])
+    for headers in (login, token):
+        # psycopg prepares a statement at its fifth run, and PostgreSQL plans it for the
+        # values of its first five runs as a prepared statement before it may keep a plan
+        for _ in range(12):
+            assert client.get("/api/v1/me", headers=headers).status_code == 200
+    plans = dict(
+        session.execute(
+            text(
+                "SELECT substring(statement FROM 'FROM (registry_\\w+_of)'), generic_plans"
+                " FROM pg_prepared_statements WHERE statement LIKE 'SELECT found.%'"
+            )
+        ).all()
+    )
+    assert plans.keys() == {"registry_login_of", "registry_access_token_of"}
+    assert all(generic > 0 for generic in plans.values()), plans
