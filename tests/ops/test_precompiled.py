@@ -97,3 +97,24 @@ def test_a_lost_connection_is_invalidated_not_pooled(settings: Settings) -> None
     finally:
         engine.dispose()
         other.dispose()
+
+
+def test_the_statement_s_own_values_are_written_in_its_text(session: Session) -> None:
+    """Its own strings, numbers and booleans go in the SQL as literals (a quote and a percent
+    sign escaped), not as parameters adapted at every run; the caller's stay parameters."""
+    own = select(
+        literal("50% o'clock, %(n)s").label("text"),
+        literal("4101%").label("pattern"),
+        (literal("410102001").like(literal("4101%"))).label("matches"),
+        (bindparam("n", type_=Integer) + literal(7)).label("sum"),
+        literal(True, Boolean).label("yes"),
+    )
+    sent: list[tuple[str, dict[str, object]]] = []
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", lambda *a: sent.append((a[2], a[3])))
+    got = Precompiled(own).one_or_none(session, {"n": 1})
+    assert tuple(got) == tuple(session.execute(own, {"n": 1}).one())
+    assert tuple(got) == ("50% o'clock, %(n)s", "4101%", True, 8, True)
+    sql, params = sent[0]
+    assert params == {"n": 1}
+    assert "'50%% o''clock, %%(n)s'" in sql and "'4101%%'" in sql
