@@ -103,6 +103,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             )
             if settings.database_read_url
             else None,
+            # the attempt counters' own connections (Database: a request holding one of the
+            # pool's may need one for a counter); at most 2 per worker, opened when first used
+            make_engine(
+                settings.database_url,
+                pool_size=1,
+                echo=settings.log_sql,
+                name="counters",
+                prepared_statements=settings.db_prepared_statements,
+            ),
         )
         warn_if_indexes_unusable(app.state.db)
         try:

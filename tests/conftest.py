@@ -79,7 +79,7 @@ class TransactionalDatabase(Database):
     """A Database whose sessions live inside one outer transaction, via savepoints."""
 
     def __init__(self, connection: Connection, tenant_id: int) -> None:
-        self.engine = connection.engine
+        self.engine = self.counters = connection.engine
         self.read_engine = self.read_sessionmaker = None  # (no replica: one transaction)
         self.connection = connection
         self.tenant_id = tenant_id

@@ -188,7 +188,7 @@ async def login(
     allowances = login_allowances(name, client, device)
     try:
         reservation = await _in_thread(
-            db, lambda: throttle.reserve(db.engine, allowances, what="login attempts")
+            db, lambda: throttle.reserve(db.counters, allowances, what="login attempts")
         )
     except TooManyAttempts:
         LOGIN_FAILURES.labels(reason="throttled").inc()
@@ -199,7 +199,7 @@ async def login(
         LOGIN_FAILURES.labels(reason="wrong_credentials").inc()
         raise NotAuthenticated("wrong username or password")
     pair = await _in_thread(db, _open, db, settings, found, password, client)
-    await _in_thread(db, lambda: throttle.settle(db.engine, reservation, success=True))
+    await _in_thread(db, lambda: throttle.settle(db.counters, reservation, success=True))
     pair.device_token = issue_device_token(
         key=settings.signing_key(), username=name, device_id=device
     )
@@ -256,12 +256,12 @@ async def refresh(*, db: Database, settings: Settings, token: str, client: Clien
     Failed refreshes are limited per client address."""
     allowance = [Allowance(f"refresh-ip:{client.ip or '-'}", REFRESH_LIMIT, Rule.FAILURES)]
     reservation = await _in_thread(
-        db, lambda: throttle.reserve(db.engine, allowance, what="failed token refreshes")
+        db, lambda: throttle.reserve(db.counters, allowance, what="failed token refreshes")
     )
     outcome = await _in_thread(db, _rotate, db, settings, token, client.request_id)
     if isinstance(outcome, str):
         raise NotAuthenticated(outcome)
-    await _in_thread(db, lambda: throttle.settle(db.engine, reservation, success=True))
+    await _in_thread(db, lambda: throttle.settle(db.counters, reservation, success=True))
     return outcome
 
 

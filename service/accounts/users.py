@@ -137,7 +137,7 @@ async def change_own_password(
         f"password:{scope.tenant_id}:{scope.user_id}", PASSWORD_LIMIT, Rule.FAILURES_RESET
     )
     reservation = await anyio.to_thread.run_sync(
-        partial(throttle.reserve, db.engine, [allowance], what="wrong current passwords")
+        partial(throttle.reserve, db.counters, [allowance], what="wrong current passwords")
     )
     user = await anyio.to_thread.run_sync(session.get_one, User, (scope.tenant_id, scope.user_id))
     if not await check_password(limiter, user.password_hash, current_password):
@@ -156,4 +156,4 @@ async def change_own_password(
         session.flush()
 
     await anyio.to_thread.run_sync(store)
-    await anyio.to_thread.run_sync(partial(throttle.settle, db.engine, reservation, success=True))
+    await anyio.to_thread.run_sync(partial(throttle.settle, db.counters, reservation, success=True))

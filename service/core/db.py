@@ -341,10 +341,24 @@ class Database:
     (DATABASE_READ_URL: a streaming replica), the sessions of requests that may read there
     (`replica_reads_var`) are the replica's once it has replayed every write the primary had
     made when the session began — a write is seen by the next read, whoever makes it — and
-    the primary's when it lags further than REPLICA_WAIT_MS or is unreachable."""
+    the primary's when it lags further than REPLICA_WAIT_MS or is unreachable.
 
-    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
+    `counters` is the engine of the attempt counters (service/accounts/throttle.py), which
+    commit on connections of their own while a request may hold one of `engine`'s: a password
+    change counts its attempt after its credential check took a connection. On `engine`'s pool
+    as many password changes at once as it had connections each waited for a second one, until
+    the pool's timeout, and every request of the worker behind them. With a pool of its own
+    (`counters_engine`, served apps: service/main.py) a counter's short transaction never
+    waits for a request's connection, so both always move on."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        read_engine: Engine | None = None,
+        counters_engine: Engine | None = None,
+    ) -> None:
         self.engine = engine
+        self.counters = counters_engine or engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
         self.read_engine = read_engine
         self.read_sessionmaker = (
@@ -365,6 +379,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.counters is not self.engine:
+            self.counters.dispose()
         if self.read_engine is not None:
             self.read_engine.dispose()
 

@@ -144,3 +144,33 @@ def test_an_anonymous_client_cannot_lock_a_user_out_of_their_browser(client, app
     # the admin's own browser still gets in
     again = browser_login(client, "henan_admin")
     assert again.status_code == 303 and again.cookies.get("registry_token")
+
+
+def test_password_changes_at_once_cannot_exhaust_the_pool(settings, auth, monkeypatch):  # type: ignore[no-untyped-def]
+    """A password change counts its attempt on a connection of its own while its request holds
+    one: as many changes at once as the worker has connections (2 here) each waited for a
+    second one until the pool's timeout, and every request of the worker with them. The
+    counters have their own connections (service/core/db.py `Database.counters`)."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from service.core import db as db_module
+    from service.main import create_app
+
+    monkeypatch.setattr(db_module, "POOL_TIMEOUT_S", 3.0)  # (a deadlock ends in 3 s)
+    app = create_app(settings.model_copy(update={"db_pool_size": 1}))
+    headers = auth("zhengzhou_city")
+    wrong = {"current_password": "not-my-password", "new_password": "a-brand-new-password"}
+    with TestClient(app, raise_server_exceptions=False) as client:
+
+        def change(_: int) -> int:
+            return client.post("/api/v1/me/password", json=wrong, headers=headers).status_code
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(4) as clients:
+            statuses = list(clients.map(change, range(4)))
+        took = time.monotonic() - started
+    assert statuses == [401] * 4, statuses
+    assert took < 3.0
