@@ -15,11 +15,13 @@ Every router of the app is a `Router` (tests/ops/test_routing.py walks them)."""
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from fastapi import APIRouter
 from starlette.routing import Match, Route
+
+from service.http.hop import SECURITY, one_hop_endpoint
 
 Scope = MutableMapping[str, Any]
 
@@ -52,6 +54,16 @@ class Router(APIRouter):
             self._whole, self._fixed_parts = frozenset(whole), tuple(sorted(parts))
             self._counted = len(self.routes)
         return path in self._whole or path.startswith(self._fixed_parts)
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        """The route; in one hop (service/http/hop.py) when it can be."""
+        hopping = one_hop_endpoint(
+            self.prefix + path, endpoint, [*self.dependencies, *(kwargs.get("dependencies") or [])]
+        )
+        if hopping is not None:
+            endpoint = hopping
+            kwargs["openapi_extra"] = {"security": SECURITY, **(kwargs.get("openapi_extra") or {})}
+        super().add_api_route(path, endpoint, **kwargs)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope.get("type") in ("http", "websocket") and not self.may_match(route_path(scope)):

@@ -14,10 +14,8 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import Response
-from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from geo.crs import crs_uri
 from service.accounts.permissions import Action
@@ -28,7 +26,8 @@ from service.features.filters import MAX_FILTER
 from service.features.items import fetch_items
 from service.features.params import items_request
 from service.http.caching import client_holds
-from service.http.deps import CurrentScope, SessionDep, authenticate, oauth2_scheme
+from service.http.deps import CurrentScope, SessionDep
+from service.http.hop import SECURITY, in_one_hop
 from service.http.params import in_loop
 from service.http.routing import Router
 from service.offices.service import representation_etag
@@ -157,19 +156,17 @@ CallDep = Annotated[Call, Depends(_call)]
 # the path's collection, as a route of one_hop takes it (looked up before the hop: an unknown
 # one is a 404 without a transaction)
 CollectionPath = Annotated[str, Path()]
-# what one_hop's endpoints declare of the credential they read themselves (service/http/deps.py)
-SECURITY: list[dict[str, list[str]]] = [{oauth2_scheme.scheme_name: []}]
 
 
 def one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
     """An OGC route's `handler` (a plain function taking a `CallDep`) as an endpoint that runs
-    in one trip to the thread pool: the transaction, the credential check (`authenticate`,
-    the guard of every route), the handler and the commit, in that order as CurrentScope and
-    SessionDep would do them — which, as dependencies, cost each request four trips between
-    the event loop and the pool (0.2 ms or more each on a busy machine). The handler's other
-    parameters stay FastAPI's to read and check, but for its collection (`CollectionDep`),
-    looked up here, and the bearer token, read here: as dependencies of their own, FastAPI
-    solved each on every request (a fifth of an item's time in the app)."""
+    in one trip to the thread pool (`in_one_hop`, service/http/hop.py): the transaction, the
+    credential check, the handler and the commit — which, as dependencies, cost each request
+    four trips between the event loop and the pool (0.2 ms or more each on a busy machine).
+    The handler's other parameters stay FastAPI's to read and check, but for its collection
+    (`CollectionDep`), looked up here, and the bearer token, read by `in_one_hop`: as
+    dependencies of their own, FastAPI solved each on every request (a fifth of an item's
+    time in the app)."""
     signature = inspect.signature(handler, eval_str=True)
     (name,) = (p.name for p in signature.parameters.values() if p.annotation is CallDep)
     collection = next(
@@ -184,11 +181,12 @@ def one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
     async def endpoint(request: Request, f: Format = None, **values: Any) -> Any:
         if collection is not None:
             values[collection] = collection_of(values.pop("collection_id"))
-        bearer = bearer_token(request)
-        async with request.app.state.db.admission.admitted():  # (core/admission.py)
-            return await run_in_threadpool(
-                _in_transaction, handler, name, request, bearer, f, values
-            )
+
+        def work(scope: Scope, session: Session) -> Any:
+            scope.require(Action.read)
+            return handler(**{name: Call(request, scope, session, scope.region(None), f)}, **values)
+
+        return await in_one_hop(request, work)
 
     own = [inspect.Parameter("request", keyword, annotation=Request)]
     if collection is not None:
@@ -203,27 +201,6 @@ def one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
     endpoint.__name__, endpoint.__doc__ = handler.__name__, handler.__doc__
     endpoint.__qualname__ = handler.__qualname__
     return endpoint
-
-
-def bearer_token(request: Request) -> str | None:
-    """The token of an `Authorization: Bearer` header (what `oauth2_scheme` reads)."""
-    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
-    return token if scheme.lower() == "bearer" and token else None
-
-
-def _in_transaction(
-    handler: Callable[..., Any],
-    name: str,
-    request: Request,
-    bearer: str | None,
-    f: str | None,
-    values: dict[str, Any],
-) -> Any:
-    db = request.app.state.db
-    with db.session() as session:
-        scope = authenticate(request, session, bearer)
-        scope.require(Action.read)
-        return handler(**{name: Call(request, scope, session, scope.region(None), f)}, **values)
 
 
 class OgcRouter(Router):
