@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.core.errors import DomainError, ReadOnly, error_body
 from service.core.metrics import DB_WAITS
+from service.http.hop import check_credential, checks_own_credential
 
 log = logging.getLogger("registry.errors")
 
@@ -101,6 +102,16 @@ def page_error(request: Request, status: int, headers: dict[str, str] | None = N
     return HTMLResponse(body, status_code=status, headers=headers)
 
 
+async def _answer(request: Request, error: Exception) -> Response:
+    """The answer the app's handler of `error`'s kind gives (it is raised again if none)."""
+    handlers = request.app.exception_handlers
+    handler = next((handlers[k] for k in type(error).__mro__ if k in handlers), None)
+    if handler is None:
+        raise error
+    response: Response = await handler(request, error)
+    return response
+
+
 def register_error_handlers(app: FastAPI) -> None:
     """Map domain errors, validation errors and HTTP errors to the common error body — or,
     for a browser navigating to a page, to a page in Chinese (or the login page)."""
@@ -126,6 +137,14 @@ def register_error_handlers(app: FastAPI) -> None:
     async def _validation(
         request: Request, exc: RequestValidationError | ValidationError
     ) -> Response:
+        if isinstance(exc, RequestValidationError) and checks_own_credential(request):
+            # (a route in one hop checks the credential after FastAPI read its parameters:
+            # a request it refuses is refused first, as FastAPI's dependencies do, and its
+            # client learns nothing of them — service/http/hop.py)
+            try:
+                await check_credential(request)
+            except Exception as refused:
+                return await _answer(request, refused)
         if wants_page(request):
             return page_error(request, 422)
         fields = _field_errors(exc)

@@ -50,6 +50,8 @@ from service.http.deps import (
 
 T = TypeVar("T")
 NEEDS_TRANSACTION = (current_scope, get_session)
+# the mark of an endpoint that checks the request's credential itself, in its one hop
+CHECKS_CREDENTIAL = "checks_its_own_credential"
 # what a route in one hop declares of the credential it reads itself (as CurrentScope would)
 SECURITY: list[dict[str, list[str]]] = [{oauth2_scheme.scheme_name: []}]
 
@@ -67,6 +69,24 @@ async def in_one_hop(request: Request, work: Callable[[Scope, Session], T]) -> T
     bearer = bearer_token(request)
     async with request.app.state.db.admission.admitted():  # (core/admission.py)
         return await run_in_threadpool(_in_transaction, request, bearer, work)
+
+
+def checks_own_credential(request: Request) -> bool:
+    """Whether the request's route checks its credential itself, in its one hop (after
+    FastAPI read and checked its parameters: see `refused_first`)."""
+    return getattr(request.scope.get("endpoint"), CHECKS_CREDENTIAL, False) is True
+
+
+async def check_credential(request: Request) -> None:
+    """The request's credential check alone, in a transaction of its own: what a route in one
+    hop does first. FastAPI's dependencies check it before the route's parameters, so the
+    parameters of a request that is refused are not read out to its client (service/http/
+    errors.py asks this of such a route before it answers that they are invalid)."""
+
+    def nothing(scope: Scope, session: Session) -> None:
+        return None
+
+    await in_one_hop(request, nothing)
 
 
 def _in_transaction(request: Request, bearer: str | None, work: Callable[[Scope, Session], T]) -> T:
@@ -125,6 +145,7 @@ def one_hop_endpoint(
 
         return await in_one_hop(request, work)
 
+    setattr(hopping, CHECKS_CREDENTIAL, True)
     own = []
     if request_name is None:
         keyword = inspect.Parameter.KEYWORD_ONLY

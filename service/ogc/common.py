@@ -27,7 +27,7 @@ from service.features.items import fetch_items
 from service.features.params import items_request
 from service.http.caching import client_holds
 from service.http.deps import CurrentScope, SessionDep
-from service.http.hop import SECURITY, in_one_hop
+from service.http.hop import CHECKS_CREDENTIAL, SECURITY, in_one_hop
 from service.http.params import in_loop
 from service.http.routing import Router
 from service.offices.service import representation_etag
@@ -188,6 +188,7 @@ def one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
 
         return await in_one_hop(request, work)
 
+    setattr(endpoint, CHECKS_CREDENTIAL, True)
     own = [inspect.Parameter("request", keyword, annotation=Request)]
     if collection is not None:
         own.append(inspect.Parameter("collection_id", keyword, annotation=CollectionPath))

@@ -54,3 +54,24 @@ def test_routes_in_one_hop_still_declare_their_credential(client) -> None:  # ty
     assert paths["/api/v1/me"]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
     assert paths["/api/v1/offices"]["post"]["security"] == [{"OAuth2PasswordBearer": []}]
     assert paths["/api/v1/offices/{office_id}"]["get"]["security"] == [{"OAuth2PasswordBearer": []}]
+
+
+def test_a_refused_credential_is_answered_before_invalid_parameters(client, auth) -> None:  # type: ignore[no-untyped-def]
+    """FastAPI reads a route's parameters before a route in one hop checks the credential:
+    when they are invalid, the credential is checked first all the same, so a client it
+    refuses learns nothing of them (as under FastAPI's dependencies)."""
+    bad_user = "/api/v1/users/not-a-number"
+    bad_items = "/ogc/collections/offices/items?limit=many"
+    for path in (bad_user, bad_items):
+        assert client.get(path).status_code == 401
+        assert client.get(path, headers=bearer("rgt_1_1_" + "x" * 43)).status_code == 401
+    admin = auth("henan_admin")
+    assert client.get(bad_user, headers=admin).status_code == 422
+    assert client.get(bad_items, headers=admin).status_code == 422
+    read_only = bearer(create(client, admin)["token"])
+    r = client.post("/api/v1/users", json={"username": 5}, headers=read_only)
+    assert r.status_code == 403  # (a read-only token asking to change something)
+    r = client.post("/api/v1/users", json={"username": 5}, headers=admin)
+    assert r.status_code == 422
+    page = client.get("/regions/children", headers={"accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
