@@ -73,7 +73,7 @@ async def in_one_hop(request: Request, work: Callable[[Scope, Session], T]) -> T
 
 def checks_own_credential(request: Request) -> bool:
     """Whether the request's route checks its credential itself, in its one hop (after
-    FastAPI read and checked its parameters: see `refused_first`)."""
+    FastAPI read and checked its parameters: see `check_credential`)."""
     return getattr(request.scope.get("endpoint"), CHECKS_CREDENTIAL, False) is True
 
 

@@ -174,3 +174,28 @@ def test_password_changes_at_once_cannot_exhaust_the_pool(settings, auth, monkey
         took = time.monotonic() - started
     assert statuses == [401] * 4, statuses
     assert took < 3.0
+
+
+def test_a_login_storm_waits_its_turn_for_the_counters(settings, auth, monkeypatch):  # type: ignore[no-untyped-def]
+    """Logins count their attempts on the counters' own 2 connections a worker: a storm of
+    anonymous logins at once queues there briefly and is answered, none waits out the pool
+    (503), and the worker's other requests are not held behind it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from service.core import db as db_module
+    from service.main import create_app
+
+    monkeypatch.setattr(db_module, "POOL_TIMEOUT_S", 3.0)  # (a stall ends in 3 s as 503)
+    app = create_app(settings.model_copy(update={"db_pool_size": 1}))
+    with TestClient(app, raise_server_exceptions=False) as client:
+
+        def attempt(i: int) -> int:
+            form = {"username": f"nobody-{i}", "password": "not-a-password"}
+            return client.post("/api/v1/auth/token", data=form).status_code
+
+        with ThreadPoolExecutor(24) as clients:
+            statuses = list(clients.map(attempt, range(48)))
+        assert set(statuses) <= {401, 429}, statuses
+        assert client.get("/api/v1/me", headers=auth("zhengzhou_city")).status_code == 200
