@@ -14,6 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from service.acceptance.router import router as acceptance_router
 from service.accounts.router import router as accounts_router
@@ -84,25 +85,31 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     """Build the app; tests pass their own settings (and may share a Database)."""
     settings = settings or Settings()
 
+    def primary(*, on_loop: bool = False) -> Engine:
+        return make_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            echo=settings.log_sql,
+            prepared_statements=settings.db_prepared_statements,
+            on_loop=on_loop,
+        )
+
+    def replica(*, on_loop: bool = False) -> Engine:
+        return make_engine(
+            settings.database_read_url,
+            pool_size=settings.db_pool_size,
+            echo=settings.log_sql,
+            name="replica",
+            prepared_statements=settings.db_prepared_statements,
+            on_loop=on_loop,
+        )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
         app.state.db = database or Database(
-            make_engine(
-                settings.database_url,
-                pool_size=settings.db_pool_size,
-                echo=settings.log_sql,
-                prepared_statements=settings.db_prepared_statements,
-            ),
-            make_engine(
-                settings.database_read_url,
-                pool_size=settings.db_pool_size,
-                echo=settings.log_sql,
-                name="replica",
-                prepared_statements=settings.db_prepared_statements,
-            )
-            if settings.database_read_url
-            else None,
+            primary(),
+            replica() if settings.database_read_url else None,
             # the attempt counters' own connections (Database: a request holding one of the
             # pool's may need one for a counter); at most 2 per worker, opened when first used
             make_engine(
@@ -112,6 +119,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 name="counters",
                 prepared_statements=settings.db_prepared_statements,
             ),
+            # the event loop's lane (service/http/hop.py): the same databases, on connections
+            # that wait without a thread
+            loop_engine=primary(on_loop=True) if settings.db_loop_lane else None,
+            loop_read_engine=replica(on_loop=True)
+            if settings.db_loop_lane and settings.database_read_url
+            else None,
         )
         warn_if_indexes_unusable(app.state.db)
         try:
@@ -119,6 +132,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         finally:
             if owned:
                 app.state.db.dispose()
+                await app.state.db.dispose_loop_lane()
 
     app = FastAPI(
         title="司法所登记系统 (Judicial office registry)",

@@ -26,7 +26,7 @@ from service.accounts.roles import Role
 from service.accounts.scope import Scope
 from service.accounts.security import issue_token
 from service.core.cluster import APP_ROLE, OWNER_ROLE, LocalCluster, free_port
-from service.core.db import WHOLE_TENANT, Database, bind_context, make_engine
+from service.core.db import WHOLE_TENANT, Database, Lane, bind_context, make_engine
 from service.core.migrate import upgrade
 from service.core.settings import Settings
 from service.main import create_app
@@ -80,7 +80,7 @@ class TransactionalDatabase(Database):
 
     def __init__(self, connection: Connection, tenant_id: int) -> None:
         self.engine = self.counters = connection.engine
-        self.read_engine = self.read_sessionmaker = None  # (no replica: one transaction)
+        self.read_engine = None  # (no replica: one transaction)
         self.connection = connection
         self.tenant_id = tenant_id
         self.sessionmaker = sessionmaker(
@@ -89,9 +89,14 @@ class TransactionalDatabase(Database):
             autoflush=False,
             join_transaction_mode="create_savepoint",
         )
+        # one lane, the thread pool's: the event loop's would need connections of its own
+        lane = Lane(connection.engine, None)
+        lane.sessions = self.sessionmaker
+        self.lanes = {False: lane}
+        self._replica_down_until = self._replica_lagging_until = 0.0
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, on_loop: bool = False) -> Iterator[Session]:
         """An app session; afterwards the outer transaction is bound as the test's own
         `session` is (a request's binding is transaction-local, so it would outlive its
         savepoint and leave the test seeing only that user's region)."""

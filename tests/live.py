@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
+from fastapi import FastAPI
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -24,10 +25,11 @@ from service.main import create_app
 
 
 @contextmanager
-def live_app(settings: Settings) -> Iterator[str]:
-    """`create_app(settings)` served on a free port; yields its base URL."""
+def live_app(settings: Settings, app: FastAPI | None = None) -> Iterator[str]:
+    """`app` (by default `create_app(settings)`) served on a free port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    app = app or create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

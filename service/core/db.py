@@ -9,7 +9,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg._queries as _psycopg_queries
 from sqlalchemy import (
@@ -26,9 +26,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
 
 from service.core.admission import Admission
 from service.core.context import db_timing_var, replica_reads_var
@@ -36,6 +38,7 @@ from service.core.metrics import DB_CONNECTIONS, REPLICA_LAG, REPLICA_LAG_BYTES,
 from service.core.settings import Settings
 
 log = logging.getLogger("registry.db")
+T = TypeVar("T")
 
 # psycopg turns a statement's %(name)s placeholders into $n and keeps the result — but only
 # for statements of up to 4,096 characters and 50 parameters; a longer one is parsed again on
@@ -86,6 +89,7 @@ def make_engine(
     echo: bool = False,
     name: str = "primary",
     prepared_statements: bool = True,
+    on_loop: bool = False,
 ) -> Engine:
     """A psycopg 3 engine whose pool pings a connection that has been idle a while, so a
     restarted database does not fail the first request. Its connections, open and in use,
@@ -98,19 +102,27 @@ def make_engine(
     (REGISTRY_DB_PREPARED_STATEMENTS; tests/ops/test_pooler.py shows both through one).
     Everything else the service binds to a connection is per transaction already: the
     tenant and user (set_config(..., true)), SET LOCAL, advisory transaction locks,
-    temporary tables dropped on commit."""
+    temporary tables dropped on commit.
+
+    `on_loop`: the engine of the event loop's lane (`Database.session`), on psycopg's
+    AsyncConnection: its sessions are used as any other, inside `run_on_loop`."""
     if not url:
         raise ValueError("no database URL: set DATABASE_URL (scripts/run sets it for you)")
     connect_args: dict[str, Any] = {"application_name": "registry", "connect_timeout": 5}
     if not prepared_statements:
         connect_args["prepare_threshold"] = None
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_capacity(pool_size) - pool_size,
-        pool_timeout=POOL_TIMEOUT_S,
-        echo=echo,
-        connect_args=connect_args,
+    options: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": pool_capacity(pool_size) - pool_size,
+        "pool_timeout": POOL_TIMEOUT_S,
+        "echo": echo,
+        "connect_args": connect_args,
+    }
+    # (the sync face of an asyncio engine: what its events and sessions take)
+    engine = (
+        create_async_engine(url, **options).sync_engine
+        if on_loop
+        else create_engine(url, **options)
     )
     event.listen(engine, "checkin", _idle_from_now)
     event.listen(engine, "checkout", _ping_if_idle(engine))
@@ -283,7 +295,7 @@ class _Compiled:
             missing = ", ".join(sorted(self.required - values.keys()))
             raise exc.InvalidRequestError(f"a value is required for parameter(s) {missing}")
         params = {**self.own, **{k: self._bound(k, v) for k, v in values.items()}}
-        dbapi_connection = connection.connection.driver_connection
+        dbapi_connection = connection.connection.dbapi_connection  # (the loop lane's: its adapter)
         events = connection.dispatch
         try:
             with dbapi_connection.cursor() as cursor:
@@ -336,6 +348,28 @@ _PRIMARY_POSITION = text("SELECT pg_current_wal_insert_lsn()::text")
 _REPLAYED = text("SELECT registry_replayed(CAST(:lsn AS pg_lsn), :wait_ms)")
 
 
+class Lane:
+    """The sessions of one way of waiting for the database: in a thread of the pool (plain
+    psycopg connections) or on the event loop (psycopg's AsyncConnection): the primary's,
+    the replica's if there is one, and the primary's WAL position asked outside a
+    transaction."""
+
+    def __init__(self, engine: Engine, read_engine: Engine | None) -> None:
+        self.engine, self.read_engine = engine, read_engine
+        self.sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+        self.read_sessions = (
+            sessionmaker(bind=read_engine, expire_on_commit=False, autoflush=False)
+            if read_engine is not None
+            else None
+        )
+        self.positions = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
+
+
 class Database:
     """Engine plus session factory; one per app (kept on app.state.db). With a `read_engine`
     (DATABASE_READ_URL: a streaming replica), the sessions of requests that may read there
@@ -349,25 +383,35 @@ class Database:
     as many password changes at once as it had connections each waited for a second one, until
     the pool's timeout, and every request of the worker behind them. With a pool of its own
     (`counters_engine`, served apps: service/main.py) a counter's short transaction never
-    waits for a request's connection, so both always move on."""
+    waits for a request's connection, so both always move on.
+
+    `loop_engine` and `loop_read_engine` (made with `make_engine(..., on_loop=True)`) are the
+    same databases for the event loop's lane (`run_on_loop`): its sessions are routed between
+    them as the thread pool's are between `engine` and `read_engine`, with the same state of
+    the replica. One admission gate (sized to `engine`'s pool) holds the requests of both."""
 
     def __init__(
         self,
         engine: Engine,
         read_engine: Engine | None = None,
         counters_engine: Engine | None = None,
+        *,
+        loop_engine: Engine | None = None,
+        loop_read_engine: Engine | None = None,
     ) -> None:
         self.engine = engine
         self.counters = counters_engine or engine
-        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
         self.read_engine = read_engine
-        self.read_sessionmaker = (
-            sessionmaker(bind=read_engine, expire_on_commit=False, autoflush=False)
-            if read_engine is not None
-            else None
-        )
-        self._positions = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.lanes = {False: Lane(engine, read_engine)}
+        if loop_engine is not None:
+            self.lanes[True] = Lane(loop_engine, loop_read_engine)
+        self.sessionmaker = self.lanes[False].sessions
         self._replica_down_until = self._replica_lagging_until = 0.0
+
+    @property
+    def has_loop_lane(self) -> bool:
+        """Whether requests may do their database work on the event loop (`run_on_loop`)."""
+        return True in self.lanes
 
     @cached_property
     def admission(self) -> Admission:
@@ -378,20 +422,29 @@ class Database:
         return Admission(pool_capacity(size), POOL_TIMEOUT_S)
 
     def dispose(self) -> None:
+        """Close the pools' connections (the loop lane's: `dispose_loop_lane`)."""
         self.engine.dispose()
         if self.counters is not self.engine:
             self.counters.dispose()
         if self.read_engine is not None:
             self.read_engine.dispose()
 
+    async def dispose_loop_lane(self) -> None:
+        """Close the loop lane's connections (closing one is a coroutine of psycopg's)."""
+        lane = self.lanes.get(True)
+        if lane is not None:
+            await greenlet_spawn(lane.dispose)
+
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, on_loop: bool = False) -> Iterator[Session]:
         """A session committed when the block ends normally, rolled back otherwise (then its
         `after_rollback` callbacks run): the replica's when this request may read there and
-        it is current, else the primary's."""
-        replica = self._replica_session() if replica_reads_var.get() else None
+        it is current, else the primary's. `on_loop`: of the loop lane (inside `run_on_loop`
+        only)."""
+        lane = self.lanes[on_loop]
+        replica = self._replica_session(lane) if replica_reads_var.get() else None
         if replica is None:
-            with self.sessionmaker() as session:
+            with lane.sessions() as session:
                 yield from _committed(session)
             return
         with replica:
@@ -409,15 +462,23 @@ class Database:
                 raise
         REPLICA_READS.labels(outcome="replica").inc()
 
+    async def run_on_loop(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` on the event loop, where its sessions of the loop lane
+        (`session(on_loop=True)`) wait for the database without blocking it: a request's
+        whole transaction without a trip to the thread pool and back (service/http/hop.py).
+        SQLAlchemy's asyncio bridge runs `work` in a greenlet that yields to the loop at
+        each of psycopg's waits; the context variables are the request's."""
+        return await greenlet_spawn(work, *args)
+
     def begins_with_io(self) -> bool:
         """Whether `session()` asks a database before its block runs (for a read that may
         go to the replica); else beginning one only makes a Session object."""
-        return self.read_sessionmaker is not None and replica_reads_var.get()
+        return self.read_engine is not None and replica_reads_var.get()
 
-    def _replica_session(self) -> Session | None:
+    def _replica_session(self, lane: Lane) -> Session | None:
         """A session on the replica once it has replayed all the primary had written when
         asked (None: read from the primary; counted why)."""
-        if self.read_sessionmaker is None:
+        if lane.read_sessions is None:
             return None
         if time.monotonic() < self._replica_down_until:
             REPLICA_READS.labels(outcome="primary_down").inc()
@@ -425,9 +486,9 @@ class Database:
         if time.monotonic() < self._replica_lagging_until:
             REPLICA_READS.labels(outcome="primary_lagging").inc()
             return None
-        with self._positions.connect() as conn:
+        with lane.positions.connect() as conn:
             position = conn.scalar(_PRIMARY_POSITION)
-        session = self.read_sessionmaker()
+        session = lane.read_sessions()
         try:
             current = session.scalar(_REPLAYED, {"lsn": position, "wait_ms": REPLICA_WAIT_MS})
         except exc.DBAPIError as error:
@@ -452,7 +513,7 @@ class Database:
         if self.read_engine is None:
             return
         try:
-            with self._positions.connect() as conn:
+            with self.lanes[False].positions.connect() as conn:
                 position = _lsn(conn.scalar(_PRIMARY_POSITION))
             with self.read_engine.connect() as conn:
                 replayed, behind_s = conn.execute(_REPLAY_STATE).one()

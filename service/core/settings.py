@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         description="let psycopg prepare a statement a connection runs often; false behind a "
         "pooler in transaction mode that does not keep them (PgBouncer before 1.21)",
     )
+    db_loop_lane: bool = Field(
+        default=True,
+        description="let the OGC API's reads wait for the database on the event loop, on "
+        "connections of their own (db_pool_size more per worker), instead of in a thread",
+    )
     tile_cache_mb: int = Field(
         default=16,
         ge=0,

@@ -105,12 +105,7 @@ class Call:
 
     @property
     def html(self) -> bool:
-        """`f` decides; without it, a browser (text/html before any JSON type) gets HTML."""
-        if self.f is not None:
-            return self.f == "html"
-        accept = self.request.headers.get("accept", "")
-        html_at, json_at = accept.find(HTML), accept.find("json")
-        return html_at >= 0 and (json_at < 0 or html_at < json_at)
+        return asks_html(self.request, self.f)
 
     def only(self, allowed: frozenset[str]) -> None:
         """A parameter this API does not define is a 400 naming it (Features Part 1 asks so:
@@ -143,6 +138,16 @@ class Call:
         if self.html:
             return self.render(template, body=body, **context)
         return Response(json.dumps(body, ensure_ascii=False, default=str), media_type=media_type)
+
+
+def asks_html(request: Request, f: str | None) -> bool:
+    """Whether the answer is a page: `f` decides; without it, a browser (text/html before
+    any JSON type) gets HTML."""
+    if f is not None:
+        return f == "html"
+    accept = request.headers.get("accept", "")
+    html_at, json_at = accept.find(HTML), accept.find("json")
+    return html_at >= 0 and (json_at < 0 or html_at < json_at)
 
 
 async def _call(
@@ -186,7 +191,11 @@ def one_hop(handler: Callable[..., Any]) -> Callable[..., Any]:
             scope.require(Action.read)
             return handler(**{name: Call(request, scope, session, scope.region(None), f)}, **values)
 
-        return await in_one_hop(request, work)
+        # a read answered in JSON, GeoJSON or tiles waits for the database on the event loop
+        # (PostgreSQL makes the body); a page, made by Python from templates, and a write in
+        # a thread
+        reads = request.method in ("GET", "HEAD") and not asks_html(request, f)
+        return await in_one_hop(request, work, on_loop=reads)
 
     setattr(endpoint, CHECKS_CREDENTIAL, True)
     own = [inspect.Parameter("request", keyword, annotation=Request)]
