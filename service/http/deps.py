@@ -180,7 +180,7 @@ class ReportQuery:
     format: ReportFormat
 
 
-async def report_query(
+def report_query(
     scope: CurrentScope,
     region: RegionParam = None,
     as_of: AsOfQuery = None,
