@@ -84,7 +84,7 @@ def test_a_burst_beyond_the_pool_and_the_threads_waits_its_turn(
     settings, auth, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     """Far more requests at once than the worker has connections (4) and threads (40): each
-    is answered, none waits out the pool's timeout (service/http/admission.py). Without the
+    is answered, none waits out the pool's timeout (service/core/admission.py). Without the
     admission, the threads filled with requests waiting for a connection while the requests
     holding the connections waited for a thread to finish: 503s after the pool's timeout."""
     from concurrent.futures import ThreadPoolExecutor
@@ -101,9 +101,8 @@ def test_a_burst_beyond_the_pool_and_the_threads_waits_its_turn(
         def ask(_: int) -> int:
             return client.get("/api/v1/me", headers=headers).status_code
 
-        started = time.monotonic()
         with ThreadPoolExecutor(120) as clients:
             statuses = list(clients.map(ask, range(360)))
-        took = time.monotonic() - started
+    # A request that waited out the pool's timeout is a 503: all 200 is the proof, not the
+    # burst's wall time (which a busy machine stretched past 3 s with every request answered).
     assert statuses.count(200) == 360, {s: statuses.count(s) for s in set(statuses)}
-    assert took < 3.0  # (no request waited out a timeout)
