@@ -344,7 +344,16 @@ REPLICA_RETRY_S = 5.0  # after losing the replica, how long reads go to the prim
 # after the replica lagged further than REPLICA_WAIT_MS, how long reads go to the primary
 # without waiting for it (a lagging replica must not hold every read for the whole wait)
 REPLICA_LAG_BACKOFF_S = 1.0
-_PRIMARY_POSITION = text("SELECT pg_current_wal_insert_lsn()::text")
+# The primary's WAL position a read waits for: every commit that has returned is in it. With
+# synchronous commit (the default) that is the flushed position: a commit returns once its WAL
+# is flushed, while what the background writer and vacuum add to WAL may wait in memory for
+# seconds (the WAL writer sleeps when idle), and the replica cannot replay that before it is
+# flushed — a read that waited for it would fall back to the primary for nothing. With
+# synchronous_commit = off a commit returns before its flush: only the inserted position holds it.
+_PRIMARY_POSITION = text(
+    "SELECT (CASE current_setting('synchronous_commit') WHEN 'off'"
+    " THEN pg_current_wal_insert_lsn() ELSE pg_current_wal_flush_lsn() END)::text"
+)
 _REPLAYED = text("SELECT registry_replayed(CAST(:lsn AS pg_lsn), :wait_ms)")
 
 
