@@ -19,7 +19,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -277,28 +279,45 @@ def fixed_cost(c: Any, token: str) -> dict[str, Any]:
     }
 
 
-def gdal_copy(base: str, username: str, token: str) -> dict[str, Any]:
+def gdal_copy(base: str, username: str, token: str, runs: int = 3) -> dict[str, Any]:
     """ogr2ogr of the Henan planner's townships (the whole collection) into a GeoPackage in
-    EPSG:4490, through the OAPIF driver with HTTP Basic (the token as password)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "townships.gpkg"
-        cmd = [
-            "ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{base}/ogc", "townships",
-            "-oo", f"USERPWD={username}:{token}", "-oo", "PAGE_SIZE=1000",
-            "-t_srs", "EPSG:4490",
-        ]  # fmt: skip
-        t0 = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        seconds = time.perf_counter() - t0
-        if done.returncode:
-            raise SystemExit(f"ogr2ogr failed: {done.stderr[-500:]}")
-        info = subprocess.run(
-            ["ogrinfo", "-so", str(out), "townships"], capture_output=True, text=True
-        ).stdout
-        count = next(
-            (int(line.split(":")[1]) for line in info.splitlines() if "Feature Count" in line), -1
-        )
-    return {"seconds": round(seconds, 2), "features": count, "within_bar": seconds <= COPY_BAR_S}
+    EPSG:4490, through the OAPIF driver with HTTP Basic (the token as password): the median
+    of `runs` copies, and how much of it was ogr2ogr's own CPU (GDAL 3.6's driver fetches the
+    first page twice and parses every page twice) — the rest is waiting for the server."""
+    walls: list[float] = []
+    own_cpu: list[float] = []
+    count = -1
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "townships.gpkg"
+            cmd = [
+                "ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{base}/ogc", "townships",
+                "-oo", f"USERPWD={username}:{token}", "-oo", "PAGE_SIZE=1000",
+                "-t_srs", "EPSG:4490",
+            ]  # fmt: skip
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            walls.append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            own_cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            if done.returncode:
+                raise SystemExit(f"ogr2ogr failed: {done.stderr[-500:]}")
+            info = subprocess.run(
+                ["ogrinfo", "-so", str(out), "townships"], capture_output=True, text=True
+            ).stdout
+            count = next(
+                (int(line.split(":")[1]) for line in info.splitlines() if "Feature Count" in line),
+                -1,
+            )
+    seconds = statistics.median(walls)
+    return {
+        "seconds": round(seconds, 2),
+        "runs": [round(w, 2) for w in walls],
+        "ogr2ogr own CPU s": round(statistics.median(own_cpu), 2),
+        "features": count,
+        "within_bar": seconds <= COPY_BAR_S,
+    }
 
 
 def bench_ogc(runs: int) -> dict[str, Any]:
