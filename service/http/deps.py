@@ -180,7 +180,7 @@ class ReportQuery:
     format: ReportFormat
 
 
-def report_query(
+async def report_query(
     scope: CurrentScope,
     region: RegionParam = None,
     as_of: AsOfQuery = None,

@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.accounts.scope import Scope
 from service.core.byte_cache import ByteCache
@@ -43,13 +44,10 @@ def export_etag(request: Request, scope: Scope, session: Session) -> str:
     return data_tag(session, scope, request.url.path, query)
 
 
-def kept_export(request: Request, scope: CurrentScope, session: SessionDep) -> None:
-    """Answer a file export asked again from what is kept (raises `Kept`), else name it for
-    the route class to keep: in the request's one hop (service/http/hop.py) with its other
-    work, or in a thread of its own for a route FastAPI solves."""
+async def kept_export(request: Request, scope: CurrentScope, session: SessionDep) -> None:
     if request.method != "GET" or request.query_params.get("format") not in EXPORTS:
         return
-    tag = export_etag(request, scope, session)
+    tag = await run_in_threadpool(export_etag, request, scope, session)
     request.state.export_tag = tag
     if client_holds(request, tag):
         raise Kept(Response(status_code=304, headers={"ETag": tag}))

@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.routing import Match, Route
 
-from service.http.hop import SECURITY, left_to_fastapi, one_hop_endpoint
+from service.http.hop import SECURITY, one_hop_endpoint
 
 Scope = MutableMapping[str, Any]
 
@@ -57,11 +57,11 @@ class Router(APIRouter):
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         """The route; in one hop (service/http/hop.py) when it can be."""
-        full_path, own = self.prefix + path, list(kwargs.get("dependencies") or [])
-        hopping = one_hop_endpoint(full_path, endpoint, own, self.dependencies)
+        hopping = one_hop_endpoint(
+            self.prefix + path, endpoint, [*self.dependencies, *(kwargs.get("dependencies") or [])]
+        )
         if hopping is not None:
             endpoint = hopping
-            kwargs["dependencies"] = left_to_fastapi(full_path, own)
             kwargs["openapi_extra"] = {"security": SECURITY, **(kwargs.get("openapi_extra") or {})}
         super().add_api_route(path, endpoint, **kwargs)
 

@@ -31,9 +31,6 @@ from service.pages.templating import TEMPLATES, pct, render
 from service.standards import service as standards
 
 router = Router(include_in_schema=False)
-# the sub-region tables' sort keys (defined before the routes that read them: a route in one
-# hop, service/http/hop.py, must know what each of its parameters declares)
-SortKey = Literal["code", "name", "share", "behind", "gaps", "rate"]
 STATE_LABELS = ACCEPTANCE_LABELS_ZH
 STATUS_LABEL = acceptance.PROGRESS_STATUS_ZH
 LEVEL_LABELS = {2: "省(区、市)", 4: "市", 6: "县(市、区)", 9: "乡镇(街道)"}
@@ -250,6 +247,7 @@ def waiting_for(scope: Scope, procedure: Procedure, counts: dict[str, int]) -> l
 
 
 DASHBOARD_ROWS = 30
+SortKey = Literal["code", "name", "share", "behind", "gaps", "rate"]
 # the sub-region tables' sort keys: (the row's value, largest first?)
 PROGRESS_SORTS: dict[str, tuple[str, bool]] = {
     "share": ("share", False),  # furthest behind first
